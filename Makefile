@@ -1,0 +1,116 @@
+# deadlined — GNU make build. `make help` lists the targets.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DESTDIR    ?=
+VERSION    := 0.1.0
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl
+
+# SANITIZE=1 builds everything with AddressSanitizer and UBSan into its own
+# directory, so the two builds never mix objects.
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+
+CFLAGS  ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wundef -Wvla \
+            -Wimplicit-fallthrough -Wno-unused-parameter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=gnu17 $(WARNINGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
+              -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+              -DDATADIR='"$(DATADIR)"' -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+ENTRY_SRCS := daemon/deadlined.c daemon/deadlinectl.c
+CORE_SRCS  := $(filter-out $(ENTRY_SRCS) daemon/fuzz-%.c,$(sort $(wildcard daemon/*.c)))
+CORE_OBJS  := $(CORE_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl
+
+.PHONY: all check check-unit check-integration install deps clean help man
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
+
+# Everything but the two entry points is one static library that both
+# programs and every unit test link.
+$(BUILD)/libcore.a: $(CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/deadlined: $(BUILD)/obj/deadlined.o $(BUILD)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/deadlinectl: $(BUILD)/obj/deadlinectl.o $(BUILD)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+
+check: check-unit check-integration
+
+check-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		echo "== $$t"; \
+		TZ=Asia/Ho_Chi_Minh DEADLINED_TEST_DATA=$(CURDIR)/tests/data \
+		DEADLINED_SOURCE=$(CURDIR) $$t; \
+	done
+
+check-integration: $(PROGRAMS)
+	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/deadlined/templates
+	install -m 0755 $(BUILD)/deadlined $(DESTDIR)$(SBINDIR)/deadlined
+	install -m 0755 $(BUILD)/deadlinectl $(DESTDIR)$(BINDIR)/deadlinectl
+	install -d $(DESTDIR)$(SYSCONFDIR)/deadlined
+	install -m 0640 conf/deadlined.conf $(DESTDIR)$(SYSCONFDIR)/deadlined/deadlined.conf.example
+
+# The Debian packages the build and the tests need. As root they are
+# installed; otherwise the exact command is printed.
+DEB_BUILD_DEPS := build-essential pkg-config libcurl4-openssl-dev libconfig-dev \
+                  libsqlite3-dev libsystemd-dev libjansson-dev libssl-dev libutf8proc-dev
+DEB_TEST_DEPS  := libcmocka-dev python3 python3-pytest python3-aiosmtpd faketime openssl sqlite3
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS); \
+	else \
+		echo "Run as root: apt-get install --no-install-recommends $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS)"; \
+	fi
+
+clean:
+	rm -rf build build-asan
+
+help:
+	@echo "make                 build build/deadlined and build/deadlinectl"
+	@echo "make check           unit and integration tests (SANITIZE=1: under ASan+UBSan)"
+	@echo "make deps            install the Debian packages the build and tests need"
+	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
+
+-include $(CORE_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The configuration: libconfig text -> a validated, immutable struct config.
+ *
+ * Loading is parse -> validate everything -> return. Every problem found is
+ * collected (not just the first), each as one line "FILE:LINE: SETTING: what
+ * is wrong"; if there is any, nothing is returned. Unknown settings are
+ * errors, so a typo never silently becomes a default. Secrets are read only
+ * from *_file settings or $CREDENTIALS_DIRECTORY, and a secret file that the
+ * group or others can read is refused. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/deadlined/deadlined.conf"
+#define CONFIG_MAX_SIZE (1024 * 1024)
+
+enum language {
+        LANGUAGE_VI,
+        LANGUAGE_EN,
+        _LANGUAGE_MAX,
+};
+
+enum transport {
+        TRANSPORT_MAILDIR, /* "maildir:PATH" — the default without an smtp group */
+        TRANSPORT_SMTP,    /* "smtp" — the default with an smtp group */
+        _TRANSPORT_MAX,
+};
+
+enum webhook_format {
+        WEBHOOK_JSON,
+        WEBHOOK_SLACK,
+        WEBHOOK_NTFY,
+        _WEBHOOK_FORMAT_MAX,
+};
+
+struct header {
+        char *name;
+        char *value;
+};
+
+struct webhook {
+        char *url;
+        enum webhook_format format;
+        char *secret;          /* contents of secret_file ("whsec_…"), or NULL */
+        struct header *headers;
+        size_t n_headers;
+        bool allow_plaintext_remote;
+        int line;
+};
+
+struct agency {
+        char *id;
+        char *name;
+        char **aliases;        /* NULL-terminated, may be empty */
+        char **email;          /* NULL-terminated, may be empty */
+        char **cc;             /* NULL-terminated, may be empty */
+        struct webhook *webhooks;
+        size_t n_webhooks;
+        int line;
+};
+
+struct group {
+        char *id;
+        char *name;
+        char **aliases;
+        char **members;        /* agency ids, NULL-terminated, at least one */
+        int line;
+};
+
+struct escalation {
+        int64_t after;         /* seconds overdue */
+        char **to;             /* agency or group ids */
+};
+
+struct policy {
+        int64_t *remind_before;   /* seconds before the deadline, sorted descending */
+        size_t n_remind_before;
+        int send_at;              /* minutes after local midnight; -1: fire at deadline − offset */
+        int64_t overdue_every;    /* 0: no overdue repeats */
+        struct escalation *escalation; /* sorted by `after` ascending */
+        size_t n_escalation;
+        unsigned workdays;        /* bit (1 << tm_wday), Sunday = bit 0 */
+        int32_t *holidays;        /* days since epoch, sorted */
+        size_t n_holidays;
+        int32_t *extra_workdays;  /* sorted */
+        size_t n_extra_workdays;
+        bool digest;
+};
+
+struct smtp {
+        char *url;                /* smtp://host:587 or smtps://host:465 */
+        char *username;
+        char *password;           /* from password_file or credential "smtp-password" */
+        char *from;               /* "Name <addr>" or "addr" */
+        char *reply_to;
+        char *ca_file;
+        bool allow_plaintext;
+        bool allow_plaintext_remote;
+        int max_connections;      /* default 4 */
+        int64_t connect_timeout;  /* seconds, default 30 */
+        int64_t timeout;          /* seconds, default 300 */
+};
+
+struct delivery_policy {
+        int64_t retry_min;        /* default 5m */
+        int64_t retry_max;        /* default 1h */
+        int64_t max_retry_age;    /* default 2d */
+};
+
+struct config {
+        char *path;               /* absolute path of the file read */
+        char *dir;                /* its folder: relative paths resolve against it */
+        char *database;           /* absolute */
+        char *timezone;           /* IANA name, default "Asia/Ho_Chi_Minh" */
+        enum language language;   /* default vi */
+        enum transport transport;
+        char *maildir;            /* absolute, for TRANSPORT_MAILDIR */
+        char *from;               /* sender for maildir when there is no smtp group */
+        char *base_url;           /* optional: links to tasks in messages */
+        char *templates;          /* optional folder overriding the built-in templates */
+        struct policy policy;
+        struct delivery_policy delivery;
+        bool has_smtp;
+        struct smtp smtp;
+        struct agency *agencies;
+        size_t n_agencies;
+        struct group *groups;
+        size_t n_groups;
+};
+
+/* Reads and validates `path`. On success returns 0 and sets *ret. On a
+ * validation failure returns -EINVAL and sets *ret_errors to a malloc'd
+ * text of one or more lines, each "FILE:LINE: SETTING: message". On an I/O
+ * failure (missing file, unreadable) returns -errno and *ret_errors names
+ * the file. */
+int config_load(const char *path, struct config **ret, char **ret_errors);
+struct config *config_free(struct config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
+
+/* Sets the process time zone from the configuration (TZ), so that local
+ * dates and times mean the configured zone everywhere. */
+int config_apply_timezone(const struct config *c);
+
+const struct agency *config_find_agency(const struct config *c, const char *id);
+const struct group *config_find_group(const struct config *c, const char *id);
+/* Whether `id` names an agency or a group. */
+bool config_id_exists(const struct config *c, const char *id);
+/* Expands agency and group ids into a NULL-terminated, de-duplicated list
+ * of agency ids (pointers into the config, owned by it), in first-seen
+ * order. Unknown ids are skipped; config_id_exists() tells them apart. */
+int config_expand(const struct config *c, char *const *ids, const char ***ret);
+
+const char *language_to_string(enum language l);
+const char *webhook_format_to_string(enum webhook_format f);

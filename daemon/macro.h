@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The handful of GNU C helpers the whole tree uses: scope-bound cleanup,
+ * ownership transfer and array sizes. Modelled on systemd's idiom, which
+ * libsystemd does not export, kept to what we actually need. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _noreturn_ __attribute__((noreturn))
+#define _pure_ __attribute__((pure))
+#define _warn_unused_result_ __attribute__((warn_unused_result))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Take a pointer out of a variable that has a cleanup attribute, so that
+ * returning it to the caller does not free it. */
+#define TAKE_PTR(p)                         \
+        ({                                  \
+                typeof(p) _p_ = (p);        \
+                (p) = NULL;                 \
+                _p_;                        \
+        })
+
+#define TAKE_FD(fd)                         \
+        ({                                  \
+                int _fd_ = (fd);            \
+                (fd) = -EBADF;              \
+                _fd_;                       \
+        })
+
+/* DEFINE_TRIVIAL_CLEANUP_FUNC(struct foo *, foo_free) defines foo_freep(),
+ * usable as _cleanup_(foo_freep) struct foo *f = NULL; */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)          \
+        static inline void func##p(type *p) {            \
+                if (*p)                                  \
+                        func(*p);                        \
+        }
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                (void) close(*fd);
+                errno = saved;
+        }
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Free a NULL-terminated array of strings. */
+static inline char **strv_free(char **l) {
+        if (l) {
+                for (char **i = l; *i; i++)
+                        free(*i);
+                free(l);
+        }
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+static inline size_t strv_length(char *const *l) {
+        size_t n = 0;
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+static inline int errno_or(int fallback) {
+        return errno > 0 ? -errno : -fallback;
+}
+
+static inline const char *strempty(const char *s) {
+        return s ? s : "";
+}
+
+static inline int streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+#define streq(a, b) (strcmp((a), (b)) == 0)
