@@ -114,3 +114,6 @@ help:
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
 -include $(CORE_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d
+
+# Further targets (benchmarks, fuzzing, packaging) live in mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))
