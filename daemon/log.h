@@ -13,6 +13,7 @@
  * the layer that knows the context logs once. */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <syslog.h>
 
