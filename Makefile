@@ -35,7 +35,10 @@ ALL_CFLAGS := -std=gnu17 $(WARNINGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 ENTRY_SRCS := daemon/deadlined.c daemon/deadlinectl.c
-CORE_SRCS  := $(filter-out $(ENTRY_SRCS) daemon/fuzz-%.c,$(sort $(wildcard daemon/*.c)))
+# ctl-*.c are deadlinectl's sub-commands; fuzz-*.c are fuzz targets.
+CTL_SRCS   := $(sort $(wildcard daemon/ctl-*.c))
+CTL_OBJS   := $(CTL_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+CORE_SRCS  := $(filter-out $(ENTRY_SRCS) $(CTL_SRCS) daemon/fuzz-%.c,$(sort $(wildcard daemon/*.c)))
 CORE_OBJS  := $(CORE_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -63,7 +66,7 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 $(BUILD)/deadlined: $(BUILD)/obj/deadlined.o $(BUILD)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-$(BUILD)/deadlinectl: $(BUILD)/obj/deadlinectl.o $(BUILD)/libcore.a
+$(BUILD)/deadlinectl: $(BUILD)/obj/deadlinectl.o $(CTL_OBJS) $(BUILD)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcore.a
@@ -113,7 +116,7 @@ help:
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
--include $(CORE_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d
+-include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d
 
 # Further targets (benchmarks, fuzzing, packaging) live in mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))

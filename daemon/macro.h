@@ -45,6 +45,11 @@
                         func(*p);                        \
         }
 
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }
@@ -76,6 +81,13 @@ static inline size_t strv_length(char *const *l) {
         while (l && l[n])
                 n++;
         return n;
+}
+
+static inline int strv_contains(char *const *l, const char *s) {
+        for (char *const *i = l; i && *i; i++)
+                if (strcmp(*i, s) == 0)
+                        return 1;
+        return 0;
 }
 
 static inline int errno_or(int fallback) {

@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* deadlinectl's task commands: add, list, show, done, reopen, cancel, edit. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "recurrence.h"
+#include "table.h"
+#include "timeutil.h"
+
+#define TITLE_MAX 1000
+#define DETAIL_MAX (64 * 1024)
+#define REF_MAX 32
+#define AGENCIES_MAX 64
+
+enum {
+        ARG_JSON = 0x100,
+        ARG_AGENCY,
+        ARG_SUPPORT,
+        ARG_DUE,
+        ARG_REF,
+        ARG_DOCUMENT,
+        ARG_DETAIL,
+        ARG_TITLE,
+        ARG_RECURRENCE,
+        ARG_STATUS,
+        ARG_OVERDUE,
+        ARG_DUE_WITHIN,
+        ARG_ALL,
+};
+
+#define COMMON_OPTIONS                                       \
+        { "json", no_argument, NULL, ARG_JSON },             \
+        { "config", required_argument, NULL, 'c' },         \
+        { "help", no_argument, NULL, 'h' }
+
+/* Handles the options every command takes; returns 1 if it was one,
+ * 0 if not, or an exit code + 1000 on error. */
+static int common_option(struct ctl *c, int opt, char **argv) {
+        switch (opt) {
+        case ARG_JSON:
+                c->json = true;
+                return 1;
+        case 'c':
+                c->config_path = optarg;
+                return 1;
+        case 'h':
+                return 1000 + ctl_fail(c, 0, "see deadlinectl --help or deadlinectl(1)");
+        case '?':
+        case ':':
+                return 1000 + ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
+        }
+        return 0;
+}
+
+/* A list of agency ids given with a repeated option, checked later. */
+struct ids {
+        char *v[AGENCIES_MAX + 1];
+        size_t n;
+        bool given;
+};
+
+static int ids_add(struct ctl *c, struct ids *ids, const char *option, const char *value) {
+        /* "--support skhdt,kbnn" and "--support skhdt --support kbnn" both work. */
+        _cleanup_free_ char *copy = strdup(value);
+        char *save = NULL;
+        size_t before = ids->n;
+
+        if (!copy)
+                return ctl_fail(c, EX_OSERR, "out of memory");
+        ids->given = true;
+        for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+                if (strv_contains(ids->v, tok))
+                        continue;
+                if (ids->n >= AGENCIES_MAX)
+                        return ctl_fail(c, EX_USAGE, "%s: at most %d agencies", option, AGENCIES_MAX);
+                ids->v[ids->n] = strdup(tok);
+                if (!ids->v[ids->n])
+                        return ctl_fail(c, EX_OSERR, "out of memory");
+                ids->n++;
+        }
+        if (ids->n == before && !strpbrk(value, "abcdefghijklmnopqrstuvwxyz0123456789"))
+                return ctl_fail(c, EX_USAGE, "%s: empty agency id", option);
+        return 0;
+}
+
+static void ids_done(struct ids *ids) {
+        for (size_t i = 0; i < ids->n; i++)
+                ids->v[i] = mfree(ids->v[i]);
+        ids->n = 0;
+}
+
+static int ids_check(struct ctl *c, const struct ids *ids, const char *option) {
+        for (size_t i = 0; i < ids->n; i++) {
+                int r = ctl_check_agency(c, option, ids->v[i]);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int set_agencies(struct ctl *c, struct task *t, const struct ids *lead, const struct ids *support) {
+        t->agencies = calloc(lead->n + support->n, sizeof *t->agencies);
+        if (!t->agencies && lead->n + support->n > 0)
+                return ctl_fail(c, EX_OSERR, "out of memory");
+        for (size_t i = 0; i < lead->n; i++)
+                t->agencies[t->n_agencies++] = (struct task_agency) { strdup(lead->v[i]), ROLE_LEAD };
+        for (size_t i = 0; i < support->n; i++) {
+                if (strv_contains(lead->v, support->v[i]))
+                        return ctl_fail(c, EX_DATAERR, "--support: \"%s\" is already the lead agency",
+                                        support->v[i]);
+                t->agencies[t->n_agencies++] = (struct task_agency) { strdup(support->v[i]), ROLE_SUPPORT };
+        }
+        return 0;
+}
+
+static int parse_due_option(struct ctl *c, const char *value, struct task *t) {
+        struct due d;
+        char buf[17];
+        int r;
+
+        if (streq(value, "none")) {
+                free(t->due);
+                t->due = NULL;
+                t->due_at = NO_TIME;
+                return 0;
+        }
+        r = parse_due(value, c->now, &d);
+        if (r < 0)
+                return ctl_fail(c, EX_DATAERR,
+                                "--due: \"%s\" is not a date (use 2025-04-30, 30/4/2025, 2025-04-30T17:00 or +7d)",
+                                value);
+        format_due(&d, buf);
+        free(t->due);
+        t->due = strdup(buf);
+        t->due_at = due_instant(&d);
+        return 0;
+}
+
+static int parse_recurrence_option(struct ctl *c, const char *value, struct task *t) {
+        struct recurrence rec;
+
+        if (streq(value, "none")) {
+                free(t->recurrence);
+                t->recurrence = NULL;
+                return 0;
+        }
+        if (recurrence_parse(value, &rec) < 0)
+                return ctl_fail(c, EX_DATAERR, "--recurrence: \"%s\" is not a recurrence (use monthly:25)", value);
+        free(t->recurrence);
+        t->recurrence = strdup(value);
+        if (!t->due) {
+                /* A recurring task without a date starts at its next occurrence. */
+                int32_t today;
+                int64_t sec;
+                char buf[17];
+                instant_to_local(c->now, &today, &sec);
+                struct due d = { .day = recurrence_next(&rec, today - 1), .minute = -1 };
+                format_due(&d, buf);
+                t->due = strdup(buf);
+                t->due_at = due_instant(&d);
+        }
+        return 0;
+}
+
+static int set_text(struct ctl *c, const char *option, const char *value, size_t max, bool multiline,
+                    char **field) {
+        char *v = NULL;
+        int r = ctl_check_text(c, option, value, max, multiline, &v);
+        if (r != 0)
+                return r;
+        free(*field);
+        *field = v;
+        return 0;
+}
+
+/* Writes a task, and its document if named, in one transaction. */
+static int save_task(struct ctl *c, struct task *t, const char *document, bool update) {
+        int r = store_begin(c->store);
+        if (r < 0)
+                return ctl_store_fail(c, r, "cannot start a transaction");
+        if (document) {
+                struct document d = { .number = (char *) document };
+                r = store_document_get(c->store, document, &d);
+                if (r == -ENOENT) {
+                        d = (struct document) { .number = (char *) document };
+                        r = store_document_upsert(c->store, &d);
+                        t->document_id = d.id;
+                } else if (r >= 0) {
+                        t->document_id = d.id;
+                        document_done(&d);
+                }
+                if (r < 0) {
+                        store_rollback(c->store);
+                        return ctl_store_fail(c, r, "cannot record the document");
+                }
+        }
+        r = update ? store_task_update(c->store, t, c->now) : store_task_add(c->store, t, c->now);
+        if (r == -EEXIST) {
+                store_rollback(c->store);
+                return ctl_fail(c, EX_DATAERR, "--ref: document %s already has a task %s", strempty(document),
+                                strempty(t->ref));
+        }
+        if (r < 0) {
+                store_rollback(c->store);
+                return ctl_store_fail(c, r, "cannot save the task");
+        }
+        r = store_commit(c->store);
+        if (r < 0) {
+                store_rollback(c->store);
+                return ctl_store_fail(c, r, "cannot commit");
+        }
+        return 0;
+}
+
+static json_t *task_to_json(const struct task *t) {
+        json_t *lead = json_array(), *support = json_array();
+        char when[26];
+
+        for (size_t i = 0; i < t->n_agencies; i++)
+                json_array_append_new(t->agencies[i].role == ROLE_LEAD ? lead : support,
+                                      json_string(t->agencies[i].agency));
+        json_t *j = json_pack("{s:I, s:s?, s:s?, s:s, s:s?, s:s?, s:s, s:o, s:o, s:s?}", "id", (json_int_t) t->id,
+                              "document", t->document_number, "ref", t->ref, "title", t->title, "detail",
+                              t->detail, "due", t->due, "status", task_status_to_string(t->status), "lead", lead,
+                              "support", support, "recurrence", t->recurrence);
+        if (!j)
+                return NULL;
+        if (t->due_at != NO_TIME) {
+                format_rfc3339(t->due_at, when);
+                json_object_set_new(j, "due_at", json_string(when));
+        }
+        format_rfc3339(t->created_at, when);
+        json_object_set_new(j, "created_at", json_string(when));
+        format_rfc3339(t->updated_at, when);
+        json_object_set_new(j, "updated_at", json_string(when));
+        if (t->closed_at != NO_TIME) {
+                format_rfc3339(t->closed_at, when);
+                json_object_set_new(j, "closed_at", json_string(when));
+        }
+        return j;
+}
+
+static void join_agencies(const struct task *t, enum role role, char *buf, size_t size) {
+        size_t len = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < t->n_agencies && len < size; i++)
+                if (t->agencies[i].role == role)
+                        len += (size_t) snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+                                                 t->agencies[i].agency);
+}
+
+static void due_cell(const struct task *t, char *buf, size_t size) {
+        struct due d;
+        char vn[24];
+        if (!t->due || parse_due(t->due, 0, &d) < 0) {
+                snprintf(buf, size, "-");
+                return;
+        }
+        format_due_vn(&d, vn);
+        snprintf(buf, size, "%s", vn);
+}
+
+int cmd_add(struct ctl *c, int argc, char **argv) {
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "agency", required_argument, NULL, ARG_AGENCY },
+                { "lead", required_argument, NULL, ARG_AGENCY },
+                { "support", required_argument, NULL, ARG_SUPPORT },
+                { "due", required_argument, NULL, ARG_DUE },
+                { "ref", required_argument, NULL, ARG_REF },
+                { "document", required_argument, NULL, ARG_DOCUMENT },
+                { "detail", required_argument, NULL, ARG_DETAIL },
+                { "recurrence", required_argument, NULL, ARG_RECURRENCE },
+                {},
+        };
+        struct ids lead = {}, support = {};
+        const char *due = NULL, *recurrence = NULL, *document = NULL, *ref = NULL, *detail = NULL;
+        struct task t = { .due_at = NO_TIME, .status = TASK_OPEN };
+        _cleanup_free_ char *document_nfc = NULL;
+        int opt, r = 0;
+
+        while (r == 0 && (opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
+                int k = common_option(c, opt, argv);
+                if (k >= 1000) {
+                        r = k - 1000;
+                        break;
+                }
+                if (k)
+                        continue;
+                switch (opt) {
+                case ARG_AGENCY: r = ids_add(c, &lead, "--agency", optarg); break;
+                case ARG_SUPPORT: r = ids_add(c, &support, "--support", optarg); break;
+                case ARG_DUE: due = optarg; break;
+                case ARG_REF: ref = optarg; break;
+                case ARG_DOCUMENT: document = optarg; break;
+                case ARG_DETAIL: detail = optarg; break;
+                case ARG_RECURRENCE: recurrence = optarg; break;
+                }
+        }
+        if (r == 0 && optind != argc - 1)
+                r = ctl_fail(c, EX_USAGE, optind >= argc ? "missing TITLE (deadlinectl add TITLE --agency ID …)"
+                                                         : "unexpected argument \"%s\" (quote a TITLE with spaces)",
+                             argv[MIN(optind + 1, argc - 1)]);
+        if (r == 0 && lead.n == 0)
+                r = ctl_fail(c, EX_USAGE, "missing --agency ID (the lead agency)");
+        if (r == 0)
+                r = ctl_load_config(c);
+        if (r == 0)
+                r = set_text(c, "TITLE", argv[optind], TITLE_MAX, false, &t.title);
+        if (r == 0 && !*t.title)
+                r = ctl_fail(c, EX_DATAERR, "TITLE: empty title");
+        if (r == 0 && detail)
+                r = set_text(c, "--detail", detail, DETAIL_MAX, true, &t.detail);
+        if (r == 0 && ref)
+                r = set_text(c, "--ref", ref, REF_MAX, false, &t.ref);
+        if (r == 0 && document)
+                r = set_text(c, "--document", document, 128, false, &document_nfc);
+        if (r == 0)
+                r = ids_check(c, &lead, "--agency");
+        if (r == 0)
+                r = ids_check(c, &support, "--support");
+        if (r == 0 && due)
+                r = parse_due_option(c, due, &t);
+        if (r == 0 && recurrence)
+                r = parse_recurrence_option(c, recurrence, &t);
+        if (r == 0)
+                r = set_agencies(c, &t, &lead, &support);
+        if (r == 0)
+                r = ctl_open_store(c);
+        if (r == 0)
+                r = save_task(c, &t, document_nfc, false);
+        if (r == 0) {
+                if (c->json) {
+                        struct task back = {};
+                        if (store_task_get(c->store, t.id, &back) >= 0)
+                                r = ctl_print_json(c, task_to_json(&back));
+                        task_done(&back);
+                } else
+                        printf("Added task %lld%s%s.\n", (long long) t.id, t.due ? ", due " : "",
+                               t.due ? t.due : " (no deadline)");
+        }
+        ids_done(&lead);
+        ids_done(&support);
+        task_done(&t);
+        return r;
+}
+
+/* The ids a task may be stored under for an agency filter: the id itself,
+ * the groups that contain it, and for a group, its members. */
+static int filter_ids(struct ctl *c, const char *id, char ***ret) {
+        size_t n = 0, cap = 2 + c->config->n_groups + c->config->n_agencies;
+        char **v = calloc(cap + 1, sizeof *v);
+
+        if (!v)
+                return -ENOMEM;
+        v[n++] = (char *) id;
+        const struct group *g = config_find_group(c->config, id);
+        if (g)
+                for (char **m = g->members; *m && n < cap; m++)
+                        v[n++] = *m;
+        for (size_t i = 0; i < c->config->n_groups && n < cap; i++)
+                if (strv_contains(c->config->groups[i].members, id))
+                        v[n++] = c->config->groups[i].id;
+        *ret = v;
+        return 0;
+}
+
+int cmd_list(struct ctl *c, int argc, char **argv) {
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "agency", required_argument, NULL, ARG_AGENCY },
+                { "status", required_argument, NULL, ARG_STATUS },
+                { "overdue", no_argument, NULL, ARG_OVERDUE },
+                { "due-within", required_argument, NULL, ARG_DUE_WITHIN },
+                { "all", no_argument, NULL, ARG_ALL },
+                {},
+        };
+        struct task_filter f = { .status = TASK_OPEN, .due_before = NO_TIME };
+        const char *agency = NULL;
+        bool overdue = false;
+        _cleanup_free_ char **ids = NULL;
+        struct task_list l = {};
+        int opt, r = 0;
+
+        while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
+                int k = common_option(c, opt, argv);
+                if (k >= 1000)
+                        return k - 1000;
+                if (k)
+                        continue;
+                switch (opt) {
+                case ARG_AGENCY:
+                        agency = optarg;
+                        break;
+                case ARG_ALL:
+                        f.status = -1;
+                        break;
+                case ARG_STATUS:
+                        if (streq(optarg, "all"))
+                                f.status = -1;
+                        else if ((f.status = task_status_from_string(optarg)) < 0)
+                                return ctl_fail(c, EX_USAGE,
+                                                "--status: \"%s\" is not a status (open, done, cancelled or all)",
+                                                optarg);
+                        break;
+                case ARG_OVERDUE:
+                        overdue = true;
+                        break;
+                case ARG_DUE_WITHIN: {
+                        int64_t d;
+                        if (parse_duration(optarg, &d) < 0)
+                                return ctl_fail(c, EX_USAGE, "--due-within: \"%s\" is not a duration (use 7d, 12h, 2w)",
+                                                optarg);
+                        f.due_before = c->now + d;
+                        break;
+                }
+                }
+        }
+        if (optind < argc)
+                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
+        if (overdue) {
+                f.status = TASK_OPEN;
+                f.due_before = f.due_before == NO_TIME ? c->now - 1 : MIN(f.due_before, c->now - 1);
+        }
+        r = ctl_load_config(c);
+        if (r != 0)
+                return r;
+        if (agency) {
+                r = ctl_check_agency(c, "--agency", agency);
+                if (r != 0)
+                        return r;
+                if (filter_ids(c, agency, &ids) < 0)
+                        return ctl_fail(c, EX_OSERR, "out of memory");
+                f.agencies = ids;
+        }
+        r = ctl_open_store(c);
+        if (r != 0)
+                return r;
+        r = store_task_list(c->store, &f, &l);
+        if (r < 0)
+                return ctl_store_fail(c, r, "cannot list tasks");
+
+        if (c->json) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < l.n; i++)
+                        json_array_append_new(a, task_to_json(&l.tasks[i]));
+                task_list_done(&l);
+                return ctl_print_json(c, a);
+        }
+
+        _cleanup_(table_freep) struct table *t = NULL;
+        if (table_new(8, &t) < 0) {
+                task_list_done(&l);
+                return ctl_fail(c, EX_OSERR, "out of memory");
+        }
+        table_set_align_right(t, 0, true);
+        table_set_max_width(t, 7, 60);
+        const char *head[] = { "ID", "REF", "DUE", "LEFT", "STATUS", "LEAD", "SUPPORT", "TITLE" };
+        for (size_t i = 0; i < ELEMENTSOF(head); i++)
+                table_add(t, head[i]);
+        for (size_t i = 0; i < l.n; i++) {
+                const struct task *k = &l.tasks[i];
+                char id[24], due[32], left[48], lead[256], support[256];
+                snprintf(id, sizeof id, "%lld", (long long) k->id);
+                due_cell(k, due, sizeof due);
+                if (k->due_at != NO_TIME && k->status == TASK_OPEN)
+                        format_left(k->due_at - c->now, left, sizeof left);
+                else
+                        snprintf(left, sizeof left, "-");
+                join_agencies(k, ROLE_LEAD, lead, sizeof lead);
+                join_agencies(k, ROLE_SUPPORT, support, sizeof support);
+                char ref[64];
+                snprintf(ref, sizeof ref, "%s%s%s", strempty(k->document_number),
+                         k->document_number && k->ref ? " " : "", strempty(k->ref));
+                table_add(t, id), table_add(t, *ref ? ref : NULL), table_add(t, due), table_add(t, left);
+                table_add(t, task_status_to_string(k->status)), table_add(t, lead);
+                table_add(t, *support ? support : NULL), table_add(t, k->title);
+        }
+        task_list_done(&l);
+        if (table_rows(t) == 1) {
+                fprintf(stderr, "No tasks match.\n");
+                return 0;
+        }
+        return table_print(t, stdout) < 0 ? EX_IOERR : 0;
+}
+
+static int load_task(struct ctl *c, int argc, char **argv, struct task *ret) {
+        int64_t id;
+        int opt, r;
+        static const struct option options[] = { COMMON_OPTIONS, {} };
+
+        while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
+                int k = common_option(c, opt, argv);
+                if (k >= 1000)
+                        return k - 1000;
+        }
+        if (optind != argc - 1)
+                return ctl_fail(c, EX_USAGE, optind >= argc ? "missing task ID" : "unexpected argument \"%s\"",
+                                argv[MIN(optind + 1, argc - 1)]);
+        r = ctl_parse_task_id(c, argv[optind], &id);
+        if (r != 0)
+                return r;
+        r = ctl_open_store(c);
+        if (r != 0)
+                return r;
+        r = store_task_get(c->store, id, ret);
+        if (r == -ENOENT)
+                return ctl_fail(c, EX_DATAERR, "no task %lld (see deadlinectl list --all)", (long long) id);
+        if (r < 0)
+                return ctl_store_fail(c, r, "cannot read the task");
+        return 0;
+}
+
+int cmd_show(struct ctl *c, int argc, char **argv) {
+        struct task t = {};
+        char lead[512], support[512], due[32], left[48] = "", when[26];
+        int r = load_task(c, argc, argv, &t);
+
+        if (r != 0)
+                return r;
+        if (c->json) {
+                r = ctl_print_json(c, task_to_json(&t));
+                task_done(&t);
+                return r;
+        }
+        join_agencies(&t, ROLE_LEAD, lead, sizeof lead);
+        join_agencies(&t, ROLE_SUPPORT, support, sizeof support);
+        due_cell(&t, due, sizeof due);
+        if (t.due_at != NO_TIME && t.status == TASK_OPEN)
+                format_left(t.due_at - c->now, left, sizeof left);
+        printf("Task %lld: %s\n", (long long) t.id, t.title);
+        if (t.document_number)
+                printf("  Document:   %s\n", t.document_number);
+        if (t.ref)
+                printf("  Reference:  %s\n", t.ref);
+        printf("  Status:     %s\n", task_status_to_string(t.status));
+        printf("  Deadline:   %s%s%s%s\n", t.due ? due : "none (ongoing)", *left ? " (" : "", left, *left ? ")" : "");
+        if (t.recurrence)
+                printf("  Recurrence: %s\n", t.recurrence);
+        printf("  Lead:       %s\n", lead);
+        printf("  Support:    %s\n", *support ? support : "-");
+        format_local(t.created_at, when);
+        printf("  Created:    %s\n", when);
+        format_local(t.updated_at, when);
+        printf("  Updated:    %s\n", when);
+        if (t.detail)
+                printf("\n%s\n", t.detail);
+        task_done(&t);
+        return 0;
+}
+
+static int set_status(struct ctl *c, int argc, char **argv, enum task_status status) {
+        struct task t = {};
+        int r = load_task(c, argc, argv, &t);
+
+        if (r != 0)
+                return r;
+        r = store_begin(c->store);
+        if (r < 0) {
+                task_done(&t);
+                return ctl_store_fail(c, r, "cannot start a transaction");
+        }
+
+        struct recurrence rec;
+        if (status == TASK_DONE && t.status == TASK_OPEN && t.recurrence && recurrence_parse(t.recurrence, &rec) >= 0 &&
+            t.due) {
+                /* A recurring task is never finished: done means this
+                 * occurrence is, and the task moves to its next deadline. */
+                struct due d;
+                char buf[17];
+                (void) parse_due(t.due, 0, &d);
+                d.day = recurrence_next(&rec, d.day);
+                format_due(&d, buf);
+                free(t.due);
+                t.due = strdup(buf);
+                t.due_at = due_instant(&d);
+                r = store_task_update(c->store, &t, c->now);
+                if (r >= 0 && (r = store_commit(c->store)) >= 0)
+                        printf("Task %lld done for this period; next deadline %s.\n", (long long) t.id, buf);
+        } else {
+                r = store_task_set_status(c->store, t.id, status, c->now);
+                if (r == -EALREADY) {
+                        store_rollback(c->store);
+                        r = ctl_fail(c, EX_DATAERR, "task %lld is already %s", (long long) t.id,
+                                     task_status_to_string(status));
+                        task_done(&t);
+                        return r;
+                }
+                if (r >= 0 && (r = store_commit(c->store)) >= 0)
+                        printf("Task %lld is now %s.\n", (long long) t.id, task_status_to_string(status));
+        }
+        task_done(&t);
+        if (r < 0) {
+                store_rollback(c->store);
+                return ctl_store_fail(c, r, "cannot change the task");
+        }
+        return 0;
+}
+
+int cmd_done(struct ctl *c, int argc, char **argv) {
+        return set_status(c, argc, argv, TASK_DONE);
+}
+
+int cmd_reopen(struct ctl *c, int argc, char **argv) {
+        return set_status(c, argc, argv, TASK_OPEN);
+}
+
+int cmd_cancel(struct ctl *c, int argc, char **argv) {
+        return set_status(c, argc, argv, TASK_CANCELLED);
+}
+
+int cmd_edit(struct ctl *c, int argc, char **argv) {
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "title", required_argument, NULL, ARG_TITLE },
+                { "agency", required_argument, NULL, ARG_AGENCY },
+                { "lead", required_argument, NULL, ARG_AGENCY },
+                { "support", required_argument, NULL, ARG_SUPPORT },
+                { "due", required_argument, NULL, ARG_DUE },
+                { "ref", required_argument, NULL, ARG_REF },
+                { "detail", required_argument, NULL, ARG_DETAIL },
+                { "recurrence", required_argument, NULL, ARG_RECURRENCE },
+                {},
+        };
+        struct ids lead = {}, support = {};
+        const char *title = NULL, *due = NULL, *ref = NULL, *detail = NULL, *recurrence = NULL;
+        struct task t = {};
+        int64_t id;
+        int opt, r = 0;
+
+        while (r == 0 && (opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
+                int k = common_option(c, opt, argv);
+                if (k >= 1000) {
+                        r = k - 1000;
+                        break;
+                }
+                if (k)
+                        continue;
+                switch (opt) {
+                case ARG_TITLE: title = optarg; break;
+                case ARG_AGENCY: r = ids_add(c, &lead, "--agency", optarg); break;
+                case ARG_SUPPORT: r = ids_add(c, &support, "--support", optarg); break;
+                case ARG_DUE: due = optarg; break;
+                case ARG_REF: ref = optarg; break;
+                case ARG_DETAIL: detail = optarg; break;
+                case ARG_RECURRENCE: recurrence = optarg; break;
+                }
+        }
+        if (r == 0 && optind != argc - 1)
+                r = ctl_fail(c, EX_USAGE, optind >= argc ? "missing task ID" : "unexpected argument \"%s\"",
+                             argv[MIN(optind + 1, argc - 1)]);
+        if (r == 0 && !title && !due && !ref && !detail && !recurrence && !lead.given && !support.given)
+                r = ctl_fail(c, EX_USAGE, "nothing to change (give --title, --due, --agency, --support, …)");
+        if (r == 0)
+                r = ctl_parse_task_id(c, argv[optind], &id);
+        if (r == 0)
+                r = ctl_open_store(c);
+        if (r == 0) {
+                r = store_task_get(c->store, id, &t);
+                if (r == -ENOENT)
+                        r = ctl_fail(c, EX_DATAERR, "no task %lld (see deadlinectl list --all)", (long long) id);
+                else if (r < 0)
+                        r = ctl_store_fail(c, r, "cannot read the task");
+        }
+        if (r == 0 && title)
+                r = set_text(c, "--title", title, TITLE_MAX, false, &t.title);
+        if (r == 0 && title && !*t.title)
+                r = ctl_fail(c, EX_DATAERR, "--title: empty title");
+        if (r == 0 && detail)
+                r = set_text(c, "--detail", detail, DETAIL_MAX, true, &t.detail);
+        if (r == 0 && ref)
+                r = set_text(c, "--ref", ref, REF_MAX, false, &t.ref);
+        if (r == 0 && due)
+                r = parse_due_option(c, due, &t);
+        if (r == 0 && recurrence)
+                r = parse_recurrence_option(c, recurrence, &t);
+        if (r == 0 && (lead.given || support.given)) {
+                /* Keep whichever role list was not given. */
+                for (size_t i = 0; i < t.n_agencies; i++) {
+                        struct ids *keep = t.agencies[i].role == ROLE_LEAD ? &lead : &support;
+                        if (keep->given == false && keep->n < AGENCIES_MAX)
+                                keep->v[keep->n++] = strdup(t.agencies[i].agency);
+                        free(t.agencies[i].agency);
+                }
+                free(t.agencies);
+                t.agencies = NULL;
+                t.n_agencies = 0;
+                if (lead.n == 0)
+                        r = ctl_fail(c, EX_USAGE, "--agency: a task needs a lead agency");
+                if (r == 0)
+                        r = ids_check(c, &lead, "--agency");
+                if (r == 0)
+                        r = ids_check(c, &support, "--support");
+                if (r == 0)
+                        r = set_agencies(c, &t, &lead, &support);
+        }
+        if (r == 0)
+                r = save_task(c, &t, NULL, true);
+        if (r == 0)
+                printf("Task %lld updated.\n", (long long) t.id);
+        ids_done(&lead);
+        ids_done(&support);
+        task_done(&t);
+        return r;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What deadlinectl's sub-commands share: the parsed global options, the
+ * configuration and the store, opened on demand, and the mapping from
+ * errors to sysexits(3) codes. Each sub-command is `int cmd(struct ctl *,
+ * int argc, char **argv)` and returns an exit code. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sysexits.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "store.h"
+
+struct ctl {
+        const char *config_path;
+        bool json;
+        bool now_given;
+        int64_t now;
+        struct config *config;
+        struct store *store;
+        const char *command;   /* for messages: "deadlinectl add: …" */
+};
+
+/* One-line error on stderr, prefixed "deadlinectl: COMMAND: ". Returns
+ * `code` so callers can `return ctl_fail(c, EX_DATAERR, …);`. */
+int ctl_fail(const struct ctl *c, int code, const char *format, ...) _printf_(3, 4);
+int ctl_load_config(struct ctl *c);
+int ctl_open_store(struct ctl *c);
+/* Maps a store error to an exit code and prints it. */
+int ctl_store_fail(const struct ctl *c, int r, const char *what);
+
+/* Checks that `id` is an agency or group of the configuration; on failure
+ * prints an error naming `option` with the closest known id. */
+int ctl_check_agency(const struct ctl *c, const char *option, const char *id);
+/* Task ids on the command line: a positive integer. */
+int ctl_parse_task_id(const struct ctl *c, const char *s, int64_t *ret);
+/* Text given by a person: valid UTF-8, NFC, no control characters (except
+ * newlines when `multiline`), at most `max` bytes. */
+int ctl_check_text(const struct ctl *c, const char *option, const char *s, size_t max, bool multiline,
+                   char **ret_normalized);
+
+/* A NULL-terminated string list as a JSON array. */
+json_t *json_strv(char *const *l);
+/* Prints and releases j (NULL: out of memory); returns an exit code. */
+int ctl_print_json(const struct ctl *c, json_t *j);
+
+/* "in 3d 4h", "2d 1h overdue", "due now". */
+void format_left(int64_t seconds, char *buf, size_t size);
+
+int cmd_add(struct ctl *c, int argc, char **argv);
+int cmd_list(struct ctl *c, int argc, char **argv);
+int cmd_show(struct ctl *c, int argc, char **argv);
+int cmd_done(struct ctl *c, int argc, char **argv);
+int cmd_reopen(struct ctl *c, int argc, char **argv);
+int cmd_cancel(struct ctl *c, int argc, char **argv);
+int cmd_edit(struct ctl *c, int argc, char **argv);
+int cmd_agencies(struct ctl *c, int argc, char **argv);
+int cmd_check_config(struct ctl *c, int argc, char **argv);
