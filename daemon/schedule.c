@@ -246,7 +246,7 @@ static bool escalate_at(const struct policy *p, const struct deadline *d, size_t
 static bool overdue_at(const struct policy *p, const struct deadline *d, int64_t k, int64_t *ret) {
         int64_t every = p->overdue_every, at;
 
-        if (k < 1)
+        if (every <= 0 || k < 1)
                 return false;
         if (by_day(p, every)) {
                 int64_t n = every / SEC_PER_DAY;

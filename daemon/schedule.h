@@ -31,7 +31,9 @@
  *  OVERDUE, k = 1, 2, … while overdue_every > 0. When overdue_every is N
  *    whole days and send_at is set, slot k is at send_at on the (k·N)-th
  *    working day after the due day, so an office is reminded every N
- *    working days and never at a weekend or on a holiday. Otherwise slot k
+ *    working days and never at a weekend or on a holiday ("7d" is every
+ *    seventh working day; with a Monday–Friday week, "5d" is weekly).
+ *    Otherwise slot k
  *    is at due_at + k·overdue_every. The series is unbounded and computed
  *    lazily: finding slot k for a task years overdue counts working days by
  *    whole weeks and binary search, never day by day.
