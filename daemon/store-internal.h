@@ -22,18 +22,11 @@
         "t.due_at, t.status, t.recurrence, t.created_at, t.updated_at, "        \
         "t.closed_at, t.next_fire_at, t.fired_through"
 
-#define SQL_TASKS_DUE_WHERE                                                     \
-        "WHERE t.status = 'open' AND t.next_fire_at IS NOT NULL "               \
-        "AND t.next_fire_at <= ?1 ORDER BY t.next_fire_at, t.id LIMIT ?2"
-
 #define SQL_TASKS_DUE                                                           \
         "SELECT " SQL_TASK_COLUMNS " FROM tasks AS t INDEXED BY tasks_next_fire " \
-        "LEFT JOIN documents AS d ON d.id = t.document_id " SQL_TASKS_DUE_WHERE
-
-#define SQL_TASKS_DUE_AGENCIES                                                  \
-        "SELECT a.task_id, a.agency, a.role FROM task_agencies AS a "           \
-        "WHERE a.task_id IN (SELECT t.id FROM tasks AS t INDEXED BY tasks_next_fire " \
-        SQL_TASKS_DUE_WHERE ") ORDER BY a.task_id, a.position"
+        "LEFT JOIN documents AS d ON d.id = t.document_id "                     \
+        "WHERE t.status = 'open' AND t.next_fire_at IS NOT NULL "               \
+        "AND t.next_fire_at <= ?1 ORDER BY t.next_fire_at, t.id LIMIT ?2"
 
 #define SQL_DELIVERY_COLUMNS                                                    \
         "id, task_id, slot, slot_at, agency, role, channel, state, attempts, "  \
@@ -70,11 +63,10 @@ enum store_statement {
         STMT_TASK_CLOSE,
         STMT_TASK_REOPEN,
         STMT_TASK_LIST,
-        STMT_TASK_LIST_AGENCIES,
+        STMT_TASK_AGENCIES_RANGE,
         STMT_TASK_SET_SCHEDULE,
         STMT_NEXT_FIRE,
         STMT_TASKS_DUE,
-        STMT_TASKS_DUE_AGENCIES,
 
         STMT_DELIVERY_INSERT,
         STMT_DELIVERY_FIND,

@@ -134,7 +134,6 @@ static void test_scheduler_queries_use_the_partial_indexes(void **state) {
 
         assert_uses_index(db, SQL_NEXT_FIRE, "tasks_next_fire", false);
         assert_uses_index(db, SQL_TASKS_DUE, "tasks_next_fire", true);
-        assert_uses_index(db, SQL_TASKS_DUE_AGENCIES, "tasks_next_fire", false);
         assert_uses_index(db, SQL_DELIVERIES_DUE, "deliveries_due", true);
         assert_uses_index(db, SQL_NEXT_DELIVERY, "deliveries_due", false);
         sqlite3_close(db);

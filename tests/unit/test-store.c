@@ -599,12 +599,12 @@ static void test_task_list_filters(void **state) {
         assert_int_equal(store_task_list(f->s, &filter, &(struct task_list) {}), -EINVAL);
 }
 
-/* Each task's agencies come from one query over all of them; check that
- * they land on the right tasks when the list is in another order than the
- * ids, and under a limit. */
+/* A long list reads its agencies with one scan, a few scattered tasks with
+ * a lookup each; check that either way they land on the right tasks when
+ * the list is in another order than the ids, and under a limit. */
 static void test_task_list_fills_agencies_of_every_task(void **state) {
         struct fixture *f = *state;
-        _cleanup_(task_list_done) struct task_list l = {}, top = {};
+        _cleanup_(task_list_done) struct task_list l = {}, top = {}, few = {};
         struct task_filter filter = TASK_FILTER_INIT;
         const size_t n = 2000;
 
@@ -628,6 +628,19 @@ static void test_task_list_fills_agencies_of_every_task(void **state) {
         assert_int_equal(store_task_list(f->s, &filter, &l), (int) n);
         filter.limit = 7;
         assert_int_equal(store_task_list(f->s, &filter, &top), 7);
+        filter = TASK_FILTER_INIT;
+        filter.agencies = (char *[]) { "a1997-1", "a3-1", "a1004-0", NULL };
+        assert_int_equal(store_task_list(f->s, &filter, &few), 3);
+        assert_string_equal(few.tasks[0].title, "1997");
+        assert_string_equal(few.tasks[1].title, "1004");
+        assert_string_equal(few.tasks[2].title, "3");
+        assert_int_equal(few.tasks[0].n_agencies, 2);
+        assert_string_equal(few.tasks[0].agencies[0].agency, "a1997-1");
+        assert_string_equal(few.tasks[0].agencies[1].agency, "a1997-0");
+        assert_int_equal(few.tasks[1].n_agencies, 4);
+        assert_string_equal(few.tasks[1].agencies[3].agency, "a1004-3");
+        assert_int_equal(few.tasks[2].n_agencies, 3);
+        assert_string_equal(few.tasks[2].agencies[0].agency, "a3-1");
         for (size_t m = 0; m < l.n; m++) {
                 const struct task *t = &l.tasks[m];
                 size_t i = (size_t) strtoul(t->title, NULL, 10);
