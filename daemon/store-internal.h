@@ -80,6 +80,11 @@ enum store_statement {
         STMT_DELIVERIES_RESET,
         STMT_DELIVERY_LIST_TASK,
         STMT_DELIVERY_COUNTS,
+
+        STMT_TASKS_RESCHEDULE,
+        STMT_META_GET,
+        STMT_META_SET,
+        STMT_DATA_VERSION,
         _STMT_MAX,
 };
 

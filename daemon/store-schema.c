@@ -77,7 +77,11 @@ static const struct migration migrations[] = {
           "        UNIQUE (task_id, slot, agency, channel)\n"
           ");\n"
           "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';\n"
-          "CREATE INDEX deliveries_task ON deliveries(task_id);\n" },
+          "CREATE INDEX deliveries_task ON deliveries(task_id);\n"
+          "CREATE TABLE meta (\n"
+          "        key TEXT PRIMARY KEY,\n"
+          "        value TEXT NOT NULL\n"
+          ") WITHOUT ROWID;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

@@ -519,6 +519,19 @@ int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, i
         return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
+int store_tasks_reschedule(struct store *s, int64_t now) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_statement(s, STMT_TASKS_RESCHEDULE, &st);
+        if (r < 0)
+                return r;
+        if (bind_time(st, 1, now) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_run(s, st);
+        return r < 0 ? r : sqlite3_changes(s->db);
+}
+
 int store_next_fire(struct store *s, int64_t *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;

@@ -126,6 +126,13 @@ static const char *const store_sql[_STMT_MAX] = {
                 "ORDER BY slot_at, id",
         [STMT_DELIVERY_COUNTS] =
                 "SELECT state, count(*) FROM deliveries GROUP BY state",
+
+        [STMT_TASKS_RESCHEDULE] =
+                "UPDATE tasks SET next_fire_at = ?1 WHERE status = 'open'",
+        [STMT_META_GET]     = "SELECT value FROM meta WHERE key = ?1",
+        [STMT_META_SET]     = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [STMT_DATA_VERSION] = "PRAGMA data_version",
 };
 
 /* store_open() has no store to keep its message in when it fails. */
@@ -298,6 +305,51 @@ int store_schema_version(struct store *s) {
         if (r == 0)
                 return -EIO;
         return sqlite3_column_int(st, 0);
+}
+
+int store_data_version(struct store *s, uint64_t *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_statement(s, STMT_DATA_VERSION, &st);
+        if (r < 0)
+                return r;
+        r = store_step(s, st);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EIO;
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_meta_get(struct store *s, const char *key, char **ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_statement(s, STMT_META_GET, &st);
+        if (r < 0)
+                return r;
+        if (bind_text(st, 1, key) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_step(s, st);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        return column_strdup(st, 0, ret);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_statement(s, STMT_META_SET, &st);
+        if (r < 0)
+                return r;
+        if (bind_text(st, 1, key) != SQLITE_OK || bind_text(st, 2, value) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return store_run(s, st);
 }
 
 int store_set_busy_timeout(struct store *s, int ms) {

@@ -196,6 +196,18 @@ int store_task_list(struct store *s, const struct task_filter *f, struct task_li
  * keeps no next_fire_at. */
 int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
 
+/* Every open task is looked at again at `now` (after the reminder policy
+ * changed); what was already decided stays. Returns the number of tasks. */
+int store_tasks_reschedule(struct store *s, int64_t now);
+
+/* Small named values the daemon keeps with the data (the fingerprint of
+ * the policy the schedule was worked out with). -ENOENT if unset. */
+int store_meta_get(struct store *s, const char *key, char **ret);
+int store_meta_set(struct store *s, const char *key, const char *value);
+/* Changes whenever another connection commits (PRAGMA data_version): how
+ * the daemon tells deadlinectl's writes from its own. */
+int store_data_version(struct store *s, uint64_t *ret);
+
 /* The scheduler's two indexed questions: the earliest next_fire_at among
  * open tasks (NO_TIME if none), and the open tasks whose next_fire_at is at
  * or before `now`, earliest first, at most `limit` (0: no limit), with
