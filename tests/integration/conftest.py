@@ -113,3 +113,9 @@ def env(tmp_path):
     e = Env(tmp_path)
     e.write_config()
     return e
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory):
+    from testca import TestCA
+    return TestCA(tmp_path_factory.mktemp("ca"))
