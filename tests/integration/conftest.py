@@ -12,6 +12,7 @@ import pytest
 
 BUILD = pathlib.Path(os.environ.get("DEADLINED_BUILD", pathlib.Path(__file__).parents[2] / "build"))
 SOURCE = pathlib.Path(os.environ.get("DEADLINED_SOURCE", pathlib.Path(__file__).parents[2]))
+SANITIZE = os.environ.get("DEADLINED_SANITIZE") == "1"
 DEADLINED = BUILD / "deadlined"
 DEADLINECTL = BUILD / "deadlinectl"
 
