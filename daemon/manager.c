@@ -24,6 +24,8 @@
 /* After a database error, try again this much later. */
 #define RETRY_ON_ERROR_SEC 5
 #define TIMER_ACCURACY_USEC (100 * 1000ULL)
+/* Tasks decided per pass before the loop gets its turn again. */
+#define DECIDE_SLICE 5000
 
 static int manager_sync_policy(struct manager *m);
 
@@ -166,12 +168,13 @@ static void manager_send(struct manager *m, struct job *j) {
         dispatch_submit(m->dispatch, j);
 }
 
-/* One pass: decide what fell due, then hand out what is ready to go. */
-static int manager_pass(struct manager *m) {
+/* One pass: decide what fell due, then hand out what is ready to go.
+ * *ret_more is set when due tasks are left for the next pass. */
+static int manager_pass(struct manager *m, bool *ret_more) {
         int64_t now = manager_now(m);
         int r;
 
-        r = outbox_decide(m->store, m->config, now);
+        r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
         if (r < 0)
                 return log_warning_errno(r, "Failed to decide due reminders (%s): %m", store_last_error(m->store));
         if (r > 0)
@@ -206,8 +209,15 @@ static int manager_pass(struct manager *m) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
-        int r = manager_pass(m);
+        bool more = false;
+        int r = manager_pass(m, &more);
 
+        if (r >= 0 && more) {
+                /* A backlog: the rest in the next iteration, after the
+                 * watchdog and signals had their turn. */
+                manager_arm_soon(m);
+                return 0;
+        }
         if (m->once) {
                 manager_maybe_exit(m);
                 return 0;
