@@ -8,47 +8,57 @@
 
 #include "log.h"
 #include "manager.h"
+#include "smtp.h"
 
 /* A webhook reply body is read up to this much (the first 200 bytes are
  * kept for the log); the rest is a receiver's problem, not ours. */
 #define REPLY_MAX (64 * 1024)
 #define REPLY_KEEP 200
 #define WEBHOOK_PER_HOST 4
+#define WEBHOOK_CONNECTIONS 16
 #define WEBHOOK_CONNECT_TIMEOUT 10L
 #define WEBHOOK_TIMEOUT 15L
 
+/* One curl multi handle with its sockets and timer. SMTP and webhooks each
+ * have their own, so smtp.max_connections bounds the mail server's
+ * connections alone and a slow webhook receiver never holds up mail. */
+struct pool {
+        struct dispatch *dispatch;
+        const char *name;
+        CURLM *multi;
+        sd_event_source *timer;
+        /* Transfers running at once; 0 leaves the bound to curl. Beyond
+         * it, transfers wait here rather than inside curl, so that their
+         * time-out counts from when they really start. */
+        size_t limit, running;
+        struct transfer *waiting, *waiting_tail;
+        /* Totals since start, for the log: how well connections are reused. */
+        uint64_t done, connects;
+};
+
 struct transfer {
         struct dispatch *dispatch;
+        struct pool *pool;
         struct job *job;
         CURL *easy;
-        struct curl_slist *rcpt, *headers;
-        size_t offset;                 /* upload progress in job->data */
+        bool running;                  /* added to the pool's multi handle */
+        struct smtp_session smtp;      /* e-mail: envelope, progress, replies */
+        struct curl_slist *headers;
         char errbuf[CURL_ERROR_SIZE];
-        char reply[512];               /* the server's last reply line */
         char body[REPLY_KEEP + 1];     /* start of a webhook reply body */
         size_t body_len, body_total;
-        ssize_t current_rcpt;          /* index of the RCPT TO under way */
-        struct transfer *next, *prev;
+        struct transfer *next, *prev;  /* every transfer */
+        struct transfer *next_waiting;
 };
 
 struct dispatch {
         sd_event *event;
         struct manager *manager;
-        CURLM *multi;
-        sd_event_source *timer;
         const struct config *config;
+        struct pool smtp, webhook;
         struct transfer *transfers;
         size_t n;
 };
-
-enum result_kind smtp_reply_result(long code) {
-        if (code >= 200 && code < 400)
-                return RESULT_SENT;
-        if (code >= 500 && code < 600)
-                return RESULT_FAIL;
-        /* 4xx, and no reply at all (a dropped connection), may pass. */
-        return RESULT_RETRY;
-}
 
 enum result_kind http_status_result(long status) {
         if (status >= 200 && status < 300)
@@ -87,29 +97,72 @@ static void transfer_unlink(struct transfer *t) {
         d->n--;
 }
 
-/* Ends a transfer and returns its job to the manager. */
-static void transfer_finish(struct transfer *t) {
-        struct dispatch *d = t->dispatch;
+static void pool_unqueue(struct pool *p, struct transfer *t) {
+        struct transfer **i, *prev = NULL;
+
+        for (i = &p->waiting; *i; prev = *i, i = &(*i)->next_waiting)
+                if (*i == t) {
+                        *i = t->next_waiting;
+                        if (p->waiting_tail == t)
+                                p->waiting_tail = prev;
+                        t->next_waiting = NULL;
+                        return;
+                }
+}
+
+/* Releases what a transfer holds, without returning its job. */
+static struct job *transfer_free(struct transfer *t) {
         struct job *j = t->job;
 
         transfer_unlink(t);
-        if (t->easy) {
-                curl_multi_remove_handle(d->multi, t->easy);
-                curl_easy_cleanup(t->easy);
-        }
-        curl_slist_free_all(t->rcpt);
+        if (t->running) {
+                curl_multi_remove_handle(t->pool->multi, t->easy);
+                t->pool->running--;
+        } else
+                pool_unqueue(t->pool, t);
+        curl_easy_cleanup(t->easy);
+        smtp_session_done(&t->smtp);
         curl_slist_free_all(t->headers);
         free(t);
-        manager_transfer_done(d->manager, j);
+        return j;
 }
 
-static size_t on_read(char *buf, size_t size, size_t nmemb, void *userdata) {
-        struct transfer *t = userdata;
-        size_t n = MIN(size * nmemb, t->job->size - t->offset);
+/* Ends a transfer and returns its job to the manager. */
+static void transfer_finish(struct transfer *t) {
+        struct dispatch *d = t->dispatch;
 
-        memcpy(buf, t->job->data + t->offset, n);
-        t->offset += n;
-        return n;
+        manager_transfer_done(d->manager, transfer_free(t));
+}
+
+static void pool_start(struct pool *p, struct transfer *t) {
+        if (curl_multi_add_handle(p->multi, t->easy) != CURLM_OK) {
+                job_set_result(t->job, RESULT_RETRY, "cannot start a transfer");
+                transfer_finish(t);
+                return;
+        }
+        t->running = true;
+        p->running++;
+}
+
+/* Starts waiting transfers while there is room. */
+static void pool_kick(struct pool *p) {
+        while (p->waiting && (p->limit == 0 || p->running < p->limit)) {
+                struct transfer *t = p->waiting;
+                p->waiting = t->next_waiting;
+                if (!p->waiting)
+                        p->waiting_tail = NULL;
+                t->next_waiting = NULL;
+                pool_start(p, t);
+        }
+}
+
+static void pool_queue(struct pool *p, struct transfer *t) {
+        if (p->waiting_tail)
+                p->waiting_tail->next_waiting = t;
+        else
+                p->waiting = t;
+        p->waiting_tail = t;
+        pool_kick(p);
 }
 
 static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
@@ -127,84 +180,31 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
         return t->body_total > REPLY_MAX ? 0 : n;
 }
 
-/* Follows the SMTP dialogue to learn each recipient's fate: libcurl goes on
- * past a refused RCPT (CURLOPT_MAIL_RCPT_ALLLOWFAILS) but does not say which
- * one was refused, so pair each "RCPT TO" with the reply that follows it. */
-static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata) {
-        struct transfer *t = userdata;
+/* A recipient refused at RCPT TO fails (5xx) or defers (4xx) its own
+ * agency's delivery; the others' go on with the message. */
+static void on_rcpt_refused(struct smtp_session *ss, size_t rcpt, const char *reply) {
+        struct transfer *t = ss->userdata;
         struct job *j = t->job;
+        size_t row = j->rcpt_row[rcpt];
+        char err[SMTP_REPLY_MAX + 300];
 
-        if (type == CURLINFO_HEADER_OUT && size > 8 && strncasecmp(data, "RCPT TO:", 8) == 0) {
-                t->current_rcpt = -1;
-                for (size_t i = 0; i < j->n_rcpt; i++) {
-                        size_t len = strlen(j->rcpt[i]);
-                        const char *lt = memchr(data, '<', size);
-                        if (lt && (size_t) (data + size - lt) > len + 1 && strncasecmp(lt + 1, j->rcpt[i], len) == 0 &&
-                            lt[1 + len] == '>') {
-                                t->current_rcpt = (ssize_t) i;
-                                break;
-                        }
-                }
-        } else if (type == CURLINFO_HEADER_IN && size >= 3) {
-                size_t n = MIN(size, sizeof t->reply - 1);
-                memcpy(t->reply, data, n);
-                t->reply[n] = 0;
-                t->reply[strcspn(t->reply, "\r\n")] = 0;
-                if (t->current_rcpt >= 0 && j->channel == CHANNEL_EMAIL && (data[0] == '4' || data[0] == '5') &&
-                    (size < 4 || data[3] != '-')) {
-                        char err[600];
-                        size_t row = j->rcpt_row[t->current_rcpt];
-                        snprintf(err, sizeof err, "<%s>: %s", j->rcpt[t->current_rcpt], t->reply);
-                        job_set_row_result(j, row, data[0] == '5' ? RESULT_FAIL : RESULT_RETRY, err);
-                        log_warning("SMTP server refused recipient %s of task %lld: %s", j->rcpt[t->current_rcpt],
-                                    (long long) j->rows[row].task_id, t->reply);
-                }
-                if (size >= 4 && data[3] != '-')
-                        t->current_rcpt = -1;
-        }
-        return 0;
+        snprintf(err, sizeof err, "<%s>: %s", j->rcpt[rcpt], reply);
+        job_set_row_result(j, row, reply[0] == '5' ? RESULT_FAIL : RESULT_RETRY, err);
+        log_warning("SMTP server refused recipient %s of task %lld: %s", j->rcpt[rcpt],
+                    (long long) j->rows[row].task_id, reply);
 }
 
 static int setup_email(struct dispatch *d, struct transfer *t) {
-        const struct smtp *s = &d->config->smtp;
-        CURL *e = t->easy;
         struct job *j = t->job;
 
         if (!d->config->has_smtp) {
                 job_set_result(j, RESULT_RETRY, "no smtp settings in the configuration");
                 return -EINVAL;
         }
-        for (size_t i = 0; i < j->n_rcpt; i++) {
-                struct curl_slist *l = curl_slist_append(t->rcpt, j->rcpt[i]);
-                if (!l)
-                        return -ENOMEM;
-                t->rcpt = l;
-        }
-        curl_easy_setopt(e, CURLOPT_URL, s->url);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-        /* STARTTLS is required unless plain text was asked for, and then
-         * only towards this machine unless asked for that too. */
-        bool plain = s->allow_plaintext && (s->allow_plaintext_remote || url_host_is_loopback(s->url));
-        curl_easy_setopt(e, CURLOPT_USE_SSL, plain ? (long) CURLUSESSL_NONE : (long) CURLUSESSL_ALL);
-        if (s->ca_file)
-                curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-        if (s->username) {
-                curl_easy_setopt(e, CURLOPT_USERNAME, s->username);
-                curl_easy_setopt(e, CURLOPT_PASSWORD, strempty(s->password));
-        }
-        curl_easy_setopt(e, CURLOPT_MAIL_FROM, j->mail_from);
-        curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
-        curl_easy_setopt(e, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
-        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) j->size);
-        curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(e, CURLOPT_READDATA, t);
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long) s->connect_timeout);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, (long) s->timeout);
-        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
-        curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
-        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-        return 0;
+        t->smtp.on_refused = on_rcpt_refused;
+        t->smtp.userdata = t;
+        return smtp_session_setup(&t->smtp, t->easy, &d->config->smtp, j->mail_from, j->rcpt, j->n_rcpt, j->data,
+                                  j->size);
 }
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
@@ -241,7 +241,12 @@ void dispatch_submit(struct dispatch *d, struct job *j) {
                 manager_transfer_done(d->manager, j);
                 return;
         }
-        *t = (struct transfer) { .dispatch = d, .job = j, .current_rcpt = -1, .next = d->transfers };
+        *t = (struct transfer) {
+                .dispatch = d,
+                .pool = j->channel == CHANNEL_EMAIL ? &d->smtp : &d->webhook,
+                .job = j,
+                .next = d->transfers,
+        };
         if (d->transfers)
                 d->transfers->prev = t;
         d->transfers = t;
@@ -263,19 +268,15 @@ void dispatch_submit(struct dispatch *d, struct job *j) {
                 transfer_finish(t);
                 return;
         }
-        if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
-                job_set_result(j, RESULT_RETRY, "cannot start a transfer");
-                transfer_finish(t);
-        }
+        pool_queue(t->pool, t);
 }
 
 static void finish_email(struct transfer *t, CURLcode code) {
         struct job *j = t->job;
-        long reply = 0;
-        char err[CURL_ERROR_SIZE + 600];
+        char err[CURL_ERROR_SIZE + SMTP_REPLY_MAX + 32];
+        enum result_kind kind = smtp_session_result(&t->smtp, t->easy, code, err, sizeof err);
 
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &reply);
-        if (code == CURLE_OK) {
+        if (kind == RESULT_SENT) {
                 /* Rows whose recipients were refused already have their
                  * result; the rest were accepted with the message. */
                 for (size_t i = 0; i < j->n_rows; i++)
@@ -283,13 +284,6 @@ static void finish_email(struct transfer *t, CURLcode code) {
                                 job_set_row_result(j, i, RESULT_SENT, NULL);
                 return;
         }
-        snprintf(err, sizeof err, "%s%s%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(code),
-                 t->reply[0] ? "; server said: " : "", t->reply);
-        enum result_kind kind = RESULT_RETRY;
-        /* A 5xx at MAIL FROM or DATA refuses the message itself; anything
-         * else (timeouts, TLS, a dropped connection) may pass later. */
-        if (reply >= 500 && reply < 600 && code != CURLE_LOGIN_DENIED && code != CURLE_USE_SSL_FAILED)
-                kind = RESULT_FAIL;
         for (size_t i = 0; i < j->n_rows; i++)
                 if (j->rows[i].result == RESULT_NONE || j->rows[i].result == RESULT_SENT)
                         job_set_row_result(j, i, kind, err);
@@ -324,26 +318,31 @@ static void finish_webhook(struct transfer *t, CURLcode code) {
         }
 }
 
-static void dispatch_drain(struct dispatch *d) {
+static void pool_drain(struct pool *p) {
         CURLMsg *msg;
         int left;
 
-        while ((msg = curl_multi_info_read(d->multi, &left))) {
+        while ((msg = curl_multi_info_read(p->multi, &left))) {
                 struct transfer *t = NULL;
+                long connects = 0;
 
                 if (msg->msg != CURLMSG_DONE)
                         continue;
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+                if (curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
+                        p->connects += (uint64_t) connects;
+                p->done++;
                 if (t->job->channel == CHANNEL_EMAIL)
                         finish_email(t, msg->data.result);
                 else
                         finish_webhook(t, msg->data.result);
                 transfer_finish(t);
         }
+        pool_kick(p);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct dispatch *d = userdata;
+        struct pool *p = userdata;
         int action = 0, running;
 
         if (revents & EPOLLIN)
@@ -352,27 +351,27 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 action |= CURL_CSELECT_OUT;
         if (revents & (EPOLLERR | EPOLLHUP))
                 action |= CURL_CSELECT_ERR;
-        if (curl_multi_socket_action(d->multi, fd, action, &running) != CURLM_OK)
+        if (curl_multi_socket_action(p->multi, fd, action, &running) != CURLM_OK)
                 log_warning("curl_multi_socket_action() failed on fd %d", fd);
-        dispatch_drain(d);
+        pool_drain(p);
         /* Never negative: that would disable this source for good. */
         return 0;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct dispatch *d = userdata;
+        struct pool *p = userdata;
         int running;
 
-        if (curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+        if (curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
                 log_warning("curl_multi_socket_action() failed on timeout");
-        dispatch_drain(d);
+        pool_drain(p);
         return 0;
 }
 
 /* curl asks us to watch a socket (or stop): one io source per socket, found
  * again through curl_multi_assign(). */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, void *socketp) {
-        struct dispatch *d = userdata;
+        struct pool *p = userdata;
         sd_event_source *io = socketp;
         uint32_t events = 0;
         int r;
@@ -381,7 +380,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, voi
                 /* Disable before curl closes the fd: epoll must not keep a
                  * stale registration for a number that is reused. */
                 sd_event_source_disable_unref(io);
-                curl_multi_assign(d->multi, fd, NULL);
+                curl_multi_assign(p->multi, fd, NULL);
                 return 0;
         }
         if (what & CURL_POLL_IN)
@@ -393,10 +392,12 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, voi
                 if (r >= 0)
                         r = sd_event_source_set_enabled(io, SD_EVENT_ON);
         } else {
-                r = sd_event_add_io(d->event, &io, fd, events, on_io, d);
+                r = sd_event_add_io(p->dispatch->event, &io, fd, events, on_io, p);
                 if (r >= 0) {
-                        (void) sd_event_source_set_description(io, "curl-io");
-                        curl_multi_assign(d->multi, fd, io);
+                        char name[32];
+                        snprintf(name, sizeof name, "%s-io", p->name);
+                        (void) sd_event_source_set_description(io, name);
+                        curl_multi_assign(p->multi, fd, io);
                 }
         }
         if (r < 0) {
@@ -409,15 +410,53 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, voi
 /* curl asks to be called back in timeout_ms. Never call curl from here
  * (re-entrancy): the timer handler does. */
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userdata) {
-        struct dispatch *d = userdata;
+        struct pool *p = userdata;
         int r;
 
         if (timeout_ms < 0)
-                return sd_event_source_set_enabled(d->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        r = sd_event_source_set_time_relative(d->timer, (uint64_t) timeout_ms * 1000 + 999);
+                return sd_event_source_set_enabled(p->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+        r = sd_event_source_set_time_relative(p->timer, (uint64_t) timeout_ms * 1000);
         if (r >= 0)
-                r = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
         return r < 0 ? -1 : 0;
+}
+
+static int pool_init(struct pool *p, struct dispatch *d, const char *name) {
+        char description[32];
+        int r;
+
+        p->dispatch = d;
+        p->name = name;
+        p->multi = curl_multi_init();
+        if (!p->multi)
+                return -ENOMEM;
+        /* Retries, backoff and curl's own timeouts are intervals, not wall
+         * clock times: they run on CLOCK_MONOTONIC. curl asks for "now"
+         * (0 ms) to start each transfer: sd-event's default accuracy of
+         * 250 ms would stall every one of them, so the timer is exact. */
+        r = sd_event_add_time(d->event, &p->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+        snprintf(description, sizeof description, "%s-timer", name);
+        (void) sd_event_source_set_description(p->timer, description);
+        curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+        curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+        curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+        return 0;
+}
+
+static void pool_done(struct pool *p) {
+        if (p->done > 0)
+                log_info("%s: %llu transfers over %llu new connections", p->name, (unsigned long long) p->done,
+                         (unsigned long long) p->connects);
+        /* curl may still call the socket callback while cleaning up (and
+         * closes its cached connections, saying QUIT to SMTP servers). */
+        if (p->multi)
+                curl_multi_cleanup(p->multi);
+        p->multi = NULL;
+        p->timer = sd_event_source_disable_unref(p->timer);
 }
 
 int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
@@ -428,38 +467,34 @@ int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
                 return -ENOMEM;
         d->event = sd_event_ref(event);
         d->manager = m;
-        d->multi = curl_multi_init();
-        if (!d->multi) {
-                dispatch_free(d);
-                return -ENOMEM;
-        }
-        /* Retries, backoff and curl's own timeouts are intervals, not wall
-         * clock times: they run on CLOCK_MONOTONIC. */
-        r = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, d);
+        r = pool_init(&d->smtp, d, "smtp");
+        if (r >= 0)
+                r = pool_init(&d->webhook, d, "webhook");
         if (r < 0) {
                 dispatch_free(d);
                 return r;
         }
-        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
-        (void) sd_event_source_set_description(d->timer, "curl-timer");
-        curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-        curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-        curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-        curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
         *ret = d;
         return 0;
 }
 
 void dispatch_reconfigure(struct dispatch *d, const struct config *c) {
-        long total = c->has_smtp ? c->smtp.max_connections : 4;
+        long smtp = c->has_smtp ? c->smtp.max_connections : 4;
 
         d->config = c;
-        /* The bound on transfers at once; curl queues the rest. The
-         * per-host bound keeps one slow webhook receiver from taking
+        /* Every SMTP transfer goes to the one configured server: at most
+         * max_connections of them at once, each connection kept open and
+         * reused for the next message. */
+        d->smtp.limit = (size_t) smtp;
+        curl_multi_setopt(d->smtp.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, smtp);
+        curl_multi_setopt(d->smtp.multi, CURLMOPT_MAX_HOST_CONNECTIONS, smtp);
+        curl_multi_setopt(d->smtp.multi, CURLMOPT_MAXCONNECTS, smtp);
+        /* The per-host bound keeps one slow webhook receiver from taking
          * every connection. */
-        curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, total + WEBHOOK_PER_HOST * 4L);
-        curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, MAX(total, (long) WEBHOOK_PER_HOST));
-        curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, total + WEBHOOK_PER_HOST * 4L);
+        curl_multi_setopt(d->webhook.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) WEBHOOK_CONNECTIONS);
+        curl_multi_setopt(d->webhook.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) WEBHOOK_PER_HOST);
+        curl_multi_setopt(d->webhook.multi, CURLMOPT_MAXCONNECTS, (long) WEBHOOK_CONNECTIONS);
+        pool_kick(&d->smtp);
 }
 
 void dispatch_abort_all(struct dispatch *d) {
@@ -474,22 +509,12 @@ size_t dispatch_in_flight(const struct dispatch *d) {
 struct dispatch *dispatch_free(struct dispatch *d) {
         if (!d)
                 return NULL;
-        /* Unsettled jobs go back (and are put back to pending by the
-         * manager's last settle); then curl, which may still call the
-         * socket callback while cleaning up, then our sources. */
-        while (d->transfers) {
-                struct transfer *t = d->transfers;
-                transfer_unlink(t);
-                curl_multi_remove_handle(d->multi, t->easy);
-                curl_easy_cleanup(t->easy);
-                curl_slist_free_all(t->rcpt);
-                curl_slist_free_all(t->headers);
-                job_free(t->job);
-                free(t);
-        }
-        if (d->multi)
-                curl_multi_cleanup(d->multi);
-        sd_event_source_disable_unref(d->timer);
+        /* Unsettled jobs are dropped here (their rows stay "attempting",
+         * which the next start puts back); then curl, then our sources. */
+        while (d->transfers)
+                job_free(transfer_free(d->transfers));
+        pool_done(&d->smtp);
+        pool_done(&d->webhook);
         sd_event_unref(d->event);
         free(d);
         return NULL;

@@ -4,10 +4,11 @@
 /* Network deliveries: libcurl's multi interface driven by sd-event. No
  * thread and no polling loop: curl tells us which sockets to watch
  * (CURLMOPT_SOCKETFUNCTION -> an io source each) and when to call it back
- * (CURLMOPT_TIMERFUNCTION -> one monotonic timer). Concurrency is bounded
- * (smtp.max_connections in all, and per webhook host), connections are
- * kept and reused across messages, and every finished job goes back to
- * the manager with a result per outbox row. */
+ * (CURLMOPT_TIMERFUNCTION -> one monotonic timer). SMTP and webhooks have
+ * a multi handle each. Concurrency is bounded (smtp.max_connections for the
+ * mail server, and per webhook host), connections are kept and reused
+ * across messages, and every finished job goes back to the manager with a
+ * result per outbox row. */
 
 #include <systemd/sd-event.h>
 
@@ -28,8 +29,6 @@ void dispatch_submit(struct dispatch *d, struct job *j);
 void dispatch_abort_all(struct dispatch *d);
 size_t dispatch_in_flight(const struct dispatch *d);
 
-/* Classifies one SMTP reply code: 2xx/3xx sent, 4xx retry, 5xx fail. */
-enum result_kind smtp_reply_result(long code);
 /* Classifies an HTTP status for a webhook: 2xx sent; 408, 429 and 5xx retry;
  * other statuses (redirects included: they are not followed) fail. */
 enum result_kind http_status_result(long status);
