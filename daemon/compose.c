@@ -100,6 +100,7 @@ static int collect_tasks(const struct config *c, const struct job *j, const stru
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
         _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *data = NULL, *token = NULL;
+        _cleanup_free_ char *reply_name = NULL, *reply_addr = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_free_ struct render_recipient *recipients = NULL;
         _cleanup_free_ size_t *rcpt_row = NULL;
@@ -114,6 +115,12 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = mail_address_parse(c->from, &from_name, &from_addr);
         if (r < 0)
                 return r;
+        if (c->has_smtp && c->smtp.reply_to) {
+                r = mail_address_parse(c->smtp.reply_to, &reply_name, &reply_addr);
+                if (r < 0)
+                        return r;
+        }
+        struct mail_address reply_to = { reply_name, reply_addr };
         enum render_kind kind = slot_render_kind(j->rows[0].slot);
         bool digest = c->policy.digest;
 
@@ -196,6 +203,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .n_to = n_to,
                 .cc = cc,
                 .n_cc = n_cc,
+                .reply_to = reply_addr ? &reply_to : NULL,
                 .subject = out.subject,
                 .text = out.text,
                 .html = out.html,
@@ -243,6 +251,79 @@ finish:
         render_output_done(&out);
         parts_done(&parts);
         return r;
+}
+
+int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,
+                       struct job *j) {
+        _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *reply_name = NULL, *reply_addr = NULL;
+        _cleanup_free_ char *data = NULL;
+        _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
+        _cleanup_strv_free_ char **rcpt = NULL;
+        _cleanup_(render_templates_freep) struct render_templates *templates = NULL;
+        struct render_output out = {};
+        size_t n_to = 0, n_cc = 0, size;
+        int r;
+
+        r = mail_address_parse(c->from, &from_name, &from_addr);
+        if (r < 0)
+                return r;
+        if (c->has_smtp && c->smtp.reply_to) {
+                r = mail_address_parse(c->smtp.reply_to, &reply_name, &reply_addr);
+                if (r < 0)
+                        return r;
+        }
+        size_t n = strv_length(a->email) + strv_length(a->cc);
+        if (n == 0)
+                return -ENXIO;
+        to = calloc(n, sizeof *to);
+        cc = calloc(n, sizeof *cc);
+        if (!to || !cc)
+                return -ENOMEM;
+        for (char **e = a->email; *e; e++)
+                to[n_to++] = (struct mail_address) { a->name, *e };
+        for (char **e = a->cc; *e; e++)
+                cc[n_cc++] = (struct mail_address) { a->name, *e };
+
+        r = render_templates_new(c->language, NULL, 0, &templates, NULL);
+        if (r < 0)
+                return r;
+        struct render_recipient recipient = { .name = a->name, .role = _ROLE_INVALID };
+        struct render_input in = {
+                .kind = RENDER_TEST,
+                .now = now,
+                .recipients = &recipient,
+                .n_recipients = 1,
+                .base_url = c->base_url,
+        };
+        r = render_message(templates, &in, &out);
+        if (r < 0)
+                return r;
+        struct mail_address reply_to = { reply_name, reply_addr };
+        struct mail_message m = {
+                .from = { from_name, from_addr },
+                .to = n_to > 0 ? to : cc,
+                .n_to = n_to > 0 ? n_to : n_cc,
+                .cc = n_to > 0 ? cc : NULL,
+                .n_cc = n_to > 0 ? n_cc : 0,
+                .reply_to = reply_addr ? &reply_to : NULL,
+                .subject = out.subject,
+                .text = out.text,
+                .html = out.html,
+                .date = now,
+                .delivery = token,
+        };
+        r = mail_message_format(&m, &data, &size);
+        if (r >= 0)
+                r = mail_message_recipients(&m, &rcpt);
+        render_output_done(&out);
+        if (r < 0)
+                return r;
+        j->mail_from = TAKE_PTR(from_addr);
+        j->n_rcpt = strv_length(rcpt);
+        j->rcpt = TAKE_PTR(rcpt);
+        j->data = TAKE_PTR(data);
+        j->size = size;
+        return 0;
 }
 
 int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {

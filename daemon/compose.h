@@ -12,4 +12,9 @@
 #include "store.h"
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
+/* The message of `deadlinectl send-test`: the test text to one agency's
+ * addresses (To: its e-mail, Cc: its cc), with `token` naming the message,
+ * into j's envelope and data. -ENXIO if the agency has no address. */
+int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,
+                       struct job *j);
 int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);

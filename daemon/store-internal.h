@@ -80,6 +80,7 @@ enum store_statement {
         STMT_DELIVERIES_RESET,
         STMT_DELIVERY_LIST_TASK,
         STMT_DELIVERY_COUNTS,
+        STMT_DELIVERIES_TROUBLE,
 
         STMT_TASKS_RESCHEDULE,
         STMT_META_GET,

@@ -126,6 +126,10 @@ static const char *const store_sql[_STMT_MAX] = {
                 "ORDER BY slot_at, id",
         [STMT_DELIVERY_COUNTS] =
                 "SELECT state, count(*) FROM deliveries GROUP BY state",
+        [STMT_DELIVERIES_TROUBLE] =
+                "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries "
+                "WHERE state = 'failed' OR (state = 'pending' AND last_error IS NOT NULL) "
+                "ORDER BY id DESC LIMIT ?1",
 
         [STMT_TASKS_RESCHEDULE] =
                 "UPDATE tasks SET next_fire_at = ?1 WHERE status = 'open'",

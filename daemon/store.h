@@ -240,6 +240,9 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
 int store_deliveries_reset_attempting(struct store *s, int64_t now);
 /* A task's deliveries by slot_at, then id. */
 int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret);
+/* Deliveries in trouble, newest first, at most limit (0: no limit): the
+ * failed ones and the pending ones waiting to be retried after an error. */
+int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret);
 /* Counts per state, indexed by enum delivery_state. */
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);
 
