@@ -30,6 +30,9 @@ static const struct command {
         { "edit", cmd_edit, "edit ID [--title T] [--due DATE|none] [--agency ID]... [--support ID]..." },
         { "agencies", cmd_agencies, "agencies" },
         { "check-config", cmd_check_config, "check-config" },
+        { "send-test", cmd_send_test, "send-test AGENCY [--channel email]" },
+        { "status", cmd_status, "status [--limit N]" },
+        { "history", cmd_history, "history TASK" },
 };
 
 static void help(FILE *f) {

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* deadlinectl's view of the outbox: status (how deliveries stand, what
+ * comes next, what went wrong) and history (every delivery of one task). */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "table.h"
+#include "timeutil.h"
+
+#define STATUS_LIMIT_DEFAULT 20
+#define STATUS_LIMIT_MAX 100000
+
+enum {
+        ARG_JSON = 0x100,
+        ARG_LIMIT,
+};
+
+/* Options every command here takes; returns 1 if `opt` was one, 0 if not,
+ * or 1000 + an exit code. */
+static int common_option(struct ctl *c, int opt, char **argv) {
+        switch (opt) {
+        case ARG_JSON:
+                c->json = true;
+                return 1;
+        case 'c':
+                c->config_path = optarg;
+                return 1;
+        case 'h':
+                return 1000 + ctl_fail(c, 0, "see deadlinectl --help or deadlinectl(1)");
+        case '?':
+        case ':':
+                return 1000 + ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
+        }
+        return 0;
+}
+
+/* Text from the outbox (a server's reply, an error) as a JSON string: it
+ * should be UTF-8, and is made so if it is not. */
+static json_t *json_text(const char *s) {
+        json_t *j;
+
+        if (!s)
+                return json_null();
+        j = json_string(s);
+        if (j)
+                return j;
+        _cleanup_free_ char *copy = strdup(s);
+        if (!copy)
+                return NULL;
+        for (char *p = copy; *p; p++)
+                if ((unsigned char) *p >= 0x80)
+                        *p = '?';
+        return json_string(copy);
+}
+
+static json_t *json_time(int64_t t) {
+        char buf[26];
+
+        if (t == NO_TIME)
+                return json_null();
+        format_rfc3339(t, buf);
+        return json_string(buf);
+}
+
+static json_t *delivery_to_json(const struct delivery *d) {
+        return json_pack("{s:I, s:I, s:s, s:o, s:s, s:s?, s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "id",
+                         (json_int_t) d->id, "task", (json_int_t) d->task_id, "slot", d->slot, "slot_at",
+                         json_time(d->slot_at), "agency", d->agency, "role",
+                         d->role >= 0 ? role_to_string(d->role) : NULL, "channel", d->channel, "state",
+                         delivery_state_to_string(d->state), "attempts", d->attempts, "last_error",
+                         json_text(d->last_error), "next_attempt_at",
+                         json_time(d->state == DELIVERY_PENDING ? d->next_attempt_at : NO_TIME), "created_at",
+                         json_time(d->created_at), "sent_at", json_time(d->sent_at));
+}
+
+/* A slot for people: its key without the deadline it was decided for
+ * ("before:7d", "overdue:2025-05-02", "escalate:1"). */
+static void slot_cell(const char *slot, char *buf, size_t size) {
+        size_t n = strcspn(slot, "@");
+        snprintf(buf, size, "%.*s", (int) MIN(n, (size_t) 64), slot);
+}
+
+static void when_cell(int64_t t, char *buf) {
+        if (t == NO_TIME)
+                snprintf(buf, 20, "-");
+        else
+                format_local(t, buf);
+}
+
+/* Adds the columns of one delivery: the ones common to status and history. */
+static void delivery_cells(struct table *t, const struct delivery *d, bool with_task) {
+        char id[24], slot[80], at[20], attempts[16], when[20];
+
+        if (with_task) {
+                snprintf(id, sizeof id, "%lld", (long long) d->task_id);
+                table_add(t, id);
+        }
+        slot_cell(d->slot, slot, sizeof slot);
+        table_add(t, slot);
+        when_cell(d->slot_at, at);
+        table_add(t, at);
+        table_add(t, d->agency);
+        table_add(t, d->channel);
+        table_add(t, delivery_state_to_string(d->state));
+        snprintf(attempts, sizeof attempts, "%d", d->attempts);
+        table_add(t, attempts);
+        when_cell(d->state == DELIVERY_SENT ? d->sent_at
+                  : d->state == DELIVERY_PENDING ? d->next_attempt_at
+                                                 : NO_TIME,
+                  when);
+        table_add(t, when);
+        table_add(t, d->last_error);
+}
+
+static int parse_args(struct ctl *c, int argc, char **argv, const struct option *options, size_t *limit,
+                      int *ret_optind) {
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
+                int k = common_option(c, opt, argv);
+                if (k >= 1000)
+                        return k - 1000;
+                if (k)
+                        continue;
+                if (opt == ARG_LIMIT) {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (end == optarg || *end || v < 0 || v > STATUS_LIMIT_MAX)
+                                return ctl_fail(c, EX_USAGE, "--limit: \"%s\" is not a number from 0 to %d",
+                                                optarg, STATUS_LIMIT_MAX);
+                        *limit = (size_t) v;
+                }
+        }
+        *ret_optind = optind;
+        return 0;
+}
+
+int cmd_status(struct ctl *c, int argc, char **argv) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, ARG_JSON },
+                { "config", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                { "limit", required_argument, NULL, ARG_LIMIT },
+                {},
+        };
+        _cleanup_(delivery_list_done) struct delivery_list trouble = {};
+        int64_t counts[_DELIVERY_STATE_MAX] = {}, next_fire, next_attempt;
+        size_t limit = STATUS_LIMIT_DEFAULT;
+        int r, first;
+
+        r = parse_args(c, argc, argv, options, &limit, &first);
+        if (r != 0)
+                return r;
+        if (first < argc)
+                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[first]);
+        r = ctl_open_store(c);
+        if (r != 0)
+                return r;
+        r = store_delivery_counts(c->store, counts);
+        if (r >= 0)
+                r = store_next_fire(c->store, &next_fire);
+        if (r >= 0)
+                r = store_next_delivery(c->store, &next_attempt);
+        /* One more than shown tells whether there are more. */
+        if (r >= 0)
+                r = store_deliveries_trouble(c->store, limit == 0 ? 0 : limit + 1, &trouble);
+        if (r < 0)
+                return ctl_store_fail(c, r, "cannot read the outbox");
+        bool more = limit > 0 && trouble.n > limit;
+        size_t shown = more ? limit : trouble.n;
+
+        if (c->json) {
+                json_t *states = json_object(), *failed = json_array(), *retrying = json_array();
+                for (int s = 0; s < _DELIVERY_STATE_MAX; s++)
+                        json_object_set_new(states, delivery_state_to_string(s), json_integer(counts[s]));
+                for (size_t i = 0; i < shown; i++)
+                        json_array_append_new(trouble.items[i].state == DELIVERY_FAILED ? failed : retrying,
+                                              delivery_to_json(&trouble.items[i]));
+                return ctl_print_json(c, json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "deliveries", states,
+                                                   "next_reminder", json_time(next_fire), "next_attempt",
+                                                   json_time(next_attempt), "failed", failed, "retrying",
+                                                   retrying, "truncated", more));
+        }
+
+        char when[20], left[48];
+        printf("Deliveries: %lld sent, %lld pending, %lld attempting, %lld failed\n",
+               (long long) counts[DELIVERY_SENT], (long long) counts[DELIVERY_PENDING],
+               (long long) counts[DELIVERY_ATTEMPTING], (long long) counts[DELIVERY_FAILED]);
+        if (next_fire != NO_TIME) {
+                format_local(next_fire, when);
+                format_left(next_fire - c->now, left, sizeof left);
+                printf("Next reminder: %s (%s)\n", when, left);
+        } else
+                printf("Next reminder: none\n");
+        if (next_attempt != NO_TIME) {
+                format_local(next_attempt, when);
+                printf("Next delivery attempt: %s\n", when);
+        }
+        if (shown == 0)
+                return 0;
+
+        _cleanup_(table_freep) struct table *t = NULL;
+        r = table_new(9, &t);
+        if (r < 0)
+                return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
+        printf("\nFailed, or waiting to be retried:\n");
+        const char *head[] = { "TASK", "SLOT", "DUE", "AGENCY", "CHANNEL", "STATE", "TRIES", "NEXT", "ERROR" };
+        for (size_t i = 0; i < ELEMENTSOF(head); i++)
+                table_add(t, head[i]);
+        for (size_t i = 0; i < shown; i++)
+                delivery_cells(t, &trouble.items[i], true);
+        table_set_align_right(t, 0, true);
+        table_set_align_right(t, 6, true);
+        table_set_max_width(t, 8, 100);
+        r = table_print(t, stdout);
+        if (r < 0)
+                return EX_IOERR;
+        if (more)
+                printf("(more than %zu; see --limit, or deadlinectl history TASK)\n", limit);
+        return 0;
+}
+
+int cmd_history(struct ctl *c, int argc, char **argv) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, ARG_JSON },
+                { "config", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        _cleanup_(task_done) struct task task = {};
+        size_t unused = 0;
+        int64_t id;
+        int r, first;
+
+        r = parse_args(c, argc, argv, options, &unused, &first);
+        if (r != 0)
+                return r;
+        if (first != argc - 1)
+                return ctl_fail(c, EX_USAGE, first >= argc ? "missing task ID" : "unexpected argument \"%s\"",
+                                argv[MIN(first + 1, argc - 1)]);
+        r = ctl_parse_task_id(c, argv[first], &id);
+        if (r != 0)
+                return r;
+        r = ctl_open_store(c);
+        if (r != 0)
+                return r;
+        r = store_task_get(c->store, id, &task);
+        if (r == -ENOENT)
+                return ctl_fail(c, EX_DATAERR, "no task %lld (see deadlinectl list --all)", (long long) id);
+        if (r >= 0)
+                r = store_delivery_list_for_task(c->store, id, &l);
+        if (r < 0)
+                return ctl_store_fail(c, r, "cannot read the task's deliveries");
+
+        if (c->json) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < l.n; i++)
+                        json_array_append_new(a, delivery_to_json(&l.items[i]));
+                return ctl_print_json(c, json_pack("{s:I, s:s, s:o}", "task", (json_int_t) id, "title",
+                                                   task.title, "deliveries", a));
+        }
+
+        printf("Task %lld: %s\n", (long long) id, task.title);
+        if (l.n == 0) {
+                printf("No deliveries yet.\n");
+                return 0;
+        }
+        _cleanup_(table_freep) struct table *t = NULL;
+        r = table_new(8, &t);
+        if (r < 0)
+                return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
+        const char *head[] = { "SLOT", "DUE", "AGENCY", "CHANNEL", "STATE", "TRIES", "SENT/NEXT", "ERROR" };
+        for (size_t i = 0; i < ELEMENTSOF(head); i++)
+                table_add(t, head[i]);
+        for (size_t i = 0; i < l.n; i++)
+                delivery_cells(t, &l.items[i], false);
+        table_set_align_right(t, 5, true);
+        table_set_max_width(t, 7, 100);
+        return table_print(t, stdout) < 0 ? EX_IOERR : 0;
+}
