@@ -388,7 +388,7 @@ static void check_members(struct parser *p, const config_setting_t *root, const 
 
 int config_build_index(struct parser *p, const config_setting_t *root, struct config *c) {
         char owner[SETTING_PATH_MAX], path[SETTING_PATH_MAX], q[QUOTE_MAX];
-        size_t n = 0;
+        size_t n = 0, k;
 
         c->ids = calloc(c->n_agencies + c->n_groups + 1, sizeof *c->ids);
         if (!c->ids) {
@@ -408,18 +408,24 @@ int config_build_index(struct parser *p, const config_setting_t *root, struct co
 
         for (size_t i = 1; i < n; i++) {
                 const struct config_id *e = &c->ids[i], *first = &c->ids[i - 1];
-                int line;
+                char first_owner[SETTING_PATH_MAX];
 
                 if (!streq(e->id, first->id))
                         continue;
                 while (first > c->ids && streq(first[-1].id, e->id))
                         first--;
-                line = first->agency ? first->agency->line : first->group->line;
-                id_owner(c, e, owner);
                 parser_error_at(p, (unsigned) (e->agency ? e->agency->line : e->group->line),
-                                path_member(path, owner, "id"), "%s is already the id of %s (line %d)",
-                                quote(e->id, q, sizeof q), id_owner(c, first, owner), line);
+                                path_member(path, id_owner(c, e, owner), "id"), "%s is already the id of %s (line %d)",
+                                quote(e->id, q, sizeof q), id_owner(c, first, first_owner),
+                                first->agency ? first->agency->line : first->group->line);
         }
+        /* Only the first of equal ids stays in the index, so that the
+         * checks that follow see what the file meant first. */
+        k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (k == 0 || !streq(c->ids[i].id, c->ids[k - 1].id))
+                        c->ids[k++] = c->ids[i];
+        c->n_ids = k;
         check_members(p, root, c);
         return 0;
 }
