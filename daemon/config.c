@@ -194,6 +194,8 @@ static void parse_escalation(struct parser *p, const config_setting_t *g, const 
                              ESCALATION_MAX);
                 return;
         }
+        if (n == 0)
+                return;
         pol->escalation = calloc(n, sizeof *pol->escalation);
         if (!pol->escalation) {
                 p->oom = true;
