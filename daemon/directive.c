@@ -1,0 +1,1013 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Directive parsing (directive.h): input checks, lines, the header and
+ * signature block, the item structure, and assembly of the result.
+ * Deadlines are directive-date.c's, roles directive-roles.c's. */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "directive-internal.h"
+
+/* The header (number, date, subject) sits in the first lines. */
+#define HEADER_LINES 40
+/* The signature block sits in the last lines. */
+#define SIGNATURE_LINES 40
+#define SUBJECT_LINES 4
+#define ISSUER_LINES 3
+/* Columns of the two-column layout are set apart by this many spaces. */
+#define COLUMN_GAP 3
+#define COLUMNS_MAX 4
+#define REF_MAX 32
+
+struct line {
+        const char *s;
+        size_t len;
+        bool blank;
+};
+
+struct span {
+        const char *s;
+        size_t len;
+        size_t indent;          /* bytes from the line's start */
+};
+
+struct item {
+        char ref[REF_MAX];
+        int section;            /* the roman section it is under, 0: none */
+        size_t parent;          /* index of its heading, or SIZE_MAX */
+        bool heading;           /* it has sub-items */
+        char *text;
+        size_t len, cap;
+};
+
+struct parser {
+        const struct textnorm_index *idx;
+        char *text;
+        size_t len;
+        struct line *lines;
+        size_t n_lines;
+        struct item *items;
+        size_t n_items, cap_items;
+        bool sections_restart;  /* numbering starts again under a new section */
+        size_t first_item_line; /* SIZE_MAX: no items */
+        size_t body_end;        /* the first line of "Nơi nhận" / the signature */
+        int32_t issued;         /* INT32_MIN: unknown */
+        struct directive *d;
+};
+
+static bool is_space(char c) {
+        return c == ' ' || c == '\t';
+}
+
+/* Checks and normalises the input: valid UTF-8 without NUL or control
+ * characters (binary data is refused, not parsed), NFC, and line ends,
+ * page breaks and byte order marks made plain. */
+static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *nfc = NULL;
+        char *out;
+        size_t n = 0, l;
+        int r;
+
+        r = textnorm_nfc(text, len, &nfc);
+        if (r < 0)
+                return r;
+        l = strlen(nfc);
+        out = malloc(l + 1);
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < l; i++) {
+                unsigned char c = (unsigned char) nfc[i];
+                if (c == '\r') {
+                        if (i + 1 < l && nfc[i + 1] == '\n')
+                                continue;
+                        c = '\n';
+                } else if (c == '\f' || c == '\v')
+                        c = '\n';
+                else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ||
+                         (c == 0xc2 && i + 1 < l && (unsigned char) nfc[i + 1] < 0xa0)) {
+                        free(out);
+                        return -EBADMSG;
+                } else if (c == 0xef && i + 2 < l && (unsigned char) nfc[i + 1] == 0xbb &&
+                           (unsigned char) nfc[i + 2] == 0xbf) {
+                        i += 2;
+                        continue;
+                }
+                out[n++] = (char) c;
+        }
+        out[n] = 0;
+        *ret = out;
+        *ret_len = n;
+        return 0;
+}
+
+static int split_lines(struct parser *p) {
+        size_t n = 1;
+
+        for (size_t i = 0; i < p->len; i++)
+                if (p->text[i] == '\n' && ++n > DIRECTIVE_MAX_LINES)
+                        return -E2BIG;
+        p->lines = calloc(n, sizeof(struct line));
+        if (!p->lines)
+                return -ENOMEM;
+        for (const char *s = p->text, *end = p->text + p->len; s <= end;) {
+                const char *nl = memchr(s, '\n', (size_t) (end - s));
+                struct line *l = &p->lines[p->n_lines++];
+                l->s = s;
+                l->len = (nl ? nl : end) - s;
+                l->blank = true;
+                for (size_t k = 0; k < l->len; k++)
+                        if (!is_space(s[k]))
+                                l->blank = false;
+                if (!nl)
+                        break;
+                s = nl + 1;
+        }
+        return 0;
+}
+
+/* Splits a line into its columns: runs of COLUMN_GAP spaces or a tab set
+ * them apart in the two-column header and signature block. */
+static size_t line_columns(const struct line *l, struct span *cols, size_t max) {
+        size_t n = 0, i = 0;
+
+        while (i < l->len && n < max) {
+                size_t start, end, gap;
+                while (i < l->len && is_space(l->s[i]))
+                        i++;
+                if (i >= l->len)
+                        break;
+                start = end = i;
+                while (i < l->len) {
+                        if (!is_space(l->s[i])) {
+                                end = ++i;
+                                continue;
+                        }
+                        gap = 0;
+                        while (i + gap < l->len && is_space(l->s[i + gap]) && l->s[i + gap] != '\t')
+                                gap++;
+                        if (gap >= COLUMN_GAP || (i + gap < l->len && l->s[i + gap] == '\t'))
+                                break;
+                        i += gap;
+                }
+                cols[n++] = (struct span) { .s = l->s + start, .len = end - start, .indent = start };
+        }
+        return n;
+}
+
+static struct span line_trimmed(const struct line *l) {
+        size_t a = 0, b = l->len;
+        while (a < b && is_space(l->s[a]))
+                a++;
+        while (b > a && is_space(l->s[b - 1]))
+                b--;
+        return (struct span) { .s = l->s + a, .len = b - a, .indent = a };
+}
+
+/* Copies text with runs of white space made one space and the ends
+ * trimmed. */
+static char *span_normalised(const char *s, size_t n) {
+        char *out = malloc(n + 1);
+        size_t k = 0;
+        bool space = false;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (is_space(s[i]) || s[i] == '\n') {
+                        space = true;
+                        continue;
+                }
+                if (space && k > 0)
+                        out[k++] = ' ';
+                space = false;
+                out[k++] = s[i];
+        }
+        out[k] = 0;
+        return out;
+}
+
+/* Tokenises a span; the tokens' byte ranges are relative to it. */
+static int span_tokens(const struct span *sp, struct textnorm_tokens *ret) {
+        return textnorm_tokenize(sp->s, sp->len, ret);
+}
+
+/* Whether a span's words, punctuation aside, are exactly `phrase` (with
+ * `prefix`, begin with it). */
+static bool span_words_are(const struct span *sp, const char *phrase, bool prefix) {
+        struct textnorm_tokens t = {};
+        char buf[128];
+        size_t n = 0;
+        bool ok;
+
+        if (span_tokens(sp, &t) < 0)
+                return false;
+        for (size_t i = 0; i < t.n && n < sizeof(buf) - 1; i++) {
+                size_t l;
+                if (t.tokens[i].punct)
+                        continue;
+                l = strlen(t.tokens[i].word);
+                if (n + l + 1 >= sizeof(buf))
+                        break;
+                if (n > 0)
+                        buf[n++] = ' ';
+                memcpy(buf + n, t.tokens[i].word, l);
+                n += l;
+        }
+        buf[n] = 0;
+        textnorm_tokens_done(&t);
+        ok = prefix ? strncmp(buf, phrase, strlen(phrase)) == 0 && (buf[strlen(phrase)] == 0 || buf[strlen(phrase)] == ' ')
+                    : streq(buf, phrase);
+        return ok;
+}
+
+static bool is_decoration(const struct span *sp) {
+        if (sp->len == 0)
+                return false;
+        for (size_t i = 0; i < sp->len; i++)
+                if (!strchr("-_=*~. \t", sp->s[i]))
+                        return false;
+        return true;
+}
+
+/* A page number ("2", "- 2 -", "Trang 2", "Trang 2/5") or a rule line:
+ * page furniture, read as a blank line. */
+static bool is_page_furniture(const struct line *l) {
+        struct span sp = line_trimmed(l);
+        size_t i = 0, digits = 0;
+
+        if (is_decoration(&sp))
+                return true;
+        if (sp.len >= 5 && strncasecmp(sp.s, "trang", 5) == 0)
+                i = 5;
+        while (i < sp.len && (sp.s[i] == '-' || is_space(sp.s[i])))
+                i++;
+        while (i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9' && digits < 4)
+                i++, digits++;
+        if (digits == 0)
+                return false;
+        if (i < sp.len && sp.s[i] == '/')
+                for (i++; i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9'; i++)
+                        ;
+        while (i < sp.len && (sp.s[i] == '-' || is_space(sp.s[i])))
+                i++;
+        return i == sp.len;
+}
+
+enum mark {
+        MARK_NONE,
+        MARK_NUMBER,            /* "1." "1)" */
+        MARK_SUBNUMBER,         /* "1.1." "1.1" */
+        MARK_LETTER,            /* "a)" "đ)" "a." */
+        MARK_ROMAN,             /* "II." */
+};
+
+struct marker {
+        enum mark mark;
+        int num, sub;
+        char letter[4];         /* UTF-8 */
+        size_t skip;            /* bytes of the marker and the space after it */
+};
+
+static size_t digits_at(const char *s, size_t n, size_t i, int *ret) {
+        size_t k = 0;
+        int v = 0;
+        while (i + k < n && k < 3 && s[i + k] >= '0' && s[i + k] <= '9')
+                v = v * 10 + (s[i + k++] - '0');
+        if (i + k < n && s[i + k] >= '0' && s[i + k] <= '9')
+                return 0;
+        *ret = v;
+        return k;
+}
+
+/* What ends a marker: white space, the end, or a letter ("1.Sở"). */
+static bool marker_end(const char *s, size_t n, size_t i) {
+        return i >= n || is_space(s[i]) || (unsigned char) s[i] >= 0x80 ||
+               (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z');
+}
+
+static size_t skip_spaces(const char *s, size_t n, size_t i) {
+        while (i < n && is_space(s[i]))
+                i++;
+        return i;
+}
+
+static struct marker line_marker(const struct span *sp) {
+        const char *s = sp->s;
+        size_t n = sp->len, k, i;
+        struct marker m = {};
+
+        if ((k = digits_at(s, n, 0, &m.num)) > 0 && k < n) {
+                if (s[k] == '.' && k + 1 < n && s[k + 1] >= '0' && s[k + 1] <= '9') {
+                        size_t k2 = digits_at(s, n, k + 1, &m.sub);
+                        i = k + 1 + k2;
+                        if (k2 > 0 && i < n && (s[i] == '.' || s[i] == ')'))
+                                i++;
+                        if (k2 > 0 && i < n && is_space(s[i])) {
+                                m.mark = MARK_SUBNUMBER;
+                                m.skip = skip_spaces(s, n, i);
+                        }
+                        return m;
+                }
+                if ((s[k] == '.' || s[k] == ')') && marker_end(s, n, k + 1) && m.num > 0) {
+                        m.mark = MARK_NUMBER;
+                        m.skip = skip_spaces(s, n, k + 1);
+                }
+                return m;
+        }
+        /* "đ)" is two bytes of UTF-8. */
+        if (n >= 3 && (unsigned char) s[0] == 0xc4 && (unsigned char) s[1] == 0x91 && (s[2] == ')' || s[2] == '.') &&
+            (n == 3 || is_space(s[3]))) {
+                m.mark = MARK_LETTER;
+                strcpy(m.letter, "đ");
+                m.skip = skip_spaces(s, n, 3);
+                return m;
+        }
+        if (n >= 2 && s[0] >= 'a' && s[0] <= 'z' && (s[1] == ')' || s[1] == '.') && (n == 2 || is_space(s[2]))) {
+                m.mark = MARK_LETTER;
+                m.letter[0] = s[0];
+                m.skip = skip_spaces(s, n, 2);
+                return m;
+        }
+        for (i = 0; i < n && i < 5 && (s[i] == 'I' || s[i] == 'V' || s[i] == 'X'); i++)
+                ;
+        if (i > 0 && i + 1 < n && s[i] == '.' && is_space(s[i + 1])) {
+                m.mark = MARK_ROMAN;
+                m.skip = skip_spaces(s, n, i + 1);
+        }
+        return m;
+}
+
+/* The Vietnamese alphabet order of sub-items: a b c d đ e g h i k l m n
+ * o p q r s t u v x y; plain ASCII order is accepted too. */
+static bool letter_follows(const char *prev, const char *next) {
+        static const char *const order[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m",
+                                             "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
+        if (!prev[0])
+                return streq(next, "a");
+        for (size_t k = 0; k + 1 < ELEMENTSOF(order); k++)
+                if (streq(prev, order[k]) && streq(next, order[k + 1]))
+                        return true;
+        return strlen(prev) == 1 && strlen(next) == 1 && next[0] == prev[0] + 1;
+}
+
+static int item_new(struct parser *p, const char *ref, size_t parent, int section) {
+        struct item *it;
+
+        if (p->n_items >= DIRECTIVE_MAX_TASKS)
+                return -E2BIG;
+        if (p->n_items == p->cap_items) {
+                size_t cap = p->cap_items ? p->cap_items * 2 : 16;
+                struct item *q = reallocarray(p->items, cap, sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                p->items = q;
+                p->cap_items = cap;
+        }
+        it = &p->items[p->n_items++];
+        *it = (struct item) { .parent = parent, .section = section };
+        snprintf(it->ref, sizeof(it->ref), "%s", ref);
+        if (parent != SIZE_MAX)
+                p->items[parent].heading = true;
+        return 0;
+}
+
+static int item_append(struct item *it, const char *s, size_t n) {
+        if (it->len + n + 2 > DIRECTIVE_MAX_ITEM)
+                return -EBADMSG;
+        if (it->len + n + 2 > it->cap) {
+                size_t cap = MAX(it->cap * 2, it->len + n + 2);
+                char *q = realloc(it->text, cap);
+                if (!q)
+                        return -ENOMEM;
+                it->text = q;
+                it->cap = cap;
+        }
+        if (it->len > 0)
+                it->text[it->len++] = ' ';
+        memcpy(it->text + it->len, s, n);
+        it->len += n;
+        it->text[it->len] = 0;
+        return 0;
+}
+
+/* Words after which a line starting "a)" or "3." continues a reference
+ * ("theo điểm\na) khoản 2") rather than starting an item. */
+static bool ends_with_reference_word(const struct span *sp) {
+        static const char *const words[] = { "diem", "khoan", "muc", "dieu", "so", "tai", "theo", "va" };
+        struct textnorm_tokens t = {};
+        bool r = false;
+
+        if (span_tokens(sp, &t) < 0 || t.n == 0) {
+                textnorm_tokens_done(&t);
+                return false;
+        }
+        for (size_t k = 0; k < ELEMENTSOF(words); k++)
+                if (!t.tokens[t.n - 1].punct && textnorm_word_is(t.tokens[t.n - 1].word, words[k]))
+                        r = true;
+        textnorm_tokens_done(&t);
+        return r;
+}
+
+/* "Nơi nhận:" or a signature title ("KT. CHỦ TỊCH", "TM. ỦY BAN NHÂN DÂN",
+ * "PHÓ CHỦ TỊCH") in any column: the body is over. */
+static bool is_body_end(const struct line *l) {
+        static const char *const prefixes[] = { "kt", "tm", "tl", "ttl", "q", "kt chu tich" };
+        struct span cols[COLUMNS_MAX];
+        size_t n = line_columns(l, cols, COLUMNS_MAX);
+
+        if (n > 0 && span_words_are(&cols[0], "noi nhan", true))
+                return true;
+        for (size_t c = 0; c < n; c++) {
+                if (span_words_are(&cols[c], "chu tich", false) || span_words_are(&cols[c], "pho chu tich", false))
+                        return true;
+                /* "KT." alone is no sentence: a title follows it. */
+                for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
+                        if (cols[c].len > strlen(prefixes[k]) + 1 && cols[c].s[strlen(prefixes[k])] == '.' &&
+                            strncasecmp(cols[c].s, prefixes[k], strlen(prefixes[k])) == 0)
+                                return true;
+        }
+        return false;
+}
+
+/* Walks the body and collects items. */
+static int parse_items(struct parser *p) {
+        size_t cur = SIZE_MAX, heading = SIZE_MAX;
+        int last_num = 0, last_sub = 0, section = 0, last_section_num = 0;
+        char last_letter[4] = "";
+        bool prev_blank = true;
+        struct span prev = {};
+        int r;
+
+        p->first_item_line = SIZE_MAX;
+        p->body_end = p->n_lines;
+        for (size_t li = 0; li < p->n_lines; li++) {
+                const struct line *l = &p->lines[li];
+                struct span sp;
+                struct marker m;
+                char ref[REF_MAX];
+                bool starts;
+
+                if (l->blank || is_page_furniture(l)) {
+                        prev_blank = true;
+                        continue;
+                }
+                if (p->first_item_line != SIZE_MAX && is_body_end(l)) {
+                        p->body_end = li;
+                        break;
+                }
+                sp = line_trimmed(l);
+                m = line_marker(&sp);
+                starts = prev_blank || prev.len == 0 || !ends_with_reference_word(&prev);
+                prev = sp;
+
+                if (m.mark == MARK_ROMAN && starts) {
+                        section++;
+                        last_section_num = last_num;
+                        cur = SIZE_MAX;
+                        prev_blank = false;
+                        continue;
+                }
+                if (m.mark == MARK_NUMBER && starts &&
+                    (m.num == last_num + 1 || (m.num == 1 && section > 0 && last_num > 0 && last_num == last_section_num))) {
+                        if (m.num == 1 && last_num > 0)
+                                p->sections_restart = true;
+                        snprintf(ref, sizeof(ref), "%d", m.num);
+                        r = item_new(p, ref, SIZE_MAX, section);
+                        if (r < 0)
+                                return r;
+                        cur = heading = p->n_items - 1;
+                        last_num = m.num;
+                        last_sub = 0;
+                        last_letter[0] = 0;
+                        if (p->first_item_line == SIZE_MAX)
+                                p->first_item_line = li;
+                } else if (m.mark == MARK_SUBNUMBER && starts && heading != SIZE_MAX && m.num == last_num &&
+                           m.sub == last_sub + 1 && !last_letter[0]) {
+                        snprintf(ref, sizeof(ref), "%d.%d", m.num, m.sub);
+                        r = item_new(p, ref, heading, section);
+                        if (r < 0)
+                                return r;
+                        cur = p->n_items - 1;
+                        last_sub = m.sub;
+                } else if (m.mark == MARK_LETTER && starts && heading != SIZE_MAX && last_sub == 0 &&
+                           (letter_follows(last_letter, m.letter) || (streq(last_letter, "d") && streq(m.letter, "d")))) {
+                        /* OCR reads "đ)" as "d)": a second "d)" is the "đ)". */
+                        const char *letter = streq(last_letter, "d") && streq(m.letter, "d") ? "đ" : m.letter;
+                        snprintf(ref, sizeof(ref), "%d.%s", last_num, letter);
+                        r = item_new(p, ref, heading, section);
+                        if (r < 0)
+                                return r;
+                        cur = p->n_items - 1;
+                        snprintf(last_letter, sizeof(last_letter), "%s", letter);
+                } else {
+                        /* Text: it continues the open item, across a blank
+                         * line (a page break) only while the sentence is
+                         * unfinished. */
+                        if (cur != SIZE_MAX && prev_blank) {
+                                const struct item *it = &p->items[cur];
+                                char last = it->len > 0 ? it->text[it->len - 1] : ':';
+                                unsigned char first = (unsigned char) sp.s[0];
+                                bool lower = (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9') ||
+                                             strchr("-+*(", first) || (first >= 0x80 && !textnorm_starts_upper(sp.s, sp.len));
+                                if (strchr(".;!?", last) || (last != ':' && !lower))
+                                        cur = SIZE_MAX;
+                        }
+                        if (cur != SIZE_MAX) {
+                                r = item_append(&p->items[cur], sp.s, sp.len);
+                                if (r < 0)
+                                        return r;
+                        }
+                        prev_blank = false;
+                        continue;
+                }
+                r = item_append(&p->items[cur], sp.s + m.skip, sp.len - m.skip);
+                if (r < 0)
+                        return r;
+                prev_blank = false;
+        }
+        return 0;
+}
+
+/* "Số: 2417/UBND-KTTH" in a column: the number as written. */
+static char *column_number(const struct span *col) {
+        struct textnorm_tokens t = {};
+        char *r = NULL;
+        size_t j = 1;
+
+        if (span_tokens(col, &t) < 0)
+                return NULL;
+        if (t.n >= 2 && !t.tokens[0].punct && textnorm_word_is(t.tokens[0].word, "so")) {
+                j += t.tokens[j].punct && t.tokens[j].word[0] == ':';
+                if (j < t.n && !t.tokens[j].punct && strchr(t.tokens[j].word, '/') &&
+                    t.tokens[j].word[0] >= '0' && t.tokens[j].word[0] <= '9')
+                        r = strndup(col->s + t.tokens[j].start, t.tokens[j].end - t.tokens[j].start);
+        }
+        textnorm_tokens_done(&t);
+        return r;
+}
+
+/* Joins `n` lines' chosen spans into one normalised string. */
+static char *spans_join(const struct span *spans, size_t n) {
+        size_t total = 1;
+        char *buf, *out;
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                total += spans[i].len + 1;
+        buf = malloc(total);
+        if (!buf)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                memcpy(buf + k, spans[i].s, spans[i].len);
+                k += spans[i].len;
+                buf[k++] = ' ';
+        }
+        out = span_normalised(buf, k);
+        free(buf);
+        return out;
+}
+
+/* Drops a leading "V/v", "Về việc" or "Về" from a subject. */
+static char *subject_strip(char *s) {
+        static const char *const prefixes[] = { "v/v", "ve viec", "ve" };
+        struct textnorm_tokens t = {};
+        char *out = s;
+
+        if (!s || textnorm_tokenize(s, strlen(s), &t) < 0)
+                return s;
+        for (size_t k = 0; k < ELEMENTSOF(prefixes); k++) {
+                size_t n = directive_words_at(&t, 0, prefixes[k]);
+                if (n > 0 && n < t.n) {
+                        out = strdup(s + t.tokens[n].start);
+                        if (out)
+                                free(s);
+                        else
+                                out = s;
+                        break;
+                }
+        }
+        textnorm_tokens_done(&t);
+        return out;
+}
+
+static int parse_header(struct parser *p) {
+        static const char *const titles[] = { "chi thi", "thong bao", "ket luan", "cong dien", "ke hoach",
+                                              "quyet dinh", "bao cao", "huong dan", "to trinh", "cong van" };
+        struct span spans[MAX(SUBJECT_LINES, ISSUER_LINES) + 1];
+        size_t limit = MIN(MIN(p->n_lines, (size_t) HEADER_LINES), p->first_item_line);
+        size_t number_line = SIZE_MAX, vv_line = SIZE_MAX, title_line = SIZE_MAX, date_limit = limit, n;
+
+        for (size_t li = 0; li < limit; li++) {
+                struct span cols[COLUMNS_MAX], tr = line_trimmed(&p->lines[li]);
+                size_t nc = line_columns(&p->lines[li], cols, COLUMNS_MAX);
+
+                if (nc == 0)
+                        continue;
+                if (span_words_are(&cols[0], "kinh gui", true)) {
+                        limit = date_limit = li;
+                        break;
+                }
+                if (!p->d->number && (p->d->number = column_number(&cols[0])))
+                        number_line = li;
+                if (vv_line == SIZE_MAX && title_line == SIZE_MAX && span_words_are(&cols[0], "v/v", true))
+                        vv_line = date_limit = li;
+                for (size_t k = 0; k < ELEMENTSOF(titles) && nc == 1 && vv_line == SIZE_MAX && title_line == SIZE_MAX; k++)
+                        if (span_words_are(&tr, titles[k], false))
+                                title_line = date_limit = li;
+                if (vv_line != SIZE_MAX || title_line != SIZE_MAX)
+                        break;
+        }
+
+        for (size_t li = 0; li <= date_limit && li < p->n_lines; li++) {
+                struct textnorm_tokens t = {};
+                struct span tr = line_trimmed(&p->lines[li]);
+                bool found;
+                if (span_tokens(&tr, &t) < 0)
+                        continue;
+                found = directive_find_issued(&t, &p->issued);
+                textnorm_tokens_done(&t);
+                if (found)
+                        break;
+        }
+        if (p->issued != INT32_MIN) {
+                char buf[11];
+                format_iso_date(p->issued, buf);
+                p->d->issued_on = strdup(buf);
+                if (!p->d->issued_on)
+                        return -ENOMEM;
+        }
+
+        n = 0;
+        if (vv_line != SIZE_MAX) {
+                struct span cols[COLUMNS_MAX];
+                line_columns(&p->lines[vv_line], cols, COLUMNS_MAX);
+                spans[n++] = cols[0];
+                for (size_t li = vv_line + 1; li < p->n_lines && n < SUBJECT_LINES && li < p->first_item_line; li++) {
+                        if (p->lines[li].blank || line_columns(&p->lines[li], cols, COLUMNS_MAX) == 0 ||
+                            span_words_are(&cols[0], "kinh gui", true) || is_decoration(&cols[0]))
+                                break;
+                        spans[n++] = cols[0];
+                }
+        } else if (title_line != SIZE_MAX) {
+                for (size_t li = title_line + 1; li < p->n_lines && n < SUBJECT_LINES && li < p->first_item_line; li++) {
+                        struct span tr = line_trimmed(&p->lines[li]);
+                        if (p->lines[li].blank || is_decoration(&tr))
+                                break;
+                        spans[n++] = tr;
+                }
+        }
+        if (n > 0) {
+                p->d->subject = subject_strip(spans_join(spans, n));
+                if (!p->d->subject)
+                        return -ENOMEM;
+        }
+
+        /* The issuer: the left column above the number, motto aside. */
+        n = 0;
+        for (size_t li = 0; li < MIN(number_line, limit) && n < ISSUER_LINES; li++) {
+                struct span cols[COLUMNS_MAX];
+                if (line_columns(&p->lines[li], cols, COLUMNS_MAX) == 0 || cols[0].indent >= 20 ||
+                    is_decoration(&cols[0]) || span_words_are(&cols[0], "cong hoa", true) ||
+                    span_words_are(&cols[0], "doc lap", true))
+                        continue;
+                spans[n++] = cols[0];
+        }
+        if (n > 0 && number_line != SIZE_MAX) {
+                p->d->issuer = spans_join(spans, n);
+                if (!p->d->issuer)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A person's name: two to six capitalised words, not all in capitals
+ * (which is a title such as "PHÓ CHỦ TỊCH"), no digits or punctuation. */
+static bool is_name(const struct span *col) {
+        struct textnorm_tokens t = {};
+        bool ok, lower = false;
+
+        if (col->len == 0 || col->len > 80 || span_tokens(col, &t) < 0)
+                return false;
+        ok = t.n >= 2 && t.n <= 6;
+        for (size_t k = 0; ok && k < t.n; k++)
+                if (t.tokens[k].punct || !t.tokens[k].upper || strpbrk(t.tokens[k].word, "0123456789&/"))
+                        ok = false;
+        for (size_t i = 0; ok && i < col->len;) {
+                utf8proc_int32_t cp;
+                utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *) col->s + i,
+                                                      (utf8proc_ssize_t) (col->len - i), &cp);
+                if (k <= 0)
+                        break;
+                if (utf8proc_category(cp) == UTF8PROC_CATEGORY_LL)
+                        lower = true;
+                i += (size_t) k;
+        }
+        textnorm_tokens_done(&t);
+        return ok && lower;
+}
+
+static int parse_signer(struct parser *p) {
+        size_t from;
+
+        /* Without "Nơi nhận" or a title the signature block is only looked
+         * for after items, so that nonsense yields no signer. */
+        if (p->body_end == p->n_lines && p->n_items == 0)
+                return 0;
+        from = p->n_lines > SIGNATURE_LINES ? p->n_lines - SIGNATURE_LINES : 0;
+        from = MAX(from, p->body_end == p->n_lines ? from : p->body_end);
+        for (size_t li = p->n_lines; li > from; li--) {
+                struct span cols[COLUMNS_MAX];
+                size_t n = line_columns(&p->lines[li - 1], cols, COLUMNS_MAX);
+                if (n > 0 && is_name(&cols[n - 1])) {
+                        p->d->signer = span_normalised(cols[n - 1].s, cols[n - 1].len);
+                        return p->d->signer ? 0 : -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+struct item_info {
+        struct textnorm_tokens tokens;
+        struct roles roles;
+        struct deadline deadline;
+};
+
+static int strv_push_unique(char ***l, size_t *n, const char *s, char *const *exclude) {
+        char **q;
+
+        for (size_t k = 0; k < *n; k++)
+                if (streq((*l)[k], s))
+                        return 0;
+        for (size_t k = 0; exclude && exclude[k]; k++)
+                if (streq(exclude[k], s))
+                        return 0;
+        q = reallocarray(*l, *n + 2, sizeof(char *));
+        if (!q)
+                return -ENOMEM;
+        *l = q;
+        q[*n] = strdup(s);
+        if (!q[*n])
+                return -ENOMEM;
+        q[++*n] = NULL;
+        return 0;
+}
+
+static int mention_copy(struct directive_mention *out, const struct textnorm_mention *m, enum directive_role role,
+                        const char *text) {
+        *out = (struct directive_mention) {
+                .role = role,
+                .confidence = m->match.confidence,
+                .text = span_normalised(text + m->start, m->end - m->start),
+        };
+        if (!out->text)
+                return -ENOMEM;
+        if (m->match.id && !(out->id = strdup(m->match.id)))
+                return -ENOMEM;
+        for (size_t k = 0; k < m->match.n_suggestions; k++) {
+                out->suggestions[k] = strdup(m->match.suggestions[k].id);
+                if (!out->suggestions[k])
+                        return -ENOMEM;
+                out->scores[k] = m->match.suggestions[k].score;
+                out->n_suggestions++;
+        }
+        return 0;
+}
+
+/* Adds an item's mentions with the given role to a task. */
+static int task_add_mentions(struct directive_task *task, const struct item_info *info, const char *text,
+                             enum directive_role role) {
+        for (size_t k = 0; k < info->roles.n; k++) {
+                struct directive_mention *q;
+                int r;
+                if (info->roles.role[k] != role)
+                        continue;
+                q = reallocarray(task->mentions, task->n_mentions + 1, sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                task->mentions = q;
+                r = mention_copy(&task->mentions[task->n_mentions++], &info->roles.mentions[k], role, text);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static const char *const romans[] = { "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X" };
+
+static int task_build(struct parser *p, size_t i, const struct item_info *infos, struct directive_task *task) {
+        const struct item *it = &p->items[i];
+        const struct item_info *own = &infos[i], *head = it->parent != SIZE_MAX ? &infos[it->parent] : NULL;
+        const char *head_text = head ? p->items[it->parent].text : NULL;
+        const struct deadline *dl = &own->deadline;
+        size_t n_lead = 0, n_support = 0;
+        char ref[REF_MAX + 8];
+        int r;
+
+        if (p->sections_restart && it->section > 0 && (size_t) it->section <= ELEMENTSOF(romans))
+                snprintf(ref, sizeof(ref), "%s.%s", romans[it->section - 1], it->ref);
+        else
+                snprintf(ref, sizeof(ref), "%s", it->ref);
+        task->ref = strdup(ref);
+        task->text = strdup(it->text ? it->text : "");
+        if (!task->ref || !task->text)
+                return -ENOMEM;
+        if (head_text && !(task->heading = strdup(head_text)))
+                return -ENOMEM;
+
+        /* A sub-item that names no lead is its heading's: "6. Sở Kế hoạch
+         * và Đầu tư:" owns 6.a-6.c, with the heading's partners. */
+        r = task_add_mentions(task, own, it->text, DIRECTIVE_LEAD);
+        if (r >= 0 && !own->roles.has_lead && head) {
+                r = task_add_mentions(task, head, head_text, DIRECTIVE_LEAD);
+                if (r >= 0)
+                        r = task_add_mentions(task, head, head_text, DIRECTIVE_SUPPORT);
+        }
+        if (r >= 0)
+                r = task_add_mentions(task, own, it->text, DIRECTIVE_SUPPORT);
+        if (r < 0)
+                return r;
+
+        task->lead = calloc(1, sizeof(char *));
+        task->support = calloc(1, sizeof(char *));
+        if (!task->lead || !task->support)
+                return -ENOMEM;
+        for (size_t k = 0; k < task->n_mentions; k++) {
+                const struct directive_mention *m = &task->mentions[k];
+                if (!m->id) {
+                        task->flags |= DIRECTIVE_TASK_UNMATCHED;
+                        continue;
+                }
+                if (m->role == DIRECTIVE_LEAD)
+                        r = strv_push_unique(&task->lead, &n_lead, m->id, NULL);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t k = 0; k < task->n_mentions; k++) {
+                const struct directive_mention *m = &task->mentions[k];
+                if (m->id && m->role == DIRECTIVE_SUPPORT) {
+                        r = strv_push_unique(&task->support, &n_support, m->id, task->lead);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (!dl->has_due && dl->monthly_day == 0 && head && (head->deadline.has_due || head->deadline.monthly_day > 0))
+                dl = &head->deadline;
+        task->flags |= dl->flags & ~(unsigned) DIRECTIVE_TASK_NO_DEADLINE;
+        if (dl->has_due) {
+                char buf[17];
+                task->due_parsed = dl->due;
+                format_due(&dl->due, buf);
+                if (!(task->due = strdup(buf)))
+                        return -ENOMEM;
+        }
+        if (dl->monthly_day > 0 && asprintf(&task->recurrence, "monthly:%d", dl->monthly_day) < 0) {
+                task->recurrence = NULL;
+                return -ENOMEM;
+        }
+        if (!task->due && !task->recurrence)
+                task->flags |= DIRECTIVE_TASK_NO_DEADLINE;
+        if (n_lead == 0)
+                task->flags |= DIRECTIVE_TASK_NO_LEAD;
+        return 0;
+}
+
+static int build_tasks(struct parser *p) {
+        struct item_info *infos;
+        size_t n_tasks = 0;
+        int r = 0;
+
+        if (p->n_items == 0)
+                return 0;
+        infos = calloc(p->n_items, sizeof(*infos));
+        if (!infos)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_items && r >= 0; i++) {
+                const char *text = p->items[i].text ? p->items[i].text : "";
+                r = textnorm_tokenize(text, strlen(text), &infos[i].tokens);
+                if (r >= 0)
+                        r = directive_find_roles(p->idx, &infos[i].tokens, &infos[i].roles);
+                if (r >= 0)
+                        directive_find_deadline(&infos[i].tokens, p->issued, &infos[i].deadline);
+                if (!p->items[i].heading)
+                        n_tasks++;
+        }
+        if (r >= 0 && n_tasks > 0) {
+                p->d->tasks = calloc(n_tasks, sizeof(struct directive_task));
+                if (!p->d->tasks)
+                        r = -ENOMEM;
+        }
+        for (size_t i = 0; i < p->n_items && r >= 0; i++)
+                if (!p->items[i].heading)
+                        r = task_build(p, i, infos, &p->d->tasks[p->d->n_tasks++]);
+        for (size_t i = 0; i < p->n_items; i++) {
+                textnorm_tokens_done(&infos[i].tokens);
+                directive_roles_done(&infos[i].roles);
+        }
+        free(infos);
+        return r;
+}
+
+static void parser_done(struct parser *p) {
+        for (size_t i = 0; i < p->n_items; i++)
+                free(p->items[i].text);
+        free(p->items);
+        free(p->lines);
+        free(p->text);
+}
+
+int directive_parse(const char *text, size_t len, const struct textnorm_candidate *candidates,
+                    size_t n_candidates, struct directive **ret) {
+        _cleanup_(textnorm_index_freep) struct textnorm_index *idx = NULL;
+        _cleanup_(directive_freep) struct directive *d = NULL;
+        struct parser p = { .issued = INT32_MIN };
+        int r;
+
+        if ((!text && len > 0) || (!candidates && n_candidates > 0) || !ret)
+                return -EINVAL;
+        /* Refused before anything is copied: memory stays bounded whatever
+         * the caller hands in. */
+        if (len > DIRECTIVE_MAX_INPUT)
+                return -EFBIG;
+        r = textnorm_index_new(candidates, n_candidates, &idx);
+        if (r < 0)
+                return r;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        p.idx = idx;
+        p.d = d;
+        r = text_clean(text ? text : "", len, &p.text, &p.len);
+        if (r >= 0)
+                r = split_lines(&p);
+        if (r >= 0)
+                r = parse_items(&p);
+        if (r >= 0)
+                r = parse_header(&p);
+        if (r >= 0)
+                r = parse_signer(&p);
+        if (r >= 0)
+                r = build_tasks(&p);
+        parser_done(&p);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+static void mention_done(struct directive_mention *m) {
+        free(m->text);
+        free(m->id);
+        for (size_t k = 0; k < m->n_suggestions; k++)
+                free(m->suggestions[k]);
+}
+
+struct directive *directive_free(struct directive *d) {
+        if (!d)
+                return NULL;
+        for (size_t i = 0; i < d->n_tasks; i++) {
+                struct directive_task *t = &d->tasks[i];
+                free(t->ref);
+                free(t->text);
+                free(t->heading);
+                strv_free(t->lead);
+                strv_free(t->support);
+                for (size_t k = 0; k < t->n_mentions; k++)
+                        mention_done(&t->mentions[k]);
+                free(t->mentions);
+                free(t->due);
+                free(t->recurrence);
+        }
+        free(d->tasks);
+        free(d->number);
+        free(d->issued_on);
+        free(d->subject);
+        free(d->issuer);
+        free(d->signer);
+        free(d);
+        return NULL;
+}
+
+const char *directive_task_flag_to_string(unsigned flag) {
+        switch (flag) {
+        case DIRECTIVE_TASK_NO_DEADLINE:
+                return "no-deadline";
+        case DIRECTIVE_TASK_ONGOING:
+                return "ongoing";
+        case DIRECTIVE_TASK_NO_LEAD:
+                return "no-lead";
+        case DIRECTIVE_TASK_UNMATCHED:
+                return "unmatched";
+        case DIRECTIVE_TASK_SEVERAL_DATES:
+                return "several-dates";
+        case DIRECTIVE_TASK_PERIODIC:
+                return "periodic";
+        case DIRECTIVE_TASK_NEEDS_DATE:
+                return "needs-date";
+        default:
+                return NULL;
+        }
+}
