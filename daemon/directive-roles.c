@@ -163,6 +163,10 @@ static int lead_by_subject(const struct textnorm_index *idx, const struct textno
         for (size_t i = 0; i < t->n && i < PREFIX_WINDOW && start == 0; i++) {
                 if (punct_is(t, i, ';') || punct_is(t, i, '.'))
                         break;
+                /* Inside the sentence the verb is lower case: "Sở Giáo dục"
+                 * folds to "so giao duc" but introduces nothing. */
+                if (i > 0 && t->tokens[i].upper)
+                        continue;
                 for (size_t p = 0; p < ELEMENTSOF(prefixes); p++) {
                         size_t k = directive_words_at(t, i, prefixes[p]);
                         if (k > 0) {

@@ -11,28 +11,7 @@
 
 #include "directive-internal.h"
 
-/* The header (number, date, subject) sits in the first lines. */
-#define HEADER_LINES 40
-/* The signature block sits in the last lines. */
-#define SIGNATURE_LINES 40
-#define SUBJECT_LINES 4
-#define ISSUER_LINES 3
-/* Columns of the two-column layout are set apart by this many spaces. */
-#define COLUMN_GAP 3
-#define COLUMNS_MAX 4
 #define REF_MAX 32
-
-struct line {
-        const char *s;
-        size_t len;
-        bool blank;
-};
-
-struct span {
-        const char *s;
-        size_t len;
-        size_t indent;          /* bytes from the line's start */
-};
 
 struct item {
         char ref[REF_MAX];
@@ -128,117 +107,14 @@ static int split_lines(struct parser *p) {
         return 0;
 }
 
-/* Splits a line into its columns: runs of COLUMN_GAP spaces or a tab set
- * them apart in the two-column header and signature block. */
-static size_t line_columns(const struct line *l, struct span *cols, size_t max) {
-        size_t n = 0, i = 0;
-
-        while (i < l->len && n < max) {
-                size_t start, end, gap;
-                while (i < l->len && is_space(l->s[i]))
-                        i++;
-                if (i >= l->len)
-                        break;
-                start = end = i;
-                while (i < l->len) {
-                        if (!is_space(l->s[i])) {
-                                end = ++i;
-                                continue;
-                        }
-                        gap = 0;
-                        while (i + gap < l->len && is_space(l->s[i + gap]) && l->s[i + gap] != '\t')
-                                gap++;
-                        if (gap >= COLUMN_GAP || (i + gap < l->len && l->s[i + gap] == '\t'))
-                                break;
-                        i += gap;
-                }
-                cols[n++] = (struct span) { .s = l->s + start, .len = end - start, .indent = start };
-        }
-        return n;
-}
-
-static struct span line_trimmed(const struct line *l) {
-        size_t a = 0, b = l->len;
-        while (a < b && is_space(l->s[a]))
-                a++;
-        while (b > a && is_space(l->s[b - 1]))
-                b--;
-        return (struct span) { .s = l->s + a, .len = b - a, .indent = a };
-}
-
-/* Copies text with runs of white space made one space and the ends
- * trimmed. */
-static char *span_normalised(const char *s, size_t n) {
-        char *out = malloc(n + 1);
-        size_t k = 0;
-        bool space = false;
-
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                if (is_space(s[i]) || s[i] == '\n') {
-                        space = true;
-                        continue;
-                }
-                if (space && k > 0)
-                        out[k++] = ' ';
-                space = false;
-                out[k++] = s[i];
-        }
-        out[k] = 0;
-        return out;
-}
-
-/* Tokenises a span; the tokens' byte ranges are relative to it. */
-static int span_tokens(const struct span *sp, struct textnorm_tokens *ret) {
-        return textnorm_tokenize(sp->s, sp->len, ret);
-}
-
-/* Whether a span's words, punctuation aside, are exactly `phrase` (with
- * `prefix`, begin with it). */
-static bool span_words_are(const struct span *sp, const char *phrase, bool prefix) {
-        struct textnorm_tokens t = {};
-        char buf[128];
-        size_t n = 0;
-        bool ok;
-
-        if (span_tokens(sp, &t) < 0)
-                return false;
-        for (size_t i = 0; i < t.n && n < sizeof(buf) - 1; i++) {
-                size_t l;
-                if (t.tokens[i].punct)
-                        continue;
-                l = strlen(t.tokens[i].word);
-                if (n + l + 1 >= sizeof(buf))
-                        break;
-                if (n > 0)
-                        buf[n++] = ' ';
-                memcpy(buf + n, t.tokens[i].word, l);
-                n += l;
-        }
-        buf[n] = 0;
-        textnorm_tokens_done(&t);
-        ok = prefix ? strncmp(buf, phrase, strlen(phrase)) == 0 && (buf[strlen(phrase)] == 0 || buf[strlen(phrase)] == ' ')
-                    : streq(buf, phrase);
-        return ok;
-}
-
-static bool is_decoration(const struct span *sp) {
-        if (sp->len == 0)
-                return false;
-        for (size_t i = 0; i < sp->len; i++)
-                if (!strchr("-_=*~. \t", sp->s[i]))
-                        return false;
-        return true;
-}
 
 /* A page number ("2", "- 2 -", "Trang 2", "Trang 2/5") or a rule line:
  * page furniture, read as a blank line. */
 static bool is_page_furniture(const struct line *l) {
-        struct span sp = line_trimmed(l);
+        struct span sp = layout_trimmed(l);
         size_t i = 0, digits = 0;
 
-        if (is_decoration(&sp))
+        if (layout_is_decoration(&sp))
                 return true;
         if (sp.len >= 5 && strncasecmp(sp.s, "trang", 5) == 0)
                 i = 5;
@@ -400,7 +276,7 @@ static bool ends_with_reference_word(const struct span *sp) {
         struct textnorm_tokens t = {};
         bool r = false;
 
-        if (span_tokens(sp, &t) < 0 || t.n == 0) {
+        if (textnorm_tokenize(sp->s, sp->len, &t) < 0 || t.n == 0) {
                 textnorm_tokens_done(&t);
                 return false;
         }
@@ -416,12 +292,12 @@ static bool ends_with_reference_word(const struct span *sp) {
 static bool is_body_end(const struct line *l) {
         static const char *const prefixes[] = { "kt", "tm", "tl", "ttl", "q", "kt chu tich" };
         struct span cols[COLUMNS_MAX];
-        size_t n = line_columns(l, cols, COLUMNS_MAX);
+        size_t n = layout_columns(l, cols, COLUMNS_MAX);
 
-        if (n > 0 && span_words_are(&cols[0], "noi nhan", true))
+        if (n > 0 && layout_words_are(&cols[0], "noi nhan", true))
                 return true;
         for (size_t c = 0; c < n; c++) {
-                if (span_words_are(&cols[c], "chu tich", false) || span_words_are(&cols[c], "pho chu tich", false))
+                if (layout_words_are(&cols[c], "chu tich", false) || layout_words_are(&cols[c], "pho chu tich", false))
                         return true;
                 /* "KT." alone is no sentence: a title follows it. */
                 for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
@@ -458,7 +334,7 @@ static int parse_items(struct parser *p) {
                         p->body_end = li;
                         break;
                 }
-                sp = line_trimmed(l);
+                sp = layout_trimmed(l);
                 m = line_marker(&sp);
                 starts = prev_blank || prev.len == 0 || !ends_with_reference_word(&prev);
                 prev = sp;
@@ -531,204 +407,6 @@ static int parse_items(struct parser *p) {
         return 0;
 }
 
-/* "Số: 2417/UBND-KTTH" in a column: the number as written. */
-static char *column_number(const struct span *col) {
-        struct textnorm_tokens t = {};
-        char *r = NULL;
-        size_t j = 1;
-
-        if (span_tokens(col, &t) < 0)
-                return NULL;
-        if (t.n >= 2 && !t.tokens[0].punct && textnorm_word_is(t.tokens[0].word, "so")) {
-                j += t.tokens[j].punct && t.tokens[j].word[0] == ':';
-                if (j < t.n && !t.tokens[j].punct && strchr(t.tokens[j].word, '/') &&
-                    t.tokens[j].word[0] >= '0' && t.tokens[j].word[0] <= '9')
-                        r = strndup(col->s + t.tokens[j].start, t.tokens[j].end - t.tokens[j].start);
-        }
-        textnorm_tokens_done(&t);
-        return r;
-}
-
-/* Joins `n` lines' chosen spans into one normalised string. */
-static char *spans_join(const struct span *spans, size_t n) {
-        size_t total = 1;
-        char *buf, *out;
-        size_t k = 0;
-
-        for (size_t i = 0; i < n; i++)
-                total += spans[i].len + 1;
-        buf = malloc(total);
-        if (!buf)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                memcpy(buf + k, spans[i].s, spans[i].len);
-                k += spans[i].len;
-                buf[k++] = ' ';
-        }
-        out = span_normalised(buf, k);
-        free(buf);
-        return out;
-}
-
-/* Drops a leading "V/v", "Về việc" or "Về" from a subject. */
-static char *subject_strip(char *s) {
-        static const char *const prefixes[] = { "v/v", "ve viec", "ve" };
-        struct textnorm_tokens t = {};
-        char *out = s;
-
-        if (!s || textnorm_tokenize(s, strlen(s), &t) < 0)
-                return s;
-        for (size_t k = 0; k < ELEMENTSOF(prefixes); k++) {
-                size_t n = directive_words_at(&t, 0, prefixes[k]);
-                if (n > 0 && n < t.n) {
-                        out = strdup(s + t.tokens[n].start);
-                        if (out)
-                                free(s);
-                        else
-                                out = s;
-                        break;
-                }
-        }
-        textnorm_tokens_done(&t);
-        return out;
-}
-
-static int parse_header(struct parser *p) {
-        static const char *const titles[] = { "chi thi", "thong bao", "ket luan", "cong dien", "ke hoach",
-                                              "quyet dinh", "bao cao", "huong dan", "to trinh", "cong van" };
-        struct span spans[MAX(SUBJECT_LINES, ISSUER_LINES) + 1];
-        size_t limit = MIN(MIN(p->n_lines, (size_t) HEADER_LINES), p->first_item_line);
-        size_t number_line = SIZE_MAX, vv_line = SIZE_MAX, title_line = SIZE_MAX, date_limit = limit, n;
-
-        for (size_t li = 0; li < limit; li++) {
-                struct span cols[COLUMNS_MAX], tr = line_trimmed(&p->lines[li]);
-                size_t nc = line_columns(&p->lines[li], cols, COLUMNS_MAX);
-
-                if (nc == 0)
-                        continue;
-                if (span_words_are(&cols[0], "kinh gui", true)) {
-                        limit = date_limit = li;
-                        break;
-                }
-                if (!p->d->number && (p->d->number = column_number(&cols[0])))
-                        number_line = li;
-                if (vv_line == SIZE_MAX && title_line == SIZE_MAX && span_words_are(&cols[0], "v/v", true))
-                        vv_line = date_limit = li;
-                for (size_t k = 0; k < ELEMENTSOF(titles) && nc == 1 && vv_line == SIZE_MAX && title_line == SIZE_MAX; k++)
-                        if (span_words_are(&tr, titles[k], false))
-                                title_line = date_limit = li;
-                if (vv_line != SIZE_MAX || title_line != SIZE_MAX)
-                        break;
-        }
-
-        for (size_t li = 0; li <= date_limit && li < p->n_lines; li++) {
-                struct textnorm_tokens t = {};
-                struct span tr = line_trimmed(&p->lines[li]);
-                bool found;
-                if (span_tokens(&tr, &t) < 0)
-                        continue;
-                found = directive_find_issued(&t, &p->issued);
-                textnorm_tokens_done(&t);
-                if (found)
-                        break;
-        }
-        if (p->issued != INT32_MIN) {
-                char buf[11];
-                format_iso_date(p->issued, buf);
-                p->d->issued_on = strdup(buf);
-                if (!p->d->issued_on)
-                        return -ENOMEM;
-        }
-
-        n = 0;
-        if (vv_line != SIZE_MAX) {
-                struct span cols[COLUMNS_MAX];
-                line_columns(&p->lines[vv_line], cols, COLUMNS_MAX);
-                spans[n++] = cols[0];
-                for (size_t li = vv_line + 1; li < p->n_lines && n < SUBJECT_LINES && li < p->first_item_line; li++) {
-                        if (p->lines[li].blank || line_columns(&p->lines[li], cols, COLUMNS_MAX) == 0 ||
-                            span_words_are(&cols[0], "kinh gui", true) || is_decoration(&cols[0]))
-                                break;
-                        spans[n++] = cols[0];
-                }
-        } else if (title_line != SIZE_MAX) {
-                for (size_t li = title_line + 1; li < p->n_lines && n < SUBJECT_LINES && li < p->first_item_line; li++) {
-                        struct span tr = line_trimmed(&p->lines[li]);
-                        if (p->lines[li].blank || is_decoration(&tr))
-                                break;
-                        spans[n++] = tr;
-                }
-        }
-        if (n > 0) {
-                p->d->subject = subject_strip(spans_join(spans, n));
-                if (!p->d->subject)
-                        return -ENOMEM;
-        }
-
-        /* The issuer: the left column above the number, motto aside. */
-        n = 0;
-        for (size_t li = 0; li < MIN(number_line, limit) && n < ISSUER_LINES; li++) {
-                struct span cols[COLUMNS_MAX];
-                if (line_columns(&p->lines[li], cols, COLUMNS_MAX) == 0 || cols[0].indent >= 20 ||
-                    is_decoration(&cols[0]) || span_words_are(&cols[0], "cong hoa", true) ||
-                    span_words_are(&cols[0], "doc lap", true))
-                        continue;
-                spans[n++] = cols[0];
-        }
-        if (n > 0 && number_line != SIZE_MAX) {
-                p->d->issuer = spans_join(spans, n);
-                if (!p->d->issuer)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-/* A person's name: two to six capitalised words, not all in capitals
- * (which is a title such as "PHÓ CHỦ TỊCH"), no digits or punctuation. */
-static bool is_name(const struct span *col) {
-        struct textnorm_tokens t = {};
-        bool ok, lower = false;
-
-        if (col->len == 0 || col->len > 80 || span_tokens(col, &t) < 0)
-                return false;
-        ok = t.n >= 2 && t.n <= 6;
-        for (size_t k = 0; ok && k < t.n; k++)
-                if (t.tokens[k].punct || !t.tokens[k].upper || strpbrk(t.tokens[k].word, "0123456789&/"))
-                        ok = false;
-        for (size_t i = 0; ok && i < col->len;) {
-                utf8proc_int32_t cp;
-                utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *) col->s + i,
-                                                      (utf8proc_ssize_t) (col->len - i), &cp);
-                if (k <= 0)
-                        break;
-                if (utf8proc_category(cp) == UTF8PROC_CATEGORY_LL)
-                        lower = true;
-                i += (size_t) k;
-        }
-        textnorm_tokens_done(&t);
-        return ok && lower;
-}
-
-static int parse_signer(struct parser *p) {
-        size_t from;
-
-        /* Without "Nơi nhận" or a title the signature block is only looked
-         * for after items, so that nonsense yields no signer. */
-        if (p->body_end == p->n_lines && p->n_items == 0)
-                return 0;
-        from = p->n_lines > SIGNATURE_LINES ? p->n_lines - SIGNATURE_LINES : 0;
-        from = MAX(from, p->body_end == p->n_lines ? from : p->body_end);
-        for (size_t li = p->n_lines; li > from; li--) {
-                struct span cols[COLUMNS_MAX];
-                size_t n = line_columns(&p->lines[li - 1], cols, COLUMNS_MAX);
-                if (n > 0 && is_name(&cols[n - 1])) {
-                        p->d->signer = span_normalised(cols[n - 1].s, cols[n - 1].len);
-                        return p->d->signer ? 0 : -ENOMEM;
-                }
-        }
-        return 0;
-}
-
 struct item_info {
         struct textnorm_tokens tokens;
         struct roles roles;
@@ -760,7 +438,7 @@ static int mention_copy(struct directive_mention *out, const struct textnorm_men
         *out = (struct directive_mention) {
                 .role = role,
                 .confidence = m->match.confidence,
-                .text = span_normalised(text + m->start, m->end - m->start),
+                .text = layout_normalised(text + m->start, m->end - m->start),
         };
         if (!out->text)
                 return -ENOMEM;
@@ -946,9 +624,9 @@ int directive_parse(const char *text, size_t len, const struct textnorm_candidat
         if (r >= 0)
                 r = parse_items(&p);
         if (r >= 0)
-                r = parse_header(&p);
+                r = directive_parse_header(p.lines, p.n_lines, p.first_item_line, d, &p.issued);
         if (r >= 0)
-                r = parse_signer(&p);
+                r = directive_parse_signer(p.lines, p.n_lines, p.body_end, p.n_items > 0, d);
         if (r >= 0)
                 r = build_tasks(&p);
         parser_done(&p);
