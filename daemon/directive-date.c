@@ -392,7 +392,7 @@ static size_t phrase_at(struct ctx *c, size_t i, struct when *ret, bool *ret_gov
         const struct textnorm_tokens *t = c->t;
         size_t k, n;
 
-        *ret_governed = governed(t, i);
+        *ret_governed = false;
         if ((k = directive_words_at(t, i, "truoc")) && (n = parse_before(c, i + k, ret)))
                 return k + n;
         if ((k = directive_words_at(t, i, "cham nhat"))) {
@@ -451,6 +451,7 @@ void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, st
                         i++;
                         continue;
                 }
+                gov = gov || governed(t, i);
                 if (w.kind == WHEN_DAY_OF_MONTH) {
                         if (day_of_month == 0)
                                 day_of_month = w.day_of_month;

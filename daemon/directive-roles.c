@@ -2,6 +2,8 @@
 /* Who leads and who cooperates in a directive item (see directive.h). */
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "directive-internal.h"
@@ -13,6 +15,30 @@
 #define LEAD_WINDOW 40
 /* How far into an item a "giao" / "đề nghị" may introduce its subject. */
 #define PREFIX_WINDOW 8
+
+/* Mentions looked up so far, per token: the "chủ trì" and "phối hợp"
+ * scans pass the same positions many times. */
+struct ctx {
+        const struct textnorm_index *idx;
+        const struct textnorm_tokens *t;
+        struct textnorm_mention *memo;
+        uint8_t *state;         /* 0: not looked up, 1: none, 2: memo[i] */
+        /* Where a list of agencies starting at a token ends (SIZE_MAX: not
+         * read yet; the token itself: no list there). */
+        size_t *list_end;
+};
+
+static int mention_at(struct ctx *c, size_t i, struct textnorm_mention *ret) {
+        if (i >= c->t->n)
+                return 0;
+        if (c->state[i] == 0) {
+                c->state[i] = textnorm_index_mention_at(c->idx, c->t, i, TEXTNORM_FIND_UNKNOWN, &c->memo[i]) > 0 ? 2 : 1;
+        }
+        if (c->state[i] != 2)
+                return 0;
+        *ret = c->memo[i];
+        return 1;
+}
 
 struct list {
         struct textnorm_mention m[LIST_MAX];
@@ -70,7 +96,9 @@ static size_t nobody_at(const struct textnorm_tokens *t, size_t i) {
 }
 
 /* Reads a list of agencies starting at token i. */
-static void scan_list(const struct textnorm_index *idx, const struct textnorm_tokens *t, size_t i, struct list *l) {
+static void scan_list(struct ctx *c, size_t i, struct list *l) {
+        const struct textnorm_tokens *t = c->t;
+
         l->n = 0;
         l->end = i;
         l->nobody = false;
@@ -88,7 +116,7 @@ static void scan_list(const struct textnorm_index *idx, const struct textnorm_to
                         l->end = j + k;
                         continue;
                 }
-                if (l->n == LIST_MAX || textnorm_index_mention_at(idx, t, j, TEXTNORM_FIND_UNKNOWN, &m) <= 0)
+                if (l->n == LIST_MAX || mention_at(c, j, &m) <= 0)
                         break;
                 l->m[l->n++] = m;
                 l->end = m.last;
@@ -119,10 +147,21 @@ static int roles_add(struct roles *r, const struct list *l, enum directive_role 
         return 0;
 }
 
+/* The end of the list starting at s, read once per token. */
+static size_t list_end_at(struct ctx *c, size_t s) {
+        if (c->list_end[s] == SIZE_MAX) {
+                struct list l;
+                scan_list(c, s, &l);
+                c->list_end[s] = l.n > 0 ? l.end : s;
+        }
+        return c->list_end[s];
+}
+
 /* "Sở Tài chính chủ trì", "giao Sở Tài chính chủ trì", "do Sở Tài chính
  * chủ trì": the list that ends right before "chủ trì". Also "Cơ quan chủ
  * trì: Sở Y tế". */
-static int lead_by_chu_tri(const struct textnorm_index *idx, const struct textnorm_tokens *t, struct roles *r) {
+static int lead_by_chu_tri(struct ctx *ctx, struct roles *r) {
+        const struct textnorm_tokens *t = ctx->t;
         struct list l;
         int q;
 
@@ -131,17 +170,21 @@ static int lead_by_chu_tri(const struct textnorm_index *idx, const struct textno
                 if (k == 0)
                         continue;
                 if (punct_is(t, c + k, ':')) {
-                        scan_list(idx, t, c + k + 1, &l);
+                        scan_list(ctx, c + k + 1, &l);
                         q = roles_add(r, &l, DIRECTIVE_LEAD);
                         if (q < 0)
                                 return q;
                         continue;
                 }
                 for (size_t s = c > LEAD_WINDOW ? c - LEAD_WINDOW : 0; s < c; s++) {
+                        size_t e;
                         if (t->tokens[s].punct)
                                 continue;
-                        scan_list(idx, t, s, &l);
-                        if (l.n > 0 && (l.end == c || (punct_is(t, l.end, ',') && l.end + 1 == c))) {
+                        e = list_end_at(ctx, s);
+                        if (e == s || !(e == c || (punct_is(t, e, ',') && e + 1 == c)))
+                                continue;
+                        scan_list(ctx, s, &l);
+                        if (l.n > 0) {
                                 q = roles_add(r, &l, DIRECTIVE_LEAD);
                                 if (q < 0)
                                         return q;
@@ -155,7 +198,8 @@ static int lead_by_chu_tri(const struct textnorm_index *idx, const struct textno
 /* The subject of the item: the list it opens with, after an introducing
  * "giao", "đề nghị", "yêu cầu" or "đối với" ("UBND tỉnh giao Sở Tư pháp
  * thẩm định …"). */
-static int lead_by_subject(const struct textnorm_index *idx, const struct textnorm_tokens *t, struct roles *r) {
+static int lead_by_subject(struct ctx *ctx, struct roles *r) {
+        const struct textnorm_tokens *t = ctx->t;
         static const char *const prefixes[] = { "giao cho", "giao", "de nghi", "yeu cau", "doi voi" };
         size_t start = 0;
         struct list l;
@@ -177,12 +221,13 @@ static int lead_by_subject(const struct textnorm_index *idx, const struct textno
         }
         while (start < t->n && t->tokens[start].punct)
                 start++;
-        scan_list(idx, t, start, &l);
+        scan_list(ctx, start, &l);
         return roles_add(r, &l, DIRECTIVE_LEAD);
 }
 
 /* "phối hợp (chặt chẽ) (với)", "với sự phối hợp của", "Cơ quan phối hợp:". */
-static int support_by_phoi_hop(const struct textnorm_index *idx, const struct textnorm_tokens *t, struct roles *r) {
+static int support_by_phoi_hop(struct ctx *ctx, struct roles *r) {
+        const struct textnorm_tokens *t = ctx->t;
         struct list l;
         int q;
 
@@ -197,7 +242,7 @@ static int support_by_phoi_hop(const struct textnorm_index *idx, const struct te
                         j += punct_is(t, j, ':');
                 else
                         j++;
-                scan_list(idx, t, j, &l);
+                scan_list(ctx, j, &l);
                 q = roles_add(r, &l, DIRECTIVE_SUPPORT);
                 if (q < 0)
                         return q;
@@ -206,14 +251,28 @@ static int support_by_phoi_hop(const struct textnorm_index *idx, const struct te
 }
 
 int directive_find_roles(const struct textnorm_index *idx, const struct textnorm_tokens *t, struct roles *ret) {
+        struct ctx c = { .idx = idx, .t = t };
         struct roles r = {};
-        int q;
+        int q = 0;
 
-        q = lead_by_chu_tri(idx, t, &r);
-        if (q >= 0 && !r.has_lead)
-                q = lead_by_subject(idx, t, &r);
+        if (t->n > 0) {
+                c.memo = calloc(t->n, sizeof(*c.memo));
+                c.state = calloc(t->n, sizeof(*c.state));
+                c.list_end = malloc(t->n * sizeof(*c.list_end));
+                if (!c.memo || !c.state || !c.list_end)
+                        q = -ENOMEM;
+                else
+                        memset(c.list_end, 0xff, t->n * sizeof(*c.list_end));
+        }
         if (q >= 0)
-                q = support_by_phoi_hop(idx, t, &r);
+                q = lead_by_chu_tri(&c, &r);
+        if (q >= 0 && !r.has_lead)
+                q = lead_by_subject(&c, &r);
+        if (q >= 0)
+                q = support_by_phoi_hop(&c, &r);
+        free(c.memo);
+        free(c.state);
+        free(c.list_end);
         if (q < 0) {
                 directive_roles_done(&r);
                 return q;

@@ -12,6 +12,8 @@
 #include "directive-internal.h"
 
 #define REF_MAX 32
+/* The highest number an excerpt's first item may have. */
+#define FIRST_ITEM_MAX 50
 
 struct item {
         char ref[REF_MAX];
@@ -261,10 +263,14 @@ static int item_append(struct item *it, const char *s, size_t n) {
                 it->text = q;
                 it->cap = cap;
         }
-        if (it->len > 0)
-                it->text[it->len++] = ' ';
-        memcpy(it->text + it->len, s, n);
-        it->len += n;
+        /* Runs of white space inside a line become one space too. */
+        for (size_t i = 0; i < n; i++) {
+                if (is_space(s[i]))
+                        continue;
+                if (it->len > 0 && (i == 0 || is_space(s[i - 1])))
+                        it->text[it->len++] = ' ';
+                it->text[it->len++] = s[i];
+        }
         it->text[it->len] = 0;
         return 0;
 }
@@ -346,8 +352,13 @@ static int parse_items(struct parser *p) {
                         prev_blank = false;
                         continue;
                 }
+                /* An excerpt may start at any item ("6. Sở Kế hoạch và Đầu
+                 * tư:") that opens a paragraph with a capital; after that,
+                 * numbers follow each other. */
                 if (m.mark == MARK_NUMBER && starts &&
-                    (m.num == last_num + 1 || (m.num == 1 && section > 0 && last_num > 0 && last_num == last_section_num))) {
+                    (m.num == last_num + 1 || (m.num == 1 && section > 0 && last_num > 0 && last_num == last_section_num) ||
+                     (last_num == 0 && prev_blank && m.num <= FIRST_ITEM_MAX &&
+                      textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip)))) {
                         if (m.num == 1 && last_num > 0)
                                 p->sections_restart = true;
                         snprintf(ref, sizeof(ref), "%d", m.num);

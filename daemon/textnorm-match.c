@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "textnorm.h"
@@ -24,40 +26,41 @@
 
 /* Abbreviations of agency names as offices write them, already folded.
  * Expanding both names and mentions lets "Sở KH&ĐT" meet "Sở Kế hoạch và
- * Đầu tư" and "UBND" meet "Ủy ban nhân dân". */
+ * Đầu tư" and "UBND" meet "Ủy ban nhân dân". Sorted by abbreviation, for
+ * bsearch(). */
 static const struct abbreviation {
         const char *abbr;
         const char *words[8];
 } abbreviations[] = {
-        { "ubnd",     { "uy", "ban", "nhan", "dan" } },
+        { "&",        { "va" } },
+        { "bchqs",    { "bo", "chi", "huy", "quan", "su" } },
+        { "bhxh",     { "bao", "hiem", "xa", "hoi" } },
+        { "gd&dt",    { "giao", "duc", "va", "dao", "tao" } },
+        { "gddt",     { "giao", "duc", "va", "dao", "tao" } },
+        { "gtvt",     { "giao", "thong", "van", "tai" } },
         { "hdnd",     { "hoi", "dong", "nhan", "dan" } },
-        { "vpub",     { "van", "phong", "uy", "ban", "nhan", "dan" } },
-        { "vpubnd",   { "van", "phong", "uy", "ban", "nhan", "dan" } },
-        { "vp",       { "van", "phong" } },
+        { "kbnn",     { "kho", "bac", "nha", "nuoc" } },
+        { "kh&cn",    { "khoa", "hoc", "va", "cong", "nghe" } },
         { "kh&dt",    { "ke", "hoach", "va", "dau", "tu" } },
+        { "khcn",     { "khoa", "hoc", "va", "cong", "nghe" } },
         { "khdt",     { "ke", "hoach", "va", "dau", "tu" } },
-        { "tt&tt",    { "thong", "tin", "va", "truyen", "thong" } },
-        { "tttt",     { "thong", "tin", "va", "truyen", "thong" } },
+        { "ld-tb&xh", { "lao", "dong", "thuong", "binh", "va", "xa", "hoi" } },
+        { "ldtbxh",   { "lao", "dong", "thuong", "binh", "va", "xa", "hoi" } },
+        { "mttq",     { "mat", "tran", "to", "quoc" } },
         { "nn&ptnt",  { "nong", "nghiep", "va", "phat", "trien", "nong", "thon" } },
         { "nnptnt",   { "nong", "nghiep", "va", "phat", "trien", "nong", "thon" } },
         { "tn&mt",    { "tai", "nguyen", "va", "moi", "truong" } },
         { "tnmt",     { "tai", "nguyen", "va", "moi", "truong" } },
-        { "gd&dt",    { "giao", "duc", "va", "dao", "tao" } },
-        { "gddt",     { "giao", "duc", "va", "dao", "tao" } },
-        { "kh&cn",    { "khoa", "hoc", "va", "cong", "nghe" } },
-        { "khcn",     { "khoa", "hoc", "va", "cong", "nghe" } },
-        { "ld-tb&xh", { "lao", "dong", "thuong", "binh", "va", "xa", "hoi" } },
-        { "ldtbxh",   { "lao", "dong", "thuong", "binh", "va", "xa", "hoi" } },
-        { "vhttdl",   { "van", "hoa", "the", "thao", "va", "du", "lich" } },
-        { "vh-tt&dl", { "van", "hoa", "the", "thao", "va", "du", "lich" } },
-        { "gtvt",     { "giao", "thong", "van", "tai" } },
-        { "kbnn",     { "kho", "bac", "nha", "nuoc" } },
-        { "bhxh",     { "bao", "hiem", "xa", "hoi" } },
-        { "mttq",     { "mat", "tran", "to", "quoc" } },
-        { "bchqs",    { "bo", "chi", "huy", "quan", "su" } },
-        { "tx",       { "thi", "xa" } },
         { "tp",       { "thanh", "pho" } },
-        { "&",        { "va" } },
+        { "tt&tt",    { "thong", "tin", "va", "truyen", "thong" } },
+        { "tttt",     { "thong", "tin", "va", "truyen", "thong" } },
+        { "tx",       { "thi", "xa" } },
+        { "ubnd",     { "uy", "ban", "nhan", "dan" } },
+        { "vh-tt&dl", { "van", "hoa", "the", "thao", "va", "du", "lich" } },
+        { "vhttdl",   { "van", "hoa", "the", "thao", "va", "du", "lich" } },
+        { "vp",       { "van", "phong" } },
+        { "vpub",     { "van", "phong", "uy", "ban", "nhan", "dan" } },
+        { "vpubnd",   { "van", "phong", "uy", "ban", "nhan", "dan" } },
 };
 
 /* Words that say little about which agency is meant; they weigh less, so
@@ -76,6 +79,9 @@ struct subword {
 
 struct name_seq {
         size_t cand;
+        /* Its first word among the index's distinct first words, and the
+         * second when the first is optional (SIZE_MAX otherwise). */
+        size_t first[2];
         struct subword sw[TEXTNORM_MAX_NAME_WORDS];
         size_t k;
         double total;           /* sum of the weights of the words that must be there */
@@ -88,21 +94,36 @@ struct textnorm_index {
         size_t n_names;
         struct textnorm_tokens *toks;   /* own the names' words */
         size_t n_toks;
+        /* The distinct words names begin with, sorted: a mention's first
+         * word is compared with each once, not once per name. */
+        const char **firsts;
+        size_t n_firsts;
+        size_t max_k;           /* the most words of any name */
 };
+
+/* How many first words a look-up remembers its verdict on. */
+#define FIRSTS_CACHED 256
+
+static bool is_generic(const char *w) {
+        for (size_t k = 0; k < ELEMENTSOF(generic_words); k++)
+                if (streq(w, generic_words[k]))
+                        return true;
+        return false;
+}
 
 static double word_weight(const char *w) {
         size_t n = strlen(w);
-        for (size_t k = 0; k < ELEMENTSOF(generic_words); k++)
-                if (streq(w, generic_words[k]))
-                        return 1.0;
+        if (is_generic(w))
+                return 1.0;
         return (double) MIN(MAX(n, (size_t) 2), (size_t) 6);
 }
 
+static int cmp_abbreviation(const void *key, const void *a) {
+        return strcmp(key, ((const struct abbreviation *) a)->abbr);
+}
+
 static const struct abbreviation *abbreviation_find(const char *w) {
-        for (size_t k = 0; k < ELEMENTSOF(abbreviations); k++)
-                if (streq(w, abbreviations[k].abbr))
-                        return &abbreviations[k];
-        return NULL;
+        return bsearch(w, abbreviations, ELEMENTSOF(abbreviations), sizeof(abbreviations[0]), cmp_abbreviation);
 }
 
 /* Expands one folded word into up to `max` subwords. OCR shapes of "Sở"
@@ -143,14 +164,29 @@ static size_t expand_word(const char *w, const char **out, size_t max) {
         return n;
 }
 
+/* The letters OCR confuses, either way round: this is the inner loop of
+ * every distance, hence a switch rather than a table search. */
 static bool ocr_pair(char a, char b) {
-        static const char pairs[][2] = {
-                { 'p', 'd' }, { '1', 'l' }, { '|', 'l' }, { 'i', 'l' }, { '0', 'o' }, { '1', 'i' },
-        };
-        for (size_t k = 0; k < ELEMENTSOF(pairs); k++)
-                if ((a == pairs[k][0] && b == pairs[k][1]) || (a == pairs[k][1] && b == pairs[k][0]))
-                        return true;
-        return false;
+        switch (a) {
+        case 'p':
+                return b == 'd';
+        case 'd':
+                return b == 'p';
+        case 'l':
+                return b == '1' || b == '|' || b == 'i';
+        case '1':
+                return b == 'l' || b == 'i';
+        case 'i':
+                return b == 'l' || b == '1';
+        case '|':
+                return b == 'l';
+        case 'o':
+                return b == '0';
+        case '0':
+                return b == 'o';
+        default:
+                return false;
+        }
 }
 
 /* Similarity of two folded words, 1 for equal, from a Levenshtein distance
@@ -182,16 +218,18 @@ static double word_sim(const char *a, const char *b) {
         return word_sim_n(a, strlen(a), b, strlen(b));
 }
 
-/* The similarity of two words read as one ("ke"+"hoach" vs "kehoach"). */
+/* The similarity of two words read as one ("ke"+"hoach" vs "kehoach").
+ * Lengths far apart bound the similarity below any use, so the distance
+ * is not computed then: this is the inner loop of every alignment. */
 static double word_sim_joined(const char *a1, const char *a2, const char *b) {
         char buf[WORD_MAX + 1];
-        size_t n1 = strlen(a1), n2 = strlen(a2);
+        size_t n1 = strlen(a1), n2 = strlen(a2), nb = strlen(b);
 
-        if (n1 + n2 > WORD_MAX)
+        if (n1 + n2 > WORD_MAX || n1 + n2 > nb + 2 || nb > n1 + n2 + 2)
                 return 0.0;
         memcpy(buf, a1, n1);
         memcpy(buf + n1, a2, n2);
-        return word_sim_n(buf, n1 + n2, b, strlen(b));
+        return word_sim_n(buf, n1 + n2, b, nb);
 }
 
 /* Hard punctuation ends a mention; commas, dashes and quotes inside one
@@ -235,7 +273,7 @@ static double align(const struct name_seq *name, const struct subword *text, siz
                     size_t *ret_used) {
         double dp[TEXTNORM_MAX_NAME_WORDS + 1][TEXT_WORDS_MAX + 1];
         size_t k = name->k, best_y = 0;
-        double best = INFINITY;
+        double best = INFINITY, row_min;
 
         m = MIN(m, (size_t) TEXT_WORDS_MAX);
         dp[0][0] = 0;
@@ -261,6 +299,16 @@ static double align(const struct name_seq *name, const struct subword *text, siz
                                 c = MIN(c, dp[x - 1][y - 2] +
                                         a->weight * (1.0 - word_sim_joined(text[y - 2].w, b->w, a->w)));
                         dp[x][y] = c;
+                }
+                /* Costs only grow with x: once a whole row is past what a
+                 * suggestion may cost, the rest cannot matter. */
+                row_min = dp[x][0];
+                for (size_t y = 1; y <= m; y++)
+                        row_min = MIN(row_min, dp[x][y]);
+                if (row_min > (1.0 - TEXTNORM_SUGGEST_MIN) * name->total) {
+                        if (ret_used)
+                                *ret_used = 0;
+                        return 0.0;
                 }
         }
         if (anchored) {
@@ -323,16 +371,31 @@ static void match_decide(struct textnorm_match *m) {
         m->id = m->suggestions[0].id;
 }
 
-/* Whether a name's key word could start the text: a cheap filter before
- * the alignment. */
-static bool name_may_start(const struct name_seq *name, const struct subword *text, size_t m) {
-        size_t x = 0;
+/* Whether a word is at least `min` similar to another, with the bound
+ * the lengths give tried first. */
+static bool word_sim_at_least(const char *a, const char *b, double min) {
+        size_t na = strlen(a), nb = strlen(b), d = na > nb ? na - nb : nb - na;
 
-        if (m == 0 || name->k == 0)
+        if ((double) d > (1.0 - min) * (double) MAX(na, nb))
                 return false;
-        if (name->sw[0].optional && name->k > 1 && word_sim(name->sw[0].w, text[0].w) < 0.5)
-                x = 1;
-        return word_sim(name->sw[x].w, text[0].w) >= 0.5;
+        return word_sim_n(a, na, b, nb) >= min;
+}
+
+/* Whether a name could start the text, the first word already checked: a
+ * cheap filter before the alignment. The name's first distinctive word
+ * ("tai" of "Sở Tài chính") must resemble one of the text's words near
+ * where it should be, because "Sở" alone lets every "Sở …" name through. */
+static bool name_may_start(const struct name_seq *name, size_t x, const struct subword *text, size_t m) {
+        for (size_t d = x + 1; d < name->k; d++) {
+                if (is_generic(name->sw[d].w))
+                        continue;
+                for (size_t y = d > x + 1 ? d - x - 1 : 0; y < m && y <= d - x + 2; y++)
+                        if (word_sim_at_least(name->sw[d].w, text[y].w, 0.5) ||
+                            (y + 1 < m && word_sim_joined(text[y].w, text[y + 1].w, name->sw[d].w) >= 0.5))
+                                return true;
+                return false;
+        }
+        return true;
 }
 
 static int name_compile(struct textnorm_index *idx, size_t cand, const char *name) {
@@ -366,9 +429,56 @@ static int name_compile(struct textnorm_index *idx, size_t cand, const char *nam
         for (size_t x = 0; x < s->k; x++)
                 if (!s->sw[x].optional)
                         s->total += s->sw[x].weight;
+        idx->max_k = MAX(idx->max_k, s->k);
         s->total = MAX(s->total, 1.0);
         idx->n_names++;
         return 0;
+}
+
+static int cmp_word(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static size_t firsts_find(const struct textnorm_index *idx, const char *w) {
+        const char **p = bsearch(&w, idx->firsts, idx->n_firsts, sizeof(char *), cmp_word);
+        return p ? (size_t) (p - idx->firsts) : SIZE_MAX;
+}
+
+static int firsts_build(struct textnorm_index *idx) {
+        size_t n = 0;
+
+        idx->firsts = calloc(MAX(idx->n_names * 2, (size_t) 1), sizeof(char *));
+        if (!idx->firsts)
+                return -ENOMEM;
+        for (size_t i = 0; i < idx->n_names; i++) {
+                idx->firsts[n++] = idx->names[i].sw[0].w;
+                if (idx->names[i].sw[0].optional)
+                        idx->firsts[n++] = idx->names[i].sw[1].w;
+        }
+        qsort(idx->firsts, n, sizeof(char *), cmp_word);
+        idx->n_firsts = 0;
+        for (size_t i = 0; i < n; i++)
+                if (idx->n_firsts == 0 || !streq(idx->firsts[idx->n_firsts - 1], idx->firsts[i]))
+                        idx->firsts[idx->n_firsts++] = idx->firsts[i];
+        for (size_t i = 0; i < idx->n_names; i++) {
+                struct name_seq *s = &idx->names[i];
+                s->first[0] = firsts_find(idx, s->sw[0].w);
+                s->first[1] = s->sw[0].optional ? firsts_find(idx, s->sw[1].w) : SIZE_MAX;
+        }
+        return 0;
+}
+
+/* Whether the text's first word resembles first word f, remembered in
+ * `seen` (0: not yet asked, 1: no, 2: yes) for the first FIRSTS_CACHED. */
+static bool first_ok(const struct textnorm_index *idx, size_t f, const char *w, uint8_t *seen) {
+        bool ok;
+
+        if (f < FIRSTS_CACHED && seen[f])
+                return seen[f] == 2;
+        ok = word_sim_at_least(idx->firsts[f], w, 0.5);
+        if (f < FIRSTS_CACHED)
+                seen[f] = ok ? 2 : 1;
+        return ok;
 }
 
 int textnorm_index_new(const struct textnorm_candidate *c, size_t n, struct textnorm_index **ret) {
@@ -405,6 +515,9 @@ int textnorm_index_new(const struct textnorm_candidate *c, size_t n, struct text
                                 return r;
                 }
         }
+        r = firsts_build(idx);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(idx);
         return 0;
 }
@@ -415,6 +528,7 @@ struct textnorm_index *textnorm_index_free(struct textnorm_index *idx) {
         for (size_t i = 0; i < idx->n_toks; i++)
                 textnorm_tokens_done(&idx->toks[i]);
         free(idx->toks);
+        free(idx->firsts);
         free(idx->names);
         free(idx->ids);
         free(idx);
@@ -579,24 +693,47 @@ static size_t unknown_extent(const struct textnorm_tokens *t, size_t i, size_t h
         return j;
 }
 
+/* Scores an agency-shaped phrase as a whole against every name, without
+ * the filter: it is rare, and who is closest is what the reader needs. A
+ * whole-phrase match the filter missed is taken as a match. */
+static void unknown_suggest(const struct textnorm_index *idx, const struct textnorm_tokens *t,
+                            struct textnorm_mention *ret) {
+        struct subword text[TEXT_WORDS_MAX];
+        size_t m = text_subwords(t, ret->first, ret->last - ret->first, text, TEXT_WORDS_MAX);
+
+        ret->match = (struct textnorm_match) {};
+        if (m > 1 && streq(text[m - 1].w, "tinh"))
+                m--;
+        for (size_t n = 0; n < idx->n_names && m > 0; n++)
+                suggest(&ret->match, idx->ids[idx->names[n].cand], align(&idx->names[n], text, m, false, NULL));
+        match_decide(&ret->match);
+}
+
 int textnorm_index_mention_at(const struct textnorm_index *idx, const struct textnorm_tokens *t, size_t i,
                               unsigned flags, struct textnorm_mention *ret) {
         struct subword text[TEXT_WORDS_MAX];
+        uint8_t seen[FIRSTS_CACHED] = {};
         double best = -1.0;
         size_t m, best_used = 0, head;
 
         if (!idx || !t || !ret || i >= t->n || t->tokens[i].punct)
                 return 0;
         *ret = (struct textnorm_mention) { .first = i };
-        m = text_subwords(t, i, TEXT_WORDS_MAX, text, TEXT_WORDS_MAX);
+        m = text_subwords(t, i, TEXT_WORDS_MAX, text, MIN(idx->max_k + WINDOW_SLACK, (size_t) TEXT_WORDS_MAX));
         if (m == 0)
                 return 0;
         for (size_t n = 0; n < idx->n_names; n++) {
                 const struct name_seq *name = &idx->names[n];
-                size_t used = 0;
+                size_t used = 0, x;
                 double s;
 
-                if (!name_may_start(name, text, m))
+                if (first_ok(idx, name->first[0], text[0].w, seen))
+                        x = 0;
+                else if (name->first[1] != SIZE_MAX && first_ok(idx, name->first[1], text[0].w, seen))
+                        x = 1;
+                else
+                        continue;
+                if (!name_may_start(name, x, text, m))
                         continue;
                 s = align(name, text, MIN(m, name->k + WINDOW_SLACK), true, &used);
                 suggest(&ret->match, idx->ids[name->cand], s);
@@ -619,6 +756,7 @@ int textnorm_index_mention_at(const struct textnorm_index *idx, const struct tex
                 if (head == 0)
                         return 0;
                 ret->last = unknown_extent(t, i, head);
+                unknown_suggest(idx, t, ret);
         }
         ret->start = t->tokens[ret->first].start;
         ret->end = t->tokens[ret->last - 1].end;

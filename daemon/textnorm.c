@@ -75,6 +75,11 @@ static size_t fold_codepoint(utf8proc_int32_t cp, char *out) {
                 out[0] = 'd';
                 return 1;
         }
+        /* utf8proc lumps single quotes but not double ones. */
+        if (cp == 0x201C || cp == 0x201D || cp == 0x201E || cp == 0x00AB || cp == 0x00BB) {
+                out[0] = '"';
+                return 1;
+        }
         n = utf8proc_decompose_char(cp, buf, FOLD_MAX_CP,
                                     UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK |
                                     UTF8PROC_CASEFOLD | UTF8PROC_LUMP | UTF8PROC_IGNORE,
@@ -134,6 +139,8 @@ int textnorm_fold(const char *s, size_t len, char **ret) {
 static const char *const so_shapes[] = { "s&", "s¢", "sd", "s0", "s6", "sb", "s8", "s9", "so" };
 
 static bool is_so_shape(const char *w) {
+        if (w[0] != 's' || strlen(w) > 3)
+                return false;
         for (size_t k = 0; k < ELEMENTSOF(so_shapes); k++)
                 if (streq(w, so_shapes[k]))
                         return true;
