@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "ctl.h"
 #include "directive.h"
 #include "recurrence.h"
@@ -87,25 +88,6 @@ static struct item *import_add(struct import *im) {
         im->items = v;
         v[im->n] = (struct item) { .status = TASK_OPEN };
         return &v[im->n++];
-}
-
-static int strv_push(char ***l, const char *s) {
-        size_t n = strv_length(*l);
-        char **v = realloc(*l, (n + 2) * sizeof *v);
-        if (!v)
-                return -ENOMEM;
-        v[n] = strdup(s);
-        v[n + 1] = NULL;
-        *l = v;
-        return v[n] ? 0 : -ENOMEM;
-}
-
-static char **strv_copy(char *const *l) {
-        char **v = calloc(strv_length(l) + 1, sizeof *v);
-        for (size_t i = 0; v && l && l[i]; i++)
-                if (!(v[i] = strdup(l[i])))
-                        return strv_free(v);
-        return v;
 }
 
 static int read_file(struct ctl *c, const char *path, char **ret, size_t *ret_size) {
@@ -291,103 +273,15 @@ static int split_ids(const char *s, char ***ret) {
         return 0;
 }
 
-/* RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line
- * breaks; CRLF or LF line ends; a UTF-8 byte order mark is skipped. Returns
- * the fields of one record, or 0 fields at the end. */
-struct csv {
-        const char *p, *end;
-        int line;
-};
-
-static int csv_record(struct csv *in, char ***ret, int *ret_line) {
-        char **fields = calloc(1, sizeof *fields);
-        size_t cap = 256, len = 0;
-        char *field = malloc(cap);
-        bool any = false;
-
-        if (!fields || !field)
-                goto oom;
-        *ret_line = in->line;
-        if (in->p >= in->end) {
-                free(field);
-                *ret = fields;
-                return 0;
-        }
-        for (;;) {
-                bool quoted = false;
-                len = 0;
-                if (in->p < in->end && *in->p == '"') {
-                        quoted = true;
-                        in->p++;
-                }
-                for (;;) {
-                        if (in->p >= in->end) {
-                                if (quoted) {
-                                        free(field);
-                                        strv_free(fields);
-                                        return -EBADMSG;
-                                }
-                                break;
-                        }
-                        char ch = *in->p;
-                        if (quoted && ch == '"') {
-                                if (in->p + 1 < in->end && in->p[1] == '"') {
-                                        in->p += 2;
-                                } else {
-                                        in->p++;
-                                        quoted = false;
-                                        continue;
-                                }
-                        } else if (!quoted && (ch == ',' || ch == '\n' || ch == '\r'))
-                                break;
-                        else
-                                in->p++;
-                        if (ch == '\n')
-                                in->line++;
-                        if (len + 2 > cap) {
-                                char *f = realloc(field, cap *= 2);
-                                if (!f)
-                                        goto oom;
-                                field = f;
-                        }
-                        field[len++] = ch;
-                }
-                field[len] = 0;
-                any = true;
-                if (strv_push(&fields, field) < 0)
-                        goto oom;
-                if (in->p < in->end && *in->p == ',') {
-                        in->p++;
-                        continue;
-                }
-                if (in->p < in->end && *in->p == '\r')
-                        in->p++;
-                if (in->p < in->end && *in->p == '\n') {
-                        in->p++;
-                        in->line++;
-                }
-                break;
-        }
-        (void) any;
-        free(field);
-        *ret = fields;
-        return (int) strv_length(fields);
-oom:
-        free(field);
-        strv_free(fields);
-        return -ENOMEM;
-}
-
-static const char *const csv_columns[] = { "document", "ref", "title", "detail", "due",
+const char *const csv_columns[] = { "document", "ref", "title", "detail", "due",
                                            "lead", "support", "recurrence", "status", NULL };
 
 static int import_csv(struct ctl *c, const char *path, const char *text, size_t size, struct import *im) {
-        struct csv in = { .p = text, .end = text + size, .line = 1 };
+        struct csv in;
         int map[16], n_cols, line, r;
         _cleanup_strv_free_ char **head = NULL;
 
-        if (size >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-                in.p += 3;
+        csv_init(&in, text, size);
         n_cols = csv_record(&in, &head, &line);
         if (n_cols == -ENOMEM)
                 return ctl_fail(c, EX_OSERR, "out of memory");
@@ -821,16 +715,15 @@ static enum format guess_format(const char *path) {
         return FORMAT_DIRECTIVE;
 }
 
-static int parse_format(struct ctl *c, const char *s, bool directive_ok, enum format *ret) {
-        if (directive_ok && streq(s, "directive"))
+static int parse_format(struct ctl *c, const char *s, enum format *ret) {
+        if (streq(s, "directive"))
                 *ret = FORMAT_DIRECTIVE;
         else if (streq(s, "csv"))
                 *ret = FORMAT_CSV;
         else if (streq(s, "json"))
                 *ret = FORMAT_JSON;
         else
-                return ctl_fail(c, EX_USAGE, "--format: \"%s\" is not %s", s,
-                                directive_ok ? "directive, csv or json" : "csv or json");
+                return ctl_fail(c, EX_USAGE, "--format: \"%s\" is not directive, csv or json", s);
         return 0;
 }
 
@@ -859,7 +752,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 case ARG_DRY_RUN: dry_run = true; break;
                 case ARG_NUMBER: number = optarg; break;
                 case ARG_FORMAT:
-                        if ((r = parse_format(c, optarg, true, &format)) != 0)
+                        if ((r = parse_format(c, optarg, &format)) != 0)
                                 return r;
                         break;
                 default:
@@ -920,113 +813,3 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
         return r;
 }
 
-static void csv_field(FILE *f, const char *s, bool last) {
-        if (s && strpbrk(s, ",\"\r\n")) {
-                fputc('"', f);
-                for (const char *p = s; *p; p++) {
-                        if (*p == '"')
-                                fputc('"', f);
-                        fputc(*p, f);
-                }
-                fputc('"', f);
-        } else if (s)
-                fputs(s, f);
-        fputs(last ? "\r\n" : ",", f);
-}
-
-int cmd_export(struct ctl *c, int argc, char **argv) {
-        enum { ARG_JSON = 0x100, ARG_FORMAT, ARG_DOCUMENT, ARG_STATUS };
-        static const struct option options[] = {
-                { "json", no_argument, NULL, ARG_JSON },
-                { "config", required_argument, NULL, 'c' },
-                { "format", required_argument, NULL, ARG_FORMAT },
-                { "document", required_argument, NULL, ARG_DOCUMENT },
-                { "status", required_argument, NULL, ARG_STATUS },
-                {},
-        };
-        enum format format = FORMAT_CSV;
-        struct task_filter f = { .status = -1, .due_before = NO_TIME };
-        const char *document = NULL;
-        struct task_list l = {};
-        int opt, r;
-
-        while ((opt = getopt_long(argc, argv, ":c:", options, NULL)) >= 0)
-                switch (opt) {
-                case ARG_JSON: format = FORMAT_JSON; break;
-                case 'c': c->config_path = optarg; break;
-                case ARG_DOCUMENT: document = optarg; break;
-                case ARG_FORMAT:
-                        if ((r = parse_format(c, optarg, false, &format)) != 0)
-                                return r;
-                        break;
-                case ARG_STATUS:
-                        if (!streq(optarg, "all") && (f.status = task_status_from_string(optarg)) < 0)
-                                return ctl_fail(c, EX_USAGE, "--status: \"%s\" is not a status", optarg);
-                        break;
-                default:
-                        return ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
-                }
-        if (optind < argc)
-                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
-        if ((r = ctl_open_store(c)) != 0)
-                return r;
-        if (document) {
-                struct document d = {};
-                r = store_document_get(c->store, document, &d);
-                if (r == -ENOENT)
-                        return ctl_fail(c, EX_DATAERR, "--document: no document \"%s\"", document);
-                if (r < 0)
-                        return ctl_store_fail(c, r, "cannot read the document");
-                f.document_id = d.id;
-                document_done(&d);
-        }
-        r = store_task_list(c->store, &f, &l);
-        if (r < 0)
-                return ctl_store_fail(c, r, "cannot list tasks");
-
-        if (format == FORMAT_JSON) {
-                json_t *tasks = json_array();
-                for (size_t i = 0; i < l.n; i++) {
-                        const struct task *t = &l.tasks[i];
-                        _cleanup_strv_free_ char **lead = calloc(t->n_agencies + 1, sizeof *lead);
-                        _cleanup_strv_free_ char **support = calloc(t->n_agencies + 1, sizeof *support);
-                        for (size_t k = 0, nl = 0, ns = 0; lead && support && k < t->n_agencies; k++) {
-                                char **v = t->agencies[k].role == ROLE_LEAD ? lead : support;
-                                v[t->agencies[k].role == ROLE_LEAD ? nl++ : ns++] = strdup(t->agencies[k].agency);
-                        }
-                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:s?, s:s}",
-                                "document", t->document_number, "ref", t->ref, "title", t->title, "detail",
-                                t->detail, "due", t->due, "lead", json_strv(lead), "support", json_strv(support),
-                                "recurrence", t->recurrence, "status", task_status_to_string(t->status)));
-                }
-                task_list_done(&l);
-                return ctl_print_json(c, json_pack("{s:i, s:o}", "version", 1, "tasks", tasks));
-        }
-
-        for (size_t k = 0; csv_columns[k]; k++)
-                csv_field(stdout, csv_columns[k], !csv_columns[k + 1]);
-        for (size_t i = 0; i < l.n; i++) {
-                const struct task *t = &l.tasks[i];
-                char lead[1024] = "", support[1024] = "";
-                size_t nl = 0, ns = 0;
-                for (size_t k = 0; k < t->n_agencies; k++) {
-                        bool is_lead = t->agencies[k].role == ROLE_LEAD;
-                        char *buf = is_lead ? lead : support;
-                        size_t *n = is_lead ? &nl : &ns;
-                        if (*n < sizeof lead)
-                                *n += (size_t) snprintf(buf + *n, sizeof lead - *n, "%s%s", *n ? ";" : "",
-                                                        t->agencies[k].agency);
-                }
-                csv_field(stdout, t->document_number, false);
-                csv_field(stdout, t->ref, false);
-                csv_field(stdout, t->title, false);
-                csv_field(stdout, t->detail, false);
-                csv_field(stdout, t->due, false);
-                csv_field(stdout, lead, false);
-                csv_field(stdout, support, false);
-                csv_field(stdout, t->recurrence, false);
-                csv_field(stdout, task_status_to_string(t->status), true);
-        }
-        task_list_done(&l);
-        return fflush(stdout) == 0 ? 0 : EX_IOERR;
-}
