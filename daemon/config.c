@@ -194,6 +194,8 @@ static void parse_escalation(struct parser *p, const config_setting_t *g, const 
                              ESCALATION_MAX);
                 return;
         }
+        if (n == 0)
+                return;
         pol->escalation = calloc(n, sizeof *pol->escalation);
         if (!pol->escalation) {
                 p->oom = true;
@@ -303,24 +305,34 @@ static const char *send_at_check(const char *s) {
         return "is not a time of day (use \"HH:MM\" from \"00:00\" to \"23:59\", or \"none\")";
 }
 
+/* "0" (no unit) turns overdue repeats off. */
+static const char *overdue_check(const char *s) {
+        return streq(s, "0") ? NULL : duration_check(s);
+}
+
 static void parse_schedule(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const keys[] = { "remind_before", "overdue_every", "escalation", "send_at",
                                             "workdays",      "holidays",      "extra_workdays", "digest",
                                             NULL };
         struct policy *pol = &c->policy;
         config_setting_t *g;
-        _cleanup_free_ char *send_at = NULL;
+        _cleanup_free_ char *send_at = NULL, *overdue = NULL;
         int64_t every;
 
         if (get_group(p, root, "", "schedule", &g) <= 0)
                 return;
         parser_check_keys(p, g, "schedule", keys);
         parse_remind_before(p, g, pol);
-        if (get_duration(p, g, "schedule", "overdue_every", 0, YEAR_SECONDS, &every) > 0) {
+        if (get_string(p, g, "schedule", "overdue_every", 32, overdue_check, &overdue) > 0) {
+                every = 0;
+                (void) parse_duration(overdue, &every);
                 /* Repeating faster than hourly would flood every overdue agency. */
                 if (every > 0 && every < SEC_PER_HOUR)
                         parser_error(p, config_setting_get_member(g, "overdue_every"),
                                      "schedule.overdue_every", "is too short (at least 1h, or \"0\" for no repeats)");
+                else if (every > YEAR_SECONDS)
+                        parser_error(p, config_setting_get_member(g, "overdue_every"),
+                                     "schedule.overdue_every", "is too long (at most 366d)");
                 pol->overdue_every = every;
         }
         parse_escalation(p, g, c, pol);
@@ -599,8 +611,11 @@ static int read_config_file(const char *path, char **ret_text, size_t *ret_size,
         if (!S_ISREG(st.st_mode))
                 return file_error(path, -EINVAL, "not a regular file", ret_errors);
         r = read_all(fd, CONFIG_MAX_SIZE, ret_text, ret_size);
-        if (r == -EFBIG)
-                return file_error(path, r, "larger than " STRINGIFY(CONFIG_MAX_SIZE) " bytes", ret_errors);
+        if (r == -EFBIG) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "larger than %d bytes", CONFIG_MAX_SIZE);
+                return file_error(path, r, msg, ret_errors);
+        }
         if (r < 0)
                 return file_error(path, r, NULL, ret_errors);
         return 0;

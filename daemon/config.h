@@ -80,8 +80,9 @@ struct escalation {
 struct policy {
         int64_t *remind_before;   /* seconds before the deadline, sorted descending */
         size_t n_remind_before;
-        int send_at;              /* minutes after local midnight; -1: fire at deadline − offset */
-        int64_t overdue_every;    /* 0: no overdue repeats */
+        int send_at;              /* minutes after local midnight (default 08:00); -1 (send_at =
+                                   * "none"): fire at deadline − offset */
+        int64_t overdue_every;    /* 0 (overdue_every = "0"): no overdue repeats; default 1d */
         struct escalation *escalation; /* sorted by `after` ascending */
         size_t n_escalation;
         unsigned workdays;        /* bit (1 << tm_wday), Sunday = bit 0 */
