@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
-        const char *config_path = CONFIG_DEFAULT_PATH;
+        const char *config_path = CONFIG_DEFAULT_PATH, *now_text = NULL;
         bool once = false, check = false, verbose = false;
         int64_t now = NO_TIME;
         _cleanup_(config_freep) struct config *config = NULL;
@@ -74,10 +74,12 @@ int main(int argc, char **argv) {
                         once = true;
                         break;
                 case ARG_NOW:
+                        /* Checked now, read in the configured zone later. */
                         if (parse_instant(optarg, &now) < 0) {
                                 log_error("--now: \"%s\" is not a time (use 2025-04-28T08:00)", optarg);
                                 return EX_USAGE;
                         }
+                        now_text = optarg;
                         break;
                 case ARG_CHECK:
                         check = true;
@@ -110,6 +112,8 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "Failed to use time zone %s: %m", config->timezone);
                 return EX_CONFIG;
         }
+        if (now_text)
+                (void) parse_instant(now_text, &now);
         if (check) {
                 printf("%s: configuration OK: %zu agencies, %zu groups\n", config->path, config->n_agencies,
                        config->n_groups);
