@@ -7,10 +7,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <systemd/sd-event.h>
 
 #include "compose.h"
 #include "ctl.h"
 #include "maildir.h"
+#include "smtp-client.h"
 #include "smtp.h"
 
 #define REFUSED_MAX 32
@@ -27,6 +29,7 @@ static void job_freep(struct job **j) {
 /* What one test delivery came to, for the text or JSON report. */
 struct test_report {
         const char *channel;
+        sd_event *event;
         enum result_kind result;
         char detail[CURL_ERROR_SIZE + SMTP_REPLY_MAX + 64]; /* the server's reply, or the error */
         char **recipients;                                   /* not owned */
@@ -37,35 +40,56 @@ struct test_report {
         size_t n_refused;
 };
 
-static void on_refused(struct smtp_session *ss, size_t rcpt, const char *reply) {
-        struct test_report *rep = ss->userdata;
+static void on_refused(struct smtp_message *m, size_t rcpt, int code, const char *reply) {
+        struct test_report *rep = m->userdata;
 
         if (rep->n_refused >= REFUSED_MAX)
                 return;
-        rep->refused[rep->n_refused].address = ss->rcpt[rcpt];
+        rep->refused[rep->n_refused].address = m->rcpt[rcpt];
         snprintf(rep->refused[rep->n_refused].reply, SMTP_REPLY_MAX, "%s", reply);
         rep->n_refused++;
 }
 
+static void on_done(struct smtp_message *m, enum result_kind result, const char *detail) {
+        struct test_report *rep = m->userdata;
+
+        rep->result = result;
+        snprintf(rep->detail, sizeof rep->detail, "%s", detail);
+        (void) sd_event_exit(rep->event, 0);
+}
+
+static const struct smtp_client_ops test_ops = {
+        .refused = on_refused,
+        .done = on_done,
+};
+
+/* The daemon's own SMTP client, on a loop of its own that runs until the
+ * one message is done: what works here works for the reminders. */
 static int send_smtp(struct ctl *c, struct job *j, struct test_report *rep) {
-        struct smtp_session ss = { .on_refused = on_refused, .userdata = rep };
-        CURL *e;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(smtp_client_freep) struct smtp_client *client = NULL;
+        struct smtp_message m = {
+                .mail_from = j->mail_from,
+                .rcpt = j->rcpt,
+                .n_rcpt = j->n_rcpt,
+                .data = j->data,
+                .size = j->size,
+                .userdata = rep,
+        };
         int r;
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return ctl_fail(c, EX_SOFTWARE, "cannot initialise libcurl");
-        e = curl_easy_init();
-        if (!e) {
-                curl_global_cleanup();
-                return ctl_fail(c, EX_OSERR, "cannot start a transfer");
-        }
-        r = smtp_session_setup(&ss, e, &c->config->smtp, j->mail_from, j->rcpt, j->n_rcpt, j->data, j->size);
+        r = sd_event_new(&event);
+        if (r >= 0)
+                r = smtp_client_new(event, &test_ops, &client);
         if (r >= 0) {
-                CURLcode code = curl_easy_perform(e);
-                rep->result = smtp_session_result(&ss, e, code, rep->detail, sizeof rep->detail);
+                rep->event = event;
+                smtp_client_configure(client, &c->config->smtp);
+                smtp_client_submit(client, &m);
+                r = sd_event_loop(event);
         }
-        smtp_session_done(&ss);
-        curl_easy_cleanup(e);
+        client = smtp_client_free(client);
         curl_global_cleanup();
         if (r < 0)
                 return ctl_fail(c, EX_OSERR, "%s", strerror(-r));

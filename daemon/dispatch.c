@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "curl-event.h"
 #include "log.h"
 #include "manager.h"
+#include "smtp-client.h"
 #include "smtp.h"
 
 /* A webhook reply body is read up to this much (the first 200 bytes are
@@ -19,43 +21,29 @@
 #define WEBHOOK_CONNECT_TIMEOUT 10L
 #define WEBHOOK_TIMEOUT 15L
 
-/* One curl multi handle with its sockets and timer. SMTP and webhooks each
- * have their own, so smtp.max_connections bounds the mail server's
- * connections alone and a slow webhook receiver never holds up mail. */
-struct pool {
-        struct dispatch *dispatch;
-        const char *name;
-        CURLM *multi;
-        sd_event_source *timer;
-        /* Transfers running at once; 0 leaves the bound to curl. Beyond
-         * it, transfers wait here rather than inside curl, so that their
-         * time-out counts from when they really start. */
-        size_t limit, running;
-        struct transfer *waiting, *waiting_tail;
-        /* Totals since start, for the log: how well connections are reused. */
-        uint64_t done, connects;
-};
-
+/* A job under way: a webhook request on the webhook multi handle, or an
+ * e-mail handed to the SMTP client. */
 struct transfer {
         struct dispatch *dispatch;
-        struct pool *pool;
         struct job *job;
-        CURL *easy;
-        bool running;                  /* added to the pool's multi handle */
-        struct smtp_session smtp;      /* e-mail: envelope, progress, replies */
+        CURL *easy;                    /* webhooks */
+        struct smtp_message mail;      /* e-mail */
         struct curl_slist *headers;
         char errbuf[CURL_ERROR_SIZE];
         char body[REPLY_KEEP + 1];     /* start of a webhook reply body */
         size_t body_len, body_total;
-        struct transfer *next, *prev;  /* every transfer */
-        struct transfer *next_waiting;
+        struct transfer *next, *prev;
 };
 
+/* SMTP and webhooks go their own ways, so that smtp.max_connections bounds
+ * the mail server's connections alone and a slow webhook receiver never
+ * holds up mail. */
 struct dispatch {
         sd_event *event;
         struct manager *manager;
         const struct config *config;
-        struct pool smtp, webhook;
+        struct curl_event *webhooks;
+        struct smtp_client *smtp;
         struct transfer *transfers;
         size_t n;
 };
@@ -97,31 +85,15 @@ static void transfer_unlink(struct transfer *t) {
         d->n--;
 }
 
-static void pool_unqueue(struct pool *p, struct transfer *t) {
-        struct transfer **i, *prev = NULL;
-
-        for (i = &p->waiting; *i; prev = *i, i = &(*i)->next_waiting)
-                if (*i == t) {
-                        *i = t->next_waiting;
-                        if (p->waiting_tail == t)
-                                p->waiting_tail = prev;
-                        t->next_waiting = NULL;
-                        return;
-                }
-}
-
-/* Releases what a transfer holds, without returning its job. */
+/* Releases what a transfer holds, and hands back its job. */
 static struct job *transfer_free(struct transfer *t) {
         struct job *j = t->job;
 
         transfer_unlink(t);
-        if (t->running) {
-                curl_multi_remove_handle(t->pool->multi, t->easy);
-                t->pool->running--;
-        } else
-                pool_unqueue(t->pool, t);
-        curl_easy_cleanup(t->easy);
-        smtp_session_done(&t->smtp);
+        if (t->easy) {
+                curl_multi_remove_handle(curl_event_multi(t->dispatch->webhooks), t->easy);
+                curl_easy_cleanup(t->easy);
+        }
         curl_slist_free_all(t->headers);
         free(t);
         return j;
@@ -132,37 +104,6 @@ static void transfer_finish(struct transfer *t) {
         struct dispatch *d = t->dispatch;
 
         manager_transfer_done(d->manager, transfer_free(t));
-}
-
-static void pool_start(struct pool *p, struct transfer *t) {
-        if (curl_multi_add_handle(p->multi, t->easy) != CURLM_OK) {
-                job_set_result(t->job, RESULT_RETRY, "cannot start a transfer");
-                transfer_finish(t);
-                return;
-        }
-        t->running = true;
-        p->running++;
-}
-
-/* Starts waiting transfers while there is room. */
-static void pool_kick(struct pool *p) {
-        while (p->waiting && (p->limit == 0 || p->running < p->limit)) {
-                struct transfer *t = p->waiting;
-                p->waiting = t->next_waiting;
-                if (!p->waiting)
-                        p->waiting_tail = NULL;
-                t->next_waiting = NULL;
-                pool_start(p, t);
-        }
-}
-
-static void pool_queue(struct pool *p, struct transfer *t) {
-        if (p->waiting_tail)
-                p->waiting_tail->next_waiting = t;
-        else
-                p->waiting = t;
-        p->waiting_tail = t;
-        pool_kick(p);
 }
 
 static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
@@ -182,30 +123,36 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
 
 /* A recipient refused at RCPT TO fails (5xx) or defers (4xx) its own
  * agency's delivery; the others' go on with the message. */
-static void on_rcpt_refused(struct smtp_session *ss, size_t rcpt, const char *reply) {
-        struct transfer *t = ss->userdata;
+static void on_mail_refused(struct smtp_message *m, size_t rcpt, int code, const char *reply) {
+        struct transfer *t = m->userdata;
         struct job *j = t->job;
         size_t row = j->rcpt_row[rcpt];
         char err[SMTP_REPLY_MAX + 300];
 
         snprintf(err, sizeof err, "<%s>: %s", j->rcpt[rcpt], reply);
-        job_set_row_result(j, row, reply[0] == '5' ? RESULT_FAIL : RESULT_RETRY, err);
+        job_set_row_result(j, row, smtp_reply_result(code) == RESULT_FAIL ? RESULT_FAIL : RESULT_RETRY, err);
         log_warning("SMTP server refused recipient %s of task %lld: %s", j->rcpt[rcpt],
                     (long long) j->rows[row].task_id, reply);
 }
 
-static int setup_email(struct dispatch *d, struct transfer *t) {
+static void on_mail_done(struct smtp_message *m, enum result_kind kind, const char *detail) {
+        struct transfer *t = m->userdata;
         struct job *j = t->job;
 
-        if (!d->config->has_smtp) {
-                job_set_result(j, RESULT_RETRY, "no smtp settings in the configuration");
-                return -EINVAL;
-        }
-        t->smtp.on_refused = on_rcpt_refused;
-        t->smtp.userdata = t;
-        return smtp_session_setup(&t->smtp, t->easy, &d->config->smtp, j->mail_from, j->rcpt, j->n_rcpt, j->data,
-                                  j->size);
+        /* Rows whose recipients were refused already have their result;
+         * the rest share the message's. Cancelled: left unsettled, to be
+         * put back. */
+        if (kind != RESULT_NONE)
+                for (size_t i = 0; i < j->n_rows; i++)
+                        if (j->rows[i].result == RESULT_NONE)
+                                job_set_row_result(j, i, kind, kind == RESULT_SENT ? NULL : detail);
+        transfer_finish(t);
 }
+
+static const struct smtp_client_ops mail_ops = {
+        .refused = on_mail_refused,
+        .done = on_mail_done,
+};
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
         CURL *e = t->easy;
@@ -232,25 +179,28 @@ static int setup_webhook(struct dispatch *d, struct transfer *t) {
         return 0;
 }
 
-void dispatch_submit(struct dispatch *d, struct job *j) {
-        struct transfer *t = calloc(1, sizeof *t);
-        int r;
+static void submit_email(struct dispatch *d, struct transfer *t) {
+        struct job *j = t->job;
 
-        if (!t) {
-                job_set_result(j, RESULT_RETRY, "out of memory");
-                manager_transfer_done(d->manager, j);
+        if (!d->config->has_smtp) {
+                job_set_result(j, RESULT_RETRY, "no smtp settings in the configuration");
+                transfer_finish(t);
                 return;
         }
-        *t = (struct transfer) {
-                .dispatch = d,
-                .pool = j->channel == CHANNEL_EMAIL ? &d->smtp : &d->webhook,
-                .job = j,
-                .next = d->transfers,
+        t->mail = (struct smtp_message) {
+                .mail_from = j->mail_from,
+                .rcpt = j->rcpt,
+                .n_rcpt = j->n_rcpt,
+                .data = j->data,
+                .size = j->size,
+                .userdata = t,
         };
-        if (d->transfers)
-                d->transfers->prev = t;
-        d->transfers = t;
-        d->n++;
+        smtp_client_submit(d->smtp, &t->mail);
+}
+
+static void submit_webhook(struct dispatch *d, struct transfer *t) {
+        struct job *j = t->job;
+        int r;
 
         t->easy = curl_easy_init();
         if (!t->easy) {
@@ -261,32 +211,32 @@ void dispatch_submit(struct dispatch *d, struct job *j) {
         curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
         curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
         curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-        r = j->channel == CHANNEL_EMAIL ? setup_email(d, t) : setup_webhook(d, t);
+        r = setup_webhook(d, t);
+        if (r >= 0)
+                r = curl_event_add(d->webhooks, t->easy);
         if (r < 0) {
-                if (r == -ENOMEM)
-                        job_set_result(j, RESULT_RETRY, "out of memory");
+                job_set_result(j, RESULT_RETRY, r == -ENOMEM ? "out of memory" : "cannot start a transfer");
                 transfer_finish(t);
-                return;
         }
-        pool_queue(t->pool, t);
 }
 
-static void finish_email(struct transfer *t, CURLcode code) {
-        struct job *j = t->job;
-        char err[CURL_ERROR_SIZE + SMTP_REPLY_MAX + 32];
-        enum result_kind kind = smtp_session_result(&t->smtp, t->easy, code, err, sizeof err);
+void dispatch_submit(struct dispatch *d, struct job *j) {
+        struct transfer *t = calloc(1, sizeof *t);
 
-        if (kind == RESULT_SENT) {
-                /* Rows whose recipients were refused already have their
-                 * result; the rest were accepted with the message. */
-                for (size_t i = 0; i < j->n_rows; i++)
-                        if (j->rows[i].result == RESULT_NONE)
-                                job_set_row_result(j, i, RESULT_SENT, NULL);
+        if (!t) {
+                job_set_result(j, RESULT_RETRY, "out of memory");
+                manager_transfer_done(d->manager, j);
                 return;
         }
-        for (size_t i = 0; i < j->n_rows; i++)
-                if (j->rows[i].result == RESULT_NONE || j->rows[i].result == RESULT_SENT)
-                        job_set_row_result(j, i, kind, err);
+        *t = (struct transfer) { .dispatch = d, .job = j, .next = d->transfers };
+        if (d->transfers)
+                d->transfers->prev = t;
+        d->transfers = t;
+        d->n++;
+        if (j->channel == CHANNEL_EMAIL)
+                submit_email(d, t);
+        else
+                submit_webhook(d, t);
 }
 
 static void finish_webhook(struct transfer *t, CURLcode code) {
@@ -318,145 +268,12 @@ static void finish_webhook(struct transfer *t, CURLcode code) {
         }
 }
 
-static void pool_drain(struct pool *p) {
-        CURLMsg *msg;
-        int left;
+static void on_webhook_finished(struct curl_event *ce, CURL *easy, CURLcode result, void *userdata) {
+        struct transfer *t = NULL;
 
-        while ((msg = curl_multi_info_read(p->multi, &left))) {
-                struct transfer *t = NULL;
-                long connects = 0;
-
-                if (msg->msg != CURLMSG_DONE)
-                        continue;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
-                if (curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
-                        p->connects += (uint64_t) connects;
-                p->done++;
-                if (t->job->channel == CHANNEL_EMAIL)
-                        finish_email(t, msg->data.result);
-                else
-                        finish_webhook(t, msg->data.result);
-                transfer_finish(t);
-        }
-        pool_kick(p);
-}
-
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct pool *p = userdata;
-        int action = 0, running;
-
-        if (revents & EPOLLIN)
-                action |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT)
-                action |= CURL_CSELECT_OUT;
-        if (revents & (EPOLLERR | EPOLLHUP))
-                action |= CURL_CSELECT_ERR;
-        if (curl_multi_socket_action(p->multi, fd, action, &running) != CURLM_OK)
-                log_warning("curl_multi_socket_action() failed on fd %d", fd);
-        pool_drain(p);
-        /* Never negative: that would disable this source for good. */
-        return 0;
-}
-
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct pool *p = userdata;
-        int running;
-
-        if (curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
-                log_warning("curl_multi_socket_action() failed on timeout");
-        pool_drain(p);
-        return 0;
-}
-
-/* curl asks us to watch a socket (or stop): one io source per socket, found
- * again through curl_multi_assign(). */
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, void *socketp) {
-        struct pool *p = userdata;
-        sd_event_source *io = socketp;
-        uint32_t events = 0;
-        int r;
-
-        if (what == CURL_POLL_REMOVE) {
-                /* Disable before curl closes the fd: epoll must not keep a
-                 * stale registration for a number that is reused. */
-                sd_event_source_disable_unref(io);
-                curl_multi_assign(p->multi, fd, NULL);
-                return 0;
-        }
-        if (what & CURL_POLL_IN)
-                events |= EPOLLIN;
-        if (what & CURL_POLL_OUT)
-                events |= EPOLLOUT;
-        if (io) {
-                r = sd_event_source_set_io_events(io, events);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(io, SD_EVENT_ON);
-        } else {
-                r = sd_event_add_io(p->dispatch->event, &io, fd, events, on_io, p);
-                if (r >= 0) {
-                        char name[32];
-                        snprintf(name, sizeof name, "%s-io", p->name);
-                        (void) sd_event_source_set_description(io, name);
-                        curl_multi_assign(p->multi, fd, io);
-                }
-        }
-        if (r < 0) {
-                log_error_errno(r, "Failed to watch a curl socket: %m");
-                return -1;
-        }
-        return 0;
-}
-
-/* curl asks to be called back in timeout_ms. Never call curl from here
- * (re-entrancy): the timer handler does. */
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userdata) {
-        struct pool *p = userdata;
-        int r;
-
-        if (timeout_ms < 0)
-                return sd_event_source_set_enabled(p->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        r = sd_event_source_set_time_relative(p->timer, (uint64_t) timeout_ms * 1000);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
-        return r < 0 ? -1 : 0;
-}
-
-static int pool_init(struct pool *p, struct dispatch *d, const char *name) {
-        char description[32];
-        int r;
-
-        p->dispatch = d;
-        p->name = name;
-        p->multi = curl_multi_init();
-        if (!p->multi)
-                return -ENOMEM;
-        /* Retries, backoff and curl's own timeouts are intervals, not wall
-         * clock times: they run on CLOCK_MONOTONIC. curl asks for "now"
-         * (0 ms) to start each transfer: sd-event's default accuracy of
-         * 250 ms would stall every one of them, so the timer is exact. */
-        r = sd_event_add_time(d->event, &p->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, p);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
-        snprintf(description, sizeof description, "%s-timer", name);
-        (void) sd_event_source_set_description(p->timer, description);
-        curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-        curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-        curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-        curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
-        return 0;
-}
-
-static void pool_done(struct pool *p) {
-        if (p->done > 0)
-                log_info("%s: %llu transfers over %llu new connections", p->name, (unsigned long long) p->done,
-                         (unsigned long long) p->connects);
-        /* curl may still call the socket callback while cleaning up (and
-         * closes its cached connections, saying QUIT to SMTP servers). */
-        if (p->multi)
-                curl_multi_cleanup(p->multi);
-        p->multi = NULL;
-        p->timer = sd_event_source_disable_unref(p->timer);
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &t);
+        finish_webhook(t, result);
+        transfer_finish(t);
 }
 
 int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
@@ -467,9 +284,9 @@ int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
                 return -ENOMEM;
         d->event = sd_event_ref(event);
         d->manager = m;
-        r = pool_init(&d->smtp, d, "smtp");
+        r = curl_event_new(event, "webhook", on_webhook_finished, d, &d->webhooks);
         if (r >= 0)
-                r = pool_init(&d->webhook, d, "webhook");
+                r = smtp_client_new(event, &mail_ops, &d->smtp);
         if (r < 0) {
                 dispatch_free(d);
                 return r;
@@ -479,26 +296,24 @@ int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
 }
 
 void dispatch_reconfigure(struct dispatch *d, const struct config *c) {
-        long smtp = c->has_smtp ? c->smtp.max_connections : 4;
+        CURLM *multi = curl_event_multi(d->webhooks);
 
         d->config = c;
-        /* Every SMTP transfer goes to the one configured server: at most
-         * max_connections of them at once, each connection kept open and
-         * reused for the next message. */
-        d->smtp.limit = (size_t) smtp;
-        curl_multi_setopt(d->smtp.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, smtp);
-        curl_multi_setopt(d->smtp.multi, CURLMOPT_MAX_HOST_CONNECTIONS, smtp);
-        curl_multi_setopt(d->smtp.multi, CURLMOPT_MAXCONNECTS, smtp);
+        if (c->has_smtp)
+                smtp_client_configure(d->smtp, &c->smtp);
         /* The per-host bound keeps one slow webhook receiver from taking
          * every connection. */
-        curl_multi_setopt(d->webhook.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) WEBHOOK_CONNECTIONS);
-        curl_multi_setopt(d->webhook.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) WEBHOOK_PER_HOST);
-        curl_multi_setopt(d->webhook.multi, CURLMOPT_MAXCONNECTS, (long) WEBHOOK_CONNECTIONS);
-        pool_kick(&d->smtp);
+        curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) WEBHOOK_CONNECTIONS);
+        curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) WEBHOOK_PER_HOST);
+        curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long) WEBHOOK_CONNECTIONS);
 }
 
 void dispatch_abort_all(struct dispatch *d) {
-        while (d && d->transfers)
+        if (!d)
+                return;
+        /* E-mails come back through on_mail_done(), unsettled. */
+        smtp_client_cancel_all(d->smtp);
+        while (d->transfers)
                 transfer_finish(d->transfers);
 }
 
@@ -509,12 +324,13 @@ size_t dispatch_in_flight(const struct dispatch *d) {
 struct dispatch *dispatch_free(struct dispatch *d) {
         if (!d)
                 return NULL;
-        /* Unsettled jobs are dropped here (their rows stay "attempting",
-         * which the next start puts back); then curl, then our sources. */
+        /* The connections go first (the client calls back no more), then
+         * the jobs still here are dropped: their rows stay "attempting",
+         * which the next start puts back. */
+        d->smtp = smtp_client_free(d->smtp);
         while (d->transfers)
                 job_free(transfer_free(d->transfers));
-        pool_done(&d->smtp);
-        pool_done(&d->webhook);
+        d->webhooks = curl_event_free(d->webhooks);
         sd_event_unref(d->event);
         free(d);
         return NULL;
