@@ -1,0 +1,505 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""E-mail reminders over SMTP, sent by the real deadlined to a real SMTP
+server (aiosmtpd, see smtpserver.py) on loopback, and read back with
+Python's email package (policy=default). No mocks: what is checked is what
+crossed the socket."""
+
+import datetime
+import json
+import os
+import sqlite3
+import subprocess
+import time
+import unicodedata
+
+import pytest
+
+from conftest import AGENCIES, DEADLINED, SCHEDULE
+from daemon_helpers import NotifySocket, start_daemon, stop, wait_until
+from smtpserver import Script, smtp_server, wait_for  # noqa: F401 (fixture)
+
+HANOI = datetime.timezone(datetime.timedelta(hours=7))
+CREATED = "2025-05-01T09:00"
+# 2025-05-20 (a Tuesday) less 14 days: the first reminder, on Tuesday
+# 2025-05-06 at 08:00.
+DUE = "2025-05-20"
+FIRST = "2025-05-06T08:00:30"
+SECOND = "2025-05-13T08:00:30"   # 7 days before
+TITLE = "Báo cáo đánh giá nguồn lực"
+SUBJECT = "[Nhắc việc] Còn 14 ngày: 5.c — Báo cáo đánh giá nguồn lực (hạn 20/5/2025)"
+USER, PASSWORD = "nhacviec", "mật-khẩu bí mật 42"
+
+
+def smtp_config(env, server, *, tls=None, ca=None, auth=False, password_file=True, plaintext=None,
+                smtp_extra="", delivery='retry_min = "1m"; retry_max = "1h"; max_retry_age = "2d";',
+                schedule=SCHEDULE, agencies=AGENCIES, url=None):
+    """Writes a configuration that sends through `server`. Without tls the
+    server is plain text on loopback and allow_plaintext is set."""
+    lines = [f'url = "{url or server.url}";', 'from = "Nhắc việc <nhacviec@sonha.gov.vn>";',
+             'reply_to = "Văn phòng UBND tỉnh <vanthu.vpub@sonha.gov.vn>";']
+    if plaintext is None:
+        plaintext = tls is None
+    if plaintext:
+        lines.append("allow_plaintext = true;")
+    if ca:
+        lines.append(f'ca_file = "{ca}";')
+    if auth:
+        lines.append(f'username = "{USER}";')
+        if password_file:
+            pw = env.path / "smtp-password"
+            pw.write_text(PASSWORD + "\n", encoding="utf-8")
+            pw.chmod(0o600)
+            lines.append(f'password_file = "{pw}";')
+    lines.append(smtp_extra)
+    text = (f'database = "deadlined.db";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+            f'smtp = {{\n  ' + "\n  ".join(lines) + "\n};\n"
+            f"delivery = {{ {delivery} }};\n{schedule}\n{agencies}\n")
+    env.write_config(text)
+
+
+def add_task(env, title=TITLE, lead="stc", support="skhdt,kbnn", due=DUE, ref="5.c", *extra):
+    args = ["--now", CREATED, "add", title, "--agency", lead, "--due", due]
+    if support:
+        args += ["--support", support]
+    if ref:
+        args += ["--ref", ref]
+    p = env.ctl(*args, *extra, check=True)
+    return int(env.query("SELECT max(id) FROM tasks")[0][0])
+
+
+def run_once(env, now, *, extra_env=None, timeout=120):
+    e = dict(os.environ)
+    e.update(extra_env or {})
+    return subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", now],
+                          capture_output=True, text=True, timeout=timeout, env=e)
+
+
+def later(now, **delta):
+    t = datetime.datetime.fromisoformat(now) + datetime.timedelta(**delta)
+    return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def deliveries(env, task=None):
+    sql = "SELECT agency, state, attempts, last_error, slot FROM deliveries"
+    rows = env.query(sql + (" WHERE task_id = ?" if task else "") + " ORDER BY id", *([task] if task else []))
+    return rows
+
+
+def states(env):
+    return {agency: state for agency, state, *_ in deliveries(env)}
+
+
+def text_of(msg):
+    return msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def addresses(msg, header):
+    return [a.addr_spec for a in msg[header].addresses] if msg[header] else []
+
+
+# --- The message as it arrives ---------------------------------------------------------------------------
+
+
+def test_reminder_through_starttls_and_auth_arrives_decoded(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, PASSWORD))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True)
+    task = add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 0, p.stderr
+    assert len(server.received) == 1
+    r = server.received[0]
+    assert r.tls and r.auth
+    assert server.logins == [("PLAIN", True, True)]
+    # Nothing but the greeting's answer and STARTTLS went in clear text.
+    assert server.verbs(tls=False) == ["EHLO", "STARTTLS"]
+    assert bytes(server.cleartext).split(b"\r\n")[1:] == [b"STARTTLS", b""]
+
+    msg = r.message
+    assert msg.defects == []
+    assert msg["Subject"] == SUBJECT
+    assert unicodedata.is_normalized("NFC", msg["Subject"])
+    text = text_of(msg)
+    for line in ("Kính gửi:", "- Sở Tài chính (chủ trì);", "- Sở Kế hoạch và Đầu tư (phối hợp);",
+                 "- Kho bạc Nhà nước tỉnh (phối hợp).", "- Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực",
+                 "- Thời hạn hoàn thành: thứ Ba, ngày 20/5/2025 (còn 14 ngày)",
+                 "- Cơ quan chủ trì: Sở Tài chính",
+                 "- Cơ quan phối hợp: Sở Kế hoạch và Đầu tư, Kho bạc Nhà nước tỉnh"):
+        assert line + "\n" in text, line
+    html = msg.get_body(("html",)).get_content()
+    assert "Báo cáo đánh giá nguồn lực" in html
+    assert msg["From"].addresses[0].display_name == "Nhắc việc"
+    assert msg["From"].addresses[0].addr_spec == "nhacviec@sonha.gov.vn"
+    assert msg["Reply-To"].addresses[0].display_name == "Văn phòng UBND tỉnh"
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [("Sở Tài chính", "stc@sonha.gov.vn")]
+    assert [(a.display_name, a.addr_spec) for a in msg["Cc"].addresses] == [
+        ("Sở Kế hoạch và Đầu tư", "skhdt@sonha.gov.vn"), ("Kho bạc Nhà nước tỉnh", "kbnn@sonha.gov.vn")]
+    # The envelope is exactly To and Cc: no one else, no one left out.
+    assert r.mail_from == "nhacviec@sonha.gov.vn"
+    assert r.rcpt_tos == addresses(msg, "To") + addresses(msg, "Cc")
+    assert msg["Date"].datetime == datetime.datetime(2025, 5, 6, 8, 0, 30, tzinfo=HANOI)
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Deadlined-Task"] == str(task)
+    # Named by the task and the reminder slot: the same on every retry.
+    assert msg["X-Deadlined-Delivery"] == f"{task}-before-14d.{int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())}"
+    assert msg["Message-ID"] == f"<deadlined.{msg['X-Deadlined-Delivery']}@sonha.gov.vn>"
+    assert msg["In-Reply-To"] == f"<deadlined.task-{task}@sonha.gov.vn>"
+    assert set(states(env).values()) == {"sent"}
+
+
+def test_auth_login_when_the_server_offers_only_login(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, PASSWORD), mechanisms=("LOGIN",))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 0, p.stderr
+    assert server.logins == [("LOGIN", True, True)]
+    assert len(server.received) == 1 and server.received[0].auth
+
+
+def test_password_from_the_systemd_credential(env, smtp_server, test_ca, tmp_path, monkeypatch):
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, PASSWORD))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True, password_file=False)
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "smtp-password").write_text(PASSWORD, encoding="utf-8")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 0, p.stderr
+    assert server.logins == [("PLAIN", True, True)]
+    assert len(server.received) == 1
+
+
+def test_a_wrong_password_is_retried_and_sends_nothing(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, "something else"))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 75, p.stderr
+    assert server.logins == [("PLAIN", False, True)]
+    assert "MAIL" not in server.verbs() and server.received == []
+    assert {s for s in states(env).values()} == {"pending"}
+    assert all("Login denied" in e for *_, e, _ in deliveries(env))
+
+
+def test_implicit_tls_on_smtps(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, implicit_tls=True, auth=(USER, PASSWORD))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True, url=f"smtps://localhost:{server.port}")
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 0, p.stderr
+    assert len(server.received) == 1 and server.logins == [("PLAIN", True, True)]
+    assert server.cleartext == bytearray()
+
+
+def test_every_reminder_about_a_task_threads_together(env, smtp_server):
+    server = smtp_server()
+    smtp_config(env, server)
+    task = add_task(env)
+    other = add_task(env, "Việc khác", "sxd", None, "2025-05-20", None)
+    assert run_once(env, FIRST).returncode == 0
+    assert run_once(env, SECOND).returncode == 0
+    assert run_once(env, "2025-05-21T08:00:30").returncode == 0   # overdue
+    mine = [r.message for r in server.received if r.message["X-Deadlined-Task"] == str(task)]
+    theirs = [r.message for r in server.received if r.message["X-Deadlined-Task"] == str(other)]
+    assert len(mine) == 3 and len(theirs) == 3
+    root = f"<deadlined.task-{task}@sonha.gov.vn>"
+    for m in mine:
+        assert m["In-Reply-To"] == root
+        assert m["References"].split()[0] == root
+    assert len({m["Message-ID"] for m in mine + theirs}) == 6
+    assert all(m["References"].split()[0] == f"<deadlined.task-{other}@sonha.gov.vn>" for m in theirs)
+    assert mine[2]["Subject"].startswith("[Quá hạn] Quá hạn 1 ngày: 5.c")
+    assert mine[0]["Subject"] != mine[1]["Subject"] != mine[2]["Subject"]
+
+
+def test_agency_cc_addresses_are_on_the_envelope(env, smtp_server):
+    server = smtp_server()
+    agencies = AGENCIES.replace('email = ["stc@sonha.gov.vn"];',
+                                'email = ["stc@sonha.gov.vn", "giamdoc.stc@sonha.gov.vn"]; '
+                                'cc = ["vanthu.stc@sonha.gov.vn"];')
+    smtp_config(env, server, agencies=agencies)
+    add_task(env, support=None)
+    assert run_once(env, FIRST).returncode == 0
+    (r,) = server.received
+    assert addresses(r.message, "To") == ["stc@sonha.gov.vn", "giamdoc.stc@sonha.gov.vn"]
+    assert addresses(r.message, "Cc") == ["vanthu.stc@sonha.gov.vn"]
+    assert r.rcpt_tos == ["stc@sonha.gov.vn", "giamdoc.stc@sonha.gov.vn", "vanthu.stc@sonha.gov.vn"]
+
+
+def test_task_text_cannot_inject_a_header_or_end_the_message(env, smtp_server):
+    server = smtp_server()
+    smtp_config(env, server)
+    detail = "Dòng đầu\n.\nDòng sau dấu chấm\n..\nRCPT TO:<x@evil.test>\nhết."
+    task = add_task(env, "Việc tạm", "stc", None, DUE, "5.c", "--detail", detail)
+    # deadlinectl refuses control characters in a title; a database
+    # written by something else must still be harmless.
+    evil = "Báo cáo\r\nBcc: x@evil.test\r\n\r\nthân giả\r\n.\r\nMAIL FROM:<x@evil.test>"
+    con = sqlite3.connect(env.database)
+    with con:
+        con.execute("UPDATE tasks SET title = ? WHERE id = ?", (evil, task))
+    con.close()
+    assert env.query("SELECT title FROM tasks WHERE id = ?", task)[0][0] == evil
+    p = run_once(env, FIRST)
+    assert p.returncode == 0, p.stderr
+    (r,) = server.received
+    msg = r.message
+    assert r.rcpt_tos == ["stc@sonha.gov.vn"]
+    assert "evil" not in " ".join(server.verbs())
+    assert msg["Bcc"] is None
+    assert msg.defects == []
+    assert "\n" not in msg["Subject"] and "Bcc: x@evil.test" in msg["Subject"]
+    text = text_of(msg)
+    assert "Bcc: x@evil.test" in text and "MAIL FROM:<x@evil.test>" in text
+    assert "\n.\nDòng sau dấu chấm\n..\nRCPT TO:<x@evil.test>\nhết." in text
+    # The message arrived whole: its text ends as the templates end it.
+    assert text.rstrip().endswith("Trân trọng./.") or "Trân trọng./." in text
+    assert server.data_attempts == 1
+    env.query("SELECT 1")
+
+
+# --- Refusing clear text and bad certificates --------------------------------------------------------------
+
+
+def assert_nothing_in_clear(server):
+    clear = bytes(server.cleartext)
+    assert b"AUTH" not in clear and b"MAIL FROM" not in clear and b"RCPT" not in clear
+    assert b"Subject" not in clear and b"DATA" not in clear
+    assert not {"AUTH", "MAIL", "RCPT", "DATA"} & set(server.verbs())
+    assert server.received == [] and server.data_attempts == 0
+
+
+def test_server_without_starttls_is_refused(env, smtp_server):
+    server = smtp_server()          # plain text only, no STARTTLS in EHLO
+    smtp_config(env, server, tls="required", auth=True)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 75, p.stderr
+    assert_nothing_in_clear(server)
+    assert server.verbs() == ["EHLO", "QUIT"] or server.verbs() == ["EHLO"]
+    assert {s for s in states(env).values()} == {"pending"}
+    assert all("SSL" in e or "TLS" in e for *_, e, _ in deliveries(env))
+
+
+def test_server_answering_454_to_starttls_is_refused(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, starttls="454", auth=(USER, PASSWORD))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 75, p.stderr
+    assert "STARTTLS" in server.verbs()
+    assert_nothing_in_clear(server)
+    assert {s for s in states(env).values()} == {"pending"}
+
+
+def test_plain_text_to_a_remote_host_needs_allow_plaintext_remote(env, smtp_server):
+    server = smtp_server()
+    # 127.0.0.2 is loopback too; a name that is not loopback cannot be
+    # reached here, so this checks the rule on the URL through status.
+    smtp_config(env, server, url=f"smtp://127.0.0.1:{server.port}")
+    add_task(env)
+    assert run_once(env, FIRST).returncode == 0
+    assert len(server.received) == 1 and not server.received[0].tls
+
+
+def test_a_certificate_from_another_ca_is_refused(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, PASSWORD))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.other_ca_cert, auth=True)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 75, p.stderr
+    assert_nothing_in_clear(server)
+    assert server.logins == []
+    assert all("certificate" in e.lower() or "SSL" in e for *_, e, _ in deliveries(env))
+
+
+def test_a_certificate_without_ca_file_is_refused(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, PASSWORD))
+    smtp_config(env, server, tls=test_ca, auth=True)
+    add_task(env)
+    assert run_once(env, FIRST).returncode == 75
+    assert_nothing_in_clear(server)
+
+
+# --- Failures: retry, fail, give up -----------------------------------------------------------------------
+
+
+def test_451_at_data_is_retried_after_backoff_and_then_sent(env, smtp_server):
+    server = smtp_server(script=Script(data=["451 4.3.0 Mail server temporarily rejected message"]))
+    smtp_config(env, server)
+    task = add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 75, p.stderr
+    assert server.data_attempts == 1 and server.received == []
+    rows = deliveries(env)
+    assert {s for _, s, *_ in rows} == {"pending"}
+    assert all(a == 1 and "451 4.3.0" in e for _, _, a, e, _ in rows)
+    # Not before retry_min (1 minute, less 10% jitter).
+    assert run_once(env, later(FIRST, seconds=50)).returncode == 0
+    assert server.data_attempts == 1
+    p = run_once(env, later(FIRST, seconds=70))
+    assert p.returncode == 0, p.stderr
+    assert server.data_attempts == 2 and len(server.received) == 1
+    assert set(states(env).values()) == {"sent"}
+    assert [a for _, _, a, _, _ in deliveries(env)] == [2, 2, 2]
+    hist = env.ctl_json("history", task)
+    assert all(d["state"] == "sent" and d["attempts"] == 2 and d["sent_at"] for d in hist["deliveries"])
+
+
+def test_421_at_greeting_is_retried(env, smtp_server):
+    server = smtp_server(script=Script(greeting=["421 4.3.2 Service not available, try later"]))
+    smtp_config(env, server)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 75, p.stderr
+    assert all("421" in e for *_, e, _ in deliveries(env))
+    assert run_once(env, later(FIRST, minutes=2)).returncode == 0
+    assert len(server.received) == 1
+
+
+def test_550_for_one_recipient_fails_that_agency_only(env, smtp_server):
+    reply = "550 5.1.1 <kbnn@sonha.gov.vn>: Recipient address rejected: User unknown"
+    server = smtp_server(script=Script(rcpt={"kbnn@sonha.gov.vn": reply}))
+    smtp_config(env, server)
+    task = add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 69, p.stderr      # something failed for good
+    (r,) = server.received
+    assert r.rcpt_tos == ["stc@sonha.gov.vn", "skhdt@sonha.gov.vn"]
+    assert states(env) == {"stc": "sent", "skhdt": "sent", "kbnn": "failed"}
+    assert "kbnn@sonha.gov.vn" in p.stderr and "User unknown" in p.stderr
+    # Not retried.
+    assert run_once(env, later(FIRST, hours=3)).returncode == 0
+    assert server.data_attempts == 1
+
+    status = env.ctl_json("status")
+    assert status["deliveries"]["failed"] == 1 and status["deliveries"]["sent"] == 2
+    (f,) = status["failed"]
+    assert f["agency"] == "kbnn" and f["task"] == task and reply in f["last_error"]
+    text = env.ctl("status", check=True).stdout
+    assert "1 failed" in text and "kbnn" in text and "User unknown" in text
+
+    hist = env.ctl_json("history", task)
+    by_agency = {d["agency"]: d for d in hist["deliveries"]}
+    assert by_agency["kbnn"]["state"] == "failed" and reply in by_agency["kbnn"]["last_error"]
+    assert by_agency["kbnn"]["attempts"] == 1
+    assert by_agency["stc"]["state"] == "sent" and by_agency["stc"]["sent_at"].startswith("2025-05-06T08:00")
+    text = env.ctl("history", task, check=True).stdout
+    assert "kbnn" in text and "failed" in text and "User unknown" in text and "before:14d" in text
+
+
+def test_550_at_data_fails_the_message_without_retry(env, smtp_server):
+    server = smtp_server(script=Script(data=["550 5.7.1 Message content rejected"]))
+    smtp_config(env, server)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 69, p.stderr
+    assert set(states(env).values()) == {"failed"}
+    assert all("550 5.7.1" in e for *_, e, _ in deliveries(env))
+    assert run_once(env, later(FIRST, hours=3)).returncode == 0
+    assert server.data_attempts == 1
+
+
+def test_451_for_one_recipient_defers_that_agency_only(env, smtp_server):
+    server = smtp_server(script=Script(rcpt={"skhdt@sonha.gov.vn": ["451 4.7.1 Greylisted, try again"]}))
+    smtp_config(env, server)
+    add_task(env)
+    assert run_once(env, FIRST).returncode == 75
+    assert states(env) == {"stc": "sent", "skhdt": "pending", "kbnn": "sent"}
+    assert run_once(env, later(FIRST, minutes=2)).returncode == 0
+    assert [r.rcpt_tos for r in server.received] == [["stc@sonha.gov.vn", "kbnn@sonha.gov.vn"],
+                                                     ["skhdt@sonha.gov.vn"]]
+    # The resend is the same message: a receiver can tell it is not new.
+    a, b = (r.message for r in server.received)
+    assert a["Message-ID"] == b["Message-ID"]
+    assert set(states(env).values()) == {"sent"}
+
+
+def test_given_up_after_max_retry_age_is_an_error_and_shown_failed(env, smtp_server):
+    server = smtp_server(script=Script(rcpt={"stc@sonha.gov.vn": "451 4.3.0 Try again later"}))
+    smtp_config(env, server, delivery='retry_min = "10m"; retry_max = "1h"; max_retry_age = "30m";')
+    task = add_task(env, support=None)
+    assert run_once(env, FIRST).returncode == 75
+    assert states(env) == {"stc": "pending"}
+    p = run_once(env, later(FIRST, minutes=12))
+    # The next wait (20 minutes) would end past 30 minutes: given up.
+    assert p.returncode == 69, p.stderr
+    assert states(env) == {"stc": "failed"}
+    err = [line for line in p.stderr.splitlines() if "gave up" in line]
+    assert err and err[0].startswith("<3>"), p.stderr   # logged at error priority
+    hist = env.ctl_json("history", task)
+    (d,) = hist["deliveries"]
+    assert d["state"] == "failed" and d["attempts"] == 2 and "451 4.3.0" in d["last_error"]
+    assert env.ctl_json("status")["failed"][0]["agency"] == "stc"
+
+
+def test_a_stalled_server_times_out_without_blocking_the_loop(env, smtp_server, tmp_path):
+    server = smtp_server(script=Script(stall="data"))
+    smtp_config(env, server, smtp_extra='timeout = "4s";')
+    add_task(env)
+    n = NotifySocket(tmp_path / "notify")
+    p = start_daemon(env, "--now", FIRST, notify=n, watchdog_usec=1_000_000)
+    try:
+        n.wait_for("READY=1")
+        assert wait_for(lambda: server.data_attempts == 1)
+        t0 = time.monotonic()
+        # The loop keeps serving the watchdog while the server says nothing.
+        time.sleep(3)
+        pings = [t for t, line in n.fields() if line == "WATCHDOG=1" and t > t0]
+        assert len(pings) >= 3, n.messages
+        assert max(b - a for a, b in zip(pings, pings[1:])) < 1.0
+        assert states(env) == {"stc": "attempting", "skhdt": "attempting", "kbnn": "attempting"}
+        # Given up after smtp.timeout, to be tried again later.
+        assert wait_until(lambda: set(states(env).values()) == {"pending"}, timeout=10)
+        assert time.monotonic() - t0 < 4 + 2
+        assert all("no answer from the server within 4s" in e for *_, e, _ in deliveries(env))
+        assert p.poll() is None
+    finally:
+        stop(p)
+        n.close()
+
+
+def test_connections_are_bounded_and_reused(env, smtp_server):
+    server = smtp_server()
+    smtp_config(env, server, smtp_extra="max_connections = 2;")
+    for i in range(12):
+        add_task(env, f"Việc số {i}", ["stc", "sxd", "kbnn"][i % 3], None, DUE, None)
+    p = run_once(env, FIRST)
+    assert p.returncode == 0, p.stderr
+    assert len(server.received) == 12
+    assert server.connections <= 2
+    assert server.max_sessions <= 2
+
+
+# --- deadlinectl send-test ---------------------------------------------------------------------------------
+
+
+def test_send_test_prints_the_servers_reply(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, PASSWORD))
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True)
+    p = env.ctl("send-test", "stc")
+    assert p.returncode == 0, p.stderr
+    assert "250 2.0.0 OK: queued" in p.stdout and "stc@sonha.gov.vn" in p.stdout
+    (r,) = server.received
+    assert r.tls and r.auth and r.rcpt_tos == ["stc@sonha.gov.vn"]
+    assert r.message["Subject"] and r.message.defects == []
+    assert r.message["X-Deadlined-Task"] is None
+
+
+def test_send_test_reports_a_refusal(env, smtp_server):
+    server = smtp_server(script=Script(data=["554 5.7.1 Rejected by policy"]))
+    smtp_config(env, server)
+    p = env.ctl("--json", "send-test", "kbnn")
+    assert p.returncode == 69
+    out = json.loads(p.stdout)
+    assert out["result"] == "failed" and "554 5.7.1 Rejected by policy" in out["reply"]
+    assert "554 5.7.1" in p.stderr
+
+
+def test_send_test_refuses_unknown_agency_and_channel(env, smtp_server):
+    server = smtp_server()
+    smtp_config(env, server)
+    assert env.ctl("send-test", "nope").returncode == 65
+    assert env.ctl("send-test", "cacso").returncode == 65
+    assert env.ctl("send-test", "--channel", "pigeon", "stc").returncode == 64
+    assert server.connections == 0
