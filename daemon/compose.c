@@ -98,6 +98,29 @@ static int collect_tasks(const struct config *c, const struct job *j, const stru
         return 0;
 }
 
+/* What names a message (its Message-ID and X-Deadlined-Delivery): the same
+ * on every retry, so that a receiver who sees it twice can tell. A per-task
+ * message is the task and its slot, whichever of its recipients a retry is
+ * for: "42-before-7d.1747760399". A digest is named by its first delivery. */
+static int message_token(const struct job *j, bool digest, char **ret) {
+        const char *slot = j->rows[0].slot;
+        char *t;
+
+        if (digest)
+                return asprintf(ret, "%lld", (long long) j->rows[0].delivery_id) < 0 ? -ENOMEM : 0;
+        if (asprintf(&t, "%lld-%s", (long long) j->rows[0].task_id, slot) < 0)
+                return -ENOMEM;
+        for (char *p = t; *p; p++)
+                if (*p == ':')
+                        *p = '-';
+                else if (*p == '@')
+                        *p = '.';
+                else if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+=", *p))
+                        *p = '_';
+        *ret = t;
+        return 0;
+}
+
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
         _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *data = NULL, *token = NULL;
         _cleanup_free_ char *reply_name = NULL, *reply_addr = NULL;
@@ -191,12 +214,9 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         }
         for (size_t i = 0; i < parts.n; i++)
                 task_ids[i] = parts.tasks[i].id;
-        /* The first delivery's id names the message: the same on every
-         * retry, so a receiver that sees it twice can tell. */
-        if (asprintf(&token, "%lld", (long long) j->rows[0].delivery_id) < 0) {
-                r = -ENOMEM;
+        r = message_token(j, digest, &token);
+        if (r < 0)
                 goto finish;
-        }
         struct mail_message m = {
                 .from = { from_name, from_addr },
                 .to = to,
