@@ -491,6 +491,8 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                                                  strempty(row->error));
                                         r = set_state(s, row, DELIVERY_FAILED, NO_TIME, msg, now);
                                         log_row(j, row, LOG_ERR, "failed", msg);
+                                        /* Counted as the failure it now is. */
+                                        row->result = RESULT_FAIL;
                                 } else {
                                         r = set_state(s, row, DELIVERY_PENDING, now + delay, row->error, now);
                                         char msg[600], when[20];
