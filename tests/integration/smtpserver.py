@@ -36,8 +36,9 @@ class Script:
     """What the server answers instead of "250 OK". Lists are consumed one
     item per use (then the normal reply follows); a string always applies."""
 
-    def __init__(self, greeting=(), rcpt=None, data=(), stall=None):
+    def __init__(self, greeting=(), mail=(), rcpt=None, data=(), stall=None):
         self.greeting = list(greeting)      # e.g. ["421 4.3.2 Try later"], one per connection
+        self.mail = list(mail)              # one reply per MAIL FROM
         self.rcpt = dict(rcpt or {})        # address -> reply (str: always; list: consumed)
         self.data = list(data)              # one reply per message at the end of DATA
         self.stall = stall                  # None, "greeting" or "data": answer nothing, ever
@@ -61,6 +62,7 @@ class _SMTP(SMTP):
         # after it, SSLProtocol hands over what it decrypted.
         if self._tls_protocol is None and not self.owner.implicit_tls:
             self.owner.cleartext.extend(data)
+            self.owner.chunks.append(bytes(data))
         super().data_received(data)
 
     async def _handle_client(self):
@@ -129,7 +131,18 @@ class _Handler:
         session.host_name = hostname
         if self.owner.starttls == "none":
             responses = [r for r in responses if "STARTTLS" not in r]
+        if self.owner.pipelining:
+            # aiosmtpd reads commands one line at a time from a stream,
+            # so it can take them pipelined (RFC 2920) as they are.
+            responses.insert(1, "250-PIPELINING")
         return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.owner.script.mail:
+            return self.owner.script.mail.pop(0)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.owner.script.take_rcpt(address)
@@ -161,18 +174,21 @@ class SMTPServer:
     EHLO) or "454" (offered, then refused); require_tls: refuse MAIL before
     STARTTLS; auth: (user, password) to require AUTH over TLS; mechanisms:
     the AUTH mechanisms to offer ("PLAIN", "LOGIN"); implicit_tls: speak TLS
-    from the first byte (smtps://) instead of offering STARTTLS."""
+    from the first byte (smtps://) instead of offering STARTTLS; pipelining:
+    offer PIPELINING in EHLO."""
 
     def __init__(self, *, tls=None, starttls=None, require_tls=False, auth=None, mechanisms=("PLAIN", "LOGIN"),
-                 script=None, implicit_tls=False):
+                 script=None, implicit_tls=False, pipelining=False):
         self.port = free_port()
         self.host = "127.0.0.1"
         self.implicit_tls = implicit_tls
+        self.pipelining = pipelining
         self.starttls = starttls or ("offer" if tls and not implicit_tls else "none")
         self.script = Script()
         self._script = script or Script()
         self.auth = auth
         self.cleartext = bytearray()
+        self.chunks = []
         self.commands = []
         self.received = []
         self.logins = []

@@ -28,6 +28,8 @@ SECOND = "2025-05-13T08:00:30"   # 7 days before
 TITLE = "Báo cáo đánh giá nguồn lực"
 SUBJECT = "[Nhắc việc] Còn 14 ngày: 5.c — Báo cáo đánh giá nguồn lực (hạn 20/5/2025)"
 USER, PASSWORD = "nhacviec", "mật-khẩu bí mật 42"
+# Servers that offer PIPELINING get each transaction in one write.
+PIPELINING = pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 
 
 def smtp_config(env, server, *, tls=None, ca=None, auth=False, password_file=True, plaintext=None,
@@ -324,8 +326,10 @@ def test_a_certificate_without_ca_file_is_refused(env, smtp_server, test_ca):
 # --- Failures: retry, fail, give up -----------------------------------------------------------------------
 
 
-def test_451_at_data_is_retried_after_backoff_and_then_sent(env, smtp_server):
-    server = smtp_server(script=Script(data=["451 4.3.0 Mail server temporarily rejected message"]))
+@PIPELINING
+def test_451_at_data_is_retried_after_backoff_and_then_sent(env, smtp_server, pipelining):
+    server = smtp_server(script=Script(data=["451 4.3.0 Mail server temporarily rejected message"]),
+                         pipelining=pipelining)
     smtp_config(env, server)
     task = add_task(env)
     p = run_once(env, FIRST)
@@ -357,9 +361,10 @@ def test_421_at_greeting_is_retried(env, smtp_server):
     assert len(server.received) == 1
 
 
-def test_550_for_one_recipient_fails_that_agency_only(env, smtp_server):
+@PIPELINING
+def test_550_for_one_recipient_fails_that_agency_only(env, smtp_server, pipelining):
     reply = "550 5.1.1 <kbnn@sonha.gov.vn>: Recipient address rejected: User unknown"
-    server = smtp_server(script=Script(rcpt={"kbnn@sonha.gov.vn": reply}))
+    server = smtp_server(script=Script(rcpt={"kbnn@sonha.gov.vn": reply}), pipelining=pipelining)
     smtp_config(env, server)
     task = add_task(env)
     p = run_once(env, FIRST)
@@ -388,8 +393,9 @@ def test_550_for_one_recipient_fails_that_agency_only(env, smtp_server):
     assert "kbnn" in text and "failed" in text and "User unknown" in text and "before:14d" in text
 
 
-def test_550_at_data_fails_the_message_without_retry(env, smtp_server):
-    server = smtp_server(script=Script(data=["550 5.7.1 Message content rejected"]))
+@PIPELINING
+def test_550_at_data_fails_the_message_without_retry(env, smtp_server, pipelining):
+    server = smtp_server(script=Script(data=["550 5.7.1 Message content rejected"]), pipelining=pipelining)
     smtp_config(env, server)
     add_task(env)
     p = run_once(env, FIRST)
@@ -400,8 +406,10 @@ def test_550_at_data_fails_the_message_without_retry(env, smtp_server):
     assert server.data_attempts == 1
 
 
-def test_451_for_one_recipient_defers_that_agency_only(env, smtp_server):
-    server = smtp_server(script=Script(rcpt={"skhdt@sonha.gov.vn": ["451 4.7.1 Greylisted, try again"]}))
+@PIPELINING
+def test_451_for_one_recipient_defers_that_agency_only(env, smtp_server, pipelining):
+    server = smtp_server(script=Script(rcpt={"skhdt@sonha.gov.vn": ["451 4.7.1 Greylisted, try again"]}),
+                         pipelining=pipelining)
     smtp_config(env, server)
     add_task(env)
     assert run_once(env, FIRST).returncode == 75
@@ -413,6 +421,48 @@ def test_451_for_one_recipient_defers_that_agency_only(env, smtp_server):
     a, b = (r.message for r in server.received)
     assert a["Message-ID"] == b["Message-ID"]
     assert set(states(env).values()) == {"sent"}
+
+
+@PIPELINING
+def test_all_recipients_refused_fails_them_and_the_connection_goes_on(env, smtp_server, pipelining):
+    refuse = "550 5.1.1 Recipient address rejected: User unknown"
+    server = smtp_server(script=Script(rcpt={a: refuse for a in ("stc@sonha.gov.vn", "skhdt@sonha.gov.vn",
+                                                                 "kbnn@sonha.gov.vn")}), pipelining=pipelining)
+    smtp_config(env, server, smtp_extra="max_connections = 1;")
+    first = add_task(env)
+    second = add_task(env, "Việc khác", "sxd", None, DUE, None)
+    assert run_once(env, FIRST).returncode == 69
+    assert {a: s for a, s, *_ in deliveries(env, first)} == {"stc": "failed", "skhdt": "failed", "kbnn": "failed"}
+    assert [s for _, s, *_ in deliveries(env, second)] == ["sent"]
+    (r,) = server.received
+    assert r.rcpt_tos == ["sxd@sonha.gov.vn"]
+    # One connection: the refused transaction was reset, not the session.
+    assert server.connections == 1
+    assert "RSET" in server.verbs()
+
+
+@PIPELINING
+def test_mail_from_refused_with_4xx_is_retried(env, smtp_server, pipelining):
+    server = smtp_server(script=Script(mail=["451 4.3.2 System not accepting network messages"]),
+                         pipelining=pipelining)
+    smtp_config(env, server)
+    add_task(env)
+    assert run_once(env, FIRST).returncode == 75
+    assert set(states(env).values()) == {"pending"}
+    assert all("MAIL FROM refused: 451 4.3.2" in e for *_, e, _ in deliveries(env))
+    assert run_once(env, later(FIRST, minutes=2)).returncode == 0
+    assert len(server.received) == 1
+
+
+def test_commands_are_pipelined_when_the_server_offers_it(env, smtp_server):
+    server = smtp_server(pipelining=True)
+    smtp_config(env, server)
+    add_task(env)
+    assert run_once(env, FIRST).returncode == 0
+    assert len(server.received) == 1
+    envelope = b"MAIL FROM:<nhacviec@sonha.gov.vn>\r\nRCPT TO:<stc@sonha.gov.vn>\r\n" \
+               b"RCPT TO:<skhdt@sonha.gov.vn>\r\nRCPT TO:<kbnn@sonha.gov.vn>\r\nDATA\r\n"
+    assert any(c.startswith(envelope) for c in server.chunks), server.chunks
 
 
 def test_given_up_after_max_retry_age_is_an_error_and_shown_failed(env, smtp_server):
