@@ -19,6 +19,15 @@
  * how many can go twice after a kill -9. */
 #define SYNC_BATCH 64
 #define ASYNC_IN_FLIGHT_MAX 256
+/* A network claim waits for this much room (while others are in flight):
+ * fewer, larger claims cost fewer commits, and a message's recipients are
+ * claimed together (outbox_claim() never splits a message unless it alone
+ * fills a batch). */
+#define ASYNC_CLAIM_MIN 64
+/* Results of network deliveries are written back in batches of up to this
+ * many jobs, or after this long. */
+#define SETTLE_BATCH 128
+#define SETTLE_DELAY_USEC (20 * 1000ULL)
 /* How long a stop waits for transfers under way before putting them back. */
 #define STOP_TIMEOUT_USEC (10 * 1000000ULL)
 /* After a database error, try again this much later. */
@@ -133,8 +142,19 @@ void manager_job_finished(struct manager *m, struct job *j) {
                 m->allocated_finished = n;
         }
         m->finished[m->n_finished++] = j;
-        /* Results are written back together on the next loop iteration:
-         * one transaction, one fsync, for everything that finished. */
+        /* Results are written back together: one transaction, one fsync,
+         * for many. At once when a batch is full or nothing else is under
+         * way; otherwise within SETTLE_DELAY_USEC of the first, while more
+         * finish. A crash in between sends those again: a bounded duplicate,
+         * as for any delivery under way. */
+        int enabled = SD_EVENT_OFF;
+        (void) sd_event_source_get_enabled(m->settle, &enabled);
+        if (m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping)
+                (void) sd_event_source_set_time_relative(m->settle, 0);
+        else if (enabled == SD_EVENT_OFF)
+                (void) sd_event_source_set_time_relative(m->settle, SETTLE_DELAY_USEC);
+        else
+                return;
         (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
 }
 
@@ -186,7 +206,7 @@ static int manager_pass(struct manager *m, bool *ret_more) {
                 size_t limit = m->config->transport == TRANSPORT_MAILDIR ? MIN(room, SYNC_BATCH) : room;
                 struct job_list jobs = {};
 
-                if (room == 0)
+                if (room == 0 || (limit == room && room < ASYNC_CLAIM_MIN && m->in_flight > 0))
                         break;
                 r = outbox_claim(m->store, m->config, now, limit, &jobs);
                 if (r < 0)
@@ -232,7 +252,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_settle(sd_event_source *s, void *userdata) {
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
 
         if (manager_settle(m) < 0) {
@@ -240,11 +260,12 @@ static int on_settle(sd_event_source *s, void *userdata) {
                 manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
                 return 0;
         }
-        if (m->stopping || m->once) {
+        if (m->stopping) {
                 manager_maybe_exit(m);
                 return 0;
         }
-        /* Room for more transfers, or retries now due. */
+        /* Room for more transfers, or retries now due. With --once too:
+         * everything due is sent before the exit, not one batch. */
         manager_arm_soon(m);
         return 0;
 }
@@ -414,7 +435,7 @@ int manager_new(const char *config_path, struct config *config, struct store *st
                 return r;
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->timer, "scheduler");
-        r = sd_event_add_defer(m->event, &m->settle, on_settle, m);
+        r = sd_event_add_time_relative(m->event, &m->settle, CLOCK_MONOTONIC, 0, 1, on_settle, m);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);

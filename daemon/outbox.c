@@ -363,8 +363,30 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                 goto fail;
         }
 
+        /* A full batch may end in the middle of one message's recipients.
+         * Unless that message is all the batch holds, its rows are left for
+         * the next claim, so that one letter never goes out in two parts. */
+        char last_key[512] = "";
+        if (limit > 0 && dl.n == limit) {
+                char key[512];
+                job_key(c, &dl.items[dl.n - 1], last_key, sizeof last_key);
+                bool others = false;
+                for (size_t i = 0; i < dl.n && !others; i++) {
+                        job_key(c, &dl.items[i], key, sizeof key);
+                        others = !streq(key, last_key);
+                }
+                if (!others)
+                        last_key[0] = 0;
+        }
+
         for (size_t i = 0; i < dl.n; i++) {
                 const struct delivery *d = &dl.items[i];
+                if (last_key[0]) {
+                        char key[512];
+                        job_key(c, d, key, sizeof key);
+                        if (streq(key, last_key))
+                                continue;
+                }
                 const struct task *t = task_cache_get(s, &tc, d->task_id);
                 const char *why = NULL;
 
