@@ -509,6 +509,34 @@ def test_a_stalled_server_times_out_without_blocking_the_loop(env, smtp_server, 
         n.close()
 
 
+@PIPELINING
+def test_many_reminders_each_arrive_once_and_whole(env, smtp_server, pipelining):
+    """More deliveries than the daemon claims at a time: no message is split
+    between claims, none goes twice, all go over a few kept connections."""
+    server = smtp_server(pipelining=pipelining)
+    smtp_config(env, server, smtp_extra="max_connections = 3;")
+    bulk = [(f"Việc số {i}", ["stc", "sxd", "kbnn", "stttt"][i % 4], ["skhdt", "h-anlac"][i % 2]) for i in range(400)]
+    env.ctl("list", check=True)
+    con = sqlite3.connect(env.database)
+    created = int(datetime.datetime(2025, 5, 1, 9, 0, tzinfo=HANOI).timestamp())
+    due_at = int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())
+    with con:
+        for title, lead, support in bulk:
+            cur = con.execute("INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at,"
+                              " fired_through) VALUES (?, ?, ?, 'open', ?4, ?4, ?4, ?4)", (title, DUE, due_at, created))
+            con.executemany("INSERT INTO task_agencies (task_id, agency, role, position) VALUES (?, ?, ?, ?)",
+                            [(cur.lastrowid, lead, "lead", 0), (cur.lastrowid, support, "support", 1)])
+    con.close()
+    p = run_once(env, FIRST)
+    assert p.returncode == 0, p.stderr
+    assert len(server.received) == 400
+    tasks = [r.message["X-Deadlined-Task"] for r in server.received]
+    assert len(set(tasks)) == 400
+    assert all(len(r.rcpt_tos) == 2 for r in server.received)
+    assert server.connections <= 3
+    assert env.query("SELECT count(*) FROM deliveries WHERE state = 'sent'")[0][0] == 800
+
+
 def test_connections_are_bounded_and_reused(env, smtp_server):
     server = smtp_server()
     smtp_config(env, server, smtp_extra="max_connections = 2;")
