@@ -207,7 +207,7 @@ int cmd_status(struct ctl *c, int argc, char **argv) {
         if (r < 0)
                 return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
         printf("\nFailed, or waiting to be retried:\n");
-        const char *head[] = { "TASK", "SLOT", "DUE", "AGENCY", "CHANNEL", "STATE", "TRIES", "NEXT", "ERROR" };
+        const char *head[] = { "TASK", "SLOT", "SLOT TIME", "AGENCY", "CHANNEL", "STATE", "TRIES", "NEXT", "ERROR" };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
                 table_add(t, head[i]);
         for (size_t i = 0; i < shown; i++)
@@ -273,7 +273,7 @@ int cmd_history(struct ctl *c, int argc, char **argv) {
         r = table_new(8, &t);
         if (r < 0)
                 return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
-        const char *head[] = { "SLOT", "DUE", "AGENCY", "CHANNEL", "STATE", "TRIES", "SENT/NEXT", "ERROR" };
+        const char *head[] = { "SLOT", "SLOT TIME", "AGENCY", "CHANNEL", "STATE", "TRIES", "SENT/NEXT", "ERROR" };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
                 table_add(t, head[i]);
         for (size_t i = 0; i < l.n; i++)

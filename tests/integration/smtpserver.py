@@ -26,9 +26,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 Received = collections.namedtuple("Received", "mail_from rcpt_tos data message tls auth")
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -36,12 +36,13 @@ class Script:
     """What the server answers instead of "250 OK". Lists are consumed one
     item per use (then the normal reply follows); a string always applies."""
 
-    def __init__(self, greeting=(), mail=(), rcpt=None, data=(), stall=None):
+    def __init__(self, greeting=(), mail=(), rcpt=None, data=(), stall=None, drop_after_data=0):
         self.greeting = list(greeting)      # e.g. ["421 4.3.2 Try later"], one per connection
         self.mail = list(mail)              # one reply per MAIL FROM
         self.rcpt = dict(rcpt or {})        # address -> reply (str: always; list: consumed)
         self.data = list(data)              # one reply per message at the end of DATA
         self.stall = stall                  # None, "greeting" or "data": answer nothing, ever
+        self.drop_after_data = drop_after_data  # hang up after that many messages' data, unanswered
 
     def take_rcpt(self, address):
         r = self.rcpt.get(address.lower())
@@ -156,6 +157,12 @@ class _Handler:
         o.data_attempts += 1
         if o.script.stall == "data":
             await asyncio.sleep(3600)
+        if o.script.drop_after_data > 0:
+            # The message arrived whole, but its sender never hears so.
+            o.script.drop_after_data -= 1
+            o.dropped.append(bytes(envelope.original_content))
+            server.transport.close()
+            return "250 OK (never sent)"
         reply = o.script.data.pop(0) if o.script.data else "250 2.0.0 OK: queued"
         if reply.startswith("250"):
             raw = bytes(envelope.original_content)
@@ -175,12 +182,12 @@ class SMTPServer:
     STARTTLS; auth: (user, password) to require AUTH over TLS; mechanisms:
     the AUTH mechanisms to offer ("PLAIN", "LOGIN"); implicit_tls: speak TLS
     from the first byte (smtps://) instead of offering STARTTLS; pipelining:
-    offer PIPELINING in EHLO."""
+    offer PIPELINING in EHLO; host: the address to listen on."""
 
     def __init__(self, *, tls=None, starttls=None, require_tls=False, auth=None, mechanisms=("PLAIN", "LOGIN"),
-                 script=None, implicit_tls=False, pipelining=False):
-        self.port = free_port()
-        self.host = "127.0.0.1"
+                 script=None, implicit_tls=False, pipelining=False, host="127.0.0.1"):
+        self.host = host
+        self.port = free_port(host)
         self.implicit_tls = implicit_tls
         self.pipelining = pipelining
         self.starttls = starttls or ("offer" if tls and not implicit_tls else "none")
@@ -191,6 +198,7 @@ class SMTPServer:
         self.chunks = []
         self.commands = []
         self.received = []
+        self.dropped = []
         self.logins = []
         self.data_attempts = 0
         self.connections = 0

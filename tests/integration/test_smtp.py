@@ -5,6 +5,8 @@ Python's email package (policy=default). No mocks: what is checked is what
 crossed the socket."""
 
 import datetime
+import email
+import email.policy
 import json
 import os
 import sqlite3
@@ -294,14 +296,34 @@ def test_server_answering_454_to_starttls_is_refused(env, smtp_server, test_ca):
     assert {s for s in states(env).values()} == {"pending"}
 
 
-def test_plain_text_to_a_remote_host_needs_allow_plaintext_remote(env, smtp_server):
-    server = smtp_server()
-    # 127.0.0.2 is loopback too; a name that is not loopback cannot be
-    # reached here, so this checks the rule on the URL through status.
-    smtp_config(env, server, url=f"smtp://127.0.0.1:{server.port}")
+def non_loopback_address():
+    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
+    return next((a for a in out if "." in a and not a.startswith("127.")), None)
+
+
+def test_plain_text_to_another_host_needs_allow_plaintext_remote(env, smtp_server):
+    address = non_loopback_address()
+    if not address:
+        pytest.skip("no address but loopback here")
+    server = smtp_server(host=address)
+    smtp_config(env, server)                 # allow_plaintext = true, and nothing more
     add_task(env)
-    assert run_once(env, FIRST).returncode == 0
+    assert run_once(env, FIRST).returncode == 75
+    assert_nothing_in_clear(server)
+    smtp_config(env, server, smtp_extra="allow_plaintext_remote = true;")
+    assert run_once(env, later(FIRST, minutes=2)).returncode == 0
     assert len(server.received) == 1 and not server.received[0].tls
+
+
+def test_a_certificate_for_another_name_is_refused(env, smtp_server, test_ca):
+    # The certificate names localhost and 127.0.0.1; 127.0.0.2 is the same
+    # machine by another name.
+    server = smtp_server(tls=test_ca, require_tls=True, auth=(USER, PASSWORD), host="127.0.0.2")
+    smtp_config(env, server, tls=test_ca, ca=test_ca.ca_cert, auth=True)
+    add_task(env)
+    assert run_once(env, FIRST).returncode == 75
+    assert_nothing_in_clear(server)
+    assert all("certificate" in e.lower() or "SSL" in e for *_, e, _ in deliveries(env))
 
 
 def test_a_certificate_from_another_ca_is_refused(env, smtp_server, test_ca):
@@ -348,6 +370,24 @@ def test_451_at_data_is_retried_after_backoff_and_then_sent(env, smtp_server, pi
     assert [a for _, _, a, _, _ in deliveries(env)] == [2, 2, 2]
     hist = env.ctl_json("history", task)
     assert all(d["state"] == "sent" and d["attempts"] == 2 and d["sent_at"] for d in hist["deliveries"])
+
+
+def test_a_connection_lost_after_the_data_is_retried_as_the_same_message(env, smtp_server):
+    # The server took the message and hung up before saying so: the
+    # reminder goes again (one duplicate, the Postfix stance), with the same
+    # Message-ID, so that a receiver can tell.
+    server = smtp_server(script=Script(drop_after_data=1))
+    smtp_config(env, server)
+    add_task(env)
+    p = run_once(env, FIRST)
+    assert p.returncode == 75, p.stderr
+    assert len(server.dropped) == 1 and server.received == []
+    assert all("closed the connection" in e for *_, e, _ in deliveries(env))
+    assert run_once(env, later(FIRST, minutes=2)).returncode == 0
+    (r,) = server.received
+    first = email.message_from_bytes(server.dropped[0], policy=email.policy.default)
+    assert first["Message-ID"] == r.message["Message-ID"]
+    assert set(states(env).values()) == {"sent"}
 
 
 def test_421_at_greeting_is_retried(env, smtp_server):
@@ -547,6 +587,32 @@ def test_connections_are_bounded_and_reused(env, smtp_server):
     assert len(server.received) == 12
     assert server.connections <= 2
     assert server.max_sessions <= 2
+
+
+def test_status_counts_deliveries_and_tells_the_next_reminder(env, smtp_server):
+    server = smtp_server(script=Script(rcpt={"kbnn@sonha.gov.vn": "451 4.2.0 Mailbox busy"}))
+    smtp_config(env, server)
+    empty = env.ctl_json("status")
+    assert empty["deliveries"] == {"pending": 0, "attempting": 0, "sent": 0, "failed": 0}
+    assert empty["failed"] == [] and empty["retrying"] == []
+    task = add_task(env)
+    assert run_once(env, FIRST).returncode == 75
+    st = env.ctl_json("--now", FIRST, "status")
+    assert st["deliveries"] == {"pending": 1, "attempting": 0, "sent": 2, "failed": 0}
+    assert st["next_reminder"] == "2025-05-13T08:00:00+07:00"      # the 7-day one
+    (r,) = st["retrying"]
+    assert r["agency"] == "kbnn" and r["task"] == task and "451 4.2.0 Mailbox busy" in r["last_error"]
+    assert r["next_attempt_at"] > "2025-05-06T08:01" and r["attempts"] == 1
+    assert st["next_attempt"] == r["next_attempt_at"]
+    text = env.ctl("--now", FIRST, "status", check=True).stdout
+    assert "2 sent, 1 pending, 0 attempting, 0 failed" in text
+    assert "Next reminder: 2025-05-13 08:00:00 (in 6d 23h)" in text
+    assert "kbnn" in text and "Mailbox busy" in text and "before:14d" in text
+    hist = env.ctl("history", task, check=True).stdout
+    assert hist.startswith(f"Task {task}: {TITLE}\n")
+    assert len([line for line in hist.splitlines() if "before:14d" in line]) == 3
+    assert env.ctl("history", "999").returncode == 65
+    assert env.ctl("history", "x").returncode == 64
 
 
 # --- deadlinectl send-test ---------------------------------------------------------------------------------
