@@ -299,13 +299,17 @@ void dispatch_reconfigure(struct dispatch *d, const struct config *c) {
         CURLM *multi = curl_event_multi(d->webhooks);
 
         d->config = c;
-        if (c->has_smtp)
-                smtp_client_configure(d->smtp, &c->smtp);
+        smtp_client_configure(d->smtp, c->has_smtp ? &c->smtp : NULL);
         /* The per-host bound keeps one slow webhook receiver from taking
          * every connection. */
         curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) WEBHOOK_CONNECTIONS);
         curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) WEBHOOK_PER_HOST);
         curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long) WEBHOOK_CONNECTIONS);
+}
+
+void dispatch_stop(struct dispatch *d) {
+        if (d)
+                smtp_client_cancel_waiting(d->smtp);
 }
 
 void dispatch_abort_all(struct dispatch *d) {

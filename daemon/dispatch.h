@@ -25,6 +25,9 @@ struct dispatch *dispatch_free(struct dispatch *d);
 void dispatch_reconfigure(struct dispatch *d, const struct config *c);
 /* Starts sending a job; it comes back through manager_transfer_done(). */
 void dispatch_submit(struct dispatch *d, struct job *j);
+/* Starts nothing more: e-mails not yet started come back unsettled at
+ * once, the ones under way finish. */
+void dispatch_stop(struct dispatch *d);
 /* Stops every transfer and hands its job back unsettled. */
 void dispatch_abort_all(struct dispatch *d);
 size_t dispatch_in_flight(const struct dispatch *d);

@@ -313,6 +313,9 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
         log_info("Stopping on %s (%zu transfers under way)", strsignal((int) si->ssi_signo), m->in_flight);
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        /* What has not started yet waits for the next start; what is under
+         * way may finish. */
+        dispatch_stop(m->dispatch);
         if (m->in_flight == 0) {
                 (void) manager_settle(m);
                 (void) sd_event_exit(m->event, 0);

@@ -42,6 +42,8 @@ struct smtp_conn {
         sd_event_source *io, *timer;
         bool pipelining;
         bool closing;                      /* the server said 421: close after this reply */
+        uint64_t timeout_usec;             /* smtp.timeout when the transaction began */
+        unsigned served;                   /* transactions finished on this connection */
 
         char in[LINE_MAX_BYTES];
         size_t in_len;
@@ -168,6 +170,7 @@ static void conn_finish_message(struct smtp_conn *k, enum result_kind result, co
         if (!m)
                 return;
         k->msg = NULL;
+        k->served++;
         if (result == RESULT_SENT)
                 k->client->sent++;
         k->client->ops->done(m, result, detail);
@@ -175,9 +178,19 @@ static void conn_finish_message(struct smtp_conn *k, enum result_kind result, co
 
 /* The connection cannot go on: the message under way is retried later. */
 static void conn_broken(struct smtp_conn *k, const char *why) {
+        struct smtp_client *c = k->client;
         char detail[DETAIL_MAX];
 
-        if (k->msg && k->failed != RESULT_NONE)
+        if (k->msg && k->next_reply == 0 && k->served > 0 && c->settings) {
+                /* A kept connection the server had closed meanwhile: the
+                 * message never reached it. It goes first on another. */
+                struct smtp_message *m = TAKE_PTR(k->msg);
+                m->next = c->queue;
+                c->queue = m;
+                if (!c->queue_tail)
+                        c->queue_tail = m;
+                c->n_queue++;
+        } else if (k->msg && k->failed != RESULT_NONE)
                 /* Already refused (a 421 before hanging up, say): that is
                  * the reason, not the closed connection. */
                 conn_finish_message(k, k->failed, k->failure);
@@ -231,7 +244,8 @@ static void conn_start(struct smtp_conn *k, struct smtp_message *m) {
         k->refused_retry = false;
         k->failed = RESULT_NONE;
         k->failure[0] = 0;
-        conn_arm(k, (uint64_t) k->client->settings->timeout * 1000000ULL);
+        k->timeout_usec = (uint64_t) k->client->settings->timeout * 1000000ULL;
+        conn_arm(k, k->timeout_usec);
 
         strbuf_printf(&k->out, "MAIL FROM:<%s>\r\n", m->mail_from);
         k->pending++;
@@ -454,8 +468,8 @@ static int on_conn_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 conn_close(k, true);
                 return 0;
         }
-        snprintf(why, sizeof why, "no answer from the server within %llds",
-                 (long long) k->client->settings->timeout);
+        snprintf(why, sizeof why, "no answer from the server within %llus",
+                 (unsigned long long) (k->timeout_usec / 1000000ULL));
         conn_broken(k, why);
         return 0;
 }
@@ -548,11 +562,14 @@ static int conn_open(struct smtp_client *c) {
 /* Hands waiting messages to idle connections, and opens connections while
  * more are waiting than are being opened, up to the limit. */
 static void client_kick(struct smtp_client *c) {
-        for (struct smtp_conn *k = c->conns; k && c->queue; k = k->next)
-                if (k->state == CONN_IDLE)
-                        conn_start(k, queue_pop(c));
         if (!c->settings)
                 return;
+        /* conn_start() may close its connection, which leaves the list. */
+        for (struct smtp_conn *k = c->conns, *next; k && c->queue; k = next) {
+                next = k->next;
+                if (k->state == CONN_IDLE)
+                        conn_start(k, queue_pop(c));
+        }
         size_t limit = (size_t) MAX(c->settings->max_connections, 1);
         while (c->n_queue > client_count(c, CONN_CONNECTING) && c->n_conns < limit) {
                 int r = conn_open(c);
@@ -578,15 +595,27 @@ void smtp_client_submit(struct smtp_client *c, struct smtp_message *m) {
 }
 
 void smtp_client_configure(struct smtp_client *c, const struct smtp *s) {
+        struct smtp_message *m;
+
         if (c->settings)
                 c->generation++;
         c->settings = s;
+        if (!s)
+                while ((m = queue_pop(c)))
+                        c->ops->done(m, RESULT_RETRY, "no smtp settings in the configuration");
         for (struct smtp_conn *k = c->conns, *next; k; k = next) {
                 next = k->next;
                 if (k->state == CONN_IDLE)
                         conn_close(k, true);
         }
         (void) sd_event_source_set_enabled(c->kicker, SD_EVENT_ONESHOT);
+}
+
+void smtp_client_cancel_waiting(struct smtp_client *c) {
+        struct smtp_message *m;
+
+        while ((m = queue_pop(c)))
+                c->ops->done(m, RESULT_NONE, "not started");
 }
 
 void smtp_client_cancel_all(struct smtp_client *c) {

@@ -54,9 +54,13 @@ struct smtp_client *smtp_client_free(struct smtp_client *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct smtp_client *, smtp_client_free);
 
 /* Takes (new) settings, which must stay valid until the next call or the
- * end. Connections opened with earlier settings are closed once idle. */
+ * end. Connections opened with earlier settings are closed once idle. NULL
+ * (no smtp group any more): waiting messages are deferred. */
 void smtp_client_configure(struct smtp_client *c, const struct smtp *s);
 void smtp_client_submit(struct smtp_client *c, struct smtp_message *m);
+/* Ends the messages not yet started with done(RESULT_NONE); transactions
+ * under way go on. */
+void smtp_client_cancel_waiting(struct smtp_client *c);
 /* Ends every message with done(RESULT_NONE) and closes the connections. */
 void smtp_client_cancel_all(struct smtp_client *c);
 

@@ -36,13 +36,14 @@ class Script:
     """What the server answers instead of "250 OK". Lists are consumed one
     item per use (then the normal reply follows); a string always applies."""
 
-    def __init__(self, greeting=(), mail=(), rcpt=None, data=(), stall=None, drop_after_data=0):
+    def __init__(self, greeting=(), mail=(), rcpt=None, data=(), stall=None, drop_after_data=0, data_delay=0):
         self.greeting = list(greeting)      # e.g. ["421 4.3.2 Try later"], one per connection
         self.mail = list(mail)              # one reply per MAIL FROM
         self.rcpt = dict(rcpt or {})        # address -> reply (str: always; list: consumed)
         self.data = list(data)              # one reply per message at the end of DATA
         self.stall = stall                  # None, "greeting" or "data": answer nothing, ever
         self.drop_after_data = drop_after_data  # hang up after that many messages' data, unanswered
+        self.data_delay = data_delay        # seconds to think before answering each message
 
     def take_rcpt(self, address):
         r = self.rcpt.get(address.lower())
@@ -157,6 +158,8 @@ class _Handler:
         o.data_attempts += 1
         if o.script.stall == "data":
             await asyncio.sleep(3600)
+        if o.script.data_delay:
+            await asyncio.sleep(o.script.data_delay)
         if o.script.drop_after_data > 0:
             # The message arrived whole, but its sender never hears so.
             o.script.drop_after_data -= 1

@@ -9,6 +9,7 @@ import email
 import email.policy
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -575,6 +576,44 @@ def test_many_reminders_each_arrive_once_and_whole(env, smtp_server, pipelining)
     assert all(len(r.rcpt_tos) == 2 for r in server.received)
     assert server.connections <= 3
     assert env.query("SELECT count(*) FROM deliveries WHERE state = 'sent'")[0][0] == 800
+
+
+def add_many(env, n):
+    env.ctl("list", check=True)
+    con = sqlite3.connect(env.database)
+    created = int(datetime.datetime(2025, 5, 1, 9, 0, tzinfo=HANOI).timestamp())
+    due_at = int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())
+    with con:
+        for i in range(n):
+            cur = con.execute("INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at,"
+                              " fired_through) VALUES (?, ?, ?, 'open', ?4, ?4, ?4, ?4)",
+                              (f"Việc số {i}", DUE, due_at, created))
+            con.execute("INSERT INTO task_agencies (task_id, agency, role, position) VALUES (?, ?, 'lead', 0)",
+                        (cur.lastrowid, ["stc", "sxd", "kbnn", "stttt"][i % 4]))
+    con.close()
+
+
+def test_sigterm_during_sends_loses_nothing_and_doubles_nothing(env, smtp_server):
+    server = smtp_server(script=Script(data_delay=0.2), pipelining=True)
+    smtp_config(env, server, smtp_extra="max_connections = 2;")
+    add_many(env, 60)
+    p = start_daemon(env, "--now", FIRST)
+    try:
+        assert wait_for(lambda: len(server.received) >= 4)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(10) == 0
+        # Only the two transactions under way were waited for.
+        assert time.monotonic() - t0 < 2
+    finally:
+        stop(p)
+    by_state = dict(env.query("SELECT state, count(*) FROM deliveries GROUP BY state"))
+    assert "attempting" not in by_state
+    assert by_state["sent"] == len(server.received) < 60
+    assert by_state["pending"] == 60 - len(server.received)
+    assert run_once(env, later(FIRST, minutes=1)).returncode == 0
+    tasks = [r.message["X-Deadlined-Task"] for r in server.received]
+    assert len(tasks) == 60 and len(set(tasks)) == 60
 
 
 def test_connections_are_bounded_and_reused(env, smtp_server):
