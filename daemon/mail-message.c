@@ -491,7 +491,8 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
 
         if (!m->subject || !m->text || !mail_address_is_valid(m->from.address))
                 return -EINVAL;
-        if ((m->n_to > 0 && !m->to) || (m->n_cc > 0 && !m->cc) || m->n_to + m->n_cc == 0)
+        if ((m->n_to > 0 && !m->to) || (m->n_cc > 0 && !m->cc) || (m->n_tasks > 0 && !m->tasks) ||
+            m->n_to + m->n_cc == 0)
                 return -EINVAL;
         if (m->n_to > MAIL_RECIPIENTS_MAX || m->n_cc > MAIL_RECIPIENTS_MAX - m->n_to ||
             m->n_tasks > MAIL_TASKS_MAX)
@@ -588,6 +589,8 @@ int mail_message_recipients(const struct mail_message *m, char ***ret) {
 
         if (m->n_to > MAIL_RECIPIENTS_MAX || m->n_cc > MAIL_RECIPIENTS_MAX - m->n_to)
                 return -E2BIG;
+        if ((m->n_to > 0 && !m->to) || (m->n_cc > 0 && !m->cc))
+                return -EINVAL;
         l = calloc(m->n_to + m->n_cc + 1, sizeof *l);
         if (!l)
                 return -ENOMEM;

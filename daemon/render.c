@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "render-text.h"
 #include "render.h"
@@ -660,9 +661,21 @@ static int message_values_build(struct message_values *m, const struct render_in
 
 static int render_part(const struct template *t, const struct tscope *const *roots, char **ret) {
         struct strbuf b = STRBUF_INIT(RENDER_OUTPUT_MAX);
+        _cleanup_free_ char *s = NULL;
+        uint8_t *nfc;
+        int r;
 
         template_render(t, roots, 2, &b);
-        return strbuf_steal(&b, ret, NULL);
+        r = strbuf_steal(&b, &s, NULL);
+        if (r < 0)
+                return r;
+        /* Each piece is NFC, but a value that begins with a combining mark
+         * could compose with the template text before it. */
+        nfc = utf8proc_NFC((const uint8_t *) s);
+        if (!nfc)
+                return -ENOMEM;
+        *ret = (char *) nfc;
+        return 0;
 }
 
 void render_output_done(struct render_output *o) {
