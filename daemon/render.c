@@ -291,13 +291,23 @@ int render_templates_new(enum language lang,
                 return -ENOMEM;
         t->lang = lang;
         for (size_t i = 0; i < N_TEMPLATES; i++) {
-                _cleanup_free_ char *label = NULL;
+                _cleanup_free_ char *label = NULL, *nfc = NULL;
 
                 if (!texts[i])
                         return -ENOENT;  /* a built-in is missing: a build error */
                 if (asprintf(&label, "%s/%s", words_table[lang].code, render_template_names[i]) < 0)
                         return -ENOMEM;
-                r = template_parse(label, texts[i], ends_with(render_template_names[i], ".html"),
+                /* An override written in another normal form (or not in
+                 * UTF-8) is made NFC, as the built-ins are. */
+                if (strlen(texts[i]) > TEMPLATE_SIZE_MAX) {
+                        if (ret_error && asprintf(ret_error, "%s: larger than %d bytes", label, TEMPLATE_SIZE_MAX) < 0)
+                                *ret_error = NULL;
+                        return -EINVAL;
+                }
+                r = text_normalize(texts[i], &nfc);
+                if (r < 0)
+                        return r;
+                r = template_parse(label, nfc, ends_with(render_template_names[i], ".html"),
                                    root_defs, ELEMENTSOF(root_defs), &t->t[i], ret_error);
                 if (r < 0)
                         return r;
@@ -669,8 +679,14 @@ static int render_part(const struct template *t, const struct tscope *const *roo
         r = strbuf_steal(&b, &s, NULL);
         if (r < 0)
                 return r;
-        /* Each piece is NFC, but a value that begins with a combining mark
-         * could compose with the template text before it. */
+        /* Every piece is NFC (values are cleaned, templates normalised), but
+         * one that begins with a combining mark could compose with the text
+         * before it. Vietnamese in NFC has no such marks, so the full
+         * normalisation, by far the dearest step, is rarely needed. */
+        if (!text_may_compose(s)) {
+                *ret = TAKE_PTR(s);
+                return 0;
+        }
         nfc = utf8proc_NFC((const uint8_t *) s);
         if (!nfc)
                 return -ENOMEM;

@@ -628,6 +628,27 @@ static void test_task_text_is_cleaned(void **state) {
         render_output_done(&o);
 }
 
+static void test_output_is_nfc_across_pieces(void **state) {
+        struct render_task t = task_5c();
+        struct render_input in = {
+                .kind = RENDER_REMINDER, .now = at("2024-04-27T08:00"),
+                .recipients = &stc, .n_recipients = 1, .tasks = &t, .n_tasks = 1,
+        };
+        struct render_output o = {};
+
+        /* An override in NFD is normalised; a value followed by template
+         * text that starts with a combining mark composes with it. */
+        t.ref = "e";
+        assert_int_equal(render_with("task-subject.txt", "Vie\xcc\xa3\xcc\x82t {{ref}}\xcc\x81", &in, &o, NULL), 0);
+        assert_string_equal(o.subject, "Việt é");
+        render_output_done(&o);
+        /* Hangul: a syllable's parts, split between a value and the text. */
+        t.ref = "\xe1\x84\x80";  /* U+1100 */
+        assert_int_equal(render_with("task-subject.txt", "{{ref}}\xe1\x85\xa1", &in, &o, NULL), 0);
+        assert_string_equal(o.subject, "\xea\xb0\x80");  /* U+AC00 */
+        render_output_done(&o);
+}
+
 static void test_bad_input_is_refused(void **state) {
         _cleanup_(render_templates_freep) struct render_templates *t = templates(LANGUAGE_VI);
         struct render_task task = task_5c();
@@ -716,6 +737,7 @@ int main(void) {
                 cmocka_unit_test(test_time_left_in_words),
                 cmocka_unit_test(test_kind_names),
                 cmocka_unit_test(test_task_text_is_cleaned),
+                cmocka_unit_test(test_output_is_nfc_across_pieces),
                 cmocka_unit_test(test_bad_input_is_refused),
                 cmocka_unit_test(test_digest_of_many_tasks_stays_in_bounds),
         };
