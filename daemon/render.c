@@ -263,6 +263,7 @@ int render_templates_new(enum language lang,
                          struct render_templates **ret, char **ret_error) {
         _cleanup_(render_templates_freep) struct render_templates *t = NULL;
         const char *texts[N_TEMPLATES] = {};
+        bool overridden[N_TEMPLATES] = {};
         int r;
 
         if (ret_error)
@@ -284,6 +285,7 @@ int render_templates_new(enum language lang,
                         return -EINVAL;
                 }
                 texts[i] = overrides[k].text;
+                overridden[i] = true;
         }
 
         t = calloc(1, sizeof *t);
@@ -298,16 +300,20 @@ int render_templates_new(enum language lang,
                 if (asprintf(&label, "%s/%s", words_table[lang].code, render_template_names[i]) < 0)
                         return -ENOMEM;
                 /* An override written in another normal form (or not in
-                 * UTF-8) is made NFC, as the built-ins are. */
-                if (strlen(texts[i]) > TEMPLATE_SIZE_MAX) {
-                        if (ret_error && asprintf(ret_error, "%s: larger than %d bytes", label, TEMPLATE_SIZE_MAX) < 0)
-                                *ret_error = NULL;
-                        return -EINVAL;
+                 * UTF-8) is made NFC, as the built-ins are (test-render
+                 * checks those). */
+                if (overridden[i]) {
+                        if (strlen(texts[i]) > TEMPLATE_SIZE_MAX) {
+                                if (ret_error && asprintf(ret_error, "%s: larger than %d bytes",
+                                                          label, TEMPLATE_SIZE_MAX) < 0)
+                                        *ret_error = NULL;
+                                return -EINVAL;
+                        }
+                        r = text_normalize(texts[i], &nfc);
+                        if (r < 0)
+                                return r;
                 }
-                r = text_normalize(texts[i], &nfc);
-                if (r < 0)
-                        return r;
-                r = template_parse(label, nfc, ends_with(render_template_names[i], ".html"),
+                r = template_parse(label, nfc ?: texts[i], ends_with(render_template_names[i], ".html"),
                                    root_defs, ELEMENTSOF(root_defs), &t->t[i], ret_error);
                 if (r < 0)
                         return r;
