@@ -45,7 +45,7 @@ static bool is_space(char c) {
 
 /* Checks and normalises the input: valid UTF-8 without NUL or control
  * characters (binary data is refused, not parsed), NFC, and line ends,
- * page breaks and byte order marks made plain. */
+ * page breaks, no-break spaces and byte order marks made plain. */
 static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len) {
         _cleanup_free_ char *nfc = NULL;
         char *out;
@@ -71,6 +71,10 @@ static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len)
                          (c == 0xc2 && i + 1 < l && (unsigned char) nfc[i + 1] < 0xa0)) {
                         free(out);
                         return -EBADMSG;
+                } else if (c == 0xc2 && i + 1 < l && (unsigned char) nfc[i + 1] == 0xa0) {
+                        /* A no-break space lays out like a space. */
+                        i++;
+                        c = ' ';
                 } else if (c == 0xef && i + 2 < l && (unsigned char) nfc[i + 1] == 0xbb &&
                            (unsigned char) nfc[i + 2] == 0xbf) {
                         i += 2;

@@ -429,6 +429,16 @@ static void test_header_fields(void **state) {
         assert_string_equal(ct->subject, "tăng cường công tác phòng cháy, chữa cháy");
 }
 
+static void test_number_in_any_column_and_no_break_spaces(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_ok(
+                "ỦY BAN NHÂN DÂN TỈNH SƠN HÀ\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0Số: 9/CT-UBND\n"
+                "                              Sơn Hà, ngày 2 tháng 1 năm 2025\n\n"
+                "1.\xc2\xa0Sở Y tế kiểm tra,\xc2\xa0trong năm 2025.\n");
+        assert_string_equal(d->number, "9/CT-UBND");
+        assert_string_equal(d->issued_on, "2025-01-02");
+        assert_string_equal(only_task(d)->text, "Sở Y tế kiểm tra, trong năm 2025.");
+}
+
 static void test_crlf_and_form_feeds_read_like_lf(void **state) {
         _cleanup_(directive_freep) struct directive *d = parse_ok(
                 "Số: 7/UBND-TH      Sơn Hà, ngày 08 tháng 4 năm 2025\r\nV/v thử\r\n\r\n"
@@ -605,6 +615,7 @@ int main(void) {
                 cmocka_unit_test(test_sub_numbers),
                 cmocka_unit_test(test_sections_that_restart_numbering_prefix_refs),
                 cmocka_unit_test(test_header_fields),
+                cmocka_unit_test(test_number_in_any_column_and_no_break_spaces),
                 cmocka_unit_test(test_crlf_and_form_feeds_read_like_lf),
                 cmocka_unit_test(test_empty_input_gives_empty_result),
                 cmocka_unit_test(test_nonsense_gives_empty_result),
