@@ -612,26 +612,20 @@ static void parser_done(struct parser *p) {
         free(p->text);
 }
 
-int directive_parse(const char *text, size_t len, const struct textnorm_candidate *candidates,
-                    size_t n_candidates, struct directive **ret) {
-        _cleanup_(textnorm_index_freep) struct textnorm_index *idx = NULL;
+int directive_parse_indexed(const char *text, size_t len, const struct textnorm_index *idx, struct directive **ret) {
         _cleanup_(directive_freep) struct directive *d = NULL;
-        struct parser p = { .issued = INT32_MIN };
+        struct parser p = { .issued = INT32_MIN, .idx = idx };
         int r;
 
-        if ((!text && len > 0) || (!candidates && n_candidates > 0) || !ret)
+        if ((!text && len > 0) || !idx || !ret)
                 return -EINVAL;
         /* Refused before anything is copied: memory stays bounded whatever
          * the caller hands in. */
         if (len > DIRECTIVE_MAX_INPUT)
                 return -EFBIG;
-        r = textnorm_index_new(candidates, n_candidates, &idx);
-        if (r < 0)
-                return r;
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        p.idx = idx;
         p.d = d;
         r = text_clean(text ? text : "", len, &p.text, &p.len);
         if (r >= 0)
@@ -649,6 +643,21 @@ int directive_parse(const char *text, size_t len, const struct textnorm_candidat
                 return r;
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+int directive_parse(const char *text, size_t len, const struct textnorm_candidate *candidates,
+                    size_t n_candidates, struct directive **ret) {
+        _cleanup_(textnorm_index_freep) struct textnorm_index *idx = NULL;
+        int r;
+
+        if ((!text && len > 0) || (!candidates && n_candidates > 0) || !ret)
+                return -EINVAL;
+        if (len > DIRECTIVE_MAX_INPUT)
+                return -EFBIG;
+        r = textnorm_index_new(candidates, n_candidates, &idx);
+        if (r < 0)
+                return r;
+        return directive_parse_indexed(text, len, idx, ret);
 }
 
 static void mention_done(struct directive_mention *m) {
