@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "directive-internal.h"
 

@@ -11,9 +11,8 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
-FUZZ_SRCS    := daemon/fuzz-directive.c daemon/directive.c daemon/directive-date.c \
-                daemon/directive-header.c daemon/directive-roles.c daemon/textnorm.c \
-                daemon/textnorm-match.c daemon/timeutil.c
+FUZZ_SRCS    := daemon/fuzz-directive.c $(sort $(wildcard daemon/directive*.c daemon/textnorm*.c)) \
+                daemon/timeutil.c
 FUZZ_CFLAGS  := -std=gnu17 -g -O1 $(WARNINGS) -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer -D_GNU_SOURCE \
                 -Idaemon -Itests/unit $(shell pkg-config --cflags libutf8proc 2>/dev/null)
