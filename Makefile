@@ -83,7 +83,7 @@ check-unit: $(UNIT_BINS)
 	done
 
 check-integration: $(PROGRAMS)
-	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) \
+	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 
 install: $(PROGRAMS) install-data

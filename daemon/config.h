@@ -80,8 +80,9 @@ struct escalation {
 struct policy {
         int64_t *remind_before;   /* seconds before the deadline, sorted descending */
         size_t n_remind_before;
-        int send_at;              /* minutes after local midnight; -1: fire at deadline − offset */
-        int64_t overdue_every;    /* 0: no overdue repeats */
+        int send_at;              /* minutes after local midnight (default 08:00); -1 (send_at =
+                                   * "none"): fire at deadline − offset */
+        int64_t overdue_every;    /* 0 (overdue_every = "0"): no overdue repeats; default 1d */
         struct escalation *escalation; /* sorted by `after` ascending */
         size_t n_escalation;
         unsigned workdays;        /* bit (1 << tm_wday), Sunday = bit 0 */
@@ -112,6 +113,14 @@ struct delivery_policy {
         int64_t max_retry_age;    /* default 2d */
 };
 
+/* Every agency and group id, sorted by id, so lookups are a binary search
+ * even with thousands of agencies. */
+struct config_id {
+        const char *id;
+        const struct agency *agency;   /* exactly one of these is set */
+        const struct group *group;
+};
+
 struct config {
         char *path;               /* absolute path of the file read */
         char *dir;                /* its folder: relative paths resolve against it */
@@ -121,7 +130,7 @@ struct config {
         enum transport transport;
         char *maildir;            /* absolute, for TRANSPORT_MAILDIR */
         char *from;               /* sender for maildir when there is no smtp group */
-        char *base_url;           /* optional: links to tasks in messages */
+        char *base_url;           /* optional: links to tasks in messages, no trailing '/' */
         char *templates;          /* optional folder overriding the built-in templates */
         struct policy policy;
         struct delivery_policy delivery;
@@ -131,6 +140,8 @@ struct config {
         size_t n_agencies;
         struct group *groups;
         size_t n_groups;
+        struct config_id *ids;    /* n_agencies + n_groups entries, sorted */
+        size_t n_ids;
 };
 
 /* Reads and validates `path`. On success returns 0 and sets *ret. On a
@@ -156,4 +167,15 @@ bool config_id_exists(const struct config *c, const char *id);
 int config_expand(const struct config *c, char *const *ids, const char ***ret);
 
 const char *language_to_string(enum language l);
+int language_from_string(const char *s);
 const char *webhook_format_to_string(enum webhook_format f);
+int webhook_format_from_string(const char *s);
+
+/* A bare address as the configuration accepts it: a dot-atom local part, an
+ * '@' and a domain of letters, digits, '-' and '.', at most 254 bytes, no
+ * quoting, no comments, no spaces or control characters — nothing that could
+ * smuggle a second recipient or a header line. */
+bool email_address_valid(const char *s);
+/* Splits "Name <addr>" or "addr" (as in smtp.from and reply_to) into a display
+ * name (NULL when there is none) and a valid address. -EINVAL if malformed. */
+int mailbox_parse(const char *s, char **ret_name, char **ret_address);

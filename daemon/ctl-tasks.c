@@ -381,6 +381,7 @@ int cmd_list(struct ctl *c, int argc, char **argv) {
         struct task_filter f = { .status = TASK_OPEN, .due_before = NO_TIME };
         const char *agency = NULL;
         bool overdue = false;
+        int64_t within = NO_TIME;
         _cleanup_free_ char **ids = NULL;
         struct task_list l = {};
         int opt, r = 0;
@@ -409,25 +410,24 @@ int cmd_list(struct ctl *c, int argc, char **argv) {
                 case ARG_OVERDUE:
                         overdue = true;
                         break;
-                case ARG_DUE_WITHIN: {
-                        int64_t d;
-                        if (parse_duration(optarg, &d) < 0)
+                case ARG_DUE_WITHIN:
+                        if (parse_duration(optarg, &within) < 0)
                                 return ctl_fail(c, EX_USAGE, "--due-within: \"%s\" is not a duration (use 7d, 12h, 2w)",
                                                 optarg);
-                        f.due_before = c->now + d;
                         break;
-                }
                 }
         }
         if (optind < argc)
                 return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
+        r = ctl_load_config(c);
+        if (r != 0)
+                return r;
+        if (within != NO_TIME)
+                f.due_before = c->now + within;
         if (overdue) {
                 f.status = TASK_OPEN;
                 f.due_before = f.due_before == NO_TIME ? c->now - 1 : MIN(f.due_before, c->now - 1);
         }
-        r = ctl_load_config(c);
-        if (r != 0)
-                return r;
         if (agency) {
                 r = ctl_check_agency(c, "--agency", agency);
                 if (r != 0)

@@ -18,7 +18,7 @@
 struct ctl {
         const char *config_path;
         bool json;
-        bool now_given;
+        const char *now_text;  /* --now, read once the time zone is known */
         int64_t now;
         struct config *config;
         struct store *store;

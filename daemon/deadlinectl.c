@@ -86,6 +86,8 @@ int ctl_load_config(struct ctl *c) {
         if (r < 0)
                 return ctl_fail(c, EX_CONFIG, "%s: cannot use time zone %s: %s", c->config_path,
                                 c->config->timezone, strerror(-r));
+        if (c->now_text)
+                (void) parse_instant(c->now_text, &c->now);
         return 0;
 }
 
@@ -356,10 +358,11 @@ int main(int argc, char **argv) {
                         c.json = true;
                         break;
                 case ARG_NOW:
+                        /* Checked now, read in the configured zone later. */
                         if (parse_instant(optarg, &c.now) < 0)
                                 return ctl_fail(NULL, EX_USAGE, "--now: \"%s\" is not a time (use 2025-04-28T08:00)",
                                                 optarg);
-                        c.now_given = true;
+                        c.now_text = optarg;
                         break;
                 case 'h':
                         help(stdout);

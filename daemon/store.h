@@ -15,7 +15,16 @@
  * conflict, -EBUSY when the database stayed locked past the busy timeout,
  * -EIO for anything else; store_last_error() has SQLite's message. Writers
  * group their work between store_begin() (BEGIN IMMEDIATE) and
- * store_commit(), so a command that fails changes nothing. */
+ * store_commit(), so a command that fails changes nothing.
+ *
+ * The other codes: -EINVAL for an argument the store cannot take (a NULL
+ * title, an unknown status or role) and for a constraint other than
+ * uniqueness, chiefly a reference to a document or task that does not
+ * exist; -EALREADY for a change that is already in place; -ENOSPC when the
+ * disk is full; -EROFS for a write on a read-only database; -ENOMEM;
+ * -EBADMSG when the file is not a database, is corrupt, or is some other
+ * program's database; -EPROTONOSUPPORT when its schema is newer than
+ * STORE_SCHEMA_VERSION. List functions return the number of items. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +34,10 @@
 
 #define STORE_SCHEMA_VERSION 2
 #define NO_TIME INT64_MIN
+
+/* What one task or one filter may carry (-E2BIG beyond). */
+#define TASK_AGENCIES_MAX 256
+#define TASK_FILTER_AGENCIES_MAX 1024
 
 struct store;
 
@@ -107,6 +120,11 @@ struct task_filter {
         size_t limit;             /* 0: no limit */
 };
 
+/* A filter that lets every task through; note that a zeroed filter would ask
+ * for open tasks due before 1970. */
+#define TASK_FILTER_INIT                                                \
+        ((struct task_filter) { .status = -1, .due_before = NO_TIME })
+
 struct delivery {
         int64_t id;
         int64_t task_id;
@@ -128,13 +146,23 @@ struct delivery_list {
         size_t n;
 };
 
+/* Opens (STORE_CREATE: creates, with the process umask) and migrates the
+ * database. A read-only open of a database that needs migrating fails with
+ * -EROFS. */
 int store_open(const char *path, int flags, struct store **ret);
 struct store *store_close(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close);
+/* The message behind the last failure on s, "" if none. With s == NULL, the
+ * message behind the last failed store_open() of this thread, which has no
+ * store to ask ("database schema version 7 is newer than this program's 2"). */
 const char *store_last_error(const struct store *s);
 int store_schema_version(struct store *s);
+/* How long a statement waits for another process's lock before -EBUSY
+ * (5000 ms after store_open()). */
+int store_set_busy_timeout(struct store *s, int ms);
 
 int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
+/* On failure the transaction stays open: call store_rollback(). */
 int store_commit(struct store *s);
 int store_rollback(struct store *s);  /* safe to call when no transaction is open */
 
@@ -145,7 +173,11 @@ int store_document_get(struct store *s, const char *number, struct document *ret
 
 /* Tasks. add inserts t and its agencies and sets t->id; created_at and
  * updated_at are `now`, next_fire_at and fired_through are `now` so that the
- * daemon looks at it at once and skips slots already past. */
+ * daemon looks at it at once and skips slots already past. It also sets
+ * those fields in t. A task added already closed gets closed_at = now and no
+ * next_fire_at. Agencies are stored leads first, each role in the order
+ * given, and read back in that order; an agency named twice is -EEXIST, a
+ * document_id that does not exist -EINVAL. */
 int store_task_add(struct store *s, struct task *t, int64_t now);
 /* Finds the task of a document by reference, for imports (-ENOENT). */
 int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id);
@@ -153,28 +185,60 @@ int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, i
  * t->id; rescheduled like a new task. */
 int store_task_update(struct store *s, const struct task *t, int64_t now);
 int store_task_get(struct store *s, int64_t id, struct task *ret);
+/* Closing (done, cancelled) sets closed_at = now and clears next_fire_at;
+ * reopening clears closed_at and sets next_fire_at = fired_through = now.
+ * -ENOENT for a missing task, -EALREADY if it already has that status. */
 int store_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now);
+/* Tasks matching f (NULL: all), by due_at with the ones without a deadline
+ * last, then by id; with document number and agencies filled in. */
 int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret);
-/* The daemon's bookkeeping after deciding a task's slots. */
+/* The daemon's bookkeeping after deciding a task's slots. A closed task
+ * keeps no next_fire_at. */
 int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
+
+/* Every open task is looked at again at `now` (after the reminder policy
+ * changed); what was already decided stays. Returns the number of tasks. */
+int store_tasks_reschedule(struct store *s, int64_t now);
+
+/* Small named values the daemon keeps with the data (the fingerprint of
+ * the policy the schedule was worked out with). -ENOENT if unset. */
+int store_meta_get(struct store *s, const char *key, char **ret);
+int store_meta_set(struct store *s, const char *key, const char *value);
+/* Changes whenever another connection commits (PRAGMA data_version): how
+ * the daemon tells deadlinectl's writes from its own. */
+int store_data_version(struct store *s, uint64_t *ret);
 
 /* The scheduler's two indexed questions: the earliest next_fire_at among
  * open tasks (NO_TIME if none), and the open tasks whose next_fire_at is at
- * or before `now`, earliest first, at most `limit`. */
+ * or before `now`, earliest first, at most `limit` (0: no limit), with
+ * agencies filled in. */
 int store_next_fire(struct store *s, int64_t *ret);
 int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret);
 
 /* The outbox. insert ignores a row whose key (task, slot, agency, channel)
- * exists and returns 1 if it inserted, 0 if not. */
+ * exists and returns 1 if it inserted, 0 if not; either way d->id is the
+ * row's id. state, attempts, last_error and created_at are stored as given
+ * (zero state and attempts: a fresh pending delivery; created_at NO_TIME:
+ * the current time); a pending delivery without next_attempt_at is due at
+ * created_at. A role of _ROLE_INVALID is stored as none. */
 int store_delivery_insert(struct store *s, struct delivery *d);
-/* Pending deliveries with next_attempt_at <= now, earliest first. */
+/* Pending deliveries with next_attempt_at <= now, earliest first, at most
+ * limit (0: no limit). */
 int store_deliveries_due(struct store *s, int64_t now, size_t limit, struct delivery_list *ret);
 /* Earliest next_attempt_at of a pending delivery (NO_TIME if none). */
 int store_next_delivery(struct store *s, int64_t *ret);
+/* PENDING: due again at next_attempt_at (NO_TIME: now), error kept as
+ * last_error. ATTEMPTING: the claim before sending; counts an attempt and is
+ * allowed from PENDING only (-EALREADY otherwise, so that two senders never
+ * both claim a row). SENT: sent_at = now, no next attempt, last_error =
+ * error (normally NULL). FAILED: given up, last_error = error. -ENOENT for
+ * a missing delivery. */
 int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state state,
                              int64_t next_attempt_at, const char *error, int64_t now);
-/* After a crash: deliveries left "attempting" go back to "pending". */
+/* After a crash: deliveries left "attempting" go back to "pending", due at
+ * now. Returns how many. */
 int store_deliveries_reset_attempting(struct store *s, int64_t now);
+/* A task's deliveries by slot_at, then id. */
 int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret);
 /* Counts per state, indexed by enum delivery_state. */
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);

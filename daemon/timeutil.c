@@ -303,7 +303,12 @@ void instant_to_local(int64_t t, int32_t *ret_day, int64_t *ret_sec_of_day) {
         time_t tt = (time_t) t;
         struct tm tm;
 
-        localtime_r(&tt, &tm);
+        if (!localtime_r(&tt, &tm)) {
+                /* Out of the range struct tm can hold: read it as UTC. */
+                *ret_day = (int32_t) (t / SEC_PER_DAY - (t % SEC_PER_DAY < 0));
+                *ret_sec_of_day = t - (int64_t) *ret_day * SEC_PER_DAY;
+                return;
+        }
         *ret_day = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
         *ret_sec_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "compose.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mail-message.h"
+#include "render.h"
+#include "timeutil.h"
+
+#define ADDRESSES_MAX 1000
+
+/* What a slot is about, from its key ("before:…", "overdue:…",
+ * "escalate:…"). */
+static enum render_kind slot_render_kind(const char *slot) {
+        if (strncmp(slot, "overdue:", 8) == 0)
+                return RENDER_OVERDUE;
+        if (strncmp(slot, "escalate:", 9) == 0)
+                return RENDER_ESCALATION;
+        return RENDER_REMINDER;
+}
+
+static int64_t slot_escalation_after(const struct config *c, const char *slot) {
+        /* "escalate:LEVEL:AFTER@DUE" */
+        int level = atoi(slot + 9);
+        if (level >= 1 && (size_t) level <= c->policy.n_escalation)
+                return c->policy.escalation[level - 1].after;
+        return 0;
+}
+
+/* The names of a task's agencies in one role, for the message body. */
+static const char **role_names(const struct config *c, const struct task *t, enum role role) {
+        const char **v = calloc(t->n_agencies + 1, sizeof *v);
+        size_t n = 0;
+
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < t->n_agencies; i++) {
+                if (t->agencies[i].role != role)
+                        continue;
+                const struct agency *a = config_find_agency(c, t->agencies[i].agency);
+                const struct group *g = a ? NULL : config_find_group(c, t->agencies[i].agency);
+                v[n++] = a ? a->name : g ? g->name : t->agencies[i].agency;
+        }
+        return v;
+}
+
+struct parts {
+        struct render_task *tasks;
+        struct due *dues;
+        const char ***names;    /* leads and supports per task, to free */
+        size_t n;
+};
+
+static void parts_done(struct parts *p) {
+        for (size_t i = 0; i < p->n * 2; i++)
+                free(p->names[i]);
+        free(p->names);
+        free(p->tasks);
+        free(p->dues);
+}
+
+/* One render_task per distinct task of the job, in row order. */
+static int collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
+                         struct parts *p) {
+        p->tasks = calloc(j->n_rows, sizeof *p->tasks);
+        p->dues = calloc(j->n_rows, sizeof *p->dues);
+        p->names = calloc(j->n_rows * 2, sizeof *p->names);
+        if (!p->tasks || !p->dues || !p->names)
+                return -ENOMEM;
+        for (size_t i = 0; i < j->n_rows; i++) {
+                const struct task *t = tasks[i];
+                bool seen = false;
+                for (size_t k = 0; k < p->n; k++)
+                        seen = seen || p->tasks[k].id == t->id;
+                if (seen)
+                        continue;
+                size_t k = p->n++;
+                p->names[2 * k] = role_names(c, t, ROLE_LEAD);
+                p->names[2 * k + 1] = role_names(c, t, ROLE_SUPPORT);
+                if (!p->names[2 * k] || !p->names[2 * k + 1])
+                        return -ENOMEM;
+                bool has_due = t->due && parse_due(t->due, 0, &p->dues[k]) >= 0;
+                p->tasks[k] = (struct render_task) {
+                        .id = t->id,
+                        .document_number = t->document_number,
+                        .ref = t->ref,
+                        .title = t->title,
+                        .detail = t->detail,
+                        .due = has_due ? &p->dues[k] : NULL,
+                        .status = t->status,
+                        .leads = p->names[2 * k],
+                        .supports = p->names[2 * k + 1],
+                        .role = slot_render_kind(j->rows[i].slot) == RENDER_ESCALATION ? _ROLE_INVALID
+                                                                                       : j->rows[i].role,
+                };
+        }
+        return 0;
+}
+
+int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
+        _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *data = NULL, *token = NULL;
+        _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
+        _cleanup_free_ struct render_recipient *recipients = NULL;
+        _cleanup_free_ size_t *rcpt_row = NULL;
+        _cleanup_free_ int64_t *task_ids = NULL;
+        _cleanup_strv_free_ char **rcpt = NULL;
+        _cleanup_(render_templates_freep) struct render_templates *templates = NULL;
+        struct render_output out = {};
+        struct parts parts = {};
+        size_t n_to = 0, n_cc = 0, size;
+        int r;
+
+        r = mail_address_parse(c->from, &from_name, &from_addr);
+        if (r < 0)
+                return r;
+        enum render_kind kind = slot_render_kind(j->rows[0].slot);
+        bool digest = c->policy.digest;
+
+        to = calloc(ADDRESSES_MAX, sizeof *to);
+        cc = calloc(ADDRESSES_MAX, sizeof *cc);
+        recipients = calloc(j->n_rows, sizeof *recipients);
+        if (!to || !cc || !recipients)
+                return -ENOMEM;
+
+        /* To: the lead agencies (or the agency of a digest, or the
+         * supervisors of an escalation); Cc: the cooperating ones and every
+         * agency's own cc addresses. Everyone sees who else is on it, as on
+         * the official letter this replaces. */
+        size_t n_recipients = 0;
+        for (size_t i = 0; i < j->n_rows; i++) {
+                const struct agency *a = config_find_agency(c, j->rows[i].agency);
+                bool known = false;
+                for (size_t k = 0; k < n_recipients; k++)
+                        known = known || streq(recipients[k].name, a->name);
+                if (known)
+                        continue;
+                recipients[n_recipients++] = (struct render_recipient) {
+                        .name = a->name,
+                        .role = digest || kind == RENDER_ESCALATION ? _ROLE_INVALID : j->rows[i].role,
+                };
+                bool lead = digest || kind == RENDER_ESCALATION || j->rows[i].role == ROLE_LEAD;
+                for (char **e = a->email; *e && n_to + n_cc < ADDRESSES_MAX; e++) {
+                        if (lead)
+                                to[n_to++] = (struct mail_address) { a->name, *e };
+                        else
+                                cc[n_cc++] = (struct mail_address) { a->name, *e };
+                }
+                for (char **e = a->cc; *e && n_to + n_cc < ADDRESSES_MAX; e++)
+                        cc[n_cc++] = (struct mail_address) { a->name, *e };
+        }
+        if (n_to == 0 && n_cc > 0) {
+                /* Only cooperating agencies have addresses: they are the
+                 * ones to write to. */
+                memcpy(to, cc, n_cc * sizeof *cc);
+                n_to = n_cc;
+                n_cc = 0;
+        }
+
+        r = collect_tasks(c, j, tasks, &parts);
+        if (r < 0)
+                goto finish;
+        r = render_templates_new(c->language, NULL, 0, &templates, NULL);
+        if (r < 0)
+                goto finish;
+        struct render_input in = {
+                .kind = kind,
+                .now = now,
+                .recipients = recipients,
+                .n_recipients = n_recipients,
+                .tasks = parts.tasks,
+                .n_tasks = parts.n,
+                .base_url = c->base_url,
+                .escalation_after = kind == RENDER_ESCALATION ? slot_escalation_after(c, j->rows[0].slot) : 0,
+        };
+        r = render_message(templates, &in, &out);
+        if (r < 0)
+                goto finish;
+
+        task_ids = calloc(parts.n, sizeof *task_ids);
+        if (!task_ids) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < parts.n; i++)
+                task_ids[i] = parts.tasks[i].id;
+        /* The first delivery's id names the message: the same on every
+         * retry, so a receiver that sees it twice can tell. */
+        if (asprintf(&token, "%lld", (long long) j->rows[0].delivery_id) < 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        struct mail_message m = {
+                .from = { from_name, from_addr },
+                .to = to,
+                .n_to = n_to,
+                .cc = cc,
+                .n_cc = n_cc,
+                .subject = out.subject,
+                .text = out.text,
+                .html = out.html,
+                .date = now,
+                .delivery = token,
+                .tasks = task_ids,
+                .n_tasks = parts.n,
+        };
+        r = mail_message_format(&m, &data, &size);
+        if (r < 0)
+                goto finish;
+        r = mail_message_recipients(&m, &rcpt);
+        if (r < 0)
+                goto finish;
+
+        /* Which row each envelope recipient settles. */
+        size_t n_rcpt = strv_length(rcpt);
+        rcpt_row = calloc(n_rcpt + 1, sizeof *rcpt_row);
+        if (!rcpt_row) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t k = 0; k < n_rcpt; k++)
+                for (size_t i = 0; i < j->n_rows; i++) {
+                        const struct agency *a = config_find_agency(c, j->rows[i].agency);
+                        bool mine = false;
+                        for (char **e = a->email; *e && !mine; e++)
+                                mine = strcasecmp(*e, rcpt[k]) == 0;
+                        for (char **e = a->cc; *e && !mine; e++)
+                                mine = strcasecmp(*e, rcpt[k]) == 0;
+                        if (mine) {
+                                rcpt_row[k] = i;
+                                break;
+                        }
+                }
+
+        j->mail_from = TAKE_PTR(from_addr);
+        j->rcpt = TAKE_PTR(rcpt);
+        j->rcpt_row = TAKE_PTR(rcpt_row);
+        j->n_rcpt = n_rcpt;
+        j->data = TAKE_PTR(data);
+        j->size = size;
+        r = 0;
+finish:
+        render_output_done(&out);
+        parts_done(&parts);
+        return r;
+}
+
+int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
+        return -EOPNOTSUPP;
+}

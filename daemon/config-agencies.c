@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "config-parse.h"
+#include "config.h"
+
+#define AGENCIES_MAX 10000
+#define GROUPS_MAX 1000
+#define ALIASES_MAX 100
+#define ADDRESSES_MAX 1000      /* in email and in cc, each */
+#define WEBHOOKS_MAX 16
+#define HEADERS_MAX 32
+
+static void webhook_done(struct webhook *w) {
+        free(w->url);
+        if (w->secret) {
+                explicit_bzero(w->secret, strlen(w->secret));
+                free(w->secret);
+        }
+        for (size_t i = 0; i < w->n_headers; i++) {
+                free(w->headers[i].name);
+                /* Header values are often tokens ("Authorization: Bearer …"). */
+                if (w->headers[i].value) {
+                        explicit_bzero(w->headers[i].value, strlen(w->headers[i].value));
+                        free(w->headers[i].value);
+                }
+        }
+        free(w->headers);
+}
+
+void agency_done(struct agency *a) {
+        free(a->id);
+        free(a->name);
+        strv_free(a->aliases);
+        strv_free(a->email);
+        strv_free(a->cc);
+        for (size_t i = 0; i < a->n_webhooks; i++)
+                webhook_done(&a->webhooks[i]);
+        free(a->webhooks);
+}
+
+void group_done(struct group *g) {
+        free(g->id);
+        free(g->name);
+        strv_free(g->aliases);
+        strv_free(g->members);
+}
+
+/* Lists that were not set are empty, never NULL, so that callers can walk
+ * them without checking. */
+static void strv_ensure(struct parser *p, char ***l) {
+        if (!*l && !(*l = calloc(1, sizeof **l)))
+                p->oom = true;
+}
+
+static const char *format_check(const char *s) {
+        return webhook_format_from_string(s) >= 0 ? NULL : "is not a webhook format (use json, slack or ntfy)";
+}
+
+/* Headers the sender sets itself: a second copy would make the request
+ * ambiguous or forge its signature. */
+static bool header_reserved(const char *name) {
+        static const char *const reserved[] = { "host", "content-length", "content-type", "transfer-encoding",
+                                                "connection", "expect", "upgrade", "te", "trailer",
+                                                "webhook-id", "webhook-timestamp", "webhook-signature" };
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (strcasecmp(name, reserved[i]) == 0)
+                        return true;
+        return false;
+}
+
+static bool header_name_valid(const char *name) {
+        if (!*name || strlen(name) > 64)
+                return false;
+        for (const char *c = name; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("!#$%&'*+-.^_`|~", *c))
+                        return false;
+        return true;
+}
+
+static void parse_headers(struct parser *p, const config_setting_t *h, const char *path, struct webhook *w) {
+        size_t n = (size_t) config_setting_length(h);
+        char hpath[SETTING_PATH_MAX];
+
+        if (n > HEADERS_MAX) {
+                parser_error(p, h, path, "has %zu headers, more than the %d allowed", n, HEADERS_MAX);
+                return;
+        }
+        if (n == 0)
+                return;
+        w->headers = calloc(n, sizeof *w->headers);
+        if (!w->headers) {
+                p->oom = true;
+                return;
+        }
+        w->n_headers = n;
+        for (size_t i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(h, (unsigned) i);
+                const char *name = config_setting_name(e);
+
+                path_member(hpath, path, name);
+                if (!header_name_valid(name)) {
+                        parser_error(p, e, hpath, "is not a valid HTTP header name");
+                        continue;
+                }
+                if (header_reserved(name)) {
+                        parser_error(p, e, hpath, "is set by deadlined itself and cannot be configured");
+                        continue;
+                }
+                for (size_t j = 0; j < i; j++)
+                        if (w->headers[j].name && strcasecmp(w->headers[j].name, name) == 0) {
+                                parser_error(p, e, hpath, "is the same header as %s", w->headers[j].name);
+                                break;
+                        }
+                if (get_string(p, h, path, name, CONFIG_STRING_MAX, NULL, &w->headers[i].value) <= 0)
+                        continue;
+                w->headers[i].name = strdup(name);
+                if (!w->headers[i].name)
+                        p->oom = true;
+        }
+}
+
+static void parse_webhook(struct parser *p, const config_setting_t *s, const char *path, struct webhook *w) {
+        static const char *const keys[] = { "url", "format", "secret_file", "headers", "allow_plaintext_remote",
+                                            NULL };
+        static const char *const schemes[] = { "http", "https", NULL };
+        _cleanup_free_ char *format = NULL;
+        config_setting_t *h;
+        char buf[SETTING_PATH_MAX], q[QUOTE_MAX];
+        const char *problem;
+        bool loopback = false;
+
+        w->line = (int) config_setting_source_line(s);
+        parser_check_keys(p, s, path, keys);
+        (void) get_bool(p, s, path, "allow_plaintext_remote", &w->allow_plaintext_remote);
+
+        path_member(buf, path, "url");
+        if (get_string(p, s, path, "url", CONFIG_URL_MAX, NULL, &w->url) == 0)
+                parser_error(p, s, buf, "missing (e.g. url = \"https://chat.example.gov.vn/hooks/…\";)");
+        else if (w->url && (problem = url_check(w->url, schemes, &loopback)))
+                parser_error(p, config_setting_get_member(s, "url"), buf, "%s %s", quote(w->url, q, sizeof q),
+                             problem);
+        /* Plain http:// is fine to a relay on this machine; anywhere else
+         * the payload and its signature would cross the network in clear. */
+        else if (w->url && strncasecmp(w->url, "http:", 5) == 0 && !loopback && !w->allow_plaintext_remote)
+                parser_error(p, config_setting_get_member(s, "url"), buf,
+                             "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",
+                             quote(w->url, q, sizeof q));
+
+        if (get_string(p, s, path, "format", 16, format_check, &format) > 0)
+                w->format = webhook_format_from_string(format);
+        (void) get_secret_file(p, s, path, "secret_file", &w->secret);
+        if (get_group(p, s, path, "headers", &h) > 0)
+                parse_headers(p, h, path_member(buf, path, "headers"), w);
+}
+
+/* `webhook = { … };` for one, `webhook = ( { … }, { … } );` for several. */
+static void parse_webhooks(struct parser *p, const config_setting_t *agency, const char *path, struct agency *a) {
+        config_setting_t *s = config_setting_get_member(agency, "webhook");
+        char wpath[SETTING_PATH_MAX], epath[SETTING_PATH_MAX];
+        size_t n;
+
+        if (!s)
+                return;
+        path_member(wpath, path, "webhook");
+        if (config_setting_type(s) == CONFIG_TYPE_GROUP)
+                n = 1;
+        else if (config_setting_type(s) == CONFIG_TYPE_LIST)
+                n = (size_t) config_setting_length(s);
+        else {
+                parser_error(p, s, wpath, "must be a group { url = \"…\"; } or a list of them ( { … }, { … } )");
+                return;
+        }
+        if (n > WEBHOOKS_MAX) {
+                parser_error(p, s, wpath, "has %zu webhooks, more than the %d allowed", n, WEBHOOKS_MAX);
+                return;
+        }
+        if (n == 0)
+                return;
+        a->webhooks = calloc(n, sizeof *a->webhooks);
+        if (!a->webhooks) {
+                p->oom = true;
+                return;
+        }
+        a->n_webhooks = n;
+        if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+                parse_webhook(p, s, wpath, &a->webhooks[0]);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+                path_elem(epath, wpath, i);
+                if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+                        parser_error(p, e, epath, "must be a group { url = \"…\"; }");
+                else
+                        parse_webhook(p, e, epath, &a->webhooks[i]);
+        }
+}
+
+/* Where `addr` first appears in `l` before index `end`, or -1. */
+static ssize_t find_address(char *const *l, size_t end, const char *addr) {
+        for (size_t j = 0; l && l[j] && j < end; j++)
+                if (strcasecmp(l[j], addr) == 0)
+                        return (ssize_t) j;
+        return -1;
+}
+
+/* The same address twice, in email or cc or across them, would be sent
+ * the same message twice. */
+static void check_duplicate_addresses(struct parser *p, const config_setting_t *agency, const char *path,
+                                      const struct agency *a) {
+        char *const *lists[2] = { a->email, a->cc };
+        static const char *const names[2] = { "email", "cc" };
+        char buf[SETTING_PATH_MAX], epath[SETTING_PATH_MAX], q[QUOTE_MAX];
+
+        for (size_t l = 0; l < 2; l++)
+                for (size_t i = 0; lists[l] && lists[l][i]; i++)
+                        for (size_t m = 0; m <= l; m++) {
+                                ssize_t j = find_address(lists[m], m == l ? i : SIZE_MAX, lists[l][i]);
+                                if (j < 0)
+                                        continue;
+                                parser_error(p, setting_elem(config_setting_get_member(agency, names[l]), i),
+                                             path_elem(epath, path_member(buf, path, names[l]), i),
+                                             "%s is already listed in %s[%zd]", quote(lists[l][i], q, sizeof q),
+                                             names[m], j);
+                                break;
+                        }
+}
+
+static void parse_agency(struct parser *p, const config_setting_t *s, const char *path, struct agency *a) {
+        static const char *const keys[] = { "id", "name", "aliases", "email", "cc", "webhook", NULL };
+        char buf[SETTING_PATH_MAX];
+        bool ok = true;
+
+        a->line = (int) config_setting_source_line(s);
+        parser_check_keys(p, s, path, keys);
+        if (get_string(p, s, path, "id", 64, id_check, &a->id) == 0)
+                parser_error(p, s, path_member(buf, path, "id"), "missing (e.g. id = \"stc\";)");
+        if (get_string(p, s, path, "name", CONFIG_STRING_MAX, NULL, &a->name) == 0)
+                parser_error(p, s, path_member(buf, path, "name"), "missing (e.g. name = \"Sở Tài chính\";)");
+        (void) get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &a->aliases, NULL);
+        ok = get_strv(p, s, path, "email", ADDRESSES_MAX, 254, email_check, &a->email, NULL) >= 0;
+        ok = get_strv(p, s, path, "cc", ADDRESSES_MAX, 254, email_check, &a->cc, NULL) >= 0 && ok;
+        if (ok)
+                check_duplicate_addresses(p, s, path, a);
+        parse_webhooks(p, s, path, a);
+        strv_ensure(p, &a->aliases);
+        strv_ensure(p, &a->email);
+        strv_ensure(p, &a->cc);
+}
+
+static void parse_group(struct parser *p, const config_setting_t *s, const char *path, struct group *g) {
+        static const char *const keys[] = { "id", "name", "aliases", "members", NULL };
+        config_setting_t *members;
+        char buf[SETTING_PATH_MAX];
+        int r;
+
+        g->line = (int) config_setting_source_line(s);
+        parser_check_keys(p, s, path, keys);
+        if (get_string(p, s, path, "id", 64, id_check, &g->id) == 0)
+                parser_error(p, s, path_member(buf, path, "id"), "missing (e.g. id = \"cacso\";)");
+        /* A group without a name of its own is called by its id. */
+        if (get_string(p, s, path, "name", CONFIG_STRING_MAX, NULL, &g->name) == 0 && g->id &&
+            !(g->name = strdup(g->id)))
+                p->oom = true;
+        (void) get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &g->aliases, NULL);
+        r = get_strv(p, s, path, "members", AGENCIES_MAX, 64, id_check, &g->members, &members);
+        if (r == 0)
+                parser_error(p, s, path_member(buf, path, "members"), "missing (e.g. members = [\"stc\", \"syt\"];)");
+        else if (r > 0 && !g->members[0])
+                parser_error(p, members, path_member(buf, path, "members"), "must list at least one agency");
+        strv_ensure(p, &g->aliases);
+        strv_ensure(p, &g->members);
+}
+
+/* Fills `*ret_array` with one zeroed element per entry of the list
+ * `name`; returns the list setting, or NULL when it is absent or wrong. */
+static const config_setting_t *get_list(struct parser *p, const config_setting_t *root, const char *name,
+                                        size_t max, size_t size, void **ret_array, size_t *ret_n) {
+        config_setting_t *s = config_setting_get_member(root, name);
+        size_t n;
+
+        if (!s)
+                return NULL;
+        if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+            !(config_setting_type(s) == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0)) {
+                parser_error(p, s, name, "must be a list ( { id = \"…\"; … }, … )");
+                return NULL;
+        }
+        n = (size_t) config_setting_length(s);
+        if (n > max) {
+                parser_error(p, s, name, "has %zu entries, more than the %zu allowed", n, max);
+                return NULL;
+        }
+        if (n > 0 && !(*ret_array = calloc(n, size))) {
+                p->oom = true;
+                return NULL;
+        }
+        *ret_n = n;
+        return s;
+}
+
+void parse_agencies(struct parser *p, const config_setting_t *root, struct config *c) {
+        const config_setting_t *list;
+        char path[SETTING_PATH_MAX];
+
+        list = get_list(p, root, "agencies", AGENCIES_MAX, sizeof *c->agencies, (void **) &c->agencies,
+                        &c->n_agencies);
+        for (size_t i = 0; list && i < c->n_agencies; i++) {
+                const config_setting_t *e = config_setting_get_elem(list, (unsigned) i);
+                path_elem(path, "agencies", i);
+                if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+                        parser_error(p, e, path, "must be a group { id = \"…\"; name = \"…\"; … }");
+                else
+                        parse_agency(p, e, path, &c->agencies[i]);
+        }
+}
+
+void parse_groups(struct parser *p, const config_setting_t *root, struct config *c) {
+        const config_setting_t *list;
+        char path[SETTING_PATH_MAX];
+
+        list = get_list(p, root, "groups", GROUPS_MAX, sizeof *c->groups, (void **) &c->groups, &c->n_groups);
+        for (size_t i = 0; list && i < c->n_groups; i++) {
+                const config_setting_t *e = config_setting_get_elem(list, (unsigned) i);
+                path_elem(path, "groups", i);
+                if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+                        parser_error(p, e, path, "must be a group { id = \"…\"; members = [ … ]; }");
+                else
+                        parse_group(p, e, path, &c->groups[i]);
+        }
+}
+
+static int config_id_cmp(const void *a, const void *b) {
+        const struct config_id *x = a, *y = b;
+        int r = strcmp(x->id, y->id);
+        int lx = x->agency ? x->agency->line : x->group->line, ly = y->agency ? y->agency->line : y->group->line;
+
+        return r != 0 ? r : (lx > ly) - (lx < ly);
+}
+
+static int config_id_key_cmp(const void *key, const void *elem) {
+        return strcmp(key, ((const struct config_id *) elem)->id);
+}
+
+static const struct config_id *config_lookup_id(const struct config *c, const char *id) {
+        if (!c || !id || c->n_ids == 0)
+                return NULL;
+        return bsearch(id, c->ids, c->n_ids, sizeof *c->ids, config_id_key_cmp);
+}
+
+/* "agencies[3]" or "groups[1]", the path of the entry that owns an id. */
+static const char *id_owner(const struct config *c, const struct config_id *e, char buf[static SETTING_PATH_MAX]) {
+        return e->agency ? path_elem(buf, "agencies", (size_t) (e->agency - c->agencies))
+                         : path_elem(buf, "groups", (size_t) (e->group - c->groups));
+}
+
+static void check_members(struct parser *p, const config_setting_t *root, const struct config *c) {
+        const config_setting_t *list = config_setting_get_member(root, "groups");
+        char gpath[SETTING_PATH_MAX], path[SETTING_PATH_MAX], epath[SETTING_PATH_MAX], q[QUOTE_MAX];
+        /* Which agencies this group already lists: groups can hold every
+         * agency, so no pairwise comparison. */
+        _cleanup_free_ size_t *seen_in = calloc(c->n_agencies + 1, sizeof *seen_in);
+
+        if (!seen_in) {
+                p->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < c->n_groups; i++) {
+                const struct group *g = &c->groups[i];
+                const config_setting_t *members =
+                        config_setting_get_member(config_setting_get_elem(list, (unsigned) i), "members");
+
+                for (size_t j = 0; g->members && g->members[j]; j++) {
+                        const struct config_id *e = config_lookup_id(c, g->members[j]);
+                        const config_setting_t *s = setting_elem(members, j);
+                        size_t a;
+
+                        path_elem(epath, path_member(path, path_elem(gpath, "groups", i), "members"), j);
+                        if (!e) {
+                                parser_error(p, s, epath, "%s is not an agency id", quote(g->members[j], q, sizeof q));
+                                continue;
+                        }
+                        if (e->group) {
+                                parser_error(p, s, epath, "%s is a group; members must be agencies",
+                                             quote(g->members[j], q, sizeof q));
+                                continue;
+                        }
+                        a = (size_t) (e->agency - c->agencies);
+                        if (seen_in[a] == i + 1)
+                                parser_error(p, s, epath, "%s is listed twice", quote(g->members[j], q, sizeof q));
+                        seen_in[a] = i + 1;
+                }
+        }
+}
+
+int config_build_index(struct parser *p, const config_setting_t *root, struct config *c) {
+        char owner[SETTING_PATH_MAX], path[SETTING_PATH_MAX], q[QUOTE_MAX];
+        size_t n = 0, k;
+
+        c->ids = calloc(c->n_agencies + c->n_groups + 1, sizeof *c->ids);
+        if (!c->ids) {
+                p->oom = true;
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < c->n_agencies; i++)
+                if (c->agencies[i].id)
+                        c->ids[n++] = (struct config_id) { .id = c->agencies[i].id, .agency = &c->agencies[i] };
+        for (size_t i = 0; i < c->n_groups; i++)
+                if (c->groups[i].id)
+                        c->ids[n++] = (struct config_id) { .id = c->groups[i].id, .group = &c->groups[i] };
+        /* Sorted by id, then by position in the file: of two equal ids, the
+         * later one is the duplicate. */
+        qsort(c->ids, n, sizeof *c->ids, config_id_cmp);
+        c->n_ids = n;
+
+        for (size_t i = 1; i < n; i++) {
+                const struct config_id *e = &c->ids[i], *first = &c->ids[i - 1];
+                char first_owner[SETTING_PATH_MAX];
+
+                if (!streq(e->id, first->id))
+                        continue;
+                while (first > c->ids && streq(first[-1].id, e->id))
+                        first--;
+                parser_error_at(p, (unsigned) (e->agency ? e->agency->line : e->group->line),
+                                path_member(path, id_owner(c, e, owner), "id"), "%s is already the id of %s (line %d)",
+                                quote(e->id, q, sizeof q), id_owner(c, first, first_owner),
+                                first->agency ? first->agency->line : first->group->line);
+        }
+        /* Only the first of equal ids stays in the index, so that the
+         * checks that follow see what the file meant first. */
+        k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (k == 0 || !streq(c->ids[i].id, c->ids[k - 1].id))
+                        c->ids[k++] = c->ids[i];
+        c->n_ids = k;
+        check_members(p, root, c);
+        return 0;
+}
+
+const struct agency *config_find_agency(const struct config *c, const char *id) {
+        const struct config_id *e = config_lookup_id(c, id);
+        return e ? e->agency : NULL;
+}
+
+const struct group *config_find_group(const struct config *c, const char *id) {
+        const struct config_id *e = config_lookup_id(c, id);
+        return e ? e->group : NULL;
+}
+
+bool config_id_exists(const struct config *c, const char *id) {
+        return config_lookup_id(c, id);
+}
+
+int config_expand(const struct config *c, char *const *ids, const char ***ret) {
+        _cleanup_free_ bool *seen = calloc(c->n_agencies + 1, sizeof *seen);
+        _cleanup_free_ const char **l = calloc(c->n_agencies + 1, sizeof *l);
+        size_t n = 0;
+
+        if (!seen || !l)
+                return -ENOMEM;
+        for (char *const *id = ids; id && *id; id++) {
+                const struct config_id *e = config_lookup_id(c, *id);
+                char *const single[2] = { *id, NULL };
+                char *const *members;
+
+                if (!e)
+                        continue;
+                members = e->agency ? single : e->group->members;
+                for (char *const *m = members; *m; m++) {
+                        const struct agency *a = config_find_agency(c, *m);
+                        size_t i;
+
+                        if (!a)
+                                continue;
+                        i = (size_t) (a - c->agencies);
+                        if (!seen[i]) {
+                                seen[i] = true;
+                                l[n++] = a->id;
+                        }
+                }
+        }
+        l[n] = NULL;
+        *ret = TAKE_PTR(l);
+        return 0;
+}

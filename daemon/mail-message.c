@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <utf8proc.h>
+
+#include "mail-message.h"
+#include "strbuf.h"
+
+#define LINE_MAX_SOFT 78        /* RFC 5322 2.1.1: SHOULD */
+#define QP_LINE_MAX 76          /* RFC 2045 6.7 (5) */
+#define ENCODED_WORD_MAX 75     /* RFC 2047 2 */
+#define MESSAGE_MAX (8 * 1024 * 1024)
+/* A plain word longer than this might not fit the Subject's first line. */
+#define SUBJECT_WORD_MAX 60
+
+/* A quoted-printable body never contains "=_": every "=" in it is either
+ * encoded as "=3D" or ends a line as a soft break. So this boundary cannot
+ * occur inside a part, whatever the text. */
+#define BOUNDARY "=_deadlined_alternative"
+
+/* ---- checks ------------------------------------------------------------- */
+
+static bool is_atext(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+static bool dot_atom_valid(const char *s, size_t n, bool (*ok)(char)) {
+        if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '.') {
+                        if (s[i + 1] == '.')
+                                return false;
+                } else if (!ok(s[i]))
+                        return false;
+        }
+        return true;
+}
+
+static bool is_domain_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+bool mail_address_is_valid(const char *address) {
+        const char *at;
+        size_t n;
+
+        if (!address)
+                return false;
+        n = strlen(address);
+        at = strchr(address, '@');
+        if (n == 0 || n > MAIL_ADDRESS_MAX || !at || strchr(at + 1, '@'))
+                return false;
+        if (at - address > 64 || !dot_atom_valid(address, at - address, is_atext))
+                return false;
+        if (!dot_atom_valid(at + 1, strlen(at + 1), is_domain_char))
+                return false;
+        for (const char *label = at + 1; *label;) {
+                size_t k = strcspn(label, ".");
+                if (k > 63 || label[0] == '-' || label[k - 1] == '-')
+                        return false;
+                label += k + (label[k] == '.');
+        }
+        return true;
+}
+
+static bool token_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > MAIL_TOKEN_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || strchr("-_.+=", s[i])))
+                        return false;
+        return true;
+}
+
+/* The length of the valid UTF-8 character at `p`, or 0. */
+static size_t utf8_char(const char *p) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const uint8_t *) p, -1, &c);
+        return k > 0 ? (size_t) k : 0;
+}
+
+static bool utf8_valid(const char *s) {
+        for (size_t k; *s; s += k)
+                if ((k = utf8_char(s)) == 0)
+                        return false;
+        return true;
+}
+
+static bool is_ascii(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s >= 0x80)
+                        return false;
+        return true;
+}
+
+/* Header text from the caller: every control character (CR, LF, TAB, …)
+ * becomes a space, runs of spaces become one, and the ends are trimmed. A
+ * subject can therefore never break out of its header line. */
+static int header_text(const char *s, size_t max, char **ret) {
+        size_t n = strlen(s);
+        char *t, *w;
+
+        if (n > max)
+                return -E2BIG;
+        if (!utf8_valid(s))
+                return -EILSEQ;
+        t = w = malloc(n + 1);
+        if (!t)
+                return -ENOMEM;
+        for (const char *r = s; *r; r++) {
+                char c = (unsigned char) *r < 0x20 || *r == 0x7f ? ' ' : *r;
+                if (c == ' ' && (w == t || w[-1] == ' '))
+                        continue;
+                *w++ = c;
+        }
+        while (w > t && w[-1] == ' ')
+                w--;
+        *w = 0;
+        *ret = t;
+        return 0;
+}
+
+static const char *address_domain(const char *address) {
+        return strrchr(address, '@') + 1;
+}
+
+int mail_message_id(const char *token, const char *from_address, char **ret) {
+        if (!token_valid(token) || !mail_address_is_valid(from_address))
+                return -EINVAL;
+        return asprintf(ret, "<deadlined.%s@%s>", token, address_domain(from_address)) < 0 ? -ENOMEM : 0;
+}
+
+int mail_thread_id(int64_t task_id, const char *from_address, char **ret) {
+        if (task_id <= 0 || !mail_address_is_valid(from_address))
+                return -EINVAL;
+        return asprintf(ret, "<deadlined.task-%" PRId64 "@%s>", task_id, address_domain(from_address)) < 0
+                ? -ENOMEM : 0;
+}
+
+int mail_address_parse(const char *s, char **ret_name, char **ret_address) {
+        _cleanup_free_ char *name = NULL, *address = NULL;
+        size_t n;
+        const char *lt;
+
+        if (!s)
+                return -EINVAL;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        return -EINVAL;
+        s += strspn(s, " ");
+        n = strlen(s);
+        while (n > 0 && s[n - 1] == ' ')
+                n--;
+
+        if (n > 0 && s[n - 1] == '>') {
+                lt = memrchr(s, '<', n);
+                if (!lt)
+                        return -EINVAL;
+                address = strndup(lt + 1, s + n - 1 - (lt + 1));
+                size_t k = lt - s;
+                while (k > 0 && s[k - 1] == ' ')
+                        k--;
+                if (k >= 2 && s[0] == '"' && s[k - 1] == '"') {
+                        /* A quoted display name: drop the quotes and the
+                         * backslashes that escape. */
+                        char *w = name = malloc(k);
+                        if (!name)
+                                return -ENOMEM;
+                        for (size_t i = 1; i + 1 < k; i++) {
+                                if (s[i] == '\\' && i + 2 < k)
+                                        i++;
+                                *w++ = s[i];
+                        }
+                        *w = 0;
+                } else if (k > 0)
+                        name = strndup(s, k);
+                if (k > 0 && !name)
+                        return -ENOMEM;
+        } else
+                address = strndup(s, n);
+        if (!address)
+                return -ENOMEM;
+        if (!mail_address_is_valid(address) || (name && strlen(name) > MAIL_NAME_MAX))
+                return -EINVAL;
+        if (name && !*name)
+                name = mfree(name);
+
+        *ret_name = TAKE_PTR(name);
+        *ret_address = TAKE_PTR(address);
+        return 0;
+}
+
+/* ---- header writing ----------------------------------------------------- */
+
+/* One header field being written: words are appended with a space before
+ * them, and the space becomes a fold (CRLF SP) when the word would pass 78
+ * columns. A word alone on a line is never split, so limits on the inputs
+ * keep every line under 998. */
+struct header {
+        struct strbuf *b;
+        size_t col;
+        bool has_word;  /* a word follows the field name on this line */
+};
+
+static void header_begin(struct header *h, const char *name) {
+        strbuf_puts(h->b, name);
+        strbuf_putc(h->b, ':');
+        h->col = strlen(name) + 1;
+        h->has_word = false;
+}
+
+static void header_fold(struct header *h) {
+        strbuf_puts(h->b, "\r\n");
+        h->col = 0;
+        h->has_word = false;
+}
+
+static size_t header_room(const struct header *h) {
+        return h->col + 1 < LINE_MAX_SOFT ? LINE_MAX_SOFT - h->col - 1 : 0;
+}
+
+static void header_word(struct header *h, const char *w, size_t n) {
+        if (h->has_word && n > header_room(h))
+                header_fold(h);
+        strbuf_putc(h->b, ' ');
+        strbuf_putn(h->b, w, n);
+        h->col += 1 + n;
+        h->has_word = true;
+}
+
+static void header_end(struct header *h) {
+        strbuf_puts(h->b, "\r\n");
+}
+
+static void base64(struct strbuf *b, const uint8_t *p, size_t n) {
+        static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+        for (size_t i = 0; i < n; i += 3) {
+                uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) |
+                        (i + 2 < n ? p[i + 2] : 0);
+                char out[4] = {
+                        digits[v >> 18 & 63], digits[v >> 12 & 63],
+                        i + 1 < n ? digits[v >> 6 & 63] : '=', i + 2 < n ? digits[v & 63] : '=',
+                };
+                strbuf_putn(b, out, 4);
+        }
+}
+
+/* Writes `s` as RFC 2047 encoded-words, each holding whole characters and
+ * fitting the line it starts on (a new line when less than a third of one
+ * is left). Adjacent encoded-words decode to one text: the folds between
+ * them vanish. */
+static void header_encoded(struct header *h, const char *s) {
+        static const size_t overhead = 12;  /* "=?UTF-8?B?" and "?=" */
+
+        while (*s && h->b->error >= 0) {
+                struct strbuf word = STRBUF_INIT(ENCODED_WORD_MAX);
+                size_t room = MIN(header_room(h), (size_t) ENCODED_WORD_MAX), max_raw, n = 0;
+
+                if (h->has_word && room < ENCODED_WORD_MAX / 3) {
+                        header_fold(h);
+                        room = ENCODED_WORD_MAX;
+                }
+                max_raw = room > overhead + 8 ? (room - overhead) / 4 * 3 : 6;
+                while (s[n]) {
+                        size_t k = utf8_char(s + n);
+                        if (k == 0 || n + k > max_raw)
+                                break;
+                        n += k;
+                }
+                if (n == 0)
+                        n = 1;  /* not UTF-8, which callers have ruled out */
+
+                strbuf_puts(&word, "=?UTF-8?B?");
+                base64(&word, (const uint8_t *) s, n);
+                strbuf_puts(&word, "?=");
+                if (word.error < 0)
+                        h->b->error = word.error;
+                else
+                        header_word(h, word.data, word.len);
+                strbuf_done(&word);
+                s += n;
+        }
+}
+
+/* Unstructured text (the subject). Plain ASCII words go as they are; text
+ * with anything else, with a word too long to fold, or with something that
+ * looks like an encoded-word goes encoded, so that it reads back exactly. */
+static void header_unstructured(struct header *h, const char *s) {
+        bool plain = is_ascii(s) && !strstr(s, "=?");
+
+        for (const char *p = s; plain && *p;) {
+                size_t k = strcspn(p, " ");
+                plain = k <= SUBJECT_WORD_MAX;
+                p += k + strspn(p + k, " ");
+        }
+        if (!plain) {
+                header_encoded(h, s);
+                return;
+        }
+        for (const char *p = s; *p;) {
+                size_t k = strcspn(p, " ");
+                header_word(h, p, k);
+                p += k + strspn(p + k, " ");
+        }
+}
+
+/* Whether an ASCII display name can go as plain words (atoms). */
+static bool is_phrase(const char *s) {
+        for (; *s; s++)
+                if (!is_atext(*s) && *s != ' ')
+                        return false;
+        return true;
+}
+
+/* Writes one mailbox; `suffix` ("," between addresses) sticks to its last
+ * word so that it never starts a line or passes the fold column. */
+static int header_mailbox(struct header *h, const struct mail_address *a, const char *suffix) {
+        _cleanup_free_ char *name = NULL;
+        char last[MAIL_ADDRESS_MAX + 4];
+        int r, n;
+
+        if (!mail_address_is_valid(a->address))
+                return -EINVAL;
+        if (a->name) {
+                r = header_text(a->name, MAIL_NAME_MAX, &name);
+                if (r < 0)
+                        return r;
+        }
+
+        if (!name || !*name) {
+                n = snprintf(last, sizeof last, "%s%s", a->address, suffix);
+                header_word(h, last, (size_t) n);
+                return 0;
+        }
+
+        if (!is_ascii(name) || strstr(name, "=?"))
+                header_encoded(h, name);
+        else if (is_phrase(name))
+                for (const char *p = name; *p;) {
+                        size_t k = strcspn(p, " ");
+                        header_word(h, p, k);
+                        p += k + strspn(p + k, " ");
+                }
+        else {
+                /* Specials such as "." or "(" need a quoted string. */
+                struct strbuf q = STRBUF_INIT(MAIL_NAME_MAX * 2 + 2);
+                strbuf_putc(&q, '"');
+                for (const char *p = name; *p; p++) {
+                        if (*p == '"' || *p == '\\')
+                                strbuf_putc(&q, '\\');
+                        strbuf_putc(&q, *p);
+                }
+                strbuf_putc(&q, '"');
+                if (q.error < 0)
+                        h->b->error = q.error;
+                else
+                        header_word(h, q.data, q.len);
+                strbuf_done(&q);
+        }
+
+        n = snprintf(last, sizeof last, "<%s>%s", a->address, suffix);
+        header_word(h, last, (size_t) n);
+        return 0;
+}
+
+static int header_address_list(struct strbuf *b, const char *field, const struct mail_address *list, size_t n) {
+        struct header h = { .b = b };
+        int r;
+
+        header_begin(&h, field);
+        for (size_t i = 0; i < n; i++) {
+                r = header_mailbox(&h, &list[i], i + 1 < n ? "," : "");
+                if (r < 0)
+                        return r;
+        }
+        header_end(&h);
+        return 0;
+}
+
+static void header_simple(struct strbuf *b, const char *field, const char *value) {
+        struct header h = { .b = b };
+
+        header_begin(&h, field);
+        header_word(&h, value, strlen(value));
+        header_end(&h);
+}
+
+static void format_date(int64_t t, char buf[static 40]) {
+        static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+        static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        time_t tt = (time_t) t;
+        struct tm tm;
+        int off;
+
+        /* Names by hand: strftime's %a and %b follow the locale, and RFC
+         * 5322 wants English. */
+        if (!localtime_r(&tt, &tm))
+                gmtime_r(&(time_t) { 0 }, &tm);
+        off = (int) (labs(tm.tm_gmtoff) / 60 % (24 * 60));
+        snprintf(buf, 40, "%s, %d %s %04d %02d:%02d:%02d %c%02d%02d",
+                 days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_gmtoff < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+/* ---- bodies ------------------------------------------------------------- */
+
+static bool line_start_needs_escape(const char *p) {
+        /* SMTP ends the data at a line holding only "."; mbox readers take
+         * a line starting "From " for a new message. */
+        return *p == '.' || strncmp(p, "From ", 5) == 0;
+}
+
+static void quoted_printable(struct strbuf *b, const char *s) {
+        static const char hex[] = "0123456789ABCDEF";
+        size_t col = 0;
+
+        for (const char *p = s; *p; p++) {
+                unsigned char c = *p;
+                bool eol, enc;
+                size_t w;
+
+                if (c == '\r' && p[1] == '\n')
+                        continue;
+                if (c == '\n' || c == '\r') {
+                        strbuf_puts(b, "\r\n");
+                        col = 0;
+                        continue;
+                }
+
+                eol = !p[1] || p[1] == '\n' || p[1] == '\r';
+                if (c == ' ' || c == '\t')
+                        enc = eol;      /* trailing blanks would be lost in transit */
+                else
+                        enc = c < 33 || c > 126 || c == '=';
+                if (col == 0 && line_start_needs_escape(p))
+                        enc = true;
+                w = enc ? 3 : 1;
+
+                /* A soft break "=" needs a column of its own unless this
+                 * character ends the line. */
+                if (col + w > (eol ? QP_LINE_MAX : QP_LINE_MAX - 1)) {
+                        strbuf_puts(b, "=\r\n");
+                        col = 0;
+                        if (line_start_needs_escape(p))
+                                enc = true, w = 3;
+                }
+                if (enc) {
+                        char e[3] = { '=', hex[c >> 4], hex[c & 15] };
+                        strbuf_putn(b, e, 3);
+                } else
+                        strbuf_putc(b, (char) c);
+                col += w;
+        }
+}
+
+static bool ends_with_newline(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r');
+}
+
+static void body_part(struct strbuf *b, const char *type) {
+        strbuf_printf(b, "Content-Type: %s; charset=utf-8\r\n"
+                      "Content-Transfer-Encoding: quoted-printable\r\n", type);
+}
+
+/* ---- the message -------------------------------------------------------- */
+
+static int check_body(const char *s) {
+        if (strlen(s) > MAIL_BODY_MAX)
+                return -E2BIG;
+        return utf8_valid(s) ? 0 : -EILSEQ;
+}
+
+int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *subject = NULL, *message_id = NULL, *thread = NULL;
+        struct strbuf b = STRBUF_INIT(MESSAGE_MAX);
+        struct header h = { .b = &b };
+        char date[40];
+        int r;
+
+        if (!m->subject || !m->text || !mail_address_is_valid(m->from.address))
+                return -EINVAL;
+        if ((m->n_to > 0 && !m->to) || (m->n_cc > 0 && !m->cc) || m->n_to + m->n_cc == 0)
+                return -EINVAL;
+        if (m->n_to > MAIL_RECIPIENTS_MAX || m->n_cc > MAIL_RECIPIENTS_MAX - m->n_to ||
+            m->n_tasks > MAIL_TASKS_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < m->n_tasks; i++)
+                if (m->tasks[i] <= 0)
+                        return -EINVAL;
+        r = mail_message_id(m->delivery, m->from.address, &message_id);
+        if (r < 0)
+                return r;
+        if (m->n_tasks == 1) {
+                r = mail_thread_id(m->tasks[0], m->from.address, &thread);
+                if (r < 0)
+                        return r;
+        }
+        r = header_text(m->subject, MAIL_SUBJECT_MAX, &subject);
+        if (r < 0)
+                return r;
+        r = check_body(m->text);
+        if (r < 0)
+                return r;
+        if (m->html) {
+                r = check_body(m->html);
+                if (r < 0)
+                        return r;
+        }
+
+        format_date(m->date, date);
+        strbuf_printf(&b, "Date: %s\r\n", date);
+        r = header_address_list(&b, "From", &m->from, 1);
+        if (r >= 0 && m->reply_to)
+                r = header_address_list(&b, "Reply-To", m->reply_to, 1);
+        if (r >= 0 && m->n_to > 0)
+                r = header_address_list(&b, "To", m->to, m->n_to);
+        if (r >= 0 && m->n_cc > 0)
+                r = header_address_list(&b, "Cc", m->cc, m->n_cc);
+        if (r < 0) {
+                strbuf_done(&b);
+                return r;
+        }
+
+        header_begin(&h, "Subject");
+        header_unstructured(&h, subject);
+        header_end(&h);
+
+        header_simple(&b, "Message-ID", message_id);
+        if (thread) {
+                header_simple(&b, "In-Reply-To", thread);
+                header_simple(&b, "References", thread);
+        }
+        strbuf_puts(&b, "MIME-Version: 1.0\r\n");
+        if (m->html)
+                strbuf_puts(&b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n");
+        else
+                body_part(&b, "text/plain");
+        strbuf_puts(&b, "Auto-Submitted: auto-generated\r\n"
+                    "X-Auto-Response-Suppress: All\r\n");
+        if (m->n_tasks > 0) {
+                header_begin(&h, "X-Deadlined-Task");
+                for (size_t i = 0; i < m->n_tasks; i++) {
+                        char id[24];
+                        int n = snprintf(id, sizeof id, "%" PRId64 "%s", m->tasks[i], i + 1 < m->n_tasks ? "," : "");
+                        header_word(&h, id, (size_t) n);
+                }
+                header_end(&h);
+        }
+        header_simple(&b, "X-Deadlined-Delivery", m->delivery);
+        strbuf_puts(&b, "\r\n");
+
+        if (!m->html) {
+                quoted_printable(&b, m->text);
+                if (!ends_with_newline(m->text))
+                        strbuf_puts(&b, "\r\n");
+        } else {
+                /* The CRLF before each delimiter belongs to the delimiter,
+                 * so a body keeps its own final line break, or its lack. */
+                strbuf_puts(&b, "--" BOUNDARY "\r\n");
+                body_part(&b, "text/plain");
+                strbuf_puts(&b, "\r\n");
+                quoted_printable(&b, m->text);
+                strbuf_puts(&b, "\r\n--" BOUNDARY "\r\n");
+                body_part(&b, "text/html");
+                strbuf_puts(&b, "\r\n");
+                quoted_printable(&b, m->html);
+                strbuf_puts(&b, "\r\n--" BOUNDARY "--\r\n");
+        }
+
+        return strbuf_steal(&b, ret, ret_size);
+}
+
+int mail_message_recipients(const struct mail_message *m, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0;
+
+        if (m->n_to > MAIL_RECIPIENTS_MAX || m->n_cc > MAIL_RECIPIENTS_MAX - m->n_to)
+                return -E2BIG;
+        l = calloc(m->n_to + m->n_cc + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < m->n_to + m->n_cc; i++) {
+                const char *a = i < m->n_to ? m->to[i].address : m->cc[i - m->n_to].address;
+                bool dup = false;
+
+                if (!mail_address_is_valid(a))
+                        return -EINVAL;
+                for (size_t k = 0; k < n && !dup; k++)
+                        dup = strcasecmp(l[k], a) == 0;
+                if (dup)
+                        continue;
+                l[n] = strdup(a);
+                if (!l[n])
+                        return -ENOMEM;
+                n++;
+        }
+        if (n == 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(l);
+        return 0;
+}

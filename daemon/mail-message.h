@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The e-mail message: RFC 5322 with MIME, the same bytes for every
+ * transport (a maildir file, SMTP DATA). Pure: no I/O.
+ *
+ * Output has CRLF line ends; header lines are folded to at most 78
+ * characters where the syntax allows and can never exceed 998. Subject and
+ * display names that are not plain ASCII become RFC 2047 encoded-words
+ * (UTF-8, base64, each at most 75 characters, split between characters).
+ * Both bodies are quoted-printable, which keeps every line short, encodes a
+ * line's leading "." (so no line is ever a lone "." for SMTP) and a leading
+ * "From " (for mbox readers).
+ *
+ * Nothing the caller passes can add a header: line breaks and other
+ * control characters in the subject and display names become spaces, and
+ * an address that is not a plain local@domain is refused with -EINVAL. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+#define MAIL_ADDRESS_MAX    254           /* RFC 5321 path limit less the brackets */
+#define MAIL_NAME_MAX       256           /* bytes of a display name */
+#define MAIL_SUBJECT_MAX    2048          /* bytes of a subject */
+#define MAIL_BODY_MAX       (1024 * 1024) /* bytes of each body */
+#define MAIL_RECIPIENTS_MAX 1000          /* To and Cc together */
+#define MAIL_TASKS_MAX      1000
+#define MAIL_TOKEN_MAX      128
+
+struct mail_address {
+        const char *name;       /* display name, UTF-8; NULL or "": none */
+        const char *address;    /* local@domain */
+};
+
+struct mail_message {
+        struct mail_address from;
+        const struct mail_address *to;
+        size_t n_to;
+        const struct mail_address *cc;
+        size_t n_cc;
+        const struct mail_address *reply_to;  /* NULL: none */
+        const char *subject;    /* UTF-8 */
+        const char *text;       /* text/plain body, UTF-8 */
+        const char *html;       /* text/html alternative; NULL: text only */
+        int64_t date;           /* the Date header, shown in the process time zone */
+        /* A token unique to the delivery and the same on every retry of it
+         * (letters, digits, "-_.+="): it makes the Message-ID
+         * <deadlined.TOKEN@DOMAIN> (DOMAIN from the From address) and the
+         * X-Deadlined-Delivery header. */
+        const char *delivery;
+        /* The tasks the message is about (X-Deadlined-Task). When it is
+         * about one task, In-Reply-To and References name that task's
+         * thread root, so every reminder about it threads together. */
+        const int64_t *tasks;
+        size_t n_tasks;
+};
+
+/* Whether `address` is a plain dot-atom local@domain of at most 254 bytes,
+ * with an ASCII domain of letters, digits and hyphens. */
+bool mail_address_is_valid(const char *address);
+
+/* Splits "Name <local@domain>", "\"Name\" <local@domain>" or
+ * "local@domain" (as written in the configuration). *ret_name is NULL when
+ * there is no name. -EINVAL for anything else. */
+int mail_address_parse(const char *s, char **ret_name, char **ret_address);
+
+/* "<deadlined.TOKEN@DOMAIN>", with DOMAIN from `from_address`. */
+int mail_message_id(const char *token, const char *from_address, char **ret);
+/* "<deadlined.task-ID@DOMAIN>": the thread root every message about one
+ * task refers to. */
+int mail_thread_id(int64_t task_id, const char *from_address, char **ret);
+
+/* The whole message, NUL-terminated, with its size. -EINVAL for a missing
+ * or invalid field (From, delivery token, an address, no recipient),
+ * -EILSEQ for text that is not UTF-8, -E2BIG beyond the limits above. */
+int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_size);
+
+/* The SMTP envelope: exactly the To and Cc addresses, in that order, each
+ * once (compared without regard to case), as a NULL-terminated list. */
+int mail_message_recipients(const struct mail_message *m, char ***ret);

@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "manager.h"
+
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "maildir.h"
+#include "timeutil.h"
+
+/* Deliveries claimed per batch by a transport that finishes at once
+ * (maildir), and at most in flight for the network ones. The batch bounds
+ * how many can go twice after a kill -9. */
+#define SYNC_BATCH 64
+#define ASYNC_IN_FLIGHT_MAX 256
+/* How long a stop waits for transfers under way before putting them back. */
+#define STOP_TIMEOUT_USEC (10 * 1000000ULL)
+/* After a database error, try again this much later. */
+#define RETRY_ON_ERROR_SEC 5
+#define TIMER_ACCURACY_USEC (100 * 1000ULL)
+/* Tasks decided per pass before the loop gets its turn again. */
+#define DECIDE_SLICE 5000
+
+static int manager_sync_policy(struct manager *m);
+
+int64_t manager_now(const struct manager *m) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec + m->clock_offset;
+}
+
+static void manager_arm(struct manager *m, int64_t at) {
+        uint64_t usec;
+        int r;
+
+        if (at == NO_TIME) {
+                (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+                return;
+        }
+        at -= m->clock_offset;
+        usec = at <= 0 ? 1 : (uint64_t) at * 1000000ULL;
+        r = sd_event_source_set_time(m->timer, usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the scheduler timer: %m");
+}
+
+static void manager_arm_soon(struct manager *m) {
+        manager_arm(m, manager_now(m) - 1);
+}
+
+static void manager_notify_status(struct manager *m) {
+        int64_t next = NO_TIME, counts[_DELIVERY_STATE_MAX] = {};
+        char when[20] = "none";
+
+        (void) outbox_next_wakeup(m->store, &next);
+        (void) store_delivery_counts(m->store, counts);
+        if (next != NO_TIME)
+                format_local(next, when);
+        (void) sd_notifyf(false, "STATUS=Next: %s; %lld pending, %lld failed; %u sent since start", when,
+                          (long long) (counts[DELIVERY_PENDING] + counts[DELIVERY_ATTEMPTING]),
+                          (long long) counts[DELIVERY_FAILED], m->sent);
+}
+
+/* Arms the timer for whatever comes next, after any change. */
+static void manager_rearm(struct manager *m) {
+        int64_t next;
+        int r = outbox_next_wakeup(m->store, &next);
+
+        if (r < 0) {
+                log_warning_errno(r, "Cannot tell when to wake up next (%s), trying again in %ds: %m",
+                                  store_last_error(m->store), RETRY_ON_ERROR_SEC);
+                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                return;
+        }
+        manager_arm(m, next);
+        manager_notify_status(m);
+}
+
+static void manager_maybe_exit(struct manager *m) {
+        if (m->in_flight > 0 || m->n_finished > 0)
+                return;
+        if (m->stopping || m->once)
+                (void) sd_event_exit(m->event, 0);
+}
+
+static int manager_settle(struct manager *m) {
+        int r;
+
+        if (m->n_finished == 0)
+                return 0;
+        r = outbox_settle(m->store, m->config, manager_now(m), m->finished, m->n_finished);
+        if (r < 0) {
+                /* Keep the results: the next settle writes them. Until then
+                 * the rows stay "attempting", which a restart puts back. */
+                log_error_errno(r, "Failed to record %zu delivery results (%s), trying again: %m", m->n_finished,
+                                store_last_error(m->store));
+                return r;
+        }
+        for (size_t i = 0; i < m->n_finished; i++) {
+                struct job *j = m->finished[i];
+                for (size_t k = 0; k < j->n_rows; k++) {
+                        m->sent += j->rows[k].result == RESULT_SENT;
+                        m->deferred += j->rows[k].result == RESULT_RETRY;
+                        m->failed += j->rows[k].result == RESULT_FAIL;
+                }
+                job_free(j);
+        }
+        m->n_finished = 0;
+        return 0;
+}
+
+void manager_job_finished(struct manager *m, struct job *j) {
+        if (m->n_finished == m->allocated_finished) {
+                size_t n = m->allocated_finished ? m->allocated_finished * 2 : 64;
+                struct job **f = realloc(m->finished, n * sizeof *f);
+                if (!f) {
+                        /* Dropping the result leaves the rows "attempting";
+                         * a restart sends them again rather than lose them. */
+                        log_error("Out of memory recording a delivery result");
+                        job_free(j);
+                        return;
+                }
+                m->finished = f;
+                m->allocated_finished = n;
+        }
+        m->finished[m->n_finished++] = j;
+        /* Results are written back together on the next loop iteration:
+         * one transaction, one fsync, for everything that finished. */
+        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+}
+
+static void send_maildir(struct manager *m, struct job *j) {
+        _cleanup_free_ char *name = NULL;
+        int r = maildir_deliver(m->config->maildir, j->data, j->size, &name);
+
+        if (r < 0) {
+                char err[256];
+                snprintf(err, sizeof err, "cannot write to %s: %s", m->config->maildir, strerror(-r));
+                job_set_result(j, RESULT_RETRY, err);
+        } else
+                job_set_result(j, RESULT_SENT, NULL);
+}
+
+static void manager_send(struct manager *m, struct job *j) {
+        bool done = false;
+
+        for (size_t i = 0; i < j->n_rows; i++)
+                done = done || j->rows[i].result != RESULT_NONE;
+        if (done) {
+                /* Settled before it left (it could not be composed). */
+                manager_job_finished(m, j);
+                return;
+        }
+        if (j->channel == CHANNEL_EMAIL && m->config->transport == TRANSPORT_MAILDIR) {
+                send_maildir(m, j);
+                manager_job_finished(m, j);
+                return;
+        }
+        m->in_flight++;
+        dispatch_submit(m->dispatch, j);
+}
+
+/* One pass: decide what fell due, then hand out what is ready to go.
+ * *ret_more is set when due tasks are left for the next pass. */
+static int manager_pass(struct manager *m, bool *ret_more) {
+        int64_t now = manager_now(m);
+        int r;
+
+        r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to decide due reminders (%s): %m", store_last_error(m->store));
+        if (r > 0)
+                log_debug("%d new deliveries", r);
+
+        while (!m->stopping) {
+                size_t room = ASYNC_IN_FLIGHT_MAX > m->in_flight ? ASYNC_IN_FLIGHT_MAX - m->in_flight : 0;
+                size_t limit = m->config->transport == TRANSPORT_MAILDIR ? MIN(room, SYNC_BATCH) : room;
+                struct job_list jobs = {};
+
+                if (room == 0)
+                        break;
+                r = outbox_claim(m->store, m->config, now, limit, &jobs);
+                if (r < 0)
+                        return log_warning_errno(r, "Failed to claim due deliveries (%s): %m",
+                                                 store_last_error(m->store));
+                if (jobs.n == 0) {
+                        job_list_done(&jobs);
+                        break;
+                }
+                for (size_t i = 0; i < jobs.n; i++)
+                        manager_send(m, TAKE_PTR(jobs.jobs[i]));
+                job_list_done(&jobs);
+                /* Maildir deliveries are already done: record them before
+                 * claiming the next batch, so few are ever in doubt. */
+                r = manager_settle(m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        bool more = false;
+        int r = manager_pass(m, &more);
+
+        if (r >= 0 && more) {
+                /* A backlog: the rest in the next iteration, after the
+                 * watchdog and signals had their turn. */
+                manager_arm_soon(m);
+                return 0;
+        }
+        if (m->once) {
+                manager_maybe_exit(m);
+                return 0;
+        }
+        if (r < 0)
+                /* A locked or full database is not a reason to stop: try
+                 * again a little later. */
+                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+        else
+                manager_rearm(m);
+        return 0;
+}
+
+static int on_settle(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+
+        if (manager_settle(m) < 0) {
+                (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
+                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                return 0;
+        }
+        if (m->stopping || m->once) {
+                manager_maybe_exit(m);
+                return 0;
+        }
+        /* Room for more transfers, or retries now due. */
+        manager_arm_soon(m);
+        return 0;
+}
+
+void manager_transfer_done(struct manager *m, struct job *j) {
+        if (m->in_flight > 0)
+                m->in_flight--;
+        manager_job_finished(m, j);
+}
+
+/* deadlinectl wrote to the database's folder. Our own writes land here
+ * too; SQLite's data_version tells whether another connection committed,
+ * so only real changes from outside cause a pass. */
+static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        struct manager *m = userdata;
+        uint64_t v;
+
+        if (m->stopping)
+                return 0;
+        if (store_data_version(m->store, &v) < 0 || v == m->data_version)
+                return 0;
+        m->data_version = v;
+        log_debug("The database changed, looking again");
+        manager_arm_soon(m);
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+
+        log_warning("%zu transfers still under way after %llus; putting them back for the next start",
+                    m->in_flight, STOP_TIMEOUT_USEC / 1000000ULL);
+        dispatch_abort_all(m->dispatch);
+        (void) manager_settle(m);
+        (void) sd_event_exit(m->event, 0);
+        return 0;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+
+        if (m->stopping)
+                return 0;
+        m->stopping = true;
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        log_info("Stopping on %s (%zu transfers under way)", strsignal((int) si->ssi_signo), m->in_flight);
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        if (m->in_flight == 0) {
+                (void) manager_settle(m);
+                (void) sd_event_exit(m->event, 0);
+                return 0;
+        }
+        return sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC, STOP_TIMEOUT_USEC, 0,
+                                          on_stop_timeout, m) < 0
+                       ? sd_event_exit(m->event, 0)
+                       : 0;
+}
+
+static int manager_watch_database(struct manager *m) {
+        _cleanup_free_ char *copy = strdup(m->config->database);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        m->watch = sd_event_source_disable_unref(m->watch);
+        r = sd_event_add_inotify(m->event, &m->watch, dirname(copy),
+                                 IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR, on_watch, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(m->watch, "database-watch");
+        return store_data_version(m->store, &m->data_version);
+}
+
+/* SIGHUP: read the configuration again. The new one must be valid as a
+ * whole, and its database must open, or the old one stays. */
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(store_closep) struct store *st = NULL;
+        _cleanup_free_ char *errors = NULL;
+        int r;
+
+        (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading %s", m->config_path);
+        r = config_load(m->config_path, &c, &errors);
+        if (r < 0) {
+                if (errors)
+                        for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+                                log_error("%s", line);
+                else
+                        log_error_errno(r, "Failed to read %s: %m", m->config_path);
+                log_error("Reload failed; running on with the previous configuration");
+                (void) sd_notify(false, "READY=1");
+                manager_notify_status(m);
+                return 0;
+        }
+        if (!streq(c->database, m->config->database)) {
+                r = store_open(c->database, STORE_CREATE, &st);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to open the new database %s: %m; keeping the previous "
+                                        "configuration", c->database);
+                        (void) sd_notify(false, "READY=1");
+                        return 0;
+                }
+        }
+        r = config_apply_timezone(c);
+        if (r < 0)
+                log_warning_errno(r, "Failed to set time zone %s: %m", c->timezone);
+        config_free(m->config);
+        m->config = TAKE_PTR(c);
+        if (st) {
+                store_close(m->store);
+                m->store = TAKE_PTR(st);
+                (void) manager_watch_database(m);
+        }
+        /* The policy may have changed: every open task's next slot is
+         * worked out again; what already went out stays sent. */
+        r = manager_sync_policy(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reschedule tasks after reload (%s): %m", store_last_error(m->store));
+        dispatch_reconfigure(m->dispatch, m->config);
+        log_info("Reloaded %s: %zu agencies, %zu groups", m->config_path, m->config->n_agencies, m->config->n_groups);
+        (void) sd_notify(false, "READY=1");
+        manager_arm_soon(m);
+        return 0;
+}
+
+int manager_new(const char *config_path, struct config *config, struct store *store, struct manager **ret) {
+        _cleanup_(manager_freep) struct manager *m = calloc(1, sizeof *m);
+        sigset_t mask;
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->config_path = strdup(config_path);
+        if (!m->config_path)
+                return -ENOMEM;
+        m->config = config;
+        m->store = store;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        /* libsystemd 252 wants the signals blocked before it watches them. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
+        if (r < 0)
+                return r;
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return r;
+
+        /* Deadlines are wall-clock times: the scheduler timer runs on
+         * CLOCK_REALTIME, so a clock set forward (or a suspend) fires it at
+         * the right moment rather than after so many seconds of uptime. */
+        r = sd_event_add_time(m->event, &m->timer, CLOCK_REALTIME, 0, TIMER_ACCURACY_USEC, on_timer, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->timer, "scheduler");
+        r = sd_event_add_defer(m->event, &m->settle, on_settle, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->settle, "settle");
+
+        r = dispatch_new(m->event, m, &m->dispatch);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+struct manager *manager_free(struct manager *m) {
+        if (!m)
+                return NULL;
+        /* Transfers first: curl may still call back into the sources. */
+        m->dispatch = dispatch_free(m->dispatch);
+        for (size_t i = 0; i < m->n_finished; i++)
+                job_free(m->finished[i]);
+        free(m->finished);
+        sd_event_source_disable_unref(m->timer);
+        sd_event_source_disable_unref(m->watch);
+        sd_event_source_disable_unref(m->settle);
+        sd_event_source_disable_unref(m->stop_timer);
+        sd_event_unref(m->event);
+        store_close(m->store);
+        config_free(m->config);
+        free(m->config_path);
+        free(m);
+        return NULL;
+}
+
+/* A fingerprint of everything the schedule is worked out from. When it
+ * differs from the one stored with the data, every open task's next slot is
+ * worked out again: a policy edited while the daemon was down must not go
+ * unnoticed, and an unchanged one must not cost a pass over every task. */
+static void policy_fingerprint(const struct config *c, char buf[static 17]) {
+        const struct policy *p = &c->policy;
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+#define MIX(ptr, len)                                                    \
+        do {                                                             \
+                const unsigned char *_b = (const void *) (ptr);          \
+                for (size_t _i = 0; _i < (size_t) (len); _i++)           \
+                        h = (h ^ _b[_i]) * 0x100000001b3ULL;             \
+        } while (0)
+        MIX(c->timezone, strlen(c->timezone) + 1);
+        MIX(p->remind_before, p->n_remind_before * sizeof *p->remind_before);
+        MIX(&p->send_at, sizeof p->send_at);
+        MIX(&p->overdue_every, sizeof p->overdue_every);
+        MIX(&p->workdays, sizeof p->workdays);
+        MIX(p->holidays, p->n_holidays * sizeof *p->holidays);
+        MIX(p->extra_workdays, p->n_extra_workdays * sizeof *p->extra_workdays);
+        for (size_t i = 0; i < p->n_escalation; i++)
+                MIX(&p->escalation[i].after, sizeof p->escalation[i].after);
+#undef MIX
+        snprintf(buf, 17, "%016llx", (unsigned long long) h);
+}
+
+static int manager_sync_policy(struct manager *m) {
+        _cleanup_free_ char *stored = NULL;
+        char now[17];
+        int r;
+
+        policy_fingerprint(m->config, now);
+        r = store_meta_get(m->store, "policy", &stored);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (stored && streq(stored, now))
+                return 0;
+        r = store_begin(m->store);
+        if (r < 0)
+                return r;
+        r = store_tasks_reschedule(m->store, manager_now(m));
+        if (r >= 0) {
+                if (stored)
+                        log_info("The reminder policy changed: working out the next reminder of %d open tasks", r);
+                r = store_meta_set(m->store, "policy", now);
+        }
+        if (r >= 0)
+                r = store_commit(m->store);
+        if (r < 0)
+                (void) store_rollback(m->store);
+        return r;
+}
+
+static int manager_maildir_prepare(struct manager *m) {
+        int r;
+
+        if (m->config->transport != TRANSPORT_MAILDIR)
+                return 0;
+        r = maildir_prepare(m->config->maildir);
+        if (r < 0)
+                /* Not fatal: deliveries wait (and retry) until it is fixed. */
+                log_warning_errno(r, "Cannot use the maildir %s: %m", m->config->maildir);
+        return 0;
+}
+
+int manager_start(struct manager *m) {
+        int r;
+
+        r = store_deliveries_reset_attempting(m->store, manager_now(m));
+        if (r < 0)
+                return log_error_errno(r, "Failed to recover deliveries (%s): %m", store_last_error(m->store));
+        if (r > 0)
+                log_warning("%d deliveries were under way when the daemon last stopped; sending them again", r);
+
+        r = manager_sync_policy(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to check the reminder policy against the database (%s): %m",
+                                       store_last_error(m->store));
+
+        if (!m->once) {
+                r = manager_watch_database(m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch the database's folder: %m");
+        }
+        dispatch_reconfigure(m->dispatch, m->config);
+        r = manager_maildir_prepare(m);
+        if (r < 0)
+                return r;
+        manager_arm_soon(m);
+        return 0;
+}
+
+int manager_run(struct manager *m) {
+        int r;
+
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Started, database %s", m->config->database);
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The daemon's state and its event loop: the configuration, the store,
+ * one scheduler timer on the wall clock re-armed to the earliest thing to
+ * do, a watch on the database's folder so deadlinectl's changes are seen at
+ * once, the signals, and the systemd notification protocol. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "outbox.h"
+#include "store.h"
+
+struct dispatch;
+
+struct manager {
+        sd_event *event;
+        char *config_path;
+        struct config *config;
+        struct store *store;
+
+        sd_event_source *timer;        /* CLOCK_REALTIME: the next slot or retry */
+        sd_event_source *watch;        /* inotify on the database's folder */
+        sd_event_source *settle;       /* defer: write finished jobs back in one go */
+        sd_event_source *stop_timer;   /* bound on a graceful stop */
+        uint64_t data_version;         /* the store's, to tell others' commits from ours */
+
+        struct dispatch *dispatch;     /* SMTP and webhook transfers under way */
+        struct job **finished;         /* jobs done, waiting to be settled */
+        size_t n_finished, allocated_finished;
+        size_t in_flight;
+
+        int64_t clock_offset;          /* --now: seconds added to the real clock */
+        bool once;                     /* --once: one pass, then exit */
+        bool stopping;
+        unsigned deferred, failed, sent; /* totals, for --once's exit status and STATUS= */
+};
+
+int manager_new(const char *config_path, struct config *config, struct store *store, struct manager **ret);
+struct manager *manager_free(struct manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free);
+
+int64_t manager_now(const struct manager *m);
+/* Sets up the sources and runs the first pass; READY=1 follows. */
+int manager_start(struct manager *m);
+int manager_run(struct manager *m);
+
+/* A job is done (its rows have results): queued to be written back. */
+void manager_job_finished(struct manager *m, struct job *j);
+/* The same, for a job the dispatcher had in flight. */
+void manager_transfer_done(struct manager *m, struct job *j);

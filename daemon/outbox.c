@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "outbox.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "compose.h"
+#include "log.h"
+#include "recurrence.h"
+#include "schedule.h"
+#include "timeutil.h"
+
+/* Tasks decided per transaction: enough to amortise the commit, small
+ * enough that deadlinectl never waits long for the write lock. */
+#define DECIDE_BATCH 500
+#define ROLE_NONE ((enum role) -1)
+
+struct recipient {
+        const char *agency;
+        enum role role;
+};
+
+static bool task_date_only(const struct task *t) {
+        return t->due && !strchr(t->due, 'T');
+}
+
+/* Adds `id` (an agency, or a group standing for its members) to the
+ * recipient list; a lead role wins over a supporting one. */
+static void add_recipient(const struct config *c, struct recipient *r, size_t *n, size_t max, const char *id,
+                          enum role role) {
+        const struct group *g = config_find_group(c, id);
+        if (g) {
+                for (char **m = g->members; *m; m++)
+                        add_recipient(c, r, n, max, *m, role);
+                return;
+        }
+        const struct agency *a = config_find_agency(c, id);
+        if (!a)
+                return;
+        for (size_t i = 0; i < *n; i++)
+                if (streq(r[i].agency, a->id)) {
+                        if (role == ROLE_LEAD)
+                                r[i].role = ROLE_LEAD;
+                        return;
+                }
+        if (*n < max)
+                r[(*n)++] = (struct recipient) { a->id, role };
+}
+
+/* Inserts one delivery per channel of each recipient. */
+static int insert_deliveries(struct store *s, const struct config *c, const struct task *t, const struct slot *slot,
+                             const struct recipient *r, size_t n, int64_t now, int *created) {
+        for (size_t i = 0; i < n; i++) {
+                const struct agency *a = config_find_agency(c, r[i].agency);
+                size_t channels = 0;
+
+                for (size_t ch = 0; ch <= a->n_webhooks; ch++) {
+                        char channel[32];
+                        if (ch == 0) {
+                                if (strv_length(a->email) + strv_length(a->cc) == 0)
+                                        continue;
+                                snprintf(channel, sizeof channel, "email");
+                        } else
+                                snprintf(channel, sizeof channel, "webhook:%zu", ch - 1);
+                        struct delivery d = {
+                                .task_id = t->id,
+                                .slot = (char *) slot->key,
+                                .slot_at = slot->at,
+                                .agency = a->id,
+                                .role = r[i].role,
+                                .channel = channel,
+                                .state = DELIVERY_PENDING,
+                                .next_attempt_at = now,
+                                .created_at = now,
+                                .sent_at = NO_TIME,
+                        };
+                        int k = store_delivery_insert(s, &d);
+                        if (k < 0)
+                                return k;
+                        *created += k;
+                        channels++;
+                }
+                if (channels == 0)
+                        log_warning("Agency %s has no e-mail address or webhook: its reminder for task %lld "
+                                    "(%s) cannot be sent", a->id, (long long) t->id, slot->key);
+        }
+        return 0;
+}
+
+static void warn_unknown_agencies(const struct config *c, const struct task *t) {
+        for (size_t i = 0; i < t->n_agencies; i++)
+                if (!config_id_exists(c, t->agencies[i].agency))
+                        log_warning("Task %lld names agency \"%s\", which the configuration no longer has; "
+                                    "it is not reminded", (long long) t->id, t->agencies[i].agency);
+}
+
+/* A recurring task whose deadline has passed moves to its next one. */
+static int roll_recurrence(struct store *s, struct task *t, int64_t now) {
+        struct recurrence rec;
+        struct due d;
+        char buf[17];
+
+        if (!t->recurrence || t->due_at == NO_TIME || t->due_at > now || recurrence_parse(t->recurrence, &rec) < 0 ||
+            parse_due(t->due, 0, &d) < 0)
+                return 0;
+        while (due_instant(&d) <= now)
+                d.day = recurrence_next(&rec, d.day);
+        format_due(&d, buf);
+        free(t->due);
+        t->due = strdup(buf);
+        if (!t->due)
+                return -ENOMEM;
+        t->due_at = due_instant(&d);
+        log_info("Recurring task %lld: next deadline %s", (long long) t->id, buf);
+        return store_task_update(s, t, now);
+}
+
+static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
+        const struct policy *p = &c->policy;
+        _cleanup_free_ struct slot *slots = calloc(SCHEDULE_DUE_MAX(p), sizeof *slots);
+        struct slot next;
+        int r;
+
+        if (!slots)
+                return -ENOMEM;
+        if (t->due_at == NO_TIME)
+                return store_task_set_schedule(s, t->id, NO_TIME, now);
+
+        warn_unknown_agencies(c, t);
+        size_t n = schedule_due(p, t->due_at, task_date_only(t), t->fired_through, now, slots);
+
+        /* Escalation levels newest first, so that an agency at several
+         * levels hears only of the latest after downtime. */
+        const char *escalated[256];
+        size_t n_escalated = 0;
+        for (size_t i = n; i-- > 0;) {
+                struct recipient rcpt[256];
+                size_t nr = 0;
+
+                if (slots[i].kind == SLOT_ESCALATE) {
+                        const struct escalation *e = &p->escalation[slots[i].level];
+                        for (char **to = e->to; *to; to++)
+                                add_recipient(c, rcpt, &nr, ELEMENTSOF(rcpt), *to, ROLE_LEAD);
+                        size_t kept = 0;
+                        for (size_t k = 0; k < nr; k++) {
+                                bool seen = false;
+                                for (size_t e2 = 0; e2 < n_escalated; e2++)
+                                        seen = seen || streq(escalated[e2], rcpt[k].agency);
+                                if (seen)
+                                        continue;
+                                if (n_escalated < ELEMENTSOF(escalated))
+                                        escalated[n_escalated++] = rcpt[k].agency;
+                                rcpt[kept++] = rcpt[k];
+                        }
+                        nr = kept;
+                } else
+                        for (size_t k = 0; k < t->n_agencies; k++)
+                                add_recipient(c, rcpt, &nr, ELEMENTSOF(rcpt), t->agencies[k].agency,
+                                              t->agencies[k].role);
+                r = insert_deliveries(s, c, t, &slots[i], rcpt, nr, now, created);
+                if (r < 0)
+                        return r;
+        }
+
+        r = roll_recurrence(s, t, now);
+        if (r < 0)
+                return r;
+        int64_t next_at = schedule_next(p, t->due_at, task_date_only(t), now, &next) ? next.at : NO_TIME;
+        return store_task_set_schedule(s, t->id, next_at, now);
+}
+
+int outbox_decide(struct store *s, const struct config *c, int64_t now) {
+        return outbox_decide_some(s, c, now, SIZE_MAX, NULL);
+}
+
+int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks, bool *ret_more) {
+        size_t done = 0;
+        int created = 0, r;
+
+        if (ret_more)
+                *ret_more = false;
+        for (;;) {
+                if (done >= max_tasks) {
+                        if (ret_more)
+                                *ret_more = true;
+                        return created;
+                }
+                struct task_list l = {};
+                r = store_begin(s);
+                if (r < 0)
+                        return r;
+                r = store_tasks_due(s, now, DECIDE_BATCH, &l);
+                for (size_t i = 0; r >= 0 && i < l.n; i++)
+                        r = decide_task(s, c, &l.tasks[i], now, &created);
+                size_t n = l.n;
+                done += n;
+                task_list_done(&l);
+                if (r >= 0)
+                        r = store_commit(s);
+                if (r < 0) {
+                        (void) store_rollback(s);
+                        return r;
+                }
+                if (n < DECIDE_BATCH)
+                        return created;
+        }
+}
+
+int outbox_next_wakeup(struct store *s, int64_t *ret) {
+        int64_t a, b;
+        int r;
+
+        r = store_next_fire(s, &a);
+        if (r < 0)
+                return r;
+        r = store_next_delivery(s, &b);
+        if (r < 0)
+                return r;
+        *ret = a == NO_TIME ? b : b == NO_TIME ? a : MIN(a, b);
+        return 0;
+}
+
+int64_t outbox_backoff(const struct delivery_policy *p, int attempts, double random) {
+        int64_t d = p->retry_min;
+
+        for (int i = 1; i < attempts && d < p->retry_max; i++)
+                d *= 2;
+        d = MIN(d, p->retry_max);
+        return d + (int64_t) ((double) d * 0.2 * (random - 0.5));
+}
+
+struct job *job_free(struct job *j) {
+        if (!j)
+                return NULL;
+        for (size_t i = 0; i < j->n_rows; i++) {
+                free(j->rows[i].slot);
+                free(j->rows[i].agency);
+                free(j->rows[i].error);
+        }
+        free(j->rows);
+        free(j->agency);
+        free(j->mail_from);
+        strv_free(j->rcpt);
+        free(j->rcpt_row);
+        free(j->data);
+        free(j->url);
+        strv_free(j->headers);
+        free(j->body);
+        free(j);
+        return NULL;
+}
+
+void job_list_done(struct job_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                job_free(l->jobs[i]);
+        free(l->jobs);
+        *l = (struct job_list) {};
+}
+
+void job_set_row_result(struct job *j, size_t row, enum result_kind kind, const char *error) {
+        struct job_row *r = &j->rows[row];
+
+        /* A recipient refused for good stays refused, whatever the rest
+         * of the transaction does. */
+        if (r->result == RESULT_FAIL && kind != RESULT_FAIL)
+                return;
+        r->result = kind;
+        free(r->error);
+        r->error = error ? strdup(error) : NULL;
+}
+
+void job_set_result(struct job *j, enum result_kind kind, const char *error) {
+        for (size_t i = 0; i < j->n_rows; i++)
+                job_set_row_result(j, i, kind, error);
+}
+
+/* The grouping key of a delivery: rows with equal keys travel together. */
+static void job_key(const struct config *c, const struct delivery *d, char *buf, size_t size) {
+        bool email = streq(d->channel, "email");
+
+        if (c->policy.digest)
+                snprintf(buf, size, "%s|%s", d->agency, d->channel);
+        else if (email)
+                snprintf(buf, size, "%lld|%s|email", (long long) d->task_id, d->slot);
+        else
+                snprintf(buf, size, "%lld", (long long) d->id);
+}
+
+/* Slot keys end in "@<due_at>": a delivery decided for a deadline that has
+ * since been edited is stale. */
+static bool slot_matches(const char *slot, int64_t due_at) {
+        const char *at = strrchr(slot, '@');
+        return at && due_at != NO_TIME && strtoll(at + 1, NULL, 10) == due_at;
+}
+
+static int job_add_row(struct job *j, const struct delivery *d) {
+        struct job_row *rows = realloc(j->rows, (j->n_rows + 1) * sizeof *rows);
+        if (!rows)
+                return -ENOMEM;
+        j->rows = rows;
+        rows[j->n_rows] = (struct job_row) {
+                .delivery_id = d->id,
+                .task_id = d->task_id,
+                .slot = strdup(d->slot),
+                .slot_at = d->slot_at,
+                .agency = strdup(d->agency),
+                .role = d->role,
+                .attempts = d->attempts + 1,
+                .created_at = d->created_at,
+        };
+        j->n_rows++;
+        return rows[j->n_rows - 1].slot && rows[j->n_rows - 1].agency ? 0 : -ENOMEM;
+}
+
+/* A small cache of the tasks a claim touches. */
+struct task_cache {
+        struct task *tasks;
+        size_t n;
+};
+
+static const struct task *task_cache_get(struct store *s, struct task_cache *tc, int64_t id) {
+        for (size_t i = 0; i < tc->n; i++)
+                if (tc->tasks[i].id == id)
+                        return &tc->tasks[i];
+        struct task *t = realloc(tc->tasks, (tc->n + 1) * sizeof *t);
+        if (!t)
+                return NULL;
+        tc->tasks = t;
+        if (store_task_get(s, id, &t[tc->n]) < 0)
+                return NULL;
+        return &t[tc->n++];
+}
+
+static void task_cache_done(struct task_cache *tc) {
+        for (size_t i = 0; i < tc->n; i++)
+                task_done(&tc->tasks[i]);
+        free(tc->tasks);
+}
+
+static int set_state(struct store *s, const struct job_row *r, enum delivery_state st, int64_t next, const char *err,
+                     int64_t now) {
+        return store_delivery_set_state(s, r->delivery_id, st, next, err, now);
+}
+
+int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t limit, struct job_list *ret) {
+        struct delivery_list dl = {};
+        struct task_cache tc = {};
+        struct job_list jobs = {};
+        char **keys = NULL;
+        int r;
+
+        r = store_begin(s);
+        if (r < 0)
+                return r;
+        r = store_deliveries_due(s, now, limit, &dl);
+        if (r < 0)
+                goto fail;
+        keys = calloc(dl.n + 1, sizeof *keys);
+        jobs.jobs = calloc(dl.n + 1, sizeof *jobs.jobs);
+        if (!keys || !jobs.jobs) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        for (size_t i = 0; i < dl.n; i++) {
+                const struct delivery *d = &dl.items[i];
+                const struct task *t = task_cache_get(s, &tc, d->task_id);
+                const char *why = NULL;
+
+                if (!t)
+                        why = "not sent: the task is gone";
+                else if (t->status != TASK_OPEN)
+                        why = "not sent: the task was closed before its reminder went out";
+                else if (!slot_matches(d->slot, t->due_at))
+                        why = "not sent: the deadline was changed";
+                else if (!config_find_agency(c, d->agency))
+                        why = "not sent: the agency is no longer in the configuration";
+                if (why) {
+                        /* Not a failure of delivery: the reminder lost its
+                         * reason. Recorded, so history shows why. */
+                        r = store_delivery_set_state(s, d->id, DELIVERY_FAILED, NO_TIME, why, now);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+
+                char key[512];
+                job_key(c, d, key, sizeof key);
+                size_t k;
+                for (k = 0; k < jobs.n; k++)
+                        if (streq(keys[k], key))
+                                break;
+                if (k == jobs.n) {
+                        struct job *j = calloc(1, sizeof *j);
+                        keys[k] = strdup(key);
+                        if (!j || !keys[k]) {
+                                free(j);
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        j->channel = streq(d->channel, "email") ? CHANNEL_EMAIL : CHANNEL_WEBHOOK;
+                        j->webhook_index = j->channel == CHANNEL_WEBHOOK ? strtoul(d->channel + 8, NULL, 10) : 0;
+                        j->agency = strdup(d->agency);
+                        jobs.jobs[jobs.n++] = j;
+                }
+                r = job_add_row(jobs.jobs[k], d);
+                if (r < 0)
+                        goto fail;
+        }
+
+        for (size_t k = 0; k < jobs.n; k++) {
+                struct job *j = jobs.jobs[k];
+                _cleanup_free_ const struct task **tasks = calloc(j->n_rows, sizeof *tasks);
+
+                if (!tasks) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                for (size_t i = 0; i < j->n_rows; i++)
+                        tasks[i] = task_cache_get(s, &tc, j->rows[i].task_id);
+                r = j->channel == CHANNEL_EMAIL ? compose_email(c, j, tasks, now) : compose_webhook(c, j, tasks, now);
+                if (r < 0) {
+                        /* A message that cannot be built will not build
+                         * next time either. */
+                        log_error_errno(r, "Cannot compose the message for %s (task %lld): %m", j->agency,
+                                        (long long) j->rows[0].task_id);
+                        job_set_result(j, RESULT_FAIL, "the message could not be composed");
+                }
+                for (size_t i = 0; i < j->n_rows; i++) {
+                        r = set_state(s, &j->rows[i], DELIVERY_ATTEMPTING, NO_TIME, NULL, now);
+                        if (r < 0)
+                                goto fail;
+                }
+        }
+        r = store_commit(s);
+        if (r < 0)
+                goto fail;
+
+        strv_free(keys);
+        task_cache_done(&tc);
+        delivery_list_done(&dl);
+        *ret = jobs;
+        return (int) jobs.n;
+
+fail:
+        (void) store_rollback(s);
+        strv_free(keys);
+        task_cache_done(&tc);
+        delivery_list_done(&dl);
+        job_list_done(&jobs);
+        return r;
+}
+
+static void log_row(const struct job *j, const struct job_row *row, int level, const char *what, const char *detail) {
+        char task[24], delivery[24];
+
+        snprintf(task, sizeof task, "%lld", (long long) row->task_id);
+        snprintf(delivery, sizeof delivery, "%lld", (long long) row->delivery_id);
+        log_set_field("TASK_ID", task);
+        log_set_field("AGENCY", row->agency);
+        log_set_field("DELIVERY", delivery);
+        log_full_errno(level, 0, "Reminder %s for task %lld to %s by %s (%s)%s%s", what, (long long) row->task_id,
+                       row->agency, j->channel == CHANNEL_EMAIL ? "e-mail" : "webhook", row->slot,
+                       detail ? ": " : "", strempty(detail));
+        log_clear_fields();
+}
+
+int outbox_settle(struct store *s, const struct config *c, int64_t now, struct job **jobs, size_t n) {
+        int r = store_begin(s);
+        if (r < 0)
+                return r;
+
+        for (size_t k = 0; k < n; k++) {
+                struct job *j = jobs[k];
+                for (size_t i = 0; i < j->n_rows && r >= 0; i++) {
+                        struct job_row *row = &j->rows[i];
+                        switch (row->result) {
+                        case RESULT_SENT:
+                                r = set_state(s, row, DELIVERY_SENT, NO_TIME, NULL, now);
+                                log_row(j, row, LOG_INFO, "sent", NULL);
+                                break;
+                        case RESULT_RETRY: {
+                                int64_t delay = outbox_backoff(&c->delivery, row->attempts,
+                                                               (double) random() / ((double) RAND_MAX + 1.0));
+                                if (row->retry_after > 0)
+                                        delay = MAX(delay, MIN(row->retry_after, c->delivery.retry_max));
+                                if (now + delay > row->created_at + c->delivery.max_retry_age) {
+                                        char msg[600];
+                                        snprintf(msg, sizeof msg, "gave up after %d attempts: %s", row->attempts,
+                                                 strempty(row->error));
+                                        r = set_state(s, row, DELIVERY_FAILED, NO_TIME, msg, now);
+                                        log_row(j, row, LOG_ERR, "failed", msg);
+                                } else {
+                                        r = set_state(s, row, DELIVERY_PENDING, now + delay, row->error, now);
+                                        char msg[600], when[20];
+                                        format_local(now + delay, when);
+                                        snprintf(msg, sizeof msg, "%s; retrying at %s", strempty(row->error), when);
+                                        log_row(j, row, LOG_WARNING, "deferred", msg);
+                                }
+                                break;
+                        }
+                        case RESULT_FAIL:
+                                r = set_state(s, row, DELIVERY_FAILED, NO_TIME, row->error, now);
+                                log_row(j, row, LOG_ERR, "failed", row->error);
+                                break;
+                        case RESULT_NONE:
+                                /* Stopped before it went: put back, not lost. */
+                                r = set_state(s, row, DELIVERY_PENDING, now, NULL, now);
+                                break;
+                        }
+                }
+        }
+        if (r >= 0)
+                r = store_commit(s);
+        if (r < 0)
+                (void) store_rollback(s);
+        return r;
+}

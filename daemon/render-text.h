@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Text hygiene for rendering (internal to render.c, pure). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "render.h"
+
+/* Cleans one input text: invalid UTF-8 becomes U+FFFD, control and
+ * bidirectional-override characters are dropped, every kind of line break
+ * becomes "\n" and the result is NFC. A one-line text has all runs of
+ * blanks and breaks made one space and is trimmed; a multi-line text loses
+ * leading and trailing blank lines. -E2BIG beyond RENDER_FIELD_MAX bytes. */
+int text_clean(const char *s, bool one_line, char **ret);
+
+/* The byte offset of character `n_chars` (or of the end). */
+size_t utf8_offset_of_char(const char *s, size_t n_chars);
+
+/* A copy of `s` cut to at most `max_chars` characters, preferably at a
+ * word boundary, ending in "…" when cut. */
+int text_shorten(const char *s, size_t max_chars, char **ret);
+
+/* In place: at most one blank line in a row, no leading blank lines, one
+ * final "\n" (nothing for an empty text). */
+void text_collapse_blank_lines(char *s);
+/* In place: runs of blanks and line breaks become one space; trimmed. */
+void text_collapse_spaces(char *s);

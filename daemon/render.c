@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render-text.h"
+#include "render.h"
+#include "strbuf.h"
+#include "template.h"
+
+/* The variables templates may use. conf/templates/README documents them;
+ * keep the two in step. */
+
+enum {
+        RV_NAME, RV_ROLE, RV_ROLE_LEAD, RV_ROLE_SUPPORT, RV_INDEX, RV_FIRST, RV_LAST,
+        _RV_MAX,
+};
+
+static const struct tvar_def recipient_vars[_RV_MAX] = {
+        [RV_NAME]         = { .name = "name" },
+        [RV_ROLE]         = { .name = "role" },
+        [RV_ROLE_LEAD]    = { .name = "role_lead" },
+        [RV_ROLE_SUPPORT] = { .name = "role_support" },
+        [RV_INDEX]        = { .name = "index" },
+        [RV_FIRST]        = { .name = "first" },
+        [RV_LAST]         = { .name = "last" },
+};
+static const struct tscope_def recipient_scope = { recipient_vars, _RV_MAX };
+
+enum {
+        TV_ID, TV_INDEX, TV_FIRST, TV_LAST,
+        TV_DOCUMENT, TV_DOCUMENT_SUBJECT, TV_REF, TV_TITLE, TV_TITLE_SHORT, TV_DETAIL,
+        TV_DUE, TV_DUE_LONG, TV_TIME_LEFT, TV_TIME_LEFT_HEADLINE, TV_OVERDUE, TV_STATUS,
+        TV_LEADS, TV_SUPPORTS, TV_ROLE, TV_ROLE_LEAD, TV_ROLE_SUPPORT, TV_URL,
+        _TV_MAX,
+};
+
+static const struct tvar_def task_vars[_TV_MAX] = {
+        [TV_ID]                 = { .name = "id" },
+        [TV_INDEX]              = { .name = "index" },
+        [TV_FIRST]              = { .name = "first" },
+        [TV_LAST]               = { .name = "last" },
+        [TV_DOCUMENT]           = { .name = "document" },
+        [TV_DOCUMENT_SUBJECT]   = { .name = "document_subject" },
+        [TV_REF]                = { .name = "ref" },
+        [TV_TITLE]              = { .name = "title" },
+        [TV_TITLE_SHORT]        = { .name = "title_short" },
+        [TV_DETAIL]             = { .name = "detail" },
+        [TV_DUE]                = { .name = "due" },
+        [TV_DUE_LONG]           = { .name = "due_long" },
+        [TV_TIME_LEFT]          = { .name = "time_left" },
+        [TV_TIME_LEFT_HEADLINE] = { .name = "time_left_headline" },
+        [TV_OVERDUE]            = { .name = "overdue" },
+        [TV_STATUS]             = { .name = "status" },
+        [TV_LEADS]              = { .name = "leads" },
+        [TV_SUPPORTS]           = { .name = "supports" },
+        [TV_ROLE]               = { .name = "role" },
+        [TV_ROLE_LEAD]          = { .name = "role_lead" },
+        [TV_ROLE_SUPPORT]       = { .name = "role_support" },
+        [TV_URL]                = { .name = "url" },
+};
+static const struct tscope_def task_scope = { task_vars, _TV_MAX };
+
+enum {
+        MV_RECIPIENT, MV_RECIPIENTS, MV_SINGLE_RECIPIENT,
+        MV_TASKS, MV_N_TASKS, MV_N_OVERDUE, MV_N_UPCOMING, MV_SINGLE, MV_LEADS_ALL,
+        MV_TODAY, MV_ESCALATION_AFTER, MV_SIGNATURE,
+        _MV_MAX,
+};
+
+static const struct tvar_def message_vars[_MV_MAX] = {
+        [MV_RECIPIENT]        = { .name = "recipient" },
+        [MV_RECIPIENTS]       = { .name = "recipients", .kind = TVAR_LIST, .items = &recipient_scope },
+        [MV_SINGLE_RECIPIENT] = { .name = "single_recipient" },
+        [MV_TASKS]            = { .name = "tasks", .kind = TVAR_LIST, .items = &task_scope },
+        [MV_N_TASKS]          = { .name = "n_tasks" },
+        [MV_N_OVERDUE]        = { .name = "n_overdue" },
+        [MV_N_UPCOMING]       = { .name = "n_upcoming" },
+        [MV_SINGLE]           = { .name = "single" },
+        [MV_LEADS_ALL]        = { .name = "leads_all" },
+        [MV_TODAY]            = { .name = "today" },
+        [MV_ESCALATION_AFTER] = { .name = "escalation_after" },
+        [MV_SIGNATURE]        = { .name = "signature" },
+};
+static const struct tscope_def message_scope = { message_vars, _MV_MAX };
+
+/* At the top of every template the message's variables are in force, and
+ * under them those of the first task, so that a single-task template can
+ * say {{title}} without a section. */
+static const struct tscope_def *const root_defs[] = { &message_scope, &task_scope };
+
+/* One group of three files per kind of message. */
+enum {
+        TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_TEST,
+        _TPL_GROUP_MAX,
+};
+enum { PART_SUBJECT, PART_TEXT, PART_HTML, _PART_MAX };
+#define N_TEMPLATES (_TPL_GROUP_MAX * _PART_MAX)
+
+const char *const render_template_names[N_TEMPLATES + 1] = {
+        "task-subject.txt",       "task.txt",       "task.html",
+        "digest-subject.txt",     "digest.txt",     "digest.html",
+        "escalation-subject.txt", "escalation.txt", "escalation.html",
+        "test-subject.txt",       "test.txt",       "test.html",
+        NULL,
+};
+
+struct render_templates {
+        enum language lang;
+        struct template *t[N_TEMPLATES];
+};
+
+struct words {
+        const char *code;
+        const char *role[_ROLE_MAX];
+        const char *status[_TASK_STATUS_MAX];
+        const char *weekday[7];
+        const char *signature;
+};
+
+static const struct words words_table[_LANGUAGE_MAX] = {
+        [LANGUAGE_VI] = {
+                .code = "vi",
+                .role = { "chủ trì", "phối hợp" },
+                .status = { "đang thực hiện", "đã hoàn thành", "đã hủy" },
+                .weekday = { "Chủ nhật", "thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy" },
+                .signature = "Hệ thống theo dõi, đôn đốc thực hiện nhiệm vụ",
+        },
+        [LANGUAGE_EN] = {
+                .code = "en",
+                .role = { "lead", "cooperating" },
+                .status = { "open", "done", "cancelled" },
+                .weekday = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" },
+                .signature = "Task follow-up system",
+        },
+};
+
+const char *render_kind_to_string(enum render_kind k) {
+        static const char *const table[_RENDER_KIND_MAX] = {
+                [RENDER_REMINDER] = "reminder",
+                [RENDER_OVERDUE] = "overdue",
+                [RENDER_ESCALATION] = "escalation",
+                [RENDER_TEST] = "test",
+        };
+        return k >= 0 && k < _RENDER_KIND_MAX ? table[k] : NULL;
+}
+
+/* ---- time left ---------------------------------------------------------- */
+
+enum when {
+        WHEN_LEFT,      /* n units left */
+        WHEN_TODAY,     /* a date-only deadline, today */
+        WHEN_NOW,       /* a deadline with a time, this very minute */
+        WHEN_OVERDUE,   /* n units past */
+};
+enum unit { UNIT_MINUTE, UNIT_HOUR, UNIT_DAY };
+
+static enum when time_left(const struct due *due, int64_t now, int64_t *ret_n, enum unit *ret_unit) {
+        int64_t s = due_instant(due) - now, a = s < 0 ? -s : s;
+        int32_t today;
+        int64_t sec_of_day;
+
+        instant_to_local(now, &today, &sec_of_day);
+        *ret_unit = UNIT_DAY;
+        *ret_n = due->day - today;
+
+        if (due->minute < 0) {
+                if (*ret_n == 0)
+                        return WHEN_TODAY;
+                if (*ret_n < 0)
+                        *ret_n = -*ret_n;
+                return s >= 0 ? WHEN_LEFT : WHEN_OVERDUE;
+        }
+
+        if (a < SEC_PER_MIN)
+                return WHEN_NOW;
+        if (a < SEC_PER_HOUR) {
+                *ret_unit = UNIT_MINUTE;
+                *ret_n = a / SEC_PER_MIN;
+        } else if (a < SEC_PER_DAY) {
+                *ret_unit = UNIT_HOUR;
+                *ret_n = a / SEC_PER_HOUR;
+        } else
+                /* A day or more: count calendar days, as for dates. */
+                *ret_n = *ret_n < 0 ? -*ret_n : *ret_n;
+        return s >= 0 ? WHEN_LEFT : WHEN_OVERDUE;
+}
+
+static void format_span_words(int64_t n, enum unit u, enum language lang, char *buf, size_t size) {
+        static const char *const vi[] = { "phút", "giờ", "ngày" };
+        static const char *const en[][2] = { { "minute", "minutes" }, { "hour", "hours" }, { "day", "days" } };
+
+        if (lang == LANGUAGE_EN)
+                snprintf(buf, size, "%" PRId64 " %s", n, en[u][n != 1]);
+        else
+                snprintf(buf, size, "%" PRId64 " %s", n, vi[u]);
+}
+
+void render_time_left(const struct due *due, int64_t now, enum language lang,
+                      enum render_time_style style, char buf[static RENDER_TIME_LEFT_MAX]) {
+        bool headline = style == RENDER_TIME_HEADLINE, en = lang == LANGUAGE_EN;
+        char span[32];
+        enum unit u;
+        int64_t n;
+
+        switch (time_left(due, now, &n, &u)) {
+        case WHEN_TODAY:
+                strcpy(buf, en ? (headline ? "Due today" : "due today")
+                               : (headline ? "Hạn hôm nay" : "đến hạn hôm nay"));
+                return;
+        case WHEN_NOW:
+                strcpy(buf, en ? (headline ? "Due now" : "due now")
+                               : (headline ? "Đến hạn" : "đã đến hạn"));
+                return;
+        case WHEN_LEFT:
+                format_span_words(n, u, lang, span, sizeof span);
+                snprintf(buf, RENDER_TIME_LEFT_MAX, en ? "%s left" : headline ? "Còn %s" : "còn %s", span);
+                return;
+        case WHEN_OVERDUE:
+                format_span_words(n, u, lang, span, sizeof span);
+                snprintf(buf, RENDER_TIME_LEFT_MAX,
+                         en ? (headline ? "%s overdue" : "overdue by %s") : (headline ? "Quá hạn %s" : "quá hạn %s"),
+                         span);
+                return;
+        }
+}
+
+/* ---- template sets ------------------------------------------------------ */
+
+struct render_templates *render_templates_free(struct render_templates *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < N_TEMPLATES; i++)
+                template_free(t->t[i]);
+        return mfree(t);
+}
+
+enum language render_templates_language(const struct render_templates *t) {
+        return t->lang;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+        size_t n = strlen(s), k = strlen(suffix);
+        return n >= k && streq(s + n - k, suffix);
+}
+
+const char *render_builtin_template(enum language lang, const char *name) {
+        if (lang < 0 || lang >= _LANGUAGE_MAX || !name)
+                return NULL;
+        for (size_t i = 0; i < render_builtins_count; i++)
+                if (streq(render_builtins[i].lang, words_table[lang].code) &&
+                    streq(render_builtins[i].name, name))
+                        return render_builtins[i].text;
+        return NULL;
+}
+
+int render_templates_new(enum language lang,
+                         const struct render_template_text *overrides, size_t n_overrides,
+                         struct render_templates **ret, char **ret_error) {
+        _cleanup_(render_templates_freep) struct render_templates *t = NULL;
+        const char *texts[N_TEMPLATES] = {};
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (lang < 0 || lang >= _LANGUAGE_MAX)
+                return -EINVAL;
+
+        for (size_t i = 0; i < N_TEMPLATES; i++)
+                texts[i] = render_builtin_template(lang, render_template_names[i]);
+        for (size_t k = 0; k < n_overrides; k++) {
+                size_t i;
+                for (i = 0; i < N_TEMPLATES; i++)
+                        if (streq(render_template_names[i], overrides[k].name))
+                                break;
+                if (i == N_TEMPLATES) {
+                        if (ret_error && asprintf(ret_error, "%s/%s: not a template this program uses",
+                                                  words_table[lang].code, overrides[k].name) < 0)
+                                *ret_error = NULL;
+                        return -EINVAL;
+                }
+                texts[i] = overrides[k].text;
+        }
+
+        t = calloc(1, sizeof *t);
+        if (!t)
+                return -ENOMEM;
+        t->lang = lang;
+        for (size_t i = 0; i < N_TEMPLATES; i++) {
+                _cleanup_free_ char *label = NULL;
+
+                if (!texts[i])
+                        return -ENOENT;  /* a built-in is missing: a build error */
+                if (asprintf(&label, "%s/%s", words_table[lang].code, render_template_names[i]) < 0)
+                        return -ENOMEM;
+                r = template_parse(label, texts[i], ends_with(render_template_names[i], ".html"),
+                                   root_defs, ELEMENTSOF(root_defs), &t->t[i], ret_error);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+/* Every string a message's values point to, freed together. Running out
+ * of memory is remembered, so values can be built without a check each. */
+struct pool {
+        char **items;
+        size_t n;
+        int error;
+};
+
+static void pool_done(struct pool *p) {
+        for (size_t i = 0; i < p->n; i++)
+                free(p->items[i]);
+        free(p->items);
+}
+
+/* Takes ownership of `s` (freed on failure too); NULL for -ENOMEM. */
+static char *pool_keep(struct pool *p, char *s) {
+        char **items;
+
+        if (!s) {
+                p->error = -ENOMEM;
+                return NULL;
+        }
+        items = reallocarray(p->items, p->n + 1, sizeof *items);
+        if (!items) {
+                p->error = -ENOMEM;
+                return mfree(s);
+        }
+        p->items = items;
+        return p->items[p->n++] = s;
+}
+
+_printf_(2, 3)
+static char *pool_printf(struct pool *p, const char *format, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        return pool_keep(p, r < 0 ? NULL : s);
+}
+
+static int pool_clean(struct pool *p, const char *s, bool one_line, const char **ret) {
+        char *t;
+        int r;
+
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        r = text_clean(s, one_line, &t);
+        if (r < 0)
+                return r;
+        *ret = pool_keep(p, t);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static struct tvalue text_value(const char *s) {
+        return (struct tvalue) { .text = s, .truthy = s && *s };
+}
+
+static struct tvalue flag_value(bool b) {
+        return (struct tvalue) { .text = b ? "true" : NULL, .truthy = b };
+}
+
+static struct tvalue count_value(struct pool *p, size_t n) {
+        return (struct tvalue) { .text = pool_printf(p, "%zu", n), .truthy = n > 0 };
+}
+
+/* Joins cleaned names with ", ", skipping duplicates. */
+static int join_names(struct pool *p, const char *const *names, size_t n, const char **ret) {
+        struct strbuf b = STRBUF_INIT(RENDER_OUTPUT_MAX);
+        char *s;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                bool dup = false;
+                for (size_t k = 0; k < i && !dup; k++)
+                        dup = streq(names[k], names[i]);
+                if (dup || !*names[i])
+                        continue;
+                if (b.len > 0)
+                        strbuf_puts(&b, ", ");
+                strbuf_puts(&b, names[i]);
+        }
+        r = strbuf_steal(&b, &s, NULL);
+        if (r < 0)
+                return r;
+        *ret = pool_keep(p, s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Cleans a NULL-terminated list of names into an array in the pool. */
+static int clean_names(struct pool *p, const char *const *in, const char ***ret, size_t *ret_n) {
+        size_t n = strv_length((char *const *) in);
+        const char **out;
+        int r;
+
+        if (n > RENDER_RECIPIENTS_MAX)
+                return -E2BIG;
+        out = calloc(n + 1, sizeof *out);
+        if (!pool_keep(p, (char *) out))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                r = pool_clean(p, in[i], true, &out[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = out;
+        *ret_n = n;
+        return 0;
+}
+
+static void role_values(const struct words *w, enum role role, struct tvalue *v_role,
+                        struct tvalue *v_lead, struct tvalue *v_support) {
+        bool known = role >= 0 && role < _ROLE_MAX;
+        *v_role = text_value(known ? w->role[role] : NULL);
+        *v_lead = flag_value(role == ROLE_LEAD);
+        *v_support = flag_value(role == ROLE_SUPPORT);
+}
+
+static const char *format_due_long(struct pool *p, const struct due *due, enum language lang) {
+        const char *wd = words_table[lang].weekday[weekday_from_days(due->day)];
+        int y, m, d;
+
+        civil_from_days(due->day, &y, &m, &d);
+        if (lang == LANGUAGE_EN)
+                return due->minute < 0
+                        ? pool_printf(p, "%s, %d/%d/%d", wd, d, m, y)
+                        : pool_printf(p, "%s, %d/%d/%d, %02d:%02d", wd, d, m, y, due->minute / 60, due->minute % 60);
+        return due->minute < 0
+                ? pool_printf(p, "%s, ngày %d/%d/%d", wd, d, m, y)
+                : pool_printf(p, "%02d:%02d %s, ngày %d/%d/%d", due->minute / 60, due->minute % 60, wd, d, m, y);
+}
+
+static int task_values(struct pool *p, const struct render_input *in, enum language lang,
+                       const struct render_task *t, size_t index, size_t n, struct tvalue *v,
+                       const char ***ret_leads, size_t *ret_n_leads) {
+        const struct words *w = &words_table[lang];
+        const char **leads, **supports;
+        const char *s;
+        char *short_title;
+        size_t n_leads, n_supports;
+        int r;
+
+        if (!t->title)
+                return -EINVAL;
+
+        v[TV_ID] = text_value(pool_printf(p, "%" PRId64, t->id));
+        v[TV_INDEX] = count_value(p, index + 1);
+        v[TV_FIRST] = flag_value(index == 0);
+        v[TV_LAST] = flag_value(index + 1 == n);
+
+        struct { const char *in; bool one_line; size_t var; } fields[] = {
+                { t->document_number,  true,  TV_DOCUMENT },
+                { t->document_subject, true,  TV_DOCUMENT_SUBJECT },
+                { t->ref,              true,  TV_REF },
+                { t->title,            true,  TV_TITLE },
+                { t->detail,           false, TV_DETAIL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                r = pool_clean(p, fields[i].in, fields[i].one_line, &s);
+                if (r < 0)
+                        return r;
+                v[fields[i].var] = text_value(s);
+        }
+
+        r = text_shorten(v[TV_TITLE].text, RENDER_TITLE_SHORT, &short_title);
+        if (r < 0)
+                return r;
+        v[TV_TITLE_SHORT] = text_value(pool_keep(p, short_title));
+
+        if (t->due) {
+                char buf[MAX(24, RENDER_TIME_LEFT_MAX)];
+                enum unit u;
+                int64_t k;
+
+                format_due_vn(t->due, buf);
+                v[TV_DUE] = text_value(pool_keep(p, strdup(buf)));
+                v[TV_DUE_LONG] = text_value(format_due_long(p, t->due, lang));
+                render_time_left(t->due, in->now, lang, RENDER_TIME_PHRASE, buf);
+                v[TV_TIME_LEFT] = text_value(pool_keep(p, strdup(buf)));
+                render_time_left(t->due, in->now, lang, RENDER_TIME_HEADLINE, buf);
+                v[TV_TIME_LEFT_HEADLINE] = text_value(pool_keep(p, strdup(buf)));
+                v[TV_OVERDUE] = flag_value(time_left(t->due, in->now, &k, &u) == WHEN_OVERDUE);
+        }
+
+        v[TV_STATUS] = text_value(t->status >= 0 && t->status < _TASK_STATUS_MAX ? w->status[t->status] : NULL);
+
+        r = clean_names(p, t->leads, &leads, &n_leads);
+        if (r < 0)
+                return r;
+        r = clean_names(p, t->supports, &supports, &n_supports);
+        if (r < 0)
+                return r;
+        r = join_names(p, leads, n_leads, &s);
+        if (r < 0)
+                return r;
+        v[TV_LEADS] = text_value(s);
+        r = join_names(p, supports, n_supports, &s);
+        if (r < 0)
+                return r;
+        v[TV_SUPPORTS] = text_value(s);
+        role_values(w, t->role, &v[TV_ROLE], &v[TV_ROLE_LEAD], &v[TV_ROLE_SUPPORT]);
+
+        if (in->base_url && *in->base_url) {
+                size_t len = strlen(in->base_url);
+                while (len > 0 && in->base_url[len - 1] == '/')
+                        len--;
+                v[TV_URL] = text_value(pool_printf(p, "%.*s/tasks/%" PRId64, (int) len, in->base_url, t->id));
+        }
+
+        if (p->error < 0)
+                return p->error;
+        *ret_leads = leads;
+        *ret_n_leads = n_leads;
+        return 0;
+}
+
+static const char *format_after(struct pool *p, int64_t secs, enum language lang) {
+        char buf[32];
+
+        if (secs <= 0)
+                return NULL;
+        if (secs % SEC_PER_DAY == 0)
+                format_span_words(secs / SEC_PER_DAY, UNIT_DAY, lang, buf, sizeof buf);
+        else if (secs >= SEC_PER_HOUR)
+                format_span_words(secs / SEC_PER_HOUR, UNIT_HOUR, lang, buf, sizeof buf);
+        else
+                format_span_words(MAX(secs / SEC_PER_MIN, (int64_t) 1), UNIT_MINUTE, lang, buf, sizeof buf);
+        return pool_keep(p, strdup(buf));
+}
+
+/* ---- messages ----------------------------------------------------------- */
+
+struct message_values {
+        struct pool pool;
+        struct tvalue msg[_MV_MAX];
+        struct tvalue first_task[_TV_MAX];
+        struct tscope msg_scope, first_task_scope;
+        struct tvalue (*tasks)[_TV_MAX];
+        struct tscope *task_scopes;
+        struct tvalue (*recipients)[_RV_MAX];
+        struct tscope *recipient_scopes;
+};
+
+static void message_values_done(struct message_values *m) {
+        pool_done(&m->pool);
+        free(m->tasks);
+        free(m->task_scopes);
+        free(m->recipients);
+        free(m->recipient_scopes);
+}
+
+static int message_values_build(struct message_values *m, const struct render_input *in, enum language lang) {
+        const struct words *w = &words_table[lang];
+        _cleanup_free_ const char **names = NULL, **all_leads = NULL;
+        size_t n_overdue = 0, n_all_leads = 0;
+        const char *s;
+        int r;
+        char buf[16];
+
+        m->tasks = calloc(MAX(in->n_tasks, (size_t) 1), sizeof *m->tasks);
+        m->task_scopes = calloc(MAX(in->n_tasks, (size_t) 1), sizeof *m->task_scopes);
+        m->recipients = calloc(in->n_recipients, sizeof *m->recipients);
+        m->recipient_scopes = calloc(in->n_recipients, sizeof *m->recipient_scopes);
+        names = calloc(in->n_recipients, sizeof *names);
+        if (!m->tasks || !m->task_scopes || !m->recipients || !m->recipient_scopes || !names)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < in->n_recipients; i++) {
+                struct tvalue *v = m->recipients[i];
+
+                if (!in->recipients[i].name)
+                        return -EINVAL;
+                r = pool_clean(&m->pool, in->recipients[i].name, true, &names[i]);
+                if (r < 0)
+                        return r;
+                v[RV_NAME] = text_value(names[i]);
+                role_values(w, in->recipients[i].role, &v[RV_ROLE], &v[RV_ROLE_LEAD], &v[RV_ROLE_SUPPORT]);
+                v[RV_INDEX] = count_value(&m->pool, i + 1);
+                v[RV_FIRST] = flag_value(i == 0);
+                v[RV_LAST] = flag_value(i + 1 == in->n_recipients);
+                m->recipient_scopes[i] = (struct tscope) { &recipient_scope, v };
+        }
+
+        for (size_t i = 0; i < in->n_tasks; i++) {
+                const char **leads, **more;
+                size_t n_leads;
+
+                r = task_values(&m->pool, in, lang, &in->tasks[i], i, in->n_tasks, m->tasks[i], &leads, &n_leads);
+                if (r < 0)
+                        return r;
+                m->task_scopes[i] = (struct tscope) { &task_scope, m->tasks[i] };
+                n_overdue += m->tasks[i][TV_OVERDUE].truthy;
+
+                more = reallocarray(all_leads, n_all_leads + n_leads, sizeof *all_leads);
+                if (!more)
+                        return -ENOMEM;
+                all_leads = more;
+                memcpy(all_leads + n_all_leads, leads, n_leads * sizeof *leads);
+                n_all_leads += n_leads;
+        }
+        if (in->n_tasks > 0)
+                memcpy(m->first_task, m->tasks[0], sizeof m->first_task);
+
+        r = join_names(&m->pool, names, in->n_recipients, &s);
+        if (r < 0)
+                return r;
+        m->msg[MV_RECIPIENT] = text_value(s);
+        m->msg[MV_RECIPIENTS] = (struct tvalue) { .items = m->recipient_scopes, .n_items = in->n_recipients };
+        m->msg[MV_SINGLE_RECIPIENT] = flag_value(in->n_recipients == 1);
+        m->msg[MV_TASKS] = (struct tvalue) { .items = m->task_scopes, .n_items = in->n_tasks };
+        m->msg[MV_N_TASKS] = count_value(&m->pool, in->n_tasks);
+        m->msg[MV_N_OVERDUE] = count_value(&m->pool, n_overdue);
+        m->msg[MV_N_UPCOMING] = count_value(&m->pool, in->n_tasks - n_overdue);
+        m->msg[MV_SINGLE] = flag_value(in->n_tasks == 1);
+        r = join_names(&m->pool, all_leads, n_all_leads, &s);
+        if (r < 0)
+                return r;
+        m->msg[MV_LEADS_ALL] = text_value(s);
+
+        {
+                int32_t day;
+                int64_t sec;
+                int y, mo, d;
+
+                instant_to_local(in->now, &day, &sec);
+                civil_from_days(day, &y, &mo, &d);
+                snprintf(buf, sizeof buf, "%d/%d/%d", d, mo, y);
+                m->msg[MV_TODAY] = text_value(pool_keep(&m->pool, strdup(buf)));
+        }
+        if (in->kind == RENDER_ESCALATION)
+                m->msg[MV_ESCALATION_AFTER] = text_value(format_after(&m->pool, in->escalation_after, lang));
+        if (in->signature) {
+                r = pool_clean(&m->pool, in->signature, true, &s);
+                if (r < 0)
+                        return r;
+        } else
+                s = w->signature;
+        m->msg[MV_SIGNATURE] = text_value(s);
+
+        if (m->pool.error < 0)
+                return m->pool.error;
+
+        m->msg_scope = (struct tscope) { &message_scope, m->msg };
+        m->first_task_scope = (struct tscope) { &task_scope, m->first_task };
+        return 0;
+}
+
+static int render_part(const struct template *t, const struct tscope *const *roots, char **ret) {
+        struct strbuf b = STRBUF_INIT(RENDER_OUTPUT_MAX);
+
+        template_render(t, roots, 2, &b);
+        return strbuf_steal(&b, ret, NULL);
+}
+
+void render_output_done(struct render_output *o) {
+        if (!o)
+                return;
+        o->subject = mfree(o->subject);
+        o->text = mfree(o->text);
+        o->html = mfree(o->html);
+}
+
+int render_message(const struct render_templates *t, const struct render_input *in,
+                   struct render_output *ret) {
+        _cleanup_(message_values_done) struct message_values m = {};
+        _cleanup_(render_output_done) struct render_output o = {};
+        const struct tscope *roots[2];
+        size_t group;
+        char *s;
+        int r;
+
+        if (in->kind < 0 || in->kind >= _RENDER_KIND_MAX)
+                return -EINVAL;
+        if (in->n_recipients == 0 || !in->recipients)
+                return -EINVAL;
+        if (in->n_tasks > RENDER_TASKS_MAX || in->n_recipients > RENDER_RECIPIENTS_MAX)
+                return -E2BIG;
+        if (in->n_tasks > 0 && !in->tasks)
+                return -EINVAL;
+
+        switch (in->kind) {
+        case RENDER_REMINDER:
+        case RENDER_OVERDUE:
+                if (in->n_tasks == 0)
+                        return -EINVAL;
+                group = in->n_tasks == 1 ? TPL_TASK : TPL_DIGEST;
+                break;
+        case RENDER_ESCALATION:
+                if (in->n_tasks == 0)
+                        return -EINVAL;
+                group = TPL_ESCALATION;
+                break;
+        default:
+                group = TPL_TEST;
+                break;
+        }
+
+        r = message_values_build(&m, in, t->lang);
+        if (r < 0)
+                return r;
+        roots[0] = &m.msg_scope;
+        roots[1] = &m.first_task_scope;
+
+        r = render_part(t->t[group * _PART_MAX + PART_SUBJECT], roots, &o.subject);
+        if (r < 0)
+                return r;
+        text_collapse_spaces(o.subject);
+        r = text_shorten(o.subject, RENDER_SUBJECT_MAX, &s);
+        if (r < 0)
+                return r;
+        free(o.subject);
+        o.subject = s;
+
+        r = render_part(t->t[group * _PART_MAX + PART_TEXT], roots, &o.text);
+        if (r < 0)
+                return r;
+        text_collapse_blank_lines(o.text);
+
+        r = render_part(t->t[group * _PART_MAX + PART_HTML], roots, &o.html);
+        if (r < 0)
+                return r;
+
+        *ret = o;
+        o = (struct render_output) {};
+        return 0;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What the parts of the store share and nobody else sees: the connection,
+ * the statement table and the helpers that bind and read columns. The unit
+ * test includes it too, to ask SQLite how the scheduler's queries run. */
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The scheduler's queries must stay indexed whatever the planner guesses
+ * about the data: without statistics it prefers tasks(status, due_at), whose
+ * cost grows with the number of open tasks. INDEXED BY pins the partial
+ * indexes, and makes a schema without them an error rather than slow. */
+#define SQL_NEXT_FIRE                                                           \
+        "SELECT min(next_fire_at) FROM tasks INDEXED BY tasks_next_fire "       \
+        "WHERE status = 'open' AND next_fire_at IS NOT NULL"
+
+#define SQL_TASK_COLUMNS                                                        \
+        "t.id, t.document_id, d.number, t.ref, t.title, t.detail, t.due, "      \
+        "t.due_at, t.status, t.recurrence, t.created_at, t.updated_at, "        \
+        "t.closed_at, t.next_fire_at, t.fired_through"
+
+#define SQL_TASKS_DUE                                                           \
+        "SELECT " SQL_TASK_COLUMNS " FROM tasks AS t INDEXED BY tasks_next_fire " \
+        "LEFT JOIN documents AS d ON d.id = t.document_id "                     \
+        "WHERE t.status = 'open' AND t.next_fire_at IS NOT NULL "               \
+        "AND t.next_fire_at <= ?1 ORDER BY t.next_fire_at, t.id LIMIT ?2"
+
+#define SQL_DELIVERY_COLUMNS                                                    \
+        "id, task_id, slot, slot_at, agency, role, channel, state, attempts, "  \
+        "next_attempt_at, last_error, created_at, sent_at"
+
+#define SQL_DELIVERIES_DUE                                                      \
+        "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries INDEXED BY deliveries_due " \
+        "WHERE state = 'pending' AND next_attempt_at <= ?1 "                    \
+        "ORDER BY next_attempt_at, id LIMIT ?2"
+
+#define SQL_NEXT_DELIVERY                                                       \
+        "SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliveries_due " \
+        "WHERE state = 'pending' AND next_attempt_at IS NOT NULL"
+
+enum store_statement {
+        STMT_BEGIN,
+        STMT_COMMIT,
+        STMT_ROLLBACK,
+        STMT_READ_BEGIN,
+        STMT_READ_END,
+        STMT_USER_VERSION,
+
+        STMT_DOCUMENT_UPSERT,
+        STMT_DOCUMENT_GET,
+
+        STMT_TASK_INSERT,
+        STMT_TASK_AGENCY_INSERT,
+        STMT_TASK_AGENCIES_DELETE,
+        STMT_TASK_FIND_REF,
+        STMT_TASK_UPDATE,
+        STMT_TASK_GET,
+        STMT_TASK_GET_AGENCIES,
+        STMT_TASK_STATUS,
+        STMT_TASK_CLOSE,
+        STMT_TASK_REOPEN,
+        STMT_TASK_LIST,
+        STMT_TASK_AGENCIES_RANGE,
+        STMT_TASK_SET_SCHEDULE,
+        STMT_NEXT_FIRE,
+        STMT_TASKS_DUE,
+
+        STMT_DELIVERY_INSERT,
+        STMT_DELIVERY_FIND,
+        STMT_DELIVERIES_DUE,
+        STMT_NEXT_DELIVERY,
+        STMT_DELIVERY_STATE,
+        STMT_DELIVERY_PENDING,
+        STMT_DELIVERY_ATTEMPTING,
+        STMT_DELIVERY_SENT,
+        STMT_DELIVERY_FAILED,
+        STMT_DELIVERIES_RESET,
+        STMT_DELIVERY_LIST_TASK,
+        STMT_DELIVERY_COUNTS,
+
+        STMT_TASKS_RESCHEDULE,
+        STMT_META_GET,
+        STMT_META_SET,
+        STMT_DATA_VERSION,
+        _STMT_MAX,
+};
+
+struct store {
+        sqlite3 *db;
+        int flags;
+        sqlite3_stmt *stmts[_STMT_MAX];
+        char error[512];
+};
+
+/* The statement `id`, prepared on first use and reset with its bindings
+ * cleared on every later one. Callers reset it when done (stmt_resetp), so
+ * that no statement holds a read snapshot open between calls. */
+int store_statement(struct store *s, enum store_statement id, sqlite3_stmt **ret);
+
+static inline void stmt_resetp(sqlite3_stmt **st) {
+        if (*st)
+                (void) sqlite3_reset(*st);
+}
+#define _cleanup_reset_ _cleanup_(stmt_resetp)
+
+/* Translates an SQLite result code to a negative errno and keeps SQLite's
+ * message for store_last_error(). */
+int store_error(struct store *s, int rc);
+void store_set_error(struct store *s, const char *format, ...) _printf_(2, 3);
+
+/* One step: 1 for a row, 0 when done, or a negative errno. */
+int store_step(struct store *s, sqlite3_stmt *st);
+/* Steps a statement that returns no rows. */
+int store_run(struct store *s, sqlite3_stmt *st);
+
+/* Several reads that must see one snapshot run between these: a savepoint,
+ * so that they work inside a caller's transaction and outside one. */
+int store_read_begin(struct store *s);
+void store_read_end(struct store *s);
+
+int store_migrate(struct store *s);
+
+/* NULL <-> SQL NULL for strings, NO_TIME <-> SQL NULL for instants, 0 <->
+ * SQL NULL for optional row ids. Strings are bound SQLITE_STATIC: they must
+ * outlive the step. */
+int bind_text(sqlite3_stmt *st, int i, const char *v);
+int bind_time(sqlite3_stmt *st, int i, int64_t v);
+int bind_id(sqlite3_stmt *st, int i, int64_t v);
+int bind_limit(sqlite3_stmt *st, int i, size_t limit);
+int64_t column_time(sqlite3_stmt *st, int i);
+int column_strdup(sqlite3_stmt *st, int i, char **ret);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "store-internal.h"
+
+int store_delivery_insert(struct store *s, struct delivery *d) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!d || d->task_id <= 0 || !d->slot || !d->agency || !d->channel || d->attempts < 0)
+                return -EINVAL;
+        if (!delivery_state_to_string(d->state))
+                return -EINVAL;
+        if (d->role != _ROLE_INVALID && !role_to_string(d->role))
+                return -EINVAL;
+
+        r = store_statement(s, STMT_DELIVERY_INSERT, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, d->task_id) != SQLITE_OK ||
+            bind_text(st, 2, d->slot) != SQLITE_OK ||
+            sqlite3_bind_int64(st, 3, d->slot_at) != SQLITE_OK ||
+            bind_text(st, 4, d->agency) != SQLITE_OK ||
+            bind_text(st, 5, role_to_string(d->role)) != SQLITE_OK ||
+            bind_text(st, 6, d->channel) != SQLITE_OK ||
+            bind_text(st, 7, delivery_state_to_string(d->state)) != SQLITE_OK ||
+            sqlite3_bind_int(st, 8, d->attempts) != SQLITE_OK ||
+            bind_time(st, 9, d->next_attempt_at) != SQLITE_OK ||
+            bind_text(st, 10, d->last_error) != SQLITE_OK ||
+            bind_time(st, 11, d->created_at) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_run(s, st);
+        if (r < 0)
+                return r;
+        if (sqlite3_changes(s->db) > 0) {
+                d->id = sqlite3_last_insert_rowid(s->db);
+                return 1;
+        }
+        (void) sqlite3_reset(st);
+
+        /* The key exists: hand back the row that holds it. */
+        r = store_statement(s, STMT_DELIVERY_FIND, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, d->task_id) != SQLITE_OK ||
+            bind_text(st, 2, d->slot) != SQLITE_OK ||
+            bind_text(st, 3, d->agency) != SQLITE_OK ||
+            bind_text(st, 4, d->channel) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_step(s, st);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EIO;
+        d->id = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+static int delivery_from_row(sqlite3_stmt *st, struct delivery *ret) {
+        _cleanup_(delivery_done) struct delivery d = {};
+
+        d.id = sqlite3_column_int64(st, 0);
+        d.task_id = sqlite3_column_int64(st, 1);
+        d.slot_at = sqlite3_column_int64(st, 3);
+        d.attempts = sqlite3_column_int(st, 8);
+        d.next_attempt_at = column_time(st, 9);
+        d.created_at = column_time(st, 11);
+        d.sent_at = column_time(st, 12);
+        if (column_strdup(st, 2, &d.slot) < 0 ||
+            column_strdup(st, 4, &d.agency) < 0 ||
+            column_strdup(st, 6, &d.channel) < 0 ||
+            column_strdup(st, 10, &d.last_error) < 0)
+                return -ENOMEM;
+        d.role = sqlite3_column_type(st, 5) == SQLITE_NULL ? _ROLE_INVALID
+                 : role_from_string((const char *) sqlite3_column_text(st, 5));
+        d.state = delivery_state_from_string((const char *) sqlite3_column_text(st, 7));
+        if (d.state < 0)
+                return -EBADMSG;
+
+        *ret = d;
+        d = (struct delivery) {};
+        return 0;
+}
+
+static int deliveries_read(struct store *s, sqlite3_stmt *st, struct delivery_list *ret) {
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        size_t allocated = 0;
+        int r;
+
+        for (;;) {
+                r = store_step(s, st);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (l.n == allocated) {
+                        size_t m = MAX(allocated * 2, (size_t) 16);
+                        struct delivery *p = reallocarray(l.items, m, sizeof *p);
+                        if (!p)
+                                return -ENOMEM;
+                        l.items = p;
+                        allocated = m;
+                }
+                r = delivery_from_row(st, &l.items[l.n]);
+                if (r < 0)
+                        return r;
+                l.n++;
+        }
+
+        *ret = l;
+        l = (struct delivery_list) {};
+        return (int) MIN(ret->n, (size_t) INT32_MAX);
+}
+
+int store_deliveries_due(struct store *s, int64_t now, size_t limit, struct delivery_list *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+
+        r = store_statement(s, STMT_DELIVERIES_DUE, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+            bind_limit(st, 2, limit) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return deliveries_read(s, st, ret);
+}
+
+int store_next_delivery(struct store *s, int64_t *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+
+        r = store_statement(s, STMT_NEXT_DELIVERY, &st);
+        if (r < 0)
+                return r;
+        r = store_step(s, st);
+        if (r < 0)
+                return r;
+        *ret = r > 0 ? column_time(st, 0) : NO_TIME;
+        return 0;
+}
+
+/* After an update that changed nothing: -ENOENT if the delivery does not
+ * exist, -EALREADY if it exists but was not in a state to be changed. */
+static int delivery_unchanged(struct store *s, int64_t id) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_statement(s, STMT_DELIVERY_STATE, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_step(s, st);
+        if (r < 0)
+                return r;
+        return r > 0 ? -EALREADY : -ENOENT;
+}
+
+int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state state,
+                             int64_t next_attempt_at, const char *error, int64_t now) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        switch (state) {
+        case DELIVERY_PENDING:
+                r = store_statement(s, STMT_DELIVERY_PENDING, &st);
+                if (r < 0)
+                        return r;
+                rc = bind_time(st, 2, next_attempt_at != NO_TIME ? next_attempt_at : now);
+                if (rc == SQLITE_OK)
+                        rc = bind_text(st, 3, error);
+                break;
+        case DELIVERY_ATTEMPTING:
+                r = store_statement(s, STMT_DELIVERY_ATTEMPTING, &st);
+                if (r < 0)
+                        return r;
+                rc = SQLITE_OK;
+                break;
+        case DELIVERY_SENT:
+                r = store_statement(s, STMT_DELIVERY_SENT, &st);
+                if (r < 0)
+                        return r;
+                rc = sqlite3_bind_int64(st, 2, now);
+                if (rc == SQLITE_OK)
+                        rc = bind_text(st, 3, error);
+                break;
+        case DELIVERY_FAILED:
+                r = store_statement(s, STMT_DELIVERY_FAILED, &st);
+                if (r < 0)
+                        return r;
+                rc = bind_text(st, 2, error);
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 1, id);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc);
+
+        r = store_run(s, st);
+        if (r < 0)
+                return r;
+        if (sqlite3_changes(s->db) == 0)
+                return delivery_unchanged(s, id);
+        return 0;
+}
+
+int store_deliveries_reset_attempting(struct store *s, int64_t now) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_statement(s, STMT_DELIVERIES_RESET, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_run(s, st);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db);
+}
+
+int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+
+        r = store_statement(s, STMT_DELIVERY_LIST_TASK, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, task_id) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return deliveries_read(s, st, ret);
+}
+
+int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int64_t c[_DELIVERY_STATE_MAX] = {};
+        int r;
+
+        r = store_statement(s, STMT_DELIVERY_COUNTS, &st);
+        if (r < 0)
+                return r;
+        for (;;) {
+                enum delivery_state state;
+
+                r = store_step(s, st);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                state = delivery_state_from_string((const char *) sqlite3_column_text(st, 0));
+                if (state < 0)
+                        return -EBADMSG;
+                c[state] = sqlite3_column_int64(st, 1);
+        }
+        memcpy(counts, c, sizeof c);
+        return 0;
+}
+
+void delivery_done(struct delivery *d) {
+        if (!d)
+                return;
+        free(d->slot);
+        free(d->agency);
+        free(d->channel);
+        free(d->last_error);
+        *d = (struct delivery) {};
+}
+
+void delivery_list_done(struct delivery_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                delivery_done(&l->items[i]);
+        free(l->items);
+        *l = (struct delivery_list) {};
+}

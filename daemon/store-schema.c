@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+
+#include "store-internal.h"
+
+/* The schema as a list of steps. A database records in PRAGMA user_version
+ * the last step it has taken (0: none, an empty file), and store_open()
+ * takes the rest, each in its own transaction. A step, once released, is
+ * never edited: a change is a new step. */
+struct migration {
+        int version;
+        const char *sql;
+};
+
+static const struct migration migrations[] = {
+        { 1,
+          "CREATE TABLE documents (\n"
+          "        id INTEGER PRIMARY KEY,\n"
+          "        number TEXT NOT NULL UNIQUE,\n"
+          "        subject TEXT,\n"
+          "        issued_on TEXT,\n"
+          "        issuer TEXT,\n"
+          "        signer TEXT,\n"
+          "        created_at INTEGER NOT NULL\n"
+          ");\n"
+          "CREATE TABLE tasks (\n"
+          "        id INTEGER PRIMARY KEY,\n"
+          "        document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,\n"
+          "        ref TEXT,\n"
+          "        title TEXT NOT NULL,\n"
+          "        detail TEXT,\n"
+          "        due TEXT,\n"
+          "        due_at INTEGER,\n"
+          "        status TEXT NOT NULL DEFAULT 'open'\n"
+          "                CHECK (status IN ('open', 'done', 'cancelled')),\n"
+          "        recurrence TEXT,\n"
+          "        created_at INTEGER NOT NULL,\n"
+          "        updated_at INTEGER NOT NULL,\n"
+          "        closed_at INTEGER,\n"
+          "        UNIQUE (document_id, ref)\n"
+          ");\n"
+          "CREATE TABLE task_agencies (\n"
+          "        task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,\n"
+          "        agency TEXT NOT NULL,\n"
+          "        role TEXT NOT NULL CHECK (role IN ('lead', 'support')),\n"
+          "        position INTEGER NOT NULL,\n"
+          "        PRIMARY KEY (task_id, agency)\n"
+          ");\n"
+          "CREATE INDEX tasks_status_due ON tasks(status, due_at);\n" },
+
+        /* The daemon's scheduling state and the outbox. Open tasks that
+         * exist already are looked at once, from now on: their past slots
+         * were never promised, so none is sent late. */
+        { 2,
+          "ALTER TABLE tasks ADD COLUMN next_fire_at INTEGER;\n"
+          "ALTER TABLE tasks ADD COLUMN fired_through INTEGER;\n"
+          "UPDATE tasks SET next_fire_at = CAST(strftime('%s', 'now') AS INTEGER),\n"
+          "                 fired_through = CAST(strftime('%s', 'now') AS INTEGER)\n"
+          "        WHERE status = 'open';\n"
+          "CREATE INDEX tasks_next_fire ON tasks(next_fire_at)\n"
+          "        WHERE status = 'open' AND next_fire_at IS NOT NULL;\n"
+          "CREATE TABLE deliveries (\n"
+          "        id INTEGER PRIMARY KEY,\n"
+          "        task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,\n"
+          "        slot TEXT NOT NULL,\n"
+          "        slot_at INTEGER NOT NULL,\n"
+          "        agency TEXT NOT NULL,\n"
+          "        role TEXT,\n"
+          "        channel TEXT NOT NULL,\n"
+          "        state TEXT NOT NULL DEFAULT 'pending'\n"
+          "                CHECK (state IN ('pending', 'attempting', 'sent', 'failed')),\n"
+          "        attempts INTEGER NOT NULL DEFAULT 0,\n"
+          "        next_attempt_at INTEGER,\n"
+          "        last_error TEXT,\n"
+          "        created_at INTEGER NOT NULL,\n"
+          "        sent_at INTEGER,\n"
+          "        UNIQUE (task_id, slot, agency, channel)\n"
+          ");\n"
+          "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';\n"
+          "CREATE INDEX deliveries_task ON deliveries(task_id);\n"
+          "CREATE TABLE meta (\n"
+          "        key TEXT PRIMARY KEY,\n"
+          "        value TEXT NOT NULL\n"
+          ") WITHOUT ROWID;\n" },
+};
+
+_Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+static int exec(struct store *s, const char *sql) {
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : store_error(s, rc);
+}
+
+/* A database without a schema version must be empty: anything else is some
+ * other program's, and creating our tables beside its own would be wrong. */
+static int check_empty(struct store *s) {
+        sqlite3_stmt *st = NULL;
+        int rc, r = 0;
+
+        rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                r = store_error(s, rc);
+        else if (sqlite3_column_int64(st, 0) > 0) {
+                store_set_error(s, "database has tables but no schema version: "
+                                "not a deadlined database");
+                r = -EBADMSG;
+        }
+        (void) sqlite3_finalize(st);
+        return r;
+}
+
+static int migrate_step(struct store *s, const struct migration *m) {
+        char sql[64];
+        int version, r;
+
+        r = exec(s, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+
+        /* Another process may have migrated while we waited for the lock. */
+        version = store_schema_version(s);
+        if (version < 0) {
+                r = version;
+                goto fail;
+        }
+        if (version >= m->version)
+                return exec(s, "COMMIT");
+        if (version == 0) {
+                r = check_empty(s);
+                if (r < 0)
+                        goto fail;
+        }
+
+        r = exec(s, m->sql);
+        if (r < 0) {
+                char msg[sizeof s->error];
+
+                snprintf(msg, sizeof msg, "%s", s->error);
+                store_set_error(s, "migrating to schema version %d: %s", m->version, msg);
+                goto fail;
+        }
+        /* PRAGMA takes no parameters. */
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", m->version);
+        r = exec(s, sql);
+        if (r < 0)
+                goto fail;
+        r = exec(s, "COMMIT");
+        if (r < 0)
+                goto fail;
+        return 0;
+
+fail:
+        /* Keep the message of what failed, not of the rollback. */
+        (void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return r;
+}
+
+int store_migrate(struct store *s) {
+        int version, r;
+
+        version = store_schema_version(s);
+        if (version < 0)
+                return version;
+        if (version >= STORE_SCHEMA_VERSION)
+                return 0;
+        if (s->flags & STORE_READONLY) {
+                store_set_error(s, "database schema version %d needs upgrading to %d, "
+                                "which a read-only open cannot do",
+                                version, STORE_SCHEMA_VERSION);
+                return -EROFS;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(migrations); i++) {
+                if (migrations[i].version <= version)
+                        continue;
+                r = migrate_step(s, &migrations[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

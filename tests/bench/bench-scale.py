@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""make bench-scale: databases of 10,000, 100,000 and 1,000,000 open tasks
+spread over two years; for each, the time to find the next due slot and to
+decide and claim one run's deliveries, the daemon's start-up time to READY,
+its resident memory, and `deadlinectl list --due-within 7d`."""
+
+import os
+import pathlib
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = pathlib.Path(sys.argv[1])
+SIZES = [int(x) for x in (sys.argv[2:] or ["10000", "100000", "1000000"])]
+AGENCIES = ["stc", "skhdt", "kbnn", "sxd", "stttt", "snv", "syt", "stnmt"]
+
+CONFIG = """database = "bench.db";
+timezone = "Asia/Ho_Chi_Minh";
+transport = "maildir:maildir";
+schedule = { remind_before = ["14d", "7d", "3d", "1d", "0d"]; overdue_every = "1d"; send_at = "08:00";
+             workdays = ["mon", "tue", "wed", "thu", "fri"]; digest = true; };
+agencies = (
+""" + ",\n".join(f'  {{ id = "{a}"; name = "Agency {a}"; email = ["{a}@example.test"]; }}' for a in AGENCIES) + "\n);\n"
+
+
+def make_db(path, n, now):
+    subprocess.run([BUILD / "deadlinectl", "-c", path.parent / "bench.conf", "list"], check=True,
+                   capture_output=True)
+    con = sqlite3.connect(path)
+    rnd = random.Random(n)
+    rows = []
+    for i in range(n):
+        day = now // 86400 + 1 + rnd.randrange(730)
+        due_at = day * 86400 + 16 * 3600 + 59 * 60 + 59  # 23:59:59 at UTC+7
+        rows.append((f"Task {i}", time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), due_at, now))
+    with con:
+        con.executemany("INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at,"
+                        " fired_through) VALUES (?, ?, ?, 'open', ?4, ?4, ?4, ?4)", rows)
+        con.execute("INSERT INTO task_agencies (task_id, agency, role, position) "
+                    f"SELECT id, CASE id % {len(AGENCIES)} " +
+                    " ".join(f"WHEN {k} THEN '{a}'" for k, a in enumerate(AGENCIES)) +
+                    " END, 'lead', 0 FROM tasks")
+    con.close()
+
+
+def startup(conf, workdir):
+    sock_path = str(workdir / "notify")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(sock_path)
+    s.settimeout(120)
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+    t0 = time.monotonic()
+    p = subprocess.Popen([BUILD / "deadlined", "-c", conf], env=env, stderr=subprocess.DEVNULL)
+    while b"READY=1" not in s.recv(4096):
+        pass
+    ready = time.monotonic() - t0
+    time.sleep(1.0)
+    rss = 0
+    with open(f"/proc/{p.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                rss = int(line.split()[1])
+    p.terminate()
+    p.wait(30)
+    s.close()
+    os.unlink(sock_path)
+    return ready, rss
+
+
+def main():
+    now = int(time.time())
+    print(f"{'tasks':>9} {'prime s':>8} {'next due µs':>12} {'decide ms':>10} {'claim ms':>9} "
+          f"{'deliveries':>10} {'1st READY s':>11} {'READY s':>8} {'peak RSS MB':>11} {'list 7d s':>10}")
+    for n in SIZES:
+        with tempfile.TemporaryDirectory() as d:
+            d = pathlib.Path(d)
+            conf = d / "bench.conf"
+            conf.write_text(CONFIG)
+            make_db(d / "bench.db", n, now)
+            out = subprocess.run([BUILD / "tests" / "bench-scale", conf, str(now), "prime"], check=True,
+                                 capture_output=True, text=True).stdout
+            v = dict(line.split("=", 1) for line in out.replace(" ", "\n").split() if "=" in line)
+            # The first start after the bench's own priming records the
+            # policy's fingerprint; the second is an ordinary start.
+            first_ready, _ = startup(conf, d)
+            ready, rss = startup(conf, d)
+            t0 = time.monotonic()
+            subprocess.run([BUILD / "deadlinectl", "-c", conf, "list", "--due-within", "7d"], check=True,
+                           stdout=subprocess.DEVNULL)
+            listing = time.monotonic() - t0
+            print(f"{n:>9} {float(v['prime_ms']) / 1000:>8.2f} {float(v['next_due_us']):>12.1f} "
+                  f"{float(v['decide_ms']):>10.2f} {float(v['claim_ms']):>9.2f} {v['deliveries']:>10} "
+                  f"{first_ready:>11.3f} {ready:>8.3f} {rss / 1024:>11.1f} {listing:>10.3f}", flush=True)
+
+
+main()

@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Fixtures that run the real deadlined and deadlinectl binaries against a
+temporary configuration and a real SQLite database."""
+
+import json
+import os
+import pathlib
+import sqlite3
+import subprocess
+
+import pytest
+
+BUILD = pathlib.Path(os.environ.get("DEADLINED_BUILD", pathlib.Path(__file__).parents[2] / "build"))
+SOURCE = pathlib.Path(os.environ.get("DEADLINED_SOURCE", pathlib.Path(__file__).parents[2]))
+SANITIZE = os.environ.get("DEADLINED_SANITIZE") == "1"
+DEADLINED = BUILD / "deadlined"
+DEADLINECTL = BUILD / "deadlinectl"
+
+AGENCIES = """
+agencies = (
+  { id = "lanhdao"; name = "Lãnh đạo UBND tỉnh"; email = ["lanhdao@sonha.gov.vn"]; },
+  { id = "vpubnd";  name = "Văn phòng UBND tỉnh"; aliases = ["VPUB"]; email = ["vanthu.vpub@sonha.gov.vn"]; },
+  { id = "stc";     name = "Sở Tài chính"; email = ["stc@sonha.gov.vn"]; },
+  { id = "skhdt";   name = "Sở Kế hoạch và Đầu tư"; aliases = ["Sở KH&ĐT"]; email = ["skhdt@sonha.gov.vn"]; },
+  { id = "kbnn";    name = "Kho bạc Nhà nước tỉnh"; email = ["kbnn@sonha.gov.vn"]; },
+  { id = "sxd";     name = "Sở Xây dựng"; email = ["sxd@sonha.gov.vn"]; },
+  { id = "stttt";   name = "Sở Thông tin và Truyền thông"; email = ["stttt@sonha.gov.vn"]; },
+  { id = "h-anlac"; name = "UBND huyện An Lạc"; email = ["ubnd@anlac.sonha.gov.vn"]; },
+  { id = "tp-sonha"; name = "UBND thành phố Sơn Hà"; email = ["ubnd@tp.sonha.gov.vn"]; }
+);
+groups = (
+  { id = "cacso"; name = "Các sở, ban, ngành"; members = ["vpubnd", "stc", "skhdt", "sxd", "stttt"]; },
+  { id = "cachuyen"; name = "UBND các huyện, thị xã, thành phố"; members = ["h-anlac", "tp-sonha"]; }
+);
+"""
+
+SCHEDULE = """
+schedule = {
+  remind_before = ["14d", "7d", "3d", "1d", "0d"];
+  overdue_every = "1d";
+  escalation = ( { after = "3d"; to = ["vpubnd"]; }, { after = "10d"; to = ["lanhdao"]; } );
+  send_at = "08:00";
+  workdays = ["mon", "tue", "wed", "thu", "fri"];
+  holidays = ["2025-04-30", "2025-05-01", "2025-09-01", "2025-09-02"];
+  extra_workdays = ["2025-04-26"];
+  digest = false;
+};
+"""
+
+
+class Env:
+    """A temporary deadlined installation: a config file, its database and
+    a maildir, and helpers to run the programs against them."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+        self.config = path / "deadlined.conf"
+        self.database = path / "deadlined.db"
+        self.maildir = path / "maildir"
+
+    def write_config(self, text=None, *, schedule=SCHEDULE, agencies=AGENCIES, extra=""):
+        if text is None:
+            text = (f'database = "deadlined.db";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                    f'transport = "maildir:maildir";\nfrom = "Nhắc việc <nhacviec@sonha.gov.vn>";\n'
+                    f'{extra}\n{schedule}\n{agencies}\n')
+        self.config.write_text(text, encoding="utf-8")
+        return self.config
+
+    def ctl(self, *args, check=False, input=None, env=None):
+        cmd = [str(DEADLINECTL), "-c", str(self.config), *map(str, args)]
+        e = dict(os.environ, **(env or {}))
+        p = subprocess.run(cmd, capture_output=True, text=True, input=input, env=e, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{cmd} exited {p.returncode}: {p.stderr}")
+        return p
+
+    def ctl_json(self, *args):
+        p = self.ctl("--json", *args, check=True)
+        return json.loads(p.stdout)
+
+    def dump(self):
+        """The whole database as SQL text: equal dumps mean nothing changed."""
+        if not self.database.exists():
+            return None
+        con = sqlite3.connect(self.database)
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+
+    def query(self, sql, *params):
+        con = sqlite3.connect(self.database)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def messages(self):
+        """Parsed e-mails the maildir transport delivered."""
+        import email
+        import email.policy
+        new = self.maildir / "new"
+        if not new.exists():
+            return []
+        out = []
+        for f in sorted(new.iterdir()):
+            with open(f, "rb") as fh:
+                out.append(email.message_from_binary_file(fh, policy=email.policy.default))
+        return out
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = Env(tmp_path)
+    e.write_config()
+    return e
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory):
+    from testca import TestCA
+    return TestCA(tmp_path_factory.mktemp("ca"))

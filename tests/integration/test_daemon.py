@@ -1,0 +1,247 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The real deadlined: systemd protocol, timing, crash safety, catch-up,
+reload, idle cost."""
+
+import datetime
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import SANITIZE, SCHEDULE
+from daemon_helpers import (NotifySocket, bulk_add, maildir_count, run_once, start_daemon, stop,
+                            wait_until)
+
+HANOI = datetime.timezone(datetime.timedelta(hours=7))
+
+
+def second_schedule(offsets, extra=""):
+    quoted = ", ".join(f'"{o}s"' for o in offsets)
+    return f'schedule = {{ remind_before = [{quoted}]; overdue_every = "0s"; send_at = "08:00"; {extra} }};\n'
+
+
+def next_minute(after):
+    """A deadline on a whole minute at least `after` seconds away, as epoch
+    seconds and as the local "YYYY-MM-DDTHH:MM" deadlinectl takes."""
+    t = int(time.time()) + after
+    t += 60 - t % 60
+    return t, datetime.datetime.fromtimestamp(t, HANOI).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_notify_ready_status_watchdog_and_stop(env, tmp_path):
+    env.ctl("add", "Việc A", "--agency", "stc", "--due", "+30d", check=True)
+    n = NotifySocket(tmp_path / "notify")
+    try:
+        p = start_daemon(env, notify=n, watchdog_usec=1_000_000)
+        t_ready, _ = n.wait_for("READY=1")
+        n.wait_for("STATUS=")
+        # sd-event pings between a quarter and half of the watchdog interval.
+        time.sleep(3)
+        pings = [t for t, line in n.fields() if line == "WATCHDOG=1" and t > t_ready]
+        assert len(pings) >= 3, n.messages
+        assert all(b - a < 1.0 for a, b in zip(pings, pings[1:])), pings
+        status = [line for _, line in n.fields() if line.startswith("STATUS=Next")]
+        assert status and "pending" in status[-1]
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(10) == 0
+        assert time.monotonic() - t0 < 5
+        n.wait_for("STOPPING=1")
+    finally:
+        n.close()
+
+
+def test_ready_only_after_database_opens(env, tmp_path):
+    env.write_config(extra='database = "/nonexistent/dir/x.db";')
+    env.config.write_text(env.config.read_text().replace('database = "deadlined.db";\n', ""))
+    n = NotifySocket(tmp_path / "notify")
+    try:
+        p = start_daemon(env, notify=n)
+        assert p.wait(10) != 0
+        assert not any(line == "READY=1" for _, line in n.fields())
+    finally:
+        n.close()
+
+
+def test_bad_config_exits_78(env):
+    env.config.write_text('timezone = "Mars/Olympus";\n')
+    p = start_daemon(env)
+    assert p.wait(10) == 78
+    assert "Mars/Olympus" in (env.path / "daemon.log").read_text()
+
+
+def test_reminders_fire_on_time_with_right_recipients(env, tmp_path):
+    due, due_text = next_minute(40)
+    t0 = time.time()
+    first, second = int(t0) + 4, int(t0) + 8
+    env.write_config(schedule=second_schedule([due - first, due - second]))
+    env.ctl("add", "Báo cáo đánh giá nguồn lực", "--agency", "stc", "--support", "skhdt,kbnn",
+            "--due", due_text, "--ref", "5.c", check=True)
+    p = start_daemon(env)
+    try:
+        got = []
+        for want in (first, second):
+            assert wait_until(lambda: maildir_count(env) > len(got), timeout=want - time.time() + 3)
+            got.append(time.time())
+            assert abs(got[-1] - want) <= 1.2, (got[-1] - want)
+        msgs = env.messages()
+        assert len(msgs) == 2
+        m = msgs[0]
+        assert "stc@sonha.gov.vn" in m["To"]
+        assert "skhdt@sonha.gov.vn" in m["Cc"] and "kbnn@sonha.gov.vn" in m["Cc"]
+        assert "Báo cáo đánh giá nguồn lực" in m["Subject"]
+        assert m["Auto-Submitted"] == "auto-generated"
+    finally:
+        assert stop(p) == 0
+
+
+def test_changes_are_picked_up_within_two_seconds(env):
+    due, due_text = next_minute(40)
+    env.write_config(schedule=second_schedule([due - int(time.time()) - 3]))
+    p = start_daemon(env)
+    try:
+        time.sleep(0.5)
+        env.ctl("add", "Việc mới", "--agency", "stc", "--due", due_text, check=True)
+        env.ctl("add", "Việc đã xong", "--agency", "sxd", "--due", due_text, check=True)
+        env.ctl("done", "2", check=True)
+        assert wait_until(lambda: maildir_count(env) >= 1, timeout=6)
+        time.sleep(1.5)
+        msgs = env.messages()
+        assert len(msgs) == 1 and "stc@" in msgs[0]["To"]
+    finally:
+        assert stop(p) == 0
+
+
+def test_kill_9_loses_nothing_and_doubles_at_most_the_batch(env):
+    """1,000 due deliveries; kill -9 in the middle; restart; every delivery
+    made at least once, duplicates no more than were in flight."""
+    now = int(time.time())
+    env.write_config(schedule=second_schedule([3600]))
+    due_at = now + 1800  # the "1h before" slot is 30 minutes past
+    due = datetime.datetime.fromtimestamp(due_at, HANOI).strftime("%Y-%m-%dT%H:%M")
+    agencies = ["stc", "skhdt", "kbnn", "sxd", "stttt"]
+    bulk_add(env, [(f"Việc {i}", agencies[i % 5], due, due_at) for i in range(1000)], now - 7200)
+    p = start_daemon(env)
+    assert wait_until(lambda: maildir_count(env) >= 300, timeout=60)
+    p.send_signal(signal.SIGKILL)
+    p.wait(10)
+    in_flight = env.query("SELECT count(*) FROM deliveries WHERE state = 'attempting'")[0][0]
+    assert env.query("PRAGMA integrity_check") == [("ok",)]
+    p = start_daemon(env)
+    try:
+        assert wait_until(lambda: env.query("SELECT count(*) FROM deliveries WHERE state = 'sent'")[0][0] == 1000,
+                          timeout=120)
+    finally:
+        assert stop(p) == 0
+    ids = [m["X-Deadlined-Delivery"] for m in env.messages()]
+    assert len(set(ids)) == 1000
+    assert len(ids) - 1000 <= in_flight <= 64
+    # A clean restart sends nothing twice.
+    before = maildir_count(env)
+    p = start_daemon(env)
+    time.sleep(2)
+    assert stop(p) == 0
+    assert maildir_count(env) == before
+
+
+def test_downtime_sends_one_catch_up_per_task_and_agency(env):
+    env.write_config()  # the sample policy: 14d, 7d, 3d, 1d, 0d at 08:00, overdue daily, escalation
+    env.ctl("--now", "2025-05-01T09:00", "add", "Việc A", "--agency", "stc", "--support", "kbnn",
+            "--due", "2025-05-20", check=True)
+    env.ctl("--now", "2025-05-01T09:00", "add", "Việc B", "--agency", "sxd", "--due", "2025-05-21", check=True)
+    # 14d before 20/5 is Tue 6/5 08:00; 7d is Tue 13/5.
+    p = run_once(env, "--now", "2025-05-06T08:00:30")
+    assert p.returncode == 0, p.stderr
+    # A's 14d reminder: one e-mail To stc, Cc kbnn. B's 14d is Wed 7/5: not yet.
+    assert maildir_count(env) == 1
+    # Down from 6/5 to 19/5 09:00: A missed 7d (13/5), 3d (16/5), 1d (19/5 08:00) -> one catch-up.
+    p = run_once(env, "--now", "2025-05-19T09:00")
+    assert p.returncode == 0, p.stderr
+    subjects = [m["Subject"] for m in env.messages()]
+    assert len(subjects) == 3, subjects  # A: 14d, then one catch-up; B: one catch-up
+    rows = env.query("SELECT task_id, agency, slot FROM deliveries ORDER BY id")
+    per_task_agency = {}
+    for task, agency, slot in rows:
+        per_task_agency.setdefault((task, agency), []).append(slot)
+    # Task 1: the 14d slot, then one catch-up: the latest missed (1d).
+    assert [s.split("@")[0] for s in per_task_agency[(1, "stc")]] == ["before:14d", "before:1d"]
+    assert [s.split("@")[0] for s in per_task_agency[(1, "kbnn")]] == ["before:14d", "before:1d"]
+    # Task 2 was never reminded before the downtime (its 14d is 7/5): one catch-up only.
+    assert [s.split("@")[0] for s in per_task_agency[(2, "sxd")]] == ["before:3d"]
+
+
+def test_sighup_with_broken_config_keeps_old_one(env, tmp_path):
+    env.ctl("add", "Việc A", "--agency", "stc", "--due", "+30d", check=True)
+    n = NotifySocket(tmp_path / "notify")
+    try:
+        p = start_daemon(env, notify=n)
+        n.wait_for("READY=1")
+        good = env.config.read_text()
+        env.config.write_text(good + "\nbogus_setting = 1;\n")
+        t = time.monotonic()
+        p.send_signal(signal.SIGHUP)
+        n.wait_for("RELOADING=1", after=t)
+        n.wait_for("READY=1", after=t)
+        time.sleep(0.3)
+        assert p.poll() is None
+        log = (env.path / "daemon.log").read_text()
+        assert "bogus_setting" in log and "previous configuration" in log
+        env.config.write_text(good)
+        t = time.monotonic()
+        p.send_signal(signal.SIGHUP)
+        n.wait_for("READY=1", after=t)
+        assert "Reloaded" in (env.path / "daemon.log").read_text()
+        assert stop(p) == 0
+    finally:
+        n.close()
+
+
+def test_once_exit_status_and_nothing_due(env):
+    env.ctl("add", "Việc A", "--agency", "stc", "--due", "+30d", check=True)
+    p = run_once(env)
+    assert p.returncode == 0 and maildir_count(env) == 0
+
+
+def test_unwritable_maildir_defers_and_retries(env):
+    env.config.write_text(env.config.read_text().replace('"maildir:maildir"', '"maildir:/proc/nope"'))
+    env.ctl("--now", "2025-05-01T09:00", "add", "Việc A", "--agency", "stc", "--due", "2025-05-20", check=True)
+    p = run_once(env, "--now", "2025-05-06T08:00:30")
+    assert p.returncode == 75, p.stderr
+    rows = env.query("SELECT state, attempts, last_error FROM deliveries")
+    assert rows[0][0] == "pending" and rows[0][1] == 1 and "/proc/nope" in rows[0][2]
+
+
+def read_switches(pid):
+    v = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, rest = line.partition(":")
+            v[k] = rest.strip()
+    return (int(v["voluntary_ctxt_switches"]) + int(v["nonvoluntary_ctxt_switches"]),
+            int(v["VmRSS"].split()[0]))
+
+
+def test_idle_with_100k_tasks_makes_no_wakeups(env, tmp_path):
+    now = int(time.time())
+    due_at = now + 30 * 86400
+    due = datetime.datetime.fromtimestamp(due_at, HANOI).strftime("%Y-%m-%d")
+    env.write_config(schedule=second_schedule([86400 * 7]))  # nothing due for weeks
+    bulk_add(env, [(f"Việc {i}", "stc", due, due_at + i) for i in range(100_000)], now)
+    n = NotifySocket(tmp_path / "notify")
+    try:
+        p = start_daemon(env, notify=n, watchdog_usec=20_000_000)
+        t, _ = n.wait_for("READY=1", timeout=60)
+        # The first pass over the 100,000 new tasks ends with a STATUS.
+        n.wait_for("STATUS=Next", timeout=120, after=t)
+        time.sleep(0.5)
+        s0, _ = read_switches(p.pid)
+        time.sleep(10)
+        s1, rss_kb = read_switches(p.pid)
+        # A watchdog keep-alive every 10 s is the only reason to wake.
+        assert s1 - s0 <= 3, s1 - s0
+        if not SANITIZE:  # AddressSanitizer's shadow memory is not ours
+            assert rss_kb < 20 * 1024, rss_kb
+        assert stop(p) == 0
+    finally:
+        n.close()

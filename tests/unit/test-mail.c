@@ -1,0 +1,928 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mail-message.h"
+#include "render.h"
+#include "timeutil.h"
+
+/* ---- a small, independent reader of what the builder writes ------------- */
+
+struct parsed {
+        char *names[64];     /* header field names, in order */
+        char *values[64];    /* unfolded values (CRLF SP -> SP) */
+        size_t n;
+        char *body;          /* after the blank line */
+};
+
+static void parsed_done(struct parsed *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                free(p->names[i]);
+                free(p->values[i]);
+        }
+        free(p->body);
+}
+
+static void parse_message(const char *msg, struct parsed *ret) {
+        const char *end = strstr(msg, "\r\n\r\n"), *p = msg;
+
+        assert_non_null(end);
+        *ret = (struct parsed) {};
+        while (p < end + 2) {
+                const char *colon = strchr(p, ':'), *eol = p;
+                char *v;
+                size_t n = 0;
+
+                assert_non_null(colon);
+                /* The field ends at a CRLF not followed by a blank. */
+                for (;;) {
+                        eol = strstr(eol, "\r\n");
+                        if (eol[2] != ' ' && eol[2] != '\t')
+                                break;
+                        eol += 2;
+                }
+                assert_true(ret->n < 64);
+                ret->names[ret->n] = strndup(p, colon - p);
+                v = ret->values[ret->n] = malloc(eol - colon + 1);
+                for (const char *c = colon + 1; c < eol; c++) {
+                        if (c[0] == '\r' && c[1] == '\n') {
+                                c++;
+                                continue;
+                        }
+                        v[n++] = *c;
+                }
+                v[n] = 0;
+                memmove(v, v + strspn(v, " "), strlen(v + strspn(v, " ")) + 1);
+                ret->n++;
+                p = eol + 2;
+        }
+        ret->body = strdup(end + 4);
+}
+
+static const char *header(const struct parsed *p, const char *name) {
+        for (size_t i = 0; i < p->n; i++)
+                if (strcasecmp(p->names[i], name) == 0)
+                        return p->values[i];
+        return NULL;
+}
+
+static int b64_value(char c) {
+        const char *d = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *p = strchr(d, c);
+        return c && p ? (int) (p - d) : -1;
+}
+
+static size_t b64_decode(const char *s, size_t n, char *out) {
+        size_t k = 0;
+        assert_int_equal(n % 4, 0);
+        for (size_t i = 0; i < n; i += 4) {
+                int v[4];
+                for (int j = 0; j < 4; j++)
+                        v[j] = s[i + j] == '=' ? 0 : b64_value(s[i + j]);
+                for (int j = 0; j < 4; j++)
+                        assert_true(v[j] >= 0);
+                uint32_t x = (uint32_t) v[0] << 18 | (uint32_t) v[1] << 12 | (uint32_t) v[2] << 6 | (uint32_t) v[3];
+                out[k++] = (char) (x >> 16);
+                if (s[i + 2] != '=')
+                        out[k++] = (char) (x >> 8 & 255);
+                if (s[i + 3] != '=')
+                        out[k++] = (char) (x & 255);
+        }
+        return k;
+}
+
+static bool utf8_ok(const char *s, size_t n) {
+        for (size_t i = 0; i < n;) {
+                unsigned char c = s[i];
+                size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+                if (k == 0 || i + k > n)
+                        return false;
+                for (size_t j = 1; j < k; j++)
+                        if (((unsigned char) s[i + j] >> 6) != 2)
+                                return false;
+                i += k;
+        }
+        return true;
+}
+
+/* Decodes an unstructured value made of encoded-words and/or plain words,
+ * checking each encoded-word's size and that it holds whole characters. */
+static char *decode_words(const char *v) {
+        char *out = calloc(strlen(v) + 1, 1);
+        size_t n = 0;
+        bool prev_encoded = false;
+
+        for (const char *p = v; *p;) {
+                size_t ws = strspn(p, " "), k;
+                p += ws;
+                if (!*p)
+                        break;
+                k = strcspn(p, " ");
+                if (strncmp(p, "=?UTF-8?B?", 10) == 0 && k >= 12 && strncmp(p + k - 2, "?=", 2) == 0) {
+                        assert_true(k <= 75);
+                        size_t m = b64_decode(p + 10, k - 12, out + n);
+                        assert_true(utf8_ok(out + n, m));
+                        n += m;
+                        prev_encoded = true;
+                } else {
+                        if (n > 0 && (ws > 0 || !prev_encoded))
+                                out[n++] = ' ';
+                        memcpy(out + n, p, k);
+                        n += k;
+                        prev_encoded = false;
+                }
+                p += k;
+        }
+        out[n] = 0;
+        return out;
+}
+
+static int hex_value(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes a quoted-printable part up to `end`; line breaks become "\n". */
+static char *qp_decode(const char *s, const char *end) {
+        char *out = malloc(end - s + 1);
+        size_t n = 0;
+
+        for (const char *p = s; p < end; p++) {
+                if (p[0] == '=' && p[1] == '\r' && p[2] == '\n') {
+                        p += 2;
+                } else if (p[0] == '=') {
+                        assert_true(hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0);
+                        out[n++] = (char) (hex_value(p[1]) << 4 | hex_value(p[2]));
+                        p += 2;
+                } else if (p[0] == '\r' && p[1] == '\n') {
+                        out[n++] = '\n';
+                        p++;
+                } else
+                        out[n++] = *p;
+        }
+        out[n] = 0;
+        return out;
+}
+
+/* The decoded text of the part with the given content type. */
+static char *part_text(const char *msg, const char *type) {
+        char needle[64];
+        const char *start, *body, *end;
+
+        snprintf(needle, sizeof needle, "Content-Type: %s; charset=utf-8\r\n", type);
+        start = strstr(msg, needle);
+        assert_non_null(start);
+        body = strstr(start, "\r\n\r\n");
+        assert_non_null(body);
+        body += 4;
+        end = strstr(body, "\r\n--=_deadlined_alternative");
+        if (!end)
+                end = body + strlen(body);
+        return qp_decode(body, end);
+}
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static const struct mail_address to[] = {
+        { "Sở Tài chính", "stc@sonha.gov.vn" },
+};
+static const struct mail_address cc[] = {
+        { "Sở Kế hoạch và Đầu tư", "skhdt@sonha.gov.vn" },
+        { "Kho bạc Nhà nước tỉnh", "kbnn@sonha.gov.vn" },
+};
+static const int64_t one_task[] = { 42 };
+
+static struct mail_message sample(void) {
+        return (struct mail_message) {
+                .from = { "Hệ thống nhắc việc", "nhacviec@sonha.gov.vn" },
+                .to = to, .n_to = ELEMENTSOF(to),
+                .cc = cc, .n_cc = ELEMENTSOF(cc),
+                .subject = "[Nhắc việc] Còn 3 ngày: 5.c — Báo cáo đánh giá nguồn lực (hạn 30/4/2024)",
+                .text = "Kính gửi: Sở Tài chính.\n\nNội dung.\n",
+                .html = "<p>Kính gửi: <strong>Sở Tài chính</strong>.</p>\n",
+                .date = 1714179600, /* 2024-04-27 08:00 +07:00 */
+                .delivery = "d1234",
+                .tasks = one_task, .n_tasks = 1,
+        };
+}
+
+static char *format_ok(const struct mail_message *m) {
+        char *out = NULL;
+        size_t size = 0;
+        assert_int_equal(mail_message_format(m, &out, &size), 0);
+        assert_int_equal(size, strlen(out));
+        return out;
+}
+
+static void assert_lines_wellformed(const char *msg) {
+        const char *body = strstr(msg, "\r\n\r\n") + 2;
+
+        for (const char *p = msg; *p;) {
+                const char *eol = strstr(p, "\r\n");
+                size_t len;
+
+                assert_non_null(eol);  /* every line ends in CRLF */
+                len = eol - p;
+                assert_null(memchr(p, '\n', len));
+                assert_null(memchr(p, '\r', len));
+                assert_false(len == 1 && p[0] == '.');
+                assert_true(len <= (p < body ? 78 : 76));
+                p = eol + 2;
+        }
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static void test_address_validation(void **state) {
+        const char *good[] = { "stc@sonha.gov.vn", "a.b+c@x-y.vn", "nhacviec@localhost", "o'brien@ex.com" };
+        const char *bad[] = {
+                "", "stc", "@sonha.gov.vn", "stc@", "a@@b.vn", "a@b@c.vn", "a b@c.vn", "a@b .vn",
+                "<a@b.vn>", "a,b@c.vn", "a@b.vn\r\nBcc: x@y.vn", "a@b.vn\n", "a\r@b.vn", ".a@b.vn",
+                "a.@b.vn", "a..b@c.vn", "a@b..vn", "a@-b.vn", "a@b-.vn", "a@b.vn.", "\"a\"@b.vn",
+                "a@xn--bcher.ch\x01", "người@sonha.gov.vn", "a@sởtàichính.vn", "a@[127.0.0.1]",
+        };
+        char longest[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_true(mail_address_is_valid(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_false(mail_address_is_valid(bad[i]));
+        assert_false(mail_address_is_valid(NULL));
+
+        /* 254 bytes is the limit; 64 for the local part. */
+        memset(longest, 'a', sizeof longest);
+        memcpy(longest + 60, "@", 1);
+        for (size_t i = 100; i < 254; i += 50)
+                longest[i] = '.';
+        longest[254] = 0;
+        assert_true(mail_address_is_valid(longest));
+        longest[254] = 'a', longest[255] = 0;
+        assert_false(mail_address_is_valid(longest));
+        memset(longest, 'a', 65);
+        strcpy(longest + 65, "@b.vn");
+        assert_false(mail_address_is_valid(longest));
+}
+
+static void test_address_parse(void **state) {
+        char *name, *addr;
+
+        assert_int_equal(mail_address_parse("Hệ thống nhắc việc <nhacviec@sonha.gov.vn>", &name, &addr), 0);
+        assert_string_equal(name, "Hệ thống nhắc việc");
+        assert_string_equal(addr, "nhacviec@sonha.gov.vn");
+        free(name), free(addr);
+
+        assert_int_equal(mail_address_parse("\"Doe, \\\"J\\\"\" <j@x.vn>", &name, &addr), 0);
+        assert_string_equal(name, "Doe, \"J\"");
+        assert_string_equal(addr, "j@x.vn");
+        free(name), free(addr);
+
+        assert_int_equal(mail_address_parse("  stc@sonha.gov.vn ", &name, &addr), 0);
+        assert_null(name);
+        assert_string_equal(addr, "stc@sonha.gov.vn");
+        free(addr);
+
+        assert_int_equal(mail_address_parse("<stc@sonha.gov.vn>", &name, &addr), 0);
+        assert_null(name);
+        free(addr);
+
+        assert_int_equal(mail_address_parse("Name <not-an-address>", &name, &addr), -EINVAL);
+        assert_int_equal(mail_address_parse("Name stc@sonha.gov.vn", &name, &addr), -EINVAL);
+        assert_int_equal(mail_address_parse("Name <a@b.vn>\r\nBcc: x@y.vn", &name, &addr), -EINVAL);
+        assert_int_equal(mail_address_parse("Na\nme <a@b.vn>", &name, &addr), -EINVAL);
+        assert_int_equal(mail_address_parse("", &name, &addr), -EINVAL);
+}
+
+static void test_message_and_thread_ids(void **state) {
+        char *id;
+
+        assert_int_equal(mail_message_id("d1234", "nhacviec@sonha.gov.vn", &id), 0);
+        assert_string_equal(id, "<deadlined.d1234@sonha.gov.vn>");
+        free(id);
+        assert_int_equal(mail_thread_id(42, "nhacviec@sonha.gov.vn", &id), 0);
+        assert_string_equal(id, "<deadlined.task-42@sonha.gov.vn>");
+        free(id);
+
+        const char *bad_tokens[] = { "", "a b", "a>b", "a@b", "a\r\nb", "<x>", "ä" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_tokens); i++)
+                assert_int_equal(mail_message_id(bad_tokens[i], "n@sonha.gov.vn", &id), -EINVAL);
+        char long_token[MAIL_TOKEN_MAX + 2];
+        memset(long_token, 'x', sizeof long_token - 1);
+        long_token[MAIL_TOKEN_MAX + 1] = 0;
+        assert_int_equal(mail_message_id(long_token, "n@sonha.gov.vn", &id), -EINVAL);
+        long_token[MAIL_TOKEN_MAX] = 0;
+        assert_int_equal(mail_message_id(long_token, "n@sonha.gov.vn", &id), 0);
+        free(id);
+
+        assert_int_equal(mail_message_id("d1", "not an address", &id), -EINVAL);
+        assert_int_equal(mail_thread_id(0, "n@sonha.gov.vn", &id), -EINVAL);
+        assert_int_equal(mail_thread_id(-5, "n@sonha.gov.vn", &id), -EINVAL);
+}
+
+/* ---- headers ------------------------------------------------------------ */
+
+static void test_headers_are_exactly_these(void **state) {
+        struct mail_message m = sample();
+        const char *expected[] = {
+                "Date", "From", "To", "Cc", "Subject", "Message-ID", "In-Reply-To", "References",
+                "MIME-Version", "Content-Type", "Auto-Submitted", "X-Auto-Response-Suppress",
+                "X-Deadlined-Task", "X-Deadlined-Delivery",
+        };
+        struct parsed p;
+        char *msg = format_ok(&m);
+
+        parse_message(msg, &p);
+        assert_int_equal(p.n, ELEMENTSOF(expected));
+        for (size_t i = 0; i < p.n; i++)
+                assert_string_equal(p.names[i], expected[i]);
+        assert_string_equal(header(&p, "Date"), "Sat, 27 Apr 2024 08:00:00 +0700");
+        assert_string_equal(header(&p, "Message-ID"), "<deadlined.d1234@sonha.gov.vn>");
+        assert_string_equal(header(&p, "In-Reply-To"), "<deadlined.task-42@sonha.gov.vn>");
+        assert_string_equal(header(&p, "References"), "<deadlined.task-42@sonha.gov.vn>");
+        assert_string_equal(header(&p, "MIME-Version"), "1.0");
+        assert_string_equal(header(&p, "Content-Type"),
+                            "multipart/alternative; boundary=\"=_deadlined_alternative\"");
+        assert_string_equal(header(&p, "Auto-Submitted"), "auto-generated");
+        assert_string_equal(header(&p, "X-Auto-Response-Suppress"), "All");
+        assert_string_equal(header(&p, "X-Deadlined-Task"), "42");
+        assert_string_equal(header(&p, "X-Deadlined-Delivery"), "d1234");
+        assert_lines_wellformed(msg);
+        parsed_done(&p);
+        free(msg);
+}
+
+static void test_reply_to_is_optional(void **state) {
+        struct mail_message m = sample();
+        struct mail_address reply = { NULL, "vanthu@sonha.gov.vn" };
+        struct parsed p;
+        char *msg = format_ok(&m);
+
+        parse_message(msg, &p);
+        assert_null(header(&p, "Reply-To"));
+        parsed_done(&p);
+        free(msg);
+
+        m.reply_to = &reply;
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_string_equal(header(&p, "Reply-To"), "vanthu@sonha.gov.vn");
+        parsed_done(&p);
+        free(msg);
+
+        reply.address = "vanthu@sonha.gov.vn>\r\nBcc: x@evil.vn";
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+}
+
+static void test_subject_is_encoded_words_that_decode_exactly(void **state) {
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg = format_ok(&m), *subject;
+
+        parse_message(msg, &p);
+        assert_non_null(strstr(header(&p, "Subject"), "=?UTF-8?B?"));
+        subject = decode_words(header(&p, "Subject"));
+        assert_string_equal(subject, m.subject);
+        assert_lines_wellformed(msg);
+        free(subject);
+        parsed_done(&p);
+        free(msg);
+}
+
+static void test_ascii_subject_stays_readable(void **state) {
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg;
+
+        m.subject = "[Reminder] 3 days left: 5.c - Resource assessment report (due 30/4/2024)";
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_string_equal(header(&p, "Subject"), m.subject);
+        assert_lines_wellformed(msg);
+        parsed_done(&p);
+        free(msg);
+
+        /* Text that merely looks like an encoded-word must not decode. */
+        m.subject = "=?UTF-8?B?QmNjOiBldmls?=";
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_string_not_equal(header(&p, "Subject"), m.subject);
+        char *s = decode_words(header(&p, "Subject"));
+        assert_string_equal(s, m.subject);
+        free(s);
+        parsed_done(&p);
+        free(msg);
+}
+
+static void test_subject_cannot_inject_headers(void **state) {
+        const char *attempts[] = {
+                "x\r\nBcc: evil@x.vn",
+                "x\nBcc: evil@x.vn",
+                "x\rBcc: evil@x.vn",
+                "Còn 3 ngày\r\n\r\nbody injected\r\n.\r\nMAIL FROM:<evil@x.vn>",
+                "x\tBcc:\vevil@x.vn\x1b[31m",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(attempts); i++) {
+                struct mail_message m = sample();
+                struct parsed p;
+                char *msg, *subject;
+
+                m.subject = attempts[i];
+                msg = format_ok(&m);
+                parse_message(msg, &p);
+                assert_int_equal(p.n, 14);
+                assert_null(header(&p, "Bcc"));
+                assert_null(header(&p, "MAIL FROM"));
+                subject = decode_words(header(&p, "Subject"));
+                assert_null(strpbrk(subject, "\r\n\t\v\x1b"));
+                assert_non_null(strstr(subject, "Bcc:") ?: strstr(subject, "MAIL FROM"));
+                assert_lines_wellformed(msg);
+                free(subject);
+                parsed_done(&p);
+                free(msg);
+        }
+}
+
+static void test_display_names(void **state) {
+        const struct mail_address list[] = {
+                { "Sở Tài chính", "stc@sonha.gov.vn" },
+                { "Doe, John (DoF)", "j@x.vn" },
+                { "Plain Name", "p@x.vn" },
+                { NULL, "bare@x.vn" },
+                { "Evil\r\nBcc: x@evil.vn", "e@x.vn" },
+        };
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg, *decoded;
+
+        m.to = list, m.n_to = ELEMENTSOF(list);
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        decoded = decode_words(header(&p, "To"));
+        assert_non_null(strstr(header(&p, "To"), "=?UTF-8?B?"));
+        assert_non_null(strstr(header(&p, "To"), "\"Doe, John (DoF)\" <j@x.vn>,"));
+        assert_non_null(strstr(header(&p, "To"), "Plain Name <p@x.vn>,"));
+        assert_non_null(strstr(header(&p, "To"), "bare@x.vn,"));
+        assert_non_null(strstr(decoded, "Sở Tài chính <stc@sonha.gov.vn>,"));
+        assert_non_null(strstr(header(&p, "To"), "\"Evil Bcc: x@evil.vn\" <e@x.vn>"));
+        assert_null(header(&p, "Bcc"));
+        assert_lines_wellformed(msg);
+        free(decoded);
+        parsed_done(&p);
+        free(msg);
+}
+
+static void test_long_recipient_lists_fold(void **state) {
+        struct mail_address list[60];
+        char addrs[60][32];
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg, *decoded;
+
+        for (size_t i = 0; i < ELEMENTSOF(list); i++) {
+                snprintf(addrs[i], sizeof addrs[i], "ubnd%zu@huyen.sonha.gov.vn", i);
+                list[i] = (struct mail_address) {
+                        "Ủy ban nhân dân huyện có một cái tên rất dài để kiểm tra việc ngắt dòng", addrs[i] };
+        }
+        m.to = list, m.n_to = ELEMENTSOF(list);
+        msg = format_ok(&m);
+        assert_lines_wellformed(msg);
+        parse_message(msg, &p);
+        decoded = decode_words(header(&p, "To"));
+        for (size_t i = 0; i < ELEMENTSOF(list); i++)
+                assert_non_null(strstr(decoded, addrs[i]));
+        free(decoded);
+        parsed_done(&p);
+        free(msg);
+}
+
+static void test_threading_headers(void **state) {
+        const int64_t several[] = { 7, 8, 9 };
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg;
+
+        m.tasks = several, m.n_tasks = ELEMENTSOF(several);
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_null(header(&p, "In-Reply-To"));
+        assert_null(header(&p, "References"));
+        assert_string_equal(header(&p, "X-Deadlined-Task"), "7, 8, 9");
+        parsed_done(&p);
+        free(msg);
+
+        m.tasks = NULL, m.n_tasks = 0;
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_null(header(&p, "X-Deadlined-Task"));
+        assert_null(header(&p, "In-Reply-To"));
+        parsed_done(&p);
+        free(msg);
+
+        const int64_t zero[] = { 0 };
+        m.tasks = zero, m.n_tasks = 1;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+}
+
+static void test_date_uses_process_zone(void **state) {
+        struct { const char *tz, *expected; } cases[] = {
+                { "Asia/Ho_Chi_Minh", "Sat, 27 Apr 2024 08:00:00 +0700" },
+                { "UTC", "Sat, 27 Apr 2024 01:00:00 +0000" },
+                { "America/St_Johns", "Fri, 26 Apr 2024 22:30:00 -0230" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct mail_message m = sample();
+                struct parsed p;
+                char *msg;
+
+                setenv("TZ", cases[i].tz, 1);
+                tzset();
+                msg = format_ok(&m);
+                parse_message(msg, &p);
+                assert_string_equal(header(&p, "Date"), cases[i].expected);
+                parsed_done(&p);
+                free(msg);
+        }
+        setenv("TZ", "Asia/Ho_Chi_Minh", 1);
+        tzset();
+}
+
+/* ---- bodies ------------------------------------------------------------- */
+
+static void test_bodies_round_trip_through_quoted_printable(void **state) {
+        struct mail_message m = sample();
+        char *msg, *text, *html;
+
+        m.text = "Kính gửi: Sở Tài chính.\n"
+                "- Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực = 100%\n"
+                ".\n"
+                "..\n"
+                "From here on\n"
+                "trailing blanks   \n"
+                "\ttab first\n"
+                "Một dòng rất dài để kiểm tra việc ngắt dòng mềm của quoted-printable, vượt quá bảy mươi sáu ký tự "
+                "và còn dài hơn nữa...........................................................................\n"
+                "no final newline";
+        msg = format_ok(&m);
+        assert_lines_wellformed(msg);
+        text = part_text(msg, "text/plain");
+        assert_string_equal(text, m.text);
+        html = part_text(msg, "text/html");
+        assert_string_equal(html, m.html);
+        assert_non_null(strstr(msg, "\r\n=2E\r\n"));
+        assert_non_null(strstr(msg, "\r\n=2E.\r\n"));
+        assert_non_null(strstr(msg, "\r\n=46rom here on\r\n"));
+        assert_non_null(strstr(msg, "trailing blanks  =20\r\n"));
+        free(text);
+        free(html);
+        free(msg);
+}
+
+static void test_no_line_is_a_lone_dot_even_after_soft_breaks(void **state) {
+        struct mail_message m = sample();
+        char body[4096];
+        char *msg, *text;
+
+        /* Dots placed so that soft breaks fall right before them. */
+        for (size_t shift = 0; shift < 80; shift++) {
+                memset(body, 'a', shift);
+                memset(body + shift, '.', 400);
+                strcpy(body + shift + 400, "\n.\nend\n");
+                m.text = body;
+                m.html = NULL;
+                msg = format_ok(&m);
+                assert_lines_wellformed(msg);
+                for (const char *p = strstr(msg, "\r\n\r\n") + 4; *p; p = strstr(p, "\r\n") + 2)
+                        assert_true(*p != '.');
+                text = part_text(msg, "text/plain");
+                assert_string_equal(text, body);
+                free(text);
+                free(msg);
+        }
+}
+
+static void test_text_only_message(void **state) {
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg, *text;
+
+        m.html = NULL;
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_string_equal(header(&p, "Content-Type"), "text/plain; charset=utf-8");
+        assert_string_equal(header(&p, "Content-Transfer-Encoding"), "quoted-printable");
+        assert_null(strstr(msg, "multipart"));
+        text = part_text(msg, "text/plain");
+        assert_string_equal(text, m.text);
+        free(text);
+        parsed_done(&p);
+        free(msg);
+}
+
+/* Random subjects and bodies from a mix of ASCII, Vietnamese letters,
+ * blanks, line breaks and dots: every output is well formed and decodes
+ * back to the input (the subject with its blanks and controls folded). */
+static void test_random_texts_round_trip(void **state) {
+        const char *pieces[] = { "a", "Z", " ", "  ", ".", "\n", "\r\n", "\t", "=", "?", "ế", "Ủy", "đ", "ữ",
+                                 "—", "“", "…", "From ", "=?", "😀", "0", "<", ">", "\"", "\\" };
+        unsigned seed = 12345;
+
+        for (int round = 0; round < 300; round++) {
+                char subject[1024] = "", body[8192] = "", *msg, *text, *decoded, *expected;
+                struct mail_message m = sample();
+                struct parsed p;
+                size_t n = (size_t) (rand_r(&seed) % 120);
+
+                for (size_t i = 0; i < n; i++)
+                        strcat(subject, pieces[rand_r(&seed) % ELEMENTSOF(pieces)]);
+                n = (size_t) (rand_r(&seed) % 1500);
+                for (size_t i = 0; i < n; i++)
+                        strcat(body, pieces[rand_r(&seed) % ELEMENTSOF(pieces)]);
+                m.subject = subject;
+                m.text = body;
+                msg = format_ok(&m);
+                assert_lines_wellformed(msg);
+
+                parse_message(msg, &p);
+                assert_int_equal(p.n, 14);
+                decoded = decode_words(header(&p, "Subject"));
+                /* The expected subject: controls to spaces, runs of spaces
+                 * to one, trimmed. */
+                expected = strdup(subject);
+                size_t w = 0;
+                for (size_t r = 0; subject[r]; r++) {
+                        char c = (unsigned char) subject[r] < 0x20 ? ' ' : subject[r];
+                        if (c == ' ' && (w == 0 || expected[w - 1] == ' '))
+                                continue;
+                        expected[w++] = c;
+                }
+                while (w > 0 && expected[w - 1] == ' ')
+                        w--;
+                expected[w] = 0;
+                assert_string_equal(decoded, expected);
+
+                text = part_text(msg, "text/plain");
+                /* Line breaks of any kind come back as "\n". */
+                size_t k = 0;
+                for (size_t r = 0; body[r]; r++) {
+                        if (body[r] == '\r' && body[r + 1] == '\n')
+                                continue;
+                        body[k++] = body[r] == '\r' ? '\n' : body[r];
+                }
+                body[k] = 0;
+                assert_string_equal(text, body);
+
+                free(expected);
+                free(decoded);
+                free(text);
+                parsed_done(&p);
+                free(msg);
+        }
+}
+
+/* ---- envelope and limits ------------------------------------------------ */
+
+static void test_recipients_are_to_and_cc_once(void **state) {
+        const struct mail_address t[] = { { "A", "a@x.vn" }, { "B", "b@x.vn" } };
+        const struct mail_address c[] = { { "A again", "A@X.VN" }, { "C", "c@x.vn" }, { NULL, "b@x.vn" } };
+        struct mail_message m = sample();
+        char **r;
+
+        m.to = t, m.n_to = ELEMENTSOF(t);
+        m.cc = c, m.n_cc = ELEMENTSOF(c);
+        m.reply_to = &(struct mail_address) { NULL, "reply@x.vn" };
+        assert_int_equal(mail_message_recipients(&m, &r), 0);
+        assert_int_equal(strv_length(r), 3);
+        assert_string_equal(r[0], "a@x.vn");
+        assert_string_equal(r[1], "b@x.vn");
+        assert_string_equal(r[2], "c@x.vn");
+        strv_free(r);
+
+        m.n_to = 0;
+        assert_int_equal(mail_message_recipients(&m, &r), 0);
+        assert_int_equal(strv_length(r), 3);
+        assert_string_equal(r[0], "A@X.VN");
+        strv_free(r);
+
+        const struct mail_address bad[] = { { NULL, "x@y.vn\r\nRCPT TO:<evil@x.vn>" } };
+        m.cc = bad, m.n_cc = 1;
+        assert_int_equal(mail_message_recipients(&m, &r), -EINVAL);
+        char *msg;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+}
+
+static void test_limits_and_bad_input(void **state) {
+        struct mail_message m = sample();
+        struct mail_address *many;
+        char *msg, *big, **r;
+
+        m.from.address = "not an address";
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+        m = sample();
+        m.delivery = NULL;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+        m = sample();
+        m.delivery = "d1>\r\nBcc: x@y.vn";
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+        m = sample();
+        m.n_to = m.n_cc = 0;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+        assert_int_equal(mail_message_recipients(&m, &r), -EINVAL);
+        m = sample();
+        m.text = "bad \xff\xfe utf-8";
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EILSEQ);
+        m = sample();
+        m.subject = "bad \xc3";
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -EILSEQ);
+
+        big = malloc(MAIL_BODY_MAX + 2);
+        memset(big, 'a', MAIL_BODY_MAX + 1);
+        big[MAIL_BODY_MAX + 1] = 0;
+        m = sample();
+        m.html = big;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -E2BIG);
+        big[MAIL_BODY_MAX] = 0;
+        m.text = big;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), 0);
+        free(msg);
+        free(big);
+
+        many = calloc(MAIL_RECIPIENTS_MAX + 1, sizeof *many);
+        for (size_t i = 0; i <= MAIL_RECIPIENTS_MAX; i++)
+                many[i].address = "a@x.vn";
+        m = sample();
+        m.to = many, m.n_to = MAIL_RECIPIENTS_MAX;
+        m.n_cc = 1;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), -E2BIG);
+        assert_int_equal(mail_message_recipients(&m, &r), -E2BIG);
+        m.n_cc = 0;
+        assert_int_equal(mail_message_format(&m, &msg, NULL), 0);
+        free(msg);
+        free(many);
+}
+
+/* ---- samples for tests/integration/test_message_format.py --------------- */
+
+static int write_file(const char *dir, const char *name, const char *data) {
+        char path[4096];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        f = fopen(path, "we");
+        if (!f)
+                return -errno;
+        fputs(data, f);
+        return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int dump_one(const char *dir, const char *name, const struct render_input *in,
+                    const struct mail_address *t, size_t n_t, const struct mail_address *c, size_t n_c,
+                    const char *delivery) {
+        _cleanup_(render_templates_freep) struct render_templates *tpl = NULL;
+        struct render_output o = {};
+        int64_t ids[8];
+        char *msg = NULL, file[256];
+        int r;
+
+        r = render_templates_new(LANGUAGE_VI, NULL, 0, &tpl, NULL);
+        if (r < 0)
+                return r;
+        r = render_message(tpl, in, &o);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < in->n_tasks && i < ELEMENTSOF(ids); i++)
+                ids[i] = in->tasks[i].id;
+
+        struct mail_message m = {
+                .from = { "Hệ thống nhắc việc", "nhacviec@sonha.gov.vn" },
+                .to = t, .n_to = n_t, .cc = c, .n_cc = n_c,
+                .reply_to = &(struct mail_address) { "Văn phòng UBND tỉnh", "vanthu.vpub@sonha.gov.vn" },
+                .subject = o.subject, .text = o.text, .html = o.html,
+                .date = in->now, .delivery = delivery,
+                .tasks = ids, .n_tasks = MIN(in->n_tasks, ELEMENTSOF(ids)),
+        };
+        r = mail_message_format(&m, &msg, NULL);
+        if (r >= 0) {
+                snprintf(file, sizeof file, "%s.eml", name);
+                r = write_file(dir, file, msg);
+        }
+        /* What went in, for the reader to compare with what comes out. */
+        if (r >= 0) {
+                snprintf(file, sizeof file, "%s.subject", name);
+                r = write_file(dir, file, o.subject);
+        }
+        if (r >= 0) {
+                snprintf(file, sizeof file, "%s.txt", name);
+                r = write_file(dir, file, o.text);
+        }
+        if (r >= 0) {
+                snprintf(file, sizeof file, "%s.html", name);
+                r = write_file(dir, file, o.html);
+        }
+        free(msg);
+        render_output_done(&o);
+        return r;
+}
+
+static int dump_samples(const char *dir) {
+        const char *leads[] = { "Sở Tài chính", NULL };
+        const char *supports[] = { "Sở Kế hoạch và Đầu tư", "Kho bạc Nhà nước tỉnh", NULL };
+        struct due due = { .day = days_from_civil(2024, 4, 30), .minute = -1 };
+        struct due due2 = { .day = days_from_civil(2024, 4, 26), .minute = 17 * 60 };
+        struct render_task task = {
+                .id = 42, .document_number = "2417/UBND-KTTH",
+                .document_subject = "V/v triển khai các nhiệm vụ trọng tâm quý II năm 2025",
+                .ref = "5.c", .title = "Báo cáo đánh giá nguồn lực",
+                .detail = "Tổng hợp số liệu của các huyện, thị xã, thành phố.\nGửi Sở Tài chính trước khi trình UBND tỉnh.",
+                .due = &due, .status = TASK_OPEN, .leads = leads, .supports = supports, .role = _ROLE_INVALID,
+        };
+        struct render_recipient recipients[] = {
+                { "Sở Tài chính", ROLE_LEAD },
+                { "Sở Kế hoạch và Đầu tư", ROLE_SUPPORT },
+                { "Kho bạc Nhà nước tỉnh", ROLE_SUPPORT },
+        };
+        struct render_input in = {
+                .kind = RENDER_REMINDER, .recipients = recipients, .n_recipients = ELEMENTSOF(recipients),
+                .tasks = &task, .n_tasks = 1, .base_url = "https://nhacviec.sonha.gov.vn",
+        };
+        int r;
+
+        r = parse_instant("2024-04-27T08:00", &in.now);
+        if (r < 0)
+                return r;
+        r = dump_one(dir, "reminder", &in, to, ELEMENTSOF(to), cc, ELEMENTSOF(cc), "d1001");
+        if (r < 0)
+                return r;
+
+        /* The same task and a later slot: a new Message-ID, the same thread. */
+        in.now += 2 * SEC_PER_DAY;
+        r = dump_one(dir, "reminder-later", &in, to, ELEMENTSOF(to), cc, ELEMENTSOF(cc), "d1002");
+        if (r < 0)
+                return r;
+
+        /* Task text that tries to add a header, end the SMTP data or pass
+         * for markup. */
+        struct render_task evil = task;
+        evil.id = 666;
+        evil.ref = "1\r\nBcc: evil@x.vn";
+        evil.title = "x\r\nBcc: evil@x.vn";
+        evil.detail = "dòng một\r\n.\r\nMAIL FROM:<evil@x.vn>\r\n.\n<script>alert(1)</script>";
+        in.tasks = &evil;
+        in.now -= 2 * SEC_PER_DAY;
+        r = dump_one(dir, "injection", &in, to, ELEMENTSOF(to), cc, ELEMENTSOF(cc), "d1003");
+        if (r < 0)
+                return r;
+
+        /* A digest for one agency: two tasks, one overdue. */
+        struct render_task two[2] = { task, task };
+        two[0].role = ROLE_LEAD;
+        two[1].id = 43, two[1].ref = "1", two[1].role = ROLE_SUPPORT, two[1].due = &due2;
+        two[1].title = "Rà soát, tham mưu UBND tỉnh điều chuyển kế hoạch vốn đầu tư công";
+        struct render_recipient one = { "Sở Tài chính", _ROLE_INVALID };
+        in.tasks = two, in.n_tasks = 2;
+        in.recipients = &one, in.n_recipients = 1;
+        return dump_one(dir, "digest", &in, to, ELEMENTSOF(to), NULL, 0, "d1004.d1005");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_address_validation),
+                cmocka_unit_test(test_address_parse),
+                cmocka_unit_test(test_message_and_thread_ids),
+                cmocka_unit_test(test_headers_are_exactly_these),
+                cmocka_unit_test(test_reply_to_is_optional),
+                cmocka_unit_test(test_subject_is_encoded_words_that_decode_exactly),
+                cmocka_unit_test(test_ascii_subject_stays_readable),
+                cmocka_unit_test(test_subject_cannot_inject_headers),
+                cmocka_unit_test(test_display_names),
+                cmocka_unit_test(test_long_recipient_lists_fold),
+                cmocka_unit_test(test_threading_headers),
+                cmocka_unit_test(test_date_uses_process_zone),
+                cmocka_unit_test(test_bodies_round_trip_through_quoted_printable),
+                cmocka_unit_test(test_no_line_is_a_lone_dot_even_after_soft_breaks),
+                cmocka_unit_test(test_text_only_message),
+                cmocka_unit_test(test_random_texts_round_trip),
+                cmocka_unit_test(test_recipients_are_to_and_cc_once),
+                cmocka_unit_test(test_limits_and_bad_input),
+        };
+        const char *dump = getenv("DEADLINED_MAIL_DUMP");
+
+        /* With DEADLINED_MAIL_DUMP=DIR, write sample messages there for
+         * the Python reader in tests/integration instead of testing. */
+        if (dump) {
+                int r = dump_samples(dump);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to write samples to %s: %s\n", dump, strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                return EXIT_SUCCESS;
+        }
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The store's scheduler queries and the outbox, including how SQLite runs
+ * them: finding what is due must be an index search, never a scan. */
+#include "store-fixture.h"
+
+static struct delivery delivery(int64_t task_id, const char *slot, const char *agency,
+                                const char *channel, int64_t next_attempt_at) {
+        return (struct delivery) {
+                .task_id = task_id, .slot = (char *) slot, .slot_at = NOW - 3600,
+                .agency = (char *) agency, .role = ROLE_LEAD, .channel = (char *) channel,
+                .state = DELIVERY_PENDING, .next_attempt_at = next_attempt_at, .created_at = NOW,
+        };
+}
+
+static int64_t insert(struct store *s, struct delivery d) {
+        assert_int_equal(store_delivery_insert(s, &d), 1);
+        return d.id;
+}
+
+static void test_next_fire_is_the_earliest_open_task(void **state) {
+        struct fixture *f = *state;
+        int64_t a, b, c, next = 0;
+
+        assert_int_equal(store_next_fire(f->s, &next), 0);
+        assert_int_equal(next, NO_TIME);
+
+        a = add_task(f->s, "a", NOW + 900, NULL, 0);
+        b = add_task(f->s, "b", NOW + 900, NULL, 0);
+        c = add_task(f->s, "c", NOW + 900, NULL, 0);
+        assert_int_equal(store_task_set_schedule(f->s, a, NOW + 300, NOW), 0);
+        assert_int_equal(store_task_set_schedule(f->s, b, NOW + 100, NOW), 0);
+        assert_int_equal(store_task_set_schedule(f->s, c, NO_TIME, NOW + 900), 0);
+        assert_int_equal(store_next_fire(f->s, &next), 0);
+        assert_int_equal(next, NOW + 100);
+
+        /* A closed task is never looked at, and stays so when rescheduled. */
+        assert_int_equal(store_task_set_status(f->s, b, TASK_DONE, NOW), 0);
+        assert_int_equal(store_task_set_schedule(f->s, b, NOW + 50, NOW), 0);
+        assert_int_equal(store_next_fire(f->s, &next), 0);
+        assert_int_equal(next, NOW + 300);
+
+        assert_int_equal(store_task_set_schedule(f->s, 999, NOW, NOW), -ENOENT);
+}
+
+static void test_tasks_due_are_open_tasks_at_or_before_now_earliest_first(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_list_done) struct task_list l = {}, one = {}, none = {};
+        struct task_agency ag[] = { { "stc", ROLE_SUPPORT }, { "sxd", ROLE_LEAD } };
+        int64_t a, b, c, d;
+
+        a = add_task(f->s, "a", NOW + 900, ag, 2);
+        b = add_task(f->s, "b", NOW + 900, NULL, 0);
+        c = add_task(f->s, "c", NOW + 900, NULL, 0);
+        d = add_task(f->s, "d", NOW + 900, NULL, 0);
+        assert_int_equal(store_task_set_schedule(f->s, a, NOW + 200, NOW), 0);
+        assert_int_equal(store_task_set_schedule(f->s, b, NOW + 100, NOW), 0);
+        assert_int_equal(store_task_set_schedule(f->s, c, NOW + 201, NOW), 0);
+        assert_int_equal(store_task_set_status(f->s, d, TASK_CANCELLED, NOW), 0);
+
+        assert_int_equal(store_tasks_due(f->s, NOW + 200, 0, &l), 2);
+        assert_int_equal(l.tasks[0].id, b);
+        assert_int_equal(l.tasks[1].id, a);
+        assert_int_equal(l.tasks[1].n_agencies, 2);
+        assert_string_equal(l.tasks[1].agencies[0].agency, "sxd");
+        assert_int_equal(l.tasks[1].next_fire_at, NOW + 200);
+
+        assert_int_equal(store_tasks_due(f->s, NOW + 1000, 1, &one), 1);
+        assert_int_equal(one.tasks[0].id, b);
+        assert_int_equal(store_tasks_due(f->s, NOW + 99, 10, &none), 0);
+}
+
+/* The plan of a query as one string, one line per step. */
+static char *query_plan(sqlite3 *db, const char *sql) {
+        _cleanup_free_ char *q = NULL;
+        char *buf = NULL;
+        size_t size = 0;
+        sqlite3_stmt *st = NULL;
+        FILE *out;
+
+        assert_true(asprintf(&q, "EXPLAIN QUERY PLAN %s", sql) > 0);
+        assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+        out = open_memstream(&buf, &size);
+        assert_non_null(out);
+        while (sqlite3_step(st) == SQLITE_ROW)
+                fprintf(out, "%s\n", (const char *) sqlite3_column_text(st, 3));
+        sqlite3_finalize(st);
+        fclose(out);
+        return buf;
+}
+
+/* The query finds its rows through `index` and no step scans a table
+ * without one. */
+static void assert_uses_index(sqlite3 *db, const char *sql, const char *index, bool sorted) {
+        _cleanup_free_ char *plan = query_plan(db, sql);
+        char want[128];
+
+        snprintf(want, sizeof want, "USING INDEX %s", index);
+        if (!strstr(plan, want)) {
+                snprintf(want, sizeof want, "USING COVERING INDEX %s", index);
+                if (!strstr(plan, want))
+                        fail_msg("%s does not use %s:\n%s", sql, index, plan);
+        }
+        for (char *line = plan, *end; *line; line = end + 1) {
+                end = strchr(line, '\n');
+                *end = 0;
+                if (strncmp(line, "SCAN ", 5) == 0 && !strstr(line, "USING"))
+                        fail_msg("%s scans without an index: %s", sql, line);
+                /* Earliest first must come from the index's own order. */
+                if (sorted && strstr(line, "TEMP B-TREE FOR ORDER BY"))
+                        fail_msg("%s sorts: %s", sql, line);
+        }
+}
+
+static void test_scheduler_queries_use_the_partial_indexes(void **state) {
+        struct fixture *f = *state;
+        sqlite3 *db;
+
+        /* Enough rows, most of them closed or sent, for the planner to have
+         * a choice, and statistics that favour the other indexes. */
+        assert_int_equal(store_begin(f->s), 0);
+        for (int i = 0; i < 500; i++) {
+                int64_t id = add_task(f->s, "x", NOW + i, NULL, 0);
+                char slot[32];
+
+                if (i % 10)
+                        assert_int_equal(store_task_set_status(f->s, id, TASK_DONE, NOW), 0);
+                snprintf(slot, sizeof slot, "before:%dd", i);
+                insert(f->s, delivery(id, slot, "sxd", "email", NOW + i));
+        }
+        assert_int_equal(store_commit(f->s), 0);
+
+        db = raw_open(f->path);
+        raw_exec(db, "UPDATE deliveries SET state = 'sent' WHERE id % 10 != 0; ANALYZE;");
+
+        assert_uses_index(db, SQL_NEXT_FIRE, "tasks_next_fire", false);
+        assert_uses_index(db, SQL_TASKS_DUE, "tasks_next_fire", true);
+        assert_uses_index(db, SQL_DELIVERIES_DUE, "deliveries_due", true);
+        assert_uses_index(db, SQL_NEXT_DELIVERY, "deliveries_due", false);
+        sqlite3_close(db);
+}
+
+static void test_delivery_insert_is_idempotent(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        struct delivery d = delivery(task, "before:7d@1746032399", "sxd", "email", NOW);
+        struct delivery again = d, other = delivery(task, "before:7d@1746032399", "sxd", "webhook:0", NOW);
+        int64_t counts[_DELIVERY_STATE_MAX];
+
+        assert_int_equal(store_delivery_insert(f->s, &d), 1);
+        assert_true(d.id > 0);
+        again.id = 0;
+        assert_int_equal(store_delivery_insert(f->s, &again), 0);
+        assert_int_equal(again.id, d.id);
+        assert_int_equal(store_delivery_insert(f->s, &other), 1);
+        assert_true(other.id != d.id);
+
+        assert_int_equal(store_delivery_counts(f->s, counts), 0);
+        assert_int_equal(counts[DELIVERY_PENDING], 2);
+}
+
+static void test_delivery_insert_refuses_bad_input(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        struct delivery d = delivery(task, "s", "sxd", NULL, NOW);
+
+        assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
+        d = delivery(task, "s", "sxd", "email", NOW);
+        d.state = 9;
+        assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
+}
+
+static void test_delivery_round_trip_and_defaults(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        struct delivery d = delivery(task, "overdue:2025-05-02", "stc", "webhook:1", NO_TIME);
+
+        d.role = _ROLE_INVALID;
+        assert_int_equal(store_delivery_insert(f->s, &d), 1);
+
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
+        assert_int_equal(l.items[0].id, d.id);
+        assert_int_equal(l.items[0].task_id, task);
+        assert_string_equal(l.items[0].slot, "overdue:2025-05-02");
+        assert_int_equal(l.items[0].slot_at, NOW - 3600);
+        assert_string_equal(l.items[0].agency, "stc");
+        assert_int_equal(l.items[0].role, _ROLE_INVALID);
+        assert_string_equal(l.items[0].channel, "webhook:1");
+        assert_int_equal(l.items[0].state, DELIVERY_PENDING);
+        assert_int_equal(l.items[0].attempts, 0);
+        /* Pending without a time: due when created. */
+        assert_int_equal(l.items[0].next_attempt_at, NOW);
+        assert_null(l.items[0].last_error);
+        assert_int_equal(l.items[0].created_at, NOW);
+        assert_int_equal(l.items[0].sent_at, NO_TIME);
+}
+
+static void test_deliveries_due_pending_earliest_first_with_limit(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {}, two = {};
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t a, b, c, d, next;
+
+        assert_int_equal(store_next_delivery(f->s, &next), 0);
+        assert_int_equal(next, NO_TIME);
+
+        a = insert(f->s, delivery(task, "s1", "sxd", "email", NOW + 30));
+        b = insert(f->s, delivery(task, "s2", "sxd", "email", NOW + 10));
+        c = insert(f->s, delivery(task, "s3", "sxd", "email", NOW + 20));
+        d = insert(f->s, delivery(task, "s4", "sxd", "email", NOW + 5));
+        insert(f->s, delivery(task, "s5", "sxd", "email", NOW + 31));
+        assert_int_equal(store_delivery_set_state(f->s, d, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+
+        assert_int_equal(store_next_delivery(f->s, &next), 0);
+        assert_int_equal(next, NOW + 10);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 30, 0, &l), 3);
+        assert_int_equal(l.items[0].id, b);
+        assert_int_equal(l.items[1].id, c);
+        assert_int_equal(l.items[2].id, a);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 2, &two), 2);
+        assert_int_equal(two.items[0].id, b);
+        assert_int_equal(two.items[1].id, c);
+}
+
+static void assert_delivery(struct store *s, int64_t task, int64_t id, enum delivery_state state,
+                            int attempts, int64_t next_attempt_at, const char *error, int64_t sent_at) {
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        size_t i;
+
+        assert_true(store_delivery_list_for_task(s, task, &l) > 0);
+        for (i = 0; i < l.n && l.items[i].id != id; i++)
+                ;
+        assert_true(i < l.n);
+        assert_int_equal(l.items[i].state, state);
+        assert_int_equal(l.items[i].attempts, attempts);
+        assert_int_equal(l.items[i].next_attempt_at, next_attempt_at);
+        if (error)
+                assert_string_equal(l.items[i].last_error, error);
+        else
+                assert_null(l.items[i].last_error);
+        assert_int_equal(l.items[i].sent_at, sent_at);
+}
+
+static void test_delivery_state_transitions(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t id = insert(f->s, delivery(task, "s", "sxd", "email", NOW));
+
+        assert_int_equal(store_delivery_set_state(f->s, id, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        assert_delivery(f->s, task, id, DELIVERY_ATTEMPTING, 1, NOW, NULL, NO_TIME);
+        /* Claimed once: a second sender must not claim it too. */
+        assert_int_equal(store_delivery_set_state(f->s, id, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW),
+                         -EALREADY);
+
+        assert_int_equal(store_delivery_set_state(f->s, id, DELIVERY_PENDING, NOW + 60,
+                                                  "451 4.7.1 try later", NOW), 0);
+        assert_delivery(f->s, task, id, DELIVERY_PENDING, 1, NOW + 60, "451 4.7.1 try later", NO_TIME);
+
+        assert_int_equal(store_delivery_set_state(f->s, id, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW + 60), 0);
+        assert_delivery(f->s, task, id, DELIVERY_ATTEMPTING, 2, NOW + 60, "451 4.7.1 try later", NO_TIME);
+
+        assert_int_equal(store_delivery_set_state(f->s, id, DELIVERY_SENT, NO_TIME, NULL, NOW + 61), 0);
+        assert_delivery(f->s, task, id, DELIVERY_SENT, 2, NO_TIME, NULL, NOW + 61);
+
+        id = insert(f->s, delivery(task, "t", "sxd", "email", NOW));
+        assert_int_equal(store_delivery_set_state(f->s, id, DELIVERY_FAILED, NO_TIME,
+                                                  "550 5.1.1 no such user", NOW), 0);
+        assert_delivery(f->s, task, id, DELIVERY_FAILED, 0, NO_TIME, "550 5.1.1 no such user", NO_TIME);
+
+        /* Back to pending without a time: due now. */
+        assert_int_equal(store_delivery_set_state(f->s, id, DELIVERY_PENDING, NO_TIME, NULL, NOW + 5), 0);
+        assert_delivery(f->s, task, id, DELIVERY_PENDING, 0, NOW + 5, NULL, NO_TIME);
+
+        assert_int_equal(store_delivery_set_state(f->s, 999, DELIVERY_SENT, NO_TIME, NULL, NOW), -ENOENT);
+        assert_int_equal(store_delivery_set_state(f->s, 999, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW),
+                         -ENOENT);
+        assert_int_equal(store_delivery_set_state(f->s, id, 7, NO_TIME, NULL, NOW), -EINVAL);
+}
+
+static void test_reset_attempting_makes_them_pending_again(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t a = insert(f->s, delivery(task, "a", "sxd", "email", NOW));
+        int64_t b = insert(f->s, delivery(task, "b", "sxd", "email", NOW));
+        int64_t c = insert(f->s, delivery(task, "c", "sxd", "email", NOW));
+
+        assert_int_equal(store_delivery_set_state(f->s, a, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, b, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, c, DELIVERY_SENT, NO_TIME, NULL, NOW), 0);
+
+        assert_int_equal(store_deliveries_reset_attempting(f->s, NOW + 500), 2);
+        assert_int_equal(store_deliveries_reset_attempting(f->s, NOW + 600), 0);
+        assert_delivery(f->s, task, a, DELIVERY_PENDING, 1, NOW + 500, NULL, NO_TIME);
+        assert_delivery(f->s, task, c, DELIVERY_SENT, 0, NO_TIME, NULL, NOW);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 500, 0, &l), 2);
+}
+
+static void test_delivery_counts_by_state(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t counts[_DELIVERY_STATE_MAX] = { 9, 9, 9, 9 };
+        int64_t ids[6];
+
+        assert_int_equal(store_delivery_counts(f->s, counts), 0);
+        for (size_t i = 0; i < _DELIVERY_STATE_MAX; i++)
+                assert_int_equal(counts[i], 0);
+
+        for (int i = 0; i < 6; i++) {
+                char slot[8];
+                snprintf(slot, sizeof slot, "s%d", i);
+                ids[i] = insert(f->s, delivery(task, slot, "sxd", "email", NOW));
+        }
+        assert_int_equal(store_delivery_set_state(f->s, ids[0], DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, ids[1], DELIVERY_SENT, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, ids[2], DELIVERY_SENT, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, ids[3], DELIVERY_FAILED, NO_TIME, "x", NOW), 0);
+
+        assert_int_equal(store_delivery_counts(f->s, counts), 0);
+        assert_int_equal(counts[DELIVERY_PENDING], 2);
+        assert_int_equal(counts[DELIVERY_ATTEMPTING], 1);
+        assert_int_equal(counts[DELIVERY_SENT], 2);
+        assert_int_equal(counts[DELIVERY_FAILED], 1);
+}
+
+static void test_delivery_list_for_task_by_slot_time(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {}, none = {};
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t other = add_task(f->s, "y", NOW, NULL, 0);
+        struct delivery d1 = delivery(task, "late", "sxd", "email", NOW);
+        struct delivery d2 = delivery(task, "early", "sxd", "email", NOW);
+
+        d1.slot_at = NOW - 10;
+        d2.slot_at = NOW - 20;
+        assert_int_equal(store_delivery_insert(f->s, &d1), 1);
+        assert_int_equal(store_delivery_insert(f->s, &d2), 1);
+        insert(f->s, delivery(other, "late", "sxd", "email", NOW));
+
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 2);
+        assert_string_equal(l.items[0].slot, "early");
+        assert_string_equal(l.items[1].slot, "late");
+        assert_int_equal(store_delivery_list_for_task(f->s, 999, &none), 0);
+}
+
+static void test_deleting_a_task_deletes_its_deliveries(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        int64_t task = add_task(f->s, "x", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD } }, 1);
+        char sql[64];
+        sqlite3 *db;
+
+        insert(f->s, delivery(task, "s", "sxd", "email", NOW));
+        db = raw_open(f->path);
+        snprintf(sql, sizeof sql, "PRAGMA foreign_keys = ON; DELETE FROM tasks WHERE id = %lld",
+                 (long long) task);
+        raw_exec(db, sql);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM task_agencies"), 0);
+        sqlite3_close(db);
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 0);
+}
+
+int main(void) {
+#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
+        const struct CMUnitTest tests[] = {
+                T(test_next_fire_is_the_earliest_open_task),
+                T(test_tasks_due_are_open_tasks_at_or_before_now_earliest_first),
+                T(test_scheduler_queries_use_the_partial_indexes),
+                T(test_delivery_insert_is_idempotent),
+                T(test_delivery_insert_refuses_bad_input),
+                T(test_delivery_round_trip_and_defaults),
+                T(test_deliveries_due_pending_earliest_first_with_limit),
+                T(test_delivery_state_transitions),
+                T(test_reset_attempting_makes_them_pending_again),
+                T(test_delivery_counts_by_state),
+                T(test_delivery_list_for_task_by_slot_time),
+                T(test_deleting_a_task_deletes_its_deliveries),
+        };
+#undef T
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The store: opening, the schema and its migrations, transactions, locks,
+ * documents and tasks. The scheduler's queries and the outbox are in
+ * test-store-outbox.c. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "store-fixture.h"
+
+/* Version 1 of the schema as it was released, written out here rather than
+ * taken from the code, so that the migration is tested against what real
+ * databases hold. */
+static const char schema_v1[] =
+        "CREATE TABLE documents (id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE,"
+        "  subject TEXT, issued_on TEXT, issuer TEXT, signer TEXT, created_at INTEGER NOT NULL);"
+        "CREATE TABLE tasks (id INTEGER PRIMARY KEY,"
+        "  document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,"
+        "  ref TEXT, title TEXT NOT NULL, detail TEXT, due TEXT, due_at INTEGER,"
+        "  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled')),"
+        "  recurrence TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+        "  closed_at INTEGER, UNIQUE (document_id, ref));"
+        "CREATE TABLE task_agencies (task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+        "  agency TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('lead', 'support')),"
+        "  position INTEGER NOT NULL, PRIMARY KEY (task_id, agency));"
+        "CREATE INDEX tasks_status_due ON tasks(status, due_at);";
+
+static char *read_file(const char *path, size_t *ret_size) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = fopen(path, "re");
+
+        assert_non_null(f);
+        for (;;) {
+                buf = realloc(buf, size + 4096);
+                assert_non_null(buf);
+                size_t k = fread(buf + size, 1, 4096, f);
+                size += k;
+                if (k < 4096)
+                        break;
+        }
+        fclose(f);
+        *ret_size = size;
+        return buf;
+}
+
+static bool exists(const char *dir, const char *name) {
+        char p[PATH_MAX + 64];
+
+        snprintf(p, sizeof p, "%s/%s", dir, name);
+        return access(p, F_OK) == 0;
+}
+
+static void test_create_makes_current_schema_in_wal_mode(void **state) {
+        struct fixture *f = *state;
+        char buf[32];
+        sqlite3 *db;
+
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+        assert_int_equal(STORE_SCHEMA_VERSION, 2);
+
+        db = raw_open(f->path);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+        assert_string_equal(raw_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                                     "('documents', 'tasks', 'task_agencies', 'deliveries')"), 4);
+        sqlite3_close(db);
+}
+
+static void test_create_enforces_foreign_keys(void **state) {
+        struct fixture *f = *state;
+        struct task t = { .title = "x", .document_id = 4242, .due_at = NO_TIME };
+        struct delivery d = { .task_id = 4242, .slot = "before:7d@1", .agency = "sxd",
+                              .channel = "email", .role = ROLE_LEAD, .created_at = NOW };
+
+        assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);
+        assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
+        assert_non_null(strstr(store_last_error(f->s), "FOREIGN KEY"));
+}
+
+static void test_open_missing_file_without_create_is_enoent(void **state) {
+        struct fixture *f = *state;
+        struct store *s = NULL;
+
+        assert_int_equal(store_open(f->path, 0, &s), -ENOENT);
+        assert_int_equal(store_open(f->path, STORE_READONLY, &s), -ENOENT);
+        assert_null(s);
+        assert_false(exists(f->dir, "deadlined.db"));
+}
+
+static void test_open_garbage_is_ebadmsg_and_leaves_it_alone(void **state) {
+        struct fixture *f = *state;
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        size_t n_before, n_after;
+        struct store *s = NULL;
+        FILE *fp;
+
+        fp = fopen(f->path, "we");
+        assert_non_null(fp);
+        for (int i = 0; i < 300; i++)
+                fputs("Công văn số 2417/UBND-KTTH — this is not a database.\n", fp);
+        fclose(fp);
+        before = read_file(f->path, &n_before);
+
+        assert_int_equal(store_open(f->path, STORE_CREATE, &s), -EBADMSG);
+        assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EBADMSG);
+        assert_null(s);
+        assert_true(strlen(store_last_error(NULL)) > 0);
+
+        after = read_file(f->path, &n_after);
+        assert_int_equal(n_after, n_before);
+        assert_memory_equal(after, before, n_before);
+        assert_false(exists(f->dir, "deadlined.db-wal"));
+}
+
+static void test_open_newer_schema_is_refused_unchanged(void **state) {
+        struct fixture *f = *state;
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        size_t n_before, n_after;
+        struct store *s = NULL;
+        sqlite3 *db;
+
+        db = raw_open(f->path);
+        raw_exec(db, "CREATE TABLE future (x); PRAGMA user_version = 99;");
+        sqlite3_close(db);
+        before = read_file(f->path, &n_before);
+
+        assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
+        assert_null(s);
+        assert_string_equal(store_last_error(NULL),
+                            "database schema version 99 is newer than this program's 2");
+        assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
+
+        after = read_file(f->path, &n_after);
+        assert_int_equal(n_after, n_before);
+        assert_memory_equal(after, before, n_before);
+}
+
+static void test_open_unversioned_foreign_database_is_refused(void **state) {
+        struct fixture *f = *state;
+        struct store *s = NULL;
+        sqlite3 *db;
+
+        db = raw_open(f->path);
+        raw_exec(db, "CREATE TABLE tasks (whatever);");
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &s), -EBADMSG);
+        assert_non_null(strstr(store_last_error(NULL), "not a deadlined database"));
+
+        db = raw_open(f->path);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"), 1);
+        sqlite3_close(db);
+}
+
+static void make_v1_database(const char *path) {
+        sqlite3 *db = raw_open(path);
+
+        raw_exec(db, schema_v1);
+        raw_exec(db,
+                 "INSERT INTO documents VALUES (1, '2417/UBND-KTTH', 'Triển khai', '2025-04-02',"
+                 "  'UBND tỉnh', 'Nguyễn Văn A', 1743000000);"
+                 "INSERT INTO tasks (id, document_id, ref, title, due, due_at, status, created_at,"
+                 "  updated_at, closed_at) VALUES"
+                 "  (1, 1, '1', 'Báo cáo quý', '2025-04-30', 1746032399, 'open', 1743000000, 1743000000, NULL),"
+                 "  (2, 1, '2', 'Kiểm tra', '2025-03-31', 1743440399, 'done', 1743000000, 1743500000, 1743500000);"
+                 "INSERT INTO task_agencies VALUES (1, 'sxd', 'lead', 0), (1, 'stc', 'support', 1),"
+                 "  (2, 'scongthuong', 'lead', 0);"
+                 "PRAGMA user_version = 1;");
+        sqlite3_close(db);
+}
+
+static void test_migrate_from_version_1(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task open = {}, done = {};
+        int64_t before = time(NULL), after;
+        sqlite3 *db;
+
+        make_v1_database(f->path);
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        after = time(NULL);
+        assert_int_equal(store_schema_version(f->s), 2);
+
+        assert_int_equal(store_task_get(f->s, 1, &open), 0);
+        assert_string_equal(open.title, "Báo cáo quý");
+        assert_string_equal(open.document_number, "2417/UBND-KTTH");
+        assert_int_equal(open.due_at, 1746032399);
+        assert_int_equal(open.n_agencies, 2);
+        assert_string_equal(open.agencies[0].agency, "sxd");
+        assert_int_equal(open.agencies[1].role, ROLE_SUPPORT);
+        /* Looked at from the migration on, never for slots before it. */
+        assert_true(open.next_fire_at >= before && open.next_fire_at <= after);
+        assert_int_equal(open.fired_through, open.next_fire_at);
+
+        assert_int_equal(store_task_get(f->s, 2, &done), 0);
+        assert_int_equal(done.status, TASK_DONE);
+        assert_int_equal(done.closed_at, 1743500000);
+        assert_int_equal(done.next_fire_at, NO_TIME);
+        assert_int_equal(done.n_agencies, 1);
+
+        db = raw_open(f->path);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM deliveries"), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                                     "('tasks_next_fire', 'deliveries_due', 'deliveries_task')"), 3);
+        sqlite3_close(db);
+}
+
+static void test_readonly_open_reads_but_does_not_write(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task t = {};
+        struct task n = { .title = "new", .due_at = NO_TIME };
+        struct store *ro = NULL;
+        int64_t id;
+
+        id = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
+        assert_int_equal(store_open(f->path, STORE_READONLY, &ro), 0);
+        assert_int_equal(store_task_get(ro, id, &t), 0);
+        assert_string_equal(t.title, "Báo cáo");
+        assert_int_equal(store_task_add(ro, &n, NOW), -EROFS);
+        store_close(ro);
+}
+
+static void test_readonly_open_of_old_schema_is_erofs(void **state) {
+        struct fixture *f = *state;
+        struct store *s = NULL;
+        sqlite3 *db;
+
+        make_v1_database(f->path);
+        assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EROFS);
+        assert_non_null(strstr(store_last_error(NULL), "read-only"));
+        db = raw_open(f->path);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+        sqlite3_close(db);
+}
+
+static void test_begin_is_ebusy_while_another_process_holds_the_lock(void **state) {
+        struct fixture *f = *state;
+        sqlite3 *db = raw_open(f->path);
+
+        raw_exec(db, "BEGIN EXCLUSIVE");
+        assert_int_equal(store_set_busy_timeout(f->s, 50), 0);
+        assert_int_equal(store_begin(f->s), -EBUSY);
+        assert_non_null(strstr(store_last_error(f->s), "locked"));
+
+        raw_exec(db, "COMMIT");
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_rollback(f->s), 0);
+        sqlite3_close(db);
+}
+
+static void test_rollback_leaves_no_trace(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_list_done) struct task_list l = {};
+        struct task_agency a[] = { { "sxd", ROLE_LEAD } };
+        struct document d = { .number = "1/QĐ-UBND" };
+
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_document_upsert(f->s, &d), 0);
+        add_task(f->s, "Tạm", NOW, a, 1);
+        assert_int_equal(store_rollback(f->s), 0);
+
+        assert_int_equal(store_task_list(f->s, NULL, &l), 0);
+        assert_int_equal(store_document_get(f->s, "1/QĐ-UBND", &d), -ENOENT);
+}
+
+static void test_rollback_without_transaction_is_harmless(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(store_rollback(f->s), 0);
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_commit(f->s), 0);
+        assert_int_equal(store_rollback(f->s), 0);
+}
+
+static void test_commit_keeps_the_work(void **state) {
+        struct fixture *f = *state;
+        sqlite3 *db;
+
+        assert_int_equal(store_begin(f->s), 0);
+        add_task(f->s, "a", NOW, NULL, 0);
+        add_task(f->s, "b", NOW, NULL, 0);
+        assert_int_equal(store_commit(f->s), 0);
+
+        db = raw_open(f->path);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM tasks"), 2);
+        sqlite3_close(db);
+}
+
+static void test_document_upsert_updates_the_same_number(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(document_done) struct document got = {};
+        struct document d = { .number = "2417/UBND-KTTH", .subject = "cũ", .issuer = "UBND" };
+        struct document e = { .number = "2417/UBND-KTTH", .subject = "mới", .issued_on = "2025-04-02" };
+        struct document other = { .number = "9/KH-UBND" };
+
+        assert_int_equal(store_document_upsert(f->s, &d), 0);
+        assert_int_equal(store_document_upsert(f->s, &e), 0);
+        assert_int_equal(store_document_upsert(f->s, &other), 0);
+        assert_int_equal(e.id, d.id);
+        assert_true(other.id != d.id);
+
+        assert_int_equal(store_document_get(f->s, "2417/UBND-KTTH", &got), 0);
+        assert_int_equal(got.id, d.id);
+        assert_string_equal(got.subject, "mới");
+        assert_string_equal(got.issued_on, "2025-04-02");
+        assert_null(got.issuer);
+        assert_null(got.signer);
+}
+
+static void test_document_get_missing_is_enoent(void **state) {
+        struct fixture *f = *state;
+        struct document d = {};
+
+        assert_int_equal(store_document_get(f->s, "404/UBND", &d), -ENOENT);
+        assert_null(d.number);
+}
+
+static void test_task_add_and_get_round_trip(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task got = {};
+        struct document d = { .number = "2417/UBND-KTTH" };
+        struct task_agency a[] = {
+                { "stc", ROLE_SUPPORT }, { "sxd", ROLE_LEAD }, { "snn", ROLE_SUPPORT }, { "skhdt", ROLE_LEAD },
+        };
+        struct task t = {
+                .ref = "5.c", .title = "Rà soát quy hoạch", .detail = "Chi tiết\ntừng bước",
+                .due = "2025-04-30", .due_at = 1746032399, .status = TASK_OPEN,
+                .recurrence = "monthly:25", .agencies = a, .n_agencies = ELEMENTSOF(a),
+        };
+
+        assert_int_equal(store_document_upsert(f->s, &d), 0);
+        t.document_id = d.id;
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        assert_int_equal(t.created_at, NOW);
+        assert_int_equal(t.next_fire_at, NOW);
+
+        assert_int_equal(store_task_get(f->s, t.id, &got), 0);
+        assert_int_equal(got.id, t.id);
+        assert_int_equal(got.document_id, d.id);
+        assert_string_equal(got.document_number, "2417/UBND-KTTH");
+        assert_string_equal(got.ref, "5.c");
+        assert_string_equal(got.title, "Rà soát quy hoạch");
+        assert_string_equal(got.detail, "Chi tiết\ntừng bước");
+        assert_string_equal(got.due, "2025-04-30");
+        assert_int_equal(got.due_at, 1746032399);
+        assert_int_equal(got.status, TASK_OPEN);
+        assert_string_equal(got.recurrence, "monthly:25");
+        assert_int_equal(got.created_at, NOW);
+        assert_int_equal(got.updated_at, NOW);
+        assert_int_equal(got.closed_at, NO_TIME);
+        assert_int_equal(got.next_fire_at, NOW);
+        assert_int_equal(got.fired_through, NOW);
+
+        /* Leads first, then supports, each in the order given. */
+        assert_int_equal(got.n_agencies, 4);
+        assert_string_equal(got.agencies[0].agency, "sxd");
+        assert_string_equal(got.agencies[1].agency, "skhdt");
+        assert_string_equal(got.agencies[2].agency, "stc");
+        assert_string_equal(got.agencies[3].agency, "snn");
+        assert_int_equal(got.agencies[1].role, ROLE_LEAD);
+        assert_int_equal(got.agencies[2].role, ROLE_SUPPORT);
+}
+
+static void test_task_without_deadline_or_document_stores_null(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task got = {};
+        int64_t id = add_task(f->s, "Thường xuyên", NO_TIME, NULL, 0);
+        sqlite3 *db;
+
+        assert_int_equal(store_task_get(f->s, id, &got), 0);
+        assert_int_equal(got.due_at, NO_TIME);
+        assert_int_equal(got.document_id, 0);
+        assert_null(got.document_number);
+        assert_null(got.due);
+        assert_null(got.ref);
+        assert_int_equal(got.n_agencies, 0);
+
+        db = raw_open(f->path);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM tasks WHERE due_at IS NULL AND "
+                                     "document_id IS NULL AND closed_at IS NULL"), 1);
+        sqlite3_close(db);
+}
+
+static void test_task_add_refuses_bad_input(void **state) {
+        struct fixture *f = *state;
+        struct task_agency dup[] = { { "sxd", ROLE_LEAD }, { "sxd", ROLE_SUPPORT } };
+        struct task_agency bad[] = { { "sxd", 7 } };
+        struct task t = { .due_at = NO_TIME };
+
+        assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);      /* no title */
+        t.title = "x";
+        t.status = 9;
+        assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);
+        t.status = TASK_OPEN;
+        t.agencies = bad, t.n_agencies = 1;
+        assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);
+        t.n_agencies = TASK_AGENCIES_MAX + 1;
+        assert_int_equal(store_task_add(f->s, &t, NOW), -E2BIG);
+        t.agencies = dup, t.n_agencies = 2;
+        assert_int_equal(store_task_add(f->s, &t, NOW), -EEXIST);
+}
+
+static void test_task_get_missing_is_enoent(void **state) {
+        struct fixture *f = *state;
+        struct task t = {};
+
+        assert_int_equal(store_task_get(f->s, 77, &t), -ENOENT);
+        assert_null(t.title);
+}
+
+static void test_task_update_replaces_fields_and_agencies(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task got = {};
+        struct task_agency a[] = { { "sxd", ROLE_LEAD }, { "stc", ROLE_SUPPORT } };
+        struct task_agency b[] = { { "snn", ROLE_SUPPORT }, { "stc", ROLE_LEAD } };
+        struct task t = { .title = "Cũ", .due = "2025-04-30", .due_at = 1746032399, .agencies = a,
+                          .n_agencies = 2 };
+
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        t = (struct task) { .id = t.id, .title = "Mới", .ref = "2", .detail = "d", .due = NULL,
+                            .due_at = NO_TIME, .recurrence = "weekly:mon", .agencies = b, .n_agencies = 2 };
+        assert_int_equal(store_task_update(f->s, &t, NOW + 60), 0);
+
+        assert_int_equal(store_task_get(f->s, t.id, &got), 0);
+        assert_string_equal(got.title, "Mới");
+        assert_string_equal(got.ref, "2");
+        assert_string_equal(got.detail, "d");
+        assert_null(got.due);
+        assert_int_equal(got.due_at, NO_TIME);
+        assert_string_equal(got.recurrence, "weekly:mon");
+        assert_int_equal(got.created_at, NOW);
+        assert_int_equal(got.updated_at, NOW + 60);
+        assert_int_equal(got.next_fire_at, NOW + 60);
+        assert_int_equal(got.fired_through, NOW + 60);
+        assert_int_equal(got.n_agencies, 2);
+        assert_string_equal(got.agencies[0].agency, "stc");
+        assert_int_equal(got.agencies[0].role, ROLE_LEAD);
+        assert_string_equal(got.agencies[1].agency, "snn");
+
+        t.id = 999;
+        assert_int_equal(store_task_update(f->s, &t, NOW), -ENOENT);
+}
+
+static void test_task_update_of_closed_task_does_not_schedule_it(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task got = {};
+        struct task t = { .title = "x", .due_at = NO_TIME };
+
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        assert_int_equal(store_task_set_status(f->s, t.id, TASK_DONE, NOW + 1), 0);
+        t.title = "y";
+        assert_int_equal(store_task_update(f->s, &t, NOW + 2), 0);
+        assert_int_equal(store_task_get(f->s, t.id, &got), 0);
+        assert_string_equal(got.title, "y");
+        assert_int_equal(got.status, TASK_DONE);
+        assert_int_equal(got.next_fire_at, NO_TIME);
+}
+
+static void test_task_status_transitions(void **state) {
+        struct fixture *f = *state;
+        struct task t = {};
+        int64_t id = add_task(f->s, "x", NOW + 1000, NULL, 0);
+
+        assert_int_equal(store_task_set_status(f->s, id, TASK_OPEN, NOW), -EALREADY);
+
+        assert_int_equal(store_task_set_status(f->s, id, TASK_DONE, NOW + 10), 0);
+        assert_int_equal(store_task_get(f->s, id, &t), 0);
+        assert_int_equal(t.status, TASK_DONE);
+        assert_int_equal(t.closed_at, NOW + 10);
+        assert_int_equal(t.next_fire_at, NO_TIME);
+        task_done(&t);
+        assert_int_equal(store_task_set_status(f->s, id, TASK_DONE, NOW + 11), -EALREADY);
+
+        assert_int_equal(store_task_set_status(f->s, id, TASK_OPEN, NOW + 20), 0);
+        assert_int_equal(store_task_get(f->s, id, &t), 0);
+        assert_int_equal(t.status, TASK_OPEN);
+        assert_int_equal(t.closed_at, NO_TIME);
+        assert_int_equal(t.next_fire_at, NOW + 20);
+        assert_int_equal(t.fired_through, NOW + 20);
+        task_done(&t);
+
+        assert_int_equal(store_task_set_status(f->s, id, TASK_CANCELLED, NOW + 30), 0);
+        assert_int_equal(store_task_get(f->s, id, &t), 0);
+        assert_int_equal(t.status, TASK_CANCELLED);
+        assert_int_equal(t.closed_at, NOW + 30);
+        assert_int_equal(t.updated_at, NOW + 30);
+        task_done(&t);
+
+        assert_int_equal(store_task_set_status(f->s, 999, TASK_DONE, NOW), -ENOENT);
+        assert_int_equal(store_task_set_status(f->s, id, 5, NOW), -EINVAL);
+}
+
+static void test_task_find_ref(void **state) {
+        struct fixture *f = *state;
+        struct document d = { .number = "2417/UBND-KTTH" };
+        struct task t = { .title = "x", .ref = "5.c", .due_at = NO_TIME };
+        int64_t id = 0;
+
+        assert_int_equal(store_document_upsert(f->s, &d), 0);
+        t.document_id = d.id;
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+
+        assert_int_equal(store_task_find_ref(f->s, d.id, "5.c", &id), 0);
+        assert_int_equal(id, t.id);
+        assert_int_equal(store_task_find_ref(f->s, d.id, "5.d", &id), -ENOENT);
+        assert_int_equal(store_task_find_ref(f->s, 0, "5.c", &id), -ENOENT);
+}
+
+static void test_task_ref_is_unique_within_a_document(void **state) {
+        struct fixture *f = *state;
+        struct document d = { .number = "1/UBND" }, e = { .number = "2/UBND" };
+        struct task t = { .title = "x", .ref = "1", .due_at = NO_TIME };
+
+        assert_int_equal(store_document_upsert(f->s, &d), 0);
+        assert_int_equal(store_document_upsert(f->s, &e), 0);
+        t.document_id = d.id;
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        assert_int_equal(store_task_add(f->s, &t, NOW), -EEXIST);
+        assert_non_null(strstr(store_last_error(f->s), "UNIQUE"));
+        t.document_id = e.id;
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+}
+
+static void assert_list_ids(struct store *s, const struct task_filter *filter,
+                            const int64_t *ids, size_t n) {
+        _cleanup_(task_list_done) struct task_list l = {};
+
+        assert_int_equal(store_task_list(s, filter, &l), (int) n);
+        assert_int_equal(l.n, n);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(l.tasks[i].id, ids[i]);
+}
+
+static void test_task_list_sorts_by_due_with_no_deadline_last(void **state) {
+        struct fixture *f = *state;
+        int64_t a = add_task(f->s, "a", NOW + 300, NULL, 0);
+        int64_t b = add_task(f->s, "b", NO_TIME, NULL, 0);
+        int64_t c = add_task(f->s, "c", NOW + 100, NULL, 0);
+        int64_t d = add_task(f->s, "d", NOW + 200, NULL, 0);
+        int64_t e = add_task(f->s, "e", NO_TIME, NULL, 0);
+        int64_t g = add_task(f->s, "g", NOW + 100, NULL, 0);
+
+        assert_list_ids(f->s, NULL, (int64_t[]) { c, g, d, a, b, e }, 6);
+}
+
+static void test_task_list_filters(void **state) {
+        struct fixture *f = *state;
+        struct document doc = { .number = "2417/UBND-KTTH" };
+        struct task_filter filter;
+        struct task t = { .title = "in doc", .due_at = NOW + 500 };
+        int64_t a, b, c, d;
+
+        a = add_task(f->s, "a", NOW + 100, (struct task_agency[]) { { "sxd", ROLE_LEAD } }, 1);
+        b = add_task(f->s, "b", NOW + 200,
+                     (struct task_agency[]) { { "stc", ROLE_LEAD }, { "sxd", ROLE_SUPPORT } }, 2);
+        c = add_task(f->s, "c", NO_TIME, (struct task_agency[]) { { "snn", ROLE_LEAD } }, 1);
+        assert_int_equal(store_document_upsert(f->s, &doc), 0);
+        t.document_id = doc.id;
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        d = t.id;
+        assert_int_equal(store_task_set_status(f->s, b, TASK_DONE, NOW), 0);
+
+        filter = TASK_FILTER_INIT;
+        filter.status = TASK_OPEN;
+        assert_list_ids(f->s, &filter, (int64_t[]) { a, d, c }, 3);
+        filter.status = TASK_DONE;
+        assert_list_ids(f->s, &filter, (int64_t[]) { b }, 1);
+
+        /* Any of the agencies, in either role. */
+        filter = TASK_FILTER_INIT;
+        filter.agencies = (char *[]) { "sxd", NULL };
+        assert_list_ids(f->s, &filter, (int64_t[]) { a, b }, 2);
+        filter.agencies = (char *[]) { "snn", "stc", "nobody", NULL };
+        assert_list_ids(f->s, &filter, (int64_t[]) { b, c }, 2);
+        filter.agencies = (char *[]) { "s\"x\\d", NULL };
+        assert_list_ids(f->s, &filter, NULL, 0);
+        filter.agencies = (char *[]) { NULL };
+        assert_list_ids(f->s, &filter, NULL, 0);
+
+        /* Due at or before the bound; no deadline is never due. */
+        filter = TASK_FILTER_INIT;
+        filter.due_before = NOW + 200;
+        assert_list_ids(f->s, &filter, (int64_t[]) { a, b }, 2);
+        filter.due_before = NOW + 199;
+        assert_list_ids(f->s, &filter, (int64_t[]) { a }, 1);
+
+        filter = TASK_FILTER_INIT;
+        filter.document_id = doc.id;
+        assert_list_ids(f->s, &filter, (int64_t[]) { d }, 1);
+
+        filter = TASK_FILTER_INIT;
+        filter.limit = 2;
+        assert_list_ids(f->s, &filter, (int64_t[]) { a, b }, 2);
+
+        filter = TASK_FILTER_INIT;
+        filter.status = 3;
+        assert_int_equal(store_task_list(f->s, &filter, &(struct task_list) {}), -EINVAL);
+}
+
+/* A long list reads its agencies with one scan, a few scattered tasks with
+ * a lookup each; check that either way they land on the right tasks when
+ * the list is in another order than the ids, and under a limit. */
+static void test_task_list_fills_agencies_of_every_task(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_list_done) struct task_list l = {}, top = {}, few = {};
+        struct task_filter filter = TASK_FILTER_INIT;
+        const size_t n = 2000;
+
+        assert_int_equal(store_begin(f->s), 0);
+        for (size_t i = 0; i < n; i++) {
+                struct task_agency a[4];
+                char names[4][48];
+                char title[32];
+                size_t k = i % 5;
+
+                for (size_t j = 0; j < k; j++) {
+                        snprintf(names[j], sizeof names[j], "a%zu-%zu", i, j);
+                        a[j] = (struct task_agency) { names[j], j == 1 ? ROLE_LEAD : ROLE_SUPPORT };
+                }
+                snprintf(title, sizeof title, "%zu", i);
+                /* Deadlines run against the ids. */
+                add_task(f->s, title, NOW + (int64_t) (n - i) * 60, k ? a : NULL, k);
+        }
+        assert_int_equal(store_commit(f->s), 0);
+
+        assert_int_equal(store_task_list(f->s, &filter, &l), (int) n);
+        filter.limit = 7;
+        assert_int_equal(store_task_list(f->s, &filter, &top), 7);
+        filter = TASK_FILTER_INIT;
+        filter.agencies = (char *[]) { "a1997-1", "a3-1", "a1004-0", NULL };
+        assert_int_equal(store_task_list(f->s, &filter, &few), 3);
+        assert_string_equal(few.tasks[0].title, "1997");
+        assert_string_equal(few.tasks[1].title, "1004");
+        assert_string_equal(few.tasks[2].title, "3");
+        assert_int_equal(few.tasks[0].n_agencies, 2);
+        assert_string_equal(few.tasks[0].agencies[0].agency, "a1997-1");
+        assert_string_equal(few.tasks[0].agencies[1].agency, "a1997-0");
+        assert_int_equal(few.tasks[1].n_agencies, 4);
+        assert_string_equal(few.tasks[1].agencies[3].agency, "a1004-3");
+        assert_int_equal(few.tasks[2].n_agencies, 3);
+        assert_string_equal(few.tasks[2].agencies[0].agency, "a3-1");
+        for (size_t m = 0; m < l.n; m++) {
+                const struct task *t = &l.tasks[m];
+                size_t i = (size_t) strtoul(t->title, NULL, 10);
+                char want[48];
+
+                assert_int_equal(i, n - 1 - m);
+                assert_int_equal(t->n_agencies, i % 5);
+                for (size_t j = 0; j < t->n_agencies; j++) {
+                        /* The lead (j == 1) comes first. */
+                        size_t orig = j == 0 && t->n_agencies > 1 ? 1 : j == 1 ? 0 : j;
+                        snprintf(want, sizeof want, "a%zu-%zu", i, orig);
+                        assert_string_equal(t->agencies[j].agency, want);
+                }
+                if (m < top.n) {
+                        assert_int_equal(top.tasks[m].id, t->id);
+                        assert_int_equal(top.tasks[m].n_agencies, t->n_agencies);
+                }
+        }
+}
+
+int main(void) {
+#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
+#define D(name) cmocka_unit_test_setup_teardown(name, fixture_dir_setup, fixture_teardown)
+        const struct CMUnitTest tests[] = {
+                T(test_create_makes_current_schema_in_wal_mode),
+                T(test_create_enforces_foreign_keys),
+                D(test_open_missing_file_without_create_is_enoent),
+                D(test_open_garbage_is_ebadmsg_and_leaves_it_alone),
+                D(test_open_newer_schema_is_refused_unchanged),
+                D(test_open_unversioned_foreign_database_is_refused),
+                D(test_migrate_from_version_1),
+                T(test_readonly_open_reads_but_does_not_write),
+                D(test_readonly_open_of_old_schema_is_erofs),
+                T(test_begin_is_ebusy_while_another_process_holds_the_lock),
+                T(test_rollback_leaves_no_trace),
+                T(test_rollback_without_transaction_is_harmless),
+                T(test_commit_keeps_the_work),
+                T(test_document_upsert_updates_the_same_number),
+                T(test_document_get_missing_is_enoent),
+                T(test_task_add_and_get_round_trip),
+                T(test_task_without_deadline_or_document_stores_null),
+                T(test_task_add_refuses_bad_input),
+                T(test_task_get_missing_is_enoent),
+                T(test_task_update_replaces_fields_and_agencies),
+                T(test_task_update_of_closed_task_does_not_schedule_it),
+                T(test_task_status_transitions),
+                T(test_task_find_ref),
+                T(test_task_ref_is_unique_within_a_document),
+                T(test_task_list_sorts_by_due_with_no_deadline_last),
+                T(test_task_list_filters),
+                T(test_task_list_fills_agencies_of_every_task),
+        };
+#undef T
+#undef D
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
