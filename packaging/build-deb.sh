@@ -49,7 +49,7 @@ echo "make deb: $OUT/$deb ($(($(date +%s) - start)) s)"
 
 if command -v lintian >/dev/null; then
         # Errors fail the build; warnings are printed for a person to judge.
-        lintian --no-tag-display-limit -I "$OUT/deadlined_${VERSION}_$arch.changes" > "$WORK/lintian.log" 2>&1 || true
+        lintian --tag-display-limit 0 -I "$OUT/deadlined_${VERSION}_$arch.changes" > "$WORK/lintian.log" 2>&1 || true
         cat "$WORK/lintian.log"
         if grep -q '^E: ' "$WORK/lintian.log"; then
                 echo "make deb: lintian reports errors" >&2

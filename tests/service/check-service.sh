@@ -364,7 +364,9 @@ db_files_ok || true
 step_end
 
 step_start "purge"
-ct systemctl start deadlined.service
+# Back to the database the package makes, whatever the checks above left.
+ct_sh 'rm -f /var/lib/deadlined/deadlined.db*; systemd-tmpfiles --create deadlined.conf'
+ct systemctl start deadlined.service || die "the daemon does not start on the package's database"
 ct dpkg --purge deadlined > "$RUN/dpkg-purge.log" 2>&1 || { cat "$RUN/dpkg-purge.log"; die "dpkg --purge failed"; }
 check "purging stops the daemon" sh -c "! nsenter -t $LEADER -a systemctl -q is-active deadlined"
 check "purging removes /var/lib/deadlined and /etc/deadlined" \
