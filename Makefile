@@ -46,6 +46,8 @@ PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl
 
 .PHONY: all check check-unit check-integration install deps clean help man
 .DEFAULT_GOAL := all
+# Keep test objects: they are intermediates, but rebuilding them is waste.
+.SECONDARY:
 
 all: $(PROGRAMS)
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config-parse.h"
+#include "render.h"
 #include "config.h"
 #include "timeutil.h"
 
@@ -65,6 +66,7 @@ struct config *config_free(struct config *c) {
         free(c->from);
         free(c->base_url);
         free(c->templates);
+        render_templates_free(c->render);
         free(c->policy.remind_before);
         for (size_t i = 0; i < c->policy.n_escalation; i++)
                 strv_free(c->policy.escalation[i].to);
@@ -702,7 +704,14 @@ int config_load(const char *path, struct config **ret, char **ret_errors) {
                 parse_smtp(&p, root, c);
                 parse_toplevel(&p, root, c);
         }
+        const config_setting_t *tpl = config_setting_get_member(root, "templates");
+        unsigned templates_line = tpl ? (unsigned) config_setting_source_line(tpl) : 0;
         config_destroy(&lc);
+        if (r < 0)
+                return r;
+        if (parser_failed(&p))
+                goto invalid;
+        r = config_templates_load(&p, templates_line, c);
         if (r < 0)
                 return r;
         if (parser_failed(&p))

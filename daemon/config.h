@@ -121,6 +121,8 @@ struct config_id {
         const struct group *group;
 };
 
+struct render_templates;
+
 struct config {
         char *path;               /* absolute path of the file read */
         char *dir;                /* its folder: relative paths resolve against it */
@@ -132,6 +134,7 @@ struct config {
         char *from;               /* sender for maildir when there is no smtp group */
         char *base_url;           /* optional: links to tasks in messages, no trailing '/' */
         char *templates;          /* optional folder overriding the built-in templates */
+        struct render_templates *render; /* the templates to use, built and checked at load */
         struct policy policy;
         struct delivery_policy delivery;
         bool has_smtp;

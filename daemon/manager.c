@@ -28,6 +28,7 @@
 #define DECIDE_SLICE 5000
 
 static int manager_sync_policy(struct manager *m);
+static void manager_check_agencies(struct manager *m);
 
 int64_t manager_now(const struct manager *m) {
         struct timespec ts;
@@ -364,6 +365,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r < 0)
                 log_warning_errno(r, "Failed to reschedule tasks after reload (%s): %m", store_last_error(m->store));
         dispatch_reconfigure(m->dispatch, m->config);
+        manager_check_agencies(m);
         log_info("Reloaded %s: %zu agencies, %zu groups", m->config_path, m->config->n_agencies, m->config->n_groups);
         (void) sd_notify(false, "READY=1");
         manager_arm_soon(m);
@@ -499,6 +501,19 @@ static int manager_sync_policy(struct manager *m) {
         return r;
 }
 
+/* Tasks name agencies by id; one the configuration lost is reported at
+ * every start and reload, never silently dropped. */
+static void manager_check_agencies(struct manager *m) {
+        _cleanup_strv_free_ char **ids = NULL;
+
+        if (store_agency_ids(m->store, &ids) < 0)
+                return;
+        for (char **id = ids; *id; id++)
+                if (!config_id_exists(m->config, *id))
+                        log_warning("Open tasks name agency \"%s\", which %s does not have: they are not reminded",
+                                    *id, m->config_path);
+}
+
 static int manager_maildir_prepare(struct manager *m) {
         int r;
 
@@ -520,6 +535,7 @@ int manager_start(struct manager *m) {
         if (r > 0)
                 log_warning("%d deliveries were under way when the daemon last stopped; sending them again", r);
 
+        manager_check_agencies(m);
         r = manager_sync_policy(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to check the reminder policy against the database (%s): %m",

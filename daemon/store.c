@@ -133,6 +133,8 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_META_SET]     = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [STMT_DATA_VERSION] = "PRAGMA data_version",
+        [STMT_AGENCY_IDS]   = "SELECT DISTINCT a.agency FROM task_agencies AS a "
+                              "JOIN tasks AS t ON t.id = a.task_id WHERE t.status = 'open' ORDER BY a.agency",
 };
 
 /* store_open() has no store to keep its message in when it fails. */
@@ -321,6 +323,27 @@ int store_data_version(struct store *s, uint64_t *ret) {
                 return -EIO;
         *ret = (uint64_t) sqlite3_column_int64(st, 0);
         return 0;
+}
+
+int store_agency_ids(struct store *s, char ***ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        char **l = calloc(1, sizeof *l);
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = store_statement(s, STMT_AGENCY_IDS, &st);
+        while (r >= 0 && (r = store_step(s, st)) > 0) {
+                const char *id = (const char *) sqlite3_column_text(st, 0);
+                if (id && strv_push(&l, id) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                strv_free(l);
+                return r;
+        }
+        *ret = l;
+        return (int) strv_length(l);
 }
 
 int store_meta_get(struct store *s, const char *key, char **ret) {

@@ -201,3 +201,20 @@ def test_locked_database_is_a_temporary_failure(env):
         con.close()
     assert p.returncode == 75, p.stderr
     assert len(env.ctl_json("list")) == 1
+
+
+def test_check_config_reports_agencies_the_config_lost(env):
+    env.ctl("add", "A", "--agency", "stc", "--support", "kbnn", check=True)
+    env.write_config(agencies=AGENCIES_WITHOUT_KBNN)
+    p = env.ctl("check-config")
+    assert p.returncode == 78
+    assert 'open tasks name agency "kbnn"' in p.stderr
+
+
+AGENCIES_WITHOUT_KBNN = """
+agencies = (
+  { id = "lanhdao"; name = "Lãnh đạo UBND tỉnh"; email = ["lanhdao@sonha.gov.vn"]; },
+  { id = "vpubnd";  name = "Văn phòng UBND tỉnh"; email = ["vanthu.vpub@sonha.gov.vn"]; },
+  { id = "stc";     name = "Sở Tài chính"; email = ["stc@sonha.gov.vn"]; }
+);
+"""
