@@ -88,7 +88,7 @@ check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 
-install: $(PROGRAMS)
+install: $(PROGRAMS) install-data
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/deadlined/templates
 	install -m 0755 $(BUILD)/deadlined $(DESTDIR)$(SBINDIR)/deadlined
 	install -m 0755 $(BUILD)/deadlinectl $(DESTDIR)$(BINDIR)/deadlinectl
