@@ -403,6 +403,26 @@ static void parse_smtp_password(struct parser *p, const config_setting_t *g, str
                 if (access(file, F_OK) >= 0 && parser_read_secret(p, g, "smtp", file, false, &smtp->password) < 0)
                         return;
         }
+        /* Outside the service (deadlinectl, check-config) the credential is
+         * where LoadCredential=smtp-password finds it: in systemd's credential
+         * store. Read it if this user may; if not, it is still there for the
+         * service, which is all a check needs to know. */
+        if (r == 0 && !smtp->password && !(creds && *creds)) {
+                static const char *const stores[] = { "/run/credstore/" CREDENTIAL_SMTP_PASSWORD,
+                                                      "/etc/credstore/" CREDENTIAL_SMTP_PASSWORD };
+                for (size_t i = 0; i < ELEMENTSOF(stores) && !smtp->password; i++) {
+                        if (access(stores[i], F_OK) < 0)
+                                continue;
+                        if (access(stores[i], R_OK) < 0) {
+                                smtp->password_unreadable = true;
+                                break;
+                        }
+                        if (parser_read_secret(p, g, "smtp", stores[i], false, &smtp->password) < 0)
+                                return;
+                }
+        }
+        if (smtp->password_unreadable)
+                return;
         if (smtp->password && !smtp->username)
                 parser_error(p, g, "smtp.username", "missing: a password is set (%s) but no user name",
                              r > 0 ? "password_file" : "credential " CREDENTIAL_SMTP_PASSWORD);

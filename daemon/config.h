@@ -97,6 +97,7 @@ struct smtp {
         char *url;                /* smtp://host:587 or smtps://host:465 */
         char *username;
         char *password;           /* from password_file or credential "smtp-password" */
+        bool password_unreadable; /* in systemd's credential store, which this user cannot read */
         char *from;               /* "Name <addr>" or "addr" */
         char *reply_to;
         char *ca_file;
