@@ -118,7 +118,8 @@ help:
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
--include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d
+-include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d \
+         $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/%.d)
 
 # Further targets (benchmarks, fuzzing, packaging) live in mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))
