@@ -129,7 +129,6 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         _cleanup_free_ size_t *rcpt_row = NULL;
         _cleanup_free_ int64_t *task_ids = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
-        _cleanup_(render_templates_freep) struct render_templates *templates = NULL;
         struct render_output out = {};
         struct parts parts = {};
         size_t n_to = 0, n_cc = 0, size;
@@ -190,9 +189,6 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = collect_tasks(c, j, tasks, &parts);
         if (r < 0)
                 goto finish;
-        r = render_templates_new(c->language, NULL, 0, &templates, NULL);
-        if (r < 0)
-                goto finish;
         struct render_input in = {
                 .kind = kind,
                 .now = now,
@@ -203,7 +199,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .base_url = c->base_url,
                 .escalation_after = kind == RENDER_ESCALATION ? slot_escalation_after(c, j->rows[0].slot) : 0,
         };
-        r = render_message(templates, &in, &out);
+        r = render_message(c->render, &in, &out);
         if (r < 0)
                 goto finish;
 
@@ -279,7 +275,6 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
         _cleanup_free_ char *data = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
-        _cleanup_(render_templates_freep) struct render_templates *templates = NULL;
         struct render_output out = {};
         size_t n_to = 0, n_cc = 0, size;
         int r;
@@ -304,9 +299,6 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
         for (char **e = a->cc; *e; e++)
                 cc[n_cc++] = (struct mail_address) { a->name, *e };
 
-        r = render_templates_new(c->language, NULL, 0, &templates, NULL);
-        if (r < 0)
-                return r;
         struct render_recipient recipient = { .name = a->name, .role = _ROLE_INVALID };
         struct render_input in = {
                 .kind = RENDER_TEST,
@@ -315,7 +307,7 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
                 .n_recipients = 1,
                 .base_url = c->base_url,
         };
-        r = render_message(templates, &in, &out);
+        r = render_message(c->render, &in, &out);
         if (r < 0)
                 return r;
         struct mail_address reply_to = { reply_name, reply_addr };

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config-parse.h"
+#include "render.h"
 #include "config.h"
 #include "timeutil.h"
 
@@ -65,6 +66,7 @@ struct config *config_free(struct config *c) {
         free(c->from);
         free(c->base_url);
         free(c->templates);
+        render_templates_free(c->render);
         free(c->policy.remind_before);
         for (size_t i = 0; i < c->policy.n_escalation; i++)
                 strv_free(c->policy.escalation[i].to);
@@ -401,6 +403,26 @@ static void parse_smtp_password(struct parser *p, const config_setting_t *g, str
                 if (access(file, F_OK) >= 0 && parser_read_secret(p, g, "smtp", file, false, &smtp->password) < 0)
                         return;
         }
+        /* Outside the service (deadlinectl, check-config) the credential is
+         * where LoadCredential=smtp-password finds it: in systemd's credential
+         * store. Read it if this user may; if not, it is still there for the
+         * service, which is all a check needs to know. */
+        if (r == 0 && !smtp->password && !(creds && *creds)) {
+                static const char *const stores[] = { "/run/credstore/" CREDENTIAL_SMTP_PASSWORD,
+                                                      "/etc/credstore/" CREDENTIAL_SMTP_PASSWORD };
+                for (size_t i = 0; i < ELEMENTSOF(stores) && !smtp->password; i++) {
+                        if (access(stores[i], F_OK) < 0)
+                                continue;
+                        if (access(stores[i], R_OK) < 0) {
+                                smtp->password_unreadable = true;
+                                break;
+                        }
+                        if (parser_read_secret(p, g, "smtp", stores[i], false, &smtp->password) < 0)
+                                return;
+                }
+        }
+        if (smtp->password_unreadable)
+                return;
         if (smtp->password && !smtp->username)
                 parser_error(p, g, "smtp.username", "missing: a password is set (%s) but no user name",
                              r > 0 ? "password_file" : "credential " CREDENTIAL_SMTP_PASSWORD);
@@ -702,7 +724,14 @@ int config_load(const char *path, struct config **ret, char **ret_errors) {
                 parse_smtp(&p, root, c);
                 parse_toplevel(&p, root, c);
         }
+        const config_setting_t *tpl = config_setting_get_member(root, "templates");
+        unsigned templates_line = tpl ? (unsigned) config_setting_source_line(tpl) : 0;
         config_destroy(&lc);
+        if (r < 0)
+                return r;
+        if (parser_failed(&p))
+                goto invalid;
+        r = config_templates_load(&p, templates_line, c);
         if (r < 0)
                 return r;
         if (parser_failed(&p))

@@ -370,11 +370,15 @@ static bool governed(const struct textnorm_tokens *t, size_t i) {
         return false;
 }
 
-/* "đến ngày" is not a deadline in "tính đến ngày 31/3" (figures as of a
- * day) nor in "từ ngày 1/4 đến ngày 30/4" (a period). */
+/* "đến ngày" is no deadline in "tính đến ngày 31/3" (figures as of a
+ * day). */
 static bool den_is_cutoff(const struct textnorm_tokens *t, size_t i) {
-        if (i >= 1 && directive_words_at(t, i - 1, "tinh"))
-                return true;
+        return i >= 1 && directive_words_at(t, i - 1, "tinh");
+}
+
+/* In "từ ngày 1/4 đến ngày 30/4" it ends a period: the deadline only when
+ * the item names no other. */
+static bool den_ends_period(const struct textnorm_tokens *t, size_t i) {
         for (size_t back = 2; back <= 6 && back <= i; back++)
                 if (directive_words_at(t, i - back, "tu ngay"))
                         return true;
@@ -385,14 +389,15 @@ struct candidate {
         struct when when;
         size_t at;
         bool governed;
+        bool weak;              /* the end of a period */
 };
 
 /* The deadline phrase at i, if any: returns tokens consumed. */
-static size_t phrase_at(struct ctx *c, size_t i, struct when *ret, bool *ret_governed) {
+static size_t phrase_at(struct ctx *c, size_t i, struct when *ret, bool *ret_governed, bool *ret_weak) {
         const struct textnorm_tokens *t = c->t;
         size_t k, n;
 
-        *ret_governed = false;
+        *ret_governed = *ret_weak = false;
         if ((k = directive_words_at(t, i, "truoc")) && (n = parse_before(c, i + k, ret)))
                 return k + n;
         if ((k = directive_words_at(t, i, "cham nhat"))) {
@@ -403,8 +408,10 @@ static size_t phrase_at(struct ctx *c, size_t i, struct when *ret, bool *ret_gov
         }
         if ((k = directive_words_at(t, i, "den")) && !den_is_cutoff(t, i) &&
             (directive_words_at(t, i + k, "ngay") || directive_words_at(t, i + k, "het ngay")) &&
-            (n = parse_before(c, i + k, ret)))
+            (n = parse_before(c, i + k, ret))) {
+                *ret_weak = den_ends_period(t, i);
                 return k + n;
+        }
         if ((k = directive_words_at(t, i, "trong"))) {
                 if ((n = parse_period(c, i + k, ret)) || (n = parse_relative(c, i + k, ret)))
                         return k + n;
@@ -436,7 +443,7 @@ void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, st
         *ret = (struct deadline) {};
         for (size_t i = 0; i < t->n;) {
                 struct when w;
-                bool gov;
+                bool gov, weak;
                 size_t k;
 
                 if (directive_words_at(t, i, "thuong xuyen"))
@@ -446,7 +453,7 @@ void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, st
                 if (directive_words_at(t, i, "hang quy") || directive_words_at(t, i, "hang nam") ||
                     directive_words_at(t, i, "hang tuan") || directive_words_at(t, i, "dinh ky"))
                         periodic = true;
-                k = phrase_at(&c, i, &w, &gov);
+                k = phrase_at(&c, i, &w, &gov, &weak);
                 if (k == 0) {
                         i++;
                         continue;
@@ -457,7 +464,7 @@ void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, st
                                 day_of_month = w.day_of_month;
                 } else if (n < MAX_CANDIDATES && (issued == INT32_MIN || w.day >= issued)) {
                         /* A date before the document is history it recounts. */
-                        cands[n++] = (struct candidate) { .when = w, .at = i, .governed = gov };
+                        cands[n++] = (struct candidate) { .when = w, .at = i, .governed = gov, .weak = weak };
                 }
                 i += k;
         }
@@ -470,12 +477,15 @@ void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, st
         /* The first governed date is the task's own: later ones tend to be
          * what happens next ("để tổng hợp, báo cáo Thủ tướng trước …"). */
         for (size_t k = 0; k < n && !pick; k++)
-                if (cands[k].governed)
+                if (cands[k].governed && !cands[k].weak)
+                        pick = &cands[k];
+        for (size_t k = 0; k < n && !pick; k++)
+                if (!cands[k].weak)
                         pick = &cands[k];
         if (!pick && n > 0)
                 pick = &cands[0];
         for (size_t k = 0; pick && k < n; k++)
-                if (cands[k].when.day != pick->when.day)
+                if (cands[k].when.day != pick->when.day && !cands[k].weak)
                         ret->flags |= DIRECTIVE_TASK_SEVERAL_DATES;
         if (pick) {
                 ret->has_due = true;

@@ -233,8 +233,9 @@ int directive_parse_header(const struct line *lines, size_t n_lines, size_t firs
                         limit = date_limit = li;
                         break;
                 }
-                if (!d->number && (d->number = column_number(&cols[0])))
-                        number_line = li;
+                for (size_t c = 0; c < nc && !d->number; c++)
+                        if ((d->number = column_number(&cols[c])))
+                                number_line = li;
                 if (vv_line == SIZE_MAX && title_line == SIZE_MAX && layout_words_are(&cols[0], "v/v", true))
                         vv_line = date_limit = li;
                 for (size_t k = 0; k < ELEMENTSOF(titles) && nc == 1 && vv_line == SIZE_MAX && title_line == SIZE_MAX; k++)

@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "directive-internal.h"
 
@@ -45,7 +44,7 @@ static bool is_space(char c) {
 
 /* Checks and normalises the input: valid UTF-8 without NUL or control
  * characters (binary data is refused, not parsed), NFC, and line ends,
- * page breaks and byte order marks made plain. */
+ * page breaks, no-break spaces and byte order marks made plain. */
 static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len) {
         _cleanup_free_ char *nfc = NULL;
         char *out;
@@ -71,6 +70,10 @@ static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len)
                          (c == 0xc2 && i + 1 < l && (unsigned char) nfc[i + 1] < 0xa0)) {
                         free(out);
                         return -EBADMSG;
+                } else if (c == 0xc2 && i + 1 < l && (unsigned char) nfc[i + 1] == 0xa0) {
+                        /* A no-break space lays out like a space. */
+                        i++;
+                        c = ' ';
                 } else if (c == 0xef && i + 2 < l && (unsigned char) nfc[i + 1] == 0xbb &&
                            (unsigned char) nfc[i + 2] == 0xbf) {
                         i += 2;
@@ -608,26 +611,20 @@ static void parser_done(struct parser *p) {
         free(p->text);
 }
 
-int directive_parse(const char *text, size_t len, const struct textnorm_candidate *candidates,
-                    size_t n_candidates, struct directive **ret) {
-        _cleanup_(textnorm_index_freep) struct textnorm_index *idx = NULL;
+int directive_parse_indexed(const char *text, size_t len, const struct textnorm_index *idx, struct directive **ret) {
         _cleanup_(directive_freep) struct directive *d = NULL;
-        struct parser p = { .issued = INT32_MIN };
+        struct parser p = { .issued = INT32_MIN, .idx = idx };
         int r;
 
-        if ((!text && len > 0) || (!candidates && n_candidates > 0) || !ret)
+        if ((!text && len > 0) || !idx || !ret)
                 return -EINVAL;
         /* Refused before anything is copied: memory stays bounded whatever
          * the caller hands in. */
         if (len > DIRECTIVE_MAX_INPUT)
                 return -EFBIG;
-        r = textnorm_index_new(candidates, n_candidates, &idx);
-        if (r < 0)
-                return r;
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        p.idx = idx;
         p.d = d;
         r = text_clean(text ? text : "", len, &p.text, &p.len);
         if (r >= 0)
@@ -645,6 +642,21 @@ int directive_parse(const char *text, size_t len, const struct textnorm_candidat
                 return r;
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+int directive_parse(const char *text, size_t len, const struct textnorm_candidate *candidates,
+                    size_t n_candidates, struct directive **ret) {
+        _cleanup_(textnorm_index_freep) struct textnorm_index *idx = NULL;
+        int r;
+
+        if ((!text && len > 0) || (!candidates && n_candidates > 0) || !ret)
+                return -EINVAL;
+        if (len > DIRECTIVE_MAX_INPUT)
+                return -EFBIG;
+        r = textnorm_index_new(candidates, n_candidates, &idx);
+        if (r < 0)
+                return r;
+        return directive_parse_indexed(text, len, idx, ret);
 }
 
 static void mention_done(struct directive_mention *m) {

@@ -104,6 +104,9 @@ struct directive {
  * many candidates), -ENOMEM. */
 int directive_parse(const char *text, size_t len, const struct textnorm_candidate *candidates,
                     size_t n_candidates, struct directive **ret);
+/* The same with the candidates compiled once (textnorm_index_new()), for
+ * callers that parse many texts. */
+int directive_parse_indexed(const char *text, size_t len, const struct textnorm_index *idx, struct directive **ret);
 struct directive *directive_free(struct directive *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct directive *, directive_free);
 

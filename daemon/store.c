@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
 #include <stdio.h>
 
 #include "store-internal.h"
@@ -427,6 +430,26 @@ static int store_setup(struct store *s) {
         return store_migrate(s);
 }
 
+/* The database is shared by the daemon and the people who run deadlinectl
+ * (root, or members of the daemon's group), in a setgid folder that gives
+ * every file the daemon's group. SQLite creates files 0644 less the umask,
+ * which would lock out whoever did not create it; and it gives -wal and
+ * -shm the database's own mode. So in a setgid folder the database is
+ * created group-writable, whatever the umask. Elsewhere the umask rules. */
+static int create_shared(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        struct stat st;
+
+        if (!copy)
+                return -ENOMEM;
+        if (stat(dirname(copy), &st) < 0 || !(st.st_mode & S_ISGID))
+                return 0;
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0660);
+        if (fd < 0)
+                return errno == EEXIST ? 0 : -errno;
+        return fchmod(fd, 0660) < 0 ? -errno : 0;
+}
+
 int store_open(const char *path, int flags, struct store **ret) {
         _cleanup_(store_closep) struct store *s = NULL;
         int oflags, rc, r;
@@ -440,6 +463,11 @@ int store_open(const char *path, int flags, struct store **ret) {
                 return -ENOMEM;
         s->flags = flags;
 
+        if (flags & STORE_CREATE) {
+                r = create_shared(path);
+                if (r < 0)
+                        return r;
+        }
         if (flags & STORE_READONLY)
                 oflags = SQLITE_OPEN_READONLY;
         else if (flags & STORE_CREATE)

@@ -135,8 +135,8 @@ enum {
 int textnorm_index_mention_at(const struct textnorm_index *idx, const struct textnorm_tokens *t, size_t i,
                               unsigned flags, struct textnorm_mention *ret);
 
-/* Every mention in a text, left to right, not overlapping. Returns the
- * count (>= 0) and a malloc'd array in *ret (NULL when none), or a
- * negative errno as textnorm_tokenize(). */
+/* Every mention in a text, left to right, not overlapping, at most 4096.
+ * Returns the count (>= 0) and a malloc'd array in *ret (NULL when none),
+ * or a negative errno as textnorm_tokenize(). */
 int textnorm_index_find(const struct textnorm_index *idx, const char *text, size_t len, unsigned flags,
                         struct textnorm_mention **ret);

@@ -109,6 +109,13 @@ class Env:
         return out
 
 
+@pytest.fixture(autouse=True)
+def no_daemon_left_behind():
+    yield
+    from daemon_helpers import kill_started
+    kill_started()
+
+
 @pytest.fixture
 def env(tmp_path):
     e = Env(tmp_path)

@@ -245,3 +245,20 @@ def test_idle_with_100k_tasks_makes_no_wakeups(env, tmp_path):
         assert stop(p) == 0
     finally:
         n.close()
+
+
+def test_template_override_is_used_and_checked(env):
+    tpl = env.path / "templates" / "vi"
+    tpl.mkdir(parents=True)
+    (tpl / "task-subject.txt").write_text("Nhắc {{ref}}: {{title_short}}\n", encoding="utf-8")
+    env.write_config(extra='templates = "templates";')
+    env.ctl("--now", "2025-05-01T09:00", "add", "Việc A", "--agency", "stc", "--ref", "5.c",
+            "--due", "2025-05-20", check=True)
+    p = run_once(env, "--now", "2025-05-06T08:00:30")
+    assert p.returncode == 0, p.stderr
+    assert [m["Subject"] for m in env.messages()] == ["Nhắc 5.c: Việc A"]
+    # A placeholder the template language does not know is a configuration error.
+    (tpl / "task-subject.txt").write_text("Nhắc {{bogus}}\n", encoding="utf-8")
+    p = env.ctl("check-config")
+    assert p.returncode == 78 and "bogus" in p.stderr and "task-subject.txt:1" in p.stderr
+    assert run_once(env).returncode == 78

@@ -171,11 +171,14 @@ static void test_deadline_ignores_cited_document_dates(void **state) {
         assert_null(only_task(d)->due);
 }
 
-static void test_deadline_cutoffs_and_periods_are_not_deadlines(void **state) {
+static void test_deadline_cutoffs_are_not_deadlines_and_periods_weak(void **state) {
         assert_due("1. Sở Tài chính tổng hợp số liệu tính đến ngày 31/10/2025.", NULL);
         assert_due("1. Sở Tài chính tổng hợp số liệu tính đến ngày 31/10/2025; báo cáo trước ngày 20/11/2025.",
                    "2025-11-20");
-        assert_due("1. Sở Y tế thử nghiệm từ ngày 01/6/2025 đến ngày 30/6/2025.", NULL);
+        /* A period's end is the deadline only when nothing else is. */
+        assert_due("1. Sở Y tế thử nghiệm từ ngày 01/6/2025 đến ngày 30/6/2025.", "2025-06-30");
+        assert_due("1. Sở Y tế thử nghiệm từ ngày 01/6/2025 đến ngày 30/6/2025, đưa vào vận hành trong tháng "
+                   "9/2025.", "2025-09-30");
 }
 
 static void test_deadline_first_governed_date_is_taken_and_flagged(void **state) {
@@ -429,6 +432,16 @@ static void test_header_fields(void **state) {
         assert_string_equal(ct->subject, "tăng cường công tác phòng cháy, chữa cháy");
 }
 
+static void test_number_in_any_column_and_no_break_spaces(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_ok(
+                "ỦY BAN NHÂN DÂN TỈNH SƠN HÀ\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0Số: 9/CT-UBND\n"
+                "                              Sơn Hà, ngày 2 tháng 1 năm 2025\n\n"
+                "1.\xc2\xa0Sở Y tế kiểm tra,\xc2\xa0trong năm 2025.\n");
+        assert_string_equal(d->number, "9/CT-UBND");
+        assert_string_equal(d->issued_on, "2025-01-02");
+        assert_string_equal(only_task(d)->text, "Sở Y tế kiểm tra, trong năm 2025.");
+}
+
 static void test_crlf_and_form_feeds_read_like_lf(void **state) {
         _cleanup_(directive_freep) struct directive *d = parse_ok(
                 "Số: 7/UBND-TH      Sơn Hà, ngày 08 tháng 4 năm 2025\r\nV/v thử\r\n\r\n"
@@ -559,6 +572,22 @@ static void test_invalid_arguments(void **state) {
         assert_null(directive_free(NULL));
 }
 
+static void test_index_is_reusable(void **state) {
+        _cleanup_(textnorm_index_freep) struct textnorm_index *idx = NULL;
+        const char *a = "1. Sở Y tế kiểm tra.\n", *b = "1. Sở Nội vụ rà soát.\n";
+        struct directive *d = NULL;
+
+        assert_int_equal(textnorm_index_new(sonha_candidates, SONHA_N_CANDIDATES, &idx), 0);
+        assert_int_equal(directive_parse_indexed(a, strlen(a), idx, &d), 0);
+        assert_ids(only_task(d)->lead, "syt");
+        d = directive_free(d);
+        assert_int_equal(directive_parse_indexed(b, strlen(b), idx, &d), 0);
+        assert_ids(only_task(d)->lead, "snv");
+        d = directive_free(d);
+        assert_int_equal(directive_parse_indexed(a, strlen(a), NULL, &d), -EINVAL);
+        assert_int_equal(directive_parse_indexed(a, DIRECTIVE_MAX_INPUT + 1, idx, &d), -EFBIG);
+}
+
 static void test_flag_names(void **state) {
         assert_string_equal(directive_task_flag_to_string(DIRECTIVE_TASK_NO_DEADLINE), "no-deadline");
         assert_string_equal(directive_task_flag_to_string(DIRECTIVE_TASK_UNMATCHED), "unmatched");
@@ -581,7 +610,7 @@ int main(void) {
                 cmocka_unit_test(test_deadline_thuong_xuyen_is_ongoing),
                 cmocka_unit_test(test_deadline_none_is_flagged),
                 cmocka_unit_test(test_deadline_ignores_cited_document_dates),
-                cmocka_unit_test(test_deadline_cutoffs_and_periods_are_not_deadlines),
+                cmocka_unit_test(test_deadline_cutoffs_are_not_deadlines_and_periods_weak),
                 cmocka_unit_test(test_deadline_first_governed_date_is_taken_and_flagged),
                 cmocka_unit_test(test_deadline_invalid_dates_are_ignored),
                 cmocka_unit_test(test_deadline_ocr_digits),
@@ -605,6 +634,7 @@ int main(void) {
                 cmocka_unit_test(test_sub_numbers),
                 cmocka_unit_test(test_sections_that_restart_numbering_prefix_refs),
                 cmocka_unit_test(test_header_fields),
+                cmocka_unit_test(test_number_in_any_column_and_no_break_spaces),
                 cmocka_unit_test(test_crlf_and_form_feeds_read_like_lf),
                 cmocka_unit_test(test_empty_input_gives_empty_result),
                 cmocka_unit_test(test_nonsense_gives_empty_result),
@@ -613,6 +643,7 @@ int main(void) {
                 cmocka_unit_test(test_input_at_the_limit_is_parsed),
                 cmocka_unit_test(test_too_many_items_or_lines_are_refused),
                 cmocka_unit_test(test_invalid_arguments),
+                cmocka_unit_test(test_index_is_reusable),
                 cmocka_unit_test(test_flag_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
