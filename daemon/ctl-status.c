@@ -11,6 +11,7 @@
 #include "timeutil.h"
 
 #define STATUS_LIMIT_DEFAULT 20
+#define HISTORY_LIMIT_DEFAULT 50
 #define STATUS_LIMIT_MAX 100000
 
 enum {
@@ -228,57 +229,70 @@ int cmd_history(struct ctl *c, int argc, char **argv) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "config", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
+                { "limit", required_argument, NULL, ARG_LIMIT },
                 {},
         };
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         _cleanup_(task_done) struct task task = {};
-        size_t unused = 0;
-        int64_t id;
+        size_t limit = HISTORY_LIMIT_DEFAULT;
+        int64_t id = 0;
         int r, first;
 
-        r = parse_args(c, argc, argv, options, &unused, &first);
+        r = parse_args(c, argc, argv, options, &limit, &first);
         if (r != 0)
                 return r;
-        if (first != argc - 1)
-                return ctl_fail(c, EX_USAGE, first >= argc ? "missing task ID" : "unexpected argument \"%s\"",
-                                argv[MIN(first + 1, argc - 1)]);
-        r = ctl_parse_task_id(c, argv[first], &id);
-        if (r != 0)
-                return r;
+        if (first < argc - 1)
+                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[first + 1]);
+        if (first == argc - 1) {
+                r = ctl_parse_task_id(c, argv[first], &id);
+                if (r != 0)
+                        return r;
+        }
         r = ctl_open_store(c);
         if (r != 0)
                 return r;
-        r = store_task_get(c->store, id, &task);
-        if (r == -ENOENT)
-                return ctl_fail(c, EX_DATAERR, "no task %lld (see deadlinectl list --all)", (long long) id);
-        if (r >= 0)
-                r = store_delivery_list_for_task(c->store, id, &l);
+        if (id > 0) {
+                r = store_task_get(c->store, id, &task);
+                if (r == -ENOENT)
+                        return ctl_fail(c, EX_DATAERR, "no task %lld (see deadlinectl list --all)", (long long) id);
+                if (r >= 0)
+                        r = store_delivery_list_for_task(c->store, id, &l);
+        } else
+                r = store_deliveries_recent(c->store, limit, &l);
         if (r < 0)
-                return ctl_store_fail(c, r, "cannot read the task's deliveries");
+                return ctl_store_fail(c, r, "cannot read the deliveries");
 
         if (c->json) {
                 json_t *a = json_array();
                 for (size_t i = 0; i < l.n; i++)
                         json_array_append_new(a, delivery_to_json(&l.items[i]));
+                if (id == 0)
+                        return ctl_print_json(c, json_pack("{s:o}", "deliveries", a));
                 return ctl_print_json(c, json_pack("{s:I, s:s, s:o}", "task", (json_int_t) id, "title",
                                                    task.title, "deliveries", a));
         }
 
-        printf("Task %lld: %s\n", (long long) id, task.title);
+        if (id > 0)
+                printf("Task %lld: %s\n", (long long) id, task.title);
         if (l.n == 0) {
                 printf("No deliveries yet.\n");
                 return 0;
         }
         _cleanup_(table_freep) struct table *t = NULL;
-        r = table_new(8, &t);
+        size_t shift = id > 0 ? 0 : 1;
+        r = table_new(8 + shift, &t);
         if (r < 0)
                 return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
+        if (id == 0)
+                table_add(t, "TASK");
         const char *head[] = { "SLOT", "SLOT TIME", "AGENCY", "CHANNEL", "STATE", "TRIES", "SENT/NEXT", "ERROR" };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
                 table_add(t, head[i]);
         for (size_t i = 0; i < l.n; i++)
-                delivery_cells(t, &l.items[i], false);
-        table_set_align_right(t, 5, true);
-        table_set_max_width(t, 7, 100);
+                delivery_cells(t, &l.items[i], id == 0);
+        if (id == 0)
+                table_set_align_right(t, 0, true);
+        table_set_align_right(t, 5 + shift, true);
+        table_set_max_width(t, 7 + shift, 100);
         return table_print(t, stdout) < 0 ? EX_IOERR : 0;
 }

@@ -34,7 +34,7 @@ static const struct command {
         { "check-config", cmd_check_config, "check-config" },
         { "send-test", cmd_send_test, "send-test AGENCY [--channel email]" },
         { "status", cmd_status, "status [--limit N]" },
-        { "history", cmd_history, "history TASK" },
+        { "history", cmd_history, "history [TASK] [--limit N]" },
 };
 
 static void help(FILE *f) {

@@ -81,6 +81,7 @@ enum store_statement {
         STMT_DELIVERY_LIST_TASK,
         STMT_DELIVERY_COUNTS,
         STMT_DELIVERIES_TROUBLE,
+        STMT_DELIVERIES_RECENT,
 
         STMT_TASKS_RESCHEDULE,
         STMT_META_GET,

@@ -255,6 +255,21 @@ int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list
         return deliveries_read(s, st, ret);
 }
 
+int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+
+        r = store_statement(s, STMT_DELIVERIES_RECENT, &st);
+        if (r < 0)
+                return r;
+        if (bind_limit(st, 1, limit) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return deliveries_read(s, st, ret);
+}
+
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int64_t c[_DELIVERY_STATE_MAX] = {};

@@ -133,6 +133,8 @@ static const char *const store_sql[_STMT_MAX] = {
                 "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries "
                 "WHERE state = 'failed' OR (state = 'pending' AND last_error IS NOT NULL) "
                 "ORDER BY id DESC LIMIT ?1",
+        [STMT_DELIVERIES_RECENT] =
+                "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries ORDER BY id DESC LIMIT ?1",
 
         [STMT_TASKS_RESCHEDULE] =
                 "UPDATE tasks SET next_fire_at = ?1 WHERE status = 'open'",

@@ -247,6 +247,9 @@ int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delive
 /* Deliveries in trouble, newest first, at most limit (0: no limit): the
  * failed ones and the pending ones waiting to be retried after an error. */
 int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret);
+/* The latest deliveries of every task, newest first, at most limit (0: no
+ * limit). */
+int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret);
 /* Counts per state, indexed by enum delivery_state. */
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);
 

@@ -652,6 +652,10 @@ def test_status_counts_deliveries_and_tells_the_next_reminder(env, smtp_server):
     assert len([line for line in hist.splitlines() if "before:14d" in line]) == 3
     assert env.ctl("history", "999").returncode == 65
     assert env.ctl("history", "x").returncode == 64
+    # Without a task: the newest deliveries of all.
+    recent = env.ctl_json("history", "--limit", "2")["deliveries"]
+    assert [d["agency"] for d in recent] == ["kbnn", "skhdt"]
+    assert "TASK" in env.ctl("history", check=True).stdout.splitlines()[0]
 
 
 # --- deadlinectl send-test ---------------------------------------------------------------------------------
