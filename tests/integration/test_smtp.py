@@ -616,6 +616,25 @@ def test_sigterm_during_sends_loses_nothing_and_doubles_nothing(env, smtp_server
     assert len(tasks) == 60 and len(set(tasks)) == 60
 
 
+def test_failed_connections_leave_no_file_descriptor_behind(env, smtp_server, test_ca):
+    server = smtp_server(tls=test_ca, require_tls=True)
+    smtp_config(env, server, tls=test_ca, ca=test_ca.other_ca_cert,
+                delivery='retry_min = "1s"; retry_max = "1s"; max_retry_age = "1h";')
+    add_task(env)
+    p = start_daemon(env, "--now", FIRST)
+    try:
+        def fds():
+            return len(os.listdir(f"/proc/{p.pid}/fd"))
+        assert wait_for(lambda: server.connections >= 2, timeout=15)
+        before = fds()
+        assert wait_for(lambda: server.connections >= 4, timeout=15)
+        time.sleep(0.3)
+        assert fds() <= before
+        assert server.received == [] and p.poll() is None
+    finally:
+        stop(p)
+
+
 def test_connections_are_bounded_and_reused(env, smtp_server):
     server = smtp_server()
     smtp_config(env, server, smtp_extra="max_connections = 2;")
