@@ -35,7 +35,7 @@ struct smtp_conn {
         enum conn_state state;
         unsigned generation;
 
-        struct curl_event *curl;           /* a multi handle of its own, see smtp_conn_open() */
+        struct curl_event *curl;           /* a multi handle of its own, see conn_open() */
         CURL *easy;
         struct smtp_greeting greeting;
         curl_socket_t fd;
@@ -100,9 +100,10 @@ static struct smtp_message *queue_pop(struct smtp_client *c) {
         return m;
 }
 
-/* Unlinks a connection, ends what it was doing and leaves the freeing to
- * the reaper: this runs inside callbacks of the connection's own sources
- * and of its curl multi handle, which must not be freed under them. */
+/* Unlinks a connection (its message, if any, was ended by the caller) and
+ * leaves the freeing to the reaper: this runs inside callbacks of the
+ * connection's own sources and of its curl multi handle, which must not be
+ * freed under them. */
 static void conn_close(struct smtp_conn *k, bool polite) {
         struct smtp_client *c = k->client;
 
@@ -111,7 +112,7 @@ static void conn_close(struct smtp_conn *k, bool polite) {
         if (polite && k->fd != CURL_SOCKET_BAD && k->state == CONN_IDLE) {
                 size_t n;
                 /* Best effort, not waited for: a server that does not take
-                 * five bytes at once loses nothing by missing them. */
+                 * six bytes at once loses nothing by missing them. */
                 (void) curl_easy_send(k->easy, "QUIT\r\n", 6, &n);
         }
         /* A shut-down socket also keeps libcurl from talking to the server
