@@ -10,9 +10,7 @@
 
 #define ADDRESSES_MAX 1000
 
-/* What a slot is about, from its key ("before:…", "overdue:…",
- * "escalate:…"). */
-static enum render_kind slot_render_kind(const char *slot) {
+enum render_kind compose_slot_kind(const char *slot) {
         if (strncmp(slot, "overdue:", 8) == 0)
                 return RENDER_OVERDUE;
         if (strncmp(slot, "escalate:", 9) == 0)
@@ -20,7 +18,7 @@ static enum render_kind slot_render_kind(const char *slot) {
         return RENDER_REMINDER;
 }
 
-static int64_t slot_escalation_after(const struct config *c, const char *slot) {
+int64_t compose_escalation_after(const struct config *c, const char *slot) {
         /* "escalate:LEVEL:AFTER@DUE" */
         int level = atoi(slot + 9);
         if (level >= 1 && (size_t) level <= c->policy.n_escalation)
@@ -45,14 +43,7 @@ static const char **role_names(const struct config *c, const struct task *t, enu
         return v;
 }
 
-struct parts {
-        struct render_task *tasks;
-        struct due *dues;
-        const char ***names;    /* leads and supports per task, to free */
-        size_t n;
-};
-
-static void parts_done(struct parts *p) {
+void compose_parts_done(struct compose_parts *p) {
         for (size_t i = 0; i < p->n * 2; i++)
                 free(p->names[i]);
         free(p->names);
@@ -60,9 +51,8 @@ static void parts_done(struct parts *p) {
         free(p->dues);
 }
 
-/* One render_task per distinct task of the job, in row order. */
-static int collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
-                         struct parts *p) {
+int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
+                          struct compose_parts *p) {
         p->tasks = calloc(j->n_rows, sizeof *p->tasks);
         p->dues = calloc(j->n_rows, sizeof *p->dues);
         p->names = calloc(j->n_rows * 2, sizeof *p->names);
@@ -91,8 +81,8 @@ static int collect_tasks(const struct config *c, const struct job *j, const stru
                         .status = t->status,
                         .leads = p->names[2 * k],
                         .supports = p->names[2 * k + 1],
-                        .role = slot_render_kind(j->rows[i].slot) == RENDER_ESCALATION ? _ROLE_INVALID
-                                                                                       : j->rows[i].role,
+                        .role = compose_slot_kind(j->rows[i].slot) == RENDER_ESCALATION ? _ROLE_INVALID
+                                                                                        : j->rows[i].role,
                 };
         }
         return 0;
@@ -107,14 +97,14 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         _cleanup_strv_free_ char **rcpt = NULL;
         _cleanup_(render_templates_freep) struct render_templates *templates = NULL;
         struct render_output out = {};
-        struct parts parts = {};
+        struct compose_parts parts = {};
         size_t n_to = 0, n_cc = 0, size;
         int r;
 
         r = mail_address_parse(c->from, &from_name, &from_addr);
         if (r < 0)
                 return r;
-        enum render_kind kind = slot_render_kind(j->rows[0].slot);
+        enum render_kind kind = compose_slot_kind(j->rows[0].slot);
         bool digest = c->policy.digest;
 
         to = calloc(ADDRESSES_MAX, sizeof *to);
@@ -157,7 +147,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 n_cc = 0;
         }
 
-        r = collect_tasks(c, j, tasks, &parts);
+        r = compose_collect_tasks(c, j, tasks, &parts);
         if (r < 0)
                 goto finish;
         r = render_templates_new(c->language, NULL, 0, &templates, NULL);
@@ -171,7 +161,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .tasks = parts.tasks,
                 .n_tasks = parts.n,
                 .base_url = c->base_url,
-                .escalation_after = kind == RENDER_ESCALATION ? slot_escalation_after(c, j->rows[0].slot) : 0,
+                .escalation_after = kind == RENDER_ESCALATION ? compose_escalation_after(c, j->rows[0].slot) : 0,
         };
         r = render_message(templates, &in, &out);
         if (r < 0)
@@ -241,10 +231,6 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = 0;
 finish:
         render_output_done(&out);
-        parts_done(&parts);
+        compose_parts_done(&parts);
         return r;
-}
-
-int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
-        return -EOPNOTSUPP;
 }

@@ -5,17 +5,17 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "log.h"
 #include "manager.h"
+#include "webhook.h"
 
 /* A webhook reply body is read up to this much (the first 200 bytes are
  * kept for the log); the rest is a receiver's problem, not ours. */
 #define REPLY_MAX (64 * 1024)
 #define REPLY_KEEP 200
 #define WEBHOOK_PER_HOST 4
-#define WEBHOOK_CONNECT_TIMEOUT 10L
-#define WEBHOOK_TIMEOUT 15L
 
 struct transfer {
         struct dispatch *dispatch;
@@ -208,27 +208,12 @@ static int setup_email(struct dispatch *d, struct transfer *t) {
 }
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
-        CURL *e = t->easy;
-        struct job *j = t->job;
+        int r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
 
-        for (char **h = j->headers; h && *h; h++) {
-                struct curl_slist *l = curl_slist_append(t->headers, *h);
-                if (!l)
-                        return -ENOMEM;
-                t->headers = l;
-        }
-        curl_easy_setopt(e, CURLOPT_URL, j->url);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) j->body_size);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, WEBHOOK_CONNECT_TIMEOUT);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, WEBHOOK_TIMEOUT);
-        curl_easy_setopt(e, CURLOPT_USERAGENT, "deadlined/" VERSION);
+        if (r < 0)
+                return r;
+        curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
         return 0;
 }
 
@@ -295,6 +280,23 @@ static void finish_email(struct transfer *t, CURLcode code) {
                         job_set_row_result(j, i, kind, err);
 }
 
+/* The start of a reply goes to the log and the outbox's last_error: one
+ * line of valid UTF-8, whatever the server sent (cut at 200 bytes, perhaps
+ * inside a character). */
+static void reply_sanitize(char *s) {
+        for (uint8_t *p = (uint8_t *) s; *p;) {
+                int32_t c;
+                utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c);
+                if (n < 0) {
+                        *p++ = '?';
+                        continue;
+                }
+                if (c < 0x20 || c == 0x7f)
+                        *p = ' ';
+                p += n;
+        }
+}
+
 static void finish_webhook(struct transfer *t, CURLcode code) {
         struct job *j = t->job;
         long status = 0;
@@ -311,9 +313,7 @@ static void finish_webhook(struct transfer *t, CURLcode code) {
                 job_set_result(j, RESULT_SENT, NULL);
                 return;
         }
-        for (char *p = t->body; *p; p++)
-                if ((unsigned char) *p < 0x20)
-                        *p = ' ';
+        reply_sanitize(t->body);
         snprintf(err, sizeof err, "HTTP %ld%s%s", status, t->body_len ? ": " : "", t->body);
         job_set_result(j, kind, err);
         if (kind == RESULT_RETRY) {
