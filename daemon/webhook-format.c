@@ -244,8 +244,13 @@ static void slack_escape(struct strbuf *b, const char *s, size_t n) {
                 }
 }
 
-static size_t slack_escaped_len(char c) {
-        return c == '&' ? 5 : c == '<' || c == '>' ? 4 : 1;
+/* How much of Slack's length limit a character takes once escaped: Slack
+ * counts characters, and a character outside the Basic Multilingual Plane
+ * is counted twice to be safe (two UTF-16 units). */
+static size_t slack_units(const char *c, size_t len) {
+        if (len == 1)
+                return *c == '&' ? 5 : *c == '<' || *c == '>' ? 4 : 1;
+        return len == 4 ? 2 : 1;
 }
 
 static json_t *slack_text_object(const char *type, const char *text) {
@@ -276,31 +281,31 @@ static json_t *slack_block(const char *block_type, const char *text_type, const 
         return ok ? o : NULL;
 }
 
-/* The text as mrkdwn sections of at most SLACK_SECTION_MAX bytes once
- * escaped, cut at a line end where there is one, at most `max` of them; a
- * text that does not fit ends in "…". */
+/* The text as mrkdwn sections of at most SLACK_SECTION_MAX characters
+ * once escaped, cut at a line end where there is one, at most `max` of
+ * them; a text that does not fit ends in "…". */
 static int slack_sections(json_t *blocks, const char *text, size_t max) {
         const char *p = text;
         bool ok = true;
 
         for (size_t n = 0; *p && n < max && ok; n++) {
                 const char *q = p, *line_end = NULL;
-                size_t esc = 0;
+                size_t esc = 0;     /* characters, escaped */
 
                 /* Room for "…" in the last one. */
                 while (*q) {
-                        size_t len = utf8_len((unsigned char) *q), add = slack_escaped_len(*q);
-                        if (esc + add > SLACK_SECTION_MAX - 4)
+                        size_t len = strnlen(q, utf8_len((unsigned char) *q)), add = slack_units(q, len);
+                        if (esc + add > SLACK_SECTION_MAX - 1)
                                 break;
                         esc += add;
                         if (*q == '\n')
                                 line_end = q + 1;
-                        q += strnlen(q, len);
+                        q += len;
                 }
                 if (*q && line_end && line_end > p)
                         q = line_end;
 
-                struct strbuf b = STRBUF_INIT(SLACK_SECTION_MAX + 1);
+                struct strbuf b = STRBUF_INIT(4 * SLACK_SECTION_MAX + 4);
                 _cleanup_free_ char *s = NULL;
                 slack_escape(&b, p, (size_t) (q - p));
                 if (*q && n + 1 == max)
