@@ -434,8 +434,11 @@ int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
                 return -ENOMEM;
         }
         /* Retries, backoff and curl's own timeouts are intervals, not wall
-         * clock times: they run on CLOCK_MONOTONIC. */
-        r = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, d);
+         * clock times: they run on CLOCK_MONOTONIC. Accuracy 1 µs: curl
+         * asks to be called back "in 0 ms" to start every transfer, and
+         * sd-event's default accuracy (0 means 250 ms) would let each
+         * batch wait that long. */
+        r = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, d);
         if (r < 0) {
                 dispatch_free(d);
                 return r;

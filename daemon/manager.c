@@ -19,6 +19,12 @@
  * how many can go twice after a kill -9. */
 #define SYNC_BATCH 64
 #define ASYNC_IN_FLIGHT_MAX 256
+/* Results are written back in one transaction (one fsync) for many
+ * transfers: a result waits up to SETTLE_DELAY for others to join it,
+ * unless SETTLE_BATCH are waiting or nothing else is under way. A crash in
+ * that window sends those again, like any transfer in flight. */
+#define SETTLE_BATCH 256
+#define SETTLE_DELAY_USEC (20 * 1000ULL)
 /* How long a stop waits for transfers under way before putting them back. */
 #define STOP_TIMEOUT_USEC (10 * 1000000ULL)
 /* After a database error, try again this much later. */
@@ -115,6 +121,20 @@ static int manager_settle(struct manager *m) {
         return 0;
 }
 
+static void manager_schedule_settle(struct manager *m) {
+        bool now = m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping;
+        int enabled = SD_EVENT_OFF;
+        uint64_t t;
+
+        (void) sd_event_source_get_enabled(m->settle, &enabled);
+        if (enabled != SD_EVENT_OFF && !now)
+                return;         /* already due within SETTLE_DELAY */
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &t) < 0)
+                t = 0;
+        (void) sd_event_source_set_time(m->settle, now ? 1 : t + SETTLE_DELAY_USEC);
+        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+}
+
 void manager_job_finished(struct manager *m, struct job *j) {
         if (m->n_finished == m->allocated_finished) {
                 size_t n = m->allocated_finished ? m->allocated_finished * 2 : 64;
@@ -130,9 +150,7 @@ void manager_job_finished(struct manager *m, struct job *j) {
                 m->allocated_finished = n;
         }
         m->finished[m->n_finished++] = j;
-        /* Results are written back together on the next loop iteration:
-         * one transaction, one fsync, for everything that finished. */
-        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+        manager_schedule_settle(m);
 }
 
 static void send_maildir(struct manager *m, struct job *j) {
@@ -221,7 +239,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_settle(sd_event_source *s, void *userdata) {
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
 
         if (manager_settle(m) < 0) {
@@ -229,11 +247,13 @@ static int on_settle(sd_event_source *s, void *userdata) {
                 manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
                 return 0;
         }
-        if (m->stopping || m->once) {
+        if (m->stopping) {
                 manager_maybe_exit(m);
                 return 0;
         }
-        /* Room for more transfers, or retries now due. */
+        /* Room for more transfers, or retries now due. --once goes on
+         * too: its pass is over when one finds nothing more to claim and
+         * nothing is in flight (on_timer), not after the first batch. */
         manager_arm_soon(m);
         return 0;
 }
@@ -402,7 +422,7 @@ int manager_new(const char *config_path, struct config *config, struct store *st
                 return r;
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->timer, "scheduler");
-        r = sd_event_add_defer(m->event, &m->settle, on_settle, m);
+        r = sd_event_add_time(m->event, &m->settle, CLOCK_MONOTONIC, 1, 1, on_settle, m);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);

@@ -24,7 +24,7 @@ struct manager {
 
         sd_event_source *timer;        /* CLOCK_REALTIME: the next slot or retry */
         sd_event_source *watch;        /* inotify on the database's folder */
-        sd_event_source *settle;       /* defer: write finished jobs back in one go */
+        sd_event_source *settle;       /* timer: write finished jobs back in one go */
         sd_event_source *stop_timer;   /* bound on a graceful stop */
         uint64_t data_version;         /* the store's, to tell others' commits from ours */
 

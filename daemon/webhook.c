@@ -179,7 +179,7 @@ static int build_headers(const struct webhook *w, const struct webhook_body *b, 
 /* Builds body and headers into the job. `e` says what the message is;
  * its rendered text is made here. */
 static int compose(const struct config *c, struct job *j, struct webhook_event *e) {
-        _cleanup_(render_templates_freep) struct render_templates *templates = NULL;
+        const struct render_templates *templates;
         _cleanup_(webhook_body_done) struct webhook_body b = {};
         _cleanup_strv_free_ char **headers = NULL;
         _cleanup_free_ char *url = NULL;
@@ -203,7 +203,7 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
                 .base_url = c->base_url,
                 .escalation_after = e->escalation_after,
         };
-        r = render_templates_new(c->language, NULL, 0, &templates, NULL);
+        r = compose_templates(c->language, &templates);
         if (r < 0)
                 return r;
         r = render_message(templates, &in, &out);
