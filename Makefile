@@ -29,7 +29,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wimplicit-fallthrough -Wno-unused-parameter
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS := -std=gnu17 $(WARNINGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
+ALL_CFLAGS := -std=gnu17 $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
               -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
               -DDATADIR='"$(DATADIR)"' -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
@@ -46,6 +46,8 @@ PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl
 
 .PHONY: all check check-unit check-integration install deps clean help man
 .DEFAULT_GOAL := all
+# Keep test objects: they are intermediates, but rebuilding them is waste.
+.SECONDARY:
 
 all: $(PROGRAMS)
 
@@ -83,10 +85,10 @@ check-unit: $(UNIT_BINS)
 	done
 
 check-integration: $(PROGRAMS)
-	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) \
+	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 
-install: $(PROGRAMS)
+install: $(PROGRAMS) install-data
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/deadlined/templates
 	install -m 0755 $(BUILD)/deadlined $(DESTDIR)$(SBINDIR)/deadlined
 	install -m 0755 $(BUILD)/deadlinectl $(DESTDIR)$(BINDIR)/deadlinectl
@@ -116,7 +118,8 @@ help:
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
--include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d
+-include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d \
+         $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/%.d)
 
 # Further targets (benchmarks, fuzzing, packaging) live in mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))

@@ -109,12 +109,12 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
         _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *data = NULL, *token = NULL;
+        _cleanup_free_ char *reply_name = NULL, *reply_addr = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_free_ struct render_recipient *recipients = NULL;
         _cleanup_free_ size_t *rcpt_row = NULL;
         _cleanup_free_ int64_t *task_ids = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
-        _cleanup_(render_templates_freep) struct render_templates *templates = NULL;
         struct render_output out = {};
         struct compose_parts parts = {};
         size_t n_to = 0, n_cc = 0, size;
@@ -169,9 +169,6 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = compose_collect_tasks(c, j, tasks, &parts);
         if (r < 0)
                 goto finish;
-        r = render_templates_new(c->language, NULL, 0, &templates, NULL);
-        if (r < 0)
-                goto finish;
         struct render_input in = {
                 .kind = kind,
                 .now = now,
@@ -182,7 +179,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .base_url = c->base_url,
                 .escalation_after = kind == RENDER_ESCALATION ? compose_escalation_after(c, j->rows[0].slot) : 0,
         };
-        r = render_message(templates, &in, &out);
+        r = render_message(c->render, &in, &out);
         if (r < 0)
                 goto finish;
 
@@ -199,7 +196,15 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 r = -ENOMEM;
                 goto finish;
         }
+        struct mail_address reply_to;
+        if (c->has_smtp && c->smtp.reply_to) {
+                r = mail_address_parse(c->smtp.reply_to, &reply_name, &reply_addr);
+                if (r < 0)
+                        goto finish;
+                reply_to = (struct mail_address) { reply_name, reply_addr };
+        }
         struct mail_message m = {
+                .reply_to = reply_addr ? &reply_to : NULL,
                 .from = { from_name, from_addr },
                 .to = to,
                 .n_to = n_to,

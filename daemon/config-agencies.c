@@ -387,7 +387,14 @@ static const char *id_owner(const struct config *c, const struct config_id *e, c
 static void check_members(struct parser *p, const config_setting_t *root, const struct config *c) {
         const config_setting_t *list = config_setting_get_member(root, "groups");
         char gpath[SETTING_PATH_MAX], path[SETTING_PATH_MAX], epath[SETTING_PATH_MAX], q[QUOTE_MAX];
+        /* Which agencies this group already lists: groups can hold every
+         * agency, so no pairwise comparison. */
+        _cleanup_free_ size_t *seen_in = calloc(c->n_agencies + 1, sizeof *seen_in);
 
+        if (!seen_in) {
+                p->oom = true;
+                return;
+        }
         for (size_t i = 0; i < c->n_groups; i++) {
                 const struct group *g = &c->groups[i];
                 const config_setting_t *members =
@@ -396,26 +403,29 @@ static void check_members(struct parser *p, const config_setting_t *root, const 
                 for (size_t j = 0; g->members && g->members[j]; j++) {
                         const struct config_id *e = config_lookup_id(c, g->members[j]);
                         const config_setting_t *s = setting_elem(members, j);
+                        size_t a;
 
                         path_elem(epath, path_member(path, path_elem(gpath, "groups", i), "members"), j);
-                        if (!e)
+                        if (!e) {
                                 parser_error(p, s, epath, "%s is not an agency id", quote(g->members[j], q, sizeof q));
-                        else if (e->group)
+                                continue;
+                        }
+                        if (e->group) {
                                 parser_error(p, s, epath, "%s is a group; members must be agencies",
                                              quote(g->members[j], q, sizeof q));
-                        for (size_t k = 0; k < j; k++)
-                                if (streq(g->members[k], g->members[j])) {
-                                        parser_error(p, s, epath, "%s is listed twice",
-                                                     quote(g->members[j], q, sizeof q));
-                                        break;
-                                }
+                                continue;
+                        }
+                        a = (size_t) (e->agency - c->agencies);
+                        if (seen_in[a] == i + 1)
+                                parser_error(p, s, epath, "%s is listed twice", quote(g->members[j], q, sizeof q));
+                        seen_in[a] = i + 1;
                 }
         }
 }
 
 int config_build_index(struct parser *p, const config_setting_t *root, struct config *c) {
         char owner[SETTING_PATH_MAX], path[SETTING_PATH_MAX], q[QUOTE_MAX];
-        size_t n = 0;
+        size_t n = 0, k;
 
         c->ids = calloc(c->n_agencies + c->n_groups + 1, sizeof *c->ids);
         if (!c->ids) {
@@ -435,18 +445,24 @@ int config_build_index(struct parser *p, const config_setting_t *root, struct co
 
         for (size_t i = 1; i < n; i++) {
                 const struct config_id *e = &c->ids[i], *first = &c->ids[i - 1];
-                int line;
+                char first_owner[SETTING_PATH_MAX];
 
                 if (!streq(e->id, first->id))
                         continue;
                 while (first > c->ids && streq(first[-1].id, e->id))
                         first--;
-                line = first->agency ? first->agency->line : first->group->line;
-                id_owner(c, e, owner);
                 parser_error_at(p, (unsigned) (e->agency ? e->agency->line : e->group->line),
-                                path_member(path, owner, "id"), "%s is already the id of %s (line %d)",
-                                quote(e->id, q, sizeof q), id_owner(c, first, owner), line);
+                                path_member(path, id_owner(c, e, owner), "id"), "%s is already the id of %s (line %d)",
+                                quote(e->id, q, sizeof q), id_owner(c, first, first_owner),
+                                first->agency ? first->agency->line : first->group->line);
         }
+        /* Only the first of equal ids stays in the index, so that the
+         * checks that follow see what the file meant first. */
+        k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (k == 0 || !streq(c->ids[i].id, c->ids[k - 1].id))
+                        c->ids[k++] = c->ids[i];
+        c->n_ids = k;
         check_members(p, root, c);
         return 0;
 }

@@ -403,7 +403,7 @@ int get_strv(struct parser *p, const config_setting_t *g, const char *path, cons
         config_setting_t *s = config_setting_get_member(g, key);
         _cleanup_strv_free_ char **l = NULL;
         char buf[SETTING_PATH_MAX], ebuf[SETTING_PATH_MAX];
-        size_t n;
+        size_t n, k = 0;
         bool ok = true;
 
         if (!s)
@@ -439,8 +439,10 @@ int get_strv(struct parser *p, const config_setting_t *g, const char *path, cons
                         ok = false;
                         continue;
                 }
-                l[i] = strdup(config_setting_get_string(e));
-                if (!l[i]) {
+                /* Valid entries are packed, so that the list stays
+                 * NULL-terminated and freeable even when some are wrong. */
+                l[k] = strdup(config_setting_get_string(e));
+                if (!l[k++]) {
                         p->oom = true;
                         return -ENOMEM;
                 }

@@ -122,3 +122,7 @@ void parse_groups(struct parser *p, const config_setting_t *root, struct config 
 int config_build_index(struct parser *p, const config_setting_t *root, struct config *c);
 void agency_done(struct agency *a);
 void group_done(struct group *g);
+
+/* Builds c->render from the built-in templates and the `templates` folder's
+ * overrides; problems are reported at `line`. */
+int config_templates_load(struct parser *p, unsigned line, struct config *c);

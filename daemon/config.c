@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config-parse.h"
+#include "render.h"
 #include "config.h"
 #include "timeutil.h"
 
@@ -65,6 +66,7 @@ struct config *config_free(struct config *c) {
         free(c->from);
         free(c->base_url);
         free(c->templates);
+        render_templates_free(c->render);
         free(c->policy.remind_before);
         for (size_t i = 0; i < c->policy.n_escalation; i++)
                 strv_free(c->policy.escalation[i].to);
@@ -194,6 +196,8 @@ static void parse_escalation(struct parser *p, const config_setting_t *g, const 
                              ESCALATION_MAX);
                 return;
         }
+        if (n == 0)
+                return;
         pol->escalation = calloc(n, sizeof *pol->escalation);
         if (!pol->escalation) {
                 p->oom = true;
@@ -303,24 +307,34 @@ static const char *send_at_check(const char *s) {
         return "is not a time of day (use \"HH:MM\" from \"00:00\" to \"23:59\", or \"none\")";
 }
 
+/* "0" (no unit) turns overdue repeats off. */
+static const char *overdue_check(const char *s) {
+        return streq(s, "0") ? NULL : duration_check(s);
+}
+
 static void parse_schedule(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const keys[] = { "remind_before", "overdue_every", "escalation", "send_at",
                                             "workdays",      "holidays",      "extra_workdays", "digest",
                                             NULL };
         struct policy *pol = &c->policy;
         config_setting_t *g;
-        _cleanup_free_ char *send_at = NULL;
+        _cleanup_free_ char *send_at = NULL, *overdue = NULL;
         int64_t every;
 
         if (get_group(p, root, "", "schedule", &g) <= 0)
                 return;
         parser_check_keys(p, g, "schedule", keys);
         parse_remind_before(p, g, pol);
-        if (get_duration(p, g, "schedule", "overdue_every", 0, YEAR_SECONDS, &every) > 0) {
+        if (get_string(p, g, "schedule", "overdue_every", 32, overdue_check, &overdue) > 0) {
+                every = 0;
+                (void) parse_duration(overdue, &every);
                 /* Repeating faster than hourly would flood every overdue agency. */
                 if (every > 0 && every < SEC_PER_HOUR)
                         parser_error(p, config_setting_get_member(g, "overdue_every"),
                                      "schedule.overdue_every", "is too short (at least 1h, or \"0\" for no repeats)");
+                else if (every > YEAR_SECONDS)
+                        parser_error(p, config_setting_get_member(g, "overdue_every"),
+                                     "schedule.overdue_every", "is too long (at most 366d)");
                 pol->overdue_every = every;
         }
         parse_escalation(p, g, c, pol);
@@ -389,6 +403,26 @@ static void parse_smtp_password(struct parser *p, const config_setting_t *g, str
                 if (access(file, F_OK) >= 0 && parser_read_secret(p, g, "smtp", file, false, &smtp->password) < 0)
                         return;
         }
+        /* Outside the service (deadlinectl, check-config) the credential is
+         * where LoadCredential=smtp-password finds it: in systemd's credential
+         * store. Read it if this user may; if not, it is still there for the
+         * service, which is all a check needs to know. */
+        if (r == 0 && !smtp->password && !(creds && *creds)) {
+                static const char *const stores[] = { "/run/credstore/" CREDENTIAL_SMTP_PASSWORD,
+                                                      "/etc/credstore/" CREDENTIAL_SMTP_PASSWORD };
+                for (size_t i = 0; i < ELEMENTSOF(stores) && !smtp->password; i++) {
+                        if (access(stores[i], F_OK) < 0)
+                                continue;
+                        if (access(stores[i], R_OK) < 0) {
+                                smtp->password_unreadable = true;
+                                break;
+                        }
+                        if (parser_read_secret(p, g, "smtp", stores[i], false, &smtp->password) < 0)
+                                return;
+                }
+        }
+        if (smtp->password_unreadable)
+                return;
         if (smtp->password && !smtp->username)
                 parser_error(p, g, "smtp.username", "missing: a password is set (%s) but no user name",
                              r > 0 ? "password_file" : "credential " CREDENTIAL_SMTP_PASSWORD);
@@ -599,8 +633,11 @@ static int read_config_file(const char *path, char **ret_text, size_t *ret_size,
         if (!S_ISREG(st.st_mode))
                 return file_error(path, -EINVAL, "not a regular file", ret_errors);
         r = read_all(fd, CONFIG_MAX_SIZE, ret_text, ret_size);
-        if (r == -EFBIG)
-                return file_error(path, r, "larger than " STRINGIFY(CONFIG_MAX_SIZE) " bytes", ret_errors);
+        if (r == -EFBIG) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "larger than %d bytes", CONFIG_MAX_SIZE);
+                return file_error(path, r, msg, ret_errors);
+        }
         if (r < 0)
                 return file_error(path, r, NULL, ret_errors);
         return 0;
@@ -687,7 +724,14 @@ int config_load(const char *path, struct config **ret, char **ret_errors) {
                 parse_smtp(&p, root, c);
                 parse_toplevel(&p, root, c);
         }
+        const config_setting_t *tpl = config_setting_get_member(root, "templates");
+        unsigned templates_line = tpl ? (unsigned) config_setting_source_line(tpl) : 0;
         config_destroy(&lc);
+        if (r < 0)
+                return r;
+        if (parser_failed(&p))
+                goto invalid;
+        r = config_templates_load(&p, templates_line, c);
         if (r < 0)
                 return r;
         if (parser_failed(&p))

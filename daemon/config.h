@@ -81,8 +81,9 @@ struct escalation {
 struct policy {
         int64_t *remind_before;   /* seconds before the deadline, sorted descending */
         size_t n_remind_before;
-        int send_at;              /* minutes after local midnight; -1: fire at deadline − offset */
-        int64_t overdue_every;    /* 0: no overdue repeats */
+        int send_at;              /* minutes after local midnight (default 08:00); -1 (send_at =
+                                   * "none"): fire at deadline − offset */
+        int64_t overdue_every;    /* 0 (overdue_every = "0"): no overdue repeats; default 1d */
         struct escalation *escalation; /* sorted by `after` ascending */
         size_t n_escalation;
         unsigned workdays;        /* bit (1 << tm_wday), Sunday = bit 0 */
@@ -97,6 +98,7 @@ struct smtp {
         char *url;                /* smtp://host:587 or smtps://host:465 */
         char *username;
         char *password;           /* from password_file or credential "smtp-password" */
+        bool password_unreadable; /* in systemd's credential store, which this user cannot read */
         char *from;               /* "Name <addr>" or "addr" */
         char *reply_to;
         char *ca_file;
@@ -121,6 +123,8 @@ struct config_id {
         const struct group *group;
 };
 
+struct render_templates;
+
 struct config {
         char *path;               /* absolute path of the file read */
         char *dir;                /* its folder: relative paths resolve against it */
@@ -132,6 +136,7 @@ struct config {
         char *from;               /* sender for maildir when there is no smtp group */
         char *base_url;           /* optional: links to tasks in messages, no trailing '/' */
         char *templates;          /* optional folder overriding the built-in templates */
+        struct render_templates *render; /* the templates to use, built and checked at load */
         struct policy policy;
         struct delivery_policy delivery;
         bool has_smtp;

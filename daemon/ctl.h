@@ -60,3 +60,8 @@ int cmd_cancel(struct ctl *c, int argc, char **argv);
 int cmd_edit(struct ctl *c, int argc, char **argv);
 int cmd_agencies(struct ctl *c, int argc, char **argv);
 int cmd_check_config(struct ctl *c, int argc, char **argv);
+int cmd_import(struct ctl *c, int argc, char **argv);
+int cmd_export(struct ctl *c, int argc, char **argv);
+
+/* The CSV columns import reads and export writes, NULL-terminated. */
+extern const char *const csv_columns[];

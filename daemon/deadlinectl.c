@@ -28,6 +28,8 @@ static const struct command {
         { "reopen", cmd_reopen, "reopen ID" },
         { "cancel", cmd_cancel, "cancel ID" },
         { "edit", cmd_edit, "edit ID [--title T] [--due DATE|none] [--agency ID]... [--support ID]..." },
+        { "import", cmd_import, "import FILE [--format directive|csv|json] [--dry-run] [--document-number N]" },
+        { "export", cmd_export, "export [--format csv|json] [--document NUMBER] [--status STATUS]" },
         { "agencies", cmd_agencies, "agencies" },
         { "check-config", cmd_check_config, "check-config" },
 };
@@ -324,6 +326,26 @@ int cmd_check_config(struct ctl *c, int argc, char **argv) {
         r = ctl_load_config(c);
         if (r != 0)
                 return r;
+        /* Tasks name agencies by id: an id the configuration lost would
+         * silently stop their reminders. */
+        if (access(c->config->database, F_OK) >= 0) {
+                _cleanup_strv_free_ char **ids = NULL;
+                size_t missing = 0;
+                r = ctl_open_store(c);
+                if (r != 0)
+                        return r;
+                r = store_agency_ids(c->store, &ids);
+                if (r < 0)
+                        return ctl_store_fail(c, r, "cannot read the tasks' agencies");
+                for (char **id = ids; *id; id++)
+                        if (!config_id_exists(c->config, *id)) {
+                                fprintf(stderr, "%s: open tasks name agency \"%s\", which is not in the "
+                                        "configuration; they are not reminded\n", c->config->path, *id);
+                                missing++;
+                        }
+                if (missing > 0)
+                        return EX_CONFIG;
+        }
         printf("%s: configuration OK: %zu agencies, %zu groups, database %s, time zone %s\n", c->config->path,
                c->config->n_agencies, c->config->n_groups, c->config->database, c->config->timezone);
         return 0;

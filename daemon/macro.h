@@ -83,6 +83,26 @@ static inline size_t strv_length(char *const *l) {
         return n;
 }
 
+/* Appends a copy of s to a NULL-terminated list (NULL: empty). */
+static inline int strv_push(char ***l, const char *s) {
+        size_t n = strv_length(*l);
+        char **v = realloc(*l, (n + 2) * sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        v[n] = strdup(s);
+        v[n + 1] = NULL;
+        *l = v;
+        return v[n] ? 0 : -ENOMEM;
+}
+
+static inline char **strv_copy(char *const *l) {
+        char **v = calloc(strv_length(l) + 1, sizeof *v);
+        for (size_t i = 0; v && l && l[i]; i++)
+                if (!(v[i] = strdup(l[i])))
+                        return strv_free(v);
+        return v;
+}
+
 static inline int strv_contains(char *const *l, const char *s) {
         for (char *const *i = l; i && *i; i++)
                 if (strcmp(*i, s) == 0)

@@ -423,6 +423,7 @@ static bool line_start_needs_escape(const char *p) {
 
 static void quoted_printable(struct strbuf *b, const char *s) {
         static const char hex[] = "0123456789ABCDEF";
+        char line[QP_LINE_MAX + 3];  /* one output line, then its line end */
         size_t col = 0;
 
         for (const char *p = s; *p; p++) {
@@ -433,7 +434,8 @@ static void quoted_printable(struct strbuf *b, const char *s) {
                 if (c == '\r' && p[1] == '\n')
                         continue;
                 if (c == '\n' || c == '\r') {
-                        strbuf_puts(b, "\r\n");
+                        memcpy(line + col, "\r\n", 2);
+                        strbuf_putn(b, line, col + 2);
                         col = 0;
                         continue;
                 }
@@ -450,18 +452,21 @@ static void quoted_printable(struct strbuf *b, const char *s) {
                 /* A soft break "=" needs a column of its own unless this
                  * character ends the line. */
                 if (col + w > (eol ? QP_LINE_MAX : QP_LINE_MAX - 1)) {
-                        strbuf_puts(b, "=\r\n");
+                        memcpy(line + col, "=\r\n", 3);
+                        strbuf_putn(b, line, col + 3);
                         col = 0;
                         if (line_start_needs_escape(p))
                                 enc = true, w = 3;
                 }
                 if (enc) {
-                        char e[3] = { '=', hex[c >> 4], hex[c & 15] };
-                        strbuf_putn(b, e, 3);
+                        line[col] = '=';
+                        line[col + 1] = hex[c >> 4];
+                        line[col + 2] = hex[c & 15];
                 } else
-                        strbuf_putc(b, (char) c);
+                        line[col] = (char) c;
                 col += w;
         }
+        strbuf_putn(b, line, col);
 }
 
 static bool ends_with_newline(const char *s) {
@@ -491,7 +496,8 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
 
         if (!m->subject || !m->text || !mail_address_is_valid(m->from.address))
                 return -EINVAL;
-        if ((m->n_to > 0 && !m->to) || (m->n_cc > 0 && !m->cc) || m->n_to + m->n_cc == 0)
+        if ((m->n_to > 0 && !m->to) || (m->n_cc > 0 && !m->cc) || (m->n_tasks > 0 && !m->tasks) ||
+            m->n_to + m->n_cc == 0)
                 return -EINVAL;
         if (m->n_to > MAIL_RECIPIENTS_MAX || m->n_cc > MAIL_RECIPIENTS_MAX - m->n_to ||
             m->n_tasks > MAIL_TASKS_MAX)
@@ -588,6 +594,8 @@ int mail_message_recipients(const struct mail_message *m, char ***ret) {
 
         if (m->n_to > MAIL_RECIPIENTS_MAX || m->n_cc > MAIL_RECIPIENTS_MAX - m->n_to)
                 return -E2BIG;
+        if ((m->n_to > 0 && !m->to) || (m->n_cc > 0 && !m->cc))
+                return -EINVAL;
         l = calloc(m->n_to + m->n_cc + 1, sizeof *l);
         if (!l)
                 return -ENOMEM;

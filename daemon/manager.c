@@ -30,8 +30,11 @@
 /* After a database error, try again this much later. */
 #define RETRY_ON_ERROR_SEC 5
 #define TIMER_ACCURACY_USEC (100 * 1000ULL)
+/* Tasks decided per pass before the loop gets its turn again. */
+#define DECIDE_SLICE 5000
 
 static int manager_sync_policy(struct manager *m);
+static void manager_check_agencies(struct manager *m);
 
 int64_t manager_now(const struct manager *m) {
         struct timespec ts;
@@ -184,12 +187,13 @@ static void manager_send(struct manager *m, struct job *j) {
         dispatch_submit(m->dispatch, j);
 }
 
-/* One pass: decide what fell due, then hand out what is ready to go. */
-static int manager_pass(struct manager *m) {
+/* One pass: decide what fell due, then hand out what is ready to go.
+ * *ret_more is set when due tasks are left for the next pass. */
+static int manager_pass(struct manager *m, bool *ret_more) {
         int64_t now = manager_now(m);
         int r;
 
-        r = outbox_decide(m->store, m->config, now);
+        r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
         if (r < 0)
                 return log_warning_errno(r, "Failed to decide due reminders (%s): %m", store_last_error(m->store));
         if (r > 0)
@@ -224,8 +228,15 @@ static int manager_pass(struct manager *m) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
-        int r = manager_pass(m);
+        bool more = false;
+        int r = manager_pass(m, &more);
 
+        if (r >= 0 && more) {
+                /* A backlog: the rest in the next iteration, after the
+                 * watchdog and signals had their turn. */
+                manager_arm_soon(m);
+                return 0;
+        }
         if (m->once) {
                 manager_maybe_exit(m);
                 return 0;
@@ -374,6 +385,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r < 0)
                 log_warning_errno(r, "Failed to reschedule tasks after reload (%s): %m", store_last_error(m->store));
         dispatch_reconfigure(m->dispatch, m->config);
+        manager_check_agencies(m);
         log_info("Reloaded %s: %zu agencies, %zu groups", m->config_path, m->config->n_agencies, m->config->n_groups);
         (void) sd_notify(false, "READY=1");
         manager_arm_soon(m);
@@ -509,6 +521,19 @@ static int manager_sync_policy(struct manager *m) {
         return r;
 }
 
+/* Tasks name agencies by id; one the configuration lost is reported at
+ * every start and reload, never silently dropped. */
+static void manager_check_agencies(struct manager *m) {
+        _cleanup_strv_free_ char **ids = NULL;
+
+        if (store_agency_ids(m->store, &ids) < 0)
+                return;
+        for (char **id = ids; *id; id++)
+                if (!config_id_exists(m->config, *id))
+                        log_warning("Open tasks name agency \"%s\", which %s does not have: they are not reminded",
+                                    *id, m->config_path);
+}
+
 static int manager_maildir_prepare(struct manager *m) {
         int r;
 
@@ -530,6 +555,7 @@ int manager_start(struct manager *m) {
         if (r > 0)
                 log_warning("%d deliveries were under way when the daemon last stopped; sending them again", r);
 
+        manager_check_agencies(m);
         r = manager_sync_policy(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to check the reminder policy against the database (%s): %m",

@@ -171,9 +171,21 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
 }
 
 int outbox_decide(struct store *s, const struct config *c, int64_t now) {
+        return outbox_decide_some(s, c, now, SIZE_MAX, NULL);
+}
+
+int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks, bool *ret_more) {
+        size_t done = 0;
         int created = 0, r;
 
+        if (ret_more)
+                *ret_more = false;
         for (;;) {
+                if (done >= max_tasks) {
+                        if (ret_more)
+                                *ret_more = true;
+                        return created;
+                }
                 struct task_list l = {};
                 r = store_begin(s);
                 if (r < 0)
@@ -182,6 +194,7 @@ int outbox_decide(struct store *s, const struct config *c, int64_t now) {
                 for (size_t i = 0; r >= 0 && i < l.n; i++)
                         r = decide_task(s, c, &l.tasks[i], now, &created);
                 size_t n = l.n;
+                done += n;
                 task_list_done(&l);
                 if (r >= 0)
                         r = store_commit(s);

@@ -83,6 +83,11 @@ struct job_list {
 /* Decides the slots due at `now`; returns the number of delivery rows
  * created (0 or more) or a negative errno. */
 int outbox_decide(struct store *s, const struct config *c, int64_t now);
+/* The same, stopping after about `max_tasks` tasks (whole batches); *ret_more
+ * tells whether due tasks remain. The daemon decides a large backlog (the
+ * first start over a million tasks) a slice at a time, so its loop keeps
+ * answering signals and the watchdog in between. */
+int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks, bool *ret_more);
 /* Claims up to `limit` due deliveries as jobs, marked attempting. */
 int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t limit, struct job_list *ret);
 /* Writes back the results of `n` jobs in one transaction; jobs with rows

@@ -81,6 +81,62 @@ int text_clean(const char *s, bool one_line, char **ret) {
         return 0;
 }
 
+int text_normalize(const char *s, char **ret) {
+        struct strbuf b = STRBUF_INIT(SIZE_MAX / 2);
+        _cleanup_free_ char *valid = NULL;
+        const uint8_t *p = (const uint8_t *) s;
+        size_t n = strlen(s);
+        uint8_t *nfc;
+        int r;
+
+        for (size_t i = 0; i < n;) {
+                utf8proc_int32_t c;
+                utf8proc_ssize_t k = utf8proc_iterate(p + i, n - i, &c);
+                uint8_t enc[4];
+
+                if (k < 0)
+                        c = 0xfffd, k = 1;
+                i += k;
+                strbuf_putn(&b, (const char *) enc, utf8proc_encode_char(c, enc));
+        }
+        r = strbuf_steal(&b, &valid, NULL);
+        if (r < 0)
+                return r;
+        nfc = utf8proc_NFC((const uint8_t *) valid);
+        if (!nfc)
+                return -ENOMEM;
+        *ret = (char *) nfc;
+        return 0;
+}
+
+bool text_may_compose(const char *s) {
+        const uint8_t *p = (const uint8_t *) s;
+
+        for (size_t i = 0; p[i];) {
+                utf8proc_int32_t c;
+                utf8proc_ssize_t k;
+                const utf8proc_property_t *prop;
+
+                if (p[i] < 0x80) {
+                        i++;
+                        continue;
+                }
+                k = utf8proc_iterate(p + i, -1, &c);
+                if (k < 0)
+                        return true;
+                i += k;
+                /* Only marks, and the Hangul vowels and final consonants
+                 * that join a syllable, ever compose with what precedes
+                 * them (Unicode's NFC_Quick_Check=Maybe). */
+                prop = utf8proc_get_property(c);
+                if (prop->combining_class != 0 || prop->category == UTF8PROC_CATEGORY_MN ||
+                    prop->category == UTF8PROC_CATEGORY_MC || prop->category == UTF8PROC_CATEGORY_ME ||
+                    (c >= 0x1160 && c <= 0x11ff))
+                        return true;
+        }
+        return false;
+}
+
 size_t utf8_offset_of_char(const char *s, size_t n_chars) {
         size_t i = 0;
 

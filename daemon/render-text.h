@@ -15,6 +15,13 @@
  * leading and trailing blank lines. -E2BIG beyond RENDER_FIELD_MAX bytes. */
 int text_clean(const char *s, bool one_line, char **ret);
 
+/* Any text into NFC UTF-8 (invalid bytes become U+FFFD). */
+int text_normalize(const char *s, char **ret);
+/* Whether some character of `s` could compose with one before it (a
+ * combining mark or the second half of a composition): NFC pieces joined
+ * stay NFC unless one of them starts with such a character. */
+bool text_may_compose(const char *s);
+
 /* The byte offset of character `n_chars` (or of the end). */
 size_t utf8_offset_of_char(const char *s, size_t n_chars);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "render-text.h"
 #include "render.h"
@@ -262,6 +263,7 @@ int render_templates_new(enum language lang,
                          struct render_templates **ret, char **ret_error) {
         _cleanup_(render_templates_freep) struct render_templates *t = NULL;
         const char *texts[N_TEMPLATES] = {};
+        bool overridden[N_TEMPLATES] = {};
         int r;
 
         if (ret_error)
@@ -283,6 +285,7 @@ int render_templates_new(enum language lang,
                         return -EINVAL;
                 }
                 texts[i] = overrides[k].text;
+                overridden[i] = true;
         }
 
         t = calloc(1, sizeof *t);
@@ -290,13 +293,27 @@ int render_templates_new(enum language lang,
                 return -ENOMEM;
         t->lang = lang;
         for (size_t i = 0; i < N_TEMPLATES; i++) {
-                _cleanup_free_ char *label = NULL;
+                _cleanup_free_ char *label = NULL, *nfc = NULL;
 
                 if (!texts[i])
                         return -ENOENT;  /* a built-in is missing: a build error */
                 if (asprintf(&label, "%s/%s", words_table[lang].code, render_template_names[i]) < 0)
                         return -ENOMEM;
-                r = template_parse(label, texts[i], ends_with(render_template_names[i], ".html"),
+                /* An override written in another normal form (or not in
+                 * UTF-8) is made NFC, as the built-ins are (test-render
+                 * checks those). */
+                if (overridden[i]) {
+                        if (strlen(texts[i]) > TEMPLATE_SIZE_MAX) {
+                                if (ret_error && asprintf(ret_error, "%s: larger than %d bytes",
+                                                          label, TEMPLATE_SIZE_MAX) < 0)
+                                        *ret_error = NULL;
+                                return -EINVAL;
+                        }
+                        r = text_normalize(texts[i], &nfc);
+                        if (r < 0)
+                                return r;
+                }
+                r = template_parse(label, nfc ?: texts[i], ends_with(render_template_names[i], ".html"),
                                    root_defs, ELEMENTSOF(root_defs), &t->t[i], ret_error);
                 if (r < 0)
                         return r;
@@ -660,9 +677,27 @@ static int message_values_build(struct message_values *m, const struct render_in
 
 static int render_part(const struct template *t, const struct tscope *const *roots, char **ret) {
         struct strbuf b = STRBUF_INIT(RENDER_OUTPUT_MAX);
+        _cleanup_free_ char *s = NULL;
+        uint8_t *nfc;
+        int r;
 
         template_render(t, roots, 2, &b);
-        return strbuf_steal(&b, ret, NULL);
+        r = strbuf_steal(&b, &s, NULL);
+        if (r < 0)
+                return r;
+        /* Every piece is NFC (values are cleaned, templates normalised), but
+         * one that begins with a combining mark could compose with the text
+         * before it. Vietnamese in NFC has no such marks, so the full
+         * normalisation, by far the dearest step, is rarely needed. */
+        if (!text_may_compose(s)) {
+                *ret = TAKE_PTR(s);
+                return 0;
+        }
+        nfc = utf8proc_NFC((const uint8_t *) s);
+        if (!nfc)
+                return -ENOMEM;
+        *ret = (char *) nfc;
+        return 0;
 }
 
 void render_output_done(struct render_output *o) {

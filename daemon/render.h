@@ -31,6 +31,9 @@
 #define RENDER_SUBJECT_MAX 250           /* characters; longer subjects end in "…" */
 #define RENDER_TITLE_SHORT 80            /* characters of a title in a subject */
 
+/* REMINDER and OVERDUE render alike: each task's deadline and `now` decide
+ * its wording, so a reminder that goes out late (after downtime) tells the
+ * truth. The kind matters to the webhook's event type. */
 enum render_kind {
         RENDER_REMINDER,    /* before the deadline */
         RENDER_OVERDUE,     /* after it, to the task's own agencies */

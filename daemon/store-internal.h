@@ -85,6 +85,7 @@ enum store_statement {
         STMT_META_GET,
         STMT_META_SET,
         STMT_DATA_VERSION,
+        STMT_AGENCY_IDS,
         _STMT_MAX,
 };
 

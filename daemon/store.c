@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
 #include <stdio.h>
 
 #include "store-internal.h"
@@ -133,6 +136,8 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_META_SET]     = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [STMT_DATA_VERSION] = "PRAGMA data_version",
+        [STMT_AGENCY_IDS]   = "SELECT DISTINCT a.agency FROM task_agencies AS a "
+                              "JOIN tasks AS t ON t.id = a.task_id WHERE t.status = 'open' ORDER BY a.agency",
 };
 
 /* store_open() has no store to keep its message in when it fails. */
@@ -323,6 +328,27 @@ int store_data_version(struct store *s, uint64_t *ret) {
         return 0;
 }
 
+int store_agency_ids(struct store *s, char ***ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        char **l = calloc(1, sizeof *l);
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = store_statement(s, STMT_AGENCY_IDS, &st);
+        while (r >= 0 && (r = store_step(s, st)) > 0) {
+                const char *id = (const char *) sqlite3_column_text(st, 0);
+                if (id && strv_push(&l, id) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                strv_free(l);
+                return r;
+        }
+        *ret = l;
+        return (int) strv_length(l);
+}
+
 int store_meta_get(struct store *s, const char *key, char **ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
@@ -400,6 +426,26 @@ static int store_setup(struct store *s) {
         return store_migrate(s);
 }
 
+/* The database is shared by the daemon and the people who run deadlinectl
+ * (root, or members of the daemon's group), in a setgid folder that gives
+ * every file the daemon's group. SQLite creates files 0644 less the umask,
+ * which would lock out whoever did not create it; and it gives -wal and
+ * -shm the database's own mode. So in a setgid folder the database is
+ * created group-writable, whatever the umask. Elsewhere the umask rules. */
+static int create_shared(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        struct stat st;
+
+        if (!copy)
+                return -ENOMEM;
+        if (stat(dirname(copy), &st) < 0 || !(st.st_mode & S_ISGID))
+                return 0;
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0660);
+        if (fd < 0)
+                return errno == EEXIST ? 0 : -errno;
+        return fchmod(fd, 0660) < 0 ? -errno : 0;
+}
+
 int store_open(const char *path, int flags, struct store **ret) {
         _cleanup_(store_closep) struct store *s = NULL;
         int oflags, rc, r;
@@ -413,6 +459,11 @@ int store_open(const char *path, int flags, struct store **ret) {
                 return -ENOMEM;
         s->flags = flags;
 
+        if (flags & STORE_CREATE) {
+                r = create_shared(path);
+                if (r < 0)
+                        return r;
+        }
         if (flags & STORE_READONLY)
                 oflags = SQLITE_OPEN_READONLY;
         else if (flags & STORE_CREATE)

@@ -200,6 +200,10 @@ int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, i
  * changed); what was already decided stays. Returns the number of tasks. */
 int store_tasks_reschedule(struct store *s, int64_t now);
 
+/* The agency and group ids open tasks name, sorted, NULL-terminated: for
+ * telling which ones the configuration no longer has. */
+int store_agency_ids(struct store *s, char ***ret);
+
 /* Small named values the daemon keeps with the data (the fingerprint of
  * the policy the schedule was worked out with). -ENOENT if unset. */
 int store_meta_get(struct store *s, const char *key, char **ret);

@@ -68,9 +68,9 @@ void strbuf_printf(struct strbuf *b, const char *format, ...) {
 }
 
 int strbuf_steal(struct strbuf *b, char **ret, size_t *ret_len) {
-        int r = b->error;
+        int r;
 
-        if (r >= 0 && !b->data)
+        if (!b->data)
                 strbuf_putn(b, "", 0);
         if (b->error < 0) {
                 r = b->error;

@@ -75,7 +75,7 @@ def startup(conf, workdir):
 def main():
     now = int(time.time())
     print(f"{'tasks':>9} {'prime s':>8} {'next due µs':>12} {'decide ms':>10} {'claim ms':>9} "
-          f"{'deliveries':>10} {'READY s':>8} {'peak RSS MB':>11} {'list 7d s':>10}")
+          f"{'deliveries':>10} {'1st READY s':>11} {'READY s':>8} {'peak RSS MB':>11} {'list 7d s':>10}")
     for n in SIZES:
         with tempfile.TemporaryDirectory() as d:
             d = pathlib.Path(d)
@@ -85,6 +85,9 @@ def main():
             out = subprocess.run([BUILD / "tests" / "bench-scale", conf, str(now), "prime"], check=True,
                                  capture_output=True, text=True).stdout
             v = dict(line.split("=", 1) for line in out.replace(" ", "\n").split() if "=" in line)
+            # The first start after the bench's own priming records the
+            # policy's fingerprint; the second is an ordinary start.
+            first_ready, _ = startup(conf, d)
             ready, rss = startup(conf, d)
             t0 = time.monotonic()
             subprocess.run([BUILD / "deadlinectl", "-c", conf, "list", "--due-within", "7d"], check=True,
@@ -92,7 +95,7 @@ def main():
             listing = time.monotonic() - t0
             print(f"{n:>9} {float(v['prime_ms']) / 1000:>8.2f} {float(v['next_due_us']):>12.1f} "
                   f"{float(v['decide_ms']):>10.2f} {float(v['claim_ms']):>9.2f} {v['deliveries']:>10} "
-                  f"{ready:>8.3f} {rss / 1024:>11.1f} {listing:>10.3f}", flush=True)
+                  f"{first_ready:>11.3f} {ready:>8.3f} {rss / 1024:>11.1f} {listing:>10.3f}", flush=True)
 
 
 main()

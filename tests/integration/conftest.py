@@ -12,6 +12,7 @@ import pytest
 
 BUILD = pathlib.Path(os.environ.get("DEADLINED_BUILD", pathlib.Path(__file__).parents[2] / "build"))
 SOURCE = pathlib.Path(os.environ.get("DEADLINED_SOURCE", pathlib.Path(__file__).parents[2]))
+SANITIZE = os.environ.get("DEADLINED_SANITIZE") == "1"
 DEADLINED = BUILD / "deadlined"
 DEADLINECTL = BUILD / "deadlinectl"
 
@@ -106,6 +107,13 @@ class Env:
             with open(f, "rb") as fh:
                 out.append(email.message_from_binary_file(fh, policy=email.policy.default))
         return out
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_left_behind():
+    yield
+    from daemon_helpers import kill_started
+    kill_started()
 
 
 @pytest.fixture

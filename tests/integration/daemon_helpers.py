@@ -63,6 +63,19 @@ class NotifySocket:
         self.sock.close()
 
 
+# Every daemon a test starts, so that none outlives its test (a failed
+# assertion must not leave one running).
+STARTED = []
+
+
+def kill_started():
+    while STARTED:
+        p = STARTED.pop()
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+
+
 def start_daemon(env, *args, notify=None, watchdog_usec=None, extra_env=None):
     e = dict(os.environ)
     e.pop("NOTIFY_SOCKET", None)
@@ -74,8 +87,10 @@ def start_daemon(env, *args, notify=None, watchdog_usec=None, extra_env=None):
         e["WATCHDOG_USEC"] = str(watchdog_usec)
     e.update(extra_env or {})
     log = open(env.path / "daemon.log", "ab")
-    return subprocess.Popen([str(DEADLINED), "-c", str(env.config), *map(str, args)], env=e,
-                            stdout=log, stderr=subprocess.STDOUT)
+    p = subprocess.Popen([str(DEADLINED), "-c", str(env.config), *map(str, args)], env=e,
+                         stdout=log, stderr=subprocess.STDOUT)
+    STARTED.append(p)
+    return p
 
 
 def run_once(env, *args, timeout=120):

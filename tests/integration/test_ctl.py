@@ -201,3 +201,52 @@ def test_locked_database_is_a_temporary_failure(env):
         con.close()
     assert p.returncode == 75, p.stderr
     assert len(env.ctl_json("list")) == 1
+
+
+def test_check_config_reports_agencies_the_config_lost(env):
+    env.ctl("add", "A", "--agency", "stc", "--support", "kbnn", check=True)
+    env.write_config(agencies=AGENCIES_WITHOUT_KBNN)
+    p = env.ctl("check-config")
+    assert p.returncode == 78
+    assert 'open tasks name agency "kbnn"' in p.stderr
+
+
+AGENCIES_WITHOUT_KBNN = """
+agencies = (
+  { id = "lanhdao"; name = "Lãnh đạo UBND tỉnh"; email = ["lanhdao@sonha.gov.vn"]; },
+  { id = "vpubnd";  name = "Văn phòng UBND tỉnh"; email = ["vanthu.vpub@sonha.gov.vn"]; },
+  { id = "stc";     name = "Sở Tài chính"; email = ["stc@sonha.gov.vn"]; }
+);
+"""
+
+
+def test_database_in_setgid_folder_is_group_writable(env):
+    """The service's state folder is setgid and shared with the group that
+    runs deadlinectl: whoever creates the database, the other can write it."""
+    import os
+    import stat
+    shared = env.path / "state"
+    shared.mkdir()
+    shared.chmod(0o2770)
+    env.write_config()
+    env.config.write_text(env.config.read_text().replace('database = "deadlined.db"', 'database = "state/d.db"'))
+    old = os.umask(0o022)
+    try:
+        env.ctl("add", "A", "--agency", "stc", check=True)
+    finally:
+        os.umask(old)
+    for name in ("d.db", "d.db-wal", "d.db-shm"):
+        f = shared / name
+        if f.exists():
+            assert stat.S_IMODE(f.stat().st_mode) & 0o060 == 0o060, (name, oct(f.stat().st_mode))
+
+
+def test_database_elsewhere_follows_the_umask(env):
+    import os
+    import stat
+    old = os.umask(0o077)
+    try:
+        env.ctl("add", "A", "--agency", "stc", check=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(env.database.stat().st_mode) == 0o600

@@ -419,6 +419,23 @@ static void test_ascii_subject_stays_readable(void **state) {
         free(msg);
 }
 
+static void test_long_ascii_words_are_encoded_to_fold(void **state) {
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg, *subject;
+
+        m.subject = "[Reminder] see https://nhacviec.sonha.gov.vn/tasks/42?view=full&section=detail&lang=en now";
+        msg = format_ok(&m);
+        assert_lines_wellformed(msg);
+        parse_message(msg, &p);
+        assert_non_null(strstr(header(&p, "Subject"), "=?UTF-8?B?"));
+        subject = decode_words(header(&p, "Subject"));
+        assert_string_equal(subject, m.subject);
+        free(subject);
+        parsed_done(&p);
+        free(msg);
+}
+
 static void test_subject_cannot_inject_headers(void **state) {
         const char *attempts[] = {
                 "x\r\nBcc: evil@x.vn",
@@ -900,6 +917,7 @@ int main(void) {
                 cmocka_unit_test(test_reply_to_is_optional),
                 cmocka_unit_test(test_subject_is_encoded_words_that_decode_exactly),
                 cmocka_unit_test(test_ascii_subject_stays_readable),
+                cmocka_unit_test(test_long_ascii_words_are_encoded_to_fold),
                 cmocka_unit_test(test_subject_cannot_inject_headers),
                 cmocka_unit_test(test_display_names),
                 cmocka_unit_test(test_long_recipient_lists_fold),

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* deadlinectl export: tasks as CSV or JSON, in the form import reads back,
+ * so that a spreadsheet round trip works. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "csv.h"
+#include "ctl.h"
+
+int cmd_export(struct ctl *c, int argc, char **argv) {
+        enum { ARG_JSON = 0x100, ARG_FORMAT, ARG_DOCUMENT, ARG_STATUS };
+        static const struct option options[] = {
+                { "json", no_argument, NULL, ARG_JSON },
+                { "config", required_argument, NULL, 'c' },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "document", required_argument, NULL, ARG_DOCUMENT },
+                { "status", required_argument, NULL, ARG_STATUS },
+                {},
+        };
+        bool json = false;
+        struct task_filter f = { .status = -1, .due_before = NO_TIME };
+        const char *document = NULL;
+        struct task_list l = {};
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, ":c:", options, NULL)) >= 0)
+                switch (opt) {
+                case ARG_JSON: json = true; break;
+                case 'c': c->config_path = optarg; break;
+                case ARG_DOCUMENT: document = optarg; break;
+                case ARG_FORMAT:
+                        if (!streq(optarg, "csv") && !streq(optarg, "json"))
+                                return ctl_fail(c, EX_USAGE, "--format: \"%s\" is not csv or json", optarg);
+                        json = streq(optarg, "json");
+                        break;
+                case ARG_STATUS:
+                        if (!streq(optarg, "all") && (f.status = task_status_from_string(optarg)) < 0)
+                                return ctl_fail(c, EX_USAGE, "--status: \"%s\" is not a status", optarg);
+                        break;
+                default:
+                        return ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
+                }
+        if (optind < argc)
+                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
+        if ((r = ctl_open_store(c)) != 0)
+                return r;
+        if (document) {
+                struct document d = {};
+                r = store_document_get(c->store, document, &d);
+                if (r == -ENOENT)
+                        return ctl_fail(c, EX_DATAERR, "--document: no document \"%s\"", document);
+                if (r < 0)
+                        return ctl_store_fail(c, r, "cannot read the document");
+                f.document_id = d.id;
+                document_done(&d);
+        }
+        r = store_task_list(c->store, &f, &l);
+        if (r < 0)
+                return ctl_store_fail(c, r, "cannot list tasks");
+
+        if (json) {
+                json_t *tasks = json_array();
+                for (size_t i = 0; i < l.n; i++) {
+                        const struct task *t = &l.tasks[i];
+                        _cleanup_strv_free_ char **lead = calloc(t->n_agencies + 1, sizeof *lead);
+                        _cleanup_strv_free_ char **support = calloc(t->n_agencies + 1, sizeof *support);
+                        for (size_t k = 0, nl = 0, ns = 0; lead && support && k < t->n_agencies; k++) {
+                                char **v = t->agencies[k].role == ROLE_LEAD ? lead : support;
+                                v[t->agencies[k].role == ROLE_LEAD ? nl++ : ns++] = strdup(t->agencies[k].agency);
+                        }
+                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:s?, s:s}",
+                                "document", t->document_number, "ref", t->ref, "title", t->title, "detail",
+                                t->detail, "due", t->due, "lead", json_strv(lead), "support", json_strv(support),
+                                "recurrence", t->recurrence, "status", task_status_to_string(t->status)));
+                }
+                task_list_done(&l);
+                return ctl_print_json(c, json_pack("{s:i, s:o}", "version", 1, "tasks", tasks));
+        }
+
+        for (size_t k = 0; csv_columns[k]; k++)
+                csv_write_field(stdout, csv_columns[k], !csv_columns[k + 1]);
+        for (size_t i = 0; i < l.n; i++) {
+                const struct task *t = &l.tasks[i];
+                char lead[1024] = "", support[1024] = "";
+                size_t nl = 0, ns = 0;
+                for (size_t k = 0; k < t->n_agencies; k++) {
+                        bool is_lead = t->agencies[k].role == ROLE_LEAD;
+                        char *buf = is_lead ? lead : support;
+                        size_t *n = is_lead ? &nl : &ns;
+                        if (*n < sizeof lead)
+                                *n += (size_t) snprintf(buf + *n, sizeof lead - *n, "%s%s", *n ? ";" : "",
+                                                        t->agencies[k].agency);
+                }
+                csv_write_field(stdout, t->document_number, false);
+                csv_write_field(stdout, t->ref, false);
+                csv_write_field(stdout, t->title, false);
+                csv_write_field(stdout, t->detail, false);
+                csv_write_field(stdout, t->due, false);
+                csv_write_field(stdout, lead, false);
+                csv_write_field(stdout, support, false);
+                csv_write_field(stdout, t->recurrence, false);
+                csv_write_field(stdout, task_status_to_string(t->status), true);
+        }
+        task_list_done(&l);
+        return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}

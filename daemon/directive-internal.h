@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared between directive.c (structure), directive-date.c (deadlines) and
+ * directive-roles.c (lead and cooperating agencies). Not a public API. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "directive.h"
+#include "textnorm.h"
+#include "timeutil.h"
+
+/* Columns of the two-column layout are set apart by this many spaces. */
+#define COLUMN_GAP 3
+#define COLUMNS_MAX 4
+
+struct line {
+        const char *s;
+        size_t len;
+        bool blank;
+};
+
+struct span {
+        const char *s;
+        size_t len;
+        size_t indent;          /* bytes from the line's start */
+};
+
+/* Layout (directive-header.c). */
+size_t layout_columns(const struct line *l, struct span *cols, size_t max);
+struct span layout_trimmed(const struct line *l);
+char *layout_normalised(const char *s, size_t n);
+bool layout_words_are(const struct span *sp, const char *phrase, bool prefix);
+bool layout_is_decoration(const struct span *sp);
+
+/* Number, date, subject and issuer from the lines above the first item;
+ * *ret_issued is left alone when no date is found. */
+int directive_parse_header(const struct line *lines, size_t n_lines, size_t first_item_line, struct directive *d,
+                           int32_t *ret_issued);
+/* The signer, from the signature block at or after body_end. */
+int directive_parse_signer(const struct line *lines, size_t n_lines, size_t body_end, bool has_items,
+                           struct directive *d);
+
+/* Whether the words of `phrase` (folded, space-separated) are the tokens
+ * from i on, up to OCR shapes; returns how many tokens they are, or 0. */
+size_t directive_words_at(const struct textnorm_tokens *t, size_t i, const char *phrase);
+
+/* The document's date as the header writes it: "ngày 08 tháng 4 năm 2025"
+ * or "ngày 08/4/2025". Returns true and the day. */
+bool directive_find_issued(const struct textnorm_tokens *t, int32_t *ret_day);
+
+struct deadline {
+        bool has_due;
+        struct due due;
+        int monthly_day;        /* "hằng tháng … trước ngày 25": 25; 0 if none */
+        unsigned flags;         /* DIRECTIVE_TASK_* about the deadline */
+};
+
+/* Finds an item's own deadline. `issued` is the document's day, or
+ * INT32_MIN when unknown. */
+void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, struct deadline *ret);
+
+struct roles {
+        struct textnorm_mention *mentions;
+        enum directive_role *role;
+        size_t n;
+        bool has_lead;          /* a lead mention, matched or not */
+};
+
+/* Finds who leads and who cooperates in an item. */
+int directive_find_roles(const struct textnorm_index *idx, const struct textnorm_tokens *t, struct roles *ret);
+void directive_roles_done(struct roles *r);

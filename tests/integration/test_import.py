@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""deadlinectl import and export: a directive's text, clean or scanned, and
+CSV/JSON, applied whole or not at all."""
+
+import json
+import os
+import pathlib
+
+import pytest
+
+from conftest import SOURCE
+
+DATA = SOURCE / "tests" / "data" / "directives"
+SONHA = SOURCE / "tests" / "data" / "config" / "sonha.conf"
+
+
+@pytest.fixture
+def sonha(env):
+    """The sample province's configuration, as shipped in the samples."""
+    text = SONHA.read_text(encoding="utf-8")
+    text = text.replace('database = "sonha.db";', 'database = "deadlined.db";')
+    env.config.write_text(text, encoding="utf-8")
+    for name, secret in [("smtp.secret", "mật khẩu\n"), ("skhdt.hook.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")]:
+        f = env.path / name
+        f.write_text(secret, encoding="utf-8")
+        f.chmod(0o600)
+    return env
+
+
+def dry_run(env, path, *args, blocked=False):
+    """The dry run's JSON. A directive with an item nobody leads prints it
+    all the same, then refuses as the import would (exit 65)."""
+    p = env.ctl("--json", "--now", "2025-04-09T09:00", "import", "--dry-run", *args, path)
+    assert p.returncode == (65 if blocked else 0), p.stderr
+    return json.loads(p.stdout)
+
+
+def expected(name):
+    return json.loads((DATA / f"{name}.expected.json").read_text(encoding="utf-8"))
+
+
+def test_sample_directive_matches_every_expected_field(sonha):
+    got = dry_run(sonha, DATA / "directive-2417.txt")
+    want = expected("directive-2417")
+    for k, v in want["document"].items():
+        assert got["document"][k] == v, k
+    assert [t["ref"] for t in got["tasks"]] == [t["ref"] for t in want["tasks"]]
+    for g, w in zip(got["tasks"], want["tasks"]):
+        assert g["lead"] == w["lead"], w["ref"]
+        assert g["support"] == w["support"], w["ref"]
+        assert g["due"] == w["due"], w["ref"]
+        assert (g["recurrence"] is not None) == ("recurrence" in w), w["ref"]
+    assert got["tasks"][4]["recurrence"] == "monthly:25"
+    assert "no-deadline" in got["tasks"][7]["flags"]  # item 6: ongoing
+
+
+@pytest.mark.parametrize("variant", ["ocr"] + [f"ocr-seed{i}" for i in range(1, 9)])
+def test_ocr_copies_keep_deadlines_and_leads(sonha, variant):
+    got = dry_run(sonha, DATA / f"directive-2417.{variant}.txt")
+    want = expected("directive-2417")
+    assert [t["ref"] for t in got["tasks"]] == [t["ref"] for t in want["tasks"]]
+    missed = 0
+    for g, w in zip(got["tasks"], want["tasks"]):
+        assert g["due"] == w["due"], w["ref"]
+        assert g["lead"] == w["lead"], w["ref"]
+        assert set(g["support"]) <= set(w["support"]), w["ref"]
+        missed += len(set(w["support"]) - set(g["support"]))
+    assert missed <= 1
+
+
+@pytest.mark.parametrize("name", ["thongbao-356", "chithi-12"])
+def test_other_genres(sonha, name):
+    want = expected(name)
+    blocked = any(not t["lead"] for t in want["tasks"])
+    got = dry_run(sonha, DATA / f"{name}.txt", blocked=blocked)
+    assert got["document"]["number"] == want["document"]["number"]
+    assert [(t["ref"], t["lead"], t["support"], t["due"]) for t in got["tasks"]] == \
+        [(t["ref"], t["lead"], t["support"], t["due"]) for t in want["tasks"]]
+    for g, w in zip(got["tasks"], want["tasks"]):
+        # Every agency the text names and the configuration lacks is shown.
+        for mention in w.get("unmatched", []):
+            assert any(mention in u for u in g["unmatched"]), (w["ref"], g["unmatched"])
+
+
+def test_import_then_reimport_updates_rather_than_duplicates(sonha):
+    p = sonha.ctl("--now", "2025-04-09T09:00", "import", DATA / "directive-2417.txt")
+    assert p.returncode == 0, p.stderr
+    assert "10 tasks added" in p.stdout
+    p = sonha.ctl("--now", "2025-04-09T09:00", "import", DATA / "directive-2417.ocr.txt")
+    assert p.returncode == 0, p.stderr
+    assert "0 tasks added, 10 updated" in p.stdout
+    tasks = sonha.ctl_json("list", "--all")
+    assert len(tasks) == 10
+    assert {t["document"] for t in tasks} == {"2417/UBND-KTTH"}
+    # The recurring item got its next deadline from "today".
+    t = next(t for t in tasks if t["ref"] == "3.c")
+    assert t["due"] == "2025-04-25" and t["recurrence"] == "monthly:25"
+
+
+def test_document_number_override(sonha):
+    p = sonha.ctl("import", "--document-number", "99/TB-UBND", DATA / "directive-2417.txt")
+    assert p.returncode == 0, p.stderr
+    assert {t["document"] for t in sonha.ctl_json("list", "--all")} == {"99/TB-UBND"}
+
+
+def test_export_import_round_trip_csv_and_json(sonha, tmp_path):
+    sonha.ctl("--now", "2025-04-09T09:00", "import", DATA / "directive-2417.txt", check=True)
+    sonha.ctl("done", "1", check=True)
+    for fmt in ("csv", "json"):
+        out = sonha.ctl("export", "--format", fmt, check=True).stdout
+        f = tmp_path / f"tasks.{fmt}"
+        f.write_text(out, encoding="utf-8")
+        before = sonha.ctl_json("list", "--all")
+        sonha.database.unlink()
+        for extra in ("-wal", "-shm"):
+            pathlib.Path(str(sonha.database) + extra).unlink(missing_ok=True)
+        p = sonha.ctl("import", f)
+        assert p.returncode == 0, p.stderr
+        after = sonha.ctl_json("list", "--all")
+        strip = lambda ts: sorted((t["document"], t["ref"], t["title"], t.get("detail"), t.get("due"), t["status"],
+                                   tuple(t["lead"]), tuple(t["support"]), t.get("recurrence")) for t in ts)
+        assert strip(after) == strip(before), fmt
+        assert sonha.ctl("export", "--format", fmt, check=True).stdout == out
+
+
+def test_csv_with_quotes_newlines_and_bom(sonha, tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_bytes("\ufeffdocument,ref,title,detail,due,lead,support\r\n"
+                  '12/KH,1,"Lập kế hoạch, ""khẩn""","dòng 1\ndòng 2",30/6/2025,stc,skhdt;kbnn\r\n'.encode())
+    p = sonha.ctl("import", f)
+    assert p.returncode == 0, p.stderr
+    t = sonha.ctl_json("list", "--all")[0]
+    assert t["title"] == 'Lập kế hoạch, "khẩn"' and t["detail"] == "dòng 1\ndòng 2"
+    assert t["due"] == "2025-06-30" and t["support"] == ["skhdt", "kbnn"]
+
+
+BAD_CSV = [
+    ("document,ref,title,lead\n1/A,1,x,stc\n1/A,2,y,ghost\n", 'lead: no agency or group "ghost"'),
+    ("document,ref,title,lead,due\n1/A,1,x,stc,2025-02-30\n", 'due: "2025-02-30" is not a date'),
+    ("document,ref,title,lead,colour\n1/A,1,x,stc,red\n", 'unknown column "colour"'),
+    ("document,ref,title,lead\n1/A,1,\"x,stc\n", "quoted field is not closed"),
+    ("document,ref,title,lead\n1/A,1,x\n", "3 fields where the header has 4"),
+    ("ref,title\n1,x\n", '"title" and "lead" are required'),
+    ("document,ref,title,lead\n1/A,1,x,stc\n1/A,1,y,stc\n", '"1" appears twice'),
+    ("document,ref,title,lead,status\n1/A,1,x,stc,finished\n", "is not open, done or cancelled"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD_CSV, ids=range(len(BAD_CSV)))
+def test_bad_csv_changes_nothing(sonha, tmp_path, text, message):
+    sonha.ctl("add", "Existing", "--agency", "stc", check=True)
+    before = sonha.dump()
+    f = tmp_path / "bad.csv"
+    f.write_text(text, encoding="utf-8")
+    p = sonha.ctl("import", f)
+    assert p.returncode == 65, p.stderr
+    assert message in p.stderr and p.stderr.count("\n") == 1
+    assert str(f) in p.stderr
+    assert sonha.dump() == before
+
+
+def test_bad_json_changes_nothing(sonha, tmp_path):
+    sonha.ctl("add", "Existing", "--agency", "stc", check=True)
+    before = sonha.dump()
+    for text, message in [('{"tasks": [{"title": "x", "lead": ["stc"]}, {"title": 5}]}', "tasks[1].title"),
+                          ('{"tasks": [', "bad.json:1"),
+                          ('[1, 2]', 'object with a "tasks" array'),
+                          ('{"tasks": [{"title": "x", "lead": "stc", "lead": "sxd"}]}', "duplicate")]:
+        f = tmp_path / "bad.json"
+        f.write_text(text)
+        p = sonha.ctl("import", f)
+        assert p.returncode == 65, (text, p.stderr)
+        assert message in p.stderr, (text, p.stderr)
+    assert sonha.dump() == before
+
+
+def test_nonsense_binary_empty_and_enormous_input(sonha, tmp_path):
+    before = sonha.dump()
+    cases = {
+        "empty.txt": b"",
+        "nonsense.txt": "Lorem ipsum dolor sit amet.\nKhông có gì ở đây.\n".encode() * 100,
+        "binary.txt": bytes(range(256)) * 64,
+    }
+    for name, data in cases.items():
+        f = tmp_path / name
+        f.write_bytes(data)
+        p = sonha.ctl("import", f)
+        assert p.returncode == 65, (name, p.stderr)
+        assert p.stderr.startswith("deadlinectl: import: ") and p.stderr.count("\n") == 1
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as fh:
+        fh.truncate(50 * 1024 * 1024)
+    p = sonha.ctl("import", big)
+    assert p.returncode == 65 and "more than an import takes" in p.stderr
+    p = sonha.ctl("import", tmp_path / "missing.txt")
+    assert p.returncode == 66 and "No such file" in p.stderr
+    p = sonha.ctl("import", "--format", "xml", DATA / "directive-2417.txt")
+    assert p.returncode == 64
+    assert sonha.dump() == before
+
+
+def test_unknown_lead_refuses_the_import(sonha, tmp_path):
+    text = (DATA / "directive-2417.txt").read_text(encoding="utf-8")
+    f = tmp_path / "d.txt"
+    f.write_text(text.replace("Sở Xây dựng chủ trì", "Sở Du lịch chủ trì"), encoding="utf-8")
+    before = sonha.dump()
+    p = sonha.ctl("import", f)
+    assert p.returncode == 65 and "item 2: no lead agency recognised" in p.stderr
+    assert sonha.dump() == before
+    # The dry run shows the unknown mention with its closest candidates.
+    p = sonha.ctl("import", "--dry-run", f)
+    assert "unknown agency" in p.stdout and "Sở Du lịch" in p.stdout

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The outbox against a real SQLite file and a real configuration: slots
+ * become delivery rows once, rows become jobs once, results are written
+ * back with backoff. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "outbox.h"
+#include "store.h"
+#include "timeutil.h"
+
+struct fx {
+        char dir[128];
+        struct config *c;
+        struct store *s;
+};
+
+static const char *const CONFIG_TEXT =
+        "database = \"t.db\";\n"
+        "transport = \"maildir:mail\";\n"
+        "from = \"Nhắc việc <nhacviec@sonha.gov.vn>\";\n"
+        "schedule = { remind_before = [\"7d\", \"3d\", \"1d\"]; overdue_every = \"1d\"; send_at = \"08:00\";\n"
+        "  escalation = ( { after = \"3d\"; to = [\"vpubnd\"]; } ); digest = %s; };\n"
+        "delivery = { retry_min = \"5m\"; retry_max = \"1h\"; max_retry_age = \"2d\"; };\n"
+        "agencies = (\n"
+        "  { id = \"vpubnd\"; name = \"Văn phòng UBND tỉnh\"; email = [\"vp@sonha.gov.vn\"]; },\n"
+        "  { id = \"stc\"; name = \"Sở Tài chính\"; email = [\"stc@sonha.gov.vn\"]; cc = [\"gd.stc@sonha.gov.vn\"]; },\n"
+        "  { id = \"kbnn\"; name = \"Kho bạc Nhà nước tỉnh\"; email = [\"kbnn@sonha.gov.vn\"]; },\n"
+        "  { id = \"sxd\"; name = \"Sở Xây dựng\"; email = [\"sxd@sonha.gov.vn\"]; }\n"
+        ");\n"
+        "groups = ( { id = \"cacso\"; name = \"Các sở\"; members = [\"stc\", \"sxd\"]; } );\n";
+
+static int setup_with(void **state, const char *digest) {
+        struct fx *f = calloc(1, sizeof *f);
+        char path[256];
+        _cleanup_free_ char *errors = NULL;
+
+        snprintf(f->dir, sizeof f->dir, "/tmp/test-outbox.XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(path, sizeof path, "%s/deadlined.conf", f->dir);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fprintf(fp, CONFIG_TEXT, digest);
+        fclose(fp);
+        assert_int_equal(config_load(path, &f->c, &errors), 0);
+        assert_int_equal(config_apply_timezone(f->c), 0);
+        assert_int_equal(store_open(f->c->database, STORE_CREATE, &f->s), 0);
+        *state = f;
+        return 0;
+}
+
+static int setup(void **state) {
+        return setup_with(state, "false");
+}
+
+static int setup_digest(void **state) {
+        return setup_with(state, "true");
+}
+
+static int teardown(void **state) {
+        struct fx *f = *state;
+        char cmd[300];
+
+        store_close(f->s);
+        config_free(f->c);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+        assert_int_equal(system(cmd), 0);
+        free(f);
+        return 0;
+}
+
+static int64_t at(int y, int m, int d, int hh, int mm) {
+        return local_to_instant(days_from_civil(y, m, d), hh * 3600 + mm * 60);
+}
+
+/* A task due on a date, with a lead and supports, added at `now`. */
+static int64_t add_task(struct fx *f, const char *title, const char *due, const char *lead,
+                        const char *support, int64_t now) {
+        struct task_agency ag[2] = { { (char *) lead, ROLE_LEAD }, { (char *) support, ROLE_SUPPORT } };
+        struct due d;
+        assert_int_equal(parse_due(due, 0, &d), 0);
+        struct task t = {
+                .title = (char *) title,
+                .due = (char *) due,
+                .due_at = due_instant(&d),
+                .status = TASK_OPEN,
+                .agencies = ag,
+                .n_agencies = support ? 2 : 1,
+        };
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_task_add(f->s, &t, now), 0);
+        assert_int_equal(store_commit(f->s), 0);
+        return t.id;
+}
+
+static int64_t count_state(struct fx *f, enum delivery_state st) {
+        int64_t counts[_DELIVERY_STATE_MAX];
+        assert_int_equal(store_delivery_counts(f->s, counts), 0);
+        return counts[st];
+}
+
+static void test_decide_inserts_one_row_per_agency_once(void **state) {
+        struct fx *f = *state;
+        /* Due Thu 15/5/2025: 7d is Thu 8/5 08:00. */
+        add_task(f, "Báo cáo", "2025-05-15", "stc", "kbnn", at(2025, 5, 1, 9, 0));
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 8, 8, 0)), 2);
+        /* The same moment again decides nothing new. */
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 8, 8, 0)), 0);
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 8, 9, 0)), 0);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 2);
+
+        struct delivery_list l = {};
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 2);
+        for (size_t i = 0; i < l.n; i++) {
+                assert_string_equal(l.items[i].channel, "email");
+                assert_int_equal(strncmp(l.items[i].slot, "before:7d@", 10), 0);
+        }
+        delivery_list_done(&l);
+}
+
+static void test_groups_expand_to_members(void **state) {
+        struct fx *f = *state;
+        add_task(f, "Rà soát", "2025-05-15", "cacso", NULL, at(2025, 5, 1, 9, 0));
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 8, 8, 0)), 2); /* stc, sxd */
+}
+
+static void test_downtime_collapses_to_latest_slot(void **state) {
+        struct fx *f = *state;
+        add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        /* Asleep from 1/5 to 14/5 09:00: 7d, 3d and 1d all passed. */
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 14, 9, 0)), 1);
+        struct delivery_list l = {};
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 1);
+        assert_int_equal(strncmp(l.items[0].slot, "before:1d@", 10), 0);
+        delivery_list_done(&l);
+}
+
+static void test_escalation_goes_to_supervisor_once(void **state) {
+        struct fx *f = *state;
+        add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 14, 9, 0));
+        /* Mon 19/5 08:00: overdue (2nd working day) and the 3d escalation. */
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 19, 8, 0)), 2);
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 20, 8, 0)), 1); /* overdue only */
+        struct delivery_list l = {};
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 3);
+        int escalations = 0;
+        for (size_t i = 0; i < l.n; i++)
+                if (strncmp(l.items[i].slot, "escalate:", 9) == 0) {
+                        escalations++;
+                        assert_string_equal(l.items[i].agency, "vpubnd");
+                }
+        assert_int_equal(escalations, 1);
+        delivery_list_done(&l);
+}
+
+static void test_claim_groups_task_mail_and_marks_attempting(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        add_task(f, "Báo cáo", "2025-05-15", "stc", "kbnn", at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0);
+        assert_int_equal(outbox_decide(f->s, f->c, now), 2);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        struct job *j = jobs.jobs[0];
+        assert_int_equal(j->n_rows, 2);
+        assert_int_equal(j->channel, CHANNEL_EMAIL);
+        /* Envelope: exactly To and Cc (with the agency's own cc). */
+        assert_int_equal(j->n_rcpt, 3);
+        assert_string_equal(j->mail_from, "nhacviec@sonha.gov.vn");
+        assert_non_null(strstr(j->data, "\r\nAuto-Submitted: auto-generated\r\n"));
+        assert_int_equal(count_state(f, DELIVERY_ATTEMPTING), 2);
+        /* Claimed rows are not claimed again. */
+        struct job_list again = {};
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &again), 0);
+        job_list_done(&again);
+
+        job_set_result(j, RESULT_SENT, NULL);
+        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        assert_int_equal(count_state(f, DELIVERY_SENT), 2);
+        job_list_done(&jobs);
+}
+
+static void test_digest_groups_by_agency(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        add_task(f, "Việc 1", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        add_task(f, "Việc 2", "2025-05-15", "stc", "sxd", at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0);
+        assert_int_equal(outbox_decide(f->s, f->c, now), 3);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 2);
+        size_t rows = 0;
+        for (size_t i = 0; i < jobs.n; i++) {
+                rows += jobs.jobs[i]->n_rows;
+                if (streq(jobs.jobs[i]->agency, "stc"))
+                        assert_int_equal(jobs.jobs[i]->n_rows, 2);
+        }
+        assert_int_equal(rows, 3);
+        job_list_done(&jobs);
+}
+
+static void test_retry_backs_off_then_gives_up(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0);
+        assert_int_equal(outbox_decide(f->s, f->c, now), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        job_set_result(jobs.jobs[0], RESULT_RETRY, "451 try later");
+        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+
+        int64_t next;
+        assert_int_equal(store_next_delivery(f->s, &next), 0);
+        /* 5 minutes ± 10 %. */
+        assert_true(next >= now + 270 && next <= now + 330);
+        assert_int_equal(outbox_claim(f->s, f->c, now + 60, 100, &jobs), 0);
+        job_list_done(&jobs);
+
+        /* Two days later the next failure is the last. */
+        now += 2 * SEC_PER_DAY;
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        assert_int_equal(jobs.jobs[0]->rows[0].attempts, 2);
+        job_set_result(jobs.jobs[0], RESULT_RETRY, "451 try later");
+        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+        assert_int_equal(count_state(f, DELIVERY_FAILED), 1);
+
+        struct delivery_list l = {};
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 1);
+        assert_non_null(strstr(l.items[0].last_error, "gave up after 2 attempts: 451 try later"));
+        delivery_list_done(&l);
+}
+
+static void test_unsettled_rows_go_back_to_pending(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0);
+        outbox_decide(f->s, f->c, now);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 1);
+}
+
+static void test_closed_task_is_not_reminded(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        int64_t id = add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0);
+        outbox_decide(f->s, f->c, now);
+        assert_int_equal(store_task_set_status(f->s, id, TASK_DONE, now), 0);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 0);
+        job_list_done(&jobs);
+        assert_int_equal(count_state(f, DELIVERY_FAILED), 1);
+}
+
+static void test_backoff_doubles_to_the_cap(void **state) {
+        struct delivery_policy p = { .retry_min = 300, .retry_max = 3600, .max_retry_age = 2 * 86400 };
+        assert_int_equal(outbox_backoff(&p, 1, 0.5), 300);
+        assert_int_equal(outbox_backoff(&p, 2, 0.5), 600);
+        assert_int_equal(outbox_backoff(&p, 4, 0.5), 2400);
+        assert_int_equal(outbox_backoff(&p, 5, 0.5), 3600);
+        assert_int_equal(outbox_backoff(&p, 40, 0.5), 3600);
+        /* Jitter stays within ±10 %. */
+        assert_int_equal(outbox_backoff(&p, 1, 0.0), 270);
+        assert_true(outbox_backoff(&p, 1, 0.999) <= 330);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_decide_inserts_one_row_per_agency_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_groups_expand_to_members, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_downtime_collapses_to_latest_slot, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_escalation_goes_to_supervisor_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_claim_groups_task_mail_and_marks_attempting, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_digest_groups_by_agency, setup_digest, teardown),
+                cmocka_unit_test_setup_teardown(test_retry_backs_off_then_gives_up, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unsettled_rows_go_back_to_pending, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_closed_task_is_not_reminded, setup, teardown),
+                cmocka_unit_test(test_backoff_doubles_to_the_cap),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
