@@ -10,25 +10,6 @@
 
 #define ADDRESSES_MAX 1000
 
-int compose_templates(enum language lang, const struct render_templates **ret) {
-        /* Parsing the built-in templates costs several times what
-         * rendering a message with them does, and they cannot change while
-         * the program runs: each language's set is parsed once and kept.
-         * The daemon and deadlinectl are single-threaded. */
-        static struct render_templates *cache[_LANGUAGE_MAX];
-        int r;
-
-        if (lang < 0 || lang >= _LANGUAGE_MAX)
-                return -EINVAL;
-        if (!cache[lang]) {
-                r = render_templates_new(lang, NULL, 0, &cache[lang], NULL);
-                if (r < 0)
-                        return r;
-        }
-        *ret = cache[lang];
-        return 0;
-}
-
 enum render_kind compose_slot_kind(const char *slot) {
         if (strncmp(slot, "overdue:", 8) == 0)
                 return RENDER_OVERDUE;

@@ -17,10 +17,6 @@ int compose_webhook(const struct config *c, struct job *j, const struct task *co
 
 /* What the two composers share. */
 
-/* The built-in templates of a language, parsed on first use and kept for
- * the life of the process. */
-int compose_templates(enum language lang, const struct render_templates **ret);
-
 /* What a slot is about, from its key ("before:…", "overdue:…",
  * "escalate:…"). */
 enum render_kind compose_slot_kind(const char *slot);

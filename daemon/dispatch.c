@@ -5,7 +5,6 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "log.h"
 #include "manager.h"
@@ -280,23 +279,6 @@ static void finish_email(struct transfer *t, CURLcode code) {
                         job_set_row_result(j, i, kind, err);
 }
 
-/* The start of a reply goes to the log and the outbox's last_error: one
- * line of valid UTF-8, whatever the server sent (cut at 200 bytes, perhaps
- * inside a character). */
-static void reply_sanitize(char *s) {
-        for (uint8_t *p = (uint8_t *) s; *p;) {
-                int32_t c;
-                utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c);
-                if (n < 0) {
-                        *p++ = '?';
-                        continue;
-                }
-                if (c < 0x20 || c == 0x7f)
-                        *p = ' ';
-                p += n;
-        }
-}
-
 static void finish_webhook(struct transfer *t, CURLcode code) {
         struct job *j = t->job;
         long status = 0;
@@ -313,7 +295,7 @@ static void finish_webhook(struct transfer *t, CURLcode code) {
                 job_set_result(j, RESULT_SENT, NULL);
                 return;
         }
-        reply_sanitize(t->body);
+        webhook_reply_sanitize(t->body);
         snprintf(err, sizeof err, "HTTP %ld%s%s", status, t->body_len ? ": " : "", t->body);
         job_set_result(j, kind, err);
         if (kind == RESULT_RETRY) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
 #include "compose.h"
 #include "render.h"
@@ -179,7 +180,6 @@ static int build_headers(const struct webhook *w, const struct webhook_body *b, 
 /* Builds body and headers into the job. `e` says what the message is;
  * its rendered text is made here. */
 static int compose(const struct config *c, struct job *j, struct webhook_event *e) {
-        const struct render_templates *templates;
         _cleanup_(webhook_body_done) struct webhook_body b = {};
         _cleanup_strv_free_ char **headers = NULL;
         _cleanup_free_ char *url = NULL;
@@ -203,10 +203,7 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
                 .base_url = c->base_url,
                 .escalation_after = e->escalation_after,
         };
-        r = compose_templates(c->language, &templates);
-        if (r < 0)
-                return r;
-        r = render_message(templates, &in, &out);
+        r = render_message(c->render, &in, &out);
         if (r < 0)
                 return r;
         e->subject = out.subject;
@@ -298,6 +295,20 @@ int webhook_compose_test(const struct config *c, struct job *j, const char *id, 
         if (strlen(id) >= WEBHOOK_ID_MAX)
                 return -EINVAL;
         return compose(c, j, &e);
+}
+
+void webhook_reply_sanitize(char *s) {
+        for (uint8_t *p = (uint8_t *) s; *p;) {
+                int32_t c;
+                utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c);
+                if (n < 0) {
+                        *p++ = '?';
+                        continue;
+                }
+                if (c < 0x20 || c == 0x7f)
+                        *p = ' ';
+                p += n;
+        }
 }
 
 int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers) {

@@ -64,3 +64,8 @@ int webhook_compose_test(const struct config *c, struct job *j, const char *id, 
  * above. *headers is allocated here and must outlive the transfer; free it
  * with curl_slist_free_all(). */
 int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers);
+
+/* The start of a receiver's reply, for the log, the outbox's last_error
+ * and deadlinectl: made one line of valid UTF-8 in place (it was cut at
+ * some byte count, perhaps inside a character, and may be anything). */
+void webhook_reply_sanitize(char *s);
