@@ -469,3 +469,58 @@ def test_a_slow_receiver_does_not_hold_up_another(env):
     # 11 requests of a second, 4 at a time: three rounds.
     assert elapsed >= 2.9
     assert fast[0].time - t0 < 1.0
+
+
+def send_test_available(env):
+    return "send-test" in env.ctl("--help").stdout
+
+
+def test_send_test_posts_a_signed_test_message_to_each_webhook(env):
+    if not send_test_available(env):
+        pytest.skip("deadlinectl has no send-test command yet")
+    secret, path = make_secret(env)
+    with Server() as json_server, Server() as ntfy_server:
+        url = json_server.url()
+        configure(env, url, secret_path=path,
+                  webhook_extra=f'}}, {{ url = "{ntfy_server.url()}"; format = "ntfy";')
+        env.config.write_text(env.config.read_text().replace("webhook = {", "webhook = ( {", 1)
+                              .replace('format = "ntfy"; }; }', 'format = "ntfy"; } ); }', 1))
+        p = env.ctl("send-test", "stc", "--channel", "webhook")
+        [req] = json_server.received()
+        [note] = ntfy_server.received()
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count("sent, HTTP 204") == 2
+    assert signature_valid(req, secret)
+    assert req.header("webhook-id").startswith("deadlined-test-")
+    payload = req.json()
+    validate(payload)
+    assert payload["type"] == "test" and payload["tasks"] == []
+    assert payload["agency"] == {"id": "stc", "name": "Sở Tài chính", "role": None}
+    assert note.header("Tags") == "white_check_mark"
+    assert note.header("webhook-id") != req.header("webhook-id")
+
+
+def test_send_test_reports_what_the_receiver_answered(env):
+    if not send_test_available(env):
+        pytest.skip("deadlinectl has no send-test command yet")
+    with Server(lambda r: (404, {}, b"no such hook\n")) as server:
+        configure(env, server.url())
+        p = env.ctl("send-test", "stc", "--channel", "webhook")
+        assert p.returncode == 69
+        assert "not sent: HTTP 404: no such hook" in p.stdout
+        out = json.loads(env.ctl("--json", "send-test", "stc", "--channel", "webhook").stdout)
+    [result] = out["results"]
+    assert result["ok"] is False and result["status"] == 404
+    assert result["error"] == "HTTP 404: no such hook "
+    assert len(server.received()) == 2
+
+
+def test_send_test_to_an_unreachable_webhook_says_why(env):
+    if not send_test_available(env):
+        pytest.skip("deadlinectl has no send-test command yet")
+    with Server() as server:
+        url = server.url()
+    configure(env, url)        # nothing listens there any more
+    p = env.ctl("send-test", "stc", "--channel", "webhook")
+    assert p.returncode == 69
+    assert "not sent:" in p.stdout and "onnect" in p.stdout
