@@ -14,7 +14,6 @@
  * kept for the log); the rest is a receiver's problem, not ours. */
 #define REPLY_MAX (64 * 1024)
 #define REPLY_KEEP 200
-#define WEBHOOK_PER_HOST 4
 
 struct transfer {
         struct dispatch *dispatch;
@@ -27,6 +26,8 @@ struct transfer {
         char body[REPLY_KEEP + 1];     /* start of a webhook reply body */
         size_t body_len, body_total;
         ssize_t current_rcpt;          /* index of the RCPT TO under way */
+        char *host;                    /* webhook: its receiver, for the per-host bound */
+        enum { HOST_NONE, HOST_ACTIVE, HOST_WAITING } host_state;
         struct transfer *next, *prev;
 };
 
@@ -38,6 +39,8 @@ struct dispatch {
         const struct config *config;
         struct transfer *transfers;
         size_t n;
+        struct hostqueue *hosts;       /* webhook transfers per receiver */
+        bool aborting;
 };
 
 enum result_kind smtp_reply_result(long code) {
@@ -86,20 +89,63 @@ static void transfer_unlink(struct transfer *t) {
         d->n--;
 }
 
-/* Ends a transfer and returns its job to the manager. */
+static void transfer_finish(struct transfer *t);
+
+/* Hands a transfer to curl. */
+static void transfer_start(struct transfer *t) {
+        struct dispatch *d = t->dispatch;
+
+        if (t->host_state == HOST_WAITING) {
+                /* It waited for its receiver, perhaps for minutes: the
+                 * attempt's timestamp and signature are made anew, or a
+                 * receiver that checks the timestamp's age would refuse it. */
+                int r = webhook_restamp(d->config, t->job, manager_now(d->manager));
+                curl_slist_free_all(t->headers);
+                t->headers = NULL;
+                if (r >= 0)
+                        r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
+                if (r < 0) {
+                        job_set_result(t->job, RESULT_RETRY, "cannot prepare the request");
+                        t->host_state = HOST_ACTIVE;
+                        transfer_finish(t);
+                        return;
+                }
+        }
+        t->host_state = t->host ? HOST_ACTIVE : HOST_NONE;
+        if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
+                job_set_result(t->job, RESULT_RETRY, "cannot start a transfer");
+                transfer_finish(t);
+        }
+}
+
+/* Ends a transfer and returns its job to the manager; a webhook's place
+ * goes to the next transfer waiting for the same receiver. */
 static void transfer_finish(struct transfer *t) {
         struct dispatch *d = t->dispatch;
         struct job *j = t->job;
+        struct transfer *next = NULL;
 
         transfer_unlink(t);
+        if (t->host_state == HOST_WAITING)
+                (void) hostqueue_forget(d->hosts, t->host, t);
+        else if (t->host_state == HOST_ACTIVE) {
+                next = hostqueue_release(d->hosts, t->host);
+        }
         if (t->easy) {
                 curl_multi_remove_handle(d->multi, t->easy);
                 curl_easy_cleanup(t->easy);
         }
         curl_slist_free_all(t->rcpt);
         curl_slist_free_all(t->headers);
+        free(t->host);
         free(t);
         manager_transfer_done(d->manager, j);
+        /* When everything is being stopped, the next one is stopped too,
+         * by the caller's loop, rather than started. */
+        if (next && !d->aborting)
+                transfer_start(next);
+        else if (next)
+                next->host_state = HOST_ACTIVE;
 }
 
 static size_t on_read(char *buf, size_t size, size_t nmemb, void *userdata) {
@@ -207,10 +253,15 @@ static int setup_email(struct dispatch *d, struct transfer *t) {
 }
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
+        char host[HOSTQUEUE_KEY_MAX];
         int r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
 
         if (r < 0)
                 return r;
+        webhook_host_key(t->job->url, host);
+        t->host = strdup(host);
+        if (!t->host)
+                return -ENOMEM;
         curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
         curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
         return 0;
@@ -247,10 +298,22 @@ void dispatch_submit(struct dispatch *d, struct job *j) {
                 transfer_finish(t);
                 return;
         }
-        if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
-                job_set_result(j, RESULT_RETRY, "cannot start a transfer");
-                transfer_finish(t);
+        if (t->host) {
+                /* curl would queue the transfers beyond its per-host
+                 * bound itself, but with their timeouts running: behind a
+                 * slow receiver they would time out unsent. They wait here. */
+                r = hostqueue_admit(d->hosts, t->host, t);
+                if (r < 0) {
+                        job_set_result(j, RESULT_RETRY, "out of memory");
+                        transfer_finish(t);
+                        return;
+                }
+                if (r == 0) {
+                        t->host_state = HOST_WAITING;
+                        return;
+                }
         }
+        transfer_start(t);
 }
 
 static void finish_email(struct transfer *t, CURLcode code) {
@@ -411,7 +474,7 @@ int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
         d->event = sd_event_ref(event);
         d->manager = m;
         d->multi = curl_multi_init();
-        if (!d->multi) {
+        if (!d->multi || hostqueue_new(WEBHOOK_PER_HOST, &d->hosts) < 0) {
                 dispatch_free(d);
                 return -ENOMEM;
         }
@@ -448,8 +511,12 @@ void dispatch_reconfigure(struct dispatch *d, const struct config *c) {
 }
 
 void dispatch_abort_all(struct dispatch *d) {
-        while (d && d->transfers)
+        if (!d)
+                return;
+        d->aborting = true;
+        while (d->transfers)
                 transfer_finish(d->transfers);
+        d->aborting = false;
 }
 
 size_t dispatch_in_flight(const struct dispatch *d) {
@@ -469,11 +536,13 @@ struct dispatch *dispatch_free(struct dispatch *d) {
                 curl_easy_cleanup(t->easy);
                 curl_slist_free_all(t->rcpt);
                 curl_slist_free_all(t->headers);
+                free(t->host);
                 job_free(t->job);
                 free(t);
         }
         if (d->multi)
                 curl_multi_cleanup(d->multi);
+        hostqueue_free(d->hosts);
         sd_event_source_disable_unref(d->timer);
         sd_event_unref(d->event);
         free(d);

@@ -311,6 +311,67 @@ void webhook_reply_sanitize(char *s) {
         }
 }
 
+/* The index of header `name` in a job's list, or -1. */
+static ssize_t header_index(char *const *headers, const char *name) {
+        size_t n = strlen(name);
+        for (ssize_t i = 0; headers && headers[i]; i++)
+                if (strncasecmp(headers[i], name, n) == 0 && headers[i][n] == ':')
+                        return i;
+        return -1;
+}
+
+int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
+        const struct webhook *w = webhook_find(c, j);
+        ssize_t id = header_index(j->headers, "webhook-id"), ts = header_index(j->headers, "webhook-timestamp"),
+                sig = header_index(j->headers, "webhook-signature");
+        _cleanup_free_ char *stamp = NULL, *signature = NULL, *line = NULL;
+        char buf[24];
+        int r;
+
+        if (id < 0 || ts < 0)
+                return -EINVAL;
+        snprintf(buf, sizeof buf, "%lld", (long long) now);
+        stamp = header_line("webhook-timestamp", buf);
+        if (!stamp)
+                return -ENOMEM;
+        if (sig >= 0) {
+                /* A configuration reloaded without the secret leaves
+                 * nothing to sign with: the old signature would not match
+                 * the new timestamp, so the request cannot go. */
+                if (!w || !w->secret)
+                        return -ENOKEY;
+                r = webhook_sign(w->secret, j->headers[id] + strlen("webhook-id: "), now, j->body, j->body_size,
+                                 &signature);
+                if (r < 0)
+                        return r;
+                line = header_line("webhook-signature", signature);
+                if (!line)
+                        return -ENOMEM;
+                free(j->headers[sig]);
+                j->headers[sig] = TAKE_PTR(line);
+        }
+        free(j->headers[ts]);
+        j->headers[ts] = TAKE_PTR(stamp);
+        return 0;
+}
+
+void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]) {
+        CURLU *u = curl_url();
+        char *scheme = NULL, *host = NULL, *port = NULL;
+
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+                snprintf(buf, HOSTQUEUE_KEY_MAX, "%s://%s:%s", scheme, host, port);
+        else
+                snprintf(buf, HOSTQUEUE_KEY_MAX, "%s", url);
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+}
+
 int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers) {
         struct curl_slist *l = NULL;
 

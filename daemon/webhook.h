@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "hostqueue.h"
 #include "outbox.h"
 
 #define WEBHOOK_PAYLOAD_VERSION 1
@@ -31,6 +32,9 @@
 /* A digest of the longest task list stays well under this. */
 #define WEBHOOK_BODY_MAX (4 * 1024 * 1024)
 #define WEBHOOK_ID_MAX 64
+/* Requests in progress to one receiver (scheme, host and port) at once;
+ * more wait in the dispatcher, not in curl (hostqueue.h). */
+#define WEBHOOK_PER_HOST 4
 /* The specification recommends 15 to 30 seconds per request. */
 #define WEBHOOK_CONNECT_TIMEOUT 10L
 #define WEBHOOK_TIMEOUT 15L
@@ -69,3 +73,10 @@ int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, st
  * and deadlinectl: made one line of valid UTF-8 in place (it was cut at
  * some byte count, perhaps inside a character, and may be anything). */
 void webhook_reply_sanitize(char *s);
+
+/* The receiver a URL names, for the per-host bound: "https://host:443". */
+void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]);
+
+/* A composed job's webhook-timestamp and webhook-signature made anew for
+ * an attempt at `now` (the body and webhook-id stay as they are). */
+int webhook_restamp(const struct config *c, struct job *j, int64_t now);

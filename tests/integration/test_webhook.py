@@ -453,8 +453,9 @@ def test_a_slow_receiver_does_not_hold_up_another(env):
         time.sleep(1.0)
         return 204, {}, b""
 
+    secret, path = make_secret(env)
     with Server(slow) as slow_server, Server() as fast_server:
-        configure(env, slow_server.url(), vpubnd_url=fast_server.url(), extra="")
+        configure(env, slow_server.url(), secret_path=path, vpubnd_url=fast_server.url(), extra="")
         for i in range(12):
             add_task(env, title=f"Việc {i}", ref=f"{i}")
         # One task of vpubnd's own, due the same day.
@@ -469,6 +470,11 @@ def test_a_slow_receiver_does_not_hold_up_another(env):
     # 11 requests of a second, 4 at a time: three rounds.
     assert elapsed >= 2.9
     assert fast[0].time - t0 < 1.0
+    # Those that waited their turn were stamped and signed when they went.
+    stamps = sorted(int(r.header("webhook-timestamp")) for r in slow_reqs)
+    assert stamps[-1] - stamps[0] >= 2
+    assert all(signature_valid(r, secret) for r in slow_reqs)
+    assert all(row[1] == "sent" for row in webhook_rows(env))
 
 
 def send_test_available(env):

@@ -338,6 +338,26 @@ static void test_json_payload_carries_the_task_exactly(void **state) {
         job_free(j);
 }
 
+static void test_restamp_signs_the_same_body_for_a_later_attempt(void **state) {
+        struct fx *f = *state;
+        const struct task *tasks[] = { &f->task };
+        struct job *j = make_job(f, 0, "stc", "before:3d", 49);
+        _cleanup_free_ char *body = NULL, *sig = NULL;
+        int64_t now = f->due_at - 3 * 86400;
+
+        assert_int_equal(compose_webhook(f->c, j, tasks, now), 0);
+        body = strndup(j->body, j->body_size);
+        assert_int_equal(webhook_restamp(f->c, j, now + 600), 0);
+        assert_string_equal(j->body, body);
+        assert_string_equal(header(j, "webhook-id"), "deadlined-49");
+        assert_int_equal(strtoll(header(j, "webhook-timestamp"), NULL, 10), now + 600);
+        assert_int_equal(webhook_sign(SPEC_SECRET, "deadlined-49", now + 600, j->body, j->body_size, &sig), 0);
+        assert_string_equal(header(j, "webhook-signature"), sig);
+        assert_int_equal(header_count(j, "webhook-signature"), 1);
+        assert_int_equal(header_count(j, "webhook-timestamp"), 1);
+        job_free(j);
+}
+
 static void test_json_escalation_names_its_level_and_no_role(void **state) {
         struct fx *f = *state;
         const struct task *tasks[] = { &f->task };
@@ -471,6 +491,8 @@ int main(void) {
                 cmocka_unit_test(test_header_value_with_unicode_becomes_encoded_words),
                 cmocka_unit_test(test_header_value_that_looks_encoded_is_encoded),
                 cmocka_unit_test_setup_teardown(test_json_payload_carries_the_task_exactly, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_restamp_signs_the_same_body_for_a_later_attempt, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_json_escalation_names_its_level_and_no_role, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_test_message_has_no_tasks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_webhook_the_configuration_lost_is_not_composed, setup,
