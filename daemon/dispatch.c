@@ -100,10 +100,11 @@ static void transfer_start(struct transfer *t) {
                  * attempt's timestamp and signature are made anew, or a
                  * receiver that checks the timestamp's age would refuse it. */
                 int r = webhook_restamp(d->config, t->job, manager_now(d->manager));
-                curl_slist_free_all(t->headers);
-                t->headers = NULL;
-                if (r >= 0)
+                if (r > 0) {
+                        curl_slist_free_all(t->headers);
+                        t->headers = NULL;
                         r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
+                }
                 if (r < 0) {
                         job_set_result(t->job, RESULT_RETRY, "cannot prepare the request");
                         t->host_state = HOST_ACTIVE;

@@ -331,6 +331,9 @@ int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
         if (id < 0 || ts < 0)
                 return -EINVAL;
         snprintf(buf, sizeof buf, "%lld", (long long) now);
+        /* Within the same second nothing would change. */
+        if (streq(j->headers[ts] + strlen("webhook-timestamp: "), buf))
+                return 0;
         stamp = header_line("webhook-timestamp", buf);
         if (!stamp)
                 return -ENOMEM;
@@ -352,7 +355,7 @@ int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
         }
         free(j->headers[ts]);
         j->headers[ts] = TAKE_PTR(stamp);
-        return 0;
+        return 1;
 }
 
 void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]) {

@@ -78,5 +78,6 @@ void webhook_reply_sanitize(char *s);
 void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]);
 
 /* A composed job's webhook-timestamp and webhook-signature made anew for
- * an attempt at `now` (the body and webhook-id stay as they are). */
+ * an attempt at `now` (the body and webhook-id stay as they are). Returns 1
+ * if they changed, 0 if they were already for that second. */
 int webhook_restamp(const struct config *c, struct job *j, int64_t now);
