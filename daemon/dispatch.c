@@ -129,9 +129,8 @@ static void transfer_finish(struct transfer *t) {
         transfer_unlink(t);
         if (t->host_state == HOST_WAITING)
                 (void) hostqueue_forget(d->hosts, t->host, t);
-        else if (t->host_state == HOST_ACTIVE) {
+        else if (t->host_state == HOST_ACTIVE)
                 next = hostqueue_release(d->hosts, t->host);
-        }
         if (t->easy) {
                 curl_multi_remove_handle(d->multi, t->easy);
                 curl_easy_cleanup(t->easy);
