@@ -143,6 +143,16 @@ static bool header_configured(const struct webhook *w, const char *name) {
         return false;
 }
 
+/* Appends "Name: value"; on failure the list stays NULL-terminated. */
+static int push_header(char **l, size_t *n, const char *name, const char *value) {
+        char *s = header_line(name, value);
+
+        if (!s)
+                return -ENOMEM;
+        l[(*n)++] = s;
+        return 0;
+}
+
 /* The request's headers: the format's, the configured ones, then the
  * Standard Webhooks three. */
 static int build_headers(const struct webhook *w, const struct webhook_body *b, const char *id, int64_t now,
@@ -155,24 +165,24 @@ static int build_headers(const struct webhook *w, const struct webhook_body *b, 
 
         if (!l)
                 return -ENOMEM;
-        l[n++] = header_line("Content-Type", b->content_type);
-        for (size_t i = 0; i < b->n_headers; i++)
+        r = push_header(l, &n, "Content-Type", b->content_type);
+        for (size_t i = 0; r >= 0 && i < b->n_headers; i++)
                 if (!header_configured(w, b->headers[i].name))
-                        l[n++] = header_line(b->headers[i].name, b->headers[i].value);
-        for (size_t i = 0; i < w->n_headers; i++)
-                l[n++] = header_line(w->headers[i].name, w->headers[i].value);
+                        r = push_header(l, &n, b->headers[i].name, b->headers[i].value);
+        for (size_t i = 0; r >= 0 && i < w->n_headers; i++)
+                r = push_header(l, &n, w->headers[i].name, w->headers[i].value);
         snprintf(ts, sizeof ts, "%lld", (long long) now);
-        l[n++] = header_line("webhook-id", id);
-        l[n++] = header_line("webhook-timestamp", ts);
-        if (w->secret) {
+        if (r >= 0)
+                r = push_header(l, &n, "webhook-id", id);
+        if (r >= 0)
+                r = push_header(l, &n, "webhook-timestamp", ts);
+        if (r >= 0 && w->secret) {
                 r = webhook_sign(w->secret, id, now, body, size, &signature);
-                if (r < 0)
-                        return r;
-                l[n++] = header_line("webhook-signature", signature);
+                if (r >= 0)
+                        r = push_header(l, &n, "webhook-signature", signature);
         }
-        for (size_t i = 0; i < n; i++)
-                if (!l[i])
-                        return -ENOMEM;
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(l);
         return 0;
 }
