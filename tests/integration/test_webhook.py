@@ -445,10 +445,12 @@ def test_a_secret_that_is_not_whsec_base64_is_refused(env):
     assert env.ctl("check-config").returncode == 0
 
 
-def test_a_slow_receiver_does_not_hold_up_another(env):
-    """Per-host connection bound: a receiver that takes a second per request
-    gets at most 4 at once, and another host's reminder does not wait for
-    them."""
+def test_a_slow_receiver_gets_four_at_a_time_and_another_goes_past_it(env):
+    """The per-host bound: a receiver that takes a second per request has at
+    most 4 requests at once, the others wait their turn (and are stamped
+    when they go), and another receiver's reminder claimed with them does
+    not wait behind them. (One claimed later still waits while the slow
+    receiver's backlog fills the daemon's 256 transfers in flight.)"""
     def slow(r):
         time.sleep(1.0)
         return 204, {}, b""
