@@ -10,9 +10,7 @@
 
 #define ADDRESSES_MAX 1000
 
-/* What a slot is about, from its key ("before:…", "overdue:…",
- * "escalate:…"). */
-static enum render_kind slot_render_kind(const char *slot) {
+enum render_kind compose_slot_kind(const char *slot) {
         if (strncmp(slot, "overdue:", 8) == 0)
                 return RENDER_OVERDUE;
         if (strncmp(slot, "escalate:", 9) == 0)
@@ -20,7 +18,7 @@ static enum render_kind slot_render_kind(const char *slot) {
         return RENDER_REMINDER;
 }
 
-static int64_t slot_escalation_after(const struct config *c, const char *slot) {
+int64_t compose_escalation_after(const struct config *c, const char *slot) {
         /* "escalate:LEVEL:AFTER@DUE" */
         int level = atoi(slot + 9);
         if (level >= 1 && (size_t) level <= c->policy.n_escalation)
@@ -45,14 +43,7 @@ static const char **role_names(const struct config *c, const struct task *t, enu
         return v;
 }
 
-struct parts {
-        struct render_task *tasks;
-        struct due *dues;
-        const char ***names;    /* leads and supports per task, to free */
-        size_t n;
-};
-
-static void parts_done(struct parts *p) {
+void compose_parts_done(struct compose_parts *p) {
         for (size_t i = 0; i < p->n * 2; i++)
                 free(p->names[i]);
         free(p->names);
@@ -60,9 +51,8 @@ static void parts_done(struct parts *p) {
         free(p->dues);
 }
 
-/* One render_task per distinct task of the job, in row order. */
-static int collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
-                         struct parts *p) {
+int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
+                          struct compose_parts *p) {
         p->tasks = calloc(j->n_rows, sizeof *p->tasks);
         p->dues = calloc(j->n_rows, sizeof *p->dues);
         p->names = calloc(j->n_rows * 2, sizeof *p->names);
@@ -91,8 +81,8 @@ static int collect_tasks(const struct config *c, const struct job *j, const stru
                         .status = t->status,
                         .leads = p->names[2 * k],
                         .supports = p->names[2 * k + 1],
-                        .role = slot_render_kind(j->rows[i].slot) == RENDER_ESCALATION ? _ROLE_INVALID
-                                                                                       : j->rows[i].role,
+                        .role = compose_slot_kind(j->rows[i].slot) == RENDER_ESCALATION ? _ROLE_INVALID
+                                                                                        : j->rows[i].role,
                 };
         }
         return 0;
@@ -130,7 +120,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         _cleanup_free_ int64_t *task_ids = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
         struct render_output out = {};
-        struct parts parts = {};
+        struct compose_parts parts = {};
         size_t n_to = 0, n_cc = 0, size;
         int r;
 
@@ -143,7 +133,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                         return r;
         }
         struct mail_address reply_to = { reply_name, reply_addr };
-        enum render_kind kind = slot_render_kind(j->rows[0].slot);
+        enum render_kind kind = compose_slot_kind(j->rows[0].slot);
         bool digest = c->policy.digest;
 
         to = calloc(ADDRESSES_MAX, sizeof *to);
@@ -186,7 +176,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 n_cc = 0;
         }
 
-        r = collect_tasks(c, j, tasks, &parts);
+        r = compose_collect_tasks(c, j, tasks, &parts);
         if (r < 0)
                 goto finish;
         struct render_input in = {
@@ -197,7 +187,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .tasks = parts.tasks,
                 .n_tasks = parts.n,
                 .base_url = c->base_url,
-                .escalation_after = kind == RENDER_ESCALATION ? slot_escalation_after(c, j->rows[0].slot) : 0,
+                .escalation_after = kind == RENDER_ESCALATION ? compose_escalation_after(c, j->rows[0].slot) : 0,
         };
         r = render_message(c->render, &in, &out);
         if (r < 0)
@@ -265,7 +255,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = 0;
 finish:
         render_output_done(&out);
-        parts_done(&parts);
+        compose_parts_done(&parts);
         return r;
 }
 
@@ -336,8 +326,4 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
         j->data = TAKE_PTR(data);
         j->size = size;
         return 0;
-}
-
-int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
-        return -EOPNOTSUPP;
 }

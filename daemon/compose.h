@@ -2,13 +2,14 @@
 #pragma once
 
 /* Builds a job's message from its tasks: the e-mail (RFC 5322, through
- * the render and mail modules) or the webhook request. tasks[i] belongs to
- * job->rows[i]. Pure: no I/O. */
+ * the render and mail modules) or the webhook request (webhook.c). tasks[i]
+ * belongs to job->rows[i]. Pure: no I/O. */
 
 #include <stdint.h>
 
 #include "config.h"
 #include "outbox.h"
+#include "render.h"
 #include "store.h"
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
@@ -18,3 +19,23 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
 int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,
                        struct job *j);
 int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
+
+/* What the two composers share. */
+
+/* What a slot is about, from its key ("before:…", "overdue:…",
+ * "escalate:…"). */
+enum render_kind compose_slot_kind(const char *slot);
+/* An escalation slot's level's `after`, in seconds (0 if unknown). */
+int64_t compose_escalation_after(const struct config *c, const char *slot);
+
+/* The render input for a job's tasks: one render_task per distinct task,
+ * in row order. */
+struct compose_parts {
+        struct render_task *tasks;
+        struct due *dues;
+        const char ***names;    /* leads and supports per task, to free */
+        size_t n;
+};
+int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
+                          struct compose_parts *p);
+void compose_parts_done(struct compose_parts *p);

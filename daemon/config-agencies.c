@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config-parse.h"
 #include "config.h"
+#include "webhook.h"
 
 #define AGENCIES_MAX 10000
 #define GROUPS_MAX 1000
@@ -15,6 +20,7 @@
 
 static void webhook_done(struct webhook *w) {
         free(w->url);
+        free(w->ca_file);
         if (w->secret) {
                 explicit_bzero(w->secret, strlen(w->secret));
                 free(w->secret);
@@ -124,13 +130,16 @@ static void parse_headers(struct parser *p, const config_setting_t *h, const cha
 
 static void parse_webhook(struct parser *p, const config_setting_t *s, const char *path, struct webhook *w) {
         static const char *const keys[] = { "url", "format", "secret_file", "headers", "allow_plaintext_remote",
-                                            NULL };
+                                            "ca_file", NULL };
         static const char *const schemes[] = { "http", "https", NULL };
         _cleanup_free_ char *format = NULL;
         config_setting_t *h;
         char buf[SETTING_PATH_MAX], q[QUOTE_MAX];
+        uint8_t key[WEBHOOK_SECRET_MAX];
         const char *problem;
         bool loopback = false;
+        struct stat st;
+        size_t n;
 
         w->line = (int) config_setting_source_line(s);
         parser_check_keys(p, s, path, keys);
@@ -151,7 +160,25 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
 
         if (get_string(p, s, path, "format", 16, format_check, &format) > 0)
                 w->format = webhook_format_from_string(format);
-        (void) get_secret_file(p, s, path, "secret_file", &w->secret);
+        /* The Standard Webhooks form: "whsec_" and the base64 of 24 to 64
+         * random bytes. A secret that does not decode would sign nothing a
+         * receiver could check; better to say so now than at the first
+         * reminder. */
+        if (get_secret_file(p, s, path, "secret_file", &w->secret) > 0 && webhook_secret_decode(w->secret, key, &n) < 0)
+                parser_error(p, config_setting_get_member(s, "secret_file"), path_member(buf, path, "secret_file"),
+                             "does not hold a webhook secret: \"whsec_\" and the base64 of %d to %d random bytes "
+                             "(e.g. from: echo whsec_$(head -c 32 /dev/urandom | base64))",
+                             WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX);
+        explicit_bzero(key, sizeof key);
+        if (get_path(p, s, path, "ca_file", &w->ca_file) > 0) {
+                path_member(buf, path, "ca_file");
+                if (stat(w->ca_file, &st) < 0 || access(w->ca_file, R_OK) < 0)
+                        parser_error(p, config_setting_get_member(s, "ca_file"), buf, "%s: %s", w->ca_file,
+                                     strerror(errno));
+                else if (!S_ISREG(st.st_mode))
+                        parser_error(p, config_setting_get_member(s, "ca_file"), buf, "%s is not a regular file",
+                                     w->ca_file);
+        }
         if (get_group(p, s, path, "headers", &h) > 0)
                 parse_headers(p, h, path_member(buf, path, "headers"), w);
 }

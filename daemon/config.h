@@ -47,6 +47,7 @@ struct webhook {
         char *url;
         enum webhook_format format;
         char *secret;          /* contents of secret_file ("whsec_…"), or NULL */
+        char *ca_file;         /* CA certificates for https:// instead of the system's, or NULL */
         struct header *headers;
         size_t n_headers;
         bool allow_plaintext_remote;

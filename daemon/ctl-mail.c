@@ -201,8 +201,9 @@ int cmd_send_test(struct ctl *c, int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(channels); i++)
                 if (streq(channels[i].name, channel))
                         ch = &channels[i];
-        if (!ch)
-                return ctl_fail(c, EX_USAGE, "--channel: \"%s\" is not a channel (use email)", channel);
+        bool webhook = streq(channel, "webhook");
+        if (!ch && !webhook)
+                return ctl_fail(c, EX_USAGE, "--channel: \"%s\" is not a channel (use email or webhook)", channel);
         r = ctl_load_config(c);
         if (r != 0)
                 return r;
@@ -213,6 +214,10 @@ int cmd_send_test(struct ctl *c, int argc, char **argv) {
                         return ctl_fail(c, EX_DATAERR, "\"%s\" is a group; name one of its agencies", id);
                 return ctl_check_agency(c, "AGENCY", id);
         }
+
+        /* Webhooks report each of the agency's receivers themselves. */
+        if (webhook)
+                return ctl_send_test_webhook(c, a);
 
         rep.channel = ch->name;
         r = ch->send(c, a, &rep);

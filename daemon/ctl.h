@@ -66,5 +66,11 @@ int cmd_send_test(struct ctl *c, int argc, char **argv);
 int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_history(struct ctl *c, int argc, char **argv);
 
+/* send-test --channel webhook: a test message to each of the agency's
+ * webhooks, waited for; prints one line (or JSON) per webhook. Returns 0
+ * when every one answered 2xx, EX_UNAVAILABLE otherwise, EX_CONFIG when the
+ * agency has none. */
+int ctl_send_test_webhook(struct ctl *c, const struct agency *a);
+
 /* The CSV columns import reads and export writes, NULL-terminated. */
 extern const char *const csv_columns[];

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "curl-event.h"
+#include "hostqueue.h"
 #include "log.h"
 #include "manager.h"
 #include "smtp-client.h"
 #include "smtp.h"
+#include "webhook.h"
 
 /* A webhook reply body is read up to this much (the first 200 bytes are
  * kept for the log); the rest is a receiver's problem, not ours. */
@@ -18,8 +20,6 @@
 #define REPLY_KEEP 200
 #define WEBHOOK_PER_HOST 4
 #define WEBHOOK_CONNECTIONS 16
-#define WEBHOOK_CONNECT_TIMEOUT 10L
-#define WEBHOOK_TIMEOUT 15L
 
 /* A job under way: a webhook request on the webhook multi handle, or an
  * e-mail handed to the SMTP client. */
@@ -32,6 +32,8 @@ struct transfer {
         char errbuf[CURL_ERROR_SIZE];
         char body[REPLY_KEEP + 1];     /* start of a webhook reply body */
         size_t body_len, body_total;
+        char *host;                    /* webhook: its receiver, for the per-host bound */
+        enum { HOST_NONE, HOST_ACTIVE, HOST_WAITING } host_state;
         struct transfer *next, *prev;
 };
 
@@ -46,6 +48,8 @@ struct dispatch {
         struct smtp_client *smtp;
         struct transfer *transfers;
         size_t n;
+        struct hostqueue *hosts;       /* webhook transfers per receiver */
+        bool aborting;
 };
 
 enum result_kind http_status_result(long status) {
@@ -85,25 +89,77 @@ static void transfer_unlink(struct transfer *t) {
         d->n--;
 }
 
-/* Releases what a transfer holds, and hands back its job. */
-static struct job *transfer_free(struct transfer *t) {
+static void transfer_finish(struct transfer *t);
+
+/* Hands a webhook transfer to curl. */
+static void transfer_start(struct transfer *t) {
+        struct dispatch *d = t->dispatch;
+        int r;
+
+        if (t->host_state == HOST_WAITING) {
+                /* It waited for its receiver, perhaps for minutes: the
+                 * attempt's timestamp and signature are made anew, or a
+                 * receiver that checks the timestamp's age would refuse it. */
+                r = webhook_restamp(d->config, t->job, manager_now(d->manager));
+                if (r > 0) {
+                        curl_slist_free_all(t->headers);
+                        t->headers = NULL;
+                        r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
+                }
+                if (r < 0) {
+                        job_set_result(t->job, RESULT_RETRY, "cannot prepare the request");
+                        t->host_state = HOST_ACTIVE;
+                        transfer_finish(t);
+                        return;
+                }
+        }
+        t->host_state = t->host ? HOST_ACTIVE : HOST_NONE;
+        r = curl_event_add(d->webhooks, t->easy);
+        if (r < 0) {
+                job_set_result(t->job, RESULT_RETRY, r == -ENOMEM ? "out of memory" : "cannot start a transfer");
+                transfer_finish(t);
+        }
+}
+
+/* Releases what a transfer holds, and hands back its job; a webhook's
+ * place goes to the next transfer waiting for the same receiver, returned
+ * in *ret_next. */
+static struct job *transfer_free(struct transfer *t, struct transfer **ret_next) {
+        struct dispatch *d = t->dispatch;
         struct job *j = t->job;
+        struct transfer *next = NULL;
 
         transfer_unlink(t);
+        if (t->host_state == HOST_WAITING)
+                (void) hostqueue_forget(d->hosts, t->host, t);
+        else if (t->host_state == HOST_ACTIVE)
+                next = hostqueue_release(d->hosts, t->host);
         if (t->easy) {
-                curl_multi_remove_handle(curl_event_multi(t->dispatch->webhooks), t->easy);
+                curl_multi_remove_handle(curl_event_multi(d->webhooks), t->easy);
                 curl_easy_cleanup(t->easy);
         }
         curl_slist_free_all(t->headers);
+        free(t->host);
         free(t);
+        if (ret_next)
+                *ret_next = next;
+        else if (next)
+                next->host_state = HOST_ACTIVE;
         return j;
 }
 
 /* Ends a transfer and returns its job to the manager. */
 static void transfer_finish(struct transfer *t) {
         struct dispatch *d = t->dispatch;
+        struct transfer *next = NULL;
 
-        manager_transfer_done(d->manager, transfer_free(t));
+        manager_transfer_done(d->manager, transfer_free(t, &next));
+        /* When everything is being stopped, the next one is stopped too,
+         * by the caller's loop, rather than started. */
+        if (next && !d->aborting)
+                transfer_start(next);
+        else if (next)
+                next->host_state = HOST_ACTIVE;
 }
 
 static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
@@ -155,27 +211,17 @@ static const struct smtp_client_ops mail_ops = {
 };
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
-        CURL *e = t->easy;
-        struct job *j = t->job;
+        char host[HOSTQUEUE_KEY_MAX];
+        int r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
 
-        for (char **h = j->headers; h && *h; h++) {
-                struct curl_slist *l = curl_slist_append(t->headers, *h);
-                if (!l)
-                        return -ENOMEM;
-                t->headers = l;
-        }
-        curl_easy_setopt(e, CURLOPT_URL, j->url);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) j->body_size);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, WEBHOOK_CONNECT_TIMEOUT);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, WEBHOOK_TIMEOUT);
-        curl_easy_setopt(e, CURLOPT_USERAGENT, "deadlined/" VERSION);
+        if (r < 0)
+                return r;
+        webhook_host_key(t->job->url, host);
+        t->host = strdup(host);
+        if (!t->host)
+                return -ENOMEM;
+        curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
         return 0;
 }
 
@@ -212,12 +258,25 @@ static void submit_webhook(struct dispatch *d, struct transfer *t) {
         curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
         curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
         r = setup_webhook(d, t);
-        if (r >= 0)
-                r = curl_event_add(d->webhooks, t->easy);
         if (r < 0) {
-                job_set_result(j, RESULT_RETRY, r == -ENOMEM ? "out of memory" : "cannot start a transfer");
+                job_set_result(j, RESULT_RETRY, r == -ENOMEM ? "out of memory" : "cannot prepare the request");
                 transfer_finish(t);
+                return;
         }
+        /* curl would queue the transfers beyond its per-host bound itself,
+         * but with their timeouts running: behind a slow receiver they
+         * would time out unsent. They wait here instead. */
+        r = hostqueue_admit(d->hosts, t->host, t);
+        if (r < 0) {
+                job_set_result(j, RESULT_RETRY, "out of memory");
+                transfer_finish(t);
+                return;
+        }
+        if (r == 0) {
+                t->host_state = HOST_WAITING;
+                return;
+        }
+        transfer_start(t);
 }
 
 void dispatch_submit(struct dispatch *d, struct job *j) {
@@ -284,7 +343,9 @@ int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
                 return -ENOMEM;
         d->event = sd_event_ref(event);
         d->manager = m;
-        r = curl_event_new(event, "webhook", on_webhook_finished, d, &d->webhooks);
+        r = hostqueue_new(WEBHOOK_PER_HOST, &d->hosts);
+        if (r >= 0)
+                r = curl_event_new(event, "webhook", on_webhook_finished, d, &d->webhooks);
         if (r >= 0)
                 r = smtp_client_new(event, &mail_ops, &d->smtp);
         if (r < 0) {
@@ -317,8 +378,10 @@ void dispatch_abort_all(struct dispatch *d) {
                 return;
         /* E-mails come back through on_mail_done(), unsettled. */
         smtp_client_cancel_all(d->smtp);
+        d->aborting = true;
         while (d->transfers)
                 transfer_finish(d->transfers);
+        d->aborting = false;
 }
 
 size_t dispatch_in_flight(const struct dispatch *d) {
@@ -333,8 +396,9 @@ struct dispatch *dispatch_free(struct dispatch *d) {
          * which the next start puts back. */
         d->smtp = smtp_client_free(d->smtp);
         while (d->transfers)
-                job_free(transfer_free(d->transfers));
+                job_free(transfer_free(d->transfers, NULL));
         d->webhooks = curl_event_free(d->webhooks);
+        hostqueue_free(d->hosts);
         sd_event_unref(d->event);
         free(d);
         return NULL;

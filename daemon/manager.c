@@ -127,6 +127,20 @@ static int manager_settle(struct manager *m) {
         return 0;
 }
 
+static void manager_schedule_settle(struct manager *m) {
+        bool now = m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping;
+        int enabled = SD_EVENT_OFF;
+        uint64_t t;
+
+        (void) sd_event_source_get_enabled(m->settle, &enabled);
+        if (enabled != SD_EVENT_OFF && !now)
+                return;         /* already due within SETTLE_DELAY */
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &t) < 0)
+                t = 0;
+        (void) sd_event_source_set_time(m->settle, now ? 1 : t + SETTLE_DELAY_USEC);
+        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+}
+
 void manager_job_finished(struct manager *m, struct job *j) {
         if (m->n_finished == m->allocated_finished) {
                 size_t n = m->allocated_finished ? m->allocated_finished * 2 : 64;
@@ -143,19 +157,9 @@ void manager_job_finished(struct manager *m, struct job *j) {
         }
         m->finished[m->n_finished++] = j;
         /* Results are written back together: one transaction, one fsync,
-         * for many. At once when a batch is full or nothing else is under
-         * way; otherwise within SETTLE_DELAY_USEC of the first, while more
-         * finish. A crash in between sends those again: a bounded duplicate,
-         * as for any delivery under way. */
-        int enabled = SD_EVENT_OFF;
-        (void) sd_event_source_get_enabled(m->settle, &enabled);
-        if (m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping)
-                (void) sd_event_source_set_time_relative(m->settle, 0);
-        else if (enabled == SD_EVENT_OFF)
-                (void) sd_event_source_set_time_relative(m->settle, SETTLE_DELAY_USEC);
-        else
-                return;
-        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+         * for many. A crash in between sends those again: a bounded
+         * duplicate, as for any delivery under way. */
+        manager_schedule_settle(m);
 }
 
 static void send_maildir(struct manager *m, struct job *j) {

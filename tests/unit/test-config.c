@@ -160,7 +160,7 @@ static void test_sample_loads(void **state) {
 
         copy_fixture(t, "sonha.conf");
         write_text(t, "smtp.secret", "mật-khẩu\n", 0600);
-        write_text(t, "skhdt.hook.secret", "whsec_c29uaGE=\n", 0600);
+        write_text(t, "skhdt.hook.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", 0600);
         snprintf(path, sizeof path, "%s/sonha.conf", t->dir);
         if (load_path(t, path) < 0)
                 fail_msg("%s", t->errors);
@@ -211,7 +211,7 @@ static void test_sample_loads(void **state) {
         assert_int_equal(a->n_webhooks, 1);
         assert_string_equal(a->webhooks[0].url, "http://127.0.0.1:8081/hooks/skhdt");
         assert_int_equal(a->webhooks[0].format, WEBHOOK_JSON);
-        assert_string_equal(a->webhooks[0].secret, "whsec_c29uaGE=");
+        assert_string_equal(a->webhooks[0].secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
         assert_string_equal(config_find_group(t->c, "cachuyen")->members[3], "tp-sonha");
 }
 
@@ -1035,9 +1035,9 @@ static void test_secret_contents(void **state) {
         char text[sizeof conf + PATH_MAX], expected[PATH_MAX + 64];
 
         snprintf(text, sizeof text, conf, t->dir);
-        write_text(t, "h", "whsec_abc\r\n", 0600);
+        write_text(t, "h", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\r\n", 0600);
         load_ok(t, text);
-        assert_string_equal(t->c->agencies[0].webhooks[0].secret, "whsec_abc");
+        assert_string_equal(t->c->agencies[0].webhooks[0].secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
 
         write_text(t, "h", "line one\nline two\n", 0600);
         load(t, text);
@@ -1049,8 +1049,13 @@ static void test_secret_contents(void **state) {
         snprintf(expected, sizeof expected, "agencies[0].webhook.secret_file: /%s/h is empty", t->dir);
         assert_one_error(t, 2, expected);
 
-        write_text(t, "h", "x", 0400);
+        write_text(t, "h", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0400);
         load_ok(t, text);
+
+        /* One line, but not the Standard Webhooks form. */
+        write_text(t, "h", "whsec_abc", 0600);
+        load(t, text);
+        assert_one_error(t, 2, "agencies[0].webhook.secret_file: does not hold a webhook secret");
 }
 
 static void test_secret_larger_than_limit(void **state) {

@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "webhook-format.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render-text.h"
+#include "strbuf.h"
+#include "timeutil.h"
+#include "webhook.h"
+
+/* Slack's limits: a header block's text, a section's text, blocks in a
+ * message. Mattermost and Rocket.Chat show the top-level "text", which is
+ * kept under the smallest of the three products' message limits. */
+#define SLACK_HEADER_MAX 150
+#define SLACK_SECTION_MAX 3000
+#define SLACK_BLOCKS_MAX 50
+#define SLACK_TEXT_MAX 4000
+/* ntfy turns a longer message into an attachment. */
+#define NTFY_MESSAGE_MAX 4096
+
+void webhook_body_done(struct webhook_body *b) {
+        free(b->body);
+        for (size_t i = 0; i < b->n_headers; i++)
+                free(b->headers[i].value);
+        *b = (struct webhook_body) {};
+}
+
+static size_t utf8_len(unsigned char c) {
+        if (c < 0x80)
+                return 1;
+        if ((c & 0xe0) == 0xc0)
+                return 2;
+        if ((c & 0xf0) == 0xe0)
+                return 3;
+        if ((c & 0xf8) == 0xf0)
+                return 4;
+        return 1;
+}
+
+/* A text for JSON. Task text is passed on exactly as stored; only text
+ * that is not valid UTF-8 (which JSON cannot carry) is cleaned first, its
+ * bad bytes becoming U+FFFD. */
+static json_t *json_text(const char *s) {
+        _cleanup_free_ char *clean = NULL;
+        json_t *j;
+
+        if (!s)
+                return json_null();
+        j = json_string(s);
+        if (j || text_clean(s, false, &clean) < 0)
+                return j;
+        return json_string(clean);
+}
+
+/* Adds key: value, taking the reference; a NULL value (out of memory)
+ * marks the object as failed. */
+static void set(json_t *o, const char *key, json_t *value, bool *ok) {
+        if (!value || json_object_set_new(o, key, value) < 0)
+                *ok = false;
+}
+
+static void append(json_t *a, json_t *value, bool *ok) {
+        if (!value || json_array_append_new(a, value) < 0)
+                *ok = false;
+}
+
+static json_t *json_time(int64_t t) {
+        char buf[26];
+
+        if (t == NO_TIME)
+                return json_null();
+        format_rfc3339(t, buf);
+        return json_string(buf);
+}
+
+static json_t *json_role(enum role r) {
+        return r >= 0 && r < _ROLE_MAX ? json_string(role_to_string(r)) : json_null();
+}
+
+static json_t *task_agencies_json(const struct config *c, const struct task *t) {
+        json_t *a = json_array();
+        bool ok = a != NULL;
+
+        for (size_t i = 0; ok && i < t->n_agencies; i++) {
+                const char *id = t->agencies[i].agency;
+                const struct agency *ag = config_find_agency(c, id);
+                const struct group *g = ag ? NULL : config_find_group(c, id);
+                json_t *o = json_object();
+
+                ok = o != NULL;
+                if (ok) {
+                        set(o, "id", json_text(id), &ok);
+                        set(o, "name", json_text(ag ? ag->name : g ? g->name : NULL), &ok);
+                        set(o, "role", json_role(t->agencies[i].role), &ok);
+                }
+                append(a, o, &ok);
+        }
+        if (!ok)
+                json_decref(a);
+        return ok ? a : NULL;
+}
+
+static json_t *task_json(const struct webhook_event *e, const struct task *t, const struct render_task *rt,
+                         enum role role) {
+        const struct config *c = e->config;
+        json_t *o = json_object();
+        bool ok = o != NULL;
+
+        if (!ok)
+                return NULL;
+        set(o, "id", json_integer(t->id), &ok);
+        set(o, "document", json_text(t->document_number), &ok);
+        set(o, "ref", json_text(t->ref), &ok);
+        set(o, "title", json_text(t->title), &ok);
+        set(o, "detail", json_text(t->detail), &ok);
+        set(o, "due", json_text(t->due), &ok);
+        set(o, "due_at", json_time(t->due_at), &ok);
+        set(o, "status", json_string(task_status_to_string(t->status)), &ok);
+        if (c->base_url) {
+                char *url;
+                if (asprintf(&url, "%s/tasks/%lld", c->base_url, (long long) t->id) < 0)
+                        ok = false;
+                else {
+                        set(o, "url", json_text(url), &ok);
+                        free(url);
+                }
+        }
+        if (rt->due && t->due_at != NO_TIME) {
+                char words[RENDER_TIME_LEFT_MAX];
+                json_t *left = json_object();
+
+                render_time_left(rt->due, e->now, c->language, RENDER_TIME_PHRASE, words);
+                if (left) {
+                        set(left, "seconds", json_integer(t->due_at - e->now), &ok);
+                        set(left, "text", json_text(words), &ok);
+                }
+                set(o, "time_left", left, &ok);
+        } else
+                set(o, "time_left", json_null(), &ok);
+        set(o, "role", json_role(role), &ok);
+        set(o, "agencies", task_agencies_json(c, t), &ok);
+        if (!ok)
+                json_decref(o);
+        return ok ? o : NULL;
+}
+
+/* The distinct tasks of the event, in row order, as compose_collect_tasks()
+ * numbered them. */
+static json_t *tasks_json(const struct webhook_event *e) {
+        const struct job *j = e->job;
+        json_t *a = json_array();
+        bool ok = a != NULL;
+        size_t k = 0;
+
+        for (size_t i = 0; ok && e->parts && i < j->n_rows; i++) {
+                bool seen = false;
+                for (size_t p = 0; p < i && !seen; p++)
+                        seen = e->tasks[p]->id == e->tasks[i]->id;
+                if (seen || k >= e->parts->n)
+                        continue;
+                enum role role = e->kind == RENDER_ESCALATION ? _ROLE_INVALID : j->rows[i].role;
+                append(a, task_json(e, e->tasks[i], &e->parts->tasks[k++], role), &ok);
+        }
+        if (!ok)
+                json_decref(a);
+        return ok ? a : NULL;
+}
+
+static int dump(json_t *root, struct webhook_body *ret) {
+        /* Compact, and UTF-8 as it is: receivers sign-check the exact bytes
+         * and most parse them once. */
+        char *s = json_dumps(root, JSON_COMPACT);
+
+        json_decref(root);
+        if (!s)
+                return -ENOMEM;
+        ret->body = s;
+        ret->size = strlen(s);
+        return 0;
+}
+
+int webhook_format_json(const struct webhook_event *e, struct webhook_body *ret) {
+        const struct config *c = e->config;
+        json_t *root = json_object(), *agency = json_object(), *esc = NULL;
+        bool ok = root && agency;
+
+        if (!ok) {
+                json_decref(root);
+                json_decref(agency);
+                return -ENOMEM;
+        }
+        set(root, "version", json_integer(WEBHOOK_PAYLOAD_VERSION), &ok);
+        set(root, "type", json_string(render_kind_to_string(e->kind)), &ok);
+        set(root, "id", json_text(e->id), &ok);
+        set(root, "timestamp", json_time(e->occurred), &ok);
+        set(root, "language", json_string(language_to_string(c->language)), &ok);
+        set(root, "digest", json_boolean(e->digest), &ok);
+        set(agency, "id", json_text(e->agency->id), &ok);
+        set(agency, "name", json_text(e->agency->name), &ok);
+        set(agency, "role", json_role(e->role), &ok);
+        set(root, "agency", agency, &ok);
+        if (e->kind == RENDER_ESCALATION) {
+                esc = json_object();
+                if (esc) {
+                        set(esc, "level", json_integer(e->escalation_level), &ok);
+                        set(esc, "after", json_integer(e->escalation_after), &ok);
+                }
+                set(root, "escalation", esc, &ok);
+        } else
+                set(root, "escalation", json_null(), &ok);
+        set(root, "subject", json_text(e->subject), &ok);
+        set(root, "text", json_text(e->text), &ok);
+        set(root, "tasks", tasks_json(e), &ok);
+        if (!ok) {
+                json_decref(root);
+                return -ENOMEM;
+        }
+        ret->content_type = "application/json";
+        return dump(root, ret);
+}
+
+/* Slack's mrkdwn gives meaning to "&", "<" and ">": "<!channel>" would
+ * notify a whole channel, "<https://…|text>" disguise a link. Escaped,
+ * they are shown as typed (Mattermost and Rocket.Chat, which read Markdown,
+ * decode the entities the same way). */
+static void slack_escape(struct strbuf *b, const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                switch (s[i]) {
+                case '&':
+                        strbuf_puts(b, "&amp;");
+                        break;
+                case '<':
+                        strbuf_puts(b, "&lt;");
+                        break;
+                case '>':
+                        strbuf_puts(b, "&gt;");
+                        break;
+                default:
+                        strbuf_putc(b, s[i]);
+                }
+}
+
+/* How much of Slack's length limit a character takes once escaped: Slack
+ * counts characters, and a character outside the Basic Multilingual Plane
+ * is counted twice to be safe (two UTF-16 units). */
+static size_t slack_units(const char *c, size_t len) {
+        if (len == 1)
+                return *c == '&' ? 5 : *c == '<' || *c == '>' ? 4 : 1;
+        return len == 4 ? 2 : 1;
+}
+
+static json_t *slack_text_object(const char *type, const char *text) {
+        json_t *o = json_object();
+        bool ok = o != NULL;
+
+        if (!ok)
+                return NULL;
+        set(o, "type", json_string(type), &ok);
+        set(o, "text", json_text(text), &ok);
+        if (streq(type, "plain_text"))
+                set(o, "emoji", json_true(), &ok);
+        if (!ok)
+                json_decref(o);
+        return ok ? o : NULL;
+}
+
+static json_t *slack_block(const char *block_type, const char *text_type, const char *text) {
+        json_t *o = json_object();
+        bool ok = o != NULL;
+
+        if (!ok)
+                return NULL;
+        set(o, "type", json_string(block_type), &ok);
+        set(o, "text", slack_text_object(text_type, text), &ok);
+        if (!ok)
+                json_decref(o);
+        return ok ? o : NULL;
+}
+
+/* The text as mrkdwn sections of at most SLACK_SECTION_MAX characters
+ * once escaped, cut at a line end where there is one, at most `max` of
+ * them; a text that does not fit ends in "…". */
+static int slack_sections(json_t *blocks, const char *text, size_t max) {
+        const char *p = text;
+        bool ok = true;
+
+        for (size_t n = 0; *p && n < max && ok; n++) {
+                const char *q = p, *line_end = NULL;
+                size_t esc = 0;     /* characters, escaped */
+
+                /* Room for "…" in the last one. */
+                while (*q) {
+                        size_t len = strnlen(q, utf8_len((unsigned char) *q)), add = slack_units(q, len);
+                        if (esc + add > SLACK_SECTION_MAX - 1)
+                                break;
+                        esc += add;
+                        if (*q == '\n')
+                                line_end = q + 1;
+                        q += len;
+                }
+                if (*q && line_end && line_end > p)
+                        q = line_end;
+
+                struct strbuf b = STRBUF_INIT(4 * SLACK_SECTION_MAX + 4);
+                _cleanup_free_ char *s = NULL;
+                slack_escape(&b, p, (size_t) (q - p));
+                if (*q && n + 1 == max)
+                        strbuf_puts(&b, "…");
+                if (strbuf_steal(&b, &s, NULL) < 0)
+                        return -ENOMEM;
+                /* Slack refuses an empty or blank section. */
+                if (s[strspn(s, " \n")])
+                        append(blocks, slack_block("section", "mrkdwn", s), &ok);
+                p = q;
+        }
+        return ok ? 0 : -ENOMEM;
+}
+
+int webhook_format_slack(const struct webhook_event *e, struct webhook_body *ret) {
+        _cleanup_free_ char *full = NULL, *fallback = NULL, *header = NULL, *escaped = NULL;
+        struct strbuf b = STRBUF_INIT(SLACK_TEXT_MAX * 5 + 1);
+        json_t *root = NULL, *blocks = NULL;
+        bool ok;
+        int r;
+
+        if (asprintf(&full, "%s\n\n%s", e->subject, e->text) < 0)
+                return -ENOMEM;
+        r = text_shorten(full, SLACK_TEXT_MAX, &fallback);
+        if (r < 0)
+                return r;
+        slack_escape(&b, fallback, strlen(fallback));
+        r = strbuf_steal(&b, &escaped, NULL);
+        if (r < 0)
+                return r;
+        r = text_shorten(e->subject, SLACK_HEADER_MAX, &header);
+        if (r < 0)
+                return r;
+
+        root = json_object();
+        blocks = json_array();
+        ok = root && blocks;
+        if (ok) {
+                set(root, "text", json_text(escaped), &ok);
+                /* A header block shows plain text: nothing to escape. */
+                append(blocks, slack_block("header", "plain_text", header), &ok);
+        }
+        if (ok && slack_sections(blocks, e->text, SLACK_BLOCKS_MAX - 1) < 0)
+                ok = false;
+        if (ok) {
+                set(root, "blocks", blocks, &ok);
+                blocks = NULL;
+        }
+        json_decref(blocks);
+        if (!ok) {
+                json_decref(root);
+                return -ENOMEM;
+        }
+        ret->content_type = "application/json";
+        return dump(root, ret);
+}
+
+int header_value_encode(const char *s, char **ret) {
+        _cleanup_free_ char *clean = strdup(s);
+        struct strbuf b = STRBUF_INIT(64 * 1024);
+        bool plain = true;
+
+        if (!clean)
+                return -ENOMEM;
+        for (unsigned char *c = (unsigned char *) clean; *c; c++) {
+                if (*c < 0x20 || *c == 0x7f)
+                        *c = ' ';
+                plain = plain && *c < 0x80;
+        }
+        /* Text that looks like an encoded-word is encoded too, so that the
+         * receiver shows it as written. */
+        if (plain && !strstr(clean, "=?")) {
+                *ret = TAKE_PTR(clean);
+                return 0;
+        }
+        /* 45 bytes make 60 base64 characters: with "=?UTF-8?B?" and "?="
+         * the word stays within RFC 2047's 75. A character is never split
+         * between two words. */
+        for (const char *p = clean; *p;) {
+                const char *q = p;
+                unsigned char enc[61];
+
+                while (*q) {
+                        size_t len = utf8_len((unsigned char) *q);
+                        len = strnlen(q, len);
+                        if ((size_t) (q + len - p) > 45)
+                                break;
+                        q += len;
+                }
+                if (q == p)
+                        q += strnlen(q, utf8_len((unsigned char) *q));
+                EVP_EncodeBlock(enc, (const unsigned char *) p, (int) (q - p));
+                strbuf_printf(&b, "%s=?UTF-8?B?%s?=", p == clean ? "" : " ", (const char *) enc);
+                p = q;
+        }
+        return strbuf_steal(&b, ret, NULL);
+}
+
+/* A copy of `s` cut at a character boundary to at most `max` bytes,
+ * "…" included. */
+static int cut_bytes(const char *s, size_t max, char **ret) {
+        size_t n = strlen(s), end = 0;
+        char *c;
+
+        if (n <= max) {
+                c = strdup(s);
+                if (!c)
+                        return -ENOMEM;
+                *ret = c;
+                return 0;
+        }
+        for (size_t len; end < n; end += len) {
+                len = utf8_len((unsigned char) s[end]);
+                if (end + len > max - strlen("…"))
+                        break;
+        }
+        if (asprintf(&c, "%.*s…", (int) end, s) < 0)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}
+
+int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret) {
+        static const struct {
+                const char *priority, *tags;
+        } styles[_RENDER_KIND_MAX] = {
+                [RENDER_REMINDER] = { "3", "alarm_clock" },
+                [RENDER_OVERDUE] = { "4", "warning" },
+                [RENDER_ESCALATION] = { "5", "rotating_light" },
+                [RENDER_TEST] = { "2", "white_check_mark" },
+        };
+        _cleanup_(webhook_body_done) struct webhook_body b = {};
+        size_t n = 0;
+        int r;
+
+        r = cut_bytes(e->text, NTFY_MESSAGE_MAX, &b.body);
+        if (r < 0)
+                return r;
+        b.size = strlen(b.body);
+        b.content_type = "text/plain; charset=utf-8";
+
+        b.headers[n].name = "Title";
+        r = header_value_encode(e->subject, &b.headers[n++].value);
+        if (r < 0)
+                return r;
+        b.n_headers = n;
+        b.headers[n].name = "Priority";
+        b.headers[n++].value = strdup(styles[e->kind].priority);
+        b.headers[n].name = "Tags";
+        b.headers[n++].value = strdup(styles[e->kind].tags);
+        b.n_headers = n;
+        if (e->parts && e->parts->n == 1 && e->config->base_url) {
+                b.headers[n].name = "Click";
+                if (asprintf(&b.headers[n].value, "%s/tasks/%lld", e->config->base_url,
+                             (long long) e->parts->tasks[0].id) < 0)
+                        b.headers[n].value = NULL;
+                b.n_headers = ++n;
+        }
+        for (size_t i = 0; i < b.n_headers; i++)
+                if (!b.headers[i].value)
+                        return -ENOMEM;
+        *ret = b;
+        b = (struct webhook_body) {};
+        return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The three webhook body formats (internal to webhook.c, pure). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compose.h"
+#include "config.h"
+#include "outbox.h"
+#include "render.h"
+#include "store.h"
+
+/* What one request is about. */
+struct webhook_event {
+        enum render_kind kind;
+        const char *id;                  /* webhook-id */
+        int64_t now;                     /* this attempt */
+        int64_t occurred;                /* when the reminder fell due (now for a test) */
+        bool digest;
+        enum role role;                  /* the agency's role in the task, or _ROLE_INVALID */
+        int escalation_level;            /* 1, 2, … for RENDER_ESCALATION */
+        int64_t escalation_after;        /* that level's `after`, seconds */
+        const struct config *config;
+        const struct agency *agency;
+        const struct webhook *webhook;
+        const struct job *job;           /* its rows: none for a test */
+        const struct task *const *tasks; /* tasks[i] belongs to job->rows[i] */
+        const struct compose_parts *parts; /* the distinct tasks, as rendered; NULL for a test */
+        const char *subject;             /* render_message()'s */
+        const char *text;
+};
+
+#define WEBHOOK_FORMAT_HEADERS_MAX 4
+
+struct webhook_body {
+        char *body;
+        size_t size;
+        const char *content_type;
+        struct {
+                const char *name;
+                char *value;
+        } headers[WEBHOOK_FORMAT_HEADERS_MAX];
+        size_t n_headers;
+};
+void webhook_body_done(struct webhook_body *b);
+
+int webhook_format_json(const struct webhook_event *e, struct webhook_body *ret);
+int webhook_format_slack(const struct webhook_event *e, struct webhook_body *ret);
+int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret);
+
+/* A header value as RFC 2047 encoded-words ("=?UTF-8?B?…?=", several
+ * separated by spaces, each at most 75 characters) when it is not plain
+ * printable ASCII; otherwise a copy. Line breaks and other control
+ * characters become spaces first, so no text can start a header line. */
+int header_value_encode(const char *s, char **ret);

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "webhook.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+#include "compose.h"
+#include "render.h"
+#include "webhook-format.h"
+
+int webhook_secret_decode(const char *secret, uint8_t key[static WEBHOOK_SECRET_MAX], size_t *ret_size) {
+        unsigned char buf[(WEBHOOK_SECRET_MAX + 2) / 3 * 3 + 3];
+        size_t len, pad = 0;
+        int n;
+
+        if (!secret)
+                return -EINVAL;
+        if (strncmp(secret, "whsec_", 6) == 0)
+                secret += 6;
+        len = strlen(secret);
+        /* EVP_DecodeBlock() skips blanks and takes padding anywhere; a
+         * secret is checked to be exactly base64 first. */
+        if (len == 0 || len % 4 != 0 || len > (WEBHOOK_SECRET_MAX + 2) / 3 * 4)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                char ch = secret[i];
+                if (ch == '=' && i >= len - 2) {
+                        pad++;
+                        continue;
+                }
+                if (pad > 0 || !(ch == '+' || ch == '/' || (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') ||
+                                 (ch >= 'a' && ch <= 'z')))
+                        return -EINVAL;
+        }
+        n = EVP_DecodeBlock(buf, (const unsigned char *) secret, (int) len);
+        if (n < 0 || (size_t) n < pad)
+                return -EINVAL;
+        n -= (int) pad;
+        if (n < WEBHOOK_SECRET_MIN || n > WEBHOOK_SECRET_MAX) {
+                explicit_bzero(buf, sizeof buf);
+                return -EINVAL;
+        }
+        memcpy(key, buf, (size_t) n);
+        explicit_bzero(buf, sizeof buf);
+        *ret_size = (size_t) n;
+        return 0;
+}
+
+int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
+                 char **ret) {
+        uint8_t key[WEBHOOK_SECRET_MAX];
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        char ts[24], *s;
+        size_t key_size, mac_size = 0;
+        EVP_MAC *hmac = NULL;
+        EVP_MAC_CTX *ctx = NULL;
+        int r;
+
+        r = webhook_secret_decode(secret, key, &key_size);
+        if (r < 0)
+                return r;
+        snprintf(ts, sizeof ts, "%lld", (long long) timestamp);
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0),
+                OSSL_PARAM_construct_end(),
+        };
+        /* What is signed is "ID.TIMESTAMP.BODY", fed in pieces so that a
+         * large body is not copied. */
+        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+        if (!ctx || !EVP_MAC_init(ctx, key, key_size, params) ||
+            !EVP_MAC_update(ctx, (const unsigned char *) id, strlen(id)) ||
+            !EVP_MAC_update(ctx, (const unsigned char *) ".", 1) ||
+            !EVP_MAC_update(ctx, (const unsigned char *) ts, strlen(ts)) ||
+            !EVP_MAC_update(ctx, (const unsigned char *) ".", 1) || !EVP_MAC_update(ctx, body, size) ||
+            !EVP_MAC_final(ctx, mac, &mac_size, sizeof mac))
+                r = -ENOMEM;
+        EVP_MAC_CTX_free(ctx);
+        EVP_MAC_free(hmac);
+        explicit_bzero(key, sizeof key);
+        if (r < 0)
+                return r;
+
+        s = malloc(3 + (mac_size + 2) / 3 * 4 + 1);
+        if (!s)
+                return -ENOMEM;
+        memcpy(s, "v1,", 3);
+        EVP_EncodeBlock((unsigned char *) s + 3, mac, (int) mac_size);
+        *ret = s;
+        return 0;
+}
+
+/* splitmix64's finaliser: spreads an id over all 64 bits. */
+static uint64_t mix64(uint64_t x) {
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+        return x ^ (x >> 31);
+}
+
+void webhook_delivery_id(const struct job *j, char buf[static WEBHOOK_ID_MAX]) {
+        int64_t first = j->rows[0].delivery_id;
+        uint64_t h = 0;
+
+        if (j->n_rows == 1) {
+                snprintf(buf, WEBHOOK_ID_MAX, "deadlined-%lld", (long long) first);
+                return;
+        }
+        /* A sum of mixed ids: the order rows were claimed in does not
+         * matter, only which rows they are. Not a security measure (the id
+         * is signed with the body), only a name. */
+        for (size_t i = 0; i < j->n_rows; i++) {
+                first = MIN(first, j->rows[i].delivery_id);
+                h += mix64((uint64_t) j->rows[i].delivery_id);
+        }
+        snprintf(buf, WEBHOOK_ID_MAX, "deadlined-%lld-%016llx", (long long) first, (unsigned long long) h);
+}
+
+const struct webhook *webhook_find(const struct config *c, const struct job *j) {
+        const struct agency *a = j->agency ? config_find_agency(c, j->agency) : NULL;
+
+        if (!a || j->webhook_index >= a->n_webhooks)
+                return NULL;
+        return &a->webhooks[j->webhook_index];
+}
+
+static char *header_line(const char *name, const char *value) {
+        char *s;
+        return asprintf(&s, "%s: %s", name, value) < 0 ? NULL : s;
+}
+
+/* Whether the configuration sets header `name` itself: its value wins
+ * over the one a format would add (an ntfy Priority, say). */
+static bool header_configured(const struct webhook *w, const char *name) {
+        for (size_t i = 0; i < w->n_headers; i++)
+                if (strcasecmp(w->headers[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
+/* Appends "Name: value"; on failure the list stays NULL-terminated. */
+static int push_header(char **l, size_t *n, const char *name, const char *value) {
+        char *s = header_line(name, value);
+
+        if (!s)
+                return -ENOMEM;
+        l[(*n)++] = s;
+        return 0;
+}
+
+/* The request's headers: the format's, the configured ones, then the
+ * Standard Webhooks three. */
+static int build_headers(const struct webhook *w, const struct webhook_body *b, const char *id, int64_t now,
+                         const char *body, size_t size, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(WEBHOOK_FORMAT_HEADERS_MAX + w->n_headers + 5, sizeof *l);
+        _cleanup_free_ char *signature = NULL;
+        char ts[24];
+        size_t n = 0;
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = push_header(l, &n, "Content-Type", b->content_type);
+        for (size_t i = 0; r >= 0 && i < b->n_headers; i++)
+                if (!header_configured(w, b->headers[i].name))
+                        r = push_header(l, &n, b->headers[i].name, b->headers[i].value);
+        for (size_t i = 0; r >= 0 && i < w->n_headers; i++)
+                r = push_header(l, &n, w->headers[i].name, w->headers[i].value);
+        snprintf(ts, sizeof ts, "%lld", (long long) now);
+        if (r >= 0)
+                r = push_header(l, &n, "webhook-id", id);
+        if (r >= 0)
+                r = push_header(l, &n, "webhook-timestamp", ts);
+        if (r >= 0 && w->secret) {
+                r = webhook_sign(w->secret, id, now, body, size, &signature);
+                if (r >= 0)
+                        r = push_header(l, &n, "webhook-signature", signature);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Builds body and headers into the job. `e` says what the message is;
+ * its rendered text is made here. */
+static int compose(const struct config *c, struct job *j, struct webhook_event *e) {
+        _cleanup_(webhook_body_done) struct webhook_body b = {};
+        _cleanup_strv_free_ char **headers = NULL;
+        _cleanup_free_ char *url = NULL;
+        struct render_output out = {};
+        int r;
+
+        e->webhook = webhook_find(c, j);
+        e->agency = config_find_agency(c, strempty(j->agency));
+        if (!e->webhook)
+                return -ENOENT;
+        e->config = c;
+
+        struct render_recipient recipient = { .name = e->agency->name, .role = e->role };
+        struct render_input in = {
+                .kind = e->kind,
+                .now = e->now,
+                .recipients = &recipient,
+                .n_recipients = 1,
+                .tasks = e->parts ? e->parts->tasks : NULL,
+                .n_tasks = e->parts ? e->parts->n : 0,
+                .base_url = c->base_url,
+                .escalation_after = e->escalation_after,
+        };
+        r = render_message(c->render, &in, &out);
+        if (r < 0)
+                return r;
+        e->subject = out.subject;
+        e->text = out.text;
+
+        switch (e->webhook->format) {
+        case WEBHOOK_JSON:
+                r = webhook_format_json(e, &b);
+                break;
+        case WEBHOOK_SLACK:
+                r = webhook_format_slack(e, &b);
+                break;
+        case WEBHOOK_NTFY:
+                r = webhook_format_ntfy(e, &b);
+                break;
+        default:
+                r = -EINVAL;
+        }
+        if (r >= 0 && b.size > WEBHOOK_BODY_MAX)
+                r = -E2BIG;
+        if (r >= 0)
+                r = build_headers(e->webhook, &b, e->id, e->now, b.body, b.size, &headers);
+        render_output_done(&out);
+        if (r < 0)
+                return r;
+        url = strdup(e->webhook->url);
+        if (!url)
+                return -ENOMEM;
+
+        free(j->url);
+        j->url = TAKE_PTR(url);
+        strv_free(j->headers);
+        j->headers = TAKE_PTR(headers);
+        free(j->body);
+        j->body = TAKE_PTR(b.body);
+        j->body_size = b.size;
+        return 0;
+}
+
+int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
+        struct compose_parts parts = {};
+        char id[WEBHOOK_ID_MAX];
+        int r;
+
+        if (j->n_rows == 0)
+                return -EINVAL;
+        webhook_delivery_id(j, id);
+        struct webhook_event e = {
+                .kind = compose_slot_kind(j->rows[0].slot),
+                .id = id,
+                .now = now,
+                .digest = c->policy.digest,
+                .job = j,
+                .tasks = tasks,
+                .parts = &parts,
+                .role = j->rows[0].role,
+        };
+        /* The event happened when its reminder fell due: the latest slot
+         * of a digest. */
+        e.occurred = j->rows[0].slot_at;
+        for (size_t i = 1; i < j->n_rows; i++)
+                e.occurred = MAX(e.occurred, j->rows[i].slot_at);
+        if (e.kind == RENDER_ESCALATION) {
+                e.escalation_after = compose_escalation_after(c, j->rows[0].slot);
+                e.escalation_level = atoi(j->rows[0].slot + strlen("escalate:"));
+        }
+        /* The agency's role is a single task's; a digest or an escalation
+         * speaks to the agency about several, or as a supervisor. */
+        if (e.digest || e.kind == RENDER_ESCALATION)
+                e.role = _ROLE_INVALID;
+
+        r = compose_collect_tasks(c, j, tasks, &parts);
+        if (r >= 0)
+                r = compose(c, j, &e);
+        compose_parts_done(&parts);
+        return r;
+}
+
+int webhook_compose_test(const struct config *c, struct job *j, const char *id, int64_t now) {
+        struct webhook_event e = {
+                .kind = RENDER_TEST,
+                .id = id,
+                .now = now,
+                .occurred = now,
+                .job = j,
+                .role = _ROLE_INVALID,
+        };
+
+        if (strlen(id) >= WEBHOOK_ID_MAX)
+                return -EINVAL;
+        return compose(c, j, &e);
+}
+
+void webhook_reply_sanitize(char *s) {
+        for (uint8_t *p = (uint8_t *) s; *p;) {
+                int32_t c;
+                utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c);
+                if (n < 0) {
+                        *p++ = '?';
+                        continue;
+                }
+                if (c < 0x20 || c == 0x7f)
+                        *p = ' ';
+                p += n;
+        }
+}
+
+/* The index of header `name` in a job's list, or -1. */
+static ssize_t header_index(char *const *headers, const char *name) {
+        size_t n = strlen(name);
+        for (ssize_t i = 0; headers && headers[i]; i++)
+                if (strncasecmp(headers[i], name, n) == 0 && headers[i][n] == ':')
+                        return i;
+        return -1;
+}
+
+int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
+        const struct webhook *w = webhook_find(c, j);
+        ssize_t id = header_index(j->headers, "webhook-id"), ts = header_index(j->headers, "webhook-timestamp"),
+                sig = header_index(j->headers, "webhook-signature");
+        _cleanup_free_ char *stamp = NULL, *signature = NULL, *line = NULL;
+        char buf[24];
+        int r;
+
+        if (id < 0 || ts < 0)
+                return -EINVAL;
+        snprintf(buf, sizeof buf, "%lld", (long long) now);
+        /* Within the same second nothing would change. */
+        if (streq(j->headers[ts] + strlen("webhook-timestamp: "), buf))
+                return 0;
+        stamp = header_line("webhook-timestamp", buf);
+        if (!stamp)
+                return -ENOMEM;
+        if (sig >= 0) {
+                /* A configuration reloaded without the secret leaves
+                 * nothing to sign with: the old signature would not match
+                 * the new timestamp, so the request cannot go. */
+                if (!w || !w->secret)
+                        return -ENOKEY;
+                r = webhook_sign(w->secret, j->headers[id] + strlen("webhook-id: "), now, j->body, j->body_size,
+                                 &signature);
+                if (r < 0)
+                        return r;
+                line = header_line("webhook-signature", signature);
+                if (!line)
+                        return -ENOMEM;
+                free(j->headers[sig]);
+                j->headers[sig] = TAKE_PTR(line);
+        }
+        free(j->headers[ts]);
+        j->headers[ts] = TAKE_PTR(stamp);
+        return 1;
+}
+
+void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]) {
+        CURLU *u = curl_url();
+        char *scheme = NULL, *host = NULL, *port = NULL;
+
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+                snprintf(buf, HOSTQUEUE_KEY_MAX, "%s://%s:%s", scheme, host, port);
+        else
+                snprintf(buf, HOSTQUEUE_KEY_MAX, "%s", url);
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+}
+
+int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers) {
+        struct curl_slist *l = NULL;
+
+        for (char **h = j->headers; h && *h; h++) {
+                struct curl_slist *n = curl_slist_append(l, *h);
+                if (!n) {
+                        curl_slist_free_all(l);
+                        return -ENOMEM;
+                }
+                l = n;
+        }
+        /* libcurl would otherwise ask larger bodies to be confirmed with
+         * "100 Continue" first, and wait a second for a receiver that never
+         * answers that. */
+        struct curl_slist *n = curl_slist_append(l, "Expect:");
+        if (!n) {
+                curl_slist_free_all(l);
+                return -ENOMEM;
+        }
+        l = n;
+
+        curl_easy_setopt(e, CURLOPT_URL, j->url);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* A 3xx is a failure to report (the URL needs updating), never a
+         * reason to send the signed payload somewhere else. */
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) j->body_size);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, WEBHOOK_CONNECT_TIMEOUT);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT, WEBHOOK_TIMEOUT);
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "deadlined/" VERSION);
+        if (w && w->ca_file)
+                curl_easy_setopt(e, CURLOPT_CAINFO, w->ca_file);
+        *headers = l;
+        return 0;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Webhook requests: the payload in one of three formats, the Standard
+ * Webhooks signature, and the HTTP request set-up that the daemon's
+ * dispatcher and `deadlinectl send-test` share.
+ *
+ *  json   application/json, the versioned payload of doc/webhook.md;
+ *  slack  an incoming-webhook message ("text" plus Block Kit "blocks") that
+ *         Slack, Mattermost and Rocket.Chat accept;
+ *  ntfy   the message text as a text/plain body, with Title, Priority and
+ *         Tags headers.
+ *
+ * Every request carries webhook-id (the same on every retry of the same
+ * deliveries: the receiver's idempotency key), webhook-timestamp (this
+ * attempt) and, when the webhook has a secret, webhook-signature
+ * "v1,<base64 HMAC-SHA256 of id.timestamp.body>". Building is pure: no I/O
+ * and no logging; compose_webhook() (compose.h) is the outbox's entry. */
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "hostqueue.h"
+#include "outbox.h"
+
+#define WEBHOOK_PAYLOAD_VERSION 1
+/* The specification's bounds on a secret, in bytes after base64. */
+#define WEBHOOK_SECRET_MIN 24
+#define WEBHOOK_SECRET_MAX 64
+/* A digest of the longest task list stays well under this. */
+#define WEBHOOK_BODY_MAX (4 * 1024 * 1024)
+#define WEBHOOK_ID_MAX 64
+/* Requests in progress to one receiver (scheme, host and port) at once;
+ * more wait in the dispatcher, not in curl (hostqueue.h). */
+#define WEBHOOK_PER_HOST 4
+/* The specification recommends 15 to 30 seconds per request. */
+#define WEBHOOK_CONNECT_TIMEOUT 10L
+#define WEBHOOK_TIMEOUT 15L
+
+/* Decodes "whsec_<base64>" (the prefix may be left out, as the
+ * specification's reference libraries allow) into the HMAC key. -EINVAL
+ * unless it is base64 of WEBHOOK_SECRET_MIN to WEBHOOK_SECRET_MAX bytes. */
+int webhook_secret_decode(const char *secret, uint8_t key[static WEBHOOK_SECRET_MAX], size_t *ret_size);
+
+/* "v1,<base64 HMAC-SHA256 of ID.TIMESTAMP.BODY>" with the decoded secret. */
+int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
+                 char **ret);
+
+/* The webhook-id of a job's deliveries: "deadlined-<row id>" for one row;
+ * for several (a digest) the first row id and a hash of all of them, so
+ * that a retry of the same rows has the same id and a different set of
+ * rows never does. */
+void webhook_delivery_id(const struct job *j, char buf[static WEBHOOK_ID_MAX]);
+
+/* The configured webhook a job is for, or NULL if the configuration no
+ * longer has it. */
+const struct webhook *webhook_find(const struct config *c, const struct job *j);
+
+/* Fills j->url, j->headers and j->body for a test message (send-test) to
+ * webhook j->webhook_index of agency j->agency; the job has no rows. */
+int webhook_compose_test(const struct config *c, struct job *j, const char *id, int64_t now);
+
+/* Sets up an easy handle to POST a composed job to `w`: no redirects,
+ * HTTP/1.1 (so that the per-host connection bound also bounds requests),
+ * certificates verified against w->ca_file or the system's, the timeouts
+ * above. *headers is allocated here and must outlive the transfer; free it
+ * with curl_slist_free_all(). */
+int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers);
+
+/* The start of a receiver's reply, for the log, the outbox's last_error
+ * and deadlinectl: made one line of valid UTF-8 in place (it was cut at
+ * some byte count, perhaps inside a character, and may be anything). */
+void webhook_reply_sanitize(char *s);
+
+/* The receiver a URL names, for the per-host bound: "https://host:443". */
+void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]);
+
+/* A composed job's webhook-timestamp and webhook-signature made anew for
+ * an attempt at `now` (the body and webhook-id stay as they are). Returns 1
+ * if they changed, 0 if they were already for that second. */
+int webhook_restamp(const struct config *c, struct job *j, int64_t now);

@@ -1,0 +1,37 @@
+# Webhooks: the payload schema test needs python3-jsonschema; the
+# benchmark needs nginx-light, wrk and curl.
+
+DEB_TEST_DEPS += python3-jsonschema
+
+BENCH_WEBHOOK_N ?= 10000
+BENCH_WEBHOOK_DEBS := nginx-light wrk curl
+
+# `make bench-webhook [BENCH_WEBHOOK_N=N]`: N reminders through
+# `deadlined --once` to a local nginx, against wrk and a curl loop. As root
+# the missing Debian packages are installed first.
+.PHONY: bench-webhook
+bench-webhook: $(PROGRAMS)
+	@missing=""; for p in $(BENCH_WEBHOOK_DEBS); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "bench-webhook needs:$$missing (run as root: apt-get install$$missing)"; exit 1; \
+		fi; \
+	fi
+	PATH="$$PATH:/usr/sbin" $(PYTHON) tests/bench/bench-webhook.py $(BUILD) $(BENCH_WEBHOOK_N)
+
+# `make check-webhook-reference`: also checks our signatures with the
+# Standard Webhooks reference library for TypeScript (npm standardwebhooks),
+# installed into the build folder; needs node and npm.
+STANDARDWEBHOOKS_VERSION ?= 1.1.1
+.PHONY: check-webhook-reference
+check-webhook-reference: $(PROGRAMS)
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "needs node and npm"; exit 1; }
+	@mkdir -p $(BUILD)/npm
+	cd $(BUILD)/npm && npm install --no-save --silent standardwebhooks@$(STANDARDWEBHOOKS_VERSION)
+	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) \
+		DEADLINED_STANDARDWEBHOOKS=$(abspath $(BUILD))/npm/node_modules \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_webhook.py -k reference_library

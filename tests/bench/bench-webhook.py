@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""make bench-webhook: N webhook reminders (10,000 by default) delivered by
+the real daemon (`deadlined --once`, from its start to its exit, which is
+after the last delivery is recorded) to a local nginx that answers 204; in
+the same run, the ceiling (wrk posting the same request to the same server)
+and the baseline (one curl process per request). Prints the figures side
+by side; a benchmark, not a test: nothing here fails on a slow machine."""
+
+import base64
+import datetime
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = pathlib.Path(sys.argv[1]).resolve()
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+CURL_LOOP = int(os.environ.get("BENCH_CURL_REQUESTS", "300"))
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
+AGENCIES = [f"a{i:02d}" for i in range(10)]
+HANOI = datetime.timezone(datetime.timedelta(hours=7))
+
+NGINX_CONF = """daemon off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location = /hook {{ if ($request_method != POST) {{ return 405; }} return 204; }}
+        location = /fail {{ return 503; }}
+    }}
+}}
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nginx did not listen on {port}")
+
+
+def start_nginx(d):
+    nd = d / "nginx"
+    nd.mkdir()
+    port = free_port()
+    conf = nd / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(d=nd, port=port))
+    p = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(nd)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return p, port
+
+
+def write_config(d, url, secret_file):
+    hooks = ",\n".join(f'  {{ id = "{a}"; name = "Cơ quan {a}"; webhook = {{ url = "{url}"; format = "json"; '
+                       f'secret_file = "{secret_file}"; }}; }}' for a in AGENCIES)
+    (d / "bench.conf").write_text(f"""database = "bench.db";
+timezone = "Asia/Ho_Chi_Minh";
+transport = "maildir:maildir";
+base_url = "https://nhacviec.example.gov.vn";
+schedule = {{ remind_before = ["3600s"]; overdue_every = "0s"; }};
+delivery = {{ retry_min = "1m"; }};
+agencies = (
+{hooks}
+);
+""")
+    return d / "bench.conf"
+
+
+def make_db(d, conf, n, now):
+    """n open tasks whose "1 hour before" reminder falls due at `now`."""
+    subprocess.run([BUILD / "deadlinectl", "-c", conf, "list"], check=True, capture_output=True)
+    due_at = now + 3600
+    due = datetime.datetime.fromtimestamp(due_at, HANOI).strftime("%Y-%m-%dT%H:%M")
+    created = now - 86400
+    con = sqlite3.connect(d / "bench.db")
+    with con:
+        con.executemany("INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at,"
+                        " fired_through) VALUES (?, ?, ?, 'open', ?4, ?4, ?4, ?4)",
+                        [(f"Báo cáo kết quả thực hiện nhiệm vụ số {i}", due, due_at, created) for i in range(n)])
+        con.execute("INSERT INTO task_agencies (task_id, agency, role, position) "
+                    f"SELECT id, CASE id % {len(AGENCIES)} " +
+                    " ".join(f"WHEN {k} THEN '{a}'" for k, a in enumerate(AGENCIES)) +
+                    " END, 'lead', 0 FROM tasks")
+    con.close()
+
+
+def run_daemon(d, conf, now):
+    t0 = time.monotonic()
+    p = subprocess.Popen([BUILD / "deadlined", "-c", conf, "--once", "--now", f"@{now}"],
+                         stdout=subprocess.DEVNULL, stderr=open(d / "daemon.log", "wb"))
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss, p.returncode
+
+
+def sample_request(d, secret_file, now):
+    """One request exactly as the daemon sends it, caught by a tiny sink."""
+    import http.server
+    import threading
+    caught = {}
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            caught["headers"] = [(k, v) for k, v in self.headers.items()
+                                 if k.lower() not in ("host", "content-length", "accept", "user-agent")]
+            caught["body"] = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=srv.handle_request, daemon=True).start()
+    sd = d / "sample"
+    sd.mkdir()
+    sconf = write_config(sd, f"http://127.0.0.1:{srv.server_address[1]}/hook", secret_file)
+    make_db(sd, sconf, 1, now)
+    p = subprocess.run([BUILD / "deadlined", "-c", sconf, "--once", "--now", f"@{now}"], capture_output=True,
+                       text=True, timeout=60)
+    srv.server_close()
+    if "body" not in caught:
+        raise SystemExit(f"no sample request:\n{p.stderr}")
+    return caught["headers"], caught["body"]
+
+
+def lua_string(b):
+    return '"' + "".join(f"\\{c}" for c in b) + '"'
+
+
+def run_wrk(d, url, headers, body):
+    lines = ['wrk.method = "POST"', f"wrk.body = {lua_string(body)}"]
+    for k, v in headers:
+        lines.append(f"wrk.headers[{lua_string(k.encode())}] = {lua_string(v.encode())}")
+    (d / "post.lua").write_text("\n".join(lines) + "\n")
+    p = subprocess.run(["wrk", "-t1", "-c50", f"-d{WRK_SECONDS}s", "-s", str(d / "post.lua"), url],
+                       capture_output=True, text=True, check=True)
+    for line in p.stdout.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise SystemExit(f"cannot read wrk's output:\n{p.stdout}")
+
+
+def run_curl_loop(d, url, headers, body, n):
+    (d / "body").write_bytes(body)
+    args = ["curl", "-s", "-o", "/dev/null", "-X", "POST", "--data-binary", f"@{d / 'body'}"]
+    for k, v in headers:
+        args += ["-H", f"{k}: {v}"]
+    t0 = time.monotonic()
+    for _ in range(n):
+        subprocess.run(args + [url], check=True)
+    return n / (time.monotonic() - t0)
+
+
+def main():
+    for tool in ("nginx", "wrk", "curl"):
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            raise SystemExit(f"bench-webhook needs {tool} (Debian: nginx-light, wrk, curl)")
+    now = int(time.time()) // 60 * 60
+    with tempfile.TemporaryDirectory() as tmp:
+        d = pathlib.Path(tmp)
+        secret = d / "secret"
+        secret.write_text("whsec_" + base64.b64encode(os.urandom(32)).decode() + "\n")
+        secret.chmod(0o600)
+        nginx, port = start_nginx(d)
+        try:
+            url = f"http://127.0.0.1:{port}/hook"
+            conf = write_config(d, url, secret)
+            headers, body = sample_request(d, secret, now)
+            make_db(d, conf, N, now)
+            elapsed, rss_kb, code = run_daemon(d, conf, now)
+            con = sqlite3.connect(d / "bench.db")
+            sent = con.execute("SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
+            con.close()
+            if code != 0 or sent != N:
+                sys.stderr.write((d / "daemon.log").read_text()[-2000:])
+                raise SystemExit(f"deadlined exited {code} with {sent} of {N} deliveries sent")
+            wrk = run_wrk(d, url, headers, body)
+            curl = run_curl_loop(d, url, headers, body, CURL_LOOP)
+        finally:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(10)
+
+    rate = N / elapsed
+    print(f"webhook delivery to nginx (return 204) on loopback, {len(body)}-byte signed JSON body\n")
+    print(f"{'client':<44} {'req/s':>10} {'vs deadlined':>13}")
+    print(f"{f'deadlined --once, {N} reminders':<44} {rate:>10.0f} {'1':>13}")
+    print(f"{'wrk -t1 -c50 (ceiling)':<44} {wrk:>10.0f} {rate / wrk:>12.2f}x")
+    print(f"{f'curl process per request, {CURL_LOOP} (baseline)':<44} {curl:>10.0f} {rate / curl:>12.0f}x")
+    print(f"\ndeadlined: {elapsed:.2f} s from start to exit, peak RSS {rss_kb / 1024:.1f} MB")
+    print(f"targets: >= 1/4 of wrk ({wrk / 4:.0f}/s): {'yes' if rate >= wrk / 4 else 'NO'}; "
+          f">= 100x the curl loop ({100 * curl:.0f}/s): {'yes' if rate >= 100 * curl else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
