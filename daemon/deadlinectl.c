@@ -258,13 +258,40 @@ void format_left(int64_t seconds, char *buf, size_t size) {
                 snprintf(buf, size, "in %s", span);
 }
 
+/* For commands that take no arguments: only the options every command
+ * takes (--json, --config). Returns 0 or an exit code. */
+static int no_arguments(struct ctl *c, int argc, char **argv) {
+        enum { ARG_JSON = 0x100 };
+        static const struct option options[] = {
+                { "json", no_argument, NULL, ARG_JSON },
+                { "config", required_argument, NULL, 'c' },
+                {},
+        };
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, ":c:", options, NULL)) >= 0)
+                switch (opt) {
+                case ARG_JSON:
+                        c->json = true;
+                        break;
+                case 'c':
+                        c->config_path = optarg;
+                        break;
+                default:
+                        return ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
+                }
+        if (optind < argc)
+                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
+        return 0;
+}
+
 int cmd_agencies(struct ctl *c, int argc, char **argv) {
         _cleanup_(table_freep) struct table *t = NULL;
         int r;
 
-        if (argc > 1)
-                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[1]);
-        r = ctl_load_config(c);
+        r = no_arguments(c, argc, argv);
+        if (r == 0)
+                r = ctl_load_config(c);
         if (r != 0)
                 return r;
 
@@ -324,9 +351,9 @@ int cmd_agencies(struct ctl *c, int argc, char **argv) {
 int cmd_check_config(struct ctl *c, int argc, char **argv) {
         int r;
 
-        if (argc > 1)
-                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[1]);
-        r = ctl_load_config(c);
+        r = no_arguments(c, argc, argv);
+        if (r == 0)
+                r = ctl_load_config(c);
         if (r != 0)
                 return r;
         /* Tasks name agencies by id: an id the configuration lost would

@@ -98,6 +98,7 @@ def test_agencies_lists_groups(env):
     p = env.ctl("agencies", check=True)
     assert "Sở Tài chính" in p.stdout and "cacso" in p.stdout
     j = env.ctl_json("agencies")
+    assert env.ctl("agencies", "--json", check=True).stdout == env.ctl("--json", "agencies", check=True).stdout
     stc = next(a for a in j["agencies"] if a["id"] == "stc")
     assert stc["groups"] == ["cacso"]
     assert next(g for g in j["groups"] if g["id"] == "cachuyen")["members"] == ["h-anlac", "tp-sonha"]
