@@ -15,28 +15,9 @@
 #define STATUS_LIMIT_MAX 100000
 
 enum {
-        ARG_JSON = 0x100,
+        ARG_JSON = CTL_ARG_JSON,
         ARG_LIMIT,
 };
-
-/* Options every command here takes; returns 1 if `opt` was one, 0 if not,
- * or 1000 + an exit code. */
-static int common_option(struct ctl *c, int opt, char **argv) {
-        switch (opt) {
-        case ARG_JSON:
-                c->json = true;
-                return 1;
-        case 'c':
-                c->config_path = optarg;
-                return 1;
-        case 'h':
-                return 1000 + ctl_fail(c, 0, "see deadlinectl --help or deadlinectl(1)");
-        case '?':
-        case ':':
-                return 1000 + ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
-        }
-        return 0;
-}
 
 /* Text from the outbox (a server's reply, an error) as a JSON string: it
  * should be UTF-8, and is made so if it is not. */
@@ -121,7 +102,7 @@ static int parse_args(struct ctl *c, int argc, char **argv, const struct option 
         int opt;
 
         while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
-                int k = common_option(c, opt, argv);
+                int k = ctl_common_option(c, opt, argv);
                 if (k >= 1000)
                         return k - 1000;
                 if (k)

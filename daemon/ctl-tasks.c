@@ -16,7 +16,7 @@
 #define AGENCIES_MAX 64
 
 enum {
-        ARG_JSON = 0x100,
+        ARG_JSON = CTL_ARG_JSON,
         ARG_AGENCY,
         ARG_SUPPORT,
         ARG_DUE,
@@ -30,30 +30,6 @@ enum {
         ARG_DUE_WITHIN,
         ARG_ALL,
 };
-
-#define COMMON_OPTIONS                                       \
-        { "json", no_argument, NULL, ARG_JSON },             \
-        { "config", required_argument, NULL, 'c' },         \
-        { "help", no_argument, NULL, 'h' }
-
-/* Handles the options every command takes; returns 1 if it was one,
- * 0 if not, or an exit code + 1000 on error. */
-static int common_option(struct ctl *c, int opt, char **argv) {
-        switch (opt) {
-        case ARG_JSON:
-                c->json = true;
-                return 1;
-        case 'c':
-                c->config_path = optarg;
-                return 1;
-        case 'h':
-                return 1000 + ctl_fail(c, 0, "see deadlinectl --help or deadlinectl(1)");
-        case '?':
-        case ':':
-                return 1000 + ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
-        }
-        return 0;
-}
 
 /* A list of agency ids given with a repeated option, checked later. */
 struct ids {
@@ -265,7 +241,7 @@ static void due_cell(const struct task *t, char *buf, size_t size) {
 
 int cmd_add(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = {
-                COMMON_OPTIONS,
+                CTL_COMMON_OPTIONS,
                 { "agency", required_argument, NULL, ARG_AGENCY },
                 { "lead", required_argument, NULL, ARG_AGENCY },
                 { "support", required_argument, NULL, ARG_SUPPORT },
@@ -283,7 +259,7 @@ int cmd_add(struct ctl *c, int argc, char **argv) {
         int opt, r = 0;
 
         while (r == 0 && (opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
-                int k = common_option(c, opt, argv);
+                int k = ctl_common_option(c, opt, argv);
                 if (k >= 1000) {
                         r = k - 1000;
                         break;
@@ -370,7 +346,7 @@ static int filter_ids(struct ctl *c, const char *id, char ***ret) {
 
 int cmd_list(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = {
-                COMMON_OPTIONS,
+                CTL_COMMON_OPTIONS,
                 { "agency", required_argument, NULL, ARG_AGENCY },
                 { "status", required_argument, NULL, ARG_STATUS },
                 { "overdue", no_argument, NULL, ARG_OVERDUE },
@@ -387,7 +363,7 @@ int cmd_list(struct ctl *c, int argc, char **argv) {
         int opt, r = 0;
 
         while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
-                int k = common_option(c, opt, argv);
+                int k = ctl_common_option(c, opt, argv);
                 if (k >= 1000)
                         return k - 1000;
                 if (k)
@@ -490,10 +466,10 @@ int cmd_list(struct ctl *c, int argc, char **argv) {
 static int load_task(struct ctl *c, int argc, char **argv, struct task *ret) {
         int64_t id;
         int opt, r;
-        static const struct option options[] = { COMMON_OPTIONS, {} };
+        static const struct option options[] = { CTL_COMMON_OPTIONS, {} };
 
         while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
-                int k = common_option(c, opt, argv);
+                int k = ctl_common_option(c, opt, argv);
                 if (k >= 1000)
                         return k - 1000;
         }
@@ -614,7 +590,7 @@ int cmd_cancel(struct ctl *c, int argc, char **argv) {
 
 int cmd_edit(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = {
-                COMMON_OPTIONS,
+                CTL_COMMON_OPTIONS,
                 { "title", required_argument, NULL, ARG_TITLE },
                 { "agency", required_argument, NULL, ARG_AGENCY },
                 { "lead", required_argument, NULL, ARG_AGENCY },
@@ -632,7 +608,7 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
         int opt, r = 0;
 
         while (r == 0 && (opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
-                int k = common_option(c, opt, argv);
+                int k = ctl_common_option(c, opt, argv);
                 if (k >= 1000) {
                         r = k - 1000;
                         break;

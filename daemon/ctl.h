@@ -30,6 +30,15 @@ struct ctl {
 int ctl_fail(const struct ctl *c, int code, const char *format, ...) _printf_(3, 4);
 int ctl_load_config(struct ctl *c);
 int ctl_open_store(struct ctl *c);
+/* The options every command takes, for its getopt_long() table, and their
+ * handling: returns 1 if `opt` was one, 0 if not, or 1000 + an exit code. */
+#define CTL_ARG_JSON 0x100
+#define CTL_COMMON_OPTIONS                                   \
+        { "json", no_argument, NULL, CTL_ARG_JSON },         \
+        { "config", required_argument, NULL, 'c' },         \
+        { "help", no_argument, NULL, 'h' }
+int ctl_common_option(struct ctl *c, int opt, char **argv);
+
 /* Maps a store error to an exit code and prints it. */
 int ctl_store_fail(const struct ctl *c, int r, const char *what);
 

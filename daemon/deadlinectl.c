@@ -258,28 +258,34 @@ void format_left(int64_t seconds, char *buf, size_t size) {
                 snprintf(buf, size, "in %s", span);
 }
 
+int ctl_common_option(struct ctl *c, int opt, char **argv) {
+        switch (opt) {
+        case CTL_ARG_JSON:
+                c->json = true;
+                return 1;
+        case 'c':
+                c->config_path = optarg;
+                return 1;
+        case 'h':
+                return 1000 + ctl_fail(c, 0, "see deadlinectl --help or deadlinectl(1)");
+        case '?':
+        case ':':
+                return 1000 + ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
+        }
+        return 0;
+}
+
 /* For commands that take no arguments: only the options every command
- * takes (--json, --config). Returns 0 or an exit code. */
+ * takes. Returns 0 or an exit code. */
 static int no_arguments(struct ctl *c, int argc, char **argv) {
-        enum { ARG_JSON = 0x100 };
-        static const struct option options[] = {
-                { "json", no_argument, NULL, ARG_JSON },
-                { "config", required_argument, NULL, 'c' },
-                {},
-        };
+        static const struct option options[] = { CTL_COMMON_OPTIONS, {} };
         int opt;
 
-        while ((opt = getopt_long(argc, argv, ":c:", options, NULL)) >= 0)
-                switch (opt) {
-                case ARG_JSON:
-                        c->json = true;
-                        break;
-                case 'c':
-                        c->config_path = optarg;
-                        break;
-                default:
-                        return ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
-                }
+        while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
+                int k = ctl_common_option(c, opt, argv);
+                if (k >= 1000)
+                        return k - 1000;
+        }
         if (optind < argc)
                 return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
         return 0;
