@@ -9,6 +9,7 @@ struct curl_event {
         sd_event *event;
         CURLM *multi;
         sd_event_source *timer;
+        sd_event_source *defer;         /* curl's "call me back at once" */
         char name[32];
         curl_event_finished_t on_finished;
         void *userdata;
@@ -48,13 +49,21 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct curl_event *ce = userdata;
+static void on_timeout(struct curl_event *ce) {
         int running;
 
         if (curl_multi_socket_action(ce->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
                 log_warning("%s: curl_multi_socket_action() failed on timeout", ce->name);
         drain(ce);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        on_timeout(userdata);
+        return 0;
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        on_timeout(userdata);
         return 0;
 }
 
@@ -103,8 +112,19 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userdata) {
         struct curl_event *ce = userdata;
         int r;
 
-        if (timeout_ms < 0)
+        if (timeout_ms < 0) {
+                (void) sd_event_source_set_enabled(ce->defer, SD_EVENT_OFF);
                 return sd_event_source_set_enabled(ce->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+        }
+        if (timeout_ms == 0) {
+                /* curl asks for "now" to start every transfer: a defer source
+                 * runs it in the next iteration without reprogramming a
+                 * timerfd each time (that syscall was a fifth of the
+                 * daemon's time under load). */
+                (void) sd_event_source_set_enabled(ce->timer, SD_EVENT_OFF);
+                return sd_event_source_set_enabled(ce->defer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
+        }
+        (void) sd_event_source_set_enabled(ce->defer, SD_EVENT_OFF);
         r = sd_event_source_set_time_relative(ce->timer, (uint64_t) timeout_ms * 1000);
         if (r >= 0)
                 r = sd_event_source_set_enabled(ce->timer, SD_EVENT_ONESHOT);
@@ -127,12 +147,15 @@ int curl_event_new(sd_event *event, const char *name, curl_event_finished_t on_f
         if (!ce->multi)
                 return -ENOMEM;
         /* curl's time-outs are intervals, not wall-clock times: they run on
-         * CLOCK_MONOTONIC. curl asks for "now" (0 ms) to start each transfer:
-         * sd-event's default accuracy of 250 ms would stall every one, so the
-         * timer is exact. */
-        r = sd_event_add_time(event, &ce->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, ce);
+         * CLOCK_MONOTONIC, to the millisecond curl counts in (sd-event's
+         * default accuracy of 250 ms would stall its short waits). */
+        r = sd_event_add_time(event, &ce->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, ce);
         if (r < 0)
                 return r;
+        r = sd_event_add_defer(event, &ce->defer, on_defer, ce);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(ce->defer, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(ce->timer, SD_EVENT_OFF);
         snprintf(description, sizeof description, "%s-curl-timer", ce->name);
         (void) sd_event_source_set_description(ce->timer, description);
@@ -152,6 +175,7 @@ struct curl_event *curl_event_free(struct curl_event *ce) {
         if (ce->multi)
                 curl_multi_cleanup(ce->multi);
         sd_event_source_disable_unref(ce->timer);
+        sd_event_source_disable_unref(ce->defer);
         sd_event_unref(ce->event);
         free(ce);
         return NULL;
