@@ -147,9 +147,11 @@ int curl_event_new(sd_event *event, const char *name, curl_event_finished_t on_f
         if (!ce->multi)
                 return -ENOMEM;
         /* curl's time-outs are intervals, not wall-clock times: they run on
-         * CLOCK_MONOTONIC, to the millisecond curl counts in (sd-event's
-         * default accuracy of 250 ms would stall its short waits). */
-        r = sd_event_add_time(event, &ce->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, ce);
+         * CLOCK_MONOTONIC. They are transfer time-outs of seconds and short
+         * waits of curl's own: 10 ms of slack lets sd-event keep its timerfd
+         * as it is while curl moves the time-out a little with every
+         * transfer (sd-event's default 250 ms would stall the short waits). */
+        r = sd_event_add_time(event, &ce->timer, CLOCK_MONOTONIC, UINT64_MAX, 10 * 1000, on_timer, ce);
         if (r < 0)
                 return r;
         r = sd_event_add_defer(event, &ce->defer, on_defer, ce);
