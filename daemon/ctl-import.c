@@ -581,12 +581,9 @@ static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool 
         if (!t.due && t.recurrence) {
                 /* A recurring task starts at its next occurrence from today. */
                 struct recurrence rec;
-                int32_t today;
-                int64_t sec;
                 char buf[17];
                 (void) recurrence_parse(t.recurrence, &rec);
-                instant_to_local(c->now, &today, &sec);
-                struct due nd = { .day = recurrence_next(&rec, today - 1), .minute = -1 };
+                struct due nd = recurrence_first(&rec, c->now);
                 format_due(&nd, buf);
                 t.due = next_due = strdup(buf);
                 t.due_at = due_instant(&nd);

@@ -129,11 +129,8 @@ static int parse_recurrence_option(struct ctl *c, const char *value, struct task
         t->recurrence = strdup(value);
         if (!t->due) {
                 /* A recurring task without a date starts at its next occurrence. */
-                int32_t today;
-                int64_t sec;
+                struct due d = recurrence_first(&rec, c->now);
                 char buf[17];
-                instant_to_local(c->now, &today, &sec);
-                struct due d = { .day = recurrence_next(&rec, today - 1), .minute = -1 };
                 format_due(&d, buf);
                 t->due = strdup(buf);
                 t->due_at = due_instant(&d);

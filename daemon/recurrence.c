@@ -38,3 +38,11 @@ int32_t recurrence_next(const struct recurrence *r, int32_t after) {
         /* Unreachable: the next month always has a later day. */
         return after + 28;
 }
+
+struct due recurrence_first(const struct recurrence *r, int64_t now) {
+        int32_t today;
+        int64_t sec;
+
+        instant_to_local(now, &today, &sec);
+        return (struct due) { .day = recurrence_next(r, today - 1), .minute = -1 };
+}
