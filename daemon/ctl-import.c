@@ -725,10 +725,9 @@ static int parse_format(struct ctl *c, const char *s, enum format *ret) {
 }
 
 int cmd_import(struct ctl *c, int argc, char **argv) {
-        enum { ARG_JSON = 0x100, ARG_FORMAT, ARG_DRY_RUN, ARG_NUMBER };
+        enum { ARG_FORMAT = CTL_ARG_JSON + 1, ARG_DRY_RUN, ARG_NUMBER };
         static const struct option options[] = {
-                { "json", no_argument, NULL, ARG_JSON },
-                { "config", required_argument, NULL, 'c' },
+                CTL_COMMON_OPTIONS,
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "document-number", required_argument, NULL, ARG_NUMBER },
@@ -742,19 +741,19 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
         size_t size = 0;
         int opt, r;
 
-        while ((opt = getopt_long(argc, argv, ":c:", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
+                int k = ctl_common_option(c, opt, argv);
+                if (k >= 1000)
+                        return k - 1000;
                 switch (opt) {
-                case ARG_JSON: c->json = true; break;
-                case 'c': c->config_path = optarg; break;
                 case ARG_DRY_RUN: dry_run = true; break;
                 case ARG_NUMBER: number = optarg; break;
                 case ARG_FORMAT:
                         if ((r = parse_format(c, optarg, &format)) != 0)
                                 return r;
                         break;
-                default:
-                        return ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
                 }
+        }
         if (optind != argc - 1)
                 return ctl_fail(c, EX_USAGE, optind >= argc ? "missing FILE (a directive's text, .csv or .json; - for "
                                                               "standard input)"

@@ -18,7 +18,7 @@
 #define REFUSED_MAX 32
 
 enum {
-        ARG_JSON = 0x100,
+        ARG_JSON = CTL_ARG_JSON,
         ARG_CHANNEL,
 };
 
@@ -167,9 +167,7 @@ static const struct test_channel {
 
 int cmd_send_test(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = {
-                { "json", no_argument, NULL, ARG_JSON },
-                { "config", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
+                CTL_COMMON_OPTIONS,
                 { "channel", required_argument, NULL, ARG_CHANNEL },
                 {},
         };
@@ -179,21 +177,11 @@ int cmd_send_test(struct ctl *c, int argc, char **argv) {
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
-                switch (opt) {
-                case ARG_JSON:
-                        c->json = true;
-                        break;
-                case 'c':
-                        c->config_path = optarg;
-                        break;
-                case ARG_CHANNEL:
+                int k = ctl_common_option(c, opt, argv);
+                if (k >= 1000)
+                        return k - 1000;
+                if (opt == ARG_CHANNEL)
                         channel = optarg;
-                        break;
-                case 'h':
-                        return ctl_fail(c, 0, "see deadlinectl --help or deadlinectl(1)");
-                default:
-                        return ctl_fail(c, EX_USAGE, "bad or incomplete option \"%s\"", argv[optind - 1]);
-                }
         }
         if (optind != argc - 1)
                 return ctl_fail(c, EX_USAGE, optind >= argc ? "missing agency ID" : "unexpected argument \"%s\"",
