@@ -62,8 +62,12 @@ static void manager_arm(struct manager *m, int64_t at) {
                 log_error_errno(r, "Failed to arm the scheduler timer: %m");
 }
 
+/* A pass in the next iteration. A defer source, not the timer set in the
+ * past: moving a timer reprograms a timerfd (a system call that is dear in
+ * a VM) and un-pends a timer already due. */
 static void manager_arm_soon(struct manager *m) {
-        manager_arm(m, manager_now(m) - 1);
+        if (sd_event_source_set_enabled(m->soon, SD_EVENT_ONESHOT) < 0)
+                manager_arm(m, manager_now(m) - 1);
 }
 
 static void manager_notify_status(struct manager *m) {
@@ -128,16 +132,22 @@ static int manager_settle(struct manager *m) {
 }
 
 static void manager_schedule_settle(struct manager *m) {
-        bool now = m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping;
         int enabled = SD_EVENT_OFF;
         uint64_t t;
 
+        if (m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping) {
+                /* Enabling is a no-op once enabled; setting a due timer's
+                 * time again would un-pend it, each job pushing the
+                 * settle back. */
+                (void) sd_event_source_set_enabled(m->settle_now, SD_EVENT_ONESHOT);
+                return;
+        }
         (void) sd_event_source_get_enabled(m->settle, &enabled);
-        if (enabled != SD_EVENT_OFF && !now)
+        if (enabled != SD_EVENT_OFF)
                 return;         /* already due within SETTLE_DELAY */
         if (sd_event_now(m->event, CLOCK_MONOTONIC, &t) < 0)
                 t = 0;
-        (void) sd_event_source_set_time(m->settle, now ? 1 : t + SETTLE_DELAY_USEC);
+        (void) sd_event_source_set_time(m->settle, t + SETTLE_DELAY_USEC);
         (void) sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
 }
 
@@ -232,8 +242,7 @@ static int manager_pass(struct manager *m, bool *ret_more) {
         return 0;
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct manager *m = userdata;
+static int manager_on_due(struct manager *m) {
         bool more = false;
         int r = manager_pass(m, &more);
 
@@ -256,11 +265,18 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct manager *m = userdata;
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return manager_on_due(userdata);
+}
 
+static int on_soon(sd_event_source *s, void *userdata) {
+        return manager_on_due(userdata);
+}
+
+static int manager_on_settle(struct manager *m) {
+        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(m->settle_now, SD_EVENT_OFF);
         if (manager_settle(m) < 0) {
-                (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
                 manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
                 return 0;
         }
@@ -272,6 +288,14 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
          * everything due is sent before the exit, not one batch. */
         manager_arm_soon(m);
         return 0;
+}
+
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
+        return manager_on_settle(userdata);
+}
+
+static int on_settle_now(sd_event_source *s, void *userdata) {
+        return manager_on_settle(userdata);
 }
 
 void manager_transfer_done(struct manager *m, struct job *j) {
@@ -317,6 +341,7 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
         log_info("Stopping on %s (%zu transfers under way)", strsignal((int) si->ssi_signo), m->in_flight);
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(m->soon, SD_EVENT_OFF);
         /* What has not started yet waits for the next start; what is under
          * way may finish. */
         dispatch_stop(m->dispatch);
@@ -442,11 +467,21 @@ int manager_new(const char *config_path, struct config *config, struct store *st
                 return r;
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->timer, "scheduler");
-        r = sd_event_add_time_relative(m->event, &m->settle, CLOCK_MONOTONIC, 0, 1, on_settle, m);
+        r = sd_event_add_time_relative(m->event, &m->settle, CLOCK_MONOTONIC, 0, 1000, on_settle, m);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->settle, "settle");
+        r = sd_event_add_defer(m->event, &m->settle_now, on_settle_now, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->settle_now, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->settle_now, "settle-now");
+        r = sd_event_add_defer(m->event, &m->soon, on_soon, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->soon, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->soon, "scheduler-soon");
 
         r = dispatch_new(m->event, m, &m->dispatch);
         if (r < 0)
@@ -466,6 +501,8 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->timer);
         sd_event_source_disable_unref(m->watch);
         sd_event_source_disable_unref(m->settle);
+        sd_event_source_disable_unref(m->settle_now);
+        sd_event_source_disable_unref(m->soon);
         sd_event_source_disable_unref(m->stop_timer);
         sd_event_unref(m->event);
         store_close(m->store);

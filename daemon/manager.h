@@ -23,8 +23,10 @@ struct manager {
         struct store *store;
 
         sd_event_source *timer;        /* CLOCK_REALTIME: the next slot or retry */
+        sd_event_source *soon;         /* defer: a pass in the next iteration */
         sd_event_source *watch;        /* inotify on the database's folder */
         sd_event_source *settle;       /* CLOCK_MONOTONIC: write finished jobs back in one go */
+        sd_event_source *settle_now;   /* defer: the same, in the next iteration */
         sd_event_source *stop_timer;   /* bound on a graceful stop */
         uint64_t data_version;         /* the store's, to tell others' commits from ours */
 
