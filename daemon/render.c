@@ -764,9 +764,11 @@ int render_message(const struct render_templates *t, const struct render_input *
                 return r;
         text_collapse_blank_lines(o.text);
 
-        r = render_part(t->t[group * _PART_MAX + PART_HTML], roots, &o.html);
-        if (r < 0)
-                return r;
+        if (!in->no_html) {
+                r = render_part(t->t[group * _PART_MAX + PART_HTML], roots, &o.html);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = o;
         o = (struct render_output) {};

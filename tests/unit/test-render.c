@@ -324,6 +324,27 @@ static void test_subject_reminder_vi(void **state) {
         render_output_done(&o);
 }
 
+/* Webhooks carry the subject and text only: no_html leaves the HTML out
+ * and changes nothing else. */
+static void test_no_html_leaves_the_rest_alone(void **state) {
+        struct render_task t = task_5c();
+        struct render_input in = {
+                .kind = RENDER_REMINDER, .now = at("2024-04-27T08:00"),
+                .recipients = per_task_recipients, .n_recipients = ELEMENTSOF(per_task_recipients),
+                .tasks = &t, .n_tasks = 1,
+        };
+        struct render_output full = render_ok(LANGUAGE_VI, &in);
+        in.no_html = true;
+        struct render_output lean = render_ok(LANGUAGE_VI, &in);
+
+        assert_non_null(full.html);
+        assert_null(lean.html);
+        assert_string_equal(lean.subject, full.subject);
+        assert_string_equal(lean.text, full.text);
+        render_output_done(&full);
+        render_output_done(&lean);
+}
+
 static void test_subject_overdue_vi(void **state) {
         struct render_task t = task_5c();
         struct render_output o = render_task(LANGUAGE_VI, &t, at("2024-05-02T08:00"));
@@ -723,6 +744,7 @@ int main(void) {
                 cmocka_unit_test(test_counts_print_zero_but_are_false),
                 cmocka_unit_test(test_html_escapes_every_value),
                 cmocka_unit_test(test_subject_reminder_vi),
+                cmocka_unit_test(test_no_html_leaves_the_rest_alone),
                 cmocka_unit_test(test_subject_overdue_vi),
                 cmocka_unit_test(test_subject_due_today_and_hours),
                 cmocka_unit_test(test_subject_en),
