@@ -348,6 +348,8 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
         struct task_cache tc = {};
         struct job_list jobs = {};
         char **keys = NULL;
+        _cleanup_free_ int64_t *ids = NULL;
+        size_t n_ids = 0;
         int r;
 
         r = store_begin(s);
@@ -431,6 +433,11 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         goto fail;
         }
 
+        ids = calloc(dl.n + 1, sizeof *ids);
+        if (!ids) {
+                r = -ENOMEM;
+                goto fail;
+        }
         for (size_t k = 0; k < jobs.n; k++) {
                 struct job *j = jobs.jobs[k];
                 _cleanup_free_ const struct task **tasks = calloc(j->n_rows, sizeof *tasks);
@@ -449,13 +456,14 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                                         (long long) j->rows[0].task_id);
                         job_set_result(j, RESULT_FAIL, "the message could not be composed");
                 }
-                for (size_t i = 0; i < j->n_rows; i++) {
-                        r = set_state(s, &j->rows[i], DELIVERY_ATTEMPTING, NO_TIME, NULL, now);
-                        if (r < 0)
-                                goto fail;
-                }
+                for (size_t i = 0; i < j->n_rows; i++)
+                        ids[n_ids++] = j->rows[i].delivery_id;
         }
-        r = store_commit(s);
+        /* All in one statement: the rows were pending a moment ago in this
+         * same transaction, so each one changes. */
+        r = store_deliveries_set_state(s, ids, n_ids, DELIVERY_ATTEMPTING, now);
+        if (r >= 0)
+                r = store_commit(s);
         if (r < 0)
                 goto fail;
 
@@ -489,7 +497,16 @@ static void log_row(const struct job *j, const struct job_row *row, int level, c
 }
 
 int outbox_settle(struct store *s, const struct config *c, int64_t now, struct job **jobs, size_t n) {
-        int r = store_begin(s);
+        _cleanup_free_ int64_t *sent = NULL;
+        size_t n_rows = 0, n_sent = 0;
+        int r;
+
+        for (size_t k = 0; k < n; k++)
+                n_rows += jobs[k]->n_rows;
+        sent = calloc(n_rows + 1, sizeof *sent);
+        if (!sent)
+                return -ENOMEM;
+        r = store_begin(s);
         if (r < 0)
                 return r;
 
@@ -499,7 +516,8 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                         struct job_row *row = &j->rows[i];
                         switch (row->result) {
                         case RESULT_SENT:
-                                r = set_state(s, row, DELIVERY_SENT, NO_TIME, NULL, now);
+                                /* Recorded together below, in one statement. */
+                                sent[n_sent++] = row->delivery_id;
                                 log_row(j, row, LOG_INFO, "sent", NULL);
                                 break;
                         case RESULT_RETRY: {
@@ -535,6 +553,8 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                         }
                 }
         }
+        if (r >= 0)
+                r = store_deliveries_set_state(s, sent, n_sent, DELIVERY_SENT, now);
         if (r >= 0)
                 r = store_commit(s);
         if (r < 0)

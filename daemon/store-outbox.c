@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "store-internal.h"
+#include "strbuf.h"
 
 int store_delivery_insert(struct store *s, struct delivery *d) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
@@ -207,6 +208,54 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
                 return r;
         if (sqlite3_changes(s->db) == 0)
                 return delivery_unchanged(s, id);
+        return 0;
+}
+
+int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state,
+                               int64_t now) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        _cleanup_free_ char *list = NULL;
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
+        int rc, r;
+
+        if (n == 0)
+                return 0;
+        /* The ids as a JSON array of integers, for json_each(). */
+        strbuf_putc(&b, '[');
+        for (size_t i = 0; i < n; i++)
+                strbuf_printf(&b, i ? ",%lld" : "%lld", (long long) ids[i]);
+        strbuf_putc(&b, ']');
+        r = strbuf_steal(&b, &list, NULL);
+        if (r < 0)
+                return r;
+
+        switch (state) {
+        case DELIVERY_ATTEMPTING:
+                r = store_statement(s, STMT_DELIVERIES_ATTEMPTING, &st);
+                if (r < 0)
+                        return r;
+                rc = SQLITE_OK;
+                break;
+        case DELIVERY_SENT:
+                r = store_statement(s, STMT_DELIVERIES_SENT, &st);
+                if (r < 0)
+                        return r;
+                rc = sqlite3_bind_int64(st, 2, now);
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc);
+        r = store_run(s, st);
+        if (r < 0)
+                return r;
+        /* A claim must get every row; a sent delivery that is gone has
+         * nothing left to record. */
+        if (state == DELIVERY_ATTEMPTING && (size_t) sqlite3_changes(s->db) != n)
+                return -EALREADY;
         return 0;
 }
 

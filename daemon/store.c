@@ -121,6 +121,13 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_DELIVERY_FAILED] =
                 "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ?2 "
                 "WHERE id = ?1",
+        /* The same for a batch: ?1 is a JSON array of ids. */
+        [STMT_DELIVERIES_ATTEMPTING] =
+                "UPDATE deliveries SET state = 'attempting', attempts = attempts + 1 "
+                "WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?1))",
+        [STMT_DELIVERIES_SENT] =
+                "UPDATE deliveries SET state = 'sent', sent_at = ?2, next_attempt_at = NULL, "
+                "last_error = NULL WHERE id IN (SELECT value FROM json_each(?1))",
         [STMT_DELIVERIES_RESET] =
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1 "
                 "WHERE state = 'attempting'",

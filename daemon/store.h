@@ -239,6 +239,11 @@ int store_next_delivery(struct store *s, int64_t *ret);
  * a missing delivery. */
 int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state state,
                              int64_t next_attempt_at, const char *error, int64_t now);
+/* ATTEMPTING or SENT (with no error) for n deliveries in one statement.
+ * ATTEMPTING: -EALREADY unless all n were pending (some may have changed:
+ * roll back). */
+int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state,
+                               int64_t now);
 /* After a crash: deliveries left "attempting" go back to "pending", due at
  * now. Returns how many. */
 int store_deliveries_reset_attempting(struct store *s, int64_t now);

@@ -277,6 +277,42 @@ static void test_delivery_state_transitions(void **state) {
         assert_int_equal(store_delivery_set_state(f->s, id, 7, NO_TIME, NULL, NOW), -EINVAL);
 }
 
+static void test_batch_state_changes(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t ids[3];
+
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                char slot[8];
+                snprintf(slot, sizeof slot, "s%zu", i);
+                ids[i] = insert(f->s, delivery(task, slot, "sxd", "email", NOW));
+        }
+        assert_int_equal(store_deliveries_set_state(f->s, ids, 0, DELIVERY_ATTEMPTING, NOW), 0);
+        assert_int_equal(store_deliveries_set_state(f->s, ids, 2, DELIVERY_ATTEMPTING, NOW), 0);
+        assert_delivery(f->s, task, ids[0], DELIVERY_ATTEMPTING, 1, NOW, NULL, NO_TIME);
+        assert_delivery(f->s, task, ids[1], DELIVERY_ATTEMPTING, 1, NOW, NULL, NO_TIME);
+        assert_delivery(f->s, task, ids[2], DELIVERY_PENDING, 0, NOW, NULL, NO_TIME);
+
+        /* A claim that finds one row already claimed says so; the caller's
+         * transaction rolls the others back. */
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_deliveries_set_state(f->s, ids, 3, DELIVERY_ATTEMPTING, NOW), -EALREADY);
+        assert_int_equal(store_rollback(f->s), 0);
+        assert_delivery(f->s, task, ids[2], DELIVERY_PENDING, 0, NOW, NULL, NO_TIME);
+        assert_delivery(f->s, task, ids[0], DELIVERY_ATTEMPTING, 1, NOW, NULL, NO_TIME);
+
+        /* Sent clears the error and the next attempt; an id that is gone
+         * has nothing to record. */
+        assert_int_equal(store_delivery_set_state(f->s, ids[1], DELIVERY_PENDING, NOW + 60, "451 later", NOW), 0);
+        int64_t sent[] = { ids[0], ids[1], 999 };
+        assert_int_equal(store_deliveries_set_state(f->s, sent, 3, DELIVERY_SENT, NOW + 61), 0);
+        assert_delivery(f->s, task, ids[0], DELIVERY_SENT, 1, NO_TIME, NULL, NOW + 61);
+        assert_delivery(f->s, task, ids[1], DELIVERY_SENT, 1, NO_TIME, NULL, NOW + 61);
+        assert_delivery(f->s, task, ids[2], DELIVERY_PENDING, 0, NOW, NULL, NO_TIME);
+
+        assert_int_equal(store_deliveries_set_state(f->s, ids, 1, DELIVERY_FAILED, NOW), -EINVAL);
+}
+
 static void test_reset_attempting_makes_them_pending_again(void **state) {
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
@@ -371,6 +407,7 @@ int main(void) {
                 T(test_delivery_round_trip_and_defaults),
                 T(test_deliveries_due_pending_earliest_first_with_limit),
                 T(test_delivery_state_transitions),
+                T(test_batch_state_changes),
                 T(test_reset_attempting_makes_them_pending_again),
                 T(test_delivery_counts_by_state),
                 T(test_delivery_list_for_task_by_slot_time),
