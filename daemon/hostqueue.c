@@ -17,6 +17,7 @@ struct host {
         size_t active;
         struct waiter *head, *tail;
         size_t waiting;
+        size_t reserved;        /* claimed, not admitted yet */
         struct host *next;
 };
 
@@ -67,7 +68,7 @@ static struct host *host_find(const struct hostqueue *q, const char *key) {
 /* A host with nothing in progress and nothing waiting is forgotten, so the
  * list holds only the receivers that are busy now. */
 static void host_drop_if_idle(struct hostqueue *q, struct host *h) {
-        if (h->active > 0 || h->head)
+        if (h->active > 0 || h->head || h->reserved > 0)
                 return;
         for (struct host **p = &q->hosts; *p; p = &(*p)->next)
                 if (*p == h) {
@@ -77,21 +78,31 @@ static void host_drop_if_idle(struct hostqueue *q, struct host *h) {
         host_free(h);
 }
 
-int hostqueue_admit(struct hostqueue *q, const char *key, void *item) {
+static struct host *host_get(struct hostqueue *q, const char *key) {
         struct host *h = host_find(q, key);
 
-        if (!h) {
-                h = calloc(1, sizeof *h);
-                if (!h)
-                        return -ENOMEM;
-                h->key = strdup(key);
-                if (!h->key) {
-                        free(h);
-                        return -ENOMEM;
-                }
-                h->next = q->hosts;
-                q->hosts = h;
+        if (h)
+                return h;
+        h = calloc(1, sizeof *h);
+        if (!h)
+                return NULL;
+        h->key = strdup(key);
+        if (!h->key) {
+                free(h);
+                return NULL;
         }
+        h->next = q->hosts;
+        q->hosts = h;
+        return h;
+}
+
+int hostqueue_admit(struct hostqueue *q, const char *key, void *item) {
+        struct host *h = host_get(q, key);
+
+        if (!h)
+                return -ENOMEM;
+        if (h->reserved > 0)
+                h->reserved--;
         if (h->active < q->limit) {
                 h->active++;
                 return 1;
@@ -164,4 +175,30 @@ size_t hostqueue_active(const struct hostqueue *q, const char *key) {
 size_t hostqueue_waiting(const struct hostqueue *q, const char *key) {
         const struct host *h = host_find(q, key);
         return h ? h->waiting : 0;
+}
+
+int hostqueue_reserve(struct hostqueue *q, const char *key, size_t max) {
+        struct host *h = host_get(q, key);
+
+        if (!h)
+                return -ENOMEM;
+        if (h->active + h->waiting + h->reserved >= max) {
+                host_drop_if_idle(q, h);
+                return 0;
+        }
+        h->reserved++;
+        return 1;
+}
+
+void hostqueue_unreserve(struct hostqueue *q) {
+        for (struct host *h = q->hosts, *next; h; h = next) {
+                next = h->next;
+                h->reserved = 0;
+                host_drop_if_idle(q, h);
+        }
+}
+
+size_t hostqueue_load(const struct hostqueue *q, const char *key) {
+        const struct host *h = host_find(q, key);
+        return h ? h->active + h->waiting + h->reserved : 0;
 }

@@ -29,5 +29,15 @@ void *hostqueue_release(struct hostqueue *q, const char *key);
  * waiting, false if it is in progress or unknown. */
 bool hostqueue_forget(struct hostqueue *q, const char *key, void *item);
 
+/* Claim-time bookkeeping, so that one receiver's backlog cannot take all
+ * the room for transfers: 1 (and one more reserved for `key`) if its
+ * items in progress, waiting and reserved are fewer than `max`; 0 if not;
+ * -ENOMEM. hostqueue_admit() uses up a reservation of its key;
+ * hostqueue_unreserve() drops those left. */
+int hostqueue_reserve(struct hostqueue *q, const char *key, size_t max);
+void hostqueue_unreserve(struct hostqueue *q);
+/* In progress, waiting and reserved. */
+size_t hostqueue_load(const struct hostqueue *q, const char *key);
+
 size_t hostqueue_active(const struct hostqueue *q, const char *key);
 size_t hostqueue_waiting(const struct hostqueue *q, const char *key);

@@ -66,6 +66,40 @@ static void test_waiting_ones_start_in_order_as_places_free(void **state) {
         hostqueue_free(q);
 }
 
+/* A claim reserves room per receiver: in progress, waiting and reserved
+ * together stay under the bound it asks for; admitting uses a reservation
+ * up, unreserving drops the rest. */
+static void test_reservations_bound_what_a_receiver_may_hold(void **state) {
+        struct hostqueue *q;
+        int items[4];
+
+        assert_int_equal(hostqueue_new(1, &q), 0);
+        assert_int_equal(hostqueue_admit(q, "slow", &items[0]), 1);
+        assert_int_equal(hostqueue_admit(q, "slow", &items[1]), 0);
+        assert_int_equal(hostqueue_reserve(q, "slow", 3), 1);
+        assert_int_equal(hostqueue_reserve(q, "slow", 3), 0);
+        assert_int_equal(hostqueue_reserve(q, "fast", 3), 1);
+        assert_int_equal(hostqueue_load(q, "slow"), 3);
+        /* The reserved one arrives: still three, nothing more to reserve. */
+        assert_int_equal(hostqueue_admit(q, "slow", &items[2]), 0);
+        assert_int_equal(hostqueue_load(q, "slow"), 3);
+        assert_int_equal(hostqueue_reserve(q, "slow", 3), 0);
+        /* One goes: room for one more. */
+        assert_ptr_equal(hostqueue_release(q, "slow"), &items[1]);
+        assert_int_equal(hostqueue_reserve(q, "slow", 3), 1);
+        hostqueue_unreserve(q);
+        assert_int_equal(hostqueue_load(q, "slow"), 2);
+        assert_int_equal(hostqueue_load(q, "fast"), 0);
+        /* A receiver refused or unreserved with nothing under way is
+         * forgotten, as an idle one is. */
+        assert_int_equal(hostqueue_reserve(q, "idle", 0), 0);
+        assert_int_equal(hostqueue_load(q, "idle"), 0);
+        assert_true(hostqueue_forget(q, "slow", &items[2]));
+        assert_null(hostqueue_release(q, "slow"));
+        assert_int_equal(hostqueue_load(q, "slow"), 0);
+        hostqueue_free(q);
+}
+
 static void test_free_with_waiting_items_releases_its_own_memory(void **state) {
         struct hostqueue *q;
         int items[3];
@@ -82,6 +116,7 @@ int main(void) {
                 cmocka_unit_test(test_up_to_the_limit_start_at_once),
                 cmocka_unit_test(test_a_busy_receiver_does_not_hold_up_another),
                 cmocka_unit_test(test_waiting_ones_start_in_order_as_places_free),
+                cmocka_unit_test(test_reservations_bound_what_a_receiver_may_hold),
                 cmocka_unit_test(test_free_with_waiting_items_releases_its_own_memory),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
