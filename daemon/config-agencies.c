@@ -20,6 +20,7 @@
 
 static void webhook_done(struct webhook *w) {
         free(w->url);
+        free(w->host);
         free(w->ca_file);
         if (w->secret) {
                 explicit_bzero(w->secret, strlen(w->secret));
@@ -157,6 +158,13 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
                 parser_error(p, config_setting_get_member(s, "url"), buf,
                              "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",
                              quote(w->url, q, sizeof q));
+        if (w->url) {
+                char host[HOSTQUEUE_KEY_MAX];
+                webhook_host_key(w->url, host);
+                w->host = strdup(host);
+                if (!w->host)
+                        parser_error(p, s, buf, "out of memory");
+        }
 
         if (get_string(p, s, path, "format", 16, format_check, &format) > 0)
                 w->format = webhook_format_from_string(format);

@@ -45,6 +45,7 @@ struct header {
 
 struct webhook {
         char *url;
+        char *host;            /* the receiver: "scheme://host:port", for the per-receiver bounds */
         enum webhook_format format;
         char *secret;          /* contents of secret_file ("whsec_…"), or NULL */
         char *ca_file;         /* CA certificates for https:// instead of the system's, or NULL */
