@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -211,13 +212,17 @@ static const struct smtp_client_ops mail_ops = {
 };
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
+        const struct webhook *w = webhook_find(d->config, t->job);
         char host[HOSTQUEUE_KEY_MAX];
-        int r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
+        int r = webhook_setup_easy(t->easy, w, t->job, &t->headers);
 
         if (r < 0)
                 return r;
-        webhook_host_key(t->job->url, host);
-        t->host = strdup(host);
+        /* The configuration knows its receivers; a job whose webhook a
+         * reload removed still has its URL. */
+        if (!w || !streq(w->url, t->job->url))
+                webhook_host_key(t->job->url, host);
+        t->host = strdup(w && streq(w->url, t->job->url) ? w->host : host);
         if (!t->host)
                 return -ENOMEM;
         curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
@@ -369,8 +374,15 @@ void dispatch_reconfigure(struct dispatch *d, const struct config *c) {
 }
 
 void dispatch_stop(struct dispatch *d) {
-        if (d)
-                smtp_client_cancel_waiting(d->smtp);
+        if (!d)
+                return;
+        smtp_client_cancel_waiting(d->smtp);
+        /* Webhooks waiting for their receiver have not started either. */
+        for (struct transfer *t = d->transfers, *next; t; t = next) {
+                next = t->next;
+                if (t->host_state == HOST_WAITING)
+                        transfer_finish(t);
+        }
 }
 
 void dispatch_abort_all(struct dispatch *d) {
@@ -382,6 +394,65 @@ void dispatch_abort_all(struct dispatch *d) {
         while (d->transfers)
                 transfer_finish(d->transfers);
         d->aborting = false;
+}
+
+static const struct webhook *channel_webhook(const struct config *c, const char *agency, const char *channel) {
+        const struct agency *a = config_find_agency(c, agency);
+        char *end;
+        unsigned long i;
+
+        if (!a || strncmp(channel, "webhook:", strlen("webhook:")) != 0)
+                return NULL;
+        i = strtoul(channel + strlen("webhook:"), &end, 10);
+        return *end == 0 && i < a->n_webhooks ? &a->webhooks[i] : NULL;
+}
+
+static bool admit(void *userdata, const char *agency, const char *channel) {
+        struct dispatch *d = userdata;
+        const struct webhook *w = channel_webhook(d->config, agency, channel);
+
+        /* E-mail waits for the mail server's connections, which every
+         * message shares alike. */
+        if (!w || !w->host)
+                return true;
+        return hostqueue_reserve(d->hosts, w->host, DISPATCH_HOST_CLAIMED) > 0;
+}
+
+int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret) {
+        json_t *busy = NULL;
+
+        *ret = (struct claim_filter) { .admit = admit, .userdata = d };
+        for (size_t i = 0; i < d->config->n_agencies; i++) {
+                const struct agency *a = &d->config->agencies[i];
+                for (size_t k = 0; k < a->n_webhooks; k++) {
+                        _cleanup_free_ char *key = NULL;
+                        if (!a->webhooks[k].host ||
+                            hostqueue_load(d->hosts, a->webhooks[k].host) < DISPATCH_HOST_CLAIMED)
+                                continue;
+                        if (!busy && !(busy = json_array()))
+                                return -ENOMEM;
+                        if (asprintf(&key, "%s|webhook:%zu", a->id, k) < 0)
+                                key = NULL;
+                        if (!key || json_array_append_new(busy, json_string(key)) < 0) {
+                                json_decref(busy);
+                                return -ENOMEM;
+                        }
+                }
+        }
+        if (busy) {
+                char *s = json_dumps(busy, JSON_COMPACT);
+                json_decref(busy);
+                if (!s)
+                        return -ENOMEM;
+                ret->busy = s;
+        }
+        return 0;
+}
+
+void dispatch_claim_done(struct dispatch *d, struct claim_filter *f) {
+        hostqueue_unreserve(d->hosts);
+        free((char *) f->busy);
+        f->busy = NULL;
 }
 
 size_t dispatch_in_flight(const struct dispatch *d) {

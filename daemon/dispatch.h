@@ -25,12 +25,21 @@ struct dispatch *dispatch_free(struct dispatch *d);
 void dispatch_reconfigure(struct dispatch *d, const struct config *c);
 /* Starts sending a job; it comes back through manager_transfer_done(). */
 void dispatch_submit(struct dispatch *d, struct job *j);
-/* Starts nothing more: e-mails not yet started come back unsettled at
- * once, the ones under way finish. */
+/* Starts nothing more: e-mails and webhooks not yet started come back
+ * unsettled at once, the ones under way finish. */
 void dispatch_stop(struct dispatch *d);
 /* Stops every transfer and hands its job back unsettled. */
 void dispatch_abort_all(struct dispatch *d);
 size_t dispatch_in_flight(const struct dispatch *d);
+
+/* The claim filter of the moment (outbox.h): webhooks whose receiver holds
+ * DISPATCH_HOST_CLAIMED jobs (under way and waiting their turn) are left
+ * pending, so that one slow receiver's backlog never takes all the room
+ * for transfers. The filter is valid until dispatch_claim_done(), which
+ * drops what it reserved and was not submitted. */
+#define DISPATCH_HOST_CLAIMED 192
+int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret);
+void dispatch_claim_done(struct dispatch *d, struct claim_filter *f);
 
 /* Classifies an HTTP status for a webhook: 2xx sent; 408, 429 and 5xx retry;
  * other statuses (redirects included: they are not followed) fail. */

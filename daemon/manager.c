@@ -94,6 +94,11 @@ static void manager_rearm(struct manager *m) {
                 manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
                 return;
         }
+        /* Deliveries due but not claimed (no room, or their receiver holds
+         * its share) go when transfers finish and make room; until then a
+         * look a second, not a busy loop. */
+        if (m->in_flight > 0 && next != NO_TIME && next <= manager_now(m))
+                next = manager_now(m) + 1;
         manager_arm(m, next);
         manager_notify_status(m);
 }
@@ -203,6 +208,14 @@ static void manager_send(struct manager *m, struct job *j) {
         dispatch_submit(m->dispatch, j);
 }
 
+static void manager_forget_dry(struct manager *m) {
+        m->dry_busy = mfree(m->dry_busy);
+}
+
+static bool manager_claim_is_dry(const struct manager *m, const struct claim_filter *f, int64_t now) {
+        return f->busy && m->dry_busy && m->dry_at == now && streq(f->busy, m->dry_busy);
+}
+
 /* One pass: decide what fell due, then hand out what is ready to go.
  * *ret_more is set when due tasks are left for the next pass. */
 static int manager_pass(struct manager *m, bool *ret_more) {
@@ -212,26 +225,43 @@ static int manager_pass(struct manager *m, bool *ret_more) {
         r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
         if (r < 0)
                 return log_warning_errno(r, "Failed to decide due reminders (%s): %m", store_last_error(m->store));
-        if (r > 0)
+        if (r > 0) {
                 log_debug("%d new deliveries", r);
+                manager_forget_dry(m);
+        }
 
         while (!m->stopping) {
                 size_t room = ASYNC_IN_FLIGHT_MAX > m->in_flight ? ASYNC_IN_FLIGHT_MAX - m->in_flight : 0;
                 size_t limit = m->config->transport == TRANSPORT_MAILDIR ? MIN(room, SYNC_BATCH) : room;
                 struct job_list jobs = {};
+                struct claim_filter filter;
 
                 if (room == 0 || (limit == room && room < ASYNC_CLAIM_MIN && m->in_flight > 0))
                         break;
-                r = outbox_claim(m->store, m->config, now, limit, &jobs);
-                if (r < 0)
+                r = dispatch_claim_filter(m->dispatch, &filter);
+                if (r >= 0 && manager_claim_is_dry(m, &filter, now)) {
+                        dispatch_claim_done(m->dispatch, &filter);
+                        break;
+                }
+                if (r >= 0)
+                        r = outbox_claim(m->store, m->config, now, limit, &filter, &jobs);
+                if (r < 0) {
+                        dispatch_claim_done(m->dispatch, &filter);
                         return log_warning_errno(r, "Failed to claim due deliveries (%s): %m",
                                                  store_last_error(m->store));
+                }
+                for (size_t i = 0; i < jobs.n; i++)
+                        manager_send(m, TAKE_PTR(jobs.jobs[i]));
+                if (jobs.n == 0 && filter.busy) {
+                        free(m->dry_busy);
+                        m->dry_busy = (char *) TAKE_PTR(filter.busy);
+                        m->dry_at = now;
+                }
+                dispatch_claim_done(m->dispatch, &filter);
                 if (jobs.n == 0) {
                         job_list_done(&jobs);
                         break;
                 }
-                for (size_t i = 0; i < jobs.n; i++)
-                        manager_send(m, TAKE_PTR(jobs.jobs[i]));
                 job_list_done(&jobs);
                 /* Maildir deliveries are already done: record them before
                  * claiming the next batch, so few are ever in doubt. */
@@ -316,6 +346,7 @@ static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *us
         if (store_data_version(m->store, &v) < 0 || v == m->data_version)
                 return 0;
         m->data_version = v;
+        manager_forget_dry(m);
         log_debug("The database changed, looking again");
         manager_arm_soon(m);
         return 0;
@@ -498,6 +529,7 @@ struct manager *manager_free(struct manager *m) {
         for (size_t i = 0; i < m->n_finished; i++)
                 job_free(m->finished[i]);
         free(m->finished);
+        free(m->dry_busy);
         sd_event_source_disable_unref(m->timer);
         sd_event_source_disable_unref(m->watch);
         sd_event_source_disable_unref(m->settle);

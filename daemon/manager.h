@@ -34,6 +34,12 @@ struct manager {
         struct job **finished;         /* jobs done, waiting to be settled */
         size_t n_finished, allocated_finished;
         size_t in_flight;
+        /* The last claim that found only rows of busy receivers (their
+         * JSON list) and when: until the list, the second or the outbox
+         * changes, another would find nothing either, after reading a slow
+         * receiver's whole backlog again. */
+        char *dry_busy;
+        int64_t dry_at;
 
         int64_t clock_offset;          /* --now: seconds added to the real clock */
         bool once;                     /* --once: one pass, then exit */

@@ -343,24 +343,27 @@ static int set_state(struct store *s, const struct job_row *r, enum delivery_sta
         return store_delivery_set_state(s, r->delivery_id, st, next, err, now);
 }
 
-int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t limit, struct job_list *ret) {
+int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t limit, const struct claim_filter *f,
+                 struct job_list *ret) {
         struct delivery_list dl = {};
         struct task_cache tc = {};
         struct job_list jobs = {};
         char **keys = NULL;
         _cleanup_free_ int64_t *ids = NULL;
+        _cleanup_free_ bool *refused = NULL;
         size_t n_ids = 0;
         int r;
 
         r = store_begin(s);
         if (r < 0)
                 return r;
-        r = store_deliveries_due(s, now, limit, &dl);
+        r = store_deliveries_due(s, now, limit, f ? f->busy : NULL, &dl);
         if (r < 0)
                 goto fail;
         keys = calloc(dl.n + 1, sizeof *keys);
         jobs.jobs = calloc(dl.n + 1, sizeof *jobs.jobs);
-        if (!keys || !jobs.jobs) {
+        refused = calloc(dl.n + 1, sizeof *refused);
+        if (!keys || !jobs.jobs || !refused) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -427,11 +430,21 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         j->webhook_index = j->channel == CHANNEL_WEBHOOK ? strtoul(d->channel + 8, NULL, 10) : 0;
                         j->agency = strdup(d->agency);
                         jobs.jobs[jobs.n++] = j;
+                        /* No room for its receiver now: the message stays
+                         * pending, all of it, for a later claim. */
+                        refused[k] = f && f->admit && !f->admit(f->userdata, d->agency, d->channel);
                 }
                 r = job_add_row(jobs.jobs[k], d);
                 if (r < 0)
                         goto fail;
         }
+        size_t kept = 0;
+        for (size_t k = 0; k < jobs.n; k++)
+                if (refused[k])
+                        job_free(jobs.jobs[k]);
+                else
+                        jobs.jobs[kept++] = jobs.jobs[k];
+        jobs.n = kept;
 
         ids = calloc(dl.n + 1, sizeof *ids);
         if (!ids) {

@@ -88,8 +88,20 @@ int outbox_decide(struct store *s, const struct config *c, int64_t now);
  * first start over a million tasks) a slice at a time, so its loop keeps
  * answering signals and the watchdog in between. */
 int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks, bool *ret_more);
+/* What a claim may take now, in the transport's say (NULL: everything due).
+ * busy: a JSON array of "agency|channel" keys whose deliveries stay pending
+ * (their receiver is full), or NULL. admit(): asked once per message about
+ * to be claimed (its first row's agency and channel); false leaves all of
+ * the message's rows pending. */
+struct claim_filter {
+        const char *busy;
+        bool (*admit)(void *userdata, const char *agency, const char *channel);
+        void *userdata;
+};
+
 /* Claims up to `limit` due deliveries as jobs, marked attempting. */
-int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t limit, struct job_list *ret);
+int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t limit, const struct claim_filter *f,
+                 struct job_list *ret);
 /* Writes back the results of `n` jobs in one transaction; jobs with rows
  * still RESULT_NONE are put back to pending. */
 int outbox_settle(struct store *s, const struct config *c, int64_t now, struct job **jobs, size_t n);

@@ -35,6 +35,8 @@
 #define SQL_DELIVERIES_DUE                                                      \
         "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries INDEXED BY deliveries_due " \
         "WHERE state = 'pending' AND next_attempt_at <= ?1 "                    \
+        "AND (?3 IS NULL OR agency || '|' || channel NOT IN "                   \
+        "(SELECT value FROM json_each(?3))) "                                   \
         "ORDER BY next_attempt_at, id LIMIT ?2"
 
 #define SQL_NEXT_DELIVERY                                                       \

@@ -111,7 +111,8 @@ static int deliveries_read(struct store *s, sqlite3_stmt *st, struct delivery_li
         return (int) MIN(ret->n, (size_t) INT32_MAX);
 }
 
-int store_deliveries_due(struct store *s, int64_t now, size_t limit, struct delivery_list *ret) {
+int store_deliveries_due(struct store *s, int64_t now, size_t limit, const char *except,
+                         struct delivery_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -122,7 +123,8 @@ int store_deliveries_due(struct store *s, int64_t now, size_t limit, struct deli
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-            bind_limit(st, 2, limit) != SQLITE_OK)
+            bind_limit(st, 2, limit) != SQLITE_OK ||
+            bind_text(st, 3, except) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return deliveries_read(s, st, ret);
 }

@@ -227,8 +227,10 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
  * created_at. A role of _ROLE_INVALID is stored as none. */
 int store_delivery_insert(struct store *s, struct delivery *d);
 /* Pending deliveries with next_attempt_at <= now, earliest first, at most
- * limit (0: no limit). */
-int store_deliveries_due(struct store *s, int64_t now, size_t limit, struct delivery_list *ret);
+ * limit (0: no limit). except: NULL, or a JSON array of "agency|channel"
+ * keys whose deliveries are left out. */
+int store_deliveries_due(struct store *s, int64_t now, size_t limit, const char *except,
+                         struct delivery_list *ret);
 /* Earliest next_attempt_at of a pending delivery (NO_TIME if none). */
 int store_next_delivery(struct store *s, int64_t *ret);
 /* PENDING: due again at next_attempt_at (NO_TIME: now), error kept as

@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
         double decide = now_ms() - t0;
         struct job_list jobs = {};
         t0 = now_ms();
-        r = outbox_claim(s, c, next, 256, &jobs);
+        r = outbox_claim(s, c, next, 256, NULL, &jobs);
         double claim = now_ms() - t0;
         if (created < 0 || r < 0)
                 return 70;

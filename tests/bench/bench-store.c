@@ -94,7 +94,7 @@ int main(int argc, char *argv[]) {
         TIME("tasks_due (a week, no limit)", store_tasks_due(s, NOW + 7 * 86400, 0, &l));
         task_list_done(&l);
         TIME("next_delivery", store_next_delivery(s, &next));
-        TIME("deliveries_due (a day, limit 100)", store_deliveries_due(s, NOW + 86400, 100, &dl));
+        TIME("deliveries_due (a day, limit 100)", store_deliveries_due(s, NOW + 86400, 100, NULL, &dl));
         delivery_list_done(&dl);
         r = 0;
 finish:

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import SOURCE
-from daemon_helpers import run_once
+from daemon_helpers import bulk_add, run_once, start_daemon, stop, wait_until
 from httpserver import Server
 
 HANOI = datetime.timezone(datetime.timedelta(hours=7))
@@ -449,8 +449,7 @@ def test_a_slow_receiver_gets_four_at_a_time_and_another_goes_past_it(env):
     """The per-host bound: a receiver that takes a second per request has at
     most 4 requests at once, the others wait their turn (and are stamped
     when they go), and another receiver's reminder claimed with them does
-    not wait behind them. (One claimed later still waits while the slow
-    receiver's backlog fills the daemon's 256 transfers in flight.)"""
+    not wait behind them."""
     def slow(r):
         time.sleep(1.0)
         return 204, {}, b""
@@ -477,6 +476,45 @@ def test_a_slow_receiver_gets_four_at_a_time_and_another_goes_past_it(env):
     assert stamps[-1] - stamps[0] >= 2
     assert all(signature_valid(r, secret) for r in slow_reqs)
     assert all(row[1] == "sent" for row in webhook_rows(env))
+
+
+def test_a_slow_receivers_backlog_does_not_starve_another(env):
+    """A receiver that takes its time holds at most its share of the
+    transfers in flight (in progress and waiting); the claim goes past the
+    rest of its backlog, so another agency's reminder decided after 400 of
+    its ones still goes at once rather than after all of them."""
+    def slow(r):
+        time.sleep(0.3)
+        return 204, {}, b""
+
+    with Server(slow) as slow_server, Server() as fast_server:
+        configure(env, slow_server.url(), vpubnd_url=fast_server.url(), extra="")
+        added = at("2025-05-01 09:00")
+        bulk_add(env, [(f"Việc {i}", "stc", DUE, DUE_AT) for i in range(400)] +
+                 [("Việc của Văn phòng", "vpubnd", DUE, DUE_AT)], added)
+        p = start_daemon(env, "--now", f"@{REMIND}")
+        t0 = time.monotonic()
+        assert fast_server.wait_for(1, timeout=20), (env.path / "daemon.log").read_text()[-2000:]
+        waited = time.monotonic() - t0
+        counts = dict(env.query("SELECT state, count(*) FROM deliveries GROUP BY state"))
+        t1 = time.monotonic()
+        assert stop(p) == 0
+        stopping = time.monotonic() - t1
+        slow_reqs = slow_server.received()
+    # 400 requests of 0.3 s, 4 at a time, would be 30 s.
+    assert waited < 5, waited
+    assert len(slow_reqs) < 100
+    # A stop lets the 4 under way finish; those waiting their turn wait for
+    # the next start instead.
+    assert stopping < 2, stopping
+    assert slow_server.max_active <= 4
+    # Claimed and not settled: at most the slow receiver's share and the
+    # other's one.
+    assert counts.get("attempting", 0) <= 192 + 1, counts
+    # A graceful stop puts back what had not gone; nothing is lost.
+    rows = dict(env.query("SELECT state, count(*) FROM deliveries GROUP BY state"))
+    assert rows.get("attempting", 0) == 0 and rows.get("failed", 0) == 0, rows
+    assert sum(rows.values()) == 401
 
 
 def test_send_test_posts_a_signed_test_message_to_each_webhook(env):

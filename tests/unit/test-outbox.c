@@ -168,7 +168,7 @@ static void test_claim_groups_task_mail_and_marks_attempting(void **state) {
         add_task(f, "Báo cáo", "2025-05-15", "stc", "kbnn", at(2025, 5, 1, 9, 0));
         int64_t now = at(2025, 5, 8, 8, 0);
         assert_int_equal(outbox_decide(f->s, f->c, now), 2);
-        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
         struct job *j = jobs.jobs[0];
         assert_int_equal(j->n_rows, 2);
         assert_int_equal(j->channel, CHANNEL_EMAIL);
@@ -179,7 +179,7 @@ static void test_claim_groups_task_mail_and_marks_attempting(void **state) {
         assert_int_equal(count_state(f, DELIVERY_ATTEMPTING), 2);
         /* Claimed rows are not claimed again. */
         struct job_list again = {};
-        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &again), 0);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &again), 0);
         job_list_done(&again);
 
         job_set_result(j, RESULT_SENT, NULL);
@@ -195,7 +195,7 @@ static void test_digest_groups_by_agency(void **state) {
         add_task(f, "Việc 2", "2025-05-15", "stc", "sxd", at(2025, 5, 1, 9, 0));
         int64_t now = at(2025, 5, 8, 8, 0);
         assert_int_equal(outbox_decide(f->s, f->c, now), 3);
-        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 2);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 2);
         size_t rows = 0;
         for (size_t i = 0; i < jobs.n; i++) {
                 rows += jobs.jobs[i]->n_rows;
@@ -212,7 +212,7 @@ static void test_retry_backs_off_then_gives_up(void **state) {
         add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
         int64_t now = at(2025, 5, 8, 8, 0);
         assert_int_equal(outbox_decide(f->s, f->c, now), 1);
-        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
         job_set_result(jobs.jobs[0], RESULT_RETRY, "451 try later");
         assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
         job_list_done(&jobs);
@@ -221,12 +221,12 @@ static void test_retry_backs_off_then_gives_up(void **state) {
         assert_int_equal(store_next_delivery(f->s, &next), 0);
         /* 5 minutes ± 10 %. */
         assert_true(next >= now + 270 && next <= now + 330);
-        assert_int_equal(outbox_claim(f->s, f->c, now + 60, 100, &jobs), 0);
+        assert_int_equal(outbox_claim(f->s, f->c, now + 60, 100, NULL, &jobs), 0);
         job_list_done(&jobs);
 
         /* Two days later the next failure is the last. */
         now += 2 * SEC_PER_DAY;
-        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
         assert_int_equal(jobs.jobs[0]->rows[0].attempts, 2);
         job_set_result(jobs.jobs[0], RESULT_RETRY, "451 try later");
         assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
@@ -245,7 +245,7 @@ static void test_unsettled_rows_go_back_to_pending(void **state) {
         add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
         int64_t now = at(2025, 5, 8, 8, 0);
         outbox_decide(f->s, f->c, now);
-        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
         assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
         job_list_done(&jobs);
         assert_int_equal(count_state(f, DELIVERY_PENDING), 1);
@@ -258,7 +258,7 @@ static void test_closed_task_is_not_reminded(void **state) {
         int64_t now = at(2025, 5, 8, 8, 0);
         outbox_decide(f->s, f->c, now);
         assert_int_equal(store_task_set_status(f->s, id, TASK_DONE, now), 0);
-        assert_int_equal(outbox_claim(f->s, f->c, now, 100, &jobs), 0);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 0);
         job_list_done(&jobs);
         assert_int_equal(count_state(f, DELIVERY_FAILED), 1);
 }

@@ -103,7 +103,10 @@ static void assert_uses_index(sqlite3 *db, const char *sql, const char *index, b
         for (char *line = plan, *end; *line; line = end + 1) {
                 end = strchr(line, '\n');
                 *end = 0;
-                if (strncmp(line, "SCAN ", 5) == 0 && !strstr(line, "USING"))
+                /* A json_each() list of parameters is read whole, as it
+                 * should be; a table is not. */
+                if (strncmp(line, "SCAN ", 5) == 0 && !strstr(line, "USING") &&
+                    !strstr(line, "json_each VIRTUAL TABLE"))
                         fail_msg("%s scans without an index: %s", sql, line);
                 /* Earliest first must come from the index's own order. */
                 if (sorted && strstr(line, "TEMP B-TREE FOR ORDER BY"))
@@ -213,13 +216,21 @@ static void test_deliveries_due_pending_earliest_first_with_limit(void **state) 
 
         assert_int_equal(store_next_delivery(f->s, &next), 0);
         assert_int_equal(next, NOW + 10);
-        assert_int_equal(store_deliveries_due(f->s, NOW + 30, 0, &l), 3);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 30, 0, NULL, &l), 3);
         assert_int_equal(l.items[0].id, b);
         assert_int_equal(l.items[1].id, c);
         assert_int_equal(l.items[2].id, a);
-        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 2, &two), 2);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 2, NULL, &two), 2);
         assert_int_equal(two.items[0].id, b);
         assert_int_equal(two.items[1].id, c);
+
+        /* A busy receiver's deliveries are left out, whatever their age. */
+        _cleanup_(delivery_list_done) struct delivery_list rest = {}, none = {};
+        int64_t w = insert(f->s, delivery(task, "s6", "sxd", "webhook:0", NOW + 40));
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 0, "[\"sxd|email\"]", &rest), 1);
+        assert_int_equal(rest.items[0].id, w);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 0, "[\"sxd|email\", \"sxd|webhook:0\"]", &none),
+                         0);
 }
 
 static void assert_delivery(struct store *s, int64_t task, int64_t id, enum delivery_state state,
@@ -329,7 +340,7 @@ static void test_reset_attempting_makes_them_pending_again(void **state) {
         assert_int_equal(store_deliveries_reset_attempting(f->s, NOW + 600), 0);
         assert_delivery(f->s, task, a, DELIVERY_PENDING, 1, NOW + 500, NULL, NO_TIME);
         assert_delivery(f->s, task, c, DELIVERY_SENT, 0, NO_TIME, NULL, NOW);
-        assert_int_equal(store_deliveries_due(f->s, NOW + 500, 0, &l), 2);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 500, 0, NULL, &l), 2);
 }
 
 static void test_delivery_counts_by_state(void **state) {
