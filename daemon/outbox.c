@@ -313,29 +313,38 @@ static int job_add_row(struct job *j, const struct delivery *d) {
         return rows[j->n_rows - 1].slot && rows[j->n_rows - 1].agency ? 0 : -ENOMEM;
 }
 
-/* A small cache of the tasks a claim touches. */
+/* The tasks a claim touches, read at once, by id. */
 struct task_cache {
-        struct task *tasks;
-        size_t n;
+        struct task_list l;
 };
 
-static const struct task *task_cache_get(struct store *s, struct task_cache *tc, int64_t id) {
-        for (size_t i = 0; i < tc->n; i++)
-                if (tc->tasks[i].id == id)
-                        return &tc->tasks[i];
-        struct task *t = realloc(tc->tasks, (tc->n + 1) * sizeof *t);
-        if (!t)
-                return NULL;
-        tc->tasks = t;
-        if (store_task_get(s, id, &t[tc->n]) < 0)
-                return NULL;
-        return &t[tc->n++];
+static int task_cache_load(struct store *s, const struct delivery_list *dl, struct task_cache *tc) {
+        _cleanup_free_ int64_t *ids = calloc(dl->n + 1, sizeof *ids);
+
+        if (!ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < dl->n; i++)
+                ids[i] = dl->items[i].task_id;
+        return store_tasks_get(s, ids, dl->n, &tc->l);
+}
+
+static const struct task *task_cache_get(const struct task_cache *tc, int64_t id) {
+        size_t lo = 0, hi = tc->l.n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (tc->l.tasks[mid].id == id)
+                        return &tc->l.tasks[mid];
+                if (tc->l.tasks[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
 }
 
 static void task_cache_done(struct task_cache *tc) {
-        for (size_t i = 0; i < tc->n; i++)
-                task_done(&tc->tasks[i]);
-        free(tc->tasks);
+        task_list_done(&tc->l);
 }
 
 static int set_state(struct store *s, const struct job_row *r, enum delivery_state st, int64_t next, const char *err,
@@ -358,6 +367,9 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
         if (r < 0)
                 return r;
         r = store_deliveries_due(s, now, limit, f ? f->busy : NULL, &dl);
+        if (r < 0)
+                goto fail;
+        r = task_cache_load(s, &dl, &tc);
         if (r < 0)
                 goto fail;
         keys = calloc(dl.n + 1, sizeof *keys);
@@ -392,7 +404,7 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         if (streq(key, last_key))
                                 continue;
                 }
-                const struct task *t = task_cache_get(s, &tc, d->task_id);
+                const struct task *t = task_cache_get(&tc, d->task_id);
                 const char *why = NULL;
 
                 if (!t)
@@ -460,7 +472,7 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         goto fail;
                 }
                 for (size_t i = 0; i < j->n_rows; i++)
-                        tasks[i] = task_cache_get(s, &tc, j->rows[i].task_id);
+                        tasks[i] = task_cache_get(&tc, j->rows[i].task_id);
                 r = j->channel == CHANNEL_EMAIL ? compose_email(c, j, tasks, now) : compose_webhook(c, j, tasks, now);
                 if (r < 0) {
                         /* A message that cannot be built will not build

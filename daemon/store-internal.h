@@ -60,6 +60,7 @@ enum store_statement {
         STMT_TASK_FIND_REF,
         STMT_TASK_UPDATE,
         STMT_TASK_GET,
+        STMT_TASKS_GET,
         STMT_TASK_GET_AGENCIES,
         STMT_TASK_STATUS,
         STMT_TASK_CLOSE,
@@ -139,3 +140,6 @@ int bind_id(sqlite3_stmt *st, int i, int64_t v);
 int bind_limit(sqlite3_stmt *st, int i, size_t limit);
 int64_t column_time(sqlite3_stmt *st, int i);
 int column_strdup(sqlite3_stmt *st, int i, char **ret);
+
+/* `ids` as a JSON array of integers, for json_each(?) in a statement. */
+int store_ids_json(const int64_t *ids, size_t n, char **ret);

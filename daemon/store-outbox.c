@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "store-internal.h"
-#include "strbuf.h"
 
 int store_delivery_insert(struct store *s, struct delivery *d) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
@@ -217,17 +216,11 @@ int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, en
                                int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *list = NULL;
-        struct strbuf b = STRBUF_INIT(SIZE_MAX);
         int rc, r;
 
         if (n == 0)
                 return 0;
-        /* The ids as a JSON array of integers, for json_each(). */
-        strbuf_putc(&b, '[');
-        for (size_t i = 0; i < n; i++)
-                strbuf_printf(&b, i ? ",%lld" : "%lld", (long long) ids[i]);
-        strbuf_putc(&b, ']');
-        r = strbuf_steal(&b, &list, NULL);
+        r = store_ids_json(ids, n, &list);
         if (r < 0)
                 return r;
 

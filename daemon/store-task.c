@@ -354,6 +354,43 @@ finish:
         return 0;
 }
 
+int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret) {
+        _cleanup_(task_list_done) struct task_list l = {};
+        _cleanup_free_ char *list = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = store_ids_json(ids, n, &list);
+        if (r < 0)
+                return r;
+        r = store_read_begin(s);
+        if (r < 0)
+                return r;
+        {
+                _cleanup_reset_ sqlite3_stmt *st = NULL;
+
+                r = store_statement(s, STMT_TASKS_GET, &st);
+                if (r < 0)
+                        goto finish;
+                if (sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC) != SQLITE_OK) {
+                        r = store_error(s, sqlite3_errcode(s->db));
+                        goto finish;
+                }
+                r = tasks_read(s, st, &l);
+                if (r < 0)
+                        goto finish;
+        }
+        r = tasks_load_agencies(s, l.tasks, l.n);
+finish:
+        store_read_end(s);
+        if (r < 0)
+                return r;
+        *ret = l;
+        l = (struct task_list) {};
+        return (int) ret->n;
+}
+
 int store_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         enum task_status current;

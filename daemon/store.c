@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "store-internal.h"
+#include "strbuf.h"
 
 /* The filter of store_task_list(): ?1 status, ?2 due at or before, ?3
  * document, ?4 a JSON array of agency ids, ?5 the limit; NULL lets
@@ -63,6 +64,10 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_TASK_GET] =
                 "SELECT " SQL_TASK_COLUMNS " FROM tasks AS t "
                 "LEFT JOIN documents AS d ON d.id = t.document_id WHERE t.id = ?1",
+        [STMT_TASKS_GET] =
+                "SELECT " SQL_TASK_COLUMNS " FROM tasks AS t "
+                "LEFT JOIN documents AS d ON d.id = t.document_id "
+                "WHERE t.id IN (SELECT value FROM json_each(?1)) ORDER BY t.id",
         [STMT_TASK_GET_AGENCIES] =
                 "SELECT task_id, agency, role FROM task_agencies WHERE task_id = ?1 "
                 "ORDER BY position",
@@ -644,4 +649,14 @@ const char *delivery_state_to_string(enum delivery_state s) {
 
 enum delivery_state delivery_state_from_string(const char *s) {
         return (enum delivery_state) lookup(delivery_state_table, _DELIVERY_STATE_MAX, s);
+}
+
+int store_ids_json(const int64_t *ids, size_t n, char **ret) {
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
+
+        strbuf_putc(&b, '[');
+        for (size_t i = 0; i < n; i++)
+                strbuf_printf(&b, i ? ",%lld" : "%lld", (long long) ids[i]);
+        strbuf_putc(&b, ']');
+        return strbuf_steal(&b, ret, NULL);
 }

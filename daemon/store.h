@@ -185,6 +185,9 @@ int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, i
  * t->id; rescheduled like a new task. */
 int store_task_update(struct store *s, const struct task *t, int64_t now);
 int store_task_get(struct store *s, int64_t id, struct task *ret);
+/* The tasks of `ids` that exist, by id, with their agencies, in one read;
+ * returns how many. */
+int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret);
 /* Closing (done, cancelled) sets closed_at = now and clears next_fire_at;
  * reopening clears closed_at and sets next_fire_at = fired_through = now.
  * -ENOENT for a missing task, -EALREADY if it already has that status. */

@@ -207,6 +207,30 @@ static void test_migrate_from_version_1(void **state) {
         sqlite3_close(db);
 }
 
+/* A claim reads its tasks at once: those that exist, by id, each once,
+ * with their agencies in order. */
+static void test_tasks_get_reads_many_at_once(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_list_done) struct task_list l = {}, none = {};
+        struct task_agency two[] = { { "sxd", ROLE_LEAD }, { "stc", ROLE_SUPPORT } };
+        struct task_agency one[] = { { "skhdt", ROLE_LEAD } };
+
+        int64_t a = add_task(f->s, "Việc A", NOW, two, 2);
+        int64_t b = add_task(f->s, "Việc B", NOW, one, 1);
+        int64_t ids[] = { b, 999, a, b };
+
+        assert_int_equal(store_tasks_get(f->s, ids, ELEMENTSOF(ids), &l), 2);
+        assert_int_equal(l.tasks[0].id, a);
+        assert_string_equal(l.tasks[0].title, "Việc A");
+        assert_int_equal(l.tasks[0].n_agencies, 2);
+        assert_string_equal(l.tasks[0].agencies[1].agency, "stc");
+        assert_int_equal(l.tasks[0].agencies[1].role, ROLE_SUPPORT);
+        assert_int_equal(l.tasks[1].id, b);
+        assert_int_equal(l.tasks[1].n_agencies, 1);
+        assert_string_equal(l.tasks[1].agencies[0].agency, "skhdt");
+        assert_int_equal(store_tasks_get(f->s, ids + 1, 1, &none), 0);
+}
+
 static void test_readonly_open_reads_but_does_not_write(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_done) struct task t = {};
@@ -672,6 +696,7 @@ int main(void) {
                 D(test_open_newer_schema_is_refused_unchanged),
                 D(test_open_unversioned_foreign_database_is_refused),
                 D(test_migrate_from_version_1),
+                T(test_tasks_get_reads_many_at_once),
                 T(test_readonly_open_reads_but_does_not_write),
                 D(test_readonly_open_of_old_schema_is_erofs),
                 T(test_begin_is_ebusy_while_another_process_holds_the_lock),
