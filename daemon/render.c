@@ -68,7 +68,7 @@ static const struct tscope_def task_scope = { task_vars, _TV_MAX };
 enum {
         MV_RECIPIENT, MV_RECIPIENTS, MV_SINGLE_RECIPIENT,
         MV_TASKS, MV_N_TASKS, MV_N_OVERDUE, MV_N_UPCOMING, MV_SINGLE, MV_LEADS_ALL,
-        MV_TODAY, MV_ESCALATION_AFTER, MV_SIGNATURE,
+        MV_TODAY, MV_ESCALATION_AFTER, MV_SIGNATURE, MV_WEBHOOK,
         _MV_MAX,
 };
 
@@ -85,6 +85,7 @@ static const struct tvar_def message_vars[_MV_MAX] = {
         [MV_TODAY]            = { .name = "today" },
         [MV_ESCALATION_AFTER] = { .name = "escalation_after" },
         [MV_SIGNATURE]        = { .name = "signature" },
+        [MV_WEBHOOK]          = { .name = "webhook" },
 };
 static const struct tscope_def message_scope = { message_vars, _MV_MAX };
 
@@ -637,6 +638,7 @@ static int message_values_build(struct message_values *m, const struct render_in
         m->msg[MV_RECIPIENT] = text_value(s);
         m->msg[MV_RECIPIENTS] = (struct tvalue) { .items = m->recipient_scopes, .n_items = in->n_recipients };
         m->msg[MV_SINGLE_RECIPIENT] = flag_value(in->n_recipients == 1);
+        m->msg[MV_WEBHOOK] = flag_value(in->webhook);
         m->msg[MV_TASKS] = (struct tvalue) { .items = m->task_scopes, .n_items = in->n_tasks };
         m->msg[MV_N_TASKS] = count_value(&m->pool, in->n_tasks);
         m->msg[MV_N_OVERDUE] = count_value(&m->pool, n_overdue);
@@ -764,7 +766,7 @@ int render_message(const struct render_templates *t, const struct render_input *
                 return r;
         text_collapse_blank_lines(o.text);
 
-        if (!in->no_html) {
+        if (!in->webhook) {
                 r = render_part(t->t[group * _PART_MAX + PART_HTML], roots, &o.html);
                 if (r < 0)
                         return r;

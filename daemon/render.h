@@ -80,13 +80,13 @@ struct render_input {
         const char *base_url;        /* links become BASE_URL/tasks/ID; NULL: no links */
         int64_t escalation_after;    /* RENDER_ESCALATION: the level's "after", seconds; 0: unsaid */
         const char *signature;       /* who signs; NULL: the language's default */
-        bool no_html;                /* leave render_output.html NULL (webhooks) */
+        bool webhook;                /* for a webhook: {{webhook}} is true, no HTML part */
 };
 
 struct render_output {
         char *subject;               /* one line, no line breaks */
         char *text;                  /* text/plain, "\n" line ends */
-        char *html;                  /* text/html; NULL with no_html */
+        char *html;                  /* text/html; NULL for a webhook */
 };
 void render_output_done(struct render_output *o);
 

@@ -335,7 +335,7 @@ const struct render_builtin render_builtins[] = {
           "(This message was sent automatically on {{today}}.)\n"
           "" },
         { "en", "test-subject.txt",
-          "[Test] Checking reminder e-mail — {{recipient}}\n"
+          "[Test] Checking reminder {{^webhook}}e-mail{{/webhook}}{{#webhook}}webhook{{/webhook}} — {{recipient}}\n"
           "" },
         { "en", "test.html",
           "<!DOCTYPE html>\n"
@@ -360,7 +360,7 @@ const struct render_builtin render_builtins[] = {
           "\n"
           "This is a test message sent by an administrator from the {{signature}} on {{today}} to check that your agency receives reminders.\n"
           "\n"
-          "Receiving it means that your e-mail address is configured correctly; nothing else needs to be done.\n"
+          "Receiving it means that your {{^webhook}}e-mail address{{/webhook}}{{#webhook}}webhook{{/webhook}} is configured correctly; nothing else needs to be done.\n"
           "\n"
           "Yours faithfully,\n"
           "\n"
@@ -477,7 +477,7 @@ const struct render_builtin render_builtins[] = {
           "\n"
           "{{signature}}\n"
           "\n"
-          "(Thư điện tử này được gửi tự động ngày {{today}}.)\n"
+          "({{^webhook}}Thư điện tử{{/webhook}}{{#webhook}}Tin{{/webhook}} này được gửi tự động ngày {{today}}.)\n"
           "" },
         { "vi", "escalation-subject.txt",
           "[Báo cáo quá hạn]\n"
@@ -559,7 +559,7 @@ const struct render_builtin render_builtins[] = {
           "\n"
           "{{signature}}\n"
           "\n"
-          "(Thư điện tử này được gửi tự động ngày {{today}}.)\n"
+          "({{^webhook}}Thư điện tử{{/webhook}}{{#webhook}}Tin{{/webhook}} này được gửi tự động ngày {{today}}.)\n"
           "" },
         { "vi", "task-subject.txt",
           "{{#overdue}}[Quá hạn]{{/overdue}}{{^overdue}}[Nhắc việc]{{/overdue}}\n"
@@ -688,10 +688,10 @@ const struct render_builtin render_builtins[] = {
           "\n"
           "{{signature}}\n"
           "\n"
-          "(Thư điện tử này được gửi tự động ngày {{today}}.)\n"
+          "({{^webhook}}Thư điện tử{{/webhook}}{{#webhook}}Tin{{/webhook}} này được gửi tự động ngày {{today}}.)\n"
           "" },
         { "vi", "test-subject.txt",
-          "[Thử nghiệm] Kiểm tra nhận thư nhắc việc — {{recipient}}\n"
+          "[Thử nghiệm] Kiểm tra nhận {{^webhook}}thư{{/webhook}}{{#webhook}}tin{{/webhook}} nhắc việc — {{recipient}}\n"
           "" },
         { "vi", "test.html",
           "<!DOCTYPE html>\n"
@@ -714,15 +714,15 @@ const struct render_builtin render_builtins[] = {
         { "vi", "test.txt",
           "Kính gửi: {{recipient}}.\n"
           "\n"
-          "Đây là thư thử nghiệm do quản trị viên gửi từ {{signature}} ngày {{today}} để kiểm tra việc nhận thư nhắc việc của Quý cơ quan.\n"
+          "Đây là {{^webhook}}thư{{/webhook}}{{#webhook}}tin{{/webhook}} thử nghiệm do quản trị viên gửi từ {{signature}} ngày {{today}} để kiểm tra việc nhận {{^webhook}}thư{{/webhook}}{{#webhook}}tin{{/webhook}} nhắc việc của Quý cơ quan.\n"
           "\n"
-          "Việc Quý cơ quan nhận được thư này cho thấy địa chỉ thư điện tử đã được cấu hình đúng; Quý cơ quan không cần thực hiện thêm thao tác nào.\n"
+          "Việc Quý cơ quan nhận được {{^webhook}}thư này cho thấy địa chỉ thư điện tử{{/webhook}}{{#webhook}}tin này cho thấy webhook{{/webhook}} đã được cấu hình đúng; Quý cơ quan không cần thực hiện thêm thao tác nào.\n"
           "\n"
           "Trân trọng./.\n"
           "\n"
           "{{signature}}\n"
           "\n"
-          "(Thư điện tử này được gửi tự động ngày {{today}}.)\n"
+          "({{^webhook}}Thư điện tử{{/webhook}}{{#webhook}}Tin{{/webhook}} này được gửi tự động ngày {{today}}.)\n"
           "" },
 };
 

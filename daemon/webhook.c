@@ -212,7 +212,7 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
                 .n_tasks = e->parts ? e->parts->n : 0,
                 .base_url = c->base_url,
                 .escalation_after = e->escalation_after,
-                .no_html = true,
+                .webhook = true,
         };
         r = render_message(c->render, &in, &out);
         if (r < 0)

@@ -536,6 +536,9 @@ def test_send_test_posts_a_signed_test_message_to_each_webhook(env):
     validate(payload)
     assert payload["type"] == "test" and payload["tasks"] == []
     assert payload["agency"] == {"id": "stc", "name": "Sở Tài chính", "role": None}
+    # It says what it tests: the webhook, not an e-mail address.
+    assert "webhook đã được cấu hình đúng" in payload["text"]
+    assert "thư điện tử" not in payload["text"].lower() and "thư" not in payload["subject"]
     assert note.header("Tags") == "white_check_mark"
     assert note.header("webhook-id") != req.header("webhook-id")
 

@@ -324,9 +324,9 @@ static void test_subject_reminder_vi(void **state) {
         render_output_done(&o);
 }
 
-/* Webhooks carry the subject and text only: no_html leaves the HTML out
- * and changes nothing else. */
-static void test_no_html_leaves_the_rest_alone(void **state) {
+/* Webhooks carry the subject and text only: the HTML is left out, and
+ * nothing else changes but what {{webhook}} says. */
+static void test_webhook_leaves_the_html_out(void **state) {
         struct render_task t = task_5c();
         struct render_input in = {
                 .kind = RENDER_REMINDER, .now = at("2024-04-27T08:00"),
@@ -334,13 +334,16 @@ static void test_no_html_leaves_the_rest_alone(void **state) {
                 .tasks = &t, .n_tasks = 1,
         };
         struct render_output full = render_ok(LANGUAGE_VI, &in);
-        in.no_html = true;
+        in.webhook = true;
         struct render_output lean = render_ok(LANGUAGE_VI, &in);
 
         assert_non_null(full.html);
         assert_null(lean.html);
         assert_string_equal(lean.subject, full.subject);
-        assert_string_equal(lean.text, full.text);
+        /* Only the closing line names the medium. */
+        assert_non_null(strstr(full.text, "(Thư điện tử này được gửi tự động ngày 27/4/2024.)"));
+        assert_non_null(strstr(lean.text, "(Tin này được gửi tự động ngày 27/4/2024.)"));
+        assert_int_equal(strlen(full.text) - strlen("Thư điện tử"), strlen(lean.text) - strlen("Tin"));
         render_output_done(&full);
         render_output_done(&lean);
 }
@@ -572,7 +575,24 @@ static void test_test_message_needs_no_task(void **state) {
 
         assert_string_equal(o.subject, "[Thử nghiệm] Kiểm tra nhận thư nhắc việc — Sở Tài chính");
         assert_non_null(strstr(o.text, "Đây là thư thử nghiệm"));
+        assert_non_null(strstr(o.text, "địa chỉ thư điện tử đã được cấu hình đúng"));
         assert_non_null(strstr(o.html, "<strong>Sở Tài chính</strong>"));
+        render_output_done(&o);
+
+        /* The same test by webhook speaks of the webhook, not of e-mail. */
+        in.webhook = true;
+        o = render_ok(LANGUAGE_VI, &in);
+        assert_string_equal(o.subject, "[Thử nghiệm] Kiểm tra nhận tin nhắc việc — Sở Tài chính");
+        assert_non_null(strstr(o.text, "Đây là tin thử nghiệm"));
+        assert_non_null(strstr(o.text, "tin này cho thấy webhook đã được cấu hình đúng"));
+        assert_non_null(strstr(o.text, "(Tin này được gửi tự động ngày 27/4/2024.)"));
+        assert_null(strstr(o.text, "thư điện tử"));
+        assert_null(strstr(o.text, "Thư điện tử"));
+        render_output_done(&o);
+        o = render_ok(LANGUAGE_EN, &in);
+        assert_string_equal(o.subject, "[Test] Checking reminder webhook — Sở Tài chính");
+        assert_non_null(strstr(o.text, "your webhook is configured correctly"));
+        assert_null(strstr(o.text, "e-mail"));
         render_output_done(&o);
 }
 
@@ -744,7 +764,7 @@ int main(void) {
                 cmocka_unit_test(test_counts_print_zero_but_are_false),
                 cmocka_unit_test(test_html_escapes_every_value),
                 cmocka_unit_test(test_subject_reminder_vi),
-                cmocka_unit_test(test_no_html_leaves_the_rest_alone),
+                cmocka_unit_test(test_webhook_leaves_the_html_out),
                 cmocka_unit_test(test_subject_overdue_vi),
                 cmocka_unit_test(test_subject_due_today_and_hours),
                 cmocka_unit_test(test_subject_en),
