@@ -64,6 +64,7 @@ enum store_statement {
         STMT_TASK_GET_AGENCIES,
         STMT_TASK_STATUS,
         STMT_TASK_CLOSE,
+        STMT_DELIVERIES_DROP_STALE,
         STMT_TASK_REOPEN,
         STMT_TASK_LIST,
         STMT_TASK_AGENCIES_RANGE,

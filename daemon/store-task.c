@@ -111,6 +111,20 @@ int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, i
         return 0;
 }
 
+/* Pending reminders that lost their reason go with it, in the same
+ * transaction, rather than being claimed later only to be recorded as not
+ * sent (which status would count among the failures). */
+static int drop_stale_deliveries(struct store *s, int64_t task_id, int64_t due_at) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = store_statement(s, STMT_DELIVERIES_DROP_STALE, &st);
+
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, task_id) != SQLITE_OK || bind_time(st, 2, due_at) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return store_run(s, st);
+}
+
 int store_task_update(struct store *s, const struct task *t, int64_t now) {
         int r;
 
@@ -140,6 +154,9 @@ int store_task_update(struct store *s, const struct task *t, int64_t now) {
                 if (sqlite3_changes(s->db) == 0)
                         return -ENOENT;
         }
+        r = drop_stale_deliveries(s, t->id, t->due_at);
+        if (r < 0)
+                return r;
         {
                 _cleanup_reset_ sqlite3_stmt *st = NULL;
 
@@ -430,7 +447,10 @@ int store_task_set_status(struct store *s, int64_t id, enum task_status status, 
                     sqlite3_bind_int64(st, 3, now) != SQLITE_OK)
                         return store_error(s, sqlite3_errcode(s->db));
         }
-        return store_run(s, st);
+        r = store_run(s, st);
+        if (r < 0 || status == TASK_OPEN)
+                return r;
+        return drop_stale_deliveries(s, id, NO_TIME);
 }
 
 /* The agency filter as a JSON array for json_each(): one statement serves

@@ -76,6 +76,12 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_TASK_CLOSE] =
                 "UPDATE tasks SET status = ?2, closed_at = ?3, updated_at = ?3, "
                 "next_fire_at = NULL WHERE id = ?1",
+        /* Reminders not sent yet that no longer have a reason: all of a
+         * closed task's (?2 NULL), or those of a deadline since changed
+         * (slot keys end in "@<due_at>"). */
+        [STMT_DELIVERIES_DROP_STALE] =
+                "DELETE FROM deliveries WHERE task_id = ?1 AND state = 'pending' "
+                "AND (?2 IS NULL OR slot NOT LIKE '%@' || ?2)",
         [STMT_TASK_REOPEN] =
                 "UPDATE tasks SET status = 'open', closed_at = NULL, updated_at = ?2, "
                 "next_fire_at = ?2, fired_through = ?2 WHERE id = ?1",

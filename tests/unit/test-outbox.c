@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 #include "config.h"
 #include "outbox.h"
@@ -251,16 +252,76 @@ static void test_unsettled_rows_go_back_to_pending(void **state) {
         assert_int_equal(count_state(f, DELIVERY_PENDING), 1);
 }
 
+/* Closing a task takes its reminders not sent yet with it: nothing is
+ * claimed, and nothing is counted as failed. */
 static void test_closed_task_is_not_reminded(void **state) {
         struct fx *f = *state;
         struct job_list jobs = {};
         int64_t id = add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
         int64_t now = at(2025, 5, 8, 8, 0);
         outbox_decide(f->s, f->c, now);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 1);
+        assert_int_equal(store_begin(f->s), 0);
         assert_int_equal(store_task_set_status(f->s, id, TASK_DONE, now), 0);
+        assert_int_equal(store_commit(f->s), 0);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 0);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 0);
+        job_list_done(&jobs);
+        assert_int_equal(count_state(f, DELIVERY_FAILED), 0);
+}
+
+/* An edit keeps the reminders of the deadline it keeps (a deferred one
+ * among them) and drops those of a deadline it changes. */
+static void test_edit_drops_only_reminders_of_an_old_deadline(void **state) {
+        struct fx *f = *state;
+        _cleanup_(task_done) struct task t = {};
+        int64_t id = add_task(f, "Báo cáo", "2025-05-15", "stc", "kbnn", at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0);
+        struct due d;
+
+        assert_int_equal(outbox_decide(f->s, f->c, now), 2);
+        assert_int_equal(store_task_get(f->s, id, &t), 0);
+        free(t.title);
+        t.title = strdup("Báo cáo (sửa tên)");
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_task_update(f->s, &t, now), 0);
+        assert_int_equal(store_commit(f->s), 0);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 2);
+
+        free(t.due);
+        t.due = strdup("2025-05-20");
+        assert_int_equal(parse_due(t.due, 0, &d), 0);
+        t.due_at = due_instant(&d);
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_task_update(f->s, &t, now), 0);
+        assert_int_equal(store_commit(f->s), 0);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 0);
+        assert_int_equal(count_state(f, DELIVERY_FAILED), 0);
+}
+
+/* Closed behind the store's back (another program's SQL): the claim still
+ * does not send, and records why. */
+static void test_task_closed_elsewhere_is_not_sent(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        int64_t id = add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0);
+        _cleanup_free_ char *sql = NULL;
+        sqlite3 *db;
+
+        outbox_decide(f->s, f->c, now);
+        assert_int_equal(sqlite3_open(f->c->database, &db), SQLITE_OK);
+        assert_true(asprintf(&sql, "UPDATE tasks SET status = 'done' WHERE id = %lld", (long long) id) > 0);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
         assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 0);
         job_list_done(&jobs);
         assert_int_equal(count_state(f, DELIVERY_FAILED), 1);
+
+        struct delivery_list l = {};
+        assert_int_equal(store_delivery_list_for_task(f->s, id, &l), 1);
+        assert_non_null(strstr(l.items[0].last_error, "not sent: the task was closed"));
+        delivery_list_done(&l);
 }
 
 static void test_backoff_doubles_to_the_cap(void **state) {
@@ -286,6 +347,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_retry_backs_off_then_gives_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unsettled_rows_go_back_to_pending, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_closed_task_is_not_reminded, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_edit_drops_only_reminders_of_an_old_deadline, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_task_closed_elsewhere_is_not_sent, setup, teardown),
                 cmocka_unit_test(test_backoff_doubles_to_the_cap),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
