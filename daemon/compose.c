@@ -246,6 +246,30 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                         }
                 }
 
+        /* A retry goes only to the addresses of a row that do not have the
+         * message yet (another of the agency's refused it for a while),
+         * unless none is left (the configuration changed): then to all. */
+        size_t kept = 0;
+        for (size_t k = 0; k < n_rcpt; k++) {
+                const struct job_row *row = &j->rows[rcpt_row[k]];
+                bool others = false;
+                for (size_t m2 = 0; m2 < n_rcpt && !others; m2++)
+                        others = rcpt_row[m2] == rcpt_row[k] && !job_row_delivered(row, rcpt[m2]);
+                if (others && job_row_delivered(row, rcpt[k])) {
+                        free(rcpt[k]);
+                        continue;
+                }
+                rcpt[kept] = rcpt[k];
+                rcpt_row[kept++] = rcpt_row[k];
+        }
+        rcpt[kept] = NULL;
+        n_rcpt = kept;
+        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
+        if (!j->rcpt_refused) {
+                r = -ENOMEM;
+                goto finish;
+        }
+
         j->mail_from = TAKE_PTR(from_addr);
         j->rcpt = TAKE_PTR(rcpt);
         j->rcpt_row = TAKE_PTR(rcpt_row);

@@ -188,6 +188,8 @@ static void on_mail_refused(struct smtp_message *m, size_t rcpt, int code, const
 
         snprintf(err, sizeof err, "<%s>: %s", j->rcpt[rcpt], reply);
         job_set_row_result(j, row, smtp_reply_result(code) == RESULT_FAIL ? RESULT_FAIL : RESULT_RETRY, err);
+        if (j->rcpt_refused)
+                j->rcpt_refused[rcpt] = true;
         log_warning("SMTP server refused recipient %s of task %lld: %s", j->rcpt[rcpt],
                     (long long) j->rows[row].task_id, reply);
 }
@@ -203,6 +205,9 @@ static void on_mail_done(struct smtp_message *m, enum result_kind kind, const ch
                 for (size_t i = 0; i < j->n_rows; i++)
                         if (j->rows[i].result == RESULT_NONE)
                                 job_set_row_result(j, i, kind, kind == RESULT_SENT ? NULL : detail);
+        /* The recipients not refused have it now, whatever became of the
+         * others of their agency. */
+        j->data_accepted = kind == RESULT_SENT;
         transfer_finish(t);
 }
 

@@ -4,11 +4,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "compose.h"
 #include "log.h"
 #include "recurrence.h"
 #include "schedule.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 /* Tasks decided per transaction: enough to amortise the commit, small
@@ -237,12 +239,14 @@ struct job *job_free(struct job *j) {
                 free(j->rows[i].slot);
                 free(j->rows[i].agency);
                 free(j->rows[i].error);
+                free(j->rows[i].delivered_to);
         }
         free(j->rows);
         free(j->agency);
         free(j->mail_from);
         strv_free(j->rcpt);
         free(j->rcpt_row);
+        free(j->rcpt_refused);
         free(j->data);
         free(j->url);
         strv_free(j->headers);
@@ -273,6 +277,44 @@ void job_set_row_result(struct job *j, size_t row, enum result_kind kind, const 
 void job_set_result(struct job *j, enum result_kind kind, const char *error) {
         for (size_t i = 0; i < j->n_rows; i++)
                 job_set_row_result(j, i, kind, error);
+}
+
+bool job_row_delivered(const struct job_row *r, const char *address) {
+        size_t n = strlen(address);
+
+        for (const char *p = r->delivered_to; p && *p;) {
+                const char *end = strchrnul(p, '\n');
+                if ((size_t) (end - p) == n && strncasecmp(p, address, n) == 0)
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+/* After a message went to some of a row's addresses and not others: the
+ * ones it went to, with those before, one per line; NULL if none are new. */
+static char *row_delivered_now(const struct job *j, size_t row) {
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
+        bool added = false;
+        char *s;
+
+        if (!j->data_accepted || !j->rcpt_refused)
+                return NULL;
+        if (j->rows[row].delivered_to)
+                strbuf_puts(&b, j->rows[row].delivered_to);
+        for (size_t k = 0; k < j->n_rcpt; k++) {
+                if (j->rcpt_row[k] != row || j->rcpt_refused[k] || job_row_delivered(&j->rows[row], j->rcpt[k]))
+                        continue;
+                if (b.len > 0)
+                        strbuf_putc(&b, '\n');
+                strbuf_puts(&b, j->rcpt[k]);
+                added = true;
+        }
+        if (!added || strbuf_steal(&b, &s, NULL) < 0) {
+                strbuf_done(&b);
+                return NULL;
+        }
+        return s;
 }
 
 /* The grouping key of a delivery: rows with equal keys travel together. */
@@ -308,9 +350,13 @@ static int job_add_row(struct job *j, const struct delivery *d) {
                 .role = d->role,
                 .attempts = d->attempts + 1,
                 .created_at = d->created_at,
+                .delivered_to = d->delivered_to ? strdup(d->delivered_to) : NULL,
         };
         j->n_rows++;
-        return rows[j->n_rows - 1].slot && rows[j->n_rows - 1].agency ? 0 : -ENOMEM;
+        return rows[j->n_rows - 1].slot && rows[j->n_rows - 1].agency &&
+                               (!d->delivered_to || rows[j->n_rows - 1].delivered_to)
+                       ? 0
+                       : -ENOMEM;
 }
 
 /* The tasks a claim touches, read at once, by id. */
@@ -539,6 +585,13 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                 struct job *j = jobs[k];
                 for (size_t i = 0; i < j->n_rows && r >= 0; i++) {
                         struct job_row *row = &j->rows[i];
+                        if (row->result == RESULT_RETRY || row->result == RESULT_FAIL) {
+                                _cleanup_free_ char *delivered = row_delivered_now(j, i);
+                                if (delivered)
+                                        r = store_delivery_set_delivered_to(s, row->delivery_id, delivered);
+                                if (r < 0)
+                                        break;
+                        }
                         switch (row->result) {
                         case RESULT_SENT:
                                 /* Recorded together below, in one statement. */

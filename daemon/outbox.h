@@ -49,6 +49,7 @@ struct job_row {
         enum result_kind result;
         int64_t retry_after;     /* RESULT_RETRY: a server's own delay (Retry-After), or 0 */
         char *error;
+        char *delivered_to;      /* e-mail: the agency's addresses that have it already, one per line */
 };
 
 struct job {
@@ -60,11 +61,14 @@ struct job {
 
         /* E-mail: envelope and the complete RFC 5322 message. rcpt_row[i]
          * is the row the i-th recipient belongs to, so a recipient the server
-         * refuses fails its own agency only. */
+         * refuses fails its own agency only; rcpt_refused[i] says it was, and
+         * data_accepted that the message went to the others. */
         char *mail_from;
         char **rcpt;
         size_t *rcpt_row;
+        bool *rcpt_refused;
         size_t n_rcpt;
+        bool data_accepted;
         char *data;
         size_t size;
 
@@ -109,6 +113,8 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
  * task or attempt of a pending delivery (NO_TIME: nothing ever). */
 int outbox_next_wakeup(struct store *s, int64_t *ret);
 
+/* Whether `address` (any case) has row's delivery already. */
+bool job_row_delivered(const struct job_row *r, const char *address);
 /* Marks every row of a job with one result. */
 void job_set_result(struct job *j, enum result_kind kind, const char *error);
 void job_set_row_result(struct job *j, size_t row, enum result_kind kind, const char *error);

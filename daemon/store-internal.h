@@ -30,7 +30,7 @@
 
 #define SQL_DELIVERY_COLUMNS                                                    \
         "id, task_id, slot, slot_at, agency, role, channel, state, attempts, "  \
-        "next_attempt_at, last_error, created_at, sent_at"
+        "next_attempt_at, last_error, created_at, sent_at, delivered_to"
 
 #define SQL_DELIVERIES_DUE                                                      \
         "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries INDEXED BY deliveries_due " \
@@ -83,6 +83,7 @@ enum store_statement {
         STMT_DELIVERY_FAILED,
         STMT_DELIVERIES_ATTEMPTING,
         STMT_DELIVERIES_SENT,
+        STMT_DELIVERY_DELIVERED_TO,
         STMT_DELIVERIES_RESET,
         STMT_DELIVERY_LIST_TASK,
         STMT_DELIVERY_COUNTS,

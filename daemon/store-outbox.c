@@ -67,7 +67,8 @@ static int delivery_from_row(sqlite3_stmt *st, struct delivery *ret) {
         if (column_strdup(st, 2, &d.slot) < 0 ||
             column_strdup(st, 4, &d.agency) < 0 ||
             column_strdup(st, 6, &d.channel) < 0 ||
-            column_strdup(st, 10, &d.last_error) < 0)
+            column_strdup(st, 10, &d.last_error) < 0 ||
+            column_strdup(st, 13, &d.delivered_to) < 0)
                 return -ENOMEM;
         d.role = sqlite3_column_type(st, 5) == SQLITE_NULL ? _ROLE_INVALID
                  : role_from_string((const char *) sqlite3_column_text(st, 5));
@@ -254,6 +255,17 @@ int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, en
         return 0;
 }
 
+int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = store_statement(s, STMT_DELIVERY_DELIVERED_TO, &st);
+
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_text(st, 2, addresses) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return store_run(s, st);
+}
+
 int store_deliveries_reset_attempting(struct store *s, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
@@ -346,6 +358,7 @@ void delivery_done(struct delivery *d) {
         free(d->agency);
         free(d->channel);
         free(d->last_error);
+        free(d->delivered_to);
         *d = (struct delivery) {};
 }
 

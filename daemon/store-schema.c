@@ -82,6 +82,12 @@ static const struct migration migrations[] = {
           "        key TEXT PRIMARY KEY,\n"
           "        value TEXT NOT NULL\n"
           ") WITHOUT ROWID;\n" },
+
+        /* The e-mail addresses of an agency that already accepted a
+         * delivery, one per line: a retry for another address of the same
+         * agency does not send it to them again. */
+        { 3,
+          "ALTER TABLE deliveries ADD COLUMN delivered_to TEXT;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

@@ -139,6 +139,8 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_DELIVERIES_SENT] =
                 "UPDATE deliveries SET state = 'sent', sent_at = ?2, next_attempt_at = NULL, "
                 "last_error = NULL WHERE id IN (SELECT value FROM json_each(?1))",
+        [STMT_DELIVERY_DELIVERED_TO] =
+                "UPDATE deliveries SET delivered_to = ?2 WHERE id = ?1",
         [STMT_DELIVERIES_RESET] =
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1 "
                 "WHERE state = 'attempting'",

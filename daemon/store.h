@@ -32,7 +32,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -139,6 +139,7 @@ struct delivery {
         char *last_error;
         int64_t created_at;
         int64_t sent_at;
+        char *delivered_to;       /* e-mail: addresses that accepted it already, one per line, or NULL */
 };
 
 struct delivery_list {
@@ -249,6 +250,9 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
  * roll back). */
 int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state,
                                int64_t now);
+/* Records the addresses (one per line) that accepted a delivery whose
+ * other addresses are to be tried again or failed. */
+int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses);
 /* After a crash: deliveries left "attempting" go back to "pending", due at
  * now. Returns how many. */
 int store_deliveries_reset_attempting(struct store *s, int64_t now);

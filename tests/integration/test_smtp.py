@@ -465,6 +465,48 @@ def test_451_for_one_recipient_defers_that_agency_only(env, smtp_server, pipelin
 
 
 @PIPELINING
+def test_an_agencys_second_address_deferred_gets_the_retry_alone(env, smtp_server, pipelining):
+    """An agency with two addresses, one refused for a while: the retry goes
+    to that one only; the address that took the message does not get it
+    twice. The same with a permanent refusal: failed, but recorded as
+    delivered to the other, and not sent again."""
+    agencies = AGENCIES.replace('email = ["stc@sonha.gov.vn"]',
+                                'email = ["stc@sonha.gov.vn"]; cc = ["VanThu.STC@sonha.gov.vn"]')
+    server = smtp_server(script=Script(rcpt={"vanthu.stc@sonha.gov.vn": ["452 4.2.2 Mailbox full"]}),
+                         pipelining=pipelining)
+    smtp_config(env, server, agencies=agencies)
+    add_task(env, support=None)
+    assert run_once(env, FIRST).returncode == 75
+    assert states(env) == {"stc": "pending"}
+    assert env.query("SELECT delivered_to FROM deliveries") == [("stc@sonha.gov.vn",)]
+    (d,) = env.ctl_json("history")["deliveries"]
+    assert d["delivered_to"] == ["stc@sonha.gov.vn"] and "452 4.2.2" in d["last_error"]
+    assert run_once(env, later(FIRST, minutes=2)).returncode == 0
+    assert [r.rcpt_tos for r in server.received] == [["stc@sonha.gov.vn"], ["VanThu.STC@sonha.gov.vn"]]
+    # Both copies are the one message, addressed to both.
+    a, b = (r.message for r in server.received)
+    assert a["Message-ID"] == b["Message-ID"] and "VanThu.STC@sonha.gov.vn" in a["Cc"]
+    assert states(env) == {"stc": "sent"}
+    assert run_once(env, later(FIRST, hours=3)).returncode == 0
+    assert len(server.received) == 2
+
+
+@PIPELINING
+def test_an_agencys_address_refused_for_good_fails_the_row_once(env, smtp_server, pipelining):
+    agencies = AGENCIES.replace('email = ["stc@sonha.gov.vn"]',
+                                'email = ["stc@sonha.gov.vn", "cu.stc@sonha.gov.vn"]')
+    server = smtp_server(script=Script(rcpt={"cu.stc@sonha.gov.vn": "550 5.1.1 User unknown"}),
+                         pipelining=pipelining)
+    smtp_config(env, server, agencies=agencies)
+    add_task(env, support=None)
+    assert run_once(env, FIRST).returncode == 69
+    assert [r.rcpt_tos for r in server.received] == [["stc@sonha.gov.vn"]]
+    assert env.query("SELECT state, delivered_to FROM deliveries") == [("failed", "stc@sonha.gov.vn")]
+    assert run_once(env, later(FIRST, hours=3)).returncode == 0
+    assert len(server.received) == 1
+
+
+@PIPELINING
 def test_all_recipients_refused_fails_them_and_the_connection_goes_on(env, smtp_server, pipelining):
     refuse = "550 5.1.1 Recipient address rejected: User unknown"
     server = smtp_server(script=Script(rcpt={a: refuse for a in ("stc@sonha.gov.vn", "skhdt@sonha.gov.vn",

@@ -324,6 +324,20 @@ static void test_task_closed_elsewhere_is_not_sent(void **state) {
         delivery_list_done(&l);
 }
 
+/* The addresses that have a delivery: whole lines, any case. */
+static void test_row_delivered_matches_whole_addresses(void **state) {
+        struct job_row r = { .delivered_to = (char *) "stc@sonha.gov.vn\nVanThu.STC@sonha.gov.vn" };
+        struct job_row none = {};
+
+        assert_true(job_row_delivered(&r, "stc@sonha.gov.vn"));
+        assert_true(job_row_delivered(&r, "STC@SONHA.GOV.VN"));
+        assert_true(job_row_delivered(&r, "vanthu.stc@sonha.gov.vn"));
+        assert_false(job_row_delivered(&r, "c@sonha.gov.vn"));
+        assert_false(job_row_delivered(&r, "stc@sonha.gov"));
+        assert_false(job_row_delivered(&r, "stc@sonha.gov.vn\nVanThu.STC@sonha.gov.vn"));
+        assert_false(job_row_delivered(&none, "stc@sonha.gov.vn"));
+}
+
 static void test_backoff_doubles_to_the_cap(void **state) {
         struct delivery_policy p = { .retry_min = 300, .retry_max = 3600, .max_retry_age = 2 * 86400 };
         assert_int_equal(outbox_backoff(&p, 1, 0.5), 300);
@@ -349,6 +363,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_closed_task_is_not_reminded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_edit_drops_only_reminders_of_an_old_deadline, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_task_closed_elsewhere_is_not_sent, setup, teardown),
+                cmocka_unit_test(test_row_delivered_matches_whole_addresses),
                 cmocka_unit_test(test_backoff_doubles_to_the_cap),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

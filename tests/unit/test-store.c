@@ -57,10 +57,10 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 2);
+        assert_int_equal(STORE_SCHEMA_VERSION, 3);
 
         db = raw_open(f->path);
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
         assert_string_equal(raw_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                      "('documents', 'tasks', 'task_agencies', 'deliveries')"), 4);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "database schema version 99 is newer than this program's 2");
+                            "database schema version 99 is newer than this program's 3");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -180,7 +180,7 @@ static void test_migrate_from_version_1(void **state) {
         make_v1_database(f->path);
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
         after = time(NULL);
-        assert_int_equal(store_schema_version(f->s), 2);
+        assert_int_equal(store_schema_version(f->s), 3);
 
         assert_int_equal(store_task_get(f->s, 1, &open), 0);
         assert_string_equal(open.title, "Báo cáo quý");
@@ -200,11 +200,40 @@ static void test_migrate_from_version_1(void **state) {
         assert_int_equal(done.n_agencies, 1);
 
         db = raw_open(f->path);
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM deliveries"), 0);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                      "('tasks_next_fire', 'deliveries_due', 'deliveries_task')"), 3);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('deliveries') "
+                                     "WHERE name = 'delivered_to'"), 1);
         sqlite3_close(db);
+}
+
+/* Version 2 to 3 adds deliveries.delivered_to; the outbox is kept. */
+static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
+        struct delivery d = { .task_id = task, .slot = "before:1d@1", .agency = "stc", .channel = "email",
+                              .next_attempt_at = NOW, .created_at = NOW, .sent_at = NO_TIME };
+        sqlite3 *db;
+
+        assert_int_equal(store_delivery_insert(f->s, &d), 1);
+        f->s = store_close(f->s);
+        db = raw_open(f->path);
+        assert_int_equal(sqlite3_exec(db, "ALTER TABLE deliveries DROP COLUMN delivered_to; "
+                                          "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), 3);
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
+        assert_int_equal(l.items[0].id, d.id);
+        assert_null(l.items[0].delivered_to);
+        assert_int_equal(store_delivery_set_delivered_to(f->s, d.id, "stc@sonha.gov.vn"), 0);
+        delivery_list_done(&l);
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
+        assert_string_equal(l.items[0].delivered_to, "stc@sonha.gov.vn");
 }
 
 /* A claim reads its tasks at once: those that exist, by id, each once,
@@ -696,6 +725,7 @@ int main(void) {
                 D(test_open_newer_schema_is_refused_unchanged),
                 D(test_open_unversioned_foreign_database_is_refused),
                 D(test_migrate_from_version_1),
+                T(test_migrate_from_version_2_keeps_the_outbox),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_readonly_open_reads_but_does_not_write),
                 D(test_readonly_open_of_old_schema_is_erofs),
