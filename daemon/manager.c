@@ -35,8 +35,11 @@
 #define TIMER_ACCURACY_USEC (100 * 1000ULL)
 /* Tasks decided per pass before the loop gets its turn again. */
 #define DECIDE_SLICE 5000
+/* Open tasks rescheduled per pass after a policy change. */
+#define RESCHEDULE_SLICE 20000
 
 static int manager_sync_policy(struct manager *m);
+static int manager_reschedule_some(struct manager *m);
 static void manager_check_agencies(struct manager *m);
 
 int64_t manager_now(const struct manager *m) {
@@ -222,7 +225,14 @@ static int manager_pass(struct manager *m, bool *ret_more) {
         int64_t now = manager_now(m);
         int r;
 
+        if (m->rescheduling) {
+                r = manager_reschedule_some(m);
+                if (r < 0)
+                        return log_warning_errno(r, "Failed to reschedule tasks for the new policy (%s): %m",
+                                                 store_last_error(m->store));
+        }
         r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
+        *ret_more = *ret_more || m->rescheduling;
         if (r < 0)
                 return log_warning_errno(r, "Failed to decide due reminders (%s): %m", store_last_error(m->store));
         if (r > 0) {
@@ -571,6 +581,10 @@ static void policy_fingerprint(const struct config *c, char buf[static 17]) {
         snprintf(buf, 17, "%016llx", (unsigned long long) h);
 }
 
+/* Compares the policy the schedule was worked out with to the
+ * configuration's; a change starts a reschedule, done by the passes a
+ * slice at a time so that neither READY nor the watchdog waits for a
+ * million tasks. */
 static int manager_sync_policy(struct manager *m) {
         _cleanup_free_ char *stored = NULL;
         char now[17];
@@ -580,22 +594,43 @@ static int manager_sync_policy(struct manager *m) {
         r = store_meta_get(m->store, "policy", &stored);
         if (r < 0 && r != -ENOENT)
                 return r;
-        if (stored && streq(stored, now))
+        if (stored && streq(stored, now)) {
+                m->rescheduling = false;
                 return 0;
+        }
+        if (stored)
+                log_info("The reminder policy changed: working out the next reminder of every open task");
+        m->rescheduling = true;
+        m->reschedule_after = 0;
+        m->reschedule_at = manager_now(m);
+        return 0;
+}
+
+/* One slice of a reschedule; the fingerprint goes in with the last. */
+static int manager_reschedule_some(struct manager *m) {
+        char fingerprint[17];
+        int64_t last = m->reschedule_after;
+        bool done;
+        int n, r;
+
         r = store_begin(m->store);
         if (r < 0)
                 return r;
-        r = store_tasks_reschedule(m->store, manager_now(m));
-        if (r >= 0) {
-                if (stored)
-                        log_info("The reminder policy changed: working out the next reminder of %d open tasks", r);
-                r = store_meta_set(m->store, "policy", now);
+        r = n = store_tasks_reschedule(m->store, m->reschedule_at, m->reschedule_after, RESCHEDULE_SLICE, &last);
+        done = n >= 0 && (size_t) n < RESCHEDULE_SLICE;
+        if (done) {
+                policy_fingerprint(m->config, fingerprint);
+                r = store_meta_set(m->store, "policy", fingerprint);
         }
         if (r >= 0)
                 r = store_commit(m->store);
-        if (r < 0)
+        if (r < 0) {
                 (void) store_rollback(m->store);
-        return r;
+                return r;
+        }
+        m->reschedule_after = last;
+        m->rescheduling = !done;
+        return 0;
 }
 
 /* Tasks name agencies by id; one the configuration lost is reported at

@@ -41,6 +41,13 @@ struct manager {
         char *dry_busy;
         int64_t dry_at;
 
+        /* The policy changed: open tasks are being rescheduled a slice at a
+         * time (those with an id above reschedule_after are left), and the
+         * new policy's fingerprint is stored once all are. */
+        bool rescheduling;
+        int64_t reschedule_after;
+        int64_t reschedule_at;
+
         int64_t clock_offset;          /* --now: seconds added to the real clock */
         bool once;                     /* --once: one pass, then exit */
         bool stopping;

@@ -576,17 +576,26 @@ int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, i
         return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
-int store_tasks_reschedule(struct store *s, int64_t now) {
+int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r;
+        int64_t last = after_id;
+        int n = 0, r;
 
         r = store_statement(s, STMT_TASKS_RESCHEDULE, &st);
         if (r < 0)
                 return r;
-        if (bind_time(st, 1, now) != SQLITE_OK)
+        if (bind_time(st, 1, now) != SQLITE_OK || sqlite3_bind_int64(st, 2, after_id) != SQLITE_OK ||
+            bind_limit(st, 3, limit) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
-        r = store_run(s, st);
-        return r < 0 ? r : sqlite3_changes(s->db);
+        while ((r = store_step(s, st)) > 0) {
+                last = MAX(last, sqlite3_column_int64(st, 0));
+                n++;
+        }
+        if (r < 0)
+                return r;
+        if (ret_last_id)
+                *ret_last_id = last;
+        return n;
 }
 
 int store_next_fire(struct store *s, int64_t *ret) {

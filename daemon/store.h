@@ -200,9 +200,11 @@ int store_task_list(struct store *s, const struct task_filter *f, struct task_li
  * keeps no next_fire_at. */
 int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
 
-/* Every open task is looked at again at `now` (after the reminder policy
- * changed); what was already decided stays. Returns the number of tasks. */
-int store_tasks_reschedule(struct store *s, int64_t now);
+/* Open tasks are looked at again at `now` (after the reminder policy
+ * changed); what was already decided stays. A slice at a time: the first
+ * `limit` (0: all) with an id above `after_id`; returns how many, and the
+ * last id in *ret_last_id for the next slice. */
+int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id);
 
 /* The agency and group ids open tasks name, sorted, NULL-terminated: for
  * telling which ones the configuration no longer has. */

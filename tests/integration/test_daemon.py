@@ -171,6 +171,39 @@ def test_downtime_sends_one_catch_up_per_task_and_agency(env):
     assert [s.split("@")[0] for s in per_task_agency[(2, "sxd")]] == ["before:3d"]
 
 
+def test_a_changed_policy_reschedules_open_tasks(env):
+    """Each task's next reminder was worked out with the policy of the day;
+    a new policy works it out again (after READY, a slice at a time), and a
+    slot it adds that falls due is sent, one that already passed is not."""
+    def policy(before):
+        return (f'schedule = {{ remind_before = [{before}]; overdue_every = "0s"; send_at = "08:00"; '
+                'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]; };\n')
+
+    env.write_config(schedule=policy('"7d"'))
+    for title in ("Việc A", "Việc B", "Việc C"):
+        env.ctl("--now", "2025-05-01T09:00", "add", title, "--agency", "stc", "--due", "2025-05-20", check=True)
+    env.ctl("--now", "2025-05-01T09:00", "add", "Việc xong", "--agency", "stc", "--due", "2025-05-20",
+                   check=True)
+    env.ctl("--now", "2025-05-01T09:00", "done", "4", check=True)
+    assert run_once(env, "--now", "2025-05-06T08:00:30").returncode == 0
+    assert maildir_count(env) == 0
+    assert {r[0] for r in env.query("SELECT next_fire_at FROM tasks WHERE status = 'open'")} == \
+        {int(datetime.datetime(2025, 5, 13, 8, 0, tzinfo=HANOI).timestamp())}
+
+    # 10 days before is 10/5 08:00: due by the next run. 14 days (6/5) has passed.
+    env.write_config(schedule=policy('"14d", "10d", "7d"'))
+    p = run_once(env, "--now", "2025-05-10T08:00:30")
+    assert p.returncode == 0, p.stderr
+    assert "The reminder policy changed" in p.stderr
+    slots = env.query("SELECT task_id, slot FROM deliveries ORDER BY task_id")
+    assert [(t, s.split("@")[0]) for t, s in slots] == [(1, "before:10d"), (2, "before:10d"), (3, "before:10d")]
+    assert maildir_count(env) == 3
+    # The closed task stays closed, and the new policy is now the one on record.
+    assert env.query("SELECT next_fire_at FROM tasks WHERE id = 4") == [(None,)]
+    p = run_once(env, "--now", "2025-05-10T08:01")
+    assert "The reminder policy changed" not in p.stderr and maildir_count(env) == 3
+
+
 def test_sighup_with_broken_config_keeps_old_one(env, tmp_path):
     env.ctl("add", "Việc A", "--agency", "stc", "--due", "+30d", check=True)
     n = NotifySocket(tmp_path / "notify")

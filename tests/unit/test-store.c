@@ -260,6 +260,31 @@ static void test_tasks_get_reads_many_at_once(void **state) {
         assert_int_equal(store_tasks_get(f->s, ids + 1, 1, &none), 0);
 }
 
+/* A reschedule goes a slice at a time, open tasks only, in id order. */
+static void test_reschedule_in_slices(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task closed = {}, open = {};
+        int64_t ids[5], last = -1;
+
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++)
+                ids[i] = add_task(f->s, "Việc", NOW + 86400, NULL, 0);
+        assert_int_equal(store_task_set_status(f->s, ids[1], TASK_DONE, NOW), 0);
+
+        assert_int_equal(store_tasks_reschedule(f->s, NOW + 5, 0, 2, &last), 2);
+        assert_int_equal(last, ids[2]);
+        assert_int_equal(store_tasks_reschedule(f->s, NOW + 5, last, 2, &last), 2);
+        assert_int_equal(last, ids[4]);
+        assert_int_equal(store_tasks_reschedule(f->s, NOW + 5, last, 2, &last), 0);
+        assert_int_equal(last, ids[4]);
+
+        assert_int_equal(store_task_get(f->s, ids[3], &open), 0);
+        assert_int_equal(open.next_fire_at, NOW + 5);
+        assert_int_equal(store_task_get(f->s, ids[1], &closed), 0);
+        assert_int_equal(closed.next_fire_at, NO_TIME);
+        /* 0: all at once. */
+        assert_int_equal(store_tasks_reschedule(f->s, NOW + 9, 0, 0, NULL), 4);
+}
+
 static void test_readonly_open_reads_but_does_not_write(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_done) struct task t = {};
@@ -727,6 +752,7 @@ int main(void) {
                 D(test_migrate_from_version_1),
                 T(test_migrate_from_version_2_keeps_the_outbox),
                 T(test_tasks_get_reads_many_at_once),
+                T(test_reschedule_in_slices),
                 T(test_readonly_open_reads_but_does_not_write),
                 D(test_readonly_open_of_old_schema_is_erofs),
                 T(test_begin_is_ebusy_while_another_process_holds_the_lock),
