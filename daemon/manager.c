@@ -466,6 +466,22 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* Signals go before any other work: a long backlog is worked through
+ * a pass at a time, each pass asking for the next, and a stop or reload
+ * waiting behind them would wait for the whole backlog. */
+static int add_signal(struct manager *m, int sig, sd_event_signal_handler_t handler) {
+        sd_event_source *s;
+        int r = sd_event_add_signal(m->event, &s, sig, handler, m);
+
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_priority(s, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r >= 0)
+                r = sd_event_source_set_floating(s, true);
+        sd_event_source_unref(s);
+        return r;
+}
+
 int manager_new(const char *config_path, struct config *config, struct store *store, struct manager **ret) {
         _cleanup_(manager_freep) struct manager *m = calloc(1, sizeof *m);
         sigset_t mask;
@@ -489,11 +505,11 @@ int manager_new(const char *config_path, struct config *config, struct store *st
         sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
-        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_terminate, m);
+        r = add_signal(m, SIGTERM, on_terminate);
         if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGINT, on_terminate, m);
+                r = add_signal(m, SIGINT, on_terminate);
         if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
+                r = add_signal(m, SIGHUP, on_reload);
         if (r < 0)
                 return r;
         r = sd_event_set_watchdog(m->event, true);

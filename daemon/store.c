@@ -158,7 +158,7 @@ static const char *const store_sql[_STMT_MAX] = {
 
         [STMT_TASKS_RESCHEDULE] =
                 "UPDATE tasks SET next_fire_at = ?1 WHERE id IN "
-                "(SELECT id FROM tasks WHERE status = 'open' AND id > ?2 ORDER BY id LIMIT ?3) "
+                "(SELECT id FROM tasks NOT INDEXED WHERE status = 'open' AND id > ?2 ORDER BY id LIMIT ?3) "
                 "RETURNING id",
         [STMT_META_GET]     = "SELECT value FROM meta WHERE key = ?1",
         [STMT_META_SET]     = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
