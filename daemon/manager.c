@@ -674,7 +674,13 @@ static int manager_maildir_prepare(struct manager *m) {
         return 0;
 }
 
+static int on_check_agencies(sd_event_source *s, void *userdata) {
+        manager_check_agencies(userdata);
+        return 0;
+}
+
 int manager_start(struct manager *m) {
+        sd_event_source *s = NULL;
         int r;
 
         r = store_deliveries_reset_attempting(m->store, manager_now(m));
@@ -683,7 +689,18 @@ int manager_start(struct manager *m) {
         if (r > 0)
                 log_warning("%d deliveries were under way when the daemon last stopped; sending them again", r);
 
-        manager_check_agencies(m);
+        /* Reads every open task's agencies: for the service after READY,
+         * when the loop is idle, not before (3 s with a million tasks). */
+        r = m->once ? -EAGAIN : sd_event_add_defer(m->event, &s, on_check_agencies, m);
+        if (r >= 0)
+                r = sd_event_source_set_priority(s, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r >= 0)
+                r = sd_event_source_set_floating(s, true);
+        sd_event_source_unref(s);
+        if (r < 0)
+                manager_check_agencies(m);
         r = manager_sync_policy(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to check the reminder policy against the database (%s): %m",

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import SANITIZE, SCHEDULE
+from conftest import AGENCIES, SANITIZE, SCHEDULE
 from daemon_helpers import (NotifySocket, bulk_add, maildir_count, run_once, start_daemon, stop,
                             wait_until)
 
@@ -202,6 +202,27 @@ def test_a_changed_policy_reschedules_open_tasks(env):
     assert env.query("SELECT next_fire_at FROM tasks WHERE id = 4") == [(None,)]
     p = run_once(env, "--now", "2025-05-10T08:01")
     assert "The reminder policy changed" not in p.stderr and maildir_count(env) == 3
+
+
+def test_tasks_naming_an_agency_the_configuration_lost_are_reported(env):
+    """Each start (once, or as a service after READY) names the agency ids
+    open tasks use that the configuration no longer has."""
+    env.write_config()
+    env.ctl("add", "Việc A", "--agency", "stc", "--due", "+30d", check=True)
+    env.write_config(agencies=AGENCIES.replace('{ id = "stc";', '{ id = "stc-moi";')
+                     .replace('"vpubnd", "stc",', '"vpubnd", "stc-moi",'))
+    p = run_once(env)
+    assert p.returncode == 0, p.stderr
+    assert 'Open tasks name agency "stc"' in p.stderr and "not reminded" in p.stderr
+
+    notify = NotifySocket(env.path / "notify")
+    try:
+        d = start_daemon(env, notify=notify)
+        notify.wait_for("READY=1")
+        assert wait_until(lambda: 'Open tasks name agency "stc"' in (env.path / "daemon.log").read_text())
+        assert stop(d) == 0
+    finally:
+        notify.close()
 
 
 def test_sighup_with_broken_config_keeps_old_one(env, tmp_path):
