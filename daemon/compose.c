@@ -111,6 +111,36 @@ static int message_token(const struct job *j, bool digest, char **ret) {
         return 0;
 }
 
+/* A retry goes only to the addresses of a row that do not have the
+ * message yet (another of the agency's refused it for a while), unless
+ * none is left (the configuration changed): then to all of them. Drops
+ * the others from rcpt (NULL-terminated) and rcpt_row, in place. */
+static int drop_delivered(const struct job *j, char **rcpt, size_t *rcpt_row, size_t *n_rcpt) {
+        _cleanup_free_ bool *keep = calloc(*n_rcpt + 1, sizeof *keep);
+        size_t kept = 0;
+
+        if (!keep)
+                return -ENOMEM;
+        for (size_t k = 0; k < *n_rcpt; k++) {
+                const struct job_row *row = &j->rows[rcpt_row[k]];
+                bool others = false;
+                for (size_t m = 0; m < *n_rcpt && !others; m++)
+                        others = rcpt_row[m] == rcpt_row[k] && !job_row_delivered(row, rcpt[m]);
+                keep[k] = !others || !job_row_delivered(row, rcpt[k]);
+        }
+        for (size_t k = 0; k < *n_rcpt; k++) {
+                if (!keep[k]) {
+                        free(rcpt[k]);
+                        continue;
+                }
+                rcpt[kept] = rcpt[k];
+                rcpt_row[kept++] = rcpt_row[k];
+        }
+        rcpt[kept] = NULL;
+        *n_rcpt = kept;
+        return 0;
+}
+
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
         _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *data = NULL, *token = NULL;
         _cleanup_free_ char *reply_name = NULL, *reply_addr = NULL;
@@ -246,24 +276,9 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                         }
                 }
 
-        /* A retry goes only to the addresses of a row that do not have the
-         * message yet (another of the agency's refused it for a while),
-         * unless none is left (the configuration changed): then to all. */
-        size_t kept = 0;
-        for (size_t k = 0; k < n_rcpt; k++) {
-                const struct job_row *row = &j->rows[rcpt_row[k]];
-                bool others = false;
-                for (size_t m2 = 0; m2 < n_rcpt && !others; m2++)
-                        others = rcpt_row[m2] == rcpt_row[k] && !job_row_delivered(row, rcpt[m2]);
-                if (others && job_row_delivered(row, rcpt[k])) {
-                        free(rcpt[k]);
-                        continue;
-                }
-                rcpt[kept] = rcpt[k];
-                rcpt_row[kept++] = rcpt_row[k];
-        }
-        rcpt[kept] = NULL;
-        n_rcpt = kept;
+        r = drop_delivered(j, rcpt, rcpt_row, &n_rcpt);
+        if (r < 0)
+                goto finish;
         j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
         if (!j->rcpt_refused) {
                 r = -ENOMEM;

@@ -481,7 +481,8 @@ def test_an_agencys_second_address_deferred_gets_the_retry_alone(env, smtp_serve
     assert env.query("SELECT delivered_to FROM deliveries") == [("stc@sonha.gov.vn",)]
     (d,) = env.ctl_json("history")["deliveries"]
     assert d["delivered_to"] == ["stc@sonha.gov.vn"] and "452 4.2.2" in d["last_error"]
-    assert run_once(env, later(FIRST, minutes=2)).returncode == 0
+    p = run_once(env, later(FIRST, minutes=2))
+    assert p.returncode == 0, p.stderr
     assert [r.rcpt_tos for r in server.received] == [["stc@sonha.gov.vn"], ["VanThu.STC@sonha.gov.vn"]]
     # Both copies are the one message, addressed to both.
     a, b = (r.message for r in server.received)
