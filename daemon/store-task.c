@@ -337,42 +337,53 @@ static int tasks_load_agencies(struct store *s, struct task *tasks, size_t n) {
         return agencies_merge(s, st, tasks, index, n);
 }
 
+/* Runs a task query whose parameters are bound, in one read transaction:
+ * its rows, sorted with `order` if given, then their agencies. */
+static int tasks_fetch(struct store *s, sqlite3_stmt *st, int (*order)(const void *, const void *),
+                       struct task_list *ret) {
+        _cleanup_(task_list_done) struct task_list l = {};
+        int r = store_read_begin(s);
+
+        if (r < 0)
+                return r;
+        r = tasks_read(s, st, &l);
+        sqlite3_reset(st);
+        if (r >= 0 && order && l.n > 1)
+                qsort(l.tasks, l.n, sizeof *l.tasks, order);
+        if (r >= 0)
+                r = tasks_load_agencies(s, l.tasks, l.n);
+        store_read_end(s);
+        if (r < 0)
+                return r;
+        *ret = l;
+        l = (struct task_list) {};
+        return (int) MIN(ret->n, (size_t) INT32_MAX);
+}
+
 int store_task_get(struct store *s, int64_t id, struct task *ret) {
         _cleanup_(task_list_done) struct task_list l = {};
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
         if (!ret)
                 return -EINVAL;
-
-        r = store_read_begin(s);
+        r = store_statement(s, STMT_TASK_GET, &st);
         if (r < 0)
                 return r;
-        {
-                _cleanup_reset_ sqlite3_stmt *st = NULL;
-
-                r = store_statement(s, STMT_TASK_GET, &st);
-                if (r < 0)
-                        goto finish;
-                if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-                        r = store_error(s, sqlite3_errcode(s->db));
-                        goto finish;
-                }
-                r = tasks_read(s, st, &l);
-                if (r < 0)
-                        goto finish;
-        }
-        r = l.n > 0 ? tasks_load_agencies(s, l.tasks, l.n) : -ENOENT;
-finish:
-        store_read_end(s);
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = tasks_fetch(s, st, NULL, &l);
         if (r < 0)
                 return r;
+        if (l.n == 0)
+                return -ENOENT;
         *ret = l.tasks[0];
-        l.n = 0;
+        l.tasks[0] = l.tasks[--l.n];
         return 0;
 }
 
 int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret) {
-        _cleanup_(task_list_done) struct task_list l = {};
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *list = NULL;
         int r;
 
@@ -381,31 +392,12 @@ int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_l
         r = store_ids_json(ids, n, &list);
         if (r < 0)
                 return r;
-        r = store_read_begin(s);
+        r = store_statement(s, STMT_TASKS_GET, &st);
         if (r < 0)
                 return r;
-        {
-                _cleanup_reset_ sqlite3_stmt *st = NULL;
-
-                r = store_statement(s, STMT_TASKS_GET, &st);
-                if (r < 0)
-                        goto finish;
-                if (sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC) != SQLITE_OK) {
-                        r = store_error(s, sqlite3_errcode(s->db));
-                        goto finish;
-                }
-                r = tasks_read(s, st, &l);
-                if (r < 0)
-                        goto finish;
-        }
-        r = tasks_load_agencies(s, l.tasks, l.n);
-finish:
-        store_read_end(s);
-        if (r < 0)
-                return r;
-        *ret = l;
-        l = (struct task_list) {};
-        return (int) ret->n;
+        if (sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return tasks_fetch(s, st, NULL, ret);
 }
 
 int store_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now) {
@@ -508,7 +500,7 @@ static int bind_filter(struct store *s, sqlite3_stmt *st, const struct task_filt
 }
 
 int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret) {
-        _cleanup_(task_list_done) struct task_list l = {};
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *json = NULL;
         struct task_filter any = TASK_FILTER_INIT;
         int r;
@@ -527,36 +519,17 @@ int store_task_list(struct store *s, const struct task_filter *f, struct task_li
                         return r;
         }
 
-        r = store_read_begin(s);
+        r = store_statement(s, STMT_TASK_LIST, &st);
         if (r < 0)
                 return r;
-        {
-                _cleanup_reset_ sqlite3_stmt *st = NULL;
-
-                r = store_statement(s, STMT_TASK_LIST, &st);
-                if (r < 0)
-                        goto finish;
-                r = bind_filter(s, st, f, json);
-                if (r < 0)
-                        goto finish;
-                r = tasks_read(s, st, &l);
-                if (r < 0)
-                        goto finish;
-        }
+        r = bind_filter(s, st, f, json);
+        if (r < 0)
+                return r;
         /* SQL promises no order for the rows of a join, even one with a
          * sorted subquery (SQLite drops such an ORDER BY when it sees fit):
          * the subquery chooses the rows under the limit, the order is made
          * here. */
-        if (l.n > 1)
-                qsort(l.tasks, l.n, sizeof *l.tasks, task_due_compare);
-        r = tasks_load_agencies(s, l.tasks, l.n);
-finish:
-        store_read_end(s);
-        if (r < 0)
-                return r;
-        *ret = l;
-        l = (struct task_list) {};
-        return (int) MIN(ret->n, (size_t) INT32_MAX);
+        return tasks_fetch(s, st, task_due_compare, ret);
 }
 
 int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through) {
@@ -616,38 +589,18 @@ int store_next_fire(struct store *s, int64_t *ret) {
 }
 
 int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret) {
-        _cleanup_(task_list_done) struct task_list l = {};
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
         if (!ret)
                 return -EINVAL;
 
-        r = store_read_begin(s);
+        r = store_statement(s, STMT_TASKS_DUE, &st);
         if (r < 0)
                 return r;
-        {
-                _cleanup_reset_ sqlite3_stmt *st = NULL;
-
-                r = store_statement(s, STMT_TASKS_DUE, &st);
-                if (r < 0)
-                        goto finish;
-                if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-                    bind_limit(st, 2, limit) != SQLITE_OK) {
-                        r = store_error(s, sqlite3_errcode(s->db));
-                        goto finish;
-                }
-                r = tasks_read(s, st, &l);
-                if (r < 0)
-                        goto finish;
-        }
-        r = tasks_load_agencies(s, l.tasks, l.n);
-finish:
-        store_read_end(s);
-        if (r < 0)
-                return r;
-        *ret = l;
-        l = (struct task_list) {};
-        return (int) MIN(ret->n, (size_t) INT32_MAX);
+        if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK || bind_limit(st, 2, limit) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return tasks_fetch(s, st, NULL, ret);
 }
 
 void task_done(struct task *t) {
