@@ -262,13 +262,15 @@ static int manager_pass(struct manager *m, bool *ret_more) {
                 }
                 for (size_t i = 0; i < jobs.n; i++)
                         manager_send(m, TAKE_PTR(jobs.jobs[i]));
-                if (jobs.n == 0 && filter.busy) {
+                if (jobs.consumed == 0 && filter.busy) {
                         free(m->dry_busy);
                         m->dry_busy = (char *) TAKE_PTR(filter.busy);
                         m->dry_at = now;
                 }
                 dispatch_claim_done(m->dispatch, &filter);
-                if (jobs.n == 0) {
+                /* Rows recorded as not to go (their task closed meanwhile)
+                 * are progress too: the next claim reads past them. */
+                if (jobs.consumed == 0) {
                         job_list_done(&jobs);
                         break;
                 }

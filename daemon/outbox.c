@@ -467,6 +467,7 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         r = store_delivery_set_state(s, d->id, DELIVERY_FAILED, NO_TIME, why, now);
                         if (r < 0)
                                 goto fail;
+                        jobs.consumed++;
                         continue;
                 }
 
@@ -500,8 +501,10 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
         for (size_t k = 0; k < jobs.n; k++)
                 if (refused[k])
                         job_free(jobs.jobs[k]);
-                else
+                else {
+                        jobs.consumed += jobs.jobs[k]->n_rows;
                         jobs.jobs[kept++] = jobs.jobs[k];
+                }
         jobs.n = kept;
 
         ids = calloc(dl.n + 1, sizeof *ids);

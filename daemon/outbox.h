@@ -82,6 +82,7 @@ struct job {
 struct job_list {
         struct job **jobs;
         size_t n;
+        size_t consumed;         /* outbox_claim(): rows taken off the queue, claimed or recorded as not to go */
 };
 
 /* Decides the slots due at `now`; returns the number of delivery rows

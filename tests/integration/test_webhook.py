@@ -517,6 +517,34 @@ def test_a_slow_receivers_backlog_does_not_starve_another(env):
     assert sum(rows.values()) == 401
 
 
+def test_reminders_that_lost_their_reason_do_not_hold_up_the_others(env):
+    """Rows the claim records as not to go (here 2,000 of a deadline since
+    changed, due before anything else) are progress: the claim goes on past
+    them at once, even while a slow transfer is under way, rather than a
+    batch a second."""
+    def slow(r):
+        time.sleep(5)
+        return 204, {}, b""
+
+    with Server(slow) as slow_server, Server() as fast_server:
+        configure(env, slow_server.url(), vpubnd_url=fast_server.url(), extra="")
+        add_task(env, title="Việc chậm", ref="1", support=None)
+        p = start_daemon(env, "--now", f"@{REMIND}")
+        assert slow_server.wait_for(1, timeout=10), (env.path / "daemon.log").read_text()
+        sql(env, "INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, state, attempts, "
+                 "next_attempt_at, created_at) WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                 "WHERE x < 2000) SELECT 1, 'before:3d@' || x, ?1, 'stc', 'webhook:0', 'pending', 0, ?1 - 60, ?1 "
+                 "FROM n", REMIND)
+        t0 = time.monotonic()
+        env.ctl("--now", ADDED, "add", "Việc mới", "--agency", "vpubnd", "--due", DUE, "--ref", "2", check=True)
+        assert fast_server.wait_for(1, timeout=20)
+        waited = time.monotonic() - t0
+        assert stop(p) == 0
+    assert waited < 2.5, waited
+    assert env.query("SELECT count(*) FROM deliveries WHERE last_error LIKE 'not sent: the deadline was changed'") \
+        == [(2000,)]
+
+
 def test_send_test_posts_a_signed_test_message_to_each_webhook(env):
     secret, path = make_secret(env)
     with Server() as json_server, Server() as ntfy_server:
