@@ -97,14 +97,20 @@ static void warn_unknown_agencies(const struct config *c, const struct task *t) 
                                     "it is not reminded", (long long) t->id, t->agencies[i].agency);
 }
 
+/* Whether a recurring task's deadline has passed, so that it moves on to
+ * its next one (roll_recurrence()). */
+static bool rolls(const struct task *t, int64_t now, struct recurrence *ret_rec, struct due *ret_due) {
+        return t->recurrence && t->due_at != NO_TIME && t->due_at <= now &&
+               recurrence_parse(t->recurrence, ret_rec) >= 0 && parse_due(t->due, 0, ret_due) >= 0;
+}
+
 /* A recurring task whose deadline has passed moves to its next one. */
 static int roll_recurrence(struct store *s, struct task *t, int64_t now) {
         struct recurrence rec;
         struct due d;
         char buf[17];
 
-        if (!t->recurrence || t->due_at == NO_TIME || t->due_at > now || recurrence_parse(t->recurrence, &rec) < 0 ||
-            parse_due(t->due, 0, &d) < 0)
+        if (!rolls(t, now, &rec, &d))
                 return 0;
         while (due_instant(&d) <= now)
                 d.day = recurrence_next(&rec, d.day);
@@ -130,7 +136,13 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
                 return store_task_set_schedule(s, t->id, NO_TIME, now);
 
         warn_unknown_agencies(c, t);
-        size_t n = schedule_due(p, t->due_at, task_date_only(t), t->fired_through, now, slots);
+        /* A recurring task past its deadline moves on (below): the
+         * reminders of the occurrence that is over would be stale before
+         * they went, and are not made. */
+        struct recurrence rec;
+        struct due d;
+        size_t n = rolls(t, now, &rec, &d) ? 0
+                   : schedule_due(p, t->due_at, task_date_only(t), t->fired_through, now, slots);
 
         /* Escalation levels newest first, so that an agency at several
          * levels hears only of the latest after downtime. */

@@ -324,6 +324,36 @@ static void test_task_closed_elsewhere_is_not_sent(void **state) {
         delivery_list_done(&l);
 }
 
+/* A recurring task past its deadline moves on to the next one; the
+ * reminders of the occurrence that is over are not made (nor kept, if
+ * they were still waiting), and nothing is counted as failed. */
+static void test_recurring_task_past_its_deadline_moves_on_quietly(void **state) {
+        struct fx *f = *state;
+        _cleanup_(task_done) struct task t = {};
+        struct task_agency ag[] = { { (char *) "stc", ROLE_LEAD } };
+        struct due d;
+
+        assert_int_equal(parse_due("2025-05-15", 0, &d), 0);
+        struct task n = { .title = (char *) "Báo cáo tháng", .due = (char *) "2025-05-15", .due_at = due_instant(&d),
+                          .recurrence = (char *) "monthly:15", .status = TASK_OPEN, .agencies = ag, .n_agencies = 1 };
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_task_add(f->s, &n, at(2025, 5, 1, 9, 0)), 0);
+        assert_int_equal(store_commit(f->s), 0);
+
+        /* Wed 14/5: the 1-day reminder (the missed 7d and 3d collapse into it). */
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 14, 8, 0)), 1);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 1);
+        /* Fri 16/5, the deadline passed before it went: the task moves to
+         * 15/6; no overdue notice or escalation of May is made, and May's
+         * reminder still waiting goes with it. */
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 5, 16, 8, 0)), 0);
+        assert_int_equal(store_task_get(f->s, n.id, &t), 0);
+        assert_string_equal(t.due, "2025-06-15");
+        assert_true(t.next_fire_at != NO_TIME && t.next_fire_at > at(2025, 5, 16, 8, 0));
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 0);
+        assert_int_equal(count_state(f, DELIVERY_FAILED), 0);
+}
+
 /* The addresses that have a delivery: whole lines, any case. */
 static void test_row_delivered_matches_whole_addresses(void **state) {
         struct job_row r = { .delivered_to = (char *) "stc@sonha.gov.vn\nVanThu.STC@sonha.gov.vn" };
@@ -363,6 +393,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_closed_task_is_not_reminded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_edit_drops_only_reminders_of_an_old_deadline, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_task_closed_elsewhere_is_not_sent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_recurring_task_past_its_deadline_moves_on_quietly, setup, teardown),
                 cmocka_unit_test(test_row_delivered_matches_whole_addresses),
                 cmocka_unit_test(test_backoff_doubles_to_the_cap),
         };
