@@ -111,34 +111,35 @@ static int message_token(const struct job *j, bool digest, char **ret) {
         return 0;
 }
 
-/* A retry goes only to the addresses of a row that do not have the
- * message yet (another of the agency's refused it for a while), unless
- * none is left (the configuration changed): then to all of them. Drops
- * the others from rcpt (NULL-terminated) and rcpt_row, in place. */
-static int drop_delivered(const struct job *j, char **rcpt, size_t *rcpt_row, size_t *n_rcpt) {
-        _cleanup_free_ bool *keep = calloc(*n_rcpt + 1, sizeof *keep);
+/* A retry goes only to the addresses that do not have the message yet
+ * (another of the agency's refused it for a while): an address is left
+ * out when every row it belongs to has it. A row left with no address
+ * has been delivered to all of them: it is settled as sent. Compacts
+ * j->rcpt and j->rcpt_in_row in place. */
+static void drop_delivered(struct job *j) {
         size_t kept = 0;
 
-        if (!keep)
-                return -ENOMEM;
-        for (size_t k = 0; k < *n_rcpt; k++) {
-                const struct job_row *row = &j->rows[rcpt_row[k]];
-                bool others = false;
-                for (size_t m = 0; m < *n_rcpt && !others; m++)
-                        others = rcpt_row[m] == rcpt_row[k] && !job_row_delivered(row, rcpt[m]);
-                keep[k] = !others || !job_row_delivered(row, rcpt[k]);
-        }
-        for (size_t k = 0; k < *n_rcpt; k++) {
-                if (!keep[k]) {
-                        free(rcpt[k]);
+        for (size_t k = 0; k < j->n_rcpt; k++) {
+                bool needed = false;
+                for (size_t i = 0; i < j->n_rows && !needed; i++)
+                        needed = job_rcpt_in_row(j, k, i) && !job_row_delivered(&j->rows[i], j->rcpt[k]);
+                if (!needed) {
+                        free(j->rcpt[k]);
                         continue;
                 }
-                rcpt[kept] = rcpt[k];
-                rcpt_row[kept++] = rcpt_row[k];
+                memmove(j->rcpt_in_row + kept * j->n_rows, j->rcpt_in_row + k * j->n_rows, j->n_rows);
+                j->rcpt[kept++] = j->rcpt[k];
         }
-        rcpt[kept] = NULL;
-        *n_rcpt = kept;
-        return 0;
+        j->rcpt[kept] = NULL;
+        j->n_rcpt = kept;
+
+        for (size_t i = 0; i < j->n_rows; i++) {
+                bool any = false;
+                for (size_t k = 0; k < j->n_rcpt && !any; k++)
+                        any = job_rcpt_in_row(j, k, i);
+                if (!any)
+                        job_set_row_result(j, i, RESULT_SENT, NULL);
+        }
 }
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
@@ -146,7 +147,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         _cleanup_free_ char *reply_name = NULL, *reply_addr = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_free_ struct render_recipient *recipients = NULL;
-        _cleanup_free_ size_t *rcpt_row = NULL;
+        _cleanup_free_ bool *in_row = NULL;
         _cleanup_free_ int64_t *task_ids = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
         struct render_output out = {};
@@ -255,10 +256,12 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         if (r < 0)
                 goto finish;
 
-        /* Which row each envelope recipient settles. */
+        /* Which rows each envelope recipient settles: those of the
+         * agencies that list its address. */
         size_t n_rcpt = strv_length(rcpt);
-        rcpt_row = calloc(n_rcpt + 1, sizeof *rcpt_row);
-        if (!rcpt_row) {
+        in_row = calloc(n_rcpt * j->n_rows + 1, sizeof *in_row);
+        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
+        if (!in_row || !j->rcpt_refused) {
                 r = -ENOMEM;
                 goto finish;
         }
@@ -270,25 +273,14 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                                 mine = strcasecmp(*e, rcpt[k]) == 0;
                         for (char **e = a->cc; *e && !mine; e++)
                                 mine = strcasecmp(*e, rcpt[k]) == 0;
-                        if (mine) {
-                                rcpt_row[k] = i;
-                                break;
-                        }
+                        in_row[k * j->n_rows + i] = mine;
                 }
-
-        r = drop_delivered(j, rcpt, rcpt_row, &n_rcpt);
-        if (r < 0)
-                goto finish;
-        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
-        if (!j->rcpt_refused) {
-                r = -ENOMEM;
-                goto finish;
-        }
 
         j->mail_from = TAKE_PTR(from_addr);
         j->rcpt = TAKE_PTR(rcpt);
-        j->rcpt_row = TAKE_PTR(rcpt_row);
+        j->rcpt_in_row = TAKE_PTR(in_row);
         j->n_rcpt = n_rcpt;
+        drop_delivered(j);
         j->data = TAKE_PTR(data);
         j->size = size;
         r = 0;

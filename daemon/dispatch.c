@@ -183,15 +183,18 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
 static void on_mail_refused(struct smtp_message *m, size_t rcpt, int code, const char *reply) {
         struct transfer *t = m->userdata;
         struct job *j = t->job;
-        size_t row = j->rcpt_row[rcpt];
+        enum result_kind kind = smtp_reply_result(code) == RESULT_FAIL ? RESULT_FAIL : RESULT_RETRY;
         char err[SMTP_REPLY_MAX + 300];
+        int64_t task = 0;
 
         snprintf(err, sizeof err, "<%s>: %s", j->rcpt[rcpt], reply);
-        job_set_row_result(j, row, smtp_reply_result(code) == RESULT_FAIL ? RESULT_FAIL : RESULT_RETRY, err);
-        if (j->rcpt_refused)
-                j->rcpt_refused[rcpt] = true;
-        log_warning("SMTP server refused recipient %s of task %lld: %s", j->rcpt[rcpt],
-                    (long long) j->rows[row].task_id, reply);
+        for (size_t i = 0; i < j->n_rows; i++)
+                if (job_rcpt_in_row(j, rcpt, i)) {
+                        job_set_row_result(j, i, kind, err);
+                        task = task ?: j->rows[i].task_id;
+                }
+        j->rcpt_refused[rcpt] = true;
+        log_warning("SMTP server refused recipient %s of task %lld: %s", j->rcpt[rcpt], (long long) task, reply);
 }
 
 static void on_mail_done(struct smtp_message *m, enum result_kind kind, const char *detail) {

@@ -193,12 +193,13 @@ static void send_maildir(struct manager *m, struct job *j) {
 }
 
 static void manager_send(struct manager *m, struct job *j) {
-        bool done = false;
+        bool done = true;
 
         for (size_t i = 0; i < j->n_rows; i++)
-                done = done || j->rows[i].result != RESULT_NONE;
+                done = done && j->rows[i].result != RESULT_NONE;
         if (done) {
-                /* Settled before it left (it could not be composed). */
+                /* Settled before it left: it could not be composed, or
+                 * every address has it already. */
                 manager_job_finished(m, j);
                 return;
         }

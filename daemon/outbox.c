@@ -257,7 +257,7 @@ struct job *job_free(struct job *j) {
         free(j->agency);
         free(j->mail_from);
         strv_free(j->rcpt);
-        free(j->rcpt_row);
+        free(j->rcpt_in_row);
         free(j->rcpt_refused);
         free(j->data);
         free(j->url);
@@ -315,7 +315,8 @@ static char *row_delivered_now(const struct job *j, size_t row) {
         if (j->rows[row].delivered_to)
                 strbuf_puts(&b, j->rows[row].delivered_to);
         for (size_t k = 0; k < j->n_rcpt; k++) {
-                if (j->rcpt_row[k] != row || j->rcpt_refused[k] || job_row_delivered(&j->rows[row], j->rcpt[k]))
+                if (!job_rcpt_in_row(j, k, row) || j->rcpt_refused[k] ||
+                    job_row_delivered(&j->rows[row], j->rcpt[k]))
                         continue;
                 if (b.len > 0)
                         strbuf_putc(&b, '\n');
@@ -333,8 +334,10 @@ static char *row_delivered_now(const struct job *j, size_t row) {
 static void job_key(const struct config *c, const struct delivery *d, char *buf, size_t size) {
         bool email = streq(d->channel, "email");
 
+        /* A digest's rows travel together unless some are retries that
+         * some of the agency's addresses have already. */
         if (c->policy.digest)
-                snprintf(buf, size, "%s|%s", d->agency, d->channel);
+                snprintf(buf, size, "%s|%s|%s", d->agency, d->channel, strempty(d->delivered_to));
         else if (email)
                 snprintf(buf, size, "%lld|%s|email", (long long) d->task_id, d->slot);
         else

@@ -59,13 +59,14 @@ struct job {
         struct job_row *rows;
         size_t n_rows;
 
-        /* E-mail: envelope and the complete RFC 5322 message. rcpt_row[i]
-         * is the row the i-th recipient belongs to, so a recipient the server
-         * refuses fails its own agency only; rcpt_refused[i] says it was, and
-         * data_accepted that the message went to the others. */
+        /* E-mail: envelope and the complete RFC 5322 message. A recipient
+         * belongs to the rows of the agencies that list its address
+         * (job_rcpt_in_row()), so one the server refuses fails or defers
+         * those rows only; rcpt_refused[k] says it was, and data_accepted
+         * that the message went to the others. */
         char *mail_from;
         char **rcpt;
-        size_t *rcpt_row;
+        bool *rcpt_in_row;       /* n_rcpt × n_rows: [k * n_rows + i] */
         bool *rcpt_refused;
         size_t n_rcpt;
         bool data_accepted;
@@ -113,6 +114,10 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
 /* When the daemon next has something to do: the earliest slot of an open
  * task or attempt of a pending delivery (NO_TIME: nothing ever). */
 int outbox_next_wakeup(struct store *s, int64_t *ret);
+
+static inline bool job_rcpt_in_row(const struct job *j, size_t k, size_t row) {
+        return j->rcpt_in_row && j->rcpt_in_row[k * j->n_rows + row];
+}
 
 /* Whether `address` (any case) has row's delivery already. */
 bool job_row_delivered(const struct job_row *r, const char *address);

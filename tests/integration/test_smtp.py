@@ -492,6 +492,49 @@ def test_an_agencys_second_address_deferred_gets_the_retry_alone(env, smtp_serve
     assert len(server.received) == 2
 
 
+def test_a_retry_whose_addresses_all_have_it_is_not_sent_again(env, smtp_server):
+    """The deferred address is taken out of the configuration before the
+    retry: every address left has the reminder, so it is recorded as sent
+    without sending anything."""
+    agencies = AGENCIES.replace('email = ["stc@sonha.gov.vn"]',
+                                'email = ["stc@sonha.gov.vn"]; cc = ["VanThu.STC@sonha.gov.vn"]')
+    server = smtp_server(script=Script(rcpt={"vanthu.stc@sonha.gov.vn": ["452 4.2.2 Mailbox full"]}))
+    smtp_config(env, server, agencies=agencies)
+    add_task(env, support=None)
+    assert run_once(env, FIRST).returncode == 75
+    smtp_config(env, server)
+    p = run_once(env, later(FIRST, minutes=2))
+    assert p.returncode == 0, p.stderr
+    assert [r.rcpt_tos for r in server.received] == [["stc@sonha.gov.vn"]]
+    assert states(env) == {"stc": "sent"}
+
+
+def test_a_digest_retry_and_a_new_digest_reach_each_address_once(env, smtp_server):
+    """Digests: an agency's retry (one address deferred) and its next
+    digest do not share a message; each address gets each task once."""
+    agencies = AGENCIES.replace('email = ["stc@sonha.gov.vn"]',
+                                'email = ["stc@sonha.gov.vn"]; cc = ["VanThu.STC@sonha.gov.vn"]')
+    schedule = ('schedule = { remind_before = ["14d"]; overdue_every = "0s"; send_at = "08:00"; '
+                'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]; digest = true; };')
+    server = smtp_server(script=Script(rcpt={"vanthu.stc@sonha.gov.vn": ["452 4.2.2 Mailbox full"]}))
+    smtp_config(env, server, agencies=agencies, schedule=schedule)
+    add_task(env, title="Việc A", support=None, due="2025-05-20", ref="1")
+    add_task(env, title="Việc B", support=None, due="2025-05-21", ref="2")
+    # 6/5: A's 14-day reminder; the cc address defers it.
+    assert run_once(env, "2025-05-06T08:00:30").returncode == 75
+    # 7/5: A's retry and B's reminder, claimed together.
+    p = run_once(env, "2025-05-07T08:00:30")
+    assert p.returncode == 0, p.stderr
+    got = {}
+    for r in server.received:
+        text = text_of(r.message)
+        for a in r.rcpt_tos:
+            got.setdefault(a.lower(), []).extend(t for t in ("Việc A", "Việc B") if t in text)
+    assert sorted(got["stc@sonha.gov.vn"]) == ["Việc A", "Việc B"], got
+    assert sorted(got["vanthu.stc@sonha.gov.vn"]) == ["Việc A", "Việc B"], got
+    assert set(states(env).values()) == {"sent"}
+
+
 @PIPELINING
 def test_an_agencys_address_refused_for_good_fails_the_row_once(env, smtp_server, pipelining):
     agencies = AGENCIES.replace('email = ["stc@sonha.gov.vn"]',
