@@ -415,6 +415,13 @@ static const struct webhook *channel_webhook(const struct config *c, const char 
         return *end == 0 && i < a->n_webhooks ? &a->webhooks[i] : NULL;
 }
 
+/* A receiver's share of the claimed jobs: at least a few beyond those
+ * it has under way. */
+static size_t host_share(const struct dispatch *d, const char *host) {
+        size_t n = hostqueue_n_loaded(d->hosts) + (hostqueue_load(d->hosts, host) == 0);
+        return MAX(DISPATCH_HOST_CLAIMED / MAX(n, (size_t) 1), (size_t) 2 * WEBHOOK_PER_HOST);
+}
+
 static bool admit(void *userdata, const char *agency, const char *channel) {
         struct dispatch *d = userdata;
         const struct webhook *w = channel_webhook(d->config, agency, channel);
@@ -423,7 +430,7 @@ static bool admit(void *userdata, const char *agency, const char *channel) {
          * message shares alike. */
         if (!w || !w->host)
                 return true;
-        return hostqueue_reserve(d->hosts, w->host, DISPATCH_HOST_CLAIMED) > 0;
+        return hostqueue_reserve(d->hosts, w->host, host_share(d, w->host)) > 0;
 }
 
 int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret) {
@@ -434,8 +441,8 @@ int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret) {
                 const struct agency *a = &d->config->agencies[i];
                 for (size_t k = 0; k < a->n_webhooks; k++) {
                         _cleanup_free_ char *key = NULL;
-                        if (!a->webhooks[k].host ||
-                            hostqueue_load(d->hosts, a->webhooks[k].host) < DISPATCH_HOST_CLAIMED)
+                        const char *host = a->webhooks[k].host;
+                        if (!host || hostqueue_load(d->hosts, host) < host_share(d, host))
                                 continue;
                         if (!busy && !(busy = json_array()))
                                 return -ENOMEM;

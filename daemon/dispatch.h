@@ -33,10 +33,12 @@ void dispatch_abort_all(struct dispatch *d);
 size_t dispatch_in_flight(const struct dispatch *d);
 
 /* The claim filter of the moment (outbox.h): webhooks whose receiver holds
- * DISPATCH_HOST_CLAIMED jobs (under way and waiting their turn) are left
- * pending, so that one slow receiver's backlog never takes all the room
- * for transfers. The filter is valid until dispatch_claim_done(), which
- * drops what it reserved and was not submitted. */
+ * its share of DISPATCH_HOST_CLAIMED jobs (under way and waiting their
+ * turn) are left pending, so that slow receivers' backlogs never take all
+ * the room for transfers. The share is that amount divided among the
+ * receivers that hold any, a newcomer included. The filter is valid until
+ * dispatch_claim_done(), which drops what it reserved and was not
+ * submitted; filter.busy is NULL when no receiver is at its share. */
 #define DISPATCH_HOST_CLAIMED 192
 int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret);
 void dispatch_claim_done(struct dispatch *d, struct claim_filter *f);

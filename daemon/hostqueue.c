@@ -202,3 +202,10 @@ size_t hostqueue_load(const struct hostqueue *q, const char *key) {
         const struct host *h = host_find(q, key);
         return h ? h->active + h->waiting + h->reserved : 0;
 }
+
+size_t hostqueue_n_loaded(const struct hostqueue *q) {
+        size_t n = 0;
+        for (const struct host *h = q->hosts; h; h = h->next)
+                n += h->active + h->waiting + h->reserved > 0;
+        return n;
+}

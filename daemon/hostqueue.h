@@ -38,6 +38,8 @@ int hostqueue_reserve(struct hostqueue *q, const char *key, size_t max);
 void hostqueue_unreserve(struct hostqueue *q);
 /* In progress, waiting and reserved. */
 size_t hostqueue_load(const struct hostqueue *q, const char *key);
+/* How many keys have any. */
+size_t hostqueue_n_loaded(const struct hostqueue *q);
 
 size_t hostqueue_active(const struct hostqueue *q, const char *key);
 size_t hostqueue_waiting(const struct hostqueue *q, const char *key);

@@ -247,10 +247,14 @@ static int manager_pass(struct manager *m, bool *ret_more) {
                 struct job_list jobs = {};
                 struct claim_filter filter;
 
-                if (room == 0 || (limit == room && room < ASYNC_CLAIM_MIN && m->in_flight > 0))
+                if (room == 0)
                         break;
                 r = dispatch_claim_filter(m->dispatch, &filter);
-                if (r >= 0 && manager_claim_is_dry(m, &filter, now)) {
+                /* Small claims wait for more room, unless some receiver
+                 * holds its share: then what room there is goes to the
+                 * others at once. */
+                if (r >= 0 && (manager_claim_is_dry(m, &filter, now) ||
+                               (limit == room && room < ASYNC_CLAIM_MIN && m->in_flight > 0 && !filter.busy))) {
                         dispatch_claim_done(m->dispatch, &filter);
                         break;
                 }

@@ -517,6 +517,33 @@ def test_a_slow_receivers_backlog_does_not_starve_another(env):
     assert sum(rows.values()) == 401
 
 
+def test_two_slow_receivers_backlogs_do_not_starve_a_third(env):
+    """Two slow receivers share the room for transfers with whoever comes
+    next: a third agency's reminder, decided after 300 of each of theirs,
+    goes within a second or two, not after their backlogs."""
+    def slow(r):
+        time.sleep(0.3)
+        return 204, {}, b""
+
+    with Server(slow) as one, Server(slow) as two, Server() as fast_server:
+        env.write_config(schedule=SCHEDULE % "false", agencies=f"""agencies = (
+  {{ id = "stc"; name = "Sở Tài chính"; webhook = {{ url = "{one.url()}"; format = "json"; }}; }},
+  {{ id = "skhdt"; name = "Sở Kế hoạch và Đầu tư"; webhook = {{ url = "{two.url()}"; format = "json"; }}; }},
+  {{ id = "vpubnd"; name = "Văn phòng UBND tỉnh"; webhook = {{ url = "{fast_server.url()}"; format = "json"; }}; }}
+);""")
+        added = at("2025-05-01 09:00")
+        bulk_add(env, [(f"Việc {i}", "stc" if i % 2 else "skhdt", DUE, DUE_AT) for i in range(600)] +
+                 [("Việc của Văn phòng", "vpubnd", DUE, DUE_AT)], added)
+        p = start_daemon(env, "--now", f"@{REMIND}")
+        t0 = time.monotonic()
+        assert fast_server.wait_for(1, timeout=30), (env.path / "daemon.log").read_text()[-2000:]
+        waited = time.monotonic() - t0
+        assert stop(p) == 0
+    # 600 requests of 0.3 s, 4 at a time per receiver, would be 23 s.
+    assert waited < 5, waited
+    assert one.max_active <= 4 and two.max_active <= 4
+
+
 def test_reminders_that_lost_their_reason_do_not_hold_up_the_others(env):
     """Rows the claim records as not to go (here 2,000 of a deadline since
     changed, due before anything else) are progress: the claim goes on past
