@@ -80,6 +80,7 @@ static void test_reservations_bound_what_a_receiver_may_hold(void **state) {
         assert_int_equal(hostqueue_reserve(q, "slow", 3), 0);
         assert_int_equal(hostqueue_reserve(q, "fast", 3), 1);
         assert_int_equal(hostqueue_load(q, "slow"), 3);
+        assert_int_equal(hostqueue_n_loaded(q), 2);
         /* The reserved one arrives: still three, nothing more to reserve. */
         assert_int_equal(hostqueue_admit(q, "slow", &items[2]), 0);
         assert_int_equal(hostqueue_load(q, "slow"), 3);
@@ -90,6 +91,7 @@ static void test_reservations_bound_what_a_receiver_may_hold(void **state) {
         hostqueue_unreserve(q);
         assert_int_equal(hostqueue_load(q, "slow"), 2);
         assert_int_equal(hostqueue_load(q, "fast"), 0);
+        assert_int_equal(hostqueue_n_loaded(q), 1);
         /* A receiver refused or unreserved with nothing under way is
          * forgotten, as an idle one is. */
         assert_int_equal(hostqueue_reserve(q, "idle", 0), 0);
