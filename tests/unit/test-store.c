@@ -171,15 +171,23 @@ static void make_v1_database(const char *path) {
         sqlite3_close(db);
 }
 
+static int64_t realtime_s(void) {
+        struct timespec ts;
+        assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+        return ts.tv_sec;
+}
+
 static void test_migrate_from_version_1(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_done) struct task open = {}, done = {};
-        int64_t before = time(NULL), after;
+        /* SQLite's 'now' reads the clock gettimeofday() reads; time() reads a
+         * coarser one that can lag it by a tick across a second boundary. */
+        int64_t before = realtime_s(), after;
         sqlite3 *db;
 
         make_v1_database(f->path);
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
-        after = time(NULL);
+        after = realtime_s();
         assert_int_equal(store_schema_version(f->s), 3);
 
         assert_int_equal(store_task_get(f->s, 1, &open), 0);
