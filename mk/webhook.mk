@@ -7,10 +7,18 @@ BENCH_WEBHOOK_N ?= 10000
 BENCH_WEBHOOK_DEBS := nginx-light wrk curl
 
 # `make bench-webhook [BENCH_WEBHOOK_N=N]`: N reminders through
-# `deadlined --once` to a local nginx, against wrk and a curl loop. As root
+# `deadlined --once` to a local nginx, against wrk, a curl loop, and the
+# daemon's own libcurl multi path with none of the daemon's work. As root
 # the missing Debian packages are installed first.
+$(BUILD)/tests/bench-curl-multi: $(BUILD)/obj/tests/bench-curl-multi.o $(BUILD)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/obj/tests/bench-curl-multi.o: tests/bench/bench-curl-multi.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
+
 .PHONY: bench-webhook
-bench-webhook: $(PROGRAMS)
+bench-webhook: $(PROGRAMS) $(BUILD)/tests/bench-curl-multi
 	@missing=""; for p in $(BENCH_WEBHOOK_DEBS); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \

@@ -3,8 +3,10 @@
 """make bench-webhook: N webhook reminders (10,000 by default) delivered by
 the real daemon (`deadlined --once`, from its start to its exit, which is
 after the last delivery is recorded) to a local nginx that answers 204; in
-the same run, the ceiling (wrk posting the same request to the same server)
-and the baseline (one curl process per request). Prints the figures side
+the same run, the ceiling (wrk posting the same request to the same server),
+the daemon's HTTP path with none of its own work (its curl_event and
+libcurl's multi interface, 4 connections, the request prebuilt), and the
+baseline (one curl process per request). Prints the figures side
 by side; a benchmark, not a test: nothing here fails on a slow machine."""
 
 import base64
@@ -185,6 +187,17 @@ def run_curl_loop(d, url, headers, body, n):
     return n / (time.monotonic() - t0)
 
 
+def run_curl_multi(d, url, headers, body, n, conns):
+    """The daemon's HTTP path alone: its curl_event driving libcurl's
+    multi interface, the same request prebuilt, `conns` connections."""
+    (d / "multi-body").write_bytes(body)
+    (d / "multi-headers").write_text("".join(f"{k}: {v}\n" for k, v in headers))
+    p = subprocess.run([BUILD / "tests" / "bench-curl-multi", url, d / "multi-body", d / "multi-headers", str(n),
+                        str(conns)], capture_output=True, text=True, check=True)
+    v = dict(kv.split("=") for kv in p.stdout.split())
+    return int(v["requests"]) / float(v["seconds"])
+
+
 def main():
     for tool in ("nginx", "wrk", "curl"):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
@@ -209,6 +222,7 @@ def main():
                 sys.stderr.write((d / "daemon.log").read_text()[-2000:])
                 raise SystemExit(f"deadlined exited {code} with {sent} of {N} deliveries sent")
             wrk = run_wrk(d, url, headers, body)
+            multi = run_curl_multi(d, url, headers, body, N, 4)
             curl = run_curl_loop(d, url, headers, body, CURL_LOOP)
         finally:
             nginx.send_signal(signal.SIGQUIT)
@@ -219,6 +233,7 @@ def main():
     print(f"{'client':<44} {'req/s':>10} {'vs deadlined':>13}")
     print(f"{f'deadlined --once, {N} reminders':<44} {rate:>10.0f} {'1':>13}")
     print(f"{'wrk -t1 -c50 (ceiling)':<44} {wrk:>10.0f} {rate / wrk:>12.2f}x")
+    print(f"{'libcurl multi alone, 4 connections':<44} {multi:>10.0f} {rate / multi:>12.2f}x")
     print(f"{f'curl process per request, {CURL_LOOP} (baseline)':<44} {curl:>10.0f} {rate / curl:>12.0f}x")
     print(f"\ndeadlined: {elapsed:.2f} s from start to exit, peak RSS {rss_kb / 1024:.1f} MB")
     print(f"targets: >= 1/4 of wrk ({wrk / 4:.0f}/s): {'yes' if rate >= wrk / 4 else 'NO'}; "
