@@ -204,6 +204,43 @@ def test_a_changed_policy_reschedules_open_tasks(env):
     assert "The reminder policy changed" not in p.stderr and maildir_count(env) == 3
 
 
+def test_a_reschedule_of_many_tasks_survives_a_kill_in_the_middle(env):
+    """45,000 open tasks whose next reminder was worked out under another
+    policy (here: a year away): the service reschedules them a slice at a
+    time after READY; killed in the middle, the next run starts over and
+    finishes, and only then records the policy."""
+    env.write_config()
+    now = int(datetime.datetime(2025, 5, 2, 9, 0, tzinfo=HANOI).timestamp())
+    due_at = int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())
+    bulk_add(env, [(f"Việc {i}", "stc", "2025-05-20", due_at) for i in range(45000)], now - 86400)
+    import sqlite3
+    con = sqlite3.connect(env.database)
+    with con:
+        con.execute("UPDATE tasks SET next_fire_at = ?", (now + 365 * 86400,))
+    con.close()
+
+    notify = NotifySocket(env.path / "notify")
+    try:
+        d = start_daemon(env, "--now", f"@{now}", notify=notify)
+        notify.wait_for("READY=1")
+        # Some slices done, not all (where the kill lands does not matter
+        # to what follows; seen here: a slice or two in).
+        wait_until(lambda: env.query("SELECT count(*) FROM tasks WHERE next_fire_at < ?", now + 86400)[0][0] > 0,
+                   timeout=10, interval=0.005)
+        d.kill()
+        d.wait(10)
+    finally:
+        notify.close()
+
+    p = run_once(env, "--now", f"@{now}")
+    assert p.returncode == 0, p.stderr
+    assert env.query("SELECT count(*) FROM meta WHERE key = 'policy'") == [(1,)]
+    # Every task's next reminder is the 14-day one, on Tue 6/5 at 08:00.
+    first = int(datetime.datetime(2025, 5, 6, 8, 0, tzinfo=HANOI).timestamp())
+    assert env.query("SELECT next_fire_at, count(*) FROM tasks GROUP BY next_fire_at") == [(first, 45000)]
+    assert maildir_count(env) == 0
+
+
 def test_tasks_naming_an_agency_the_configuration_lost_are_reported(env):
     """Each start (once, or as a service after READY) names the agency ids
     open tasks use that the configuration no longer has."""
