@@ -143,8 +143,7 @@ static void drop_delivered(struct job *j) {
 }
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
-        _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *data = NULL, *token = NULL;
-        _cleanup_free_ char *reply_name = NULL, *reply_addr = NULL;
+        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_free_ struct render_recipient *recipients = NULL;
         _cleanup_free_ bool *in_row = NULL;
@@ -155,15 +154,10 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         size_t n_to = 0, n_cc = 0, size;
         int r;
 
-        r = mail_address_parse(c->from, &from_name, &from_addr);
-        if (r < 0)
-                return r;
-        if (c->has_smtp && c->smtp.reply_to) {
-                r = mail_address_parse(c->smtp.reply_to, &reply_name, &reply_addr);
-                if (r < 0)
-                        return r;
-        }
-        struct mail_address reply_to = { reply_name, reply_addr };
+        struct mail_address reply_to = { c->reply_name, c->reply_address };
+        from_addr = strdup(strempty(c->from_address));
+        if (!from_addr)
+                return -ENOMEM;
         enum render_kind kind = compose_slot_kind(j->rows[0].slot);
         bool digest = c->policy.digest;
 
@@ -235,12 +229,12 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         if (r < 0)
                 goto finish;
         struct mail_message m = {
-                .from = { from_name, from_addr },
+                .from = { c->from_name, c->from_address },
                 .to = to,
                 .n_to = n_to,
                 .cc = cc,
                 .n_cc = n_cc,
-                .reply_to = reply_addr ? &reply_to : NULL,
+                .reply_to = c->reply_address ? &reply_to : NULL,
                 .subject = out.subject,
                 .text = out.text,
                 .html = out.html,
@@ -292,22 +286,13 @@ finish:
 
 int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,
                        struct job *j) {
-        _cleanup_free_ char *from_name = NULL, *from_addr = NULL, *reply_name = NULL, *reply_addr = NULL;
-        _cleanup_free_ char *data = NULL;
+        _cleanup_free_ char *from_addr = NULL, *data = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
         struct render_output out = {};
         size_t n_to = 0, n_cc = 0, size;
         int r;
 
-        r = mail_address_parse(c->from, &from_name, &from_addr);
-        if (r < 0)
-                return r;
-        if (c->has_smtp && c->smtp.reply_to) {
-                r = mail_address_parse(c->smtp.reply_to, &reply_name, &reply_addr);
-                if (r < 0)
-                        return r;
-        }
         size_t n = strv_length(a->email) + strv_length(a->cc);
         if (n == 0)
                 return -ENXIO;
@@ -331,14 +316,14 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
         r = render_message(c->render, &in, &out);
         if (r < 0)
                 return r;
-        struct mail_address reply_to = { reply_name, reply_addr };
+        struct mail_address reply_to = { c->reply_name, c->reply_address };
         struct mail_message m = {
-                .from = { from_name, from_addr },
+                .from = { c->from_name, c->from_address },
                 .to = n_to > 0 ? to : cc,
                 .n_to = n_to > 0 ? n_to : n_cc,
                 .cc = n_to > 0 ? cc : NULL,
                 .n_cc = n_to > 0 ? n_cc : 0,
-                .reply_to = reply_addr ? &reply_to : NULL,
+                .reply_to = c->reply_address ? &reply_to : NULL,
                 .subject = out.subject,
                 .text = out.text,
                 .html = out.html,
@@ -349,6 +334,8 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
         if (r >= 0)
                 r = mail_message_recipients(&m, &rcpt);
         render_output_done(&out);
+        if (r >= 0 && !(from_addr = strdup(strempty(c->from_address))))
+                r = -ENOMEM;
         if (r < 0)
                 return r;
         j->mail_from = TAKE_PTR(from_addr);

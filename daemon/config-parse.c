@@ -721,26 +721,6 @@ const char *mailbox_check(const char *s) {
         return mailbox_split(s, &name, &name_len, &addr, &addr_len);
 }
 
-int mailbox_parse(const char *s, char **ret_name, char **ret_address) {
-        _cleanup_free_ char *name = NULL, *address = NULL;
-        const char *n, *a;
-        size_t name_len, addr_len;
-
-        if (!s || mailbox_split(s, &n, &name_len, &a, &addr_len))
-                return -EINVAL;
-        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
-                if (*c < 0x20 || *c == 0x7f)
-                        return -EINVAL;
-        if (name_len > 0 && !(name = strndup(n, name_len)))
-                return -ENOMEM;
-        address = strndup(a, addr_len);
-        if (!address)
-                return -ENOMEM;
-        *ret_name = TAKE_PTR(name);
-        *ret_address = TAKE_PTR(address);
-        return 0;
-}
-
 const char *duration_check(const char *s) {
         int64_t d;
         int r = parse_duration(s, &d);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config-parse.h"
+#include "mail-message.h"
 #include "render.h"
 #include "config.h"
 #include "timeutil.h"
@@ -64,6 +65,10 @@ struct config *config_free(struct config *c) {
         free(c->timezone);
         free(c->maildir);
         free(c->from);
+        free(c->from_name);
+        free(c->from_address);
+        free(c->reply_name);
+        free(c->reply_address);
         free(c->base_url);
         free(c->templates);
         render_templates_free(c->render);
@@ -512,6 +517,21 @@ static int path_dirname(const char *path, char **ret) {
 
 /* The settings that stand alone at the top of the file, and how transport
  * and sender follow from them and from the presence of an smtp group. */
+/* Splits a sender as messages write it. mailbox_check() accepted it; what
+ * a message cannot carry (a display name over MAIL_NAME_MAX bytes) is said
+ * here rather than by every reminder failing to be composed. */
+static void split_sender(struct parser *p, const config_setting_t *root, const char *setting, const char *value,
+                         char **ret_name, char **ret_address) {
+        int r = mail_address_parse(value, ret_name, ret_address);
+
+        if (r == -ENOMEM)
+                p->oom = true;
+        else if (r < 0)
+                parser_error(p, config_setting_lookup((config_setting_t *) root, setting) ?: root, setting,
+                             "cannot be used as the sender of a message (a display name of "
+                             "at most %d bytes and an address)", MAIL_NAME_MAX);
+}
+
 static void parse_toplevel(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const http[] = { "http", "https", NULL };
         _cleanup_free_ char *language = NULL, *transport = NULL, *from = NULL;
@@ -565,6 +585,10 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
         c->from = strdup(c->has_smtp ? strempty(c->smtp.from) : r > 0 ? from : DEFAULT_FROM);
         if (!c->from)
                 p->oom = true;
+        else if (*c->from)
+                split_sender(p, root, c->has_smtp ? "smtp.from" : "from", c->from, &c->from_name, &c->from_address);
+        if (c->has_smtp && c->smtp.reply_to)
+                split_sender(p, root, "smtp.reply_to", c->smtp.reply_to, &c->reply_name, &c->reply_address);
 
         if (get_string(p, root, "", "base_url", CONFIG_URL_MAX, NULL, &c->base_url) > 0) {
                 if ((problem = url_check(c->base_url, http, NULL)))

@@ -135,6 +135,11 @@ struct config {
         enum transport transport;
         char *maildir;            /* absolute, for TRANSPORT_MAILDIR */
         char *from;               /* sender for maildir when there is no smtp group */
+        /* The sender of every message (`from`) and smtp.reply_to, split
+         * once at load as messages write them: a display name (or NULL)
+         * and an address. */
+        char *from_name, *from_address;
+        char *reply_name, *reply_address;   /* NULL without smtp.reply_to */
         char *base_url;           /* optional: links to tasks in messages, no trailing '/' */
         char *templates;          /* optional folder overriding the built-in templates */
         struct render_templates *render; /* the templates to use, built and checked at load */
@@ -182,6 +187,3 @@ int webhook_format_from_string(const char *s);
  * quoting, no comments, no spaces or control characters — nothing that could
  * smuggle a second recipient or a header line. */
 bool email_address_valid(const char *s);
-/* Splits "Name <addr>" or "addr" (as in smtp.from and reply_to) into a display
- * name (NULL when there is none) and a valid address. -EINVAL if malformed. */
-int mailbox_parse(const char *s, char **ret_name, char **ret_address);

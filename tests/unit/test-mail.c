@@ -297,6 +297,8 @@ static void test_address_parse(void **state) {
         assert_int_equal(mail_address_parse("Name <a@b.vn>\r\nBcc: x@y.vn", &name, &addr), -EINVAL);
         assert_int_equal(mail_address_parse("Na\nme <a@b.vn>", &name, &addr), -EINVAL);
         assert_int_equal(mail_address_parse("", &name, &addr), -EINVAL);
+        assert_int_equal(mail_address_parse("A <b@c> x", &name, &addr), -EINVAL);
+        assert_int_equal(mail_address_parse("A <b>", &name, &addr), -EINVAL);
 }
 
 static void test_message_and_thread_ids(void **state) {
