@@ -123,6 +123,11 @@ void store_set_error(struct store *s, const char *format, ...) _printf_(2, 3);
 
 /* One step: 1 for a row, 0 when done, or a negative errno. */
 int store_step(struct store *s, sqlite3_stmt *st);
+/* Steps through a statement's rows into a growing array of `size`-byte
+ * items, each filled by from_row(). *items and *n always describe what was
+ * read, so the caller's list cleanup frees it after a failure too. */
+int store_read_rows(struct store *s, sqlite3_stmt *st, void **items, size_t *n, size_t size,
+                    int (*from_row)(sqlite3_stmt *st, void *item));
 /* Steps a statement that returns no rows. */
 int store_run(struct store *s, sqlite3_stmt *st);
 

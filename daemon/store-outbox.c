@@ -54,8 +54,9 @@ int store_delivery_insert(struct store *s, struct delivery *d) {
         return 0;
 }
 
-static int delivery_from_row(sqlite3_stmt *st, struct delivery *ret) {
+static int delivery_from_row(sqlite3_stmt *st, void *item) {
         _cleanup_(delivery_done) struct delivery d = {};
+        struct delivery *ret = item;
 
         d.id = sqlite3_column_int64(st, 0);
         d.task_id = sqlite3_column_int64(st, 1);
@@ -83,29 +84,12 @@ static int delivery_from_row(sqlite3_stmt *st, struct delivery *ret) {
 
 static int deliveries_read(struct store *s, sqlite3_stmt *st, struct delivery_list *ret) {
         _cleanup_(delivery_list_done) struct delivery_list l = {};
-        size_t allocated = 0;
-        int r;
+        void *items = NULL;
+        int r = store_read_rows(s, st, &items, &l.n, sizeof *l.items, delivery_from_row);
 
-        for (;;) {
-                r = store_step(s, st);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                if (l.n == allocated) {
-                        size_t m = MAX(allocated * 2, (size_t) 16);
-                        struct delivery *p = reallocarray(l.items, m, sizeof *p);
-                        if (!p)
-                                return -ENOMEM;
-                        l.items = p;
-                        allocated = m;
-                }
-                r = delivery_from_row(st, &l.items[l.n]);
-                if (r < 0)
-                        return r;
-                l.n++;
-        }
-
+        l.items = items;
+        if (r < 0)
+                return r;
         *ret = l;
         l = (struct delivery_list) {};
         return (int) MIN(ret->n, (size_t) INT32_MAX);

@@ -172,8 +172,9 @@ int store_task_update(struct store *s, const struct task *t, int64_t now) {
         return task_insert_agencies(s, t->id, t->agencies, t->n_agencies);
 }
 
-static int task_from_row(sqlite3_stmt *st, struct task *ret) {
+static int task_from_row(sqlite3_stmt *st, void *item) {
         _cleanup_(task_done) struct task t = {};
+        struct task *ret = item;
 
         t.id = sqlite3_column_int64(st, 0);
         t.document_id = sqlite3_column_int64(st, 1); /* NULL reads as 0 */
@@ -202,29 +203,12 @@ static int task_from_row(sqlite3_stmt *st, struct task *ret) {
 /* Reads the rows of a task query into a list. */
 static int tasks_read(struct store *s, sqlite3_stmt *st, struct task_list *ret) {
         _cleanup_(task_list_done) struct task_list l = {};
-        size_t allocated = 0;
-        int r;
+        void *items = NULL;
+        int r = store_read_rows(s, st, &items, &l.n, sizeof *l.tasks, task_from_row);
 
-        for (;;) {
-                r = store_step(s, st);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                if (l.n == allocated) {
-                        size_t m = MAX(allocated * 2, (size_t) 16);
-                        struct task *p = reallocarray(l.tasks, m, sizeof *p);
-                        if (!p)
-                                return -ENOMEM;
-                        l.tasks = p;
-                        allocated = m;
-                }
-                r = task_from_row(st, &l.tasks[l.n]);
-                if (r < 0)
-                        return r;
-                l.n++;
-        }
-
+        l.tasks = items;
+        if (r < 0)
+                return r;
         *ret = l;
         l = (struct task_list) {};
         return 0;

@@ -246,6 +246,29 @@ int store_step(struct store *s, sqlite3_stmt *st) {
         return store_error(s, rc);
 }
 
+int store_read_rows(struct store *s, sqlite3_stmt *st, void **items, size_t *n, size_t size,
+                    int (*from_row)(sqlite3_stmt *st, void *item)) {
+        size_t allocated = *n;
+
+        for (;;) {
+                int r = store_step(s, st);
+                if (r <= 0)
+                        return r;
+                if (*n == allocated) {
+                        size_t m = MAX(allocated * 2, (size_t) 16);
+                        void *p = reallocarray(*items, m, size);
+                        if (!p)
+                                return -ENOMEM;
+                        *items = p;
+                        allocated = m;
+                }
+                r = from_row(st, (char *) *items + *n * size);
+                if (r < 0)
+                        return r;
+                (*n)++;
+        }
+}
+
 int store_run(struct store *s, sqlite3_stmt *st) {
         int r = store_step(s, st);
         return r > 0 ? 0 : r;
