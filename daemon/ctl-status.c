@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "json-util.h"
 #include "table.h"
 #include "timeutil.h"
 
@@ -36,15 +37,6 @@ static json_t *json_text(const char *s) {
                 if ((unsigned char) *p >= 0x80)
                         *p = '?';
         return json_string(copy);
-}
-
-static json_t *json_time(int64_t t) {
-        char buf[26];
-
-        if (t == NO_TIME)
-                return json_null();
-        format_rfc3339(t, buf);
-        return json_string(buf);
 }
 
 /* The addresses that accepted a delivery whose others did not yet. */

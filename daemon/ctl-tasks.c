@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "json-util.h"
 #include "recurrence.h"
 #include "table.h"
 #include "timeutil.h"
@@ -190,7 +191,6 @@ static int save_task(struct ctl *c, struct task *t, const char *document, bool u
 
 static json_t *task_to_json(const struct task *t) {
         json_t *lead = json_array(), *support = json_array();
-        char when[26];
 
         for (size_t i = 0; i < t->n_agencies; i++)
                 json_array_append_new(t->agencies[i].role == ROLE_LEAD ? lead : support,
@@ -201,18 +201,12 @@ static json_t *task_to_json(const struct task *t) {
                               "support", support, "recurrence", t->recurrence);
         if (!j)
                 return NULL;
-        if (t->due_at != NO_TIME) {
-                format_rfc3339(t->due_at, when);
-                json_object_set_new(j, "due_at", json_string(when));
-        }
-        format_rfc3339(t->created_at, when);
-        json_object_set_new(j, "created_at", json_string(when));
-        format_rfc3339(t->updated_at, when);
-        json_object_set_new(j, "updated_at", json_string(when));
-        if (t->closed_at != NO_TIME) {
-                format_rfc3339(t->closed_at, when);
-                json_object_set_new(j, "closed_at", json_string(when));
-        }
+        if (t->due_at != NO_TIME)
+                json_object_set_new(j, "due_at", json_time(t->due_at));
+        json_object_set_new(j, "created_at", json_time(t->created_at));
+        json_object_set_new(j, "updated_at", json_time(t->updated_at));
+        if (t->closed_at != NO_TIME)
+                json_object_set_new(j, "closed_at", json_time(t->closed_at));
         return j;
 }
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-util.h"
 #include "render-text.h"
 #include "strbuf.h"
-#include "timeutil.h"
 #include "webhook.h"
 
 /* Slack's limits: a header block's text, a section's text, blocks in a
@@ -66,15 +66,6 @@ static void set(json_t *o, const char *key, json_t *value, bool *ok) {
 static void append(json_t *a, json_t *value, bool *ok) {
         if (!value || json_array_append_new(a, value) < 0)
                 *ok = false;
-}
-
-static json_t *json_time(int64_t t) {
-        char buf[26];
-
-        if (t == NO_TIME)
-                return json_null();
-        format_rfc3339(t, buf);
-        return json_string(buf);
 }
 
 static json_t *json_role(enum role r) {
