@@ -146,6 +146,9 @@ int bind_time(sqlite3_stmt *st, int i, int64_t v);
 int bind_id(sqlite3_stmt *st, int i, int64_t v);
 int bind_limit(sqlite3_stmt *st, int i, size_t limit);
 int64_t column_time(sqlite3_stmt *st, int i);
+/* The one value a statement without parameters gives (a PRAGMA, a min()),
+ * read as column_time() reads it; -EIO if it gives no row. */
+int store_query_value(struct store *s, enum store_statement id, int64_t *ret);
 int column_strdup(sqlite3_stmt *st, int i, char **ret);
 
 /* `ids` as a JSON array of integers, for json_each(?) in a statement. */

@@ -114,20 +114,8 @@ int store_deliveries_due(struct store *s, int64_t now, size_t limit, const char 
 }
 
 int store_next_delivery(struct store *s, int64_t *ret) {
-        _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r;
-
-        if (!ret)
-                return -EINVAL;
-
-        r = store_statement(s, STMT_NEXT_DELIVERY, &st);
-        if (r < 0)
-                return r;
-        r = store_step(s, st);
-        if (r < 0)
-                return r;
-        *ret = r > 0 ? column_time(st, 0) : NO_TIME;
-        return 0;
+        /* min() gives one row, NULL when there is nothing. */
+        return ret ? store_query_value(s, STMT_NEXT_DELIVERY, ret) : -EINVAL;
 }
 
 /* After an update that changed nothing: -ENOENT if the delivery does not

@@ -556,20 +556,8 @@ int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_
 }
 
 int store_next_fire(struct store *s, int64_t *ret) {
-        _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r;
-
-        if (!ret)
-                return -EINVAL;
-
-        r = store_statement(s, STMT_NEXT_FIRE, &st);
-        if (r < 0)
-                return r;
-        r = store_step(s, st);
-        if (r < 0)
-                return r;
-        *ret = r > 0 ? column_time(st, 0) : NO_TIME;
-        return 0;
+        /* min() gives one row, NULL when there is nothing. */
+        return ret ? store_query_value(s, STMT_NEXT_FIRE, ret) : -EINVAL;
 }
 
 int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret) {

@@ -348,11 +348,11 @@ static int store_pragma(struct store *s, const char *sql, char *buf, size_t size
         return r;
 }
 
-int store_schema_version(struct store *s) {
+int store_query_value(struct store *s, enum store_statement id, int64_t *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
-        r = store_statement(s, STMT_USER_VERSION, &st);
+        r = store_statement(s, id, &st);
         if (r < 0)
                 return r;
         r = store_step(s, st);
@@ -360,22 +360,24 @@ int store_schema_version(struct store *s) {
                 return r;
         if (r == 0)
                 return -EIO;
-        return sqlite3_column_int(st, 0);
+        *ret = column_time(st, 0);
+        return 0;
+}
+
+int store_schema_version(struct store *s) {
+        int64_t v;
+        int r = store_query_value(s, STMT_USER_VERSION, &v);
+
+        return r < 0 ? r : (int) v;
 }
 
 int store_data_version(struct store *s, uint64_t *ret) {
-        _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r;
+        int64_t v;
+        int r = store_query_value(s, STMT_DATA_VERSION, &v);
 
-        r = store_statement(s, STMT_DATA_VERSION, &st);
         if (r < 0)
                 return r;
-        r = store_step(s, st);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -EIO;
-        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        *ret = (uint64_t) v;
         return 0;
 }
 
