@@ -227,10 +227,13 @@ static int setup_webhook(struct dispatch *d, struct transfer *t) {
         if (r < 0)
                 return r;
         /* The configuration knows its receivers; a job whose webhook a
-         * reload removed still has its URL. */
-        if (!w || !streq(w->url, t->job->url))
+         * reload removed or changed still has its URL. */
+        const char *key = w && streq(w->url, t->job->url) ? w->host : NULL;
+        if (!key) {
                 webhook_host_key(t->job->url, host);
-        t->host = strdup(w && streq(w->url, t->job->url) ? w->host : host);
+                key = host;
+        }
+        t->host = strdup(key);
         if (!t->host)
                 return -ENOMEM;
         curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);

@@ -104,16 +104,14 @@ static bool rolls(const struct task *t, int64_t now, struct recurrence *ret_rec,
                recurrence_parse(t->recurrence, ret_rec) >= 0 && parse_due(t->due, 0, ret_due) >= 0;
 }
 
-/* A recurring task whose deadline has passed moves to its next one. */
-static int roll_recurrence(struct store *s, struct task *t, int64_t now) {
-        struct recurrence rec;
-        struct due d;
+/* Moves a recurring task whose deadline has passed (rolls() said so and
+ * gave its recurrence and deadline) to its next deadline. */
+static int roll_recurrence(struct store *s, struct task *t, int64_t now, const struct recurrence *rec,
+                           struct due d) {
         char buf[17];
 
-        if (!rolls(t, now, &rec, &d))
-                return 0;
         while (due_instant(&d) <= now)
-                d.day = recurrence_next(&rec, d.day);
+                d.day = recurrence_next(rec, d.day);
         format_due(&d, buf);
         free(t->due);
         t->due = strdup(buf);
@@ -141,8 +139,8 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
          * they went, and are not made. */
         struct recurrence rec;
         struct due d;
-        size_t n = rolls(t, now, &rec, &d) ? 0
-                   : schedule_due(p, t->due_at, task_date_only(t), t->fired_through, now, slots);
+        bool rolling = rolls(t, now, &rec, &d);
+        size_t n = rolling ? 0 : schedule_due(p, t->due_at, task_date_only(t), t->fired_through, now, slots);
 
         /* Escalation levels newest first, so that an agency at several
          * levels hears only of the latest after downtime. */
@@ -177,9 +175,11 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
                         return r;
         }
 
-        r = roll_recurrence(s, t, now);
-        if (r < 0)
-                return r;
+        if (rolling) {
+                r = roll_recurrence(s, t, now, &rec, d);
+                if (r < 0)
+                        return r;
+        }
         int64_t next_at = schedule_next(p, t->due_at, task_date_only(t), now, &next) ? next.at : NO_TIME;
         return store_task_set_schedule(s, t->id, next_at, now);
 }
