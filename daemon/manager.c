@@ -2,6 +2,7 @@
 #include "manager.h"
 
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -220,6 +221,46 @@ static bool manager_claim_is_dry(const struct manager *m, const struct claim_fil
         return f->busy && m->dry_busy && m->dry_at == now && streq(f->busy, m->dry_busy);
 }
 
+/* One claim of at most `room` deliveries, handed out at once. Returns
+ * how many rows it took off the queue (claimed, or recorded as not to go:
+ * both are progress), 0 when there is nothing to take now, or a negative
+ * errno. */
+static int manager_claim(struct manager *m, int64_t now, size_t room) {
+        size_t limit = m->config->transport == TRANSPORT_MAILDIR ? MIN(room, SYNC_BATCH) : room;
+        struct job_list jobs = {};
+        struct claim_filter filter;
+        int r;
+
+        r = dispatch_claim_filter(m->dispatch, &filter);
+        if (r < 0) {
+                dispatch_claim_done(m->dispatch, &filter);
+                return log_warning_errno(r, "Failed to work out which receivers have room: %m");
+        }
+        /* Small claims wait for more room, unless some receiver holds its
+         * share: then what room there is goes to the others at once. */
+        if (manager_claim_is_dry(m, &filter, now) ||
+            (limit == room && room < ASYNC_CLAIM_MIN && m->in_flight > 0 && !filter.busy)) {
+                dispatch_claim_done(m->dispatch, &filter);
+                return 0;
+        }
+        r = outbox_claim(m->store, m->config, now, limit, &filter, &jobs);
+        if (r < 0) {
+                dispatch_claim_done(m->dispatch, &filter);
+                return log_warning_errno(r, "Failed to claim due deliveries (%s): %m", store_last_error(m->store));
+        }
+        for (size_t i = 0; i < jobs.n; i++)
+                manager_send(m, TAKE_PTR(jobs.jobs[i]));
+        if (jobs.consumed == 0 && filter.busy) {
+                free(m->dry_busy);
+                m->dry_busy = (char *) TAKE_PTR(filter.busy);
+                m->dry_at = now;
+        }
+        dispatch_claim_done(m->dispatch, &filter);
+        size_t consumed = jobs.consumed;
+        job_list_done(&jobs);
+        return (int) MIN(consumed, (size_t) INT_MAX);
+}
+
 /* One pass: decide what fell due, then hand out what is ready to go.
  * *ret_more is set when due tasks are left for the next pass. */
 static int manager_pass(struct manager *m, bool *ret_more) {
@@ -243,43 +284,12 @@ static int manager_pass(struct manager *m, bool *ret_more) {
 
         while (!m->stopping) {
                 size_t room = ASYNC_IN_FLIGHT_MAX > m->in_flight ? ASYNC_IN_FLIGHT_MAX - m->in_flight : 0;
-                size_t limit = m->config->transport == TRANSPORT_MAILDIR ? MIN(room, SYNC_BATCH) : room;
-                struct job_list jobs = {};
-                struct claim_filter filter;
 
                 if (room == 0)
                         break;
-                r = dispatch_claim_filter(m->dispatch, &filter);
-                /* Small claims wait for more room, unless some receiver
-                 * holds its share: then what room there is goes to the
-                 * others at once. */
-                if (r >= 0 && (manager_claim_is_dry(m, &filter, now) ||
-                               (limit == room && room < ASYNC_CLAIM_MIN && m->in_flight > 0 && !filter.busy))) {
-                        dispatch_claim_done(m->dispatch, &filter);
-                        break;
-                }
-                if (r >= 0)
-                        r = outbox_claim(m->store, m->config, now, limit, &filter, &jobs);
-                if (r < 0) {
-                        dispatch_claim_done(m->dispatch, &filter);
-                        return log_warning_errno(r, "Failed to claim due deliveries (%s): %m",
-                                                 store_last_error(m->store));
-                }
-                for (size_t i = 0; i < jobs.n; i++)
-                        manager_send(m, TAKE_PTR(jobs.jobs[i]));
-                if (jobs.consumed == 0 && filter.busy) {
-                        free(m->dry_busy);
-                        m->dry_busy = (char *) TAKE_PTR(filter.busy);
-                        m->dry_at = now;
-                }
-                dispatch_claim_done(m->dispatch, &filter);
-                /* Rows recorded as not to go (their task closed meanwhile)
-                 * are progress too: the next claim reads past them. */
-                if (jobs.consumed == 0) {
-                        job_list_done(&jobs);
-                        break;
-                }
-                job_list_done(&jobs);
+                r = manager_claim(m, now, room);
+                if (r <= 0)
+                        return MIN(r, 0);
                 /* Maildir deliveries are already done: record them before
                  * claiming the next batch, so few are ever in doubt. */
                 r = manager_settle(m);
