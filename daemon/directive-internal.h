@@ -20,6 +20,8 @@ struct line {
         const char *s;
         size_t len;
         bool blank;
+        unsigned page;          /* from 1 (see number_pages()) */
+        unsigned lineno;        /* on that page, from 1 */
 };
 
 struct span {

@@ -19,6 +19,7 @@ struct item {
         int section;            /* the roman section it is under, 0: none */
         size_t parent;          /* index of its heading, or SIZE_MAX */
         bool heading;           /* it has sub-items */
+        unsigned page, line;    /* where it starts */
         char *text;
         size_t len, cap;
 };
@@ -64,9 +65,9 @@ static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len)
                         if (i + 1 < l && nfc[i + 1] == '\n')
                                 continue;
                         c = '\n';
-                } else if (c == '\f' || c == '\v')
+                } else if (c == '\v')
                         c = '\n';
-                else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ||
+                else if ((c < 0x20 && c != '\n' && c != '\t' && c != '\f') || c == 0x7f ||
                          (c == 0xc2 && i + 1 < l && (unsigned char) nfc[i + 1] < 0xa0)) {
                         free(out);
                         return -EBADMSG;
@@ -87,54 +88,93 @@ static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len)
         return 0;
 }
 
+/* Lines end at a line feed or a form feed; a form feed (OCR's page
+ * separator) also starts the next page. */
 static int split_lines(struct parser *p) {
+        unsigned page = 1;
         size_t n = 1;
 
         for (size_t i = 0; i < p->len; i++)
-                if (p->text[i] == '\n' && ++n > DIRECTIVE_MAX_LINES)
+                if ((p->text[i] == '\n' || p->text[i] == '\f') && ++n > DIRECTIVE_MAX_LINES)
                         return -E2BIG;
         p->lines = calloc(n, sizeof(struct line));
         if (!p->lines)
                 return -ENOMEM;
         for (const char *s = p->text, *end = p->text + p->len; s <= end;) {
-                const char *nl = memchr(s, '\n', (size_t) (end - s));
+                const char *nl = s;
                 struct line *l = &p->lines[p->n_lines++];
+
+                while (nl < end && *nl != '\n' && *nl != '\f')
+                        nl++;
                 l->s = s;
-                l->len = (nl ? nl : end) - s;
+                l->len = nl - s;
+                l->page = page;
                 l->blank = true;
                 for (size_t k = 0; k < l->len; k++)
                         if (!is_space(s[k]))
                                 l->blank = false;
-                if (!nl)
+                if (nl == end)
                         break;
+                if (*nl == '\f')
+                        page++;
                 s = nl + 1;
         }
         return 0;
 }
 
-
 /* A page number ("2", "- 2 -", "Trang 2", "Trang 2/5") or a rule line:
- * page furniture, read as a blank line. */
-static bool is_page_furniture(const struct line *l) {
+ * page furniture, read as a blank line. Returns the page number, 0 for a
+ * rule, -1 for anything else. */
+static int page_furniture(const struct line *l) {
         struct span sp = layout_trimmed(l);
         size_t i = 0, digits = 0;
+        int num = 0;
 
         if (layout_is_decoration(&sp))
-                return true;
+                return 0;
         if (sp.len >= 5 && strncasecmp(sp.s, "trang", 5) == 0)
                 i = 5;
         while (i < sp.len && (sp.s[i] == '-' || is_space(sp.s[i])))
                 i++;
         while (i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9' && digits < 4)
-                i++, digits++;
+                num = num * 10 + (sp.s[i++] - '0'), digits++;
         if (digits == 0)
-                return false;
+                return -1;
         if (i < sp.len && sp.s[i] == '/')
                 for (i++; i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9'; i++)
                         ;
         while (i < sp.len && (sp.s[i] == '-' || is_space(sp.s[i])))
                 i++;
-        return i == sp.len;
+        return i == sp.len ? num : -1;
+}
+
+static bool is_page_furniture(const struct line *l) {
+        return page_furniture(l) >= 0;
+}
+
+/* Gives every line its page and its line number on that page. A form feed
+ * starts a page; so does, in text without them, the number of the next
+ * page standing alone on its line (an administrative document numbers its
+ * pages at the top, from the second on). */
+static void number_pages(struct parser *p) {
+        unsigned page = 1, shift = 0;
+        size_t start = 0;
+
+        for (size_t li = 0; li < p->n_lines; li++) {
+                struct line *l = &p->lines[li];
+                int num;
+
+                if (l->page + shift != page) {
+                        page = l->page + shift;
+                        start = li;
+                } else if (!l->blank && (num = page_furniture(l)) > 0 && (unsigned) num == page + 1) {
+                        shift++;
+                        page++;
+                        start = li;
+                }
+                l->page = page;
+                l->lineno = (unsigned) (li - start + 1);
+        }
 }
 
 enum mark {
@@ -234,7 +274,7 @@ static bool letter_follows(const char *prev, const char *next) {
         return strlen(prev) == 1 && strlen(next) == 1 && next[0] == prev[0] + 1;
 }
 
-static int item_new(struct parser *p, const char *ref, size_t parent, int section) {
+static int item_new(struct parser *p, const char *ref, size_t parent, int section, const struct line *at) {
         struct item *it;
 
         if (p->n_items >= DIRECTIVE_MAX_TASKS)
@@ -248,7 +288,7 @@ static int item_new(struct parser *p, const char *ref, size_t parent, int sectio
                 p->cap_items = cap;
         }
         it = &p->items[p->n_items++];
-        *it = (struct item) { .parent = parent, .section = section };
+        *it = (struct item) { .parent = parent, .section = section, .page = at->page, .line = at->lineno };
         snprintf(it->ref, sizeof(it->ref), "%s", ref);
         if (parent != SIZE_MAX)
                 p->items[parent].heading = true;
@@ -365,7 +405,7 @@ static int parse_items(struct parser *p) {
                         if (m.num == 1 && last_num > 0)
                                 p->sections_restart = true;
                         snprintf(ref, sizeof(ref), "%d", m.num);
-                        r = item_new(p, ref, SIZE_MAX, section);
+                        r = item_new(p, ref, SIZE_MAX, section, l);
                         if (r < 0)
                                 return r;
                         cur = heading = p->n_items - 1;
@@ -377,7 +417,7 @@ static int parse_items(struct parser *p) {
                 } else if (m.mark == MARK_SUBNUMBER && starts && heading != SIZE_MAX && m.num == last_num &&
                            m.sub == last_sub + 1 && !last_letter[0]) {
                         snprintf(ref, sizeof(ref), "%d.%d", m.num, m.sub);
-                        r = item_new(p, ref, heading, section);
+                        r = item_new(p, ref, heading, section, l);
                         if (r < 0)
                                 return r;
                         cur = p->n_items - 1;
@@ -387,7 +427,7 @@ static int parse_items(struct parser *p) {
                         /* OCR reads "đ)" as "d)": a second "d)" is the "đ)". */
                         const char *letter = streq(last_letter, "d") && streq(m.letter, "d") ? "đ" : m.letter;
                         snprintf(ref, sizeof(ref), "%d.%s", last_num, letter);
-                        r = item_new(p, ref, heading, section);
+                        r = item_new(p, ref, heading, section, l);
                         if (r < 0)
                                 return r;
                         cur = p->n_items - 1;
@@ -504,6 +544,8 @@ static int task_build(struct parser *p, size_t i, const struct item_info *infos,
                 snprintf(ref, sizeof(ref), "%s", it->ref);
         task->ref = strdup(ref);
         task->text = strdup(it->text ? it->text : "");
+        task->page = it->page;
+        task->line = it->line;
         if (!task->ref || !task->text)
                 return -ENOMEM;
         if (head_text && !(task->heading = strdup(head_text)))
@@ -629,8 +671,10 @@ int directive_parse_indexed(const char *text, size_t len, const struct textnorm_
         r = text_clean(text ? text : "", len, &p.text, &p.len);
         if (r >= 0)
                 r = split_lines(&p);
-        if (r >= 0)
+        if (r >= 0) {
+                number_pages(&p);
                 r = parse_items(&p);
+        }
         if (r >= 0)
                 r = directive_parse_header(p.lines, p.n_lines, p.first_item_line, d, &p.issued);
         if (r >= 0)
@@ -688,6 +732,8 @@ struct directive *directive_free(struct directive *d) {
         free(d->subject);
         free(d->issuer);
         free(d->signer);
+        strv_free(d->addressees);
+        strv_free(d->addressees_unmatched);
         free(d);
         return NULL;
 }
@@ -708,6 +754,8 @@ const char *directive_task_flag_to_string(unsigned flag) {
                 return "periodic";
         case DIRECTIVE_TASK_NEEDS_DATE:
                 return "needs-date";
+        case DIRECTIVE_TASK_ADDRESSEES:
+                return "addressees";
         default:
                 return NULL;
         }

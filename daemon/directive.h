@@ -59,6 +59,7 @@ enum {
         DIRECTIVE_TASK_SEVERAL_DATES = 1 << 4, /* several deadlines; the last governed one taken */
         DIRECTIVE_TASK_PERIODIC      = 1 << 5, /* periodic wording other than monthly */
         DIRECTIVE_TASK_NEEDS_DATE    = 1 << 6, /* relative to the document's date, which is missing */
+        DIRECTIVE_TASK_ADDRESSEES    = 1 << 7, /* names no lead: the document's addressees lead it */
 };
 
 /* An agency as the text names it, with the candidate it matched. */
@@ -84,6 +85,8 @@ struct directive_task {
         struct due due_parsed;  /* the same, valid when due is set */
         char *recurrence;       /* "monthly:25", or NULL */
         unsigned flags;         /* DIRECTIVE_TASK_* */
+        unsigned page;          /* where the item starts: page (from 1; a form feed or a */
+        unsigned line;          /* page number line starts the next) and line on that page */
 };
 
 struct directive {
@@ -92,6 +95,10 @@ struct directive {
         char *subject;          /* after "V/v", or the title block of a chỉ thị / thông báo */
         char *issuer;           /* the header's left column: "ỦY BAN NHÂN DÂN TỈNH SƠN HÀ" */
         char *signer;           /* the last name of the signature block */
+        /* "Kính gửi: …": the ids the addressee lines matched, and the
+         * lines that matched nobody, both NULL-terminated, maybe empty. */
+        char **addressees;
+        char **addressees_unmatched;
         struct directive_task *tasks;
         size_t n_tasks;
 };
@@ -111,5 +118,5 @@ struct directive *directive_free(struct directive *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct directive *, directive_free);
 
 /* "no-deadline", "ongoing", "no-lead", "unmatched", "several-dates",
- * "periodic", "needs-date" for one DIRECTIVE_TASK_* bit, else NULL. */
+ * "periodic", "needs-date", "addressees" for one DIRECTIVE_TASK_* bit, else NULL. */
 const char *directive_task_flag_to_string(unsigned flag);

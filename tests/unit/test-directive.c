@@ -453,6 +453,22 @@ static void test_crlf_and_form_feeds_read_like_lf(void **state) {
         assert_string_equal(d->tasks[1].text, "Sở Nội vụ rà soát cán bộ, trong năm 2025.");
 }
 
+static void test_items_know_their_page_and_line(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_ok(
+                "Số: 7/UBND-TH      Sơn Hà, ngày 08 tháng 4 năm 2025\nV/v thử\n\n"
+                "1. Sở Y tế kiểm tra; hoàn thành trước ngày 15/5/2025.\n\f"
+                "2. Sở Nội vụ rà soát cán bộ, trong năm 2025.\n\n- 3 -\n\n"
+                "3. Sở Tài chính\nbáo cáo trong tháng 7/2025.\n");
+        assert_int_equal(d->n_tasks, 3);
+        assert_int_equal(d->tasks[0].page, 1);
+        assert_int_equal(d->tasks[0].line, 4);
+        assert_int_equal(d->tasks[1].page, 2);
+        assert_int_equal(d->tasks[1].line, 1);
+        /* No form feed before page 3: its number starts it. */
+        assert_int_equal(d->tasks[2].page, 3);
+        assert_int_equal(d->tasks[2].line, 3);
+}
+
 /* Bad input. */
 
 static void test_empty_input_gives_empty_result(void **state) {
@@ -636,6 +652,7 @@ int main(void) {
                 cmocka_unit_test(test_header_fields),
                 cmocka_unit_test(test_number_in_any_column_and_no_break_spaces),
                 cmocka_unit_test(test_crlf_and_form_feeds_read_like_lf),
+                cmocka_unit_test(test_items_know_their_page_and_line),
                 cmocka_unit_test(test_empty_input_gives_empty_result),
                 cmocka_unit_test(test_nonsense_gives_empty_result),
                 cmocka_unit_test(test_binary_is_refused),
