@@ -22,7 +22,7 @@ size_t directive_words_at(const struct textnorm_tokens *t, size_t i, const char 
                         return 0;
                 memcpy(w, phrase, l);
                 w[l] = 0;
-                if (!textnorm_word_is(t->tokens[i + n].word, w))
+                if (!textnorm_word_near(t->tokens[i + n].word, w))
                         return 0;
                 n++;
                 phrase += l;
@@ -71,10 +71,11 @@ static bool parse_roman(const char *s, size_t n, int *ret) {
 
         if (n == 0 || n >= sizeof(buf))
                 return false;
-        /* OCR writes "l", "1" or "|" for "I" inside a numeral. */
+        /* OCR writes "l", "1", "|" or "t" for "I" inside a numeral
+         * ("I11", "ITI"), and "]" or "!" at its end ("I]"). */
         for (size_t k = 0; k < n; k++) {
                 char c = s[k];
-                if (c == 'l' || c == '1' || c == '|')
+                if (c == 'l' || c == '1' || c == '|' || (c == 't' && k > 0) || ((c == ']' || c == '!') && k + 1 == n))
                         c = 'i';
                 if (c != 'i' && c != 'v')
                         return false;

@@ -182,24 +182,59 @@ enum mark {
         MARK_NUMBER,            /* "1." "1)" */
         MARK_SUBNUMBER,         /* "1.1." "1.1" */
         MARK_LETTER,            /* "a)" "đ)" "a." */
+        MARK_GLYPH,             /* "©)" "¢)": a sub-item whose letter OCR lost */
         MARK_ROMAN,             /* "II." */
 };
 
 struct marker {
         enum mark mark;
         int num, sub;
-        char letter[4];         /* UTF-8 */
-        size_t skip;            /* bytes of the marker and the space after it */
+        bool lookalike;         /* the number has a letter OCR put for a digit ("S." "l2.") */
+        char term;              /* what closed it: '.' or ')' */
+        char letter[8];         /* UTF-8, lower case */
+        size_t skip;            /* bytes up to the item's text */
 };
 
-static size_t digits_at(const char *s, size_t n, size_t i, int *ret) {
+/* The digit a character stands for, OCR's confusions included ("S" for
+ * "5", "l" for "1"), or -1. */
+static int digit_of(char c, bool *ret_lookalike) {
+        static const char shapes[] = "OoIl|ZzAaSsGbTBgq";
+        static const char digits[] = "00111224455667899";
+
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        for (size_t k = 0; shapes[k]; k++)
+                if (shapes[k] == c) {
+                        *ret_lookalike = true;
+                        return digits[k] - '0';
+                }
+        return -1;
+}
+
+/* Up to three digits, or their OCR shapes: at most one shape, beside a
+ * real digit ("l2", "1O"), or alone when it is a capital that is no
+ * roman numeral ("S." for "5.", "B." for "8."). */
+static size_t digits_at(const char *s, size_t n, size_t i, int *ret, bool *ret_lookalike) {
         size_t k = 0;
-        int v = 0;
-        while (i + k < n && k < 3 && s[i + k] >= '0' && s[i + k] <= '9')
-                v = v * 10 + (s[i + k++] - '0');
-        if (i + k < n && s[i + k] >= '0' && s[i + k] <= '9')
+        int v = 0, shapes = 0;
+        bool look = false;
+
+        while (i + k < n && k < 3) {
+                bool l = false;
+                int d = digit_of(s[i + k], &l);
+                if (d < 0)
+                        break;
+                v = v * 10 + d;
+                shapes += l;
+                k++;
+        }
+        if (k == 0 || (i + k < n && s[i + k] >= '0' && s[i + k] <= '9') || shapes > 1 || (shapes == 1 && k > 2))
                 return 0;
+        if (shapes == 1 && k == 1 && !strchr("SZAGTB", s[i]))
+                return 0;
+        look = shapes > 0;
         *ret = v;
+        *ret_lookalike = look;
         return k;
 }
 
@@ -215,63 +250,173 @@ static size_t skip_spaces(const char *s, size_t n, size_t i) {
         return i;
 }
 
+/* The punctuation that closes a marker, with the doubling OCR adds
+ * ("3..", "c):", "4.,"): returns its length, 0 if none; *ret_term is the
+ * first character, '.' or ')' (a brace or bracket is OCR's parenthesis). */
+static size_t marker_term(const char *s, size_t n, size_t i, char *ret_term) {
+        size_t k = 0;
+
+        if (i >= n || !strchr(".)}]", s[i]))
+                return 0;
+        *ret_term = s[i] == '.' ? '.' : ')';
+        for (k = 1; k < 3 && i + k < n && strchr(".,:)", s[i + k]); k++)
+                ;
+        return k;
+}
+
+static size_t utf8_len(unsigned char c) {
+        return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/* A marker at the start of a line, as written; whether it is one, and
+ * which, is for the sequence to decide (parse_items()). A stray bullet
+ * or dash before it ("- 5.Sở", "-a)") is skipped. */
 static struct marker line_marker(const struct span *sp) {
         const char *s = sp->s;
-        size_t n = sp->len, k, i;
+        size_t n = sp->len, k, i, j = 0, t;
         struct marker m = {};
+        bool look = false;
 
-        if ((k = digits_at(s, n, 0, &m.num)) > 0 && k < n) {
-                if (s[k] == '.' && k + 1 < n && s[k + 1] >= '0' && s[k + 1] <= '9') {
-                        size_t k2 = digits_at(s, n, k + 1, &m.sub);
+        while (j < n && j < 3 && strchr("-*'`\"", s[j]))
+                j++;
+        if (j > 0)
+                j = skip_spaces(s, n, j);
+        if (j > 0 && j + 3 <= n && (unsigned char) s[j] == 0xe2 && (unsigned char) s[j + 1] == 0x80 &&
+            (unsigned char) s[j + 2] == 0xa2)
+                j = skip_spaces(s, n, j + 3);     /* • */
+        s += j;
+        n -= j;
+
+        if ((k = digits_at(s, n, 0, &m.num, &look)) > 0 && k < n) {
+                if (!look && s[k] == '.' && k + 1 < n && s[k + 1] >= '0' && s[k + 1] <= '9') {
+                        bool l2 = false;
+                        size_t k2 = digits_at(s, n, k + 1, &m.sub, &l2);
                         i = k + 1 + k2;
-                        if (k2 > 0 && i < n && (s[i] == '.' || s[i] == ')'))
+                        if (k2 > 0 && !l2 && i < n && (s[i] == '.' || s[i] == ')'))
                                 i++;
-                        if (k2 > 0 && i < n && is_space(s[i])) {
+                        if (k2 > 0 && !l2 && i < n && is_space(s[i])) {
                                 m.mark = MARK_SUBNUMBER;
-                                m.skip = skip_spaces(s, n, i);
+                                m.skip = j + skip_spaces(s, n, i);
                         }
                         return m;
                 }
-                if ((s[k] == '.' || s[k] == ')') && marker_end(s, n, k + 1) && m.num > 0) {
+                t = marker_term(s, n, k, &m.term);
+                /* A shape alone must be followed by a space: "S. Sở", not "Sở". */
+                if (t > 0 && marker_end(s, n, k + t) && m.num > 0 && (!look || k > 1 || k + t >= n || is_space(s[k + t]))) {
                         m.mark = MARK_NUMBER;
-                        m.skip = skip_spaces(s, n, k + 1);
+                        m.lookalike = look;
+                        m.skip = j + skip_spaces(s, n, k + t);
+                        return m;
                 }
-                return m;
+                if (!look)
+                        return m;
+                m.num = 0;
         }
-        /* "đ)" is two bytes of UTF-8. */
-        if (n >= 3 && (unsigned char) s[0] == 0xc4 && (unsigned char) s[1] == 0x91 && (s[2] == ')' || s[2] == '.') &&
-            (n == 3 || is_space(s[3]))) {
-                m.mark = MARK_LETTER;
-                strcpy(m.letter, "đ");
-                m.skip = skip_spaces(s, n, 3);
-                return m;
-        }
-        if (n >= 2 && s[0] >= 'a' && s[0] <= 'z' && (s[1] == ')' || s[1] == '.') && (n == 2 || is_space(s[2]))) {
-                m.mark = MARK_LETTER;
-                m.letter[0] = s[0];
-                m.skip = skip_spaces(s, n, 2);
-                return m;
-        }
+        /* Roman numerals head sections: "II." */
         for (i = 0; i < n && i < 5 && (s[i] == 'I' || s[i] == 'V' || s[i] == 'X'); i++)
                 ;
         if (i > 0 && i + 1 < n && s[i] == '.' && is_space(s[i + 1])) {
                 m.mark = MARK_ROMAN;
-                m.skip = skip_spaces(s, n, i + 1);
+                m.skip = j + skip_spaces(s, n, i + 1);
+                return m;
         }
+        /* One character, then ")" (or "." after a letter): "a)", "đ)",
+         * and what OCR makes of them ("©)", "¢)", "ä)", "b}"). */
+        if (n == 0 || is_space(s[0]) || strchr(".,;:()[]{}", s[0]))
+                return m;
+        k = utf8_len((unsigned char) s[0]);
+        if (k >= n || k >= sizeof(m.letter) || !(t = marker_term(s, n, k, &m.term)) ||
+            (m.term == '.' ? k + t < n && !is_space(s[k + t]) : !marker_end(s, n, k + t)))
+                return m;
+        memcpy(m.letter, s, k);
+        m.letter[k] = 0;
+        if (k == 1 && s[0] >= 'A' && s[0] <= 'Z')
+                m.letter[0] = (char) (s[0] - 'A' + 'a');
+        if (streq(m.letter, "đ") || streq(m.letter, "Đ"))
+                strcpy(m.letter, "đ");
+        else if (k > 1 || !(m.letter[0] >= 'a' && m.letter[0] <= 'z')) {
+                _cleanup_free_ char *f = NULL;
+                /* An accent OCR added ("á)") is no other letter. */
+                if (textnorm_fold(m.letter, k, &f) >= 0 && f[0] >= 'a' && f[0] <= 'z' && !f[1])
+                        strcpy(m.letter, f);
+                else
+                        m.mark = MARK_GLYPH;
+        }
+        /* Only a letter closes with a full stop ("a."), and only a lower-case one. */
+        if (m.term == '.' && (m.mark == MARK_GLYPH || (k == 1 && s[0] >= 'A' && s[0] <= 'Z')))
+                return (struct marker) {};
+        if (m.mark == MARK_NONE)
+                m.mark = MARK_LETTER;
+        m.skip = j + skip_spaces(s, n, k + t);
         return m;
 }
 
 /* The Vietnamese alphabet order of sub-items: a b c d đ e g h i k l m n
- * o p q r s t u v x y; plain ASCII order is accepted too. */
+ * o p q r s t u v x y. */
+static const char *const letters[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m",
+                                       "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
+
+static int letter_index(const char *l) {
+        for (size_t k = 0; k < ELEMENTSOF(letters); k++)
+                if (streq(l, letters[k]))
+                        return (int) k;
+        return -1;
+}
+
+/* The letter after `prev` ("" before the first), or NULL after "y". */
+static const char *letter_next(const char *prev) {
+        int k = prev[0] ? letter_index(prev) : -1;
+        return k + 1 < (int) ELEMENTSOF(letters) && (k >= 0 || !prev[0]) ? letters[k + 1] : NULL;
+}
+
+/* Whether `next` follows `prev` in the Vietnamese order or in plain ASCII
+ * order ("d" then "e", with no "đ"). */
 static bool letter_follows(const char *prev, const char *next) {
-        static const char *const order[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m",
-                                             "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
-        if (!prev[0])
-                return streq(next, "a");
-        for (size_t k = 0; k + 1 < ELEMENTSOF(order); k++)
-                if (streq(prev, order[k]) && streq(next, order[k + 1]))
-                        return true;
+        const char *want = letter_next(prev);
+        if (want && streq(want, next))
+                return true;
         return strlen(prev) == 1 && strlen(next) == 1 && next[0] == prev[0] + 1;
+}
+
+/* The letter of a sub-item marker, repaired from its place in the
+ * sequence, or NULL when the marker starts no sub-item. `open` says that
+ * sub-items are expected here: the heading ends with a colon, or its
+ * sub-items have begun. `item_term` is how the document closes its item
+ * numbers. */
+static const char *letter_repair(const struct marker *m, const char *last, bool open, char item_term, int last_num) {
+        const char *want = letter_next(last);
+        int k;
+
+        if (!want)
+                return NULL;
+        switch (m->mark) {
+        case MARK_LETTER:
+                if (letter_follows(last, m->letter))
+                        return streq(m->letter, want) ? want : letters[letter_index(m->letter)];
+                /* OCR reads "đ)" as "d)": a second "d)" is the "đ)". */
+                if (streq(last, "d") && streq(m->letter, "d"))
+                        return "đ";
+                if (!open || m->term != ')')
+                        return NULL;
+                /* One letter lost with its line ("b)" after "a)" missing
+                 * "c)"? no: "d)" after "b)") keeps its own letter; any
+                 * other is the one due, misread ("e)" for "c)"). */
+                k = letter_index(m->letter);
+                if (k >= 0 && last[0] && k == letter_index(last) + 2)
+                        return letters[k];
+                return want;
+        case MARK_GLYPH:
+                return open || streq(want, "a") ? want : NULL;
+        case MARK_NUMBER:
+                /* "4)" among items numbered "1." "2." "3.": a letter read
+                 * as a digit ("a" as "4", "b" as "6"), unless it is the
+                 * next item coming after sub-items. */
+                if (open && item_term && m->term != item_term && (!last[0] || m->num != last_num + 1))
+                        return want;
+                return NULL;
+        default:
+                return NULL;
+        }
 }
 
 static int item_new(struct parser *p, const char *ref, size_t parent, int section, const struct line *at) {
@@ -361,8 +506,9 @@ static bool is_body_end(const struct line *l) {
 static int parse_items(struct parser *p) {
         size_t cur = SIZE_MAX, heading = SIZE_MAX;
         int last_num = 0, last_sub = 0, section = 0, last_section_num = 0;
-        char last_letter[4] = "";
-        bool prev_blank = true;
+        char last_letter[4] = "", item_term = 0;
+        bool prev_blank = true, open;
+        const char *letter;
         struct span prev = {};
         int r;
 
@@ -395,12 +541,22 @@ static int parse_items(struct parser *p) {
                         prev_blank = false;
                         continue;
                 }
+                /* Sub-items are due when the heading ends with a colon or
+                 * its sub-items have begun. */
+                open = heading != SIZE_MAX && last_sub == 0 &&
+                       (last_letter[0] || (p->items[heading].len > 0 && cur == heading &&
+                                           p->items[heading].text[p->items[heading].len - 1] == ':'));
+                letter = starts && heading != SIZE_MAX && last_sub == 0
+                                 ? letter_repair(&m, last_letter, open, item_term, last_num)
+                                 : NULL;
                 /* An excerpt may start at any item ("6. Sở Kế hoạch và Đầu
                  * tư:") that opens a paragraph with a capital; after that,
-                 * numbers follow each other. */
-                if (m.mark == MARK_NUMBER && starts &&
-                    (m.num == last_num + 1 || (m.num == 1 && section > 0 && last_num > 0 && last_num == last_section_num) ||
-                     (last_num == 0 && prev_blank && m.num <= FIRST_ITEM_MAX &&
+                 * numbers follow each other. A number OCR made of a letter
+                 * ("S." for "5.") counts only where it is the next one. */
+                if (!letter && m.mark == MARK_NUMBER && starts &&
+                    (m.num == last_num + 1 ||
+                     (!m.lookalike && m.num == 1 && section > 0 && last_num > 0 && last_num == last_section_num) ||
+                     (!m.lookalike && last_num == 0 && prev_blank && m.num <= FIRST_ITEM_MAX &&
                       textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip)))) {
                         if (m.num == 1 && last_num > 0)
                                 p->sections_restart = true;
@@ -412,6 +568,8 @@ static int parse_items(struct parser *p) {
                         last_num = m.num;
                         last_sub = 0;
                         last_letter[0] = 0;
+                        if (!item_term)
+                                item_term = m.term;
                         if (p->first_item_line == SIZE_MAX)
                                 p->first_item_line = li;
                 } else if (m.mark == MARK_SUBNUMBER && starts && heading != SIZE_MAX && m.num == last_num &&
@@ -422,10 +580,7 @@ static int parse_items(struct parser *p) {
                                 return r;
                         cur = p->n_items - 1;
                         last_sub = m.sub;
-                } else if (m.mark == MARK_LETTER && starts && heading != SIZE_MAX && last_sub == 0 &&
-                           (letter_follows(last_letter, m.letter) || (streq(last_letter, "d") && streq(m.letter, "d")))) {
-                        /* OCR reads "đ)" as "d)": a second "d)" is the "đ)". */
-                        const char *letter = streq(last_letter, "d") && streq(m.letter, "d") ? "đ" : m.letter;
+                } else if (letter) {
                         snprintf(ref, sizeof(ref), "%d.%s", last_num, letter);
                         r = item_new(p, ref, heading, section, l);
                         if (r < 0)
@@ -459,6 +614,67 @@ static int parse_items(struct parser *p) {
                 prev_blank = false;
         }
         return 0;
+}
+
+static bool byte_is_letter(unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+static bool lower_at(const char *s, size_t n) {
+        unsigned char c = (unsigned char) s[0];
+        return n > 0 && ((c >= 'a' && c <= 'z') || (c >= 0x80 && !textnorm_starts_upper(s, n)));
+}
+
+/* Takes out the punctuation OCR strews inside words and sentences, which
+ * would otherwise cut an agency's name or a deadline phrase in two:
+ * apostrophes ("Sở'Thông"), a colon inside a word ("Sở:Nông"), a full stop
+ * before a lower-case word ("Xây. dựng", "So.Thông" — a sentence would
+ * start with a capital), a hyphen joining a lower-case word to the next
+ * ("So-Nông", "thời hạn-15"; "QĐ-UBND" and "2025 - 2029" keep theirs).
+ * Vietnamese writes none of these. In place; spaces are collapsed after. */
+static void text_depunct(char *s) {
+        size_t n = strlen(s), k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) s[i];
+                unsigned char before = i > 0 ? (unsigned char) s[i - 1] : ' ';
+                unsigned char after = i + 1 < n ? (unsigned char) s[i + 1] : ' ';
+
+                if (c == '\'' || c == '`') {
+                        s[i] = ' ';
+                } else if (c == 0xe2 && i + 2 < n && (unsigned char) s[i + 1] == 0x80 &&
+                           ((unsigned char) s[i + 2] == 0x98 || (unsigned char) s[i + 2] == 0x99)) {
+                        s[i] = s[i + 1] = s[i + 2] = ' ';
+                        i += 2;
+                } else if (c == ':' && byte_is_letter(before) && (byte_is_letter(after) || after == '\'' || after == '`')) {
+                        s[i] = ' ';
+                } else if (c == '.' && byte_is_letter(before) && i > 1 && byte_is_letter((unsigned char) s[i - 2])) {
+                        size_t j = i + 1 + (after == ' ');
+                        /* "So.Thông": no space after a full stop is no
+                         * sentence's end, unless an abbreviation ("TP.Sơn
+                         * Hà") stands before it. */
+                        bool caps = true;
+                        for (size_t b = i; b > 0 && byte_is_letter((unsigned char) s[b - 1]); b--)
+                                if (!(s[b - 1] >= 'A' && s[b - 1] <= 'Z'))
+                                        caps = false;
+                        if ((j < n && lower_at(s + j, n - j)) || (byte_is_letter(after) && !caps))
+                                s[i] = ' ';
+                } else if (c == '-' && byte_is_letter(before) && i + 1 < n) {
+                        bool left_lower = (before >= 'a' && before <= 'z') || before >= 0x80;
+                        if ((after >= '0' && after <= '9' && left_lower) ||
+                            (byte_is_letter(after) && (left_lower || lower_at(s + i + 1, n - i - 1))))
+                                s[i] = ' ';
+                }
+        }
+        /* Collapse the spaces made. */
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == ' ' && (k == 0 || s[k - 1] == ' '))
+                        continue;
+                s[k++] = s[i];
+        }
+        while (k > 0 && s[k - 1] == ' ')
+                k--;
+        s[k] = 0;
 }
 
 struct item_info {
@@ -620,7 +836,12 @@ static int build_tasks(struct parser *p) {
         if (!infos)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n_items && r >= 0; i++) {
-                const char *text = p->items[i].text ? p->items[i].text : "";
+                const char *text;
+                if (p->items[i].text) {
+                        text_depunct(p->items[i].text);
+                        p->items[i].len = strlen(p->items[i].text);
+                }
+                text = p->items[i].text ? p->items[i].text : "";
                 r = textnorm_tokenize(text, strlen(text), &infos[i].tokens);
                 if (r >= 0)
                         r = directive_find_roles(p->idx, &infos[i].tokens, &infos[i].roles);

@@ -162,8 +162,25 @@ static size_t expand_word(const char *w, const char **out, size_t max) {
         return n;
 }
 
-/* The letters OCR confuses, either way round: this is the inner loop of
- * every distance, hence a switch rather than a table search. */
+/* The characters OCR confuses, either way round, in folded text: the
+ * shapes of Vietnamese letters once their marks are lost or misread ("ơ"
+ * as "&" or "6", "â" as "d", "h" as "b"), and digits for letters. */
+static const char *const confusions[] = {
+        "o0", "o6", "o&", "oe", "oc", "ov", "od", "ob", "o9", "ed", "ec", "ad", "a4", "a&", "pd", "l1", "l|", "li",
+        "i1", "i|", "it", "s8", "s5", "s$", "hb", "hn", "uv", "gq", "g9", "b6", "b8", "z2",
+};
+
+bool textnorm_char_confused(char a, char b) {
+        if (a == b)
+                return true;
+        for (size_t k = 0; k < ELEMENTSOF(confusions); k++)
+                if ((confusions[k][0] == a && confusions[k][1] == b) || (confusions[k][0] == b && confusions[k][1] == a))
+                        return true;
+        return false;
+}
+
+/* This is the inner loop of every distance, hence a switch for the
+ * confusions that agency names meet most. */
 static bool ocr_pair(char a, char b) {
         switch (a) {
         case 'p':
@@ -185,6 +202,50 @@ static bool ocr_pair(char a, char b) {
         default:
                 return false;
         }
+}
+
+/* The weighted edit distance of a folded word from a keyword: an
+ * insertion, deletion or substitution costs 1, a confusion of OCR's
+ * (textnorm_char_confused()) 0.3. */
+static double word_cost(const char *a, size_t na, const char *b, size_t nb) {
+        double row[WORD_MAX + 1];
+
+        for (size_t j = 0; j <= nb; j++)
+                row[j] = (double) j;
+        for (size_t i = 1; i <= na; i++) {
+                double diag = row[0];
+                row[0] = (double) i;
+                for (size_t j = 1; j <= nb; j++) {
+                        double sub = a[i - 1] == b[j - 1] ? 0.0 : textnorm_char_confused(a[i - 1], b[j - 1]) ? 0.3 : 1.0;
+                        double best = MIN(row[j] + 1.0, row[j - 1] + 1.0);
+                        best = MIN(best, diag + sub);
+                        diag = row[j];
+                        row[j] = best;
+                }
+        }
+        return row[nb];
+}
+
+bool textnorm_word_near(const char *word, const char *keyword) {
+        size_t nw, nk;
+        double budget;
+
+        if (!word || !keyword)
+                return false;
+        nw = strlen(word);
+        nk = strlen(keyword);
+        if (nw == 0 || nk == 0 || nw > WORD_MAX || nk > WORD_MAX || nw + 2 < nk || nk + 2 < nw)
+                return false;
+        if (nw == nk && memcmp(word, keyword, nk) == 0)
+                return true;
+        /* The first letter is read right, or confused: most of what a
+         * short keyword could be mistaken for differs there. */
+        if (!textnorm_char_confused(word[0], keyword[0]))
+                return false;
+        /* Short words allow only confusions; longer ones real edits, up
+         * to two in five letters. */
+        budget = nk <= 3 ? 0.61 : nk == 4 ? 1.0 : nk <= 6 ? 2.0 : 0.35 * (double) nk;
+        return word_cost(word, nw, keyword, nk) <= budget + 1e-9;
 }
 
 /* Similarity of two folded words, 1 for equal, from a Levenshtein distance

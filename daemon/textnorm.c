@@ -75,6 +75,11 @@ static size_t fold_codepoint(utf8proc_int32_t cp, char *out) {
                 out[0] = 'd';
                 return 1;
         }
+        /* OCR reads a "c" with a stroke or a circle as these. */
+        if (cp == 0x00A2 || cp == 0x00A9) {
+                out[0] = 'c';
+                return 1;
+        }
         /* utf8proc lumps single quotes but not double ones. */
         if (cp == 0x201C || cp == 0x201D || cp == 0x201E || cp == 0x00AB || cp == 0x00BB) {
                 out[0] = '"';
@@ -134,19 +139,6 @@ int textnorm_fold(const char *s, size_t len, char **ret) {
         return 0;
 }
 
-/* The shapes OCR makes of "Sở" and "số": both fold to "so", and no
- * Vietnamese word is spelt like these. */
-static const char *const so_shapes[] = { "s&", "s¢", "sd", "s0", "s6", "sb", "s8", "s9", "so" };
-
-static bool is_so_shape(const char *w) {
-        if (w[0] != 's' || strlen(w) > 3)
-                return false;
-        for (size_t k = 0; k < ELEMENTSOF(so_shapes); k++)
-                if (streq(w, so_shapes[k]))
-                        return true;
-        return false;
-}
-
 static bool ocr_char_eq(char w, char k) {
         if (w == k)
                 return true;
@@ -160,6 +152,14 @@ static bool ocr_char_eq(char w, char k) {
         default:
                 return false;
         }
+}
+
+/* "Sở" and "số" both fold to "so"; OCR makes of them two characters each
+ * equal to or confused with these ("s&", "sd", "s6", "86", "5o"), but
+ * never a real word: "sẽ" is no "Sở", so a vowel other than "o" is out. */
+static bool is_so_shape(const char *w) {
+        return strlen(w) == 2 && textnorm_char_confused(w[0], 's') && textnorm_char_confused(w[1], 'o') &&
+               (w[1] == 'o' || !strchr("aeiuy", w[1]));
 }
 
 bool textnorm_word_is(const char *word, const char *keyword) {

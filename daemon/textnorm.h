@@ -52,6 +52,17 @@ int textnorm_fold(const char *s, size_t len, char **ret);
  * mangled forms of "so" ("s&", "sd", "s6", …). */
 bool textnorm_word_is(const char *word, const char *keyword);
 
+/* Whether two folded characters are the same or confused by OCR ("o"
+ * and "6", "h" and "b", "s" and "8"). */
+bool textnorm_char_confused(char a, char b);
+
+/* Whether a folded word is `keyword` (folded, ASCII) within an edit
+ * distance that grows with the keyword's length, OCR's confusions costing
+ * less than other edits: "thanb" is "thanh", "truve" "truoc", "ndm"
+ * "nam". The first letter must be right or confused. For cue words, where
+ * what follows (a date) confirms the reading. */
+bool textnorm_word_near(const char *word, const char *keyword);
+
 /* Whether the text begins with an upper-case letter. */
 bool textnorm_starts_upper(const char *s, size_t len);
 
