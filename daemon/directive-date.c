@@ -117,6 +117,14 @@ static bool year_ok(int y) {
         return y >= YEAR_MIN && y <= YEAR_MAX;
 }
 
+/* "năm 2025": with a year after it, "năm" may take one real edit
+ * ("ndém"), for the year confirms the reading. Returns 2, or 0. */
+static size_t year_at(const struct textnorm_tokens *t, size_t i, int *ret) {
+        if (i + 1 >= t->n || t->tokens[i].punct || textnorm_word_cost(t->tokens[i].word, "nam") > 1.31)
+                return 0;
+        return word_number(t, i + 1, ret) && year_ok(*ret) ? 2 : 0;
+}
+
 /* The context a date is read in: the document's date fills a missing year
  * and is the base of relative deadlines. */
 struct ctx {
@@ -185,7 +193,7 @@ static size_t parse_date(struct ctx *c, size_t i, struct when *ret) {
                         return make_day(c, m[1], m[0], v[0], true, ret) ? 3 : 0;
                 if (mn != 1)
                         return 0;
-                if (directive_words_at(t, i + 3, "nam") && word_number(t, i + 4, &y) && year_ok(y))
+                if (year_at(t, i + 3, &y))
                         return make_day(c, y, m[0], v[0], true, ret) ? 5 : 0;
                 return make_day(c, 0, m[0], v[0], false, ret) ? 3 : 0;
         }
@@ -268,7 +276,7 @@ static size_t parse_period(struct ctx *c, size_t i, struct when *ret) {
                         return month_end(c, v[1], v[0], true, ret) ? 2 : 0;
                 if (k != 1)
                         return 0;
-                if (directive_words_at(t, i + 2, "nam") && word_number(t, i + 3, &y) && year_ok(y))
+                if (year_at(t, i + 2, &y))
                         return month_end(c, y, v[0], true, ret) ? 4 : 0;
                 return month_end(c, 0, v[0], false, ret) ? 2 : 0;
         }

@@ -17,6 +17,8 @@
 /* The signature block sits in the last lines. */
 #define SIGNATURE_LINES 40
 #define SUBJECT_LINES 4
+/* Where a number without its "Số:" may be looked for. */
+#define NUMBER_LINES 8
 #define ISSUER_LINES 3
 
 static bool is_space(char c) {
@@ -158,7 +160,9 @@ static char *column_number(const struct span *col) {
         if (span_tokens(col, &t) < 0)
                 return NULL;
         if (t.n >= 2 && !t.tokens[0].punct && textnorm_word_is(t.tokens[0].word, "so")) {
-                j += t.tokens[j].punct && t.tokens[j].word[0] == ':';
+                /* "Số:", and OCR's "S6:.", "Số .". */
+                while (j < t.n && j < 3 && t.tokens[j].punct && strchr(":.,;'", t.tokens[j].word[0]))
+                        j++;
                 if (j < t.n && !t.tokens[j].punct) {
                         const char *w = col->s + t.tokens[j].start;
                         size_t n = t.tokens[j].end - t.tokens[j].start;
@@ -166,6 +170,37 @@ static char *column_number(const struct span *col) {
                             asprintf(&r, "%s%.*s", digits, (int) (n - k), w + k) < 0)
                                 r = NULL;
                 }
+        }
+        textnorm_tokens_done(&t);
+        return r;
+}
+
+/* A word shaped like a document number wherever OCR left it, "Số" lost
+ * or read as something else: digits, "/", then a type code in capitals
+ * with a hyphen ("356/TB-UBND"). */
+static char *word_number(const struct span *sp) {
+        struct textnorm_tokens t = {};
+        char digits[8], *r = NULL;
+
+        if (span_tokens(sp, &t) < 0)
+                return NULL;
+        for (size_t i = 0; i < t.n && !r; i++) {
+                const char *w = sp->s + t.tokens[i].start;
+                size_t n = t.tokens[i].end - t.tokens[i].start, k, caps = 0;
+                bool hyphen = false;
+
+                if (t.tokens[i].punct || (k = number_digits(w, n, digits, sizeof(digits))) == 0)
+                        continue;
+                for (size_t x = k + 1; x < n; x++) {
+                        if (w[x] == '-')
+                                hyphen = true;
+                        else if ((w[x] >= 'A' && w[x] <= 'Z') || (unsigned char) w[x] >= 0x80)
+                                caps++;
+                        else
+                                caps = 0, x = n;
+                }
+                if (hyphen && caps >= 3 && asprintf(&r, "%s%.*s", digits, (int) (n - k), w + k) < 0)
+                        r = NULL;
         }
         textnorm_tokens_done(&t);
         return r;
@@ -243,6 +278,14 @@ int directive_parse_header(const struct line *lines, size_t n_lines, size_t firs
                                 title_line = date_limit = li;
                 if (vv_line != SIZE_MAX || title_line != SIZE_MAX)
                         break;
+        }
+
+        /* No "Số:": a number-shaped word in the lines above the subject,
+         * never one cited in the text. */
+        for (size_t li = 0; !d->number && li < MIN(date_limit, (size_t) NUMBER_LINES); li++) {
+                struct span tr = layout_trimmed(&lines[li]);
+                if ((d->number = word_number(&tr)))
+                        number_line = li;
         }
 
         for (size_t li = 0; li <= date_limit && li < n_lines; li++) {

@@ -256,9 +256,9 @@ static size_t skip_spaces(const char *s, size_t n, size_t i) {
 static size_t marker_term(const char *s, size_t n, size_t i, char *ret_term) {
         size_t k = 0;
 
-        if (i >= n || !strchr(".)}]", s[i]))
+        if (i >= n || !strchr(".:)}]", s[i]))
                 return 0;
-        *ret_term = s[i] == '.' ? '.' : ')';
+        *ret_term = s[i] == '.' || s[i] == ':' ? '.' : ')';
         for (k = 1; k < 3 && i + k < n && strchr(".,:)", s[i + k]); k++)
                 ;
         return k;
@@ -555,6 +555,10 @@ static int parse_items(struct parser *p) {
                  * ("S." for "5.") counts only where it is the next one. */
                 if (!letter && m.mark == MARK_NUMBER && starts &&
                     (m.num == last_num + 1 ||
+                     /* One number lost to OCR: the next but one, opening
+                      * a paragraph with a capital. */
+                     (!m.lookalike && last_num > 0 && m.num == last_num + 2 && prev_blank &&
+                      textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip)) ||
                      (!m.lookalike && m.num == 1 && section > 0 && last_num > 0 && last_num == last_section_num) ||
                      (!m.lookalike && last_num == 0 && prev_blank && m.num <= FIRST_ITEM_MAX &&
                       textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip)))) {
@@ -646,8 +650,14 @@ static void text_depunct(char *s) {
                            ((unsigned char) s[i + 2] == 0x98 || (unsigned char) s[i + 2] == 0x99)) {
                         s[i] = s[i + 1] = s[i + 2] = ' ';
                         i += 2;
-                } else if (c == ':' && byte_is_letter(before) && (byte_is_letter(after) || after == '\'' || after == '`')) {
+                } else if (c == ':' && ((byte_is_letter(before) && (byte_is_letter(after) || after == '\'' || after == '`')) ||
+                                        (before == ' ' && after != ' '))) {
+                        /* A colon belongs to the word before it: one
+                         * inside a word, or before one (":05/7/2025"),
+                         * is a speck. */
                         s[i] = ' ';
+                } else if (c == '.' && before == ' ' && after != ' ' && !(after >= '0' && after <= '9')) {
+                        s[i] = ' ';    /* "phối .hợp" */
                 } else if (c == '.' && byte_is_letter(before) && i > 1 && byte_is_letter((unsigned char) s[i - 2])) {
                         size_t j = i + 1 + (after == ' ');
                         /* "So.Thông": no space after a full stop is no
@@ -657,7 +667,8 @@ static void text_depunct(char *s) {
                         for (size_t b = i; b > 0 && byte_is_letter((unsigned char) s[b - 1]); b--)
                                 if (!(s[b - 1] >= 'A' && s[b - 1] <= 'Z'))
                                         caps = false;
-                        if ((j < n && lower_at(s + j, n - j)) || (byte_is_letter(after) && !caps))
+                        if ((j < n && (lower_at(s + j, n - j) || (s[j] >= '0' && s[j] <= '9'))) ||
+                            (byte_is_letter(after) && !caps))
                                 s[i] = ' ';
                 } else if (c == '-' && byte_is_letter(before) && i + 1 < n) {
                         bool left_lower = (before >= 'a' && before <= 'z') || before >= 0x80;

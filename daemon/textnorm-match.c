@@ -226,26 +226,31 @@ static double word_cost(const char *a, size_t na, const char *b, size_t nb) {
         return row[nb];
 }
 
-bool textnorm_word_near(const char *word, const char *keyword) {
+double textnorm_word_cost(const char *word, const char *keyword) {
         size_t nw, nk;
-        double budget;
 
         if (!word || !keyword)
-                return false;
+                return INFINITY;
         nw = strlen(word);
         nk = strlen(keyword);
         if (nw == 0 || nk == 0 || nw > WORD_MAX || nk > WORD_MAX || nw + 2 < nk || nk + 2 < nw)
-                return false;
+                return INFINITY;
         if (nw == nk && memcmp(word, keyword, nk) == 0)
-                return true;
+                return 0.0;
         /* The first letter is read right, or confused: most of what a
          * short keyword could be mistaken for differs there. */
         if (!textnorm_char_confused(word[0], keyword[0]))
-                return false;
+                return INFINITY;
+        return word_cost(word, nw, keyword, nk);
+}
+
+bool textnorm_word_near(const char *word, const char *keyword) {
+        size_t nk = keyword ? strlen(keyword) : 0;
         /* Short words allow only confusions; longer ones real edits, up
          * to two in five letters. */
-        budget = nk <= 3 ? 0.61 : nk == 4 ? 1.0 : nk <= 6 ? 2.0 : 0.35 * (double) nk;
-        return word_cost(word, nw, keyword, nk) <= budget + 1e-9;
+        double budget = nk <= 3 ? 0.61 : nk == 4 ? 1.0 : nk <= 6 ? 2.0 : 0.35 * (double) nk;
+
+        return textnorm_word_cost(word, keyword) <= budget + 1e-9;
 }
 
 /* Similarity of two folded words, 1 for equal, from a Levenshtein distance

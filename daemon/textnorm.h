@@ -62,6 +62,9 @@ bool textnorm_char_confused(char a, char b);
  * "nam". The first letter must be right or confused. For cue words, where
  * what follows (a date) confirms the reading. */
 bool textnorm_word_near(const char *word, const char *keyword);
+/* The weighted distance under textnorm_word_near(): 0 for equal, INFINITY
+ * when the lengths or the first letters are too far apart. */
+double textnorm_word_cost(const char *word, const char *keyword);
 
 /* Whether the text begins with an upper-case letter. */
 bool textnorm_starts_upper(const char *s, size_t len);
