@@ -193,6 +193,7 @@ struct marker {
         char term;              /* what closed it: '.' or ')' */
         char letter[8];         /* UTF-8, lower case */
         size_t skip;            /* bytes up to the item's text */
+        size_t alt_skip;        /* a sub-number read as a number: bytes up to its text */
 };
 
 /* The digit a character stands for, OCR's confusions included ("S" for
@@ -256,9 +257,9 @@ static size_t skip_spaces(const char *s, size_t n, size_t i) {
 static size_t marker_term(const char *s, size_t n, size_t i, char *ret_term) {
         size_t k = 0;
 
-        if (i >= n || !strchr(".:)}]", s[i]))
+        if (i >= n || !strchr(".:,)}]", s[i]))
                 return 0;
-        *ret_term = s[i] == '.' || s[i] == ':' ? '.' : ')';
+        *ret_term = strchr(".:,", s[i]) ? '.' : ')';
         for (k = 1; k < 3 && i + k < n && strchr(".,:)", s[i + k]); k++)
                 ;
         return k;
@@ -281,9 +282,10 @@ static struct marker line_marker(const struct span *sp) {
                 j++;
         if (j > 0)
                 j = skip_spaces(s, n, j);
-        if (j > 0 && j + 3 <= n && (unsigned char) s[j] == 0xe2 && (unsigned char) s[j + 1] == 0x80 &&
-            (unsigned char) s[j + 2] == 0xa2)
-                j = skip_spaces(s, n, j + 3);     /* • */
+        /* •, and OCR's ‘ ’ for a speck */
+        if (j + 3 <= n && (unsigned char) s[j] == 0xe2 && (unsigned char) s[j + 1] == 0x80 &&
+            ((unsigned char) s[j + 2] == 0xa2 || (unsigned char) s[j + 2] == 0x98 || (unsigned char) s[j + 2] == 0x99))
+                j = skip_spaces(s, n, j + 3);
         s += j;
         n -= j;
 
@@ -297,10 +299,20 @@ static struct marker line_marker(const struct span *sp) {
                         if (k2 > 0 && !l2 && i < n && is_space(s[i])) {
                                 m.mark = MARK_SUBNUMBER;
                                 m.skip = j + skip_spaces(s, n, i);
+                                /* Or "5." before a word OCR made digits of
+                                 * ("5.86 Tài nguyên": "5. Sở Tài nguyên"). */
+                                m.term = '.';
+                                m.alt_skip = j + k + 1;
                         }
                         return m;
                 }
                 t = marker_term(s, n, k, &m.term);
+                /* "7," and "4:" are OCR's "7." and "4." only before a capital. */
+                if (t > 0 && (s[k] == ',' || s[k] == ':')) {
+                        size_t x = skip_spaces(s, n, k + t);
+                        if (!textnorm_starts_upper(s + x, n - x))
+                                t = 0;
+                }
                 /* A shape alone must be followed by a space: "S. Sở", not "Sở". */
                 if (t > 0 && marker_end(s, n, k + t) && m.num > 0 && (!look || k > 1 || k + t >= n || is_space(s[k + t]))) {
                         m.mark = MARK_NUMBER;
@@ -541,6 +553,10 @@ static int parse_items(struct parser *p) {
                         prev_blank = false;
                         continue;
                 }
+                if (m.mark == MARK_SUBNUMBER && m.num == last_num + 1 && last_num > 0) {
+                        m.mark = MARK_NUMBER;
+                        m.skip = m.alt_skip;
+                }
                 /* Sub-items are due when the heading ends with a colon or
                  * its sub-items have begun. */
                 open = heading != SIZE_MAX && last_sub == 0 &&
@@ -644,7 +660,10 @@ static void text_depunct(char *s) {
                 unsigned char before = i > 0 ? (unsigned char) s[i - 1] : ' ';
                 unsigned char after = i + 1 < n ? (unsigned char) s[i + 1] : ' ';
 
-                if (c == '\'' || c == '`') {
+                if ((c == '[' || c == ']' || c == '|' || c == '!') && before == 'I' &&
+                    (after == '/' || after == ' ' || after == 'I' || i + 1 == n)) {
+                        s[i] = 'I';    /* "Quý I[/2025", "Quý I]": a numeral */
+                } else if (c == '\'' || c == '`') {
                         s[i] = ' ';
                 } else if (c == 0xe2 && i + 2 < n && (unsigned char) s[i + 1] == 0x80 &&
                            ((unsigned char) s[i + 2] == 0x98 || (unsigned char) s[i + 2] == 0x99)) {

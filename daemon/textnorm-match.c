@@ -248,7 +248,7 @@ bool textnorm_word_near(const char *word, const char *keyword) {
         size_t nk = keyword ? strlen(keyword) : 0;
         /* Short words allow only confusions; longer ones real edits, up
          * to two in five letters. */
-        double budget = nk <= 3 ? 0.61 : nk == 4 ? 1.0 : nk <= 6 ? 2.0 : 0.35 * (double) nk;
+        double budget = nk <= 3 ? 0.61 : nk == 4 ? 1.31 : nk <= 6 ? 2.0 : 0.35 * (double) nk;
 
         return textnorm_word_cost(word, keyword) <= budget + 1e-9;
 }
