@@ -245,10 +245,12 @@ double textnorm_word_cost(const char *word, const char *keyword) {
 }
 
 bool textnorm_word_near(const char *word, const char *keyword) {
-        size_t nk = keyword ? strlen(keyword) : 0;
-        /* Short words allow only confusions; longer ones real edits, up
-         * to two in five letters. */
-        double budget = nk <= 3 ? 0.61 : nk == 4 ? 1.31 : nk <= 6 ? 2.0 : 0.35 * (double) nk;
+        size_t nk = keyword ? strlen(keyword) : 0, nw = word ? strlen(word) : 0;
+        /* Short words allow only confusions; four letters one edit and a
+         * confusion; five or six two misread letters, but one edit at
+         * most when a letter is gained or lost: "truong" (trường) is
+         * two edits from "truoc", and a real word. */
+        double budget = nk <= 3 ? 0.61 : nk == 4 ? 1.31 : nk <= 6 ? (nw == nk ? 2.0 : 1.31) : 0.35 * (double) nk;
 
         return textnorm_word_cost(word, keyword) <= budget + 1e-9;
 }

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The directive parser on the damage real OCR does (tesseract reading a
+ * cheap scan, -l vie and -l eng): markers repaired from their sequence,
+ * cue words within an edit distance, specks of punctuation, numerals read
+ * as digits, a header without its "Số:". Each damage here was seen in
+ * tesseract's output of a scanned directive; whole scanned documents are
+ * test-directive-fixtures.c's. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "directive.h"
+#include "macro.h"
+#include "sonha-candidates.h"
+#include "textnorm.h"
+
+/* Tuesday 8 April 2025. */
+#define HEADER                                                                          \
+        "ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"        \
+        "  TỈNH SƠN HÀ                          Độc lập - Tự do - Hạnh phúc\n\n"        \
+        "Số: 100/UBND-TH                      Sơn Hà, ngày 08 tháng 4 năm 2025\n"      \
+        "V/v thử nghiệm\n\n"
+
+static struct directive *parse_ok(const char *text) {
+        struct directive *d = NULL;
+        assert_int_equal(directive_parse(text, strlen(text), sonha_candidates, SONHA_N_CANDIDATES, &d), 0);
+        assert_non_null(d);
+        return d;
+}
+
+static struct directive *parse_body(const char *body) {
+        _cleanup_free_ char *text = NULL;
+        assert_true(asprintf(&text, HEADER "%s\n", body) > 0);
+        return parse_ok(text);
+}
+
+/* The refs of all tasks, space-separated. */
+static void assert_refs(const struct directive *d, const char *refs) {
+        char buf[512] = "";
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->n_tasks; i++)
+                n += (size_t) snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "", d->tasks[i].ref);
+        if (!streq(buf, refs))
+                fail_msg("refs \"%s\", expected \"%s\"", buf, refs);
+}
+
+static const struct directive_task *task(const struct directive *d, const char *ref) {
+        for (size_t i = 0; i < d->n_tasks; i++)
+                if (streq(d->tasks[i].ref, ref))
+                        return &d->tasks[i];
+        fail_msg("no task %s", ref);
+        return NULL;
+}
+
+static void assert_due(const char *item, const char *due) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(item);
+        if (d->n_tasks != 1)
+                fail_msg("\"%s\": %zu tasks", item, d->n_tasks);
+        if (!streq_ptr(d->tasks[0].due, due))
+                fail_msg("\"%s\": due %s, expected %s", item, strempty(d->tasks[0].due), strempty(due));
+}
+
+static void assert_lead(const char *item, const char *id) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(item);
+        if (d->n_tasks != 1)
+                fail_msg("\"%s\": %zu tasks", item, d->n_tasks);
+        if (!d->tasks[0].lead[0] || !streq(d->tasks[0].lead[0], id) || d->tasks[0].lead[1])
+                fail_msg("\"%s\": lead %s, expected %s", item, strempty(d->tasks[0].lead[0]), id);
+}
+
+/* Markers. */
+
+static void test_a_digit_for_a_letter_is_the_letter_due(void **state) {
+        /* "a)" read "4)" inside item 3, whose items close with "." */
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "3. Về chuyển đổi số:\n\n4) Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
+                "b) Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
+                "4. Sở Tài chính báo cáo trước ngày 17/5/2025.");
+        assert_refs(d, "3.a 3.b 4");
+        assert_string_equal(task(d, "3.a")->due, "2025-05-15");
+        assert_string_equal(task(d, "4")->due, "2025-05-17");
+}
+
+static void test_a_glyph_for_a_letter_is_the_letter_due(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\n©) Việc ba.\nd) Việc bốn.\nd) Việc năm.\ne) Việc sáu.");
+        _cleanup_(directive_freep) struct directive *cent = parse_body(
+                "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\n¢) Việc ba.\nä) Việc bốn.");
+        _cleanup_(directive_freep) struct directive *misread = parse_body(
+                "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\ne) Việc ba.\nd) Việc bốn.");
+
+        assert_refs(d, "1.a 1.b 1.c 1.d 1.đ 1.e");
+        assert_refs(cent, "1.a 1.b 1.c 1.d");
+        /* "e)" where "c)" is due: a misread c. */
+        assert_refs(misread, "1.a 1.b 1.c 1.d");
+}
+
+static void test_a_lost_letter_keeps_the_next_ones(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\nd) Việc bốn.\nđ) Việc năm.");
+        assert_refs(d, "1.a 1.b 1.d 1.đ");
+}
+
+static void test_marker_punctuation_ocr_adds(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
+                "- 2.Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
+                "3..Về chuyển đổi số:\n\n"
+                "-a) Sở Tài chính báo cáo trước ngày 17/5/2025.\n\n"
+                "b}:Sở Xây dựng báo cáo trước ngày 18/5/2025.\n\n"
+                "4: Sở Tài chính báo cáo trước ngày 19/5/2025.\n\n"
+                "S. Sở Nội vụ báo cáo trước ngày 20/5/2025.\n\n"
+                "’ 6, Sở Y tế báo cáo trước ngày 21/5/2025.");
+        assert_refs(d, "1 2 3.a 3.b 4 5 6");
+        assert_string_equal(task(d, "2")->due, "2025-05-16");
+        assert_string_equal(task(d, "3.b")->lead[0], "sxd");
+        assert_string_equal(task(d, "5")->lead[0], "snv");
+        assert_string_equal(task(d, "6")->due, "2025-05-21");
+}
+
+static void test_lost_or_merged_numbers(void **state) {
+        /* "5. Sở Tài nguyên" read "5.86 Tai nguyén"; item 3's number lost. */
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
+                "2 Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
+                "3. Sở Tài chính báo cáo trước ngày 17/5/2025.\n\n"
+                "4.86 Tai nguyen va Moi truong bao cao truoc ngay 18/5/2025.");
+        assert_refs(d, "1 3 4");
+        assert_string_equal(task(d, "4")->lead[0], "stnmt");
+        assert_string_equal(task(d, "4")->due, "2025-05-18");
+}
+
+static void test_repairs_need_the_sequence(void **state) {
+        /* Only the next number is taken from a shape or a comma, and a
+         * comma only before a capital. */
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế báo cáo trước ngày 15/5/2025 về\n"
+                "B. nội dung khác.\n\n"
+                "2, các nội dung khác.\n\n"
+                "7, Sở Nội vụ báo cáo.");
+        assert_refs(d, "1");
+        assert_string_equal(d->tasks[0].due, "2025-05-15");
+}
+
+/* Words. */
+
+static void test_cue_words_within_an_edit_distance(void **state) {
+        /* tesseract -l eng on "hoàn thành trước ngày 15/5/2025", "trước
+         * ngày 20 tháng 6 năm 2025", "chậm nhất ngày", "trước 17 giờ". */
+        assert_due("1. Sở Y tế hoan thanb truve ngay 15/5/2025.", "2025-05-15");
+        assert_due("1. Sở Y tế bao cao traor ngay 20 thang 6 ndm 2025.", "2025-06-20");
+        assert_due("1. Sở Y tế trinh cham nbat ngay 10/8/2025.", "2025-08-10");
+        assert_due("1. Sở Y tế bdo cdo trude 17 gio ngay 20/11/2025.", "2025-11-20T17:00");
+        assert_due("1. Sở Y tế bao cao truéc ngay 14 thang 11 ndém 2025.", "2025-11-14");
+        assert_due("1. Sở Y tế trinh trong thoi han-15 ngay ke tu ngay ky.", "2025-04-23");
+}
+
+static void test_roman_numerals_read_as_digits(void **state) {
+        assert_due("1. Sở Y tế hoàn thành trong Quý I11/2025.", "2025-09-30");
+        assert_due("1. Sở Y tế hoan thanh trong Quy 11/2025.", "2025-06-30");
+        assert_due("1. Sở Y tế hoan thanh trong Quy ITI/2025.", "2025-09-30");
+        assert_due("1. Sở Y tế hoan thanh trong Quy I[/2025.", "2025-06-30");
+        assert_due("1. Sở Y tế hoan thanh trong Quy I]/2025.", "2025-06-30");
+}
+
+static void test_no_deadline_is_invented(void **state) {
+        /* Words near a cue with no date, a real word two edits from one
+         * ("trường"), a date no cue governs. */
+        assert_due("1. Sở Y tế kiểm tra các trường ngày 15/5/2025 khai giảng.", NULL);
+        assert_due("1. Sở Y tế truve nay, thanb tra.", NULL);
+        assert_due("1. Sở Y tế kiểm tra, đôn đốc theo Công văn số 12/UBND ngày 20/4/2025.", NULL);
+}
+
+static void test_specks_of_punctuation_are_taken_out(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở:'Nông nghiệp và Phát triển nông thôn chủ trì, phối .hợp với Sở Y tế báo\n"
+                "cáo trước ngày\n:05/7/2025.");
+        assert_string_equal(d->tasks[0].lead[0], "snnptnt");
+        assert_string_equal(d->tasks[0].support[0], "syt");
+        assert_string_equal(d->tasks[0].due, "2025-07-05");
+        assert_string_equal(d->tasks[0].text, "Sở Nông nghiệp và Phát triển nông thôn chủ trì, phối hợp với "
+                                              "Sở Y tế báo cáo trước ngày 05/7/2025.");
+        assert_lead("1. So.Théng tin va Truyén thong cha tri.", "stttt");
+        assert_lead("1. So-Néng nghiép.va Phat trién néng thon-chd tri.", "snnptnt");
+        assert_lead("1. So Xay. dung chil tri.", "sxd");
+        assert_lead("1. Sở Xây dựng chủ trì theo QĐ-UBND.", "sxd");
+}
+
+static void test_word_near_is_bounded(void **state) {
+        assert_true(textnorm_word_near("thanb", "thanh"));
+        assert_true(textnorm_word_near("nbat", "nhat"));
+        assert_true(textnorm_word_near("ndm", "nam"));
+        assert_true(textnorm_word_near("truoc", "truoc"));
+        /* Short words take confusions only; the first letter must hold. */
+        assert_false(textnorm_word_near("nay", "nam"));
+        assert_false(textnorm_word_near("dan", "den"));
+        assert_false(textnorm_word_near("kruoc", "truoc"));
+        assert_false(textnorm_word_near("truong", "truoc"));
+        assert_false(textnorm_word_near("trong", "truoc"));
+        assert_false(textnorm_word_near("ngoai", "ngay"));
+        assert_false(textnorm_word_near("", "nam"));
+        assert_false(textnorm_word_near(NULL, "nam"));
+}
+
+/* The header. */
+
+static void test_number_without_so_or_with_specks(void **state) {
+        _cleanup_(directive_freep) struct directive *specks = parse_ok(
+                "UY BAN NHAN DAN CONG HOA XA HOI CHU NGHIA VIET NAM\n"
+                "S6:.356/TB-UBND Son Ha, ngay 14 thang 11 ndém 2025\n\nTHONG BAO\nKet luan\n\n"
+                "1. Sở Y tế báo cáo trong thời hạn 10 ngày kể từ ngày ký.");
+        _cleanup_(directive_freep) struct directive *lost = parse_ok(
+                "UY BAN NHAN DAN CONG HOA XA HOI CHU NGHIA VIET NAM\n"
+                "TINH SON HA Doc lap - Tu do - Hanh phuc\n"
+                "356/TB-UBND Son Ha, ngay 14 thang 11 nam 2025\n\nTHONG BAO\nKet luan\n\n"
+                "Thực hiện Thông báo số 118/TB-UBND ngày 02/4/2025.\n\n"
+                "1. Sở Y tế báo cáo.");
+        _cleanup_(directive_freep) struct directive *none = parse_ok(
+                "UY BAN NHAN DAN CONG HOA XA HOI CHU NGHIA VIET NAM\n\nTHONG BAO\nKet luan\n\n"
+                "Thực hiện Thông báo số 118/TB-UBND ngày 02/4/2025, yêu cầu:\n\n"
+                "1. Sở Y tế báo cáo.");
+
+        assert_string_equal(specks->number, "356/TB-UBND");
+        assert_string_equal(specks->issued_on, "2025-11-14");
+        assert_string_equal(specks->tasks[0].due, "2025-11-24");
+        assert_string_equal(lost->number, "356/TB-UBND");
+        /* A number cited in the text is not the document's. */
+        assert_null(none->number);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_a_digit_for_a_letter_is_the_letter_due),
+                cmocka_unit_test(test_a_glyph_for_a_letter_is_the_letter_due),
+                cmocka_unit_test(test_a_lost_letter_keeps_the_next_ones),
+                cmocka_unit_test(test_marker_punctuation_ocr_adds),
+                cmocka_unit_test(test_lost_or_merged_numbers),
+                cmocka_unit_test(test_repairs_need_the_sequence),
+                cmocka_unit_test(test_cue_words_within_an_edit_distance),
+                cmocka_unit_test(test_roman_numerals_read_as_digits),
+                cmocka_unit_test(test_no_deadline_is_invented),
+                cmocka_unit_test(test_specks_of_punctuation_are_taken_out),
+                cmocka_unit_test(test_word_near_is_bounded),
+                cmocka_unit_test(test_number_without_so_or_with_specks),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
