@@ -22,6 +22,7 @@ struct line {
         bool blank;
         unsigned page;          /* from 1 (see number_pages()) */
         unsigned lineno;        /* on that page, from 1 */
+        bool furniture;         /* a running head: not text */
 };
 
 struct span {

@@ -122,6 +122,19 @@ static int split_lines(struct parser *p) {
         return 0;
 }
 
+/* Spaces and dashes, "–" and "—" among them. */
+static size_t skip_dashes(const struct span *sp, size_t i) {
+        for (;;) {
+                if (i < sp->len && (sp->s[i] == '-' || is_space(sp->s[i])))
+                        i++;
+                else if (i + 2 < sp->len && (unsigned char) sp->s[i] == 0xe2 && (unsigned char) sp->s[i + 1] == 0x80 &&
+                         ((unsigned char) sp->s[i + 2] == 0x93 || (unsigned char) sp->s[i + 2] == 0x94))
+                        i += 3;
+                else
+                        return i;
+        }
+}
+
 /* A page number ("2", "- 2 -", "Trang 2", "Trang 2/5") or a rule line:
  * page furniture, read as a blank line. Returns the page number, 0 for a
  * rule, -1 for anything else. */
@@ -132,10 +145,11 @@ static int page_furniture(const struct line *l) {
 
         if (layout_is_decoration(&sp))
                 return 0;
+        if (l->furniture)
+                return 0;
         if (sp.len >= 5 && strncasecmp(sp.s, "trang", 5) == 0)
                 i = 5;
-        while (i < sp.len && (sp.s[i] == '-' || is_space(sp.s[i])))
-                i++;
+        i = skip_dashes(&sp, i);
         while (i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9' && digits < 4)
                 num = num * 10 + (sp.s[i++] - '0'), digits++;
         if (digits == 0)
@@ -143,13 +157,59 @@ static int page_furniture(const struct line *l) {
         if (i < sp.len && sp.s[i] == '/')
                 for (i++; i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9'; i++)
                         ;
-        while (i < sp.len && (sp.s[i] == '-' || is_space(sp.s[i])))
-                i++;
+        i = skip_dashes(&sp, i);
         return i == sp.len ? num : -1;
 }
 
 static bool is_page_furniture(const struct line *l) {
         return page_furniture(l) >= 0;
+}
+
+/* The first line of a page that is not its number, or NULL. */
+static struct line *page_head(struct parser *p, size_t *li) {
+        for (unsigned page = p->lines[*li].page; *li < p->n_lines && p->lines[*li].page == page; (*li)++)
+                if (!p->lines[*li].blank && page_furniture(&p->lines[*li]) < 0)
+                        return &p->lines[*li];
+        return NULL;
+}
+
+/* Whether two lines read alike once folded, digits aside: a running head
+ * ("Công văn số 2417/UBND-KTTH, trang 2") changes only its page number. */
+static bool lines_alike(const struct line *a, const struct line *b) {
+        _cleanup_free_ char *fa = NULL, *fb = NULL;
+        size_t i = 0, j = 0;
+
+        if (textnorm_fold(a->s, a->len, &fa) < 0 || textnorm_fold(b->s, b->len, &fb) < 0)
+                return false;
+        for (;;) {
+                while (fa[i] && ((fa[i] >= '0' && fa[i] <= '9') || is_space(fa[i])))
+                        i++;
+                while (fb[j] && ((fb[j] >= '0' && fb[j] <= '9') || is_space(fb[j])))
+                        j++;
+                if (!fa[i] || !fb[j] || fa[i] != fb[j])
+                        return !fa[i] && !fb[j];
+                i++, j++;
+        }
+}
+
+/* A line that heads two pages or more from the second on, alike but for
+ * digits, is a running head: page furniture, not text. */
+static void mark_running_heads(struct parser *p) {
+        struct line *heads[64];
+        size_t n = 0;
+
+        for (size_t li = 0; li < p->n_lines && n < ELEMENTSOF(heads);) {
+                unsigned page = p->lines[li].page;
+                struct line *h = page > 1 ? page_head(p, &li) : NULL;
+                if (h && h->len >= 8)
+                        heads[n++] = h;
+                while (li < p->n_lines && p->lines[li].page == page)
+                        li++;
+        }
+        for (size_t a = 0; a < n; a++)
+                for (size_t b = a + 1; b < n; b++)
+                        if (lines_alike(heads[a], heads[b]))
+                                heads[a]->furniture = heads[b]->furniture = true;
 }
 
 /* Gives every line its page and its line number on that page. A form feed
@@ -175,6 +235,7 @@ static void number_pages(struct parser *p) {
                 l->page = page;
                 l->lineno = (unsigned) (li - start + 1);
         }
+        mark_running_heads(p);
 }
 
 enum mark {

@@ -150,6 +150,21 @@ static void test_repairs_need_the_sequence(void **state) {
         assert_string_equal(d->tasks[0].due, "2025-05-15");
 }
 
+static void test_page_furniture_is_not_text(void **state) {
+        /* A deadline broken across pages, by a page number, a running head
+         * and blank lines. */
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế kiểm tra, báo cáo\n\f"
+                "Công văn số 100/UBND-TH, trang 2\n— 2 —\n\ntrước ngày 15/5/2025.\n\n"
+                "2. Sở Nội vụ rà soát, báo cáo trước\n\f"
+                "Công văn số 100/UBND-TH, trang 3\n\n-3-\n\nngày 16/5/2025.");
+        assert_refs(d, "1 2");
+        assert_string_equal(d->tasks[0].text, "Sở Y tế kiểm tra, báo cáo trước ngày 15/5/2025.");
+        assert_string_equal(d->tasks[0].due, "2025-05-15");
+        assert_string_equal(d->tasks[1].due, "2025-05-16");
+        assert_int_equal(d->tasks[1].page, 2);
+}
+
 /* Words. */
 
 static void test_cue_words_within_an_edit_distance(void **state) {
@@ -244,6 +259,7 @@ int main(void) {
                 cmocka_unit_test(test_marker_punctuation_ocr_adds),
                 cmocka_unit_test(test_lost_or_merged_numbers),
                 cmocka_unit_test(test_repairs_need_the_sequence),
+                cmocka_unit_test(test_page_furniture_is_not_text),
                 cmocka_unit_test(test_cue_words_within_an_edit_distance),
                 cmocka_unit_test(test_roman_numerals_read_as_digits),
                 cmocka_unit_test(test_no_deadline_is_invented),
