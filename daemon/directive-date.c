@@ -3,6 +3,7 @@
  * folded tokens so that OCR's lost diacritics do not matter. */
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "directive-internal.h"
@@ -71,11 +72,12 @@ static bool parse_roman(const char *s, size_t n, int *ret) {
 
         if (n == 0 || n >= sizeof(buf))
                 return false;
-        /* OCR writes "l", "1", "|" or "t" for "I" inside a numeral
-         * ("I11", "ITI"), and "]" or "!" at its end ("I]"). */
+        /* OCR writes "l", "1", "|", "t" or "h" for "I" inside a numeral
+         * ("I11", "ITI", "IH1"), and "]" or "!" at its end ("I]"). */
         for (size_t k = 0; k < n; k++) {
                 char c = s[k];
-                if (c == 'l' || c == '1' || c == '|' || (c == 't' && k > 0) || ((c == ']' || c == '!') && k + 1 == n))
+                if (c == 'l' || c == '1' || c == '|' || ((c == 't' || c == 'h') && k > 0) ||
+                    ((c == ']' || c == '!') && k + 1 == n))
                         c = 'i';
                 if (c != 'i' && c != 'v')
                         return false;
@@ -252,6 +254,18 @@ static size_t parse_before(struct ctx *c, size_t i, struct when *ret) {
         return j + n - i;
 }
 
+static bool year_prefix_of_issued(const struct ctx *c, const char *w) {
+        char year[8];
+        int y, m, d;
+        size_t n = strspn(w, "0123456789");
+
+        if (c->issued == INT32_MIN || n < 3 || n > 3)
+                return false;
+        civil_from_days(c->issued, &y, &m, &d);
+        snprintf(year, sizeof(year), "%04d", y);
+        return strncmp(year, w, n) == 0;
+}
+
 static bool month_end(struct ctx *c, int y, int m, bool has_year, struct when *ret) {
         if (m < 1 || m > 12)
                 return false;
@@ -291,7 +305,10 @@ static size_t parse_period(struct ctx *c, size_t i, struct when *ret) {
                 if (w[l] == '/') {
                         if (!parse_number(w + l + 1, strlen(w + l + 1), &y))
                                 return 0;
-                        has_year = true;
+                        /* A year OCR cut short ("III/202.") that begins
+                         * the document's: the document's, as a quarter
+                         * written without one. */
+                        has_year = year_ok(y) || !year_prefix_of_issued(c, w + l + 1);
                 } else if (directive_words_at(t, i + 2, "nam") && word_number(t, i + 3, &y)) {
                         has_year = true;
                         n = 4;

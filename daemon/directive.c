@@ -122,6 +122,10 @@ static int split_lines(struct parser *p) {
         return 0;
 }
 
+static size_t utf8_len(unsigned char c) {
+        return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
 /* Spaces and dashes, "–" and "—" among them. */
 static size_t skip_dashes(const struct span *sp, size_t i) {
         for (;;) {
@@ -146,6 +150,10 @@ static int page_furniture(const struct line *l) {
         if (layout_is_decoration(&sp))
                 return 0;
         if (l->furniture)
+                return 0;
+        /* A speck alone on its line ("+", "‘", "Z"): no text is so short. */
+        if (sp.len > 0 && sp.len <= 2 && !strpbrk(sp.s, ".)") && !(sp.s[0] >= '0' && sp.s[0] <= '9') &&
+            utf8_len((unsigned char) sp.s[0]) >= sp.len)
                 return 0;
         if (sp.len >= 5 && strncasecmp(sp.s, "trang", 5) == 0)
                 i = 5;
@@ -324,10 +332,6 @@ static size_t marker_term(const char *s, size_t n, size_t i, char *ret_term) {
         for (k = 1; k < 3 && i + k < n && strchr(".,:)", s[i + k]); k++)
                 ;
         return k;
-}
-
-static size_t utf8_len(unsigned char c) {
-        return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
 }
 
 /* A marker at the start of a line, as written; whether it is one, and
@@ -675,9 +679,12 @@ static int parse_items(struct parser *p) {
                         if (cur != SIZE_MAX && prev_blank) {
                                 const struct item *it = &p->items[cur];
                                 char last = it->len > 0 ? it->text[it->len - 1] : ':';
-                                unsigned char first = (unsigned char) sp.s[0];
+                                /* Specks OCR leaves at a line's start (". phòng") are not its first letter. */
+                                size_t x = strspn(sp.s, ".,:;'`_ ");
+                                unsigned char first = x < sp.len ? (unsigned char) sp.s[x] : ' ';
                                 bool lower = (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9') ||
-                                             strchr("-+*(", first) || (first >= 0x80 && !textnorm_starts_upper(sp.s, sp.len));
+                                             strchr("-+*(", first) ||
+                                             (first >= 0x80 && !textnorm_starts_upper(sp.s + x, sp.len - x));
                                 if (strchr(".;!?", last) || (last != ':' && !lower))
                                         cur = SIZE_MAX;
                         }

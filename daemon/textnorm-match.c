@@ -167,7 +167,7 @@ static size_t expand_word(const char *w, const char **out, size_t max) {
  * as "&" or "6", "â" as "d", "h" as "b"), and digits for letters. */
 static const char *const confusions[] = {
         "o0", "o6", "o&", "oe", "oc", "ov", "od", "ob", "o9", "ed", "ec", "ad", "a4", "a&", "pd", "l1", "l|", "li",
-        "i1", "i|", "it", "s8", "s5", "s$", "hb", "hn", "uv", "gq", "g9", "b6", "b8", "z2",
+        "i1", "i|", "it", "s8", "s5", "s$", "hb", "hn", "uv", "iu", "wu", "gq", "g9", "b6", "b8", "z2",
 };
 
 bool textnorm_char_confused(char a, char b) {
@@ -227,10 +227,21 @@ static double word_cost(const char *a, size_t na, const char *b, size_t nb) {
 }
 
 double textnorm_word_cost(const char *word, const char *keyword) {
-        size_t nw, nk;
+        char buf[WORD_MAX + 1];
+        size_t nw, nk, k = 0;
 
-        if (!word || !keyword)
+        if (!word || !keyword || strlen(word) > WORD_MAX)
                 return INFINITY;
+        /* "ư" read as "ir" ("triroc", "chir"): no Vietnamese word has "ir". */
+        for (const char *c = word; *c; c++) {
+                if (c[0] == 'i' && c[1] == 'r' && c != word) {
+                        buf[k++] = 'u';
+                        c++;
+                } else
+                        buf[k++] = *c;
+        }
+        buf[k] = 0;
+        word = buf;
         nw = strlen(word);
         nk = strlen(keyword);
         if (nw == 0 || nk == 0 || nw > WORD_MAX || nk > WORD_MAX || nw + 2 < nk || nk + 2 < nw)

@@ -155,11 +155,17 @@ static bool ocr_char_eq(char w, char k) {
 }
 
 /* "Sở" and "số" both fold to "so"; OCR makes of them two characters each
- * equal to or confused with these ("s&", "sd", "s6", "86", "5o"), but
- * never a real word: "sẽ" is no "Sở", so a vowel other than "o" is out. */
+ * equal to or confused with these ("s&", "sd", "s6", "86", "5o"), or
+ * three with a symbol or digit among them, but never a real word: "sẽ" is
+ * no "Sở", so a vowel other than "o" is out. */
 static bool is_so_shape(const char *w) {
-        return strlen(w) == 2 && textnorm_char_confused(w[0], 's') && textnorm_char_confused(w[1], 'o') &&
-               (w[1] == 'o' || !strchr("aeiuy", w[1]));
+        size_t n = strlen(w);
+
+        if (n == 2)
+                return textnorm_char_confused(w[0], 's') && textnorm_char_confused(w[1], 'o') &&
+                       (w[1] == 'o' || !strchr("aeiuy", w[1]));
+        /* Three characters, one of them no letter: "s&e", "sg6", "s06". */
+        return n == 3 && strpbrk(w, "&0123456789$") && textnorm_word_cost(w, "so") <= 1.31;
 }
 
 bool textnorm_word_is(const char *word, const char *keyword) {
