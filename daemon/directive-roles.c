@@ -95,6 +95,18 @@ static size_t nobody_at(const struct textnorm_tokens *t, size_t i) {
         return 0;
 }
 
+/* The title of an agency's head before its name ("Thủ trưởng các sở",
+ * "Chủ tịch UBND các huyện", "Giám đốc Kho bạc"): the agency is meant. */
+static size_t skip_title(const struct textnorm_tokens *t, size_t i) {
+        static const char *const titles[] = { "thu truong", "chu tich", "giam doc" };
+        size_t k;
+
+        for (size_t w = 0; w < ELEMENTSOF(titles); w++)
+                if ((k = directive_words_at(t, i, titles[w])) > 0 && i + k < t->n && !t->tokens[i + k].punct)
+                        return i + k;
+        return i;
+}
+
 /* Reads a list of agencies starting at token i. */
 static void scan_list(struct ctx *c, size_t i, struct list *l) {
         const struct textnorm_tokens *t = c->t;
@@ -116,7 +128,9 @@ static void scan_list(struct ctx *c, size_t i, struct list *l) {
                         l->end = j + k;
                         continue;
                 }
-                if (l->n == LIST_MAX || mention_at(c, j, &m) <= 0)
+                if (l->n == LIST_MAX)
+                        break;
+                if (mention_at(c, j, &m) <= 0 && (skip_title(t, j) == j || mention_at(c, skip_title(t, j), &m) <= 0))
                         break;
                 l->m[l->n++] = m;
                 l->end = m.last;
