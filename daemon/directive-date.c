@@ -12,6 +12,8 @@
 #define GOVERN_WINDOW 14
 #define MAX_CANDIDATES 16
 #define RELATIVE_DAYS_MAX 3660
+/* The furthest a deadline lies after its document: ten years. */
+#define HORIZON_DAYS 3660
 
 size_t directive_words_at(const struct textnorm_tokens *t, size_t i, const char *phrase) {
         size_t n = 0;
@@ -488,8 +490,11 @@ void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, st
                 if (w.kind == WHEN_DAY_OF_MONTH) {
                         if (day_of_month == 0)
                                 day_of_month = w.day_of_month;
-                } else if (n < MAX_CANDIDATES && (issued == INT32_MIN || w.day >= issued)) {
-                        /* A date before the document is history it recounts. */
+                } else if (n < MAX_CANDIDATES &&
+                           (issued == INT32_MIN || (w.day >= issued && w.day - issued <= HORIZON_DAYS))) {
+                        /* A date before the document is history it recounts;
+                         * one decades after it, a year OCR misread
+                         * ("2095" for "2025"). */
                         cands[n++] = (struct candidate) { .when = w, .at = i, .governed = gov, .weak = weak };
                 }
                 i += k;

@@ -152,8 +152,8 @@ static int page_furniture(const struct line *l) {
         if (l->furniture)
                 return 0;
         /* A speck alone on its line ("+", "‘", "Z"): no text is so short. */
-        if (sp.len > 0 && sp.len <= 2 && !strpbrk(sp.s, ".)") && !(sp.s[0] >= '0' && sp.s[0] <= '9') &&
-            utf8_len((unsigned char) sp.s[0]) >= sp.len)
+        if (sp.len > 0 && sp.len <= 2 && !memchr(sp.s, '.', sp.len) && !memchr(sp.s, ')', sp.len) &&
+            !(sp.s[0] >= '0' && sp.s[0] <= '9') && (sp.len == 1 || utf8_len((unsigned char) sp.s[0]) == sp.len))
                 return 0;
         if (sp.len >= 5 && strncasecmp(sp.s, "trang", 5) == 0)
                 i = 5;
