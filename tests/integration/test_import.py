@@ -205,7 +205,7 @@ def test_unknown_lead_refuses_the_import(sonha, tmp_path):
     f.write_text(text.replace("Sở Xây dựng chủ trì", "Sở Du lịch chủ trì"), encoding="utf-8")
     before = sonha.dump()
     p = sonha.ctl("import", f)
-    assert p.returncode == 65 and "item 2: no lead agency recognised" in p.stderr
+    assert p.returncode == 65 and "item 2 (p1:21): no lead agency recognised" in p.stderr
     assert sonha.dump() == before
     # The dry run shows the unknown mention with its closest candidates.
     p = sonha.ctl("import", "--dry-run", f)
