@@ -11,7 +11,6 @@
 #include <utf8proc.h>
 
 #include "directive-internal.h"
-#include "strbuf.h"
 
 /* The header (number, date, subject) sits in the first lines. */
 #define HEADER_LINES 40
@@ -361,7 +360,8 @@ int directive_parse_signer(const struct line *lines, size_t n_lines, size_t body
  * sits in. */
 #define ADDRESSEE_SEARCH_LINES 60
 #define ADDRESSEE_LINES 16
-#define ADDRESSEE_MAX (4 * 1024)
+/* Of one entry; an entry longer than this is cut. */
+#define ADDRESSEE_MAX 1024
 /* In the two-column layout, how far left of "Kính gửi" its list may start. */
 #define ADDRESSEE_SLACK 6
 
@@ -433,36 +433,65 @@ static size_t bullet_at(const char *s, size_t n) {
 }
 
 struct addressee_list {
-        struct strbuf entry;    /* the entry being read */
+        char entry[ADDRESSEE_MAX]; /* the entry being read */
+        size_t len;
         bool bullets;           /* the list is a dash list */
         bool closed;            /* the last entry ended with ";" */
         bool done;              /* a "." ended the list */
         size_t n_pieces;        /* pieces of text read */
+        size_t margin;          /* a line without a bullet left of this is not the list's */
 };
+
+/* The columns `n` bytes of UTF-8 take. */
+static size_t visual_width(const char *s, size_t n) {
+        size_t w = 0;
+        for (size_t i = 0; i < n; i++)
+                w += ((unsigned char) s[i] & 0xc0) != 0x80;
+        return w;
+}
+
+/* Appends to the entry, cutting it (at a character) when it is full. */
+static void addressee_append(struct addressee_list *a, const char *s, size_t n) {
+        if (n > sizeof(a->entry) - a->len) {
+                n = sizeof(a->entry) - a->len;
+                while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                        n--;
+        }
+        memcpy(a->entry + a->len, s, n);
+        a->len += n;
+}
+
+/* Whether the entry being read plainly goes on: "Sở Tài chính," or "Sở Kế
+ * hoạch và". */
+static bool addressee_open(const struct addressee_list *a) {
+        const char *e = a->entry;
+        size_t n = a->len;
+
+        while (n > 0 && is_space(e[n - 1]))
+                n--;
+        return n > 0 && (e[n - 1] == ',' || (n >= 4 && memcmp(e + n - 4, " và", 4) == 0));
+}
 
 static int addressee_flush(const struct textnorm_index *idx, struct addressee_list *a, struct directive *d) {
         int r = 0;
 
-        if (a->entry.error == -ENOMEM)
-                return -ENOMEM;
-        if (a->entry.error == 0 && a->entry.len > 0)
-                r = addressee_entry(idx, a->entry.data, a->entry.len, d);
-        a->entry.len = 0;
-        a->entry.error = 0;
+        if (a->len > 0)
+                r = addressee_entry(idx, a->entry, a->len, d);
+        a->len = 0;
         return r;
 }
 
 /* Reads one line's part of the list: a bullet starts an entry, ";" ends
  * one, a "." at the end ends the list. */
 static int addressee_piece(const struct textnorm_index *idx, struct addressee_list *a, const char *s, size_t n,
-                           struct directive *d) {
+                           size_t indent, bool first, struct directive *d) {
         size_t k, start;
         int r;
 
         while (n > 0 && is_space(s[n - 1]))
                 n--;
         while (n > 0 && is_space(s[0]))
-                s++, n--;
+                s++, n--, indent++;
         if (n == 0)
                 return 0;
         k = bullet_at(s, n);
@@ -471,19 +500,24 @@ static int addressee_piece(const struct textnorm_index *idx, struct addressee_li
                 if (r < 0)
                         return r;
                 a->bullets = true;
+                a->margin = indent;
                 s += k, n -= k;
-        } else if (a->bullets && a->closed)
-                /* After "- X;" a line without a bullet is the body's. */
+        } else if (!first && ((a->bullets && a->closed) || (indent < a->margin && !addressee_open(a))))
+                /* After "- X;", or left of the list, a line without a
+                 * bullet is the body's. */
                 return a->done = true, 0;
+        else if (first)
+                /* "Kính gửi: Sở Tài chính": what follows lines up with it. */
+                a->margin = indent >= 2 ? indent - 2 : 0;
         a->n_pieces++;
         a->closed = false;
         start = 0;
         for (size_t i = 0; i <= n; i++) {
                 if (i < n && s[i] != ';')
                         continue;
-                if (a->entry.len > 0)
-                        strbuf_putc(&a->entry, ' ');
-                strbuf_putn(&a->entry, s + start, i - start);
+                if (a->len > 0 && a->len < sizeof(a->entry))
+                        a->entry[a->len++] = ' ';
+                addressee_append(a, s + start, i - start);
                 if (i < n) {
                         r = addressee_flush(idx, a, d);
                         if (r < 0)
@@ -523,7 +557,7 @@ int directive_parse_addressees(const struct textnorm_index *idx, const struct li
                                size_t first_item_line, struct directive *d) {
         size_t limit = MIN(MIN(n_lines, (size_t) ADDRESSEE_SEARCH_LINES), first_item_line);
         size_t kg_line = SIZE_MAX, kg_indent = SIZE_MAX, blanks = 0;
-        struct addressee_list a = { .entry = STRBUF_INIT(ADDRESSEE_MAX) };
+        struct addressee_list a = {};
         int r = 0;
 
         if (!d->addressees && !(d->addressees = calloc(1, sizeof(char *))))
@@ -543,7 +577,8 @@ int directive_parse_addressees(const struct textnorm_index *idx, const struct li
                                  * left: only a column beside another
                                  * keeps the list to its side. */
                                 kg_indent = c > 0 ? cols[c].indent : SIZE_MAX;
-                                r = addressee_piece(idx, &a, cols[c].s + skip, cols[c].len - skip, d);
+                                r = addressee_piece(idx, &a, cols[c].s + skip, cols[c].len - skip,
+                                                    visual_width(lines[li].s, cols[c].s + skip - lines[li].s), true, d);
                                 break;
                         }
         }
@@ -567,10 +602,10 @@ int directive_parse_addressees(const struct textnorm_index *idx, const struct li
                         continue;
                 }
                 for (size_t k = 0; k < n && r >= 0 && !a.done; k++)
-                        r = addressee_piece(idx, &a, spans[k].s, spans[k].len, d);
+                        r = addressee_piece(idx, &a, spans[k].s, spans[k].len,
+                                            visual_width(lines[li].s, spans[k].s - lines[li].s), false, d);
         }
         if (r >= 0)
                 r = addressee_flush(idx, &a, d);
-        strbuf_done(&a.entry);
         return r;
 }

@@ -673,6 +673,32 @@ static void test_addressees_survive_ocr(void **state) {
         assert_ids(d->addressees, "sxd");
 }
 
+static void test_addressees_end_where_the_body_starts(void **state) {
+        _cleanup_(directive_freep) struct directive *d = NULL;
+
+        /* No blank line, no full stop: the body, left of the list, is not
+         * an addressee, whatever agencies it names. */
+        d = parse_ok(HEADER "          Kính gửi: Sở Tài chính\n"
+                            "Thực hiện ý kiến chỉ đạo, yêu cầu các sở, ban, ngành tỉnh như sau:\n\n"
+                            "1. Rà soát hồ sơ.\n");
+        assert_ids(d->addressees, "stc");
+        d = directive_free(d);
+        d = parse_ok(HEADER "Kính gửi:\n"
+                            "   - Sở Tài chính;\n"
+                            "   - Sở Kế hoạch và\n"
+                            "Đầu tư\n"
+                            "Thực hiện ý kiến chỉ đạo, yêu cầu các sở, ban, ngành tỉnh như sau:\n\n"
+                            "1. Rà soát hồ sơ.\n");
+        assert_ids(d->addressees, "stc skhdt");
+        assert_ids(d->addressees_unmatched, "");
+        d = directive_free(d);
+        /* A list that ends with ";": the next line without a bullet is the
+         * body's. */
+        d = parse_ok(HEADER "Kính gửi:\n- Sở Tài chính;\n- Sở Y tế;\nThực hiện chỉ đạo của UBND tỉnh và các sở, ban, "
+                            "ngành:\n\n1. Rà soát hồ sơ.\n");
+        assert_ids(d->addressees, "stc syt");
+}
+
 static void test_addressees_none(void **state) {
         _cleanup_(directive_freep) struct directive *d = parse_item("1. Rà soát hồ sơ; hoàn thành trước ngày 30/6/2025.");
         const struct directive_task *t = only_task(d);
@@ -795,6 +821,7 @@ int main(void) {
                 cmocka_unit_test(test_addressees_dash_list_across_lines),
                 cmocka_unit_test(test_addressees_centred_title_and_two_columns),
                 cmocka_unit_test(test_addressees_survive_ocr),
+                cmocka_unit_test(test_addressees_end_where_the_body_starts),
                 cmocka_unit_test(test_addressees_none),
                 cmocka_unit_test(test_addressees_unmatched_line),
                 cmocka_unit_test(test_general_items_are_the_addressees),
