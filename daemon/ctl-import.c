@@ -747,7 +747,9 @@ static int fail_need_lead(struct ctl *c, const char *path, const struct import *
                         rv->n_need_lead == 1 && first->unmatched ? ": " : "",
                         rv->n_need_lead == 1 && first->unmatched ? first->unmatched[0] : "",
                         first->page > 0 && (!im->addressees || !*im->addressees)
-                                ? " (and the document has no addressees to take it)" : "");
+                                ? (rv->n_need_lead == 1 ? " (and the document has no addressees to take it)"
+                                                        : " (and the document has no addressees to take them)")
+                                : "");
 }
 
 static int print_dry_run(struct ctl *c, const struct import *im, const struct review *rv) {
