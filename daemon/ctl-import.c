@@ -19,10 +19,10 @@
 #include <unistd.h>
 
 #include "csv.h"
-#include "strbuf.h"
 #include "ctl.h"
 #include "directive.h"
 #include "recurrence.h"
+#include "strbuf.h"
 #include "table.h"
 #include "textnorm.h"
 #include "timeutil.h"
@@ -679,22 +679,32 @@ static void flags_text(unsigned flags, char *buf, size_t size) {
                                                  item_flag_to_string(bit));
 }
 
-/* Where an item came from: "p1:12" (page and line of a directive), "12"
- * (a CSV line), or "" when the input has no lines to speak of. */
+/* Where an item came from: "p1:12" (page and line of a directive), "line
+ * 12" (of a CSV file), or "" when the input has no lines to speak of. */
 static void item_at(const struct item *it, char *buf, size_t size) {
         if (it->page > 0)
                 snprintf(buf, size, "p%u:%u", it->page, it->page_line);
         else if (it->page_line > 0)
-                snprintf(buf, size, "%u", it->page_line);
+                snprintf(buf, size, "line %u", it->page_line);
         else
                 buf[0] = 0;
 }
 
-/* "item 5 (p2:3)". */
-static void item_name(const struct item *it, char *buf, size_t size) {
+/* "5 (p2:3)", "line 12" for a CSV row without a reference. */
+static void item_label(const struct item *it, char *buf, size_t size) {
         char at[32];
         item_at(it, at, sizeof at);
-        snprintf(buf, size, "item %s%s%s%s", it->ref ? it->ref : "?", *at ? " (" : "", at, *at ? ")" : "");
+        if (!it->ref)
+                snprintf(buf, size, "%s", *at ? at : "?");
+        else
+                snprintf(buf, size, "%s%s%s%s", it->ref, *at ? " (" : "", at, *at ? ")" : "");
+}
+
+/* "item 5 (p2:3)". */
+static void item_name(const struct item *it, char *buf, size_t size) {
+        char label[80];
+        item_label(it, label, sizeof label);
+        snprintf(buf, size, "item %s", label);
 }
 
 /* What keeps an import from applying everything. */
@@ -723,7 +733,7 @@ static int fail_need_lead(struct ctl *c, const char *path, const struct import *
 
         for (size_t i = 0; i < im->n; i++) {
                 const struct item *it = &im->items[i];
-                char at[32];
+                char label[80];
                 if (!item_needs_lead(it))
                         continue;
                 if (!first)
@@ -732,9 +742,8 @@ static int fail_need_lead(struct ctl *c, const char *path, const struct import *
                         strbuf_puts(&b, ", …");
                         break;
                 }
-                item_at(it, at, sizeof at);
-                strbuf_printf(&b, "%s%s%s%s%s", shown > 1 ? ", " : "", it->ref ? it->ref : "?", *at ? " (" : "", at,
-                              *at ? ")" : "");
+                item_label(it, label, sizeof label);
+                strbuf_printf(&b, "%s%s", shown > 1 ? ", " : "", label);
         }
         if (strbuf_steal(&b, &list, NULL) < 0)
                 return ctl_fail(c, EX_OSERR, "out of memory");

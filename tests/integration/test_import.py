@@ -412,3 +412,18 @@ def test_missing_number_is_reviewed_then_refused_unless_given(sonha, tmp_path):
     p = sonha.ctl("--now", "2025-04-09T09:00", "import", "--document-number", "501/UBND-TH", f)
     assert p.returncode == 0, p.stderr
     assert {t["document"] for t in sonha.ctl_json("list", "--all") if t["title"] != "Existing"} == {"501/UBND-TH"}
+
+
+def test_csv_rows_without_a_lead_take_the_default_or_are_named(sonha, tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("document,ref,title,lead\n1/A,1,x,\n1/A,2,y,stc\n", encoding="utf-8")
+    before = sonha.dump()
+    p = sonha.ctl("import", f)
+    assert p.returncode == 65 and p.stderr.count("\n") == 1
+    assert "item 1 (line 2): no lead agency recognised" in p.stderr
+    assert sonha.dump() == before
+    got = dry_run(sonha, f, blocked=True)
+    assert [(t["ref"], t["page"], t["line"]) for t in got["tasks"]] == [("1", None, 2), ("2", None, 3)]
+    p = sonha.ctl("import", "--default-lead", "skhdt", f)
+    assert p.returncode == 0, p.stderr
+    assert {t["ref"]: t["lead"] for t in sonha.ctl_json("list", "--all")} == {"1": ["skhdt"], "2": ["stc"]}
