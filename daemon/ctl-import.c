@@ -5,8 +5,11 @@
  * An import is applied in one transaction or not at all. Its key is the
  * document number and the task reference: importing the same document again
  * updates its tasks rather than adding them twice. --dry-run shows what would
- * be created, flagging every agency mention that matched nobody and every
- * item without a deadline. */
+ * be created, every item with the page and line it starts at, flagging every
+ * agency mention that matched nobody and every item without a deadline or a
+ * lead, and exits 0 only when the import would apply everything. An item
+ * without a lead takes --default-lead, or keeps the import from applying
+ * (--partial: is left out). */
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +22,7 @@
 #include "ctl.h"
 #include "directive.h"
 #include "recurrence.h"
+#include "strbuf.h"
 #include "table.h"
 #include "textnorm.h"
 #include "timeutil.h"
@@ -48,10 +52,16 @@ struct item {
         unsigned flags;                 /* DIRECTIVE_TASK_* */
         char **unmatched;               /* "text (did you mean: a, b)" */
         int line;                       /* where it came from, for errors */
+        unsigned page, page_line;       /* a directive's item: where it starts; a CSV row: 0 and its line */
 };
+
+/* Not a DIRECTIVE_TASK_* bit: --default-lead gave the item its lead. */
+#define IMPORT_DEFAULT_LEAD (1u << 16)
 
 struct import {
         struct document doc;            /* the directive's document, if any */
+        char **addressees;              /* a directive's "Kính gửi": the ids matched */
+        char **addressees_unmatched;    /* and the lines that matched nobody */
         struct item *items;
         size_t n;
 };
@@ -72,6 +82,8 @@ static void import_done(struct import *im) {
         for (size_t i = 0; i < im->n; i++)
                 item_done(&im->items[i]);
         free(im->items);
+        strv_free(im->addressees);
+        strv_free(im->addressees_unmatched);
         free(im->doc.number);
         free(im->doc.subject);
         free(im->doc.issued_on);
@@ -219,6 +231,10 @@ static int import_directive(struct ctl *c, const char *path, const char *text, s
                 .issuer = d->issuer ? strdup(d->issuer) : NULL,
                 .signer = d->signer ? strdup(d->signer) : NULL,
         };
+        im->addressees = strv_copy(d->addressees);
+        im->addressees_unmatched = strv_copy(d->addressees_unmatched);
+        if (!im->addressees || !im->addressees_unmatched)
+                return ctl_fail(c, EX_OSERR, "out of memory");
         for (size_t i = 0; i < d->n_tasks; i++) {
                 const struct directive_task *t = &d->tasks[i];
                 struct item *it = import_add(im);
@@ -235,6 +251,8 @@ static int import_directive(struct ctl *c, const char *path, const char *text, s
                 it->lead = strv_copy(t->lead);
                 it->support = strv_copy(t->support);
                 it->flags = t->flags;
+                it->page = t->page;
+                it->page_line = t->line;
                 for (size_t m = 0; m < t->n_mentions; m++) {
                         const struct directive_mention *mn = &t->mentions[m];
                         char line[1024];
@@ -322,6 +340,7 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
                 if (!it)
                         return ctl_fail(c, EX_DATAERR, "%s: more than %d tasks", path, IMPORT_MAX_TASKS);
                 it->line = line;
+                it->page_line = (unsigned) line;
                 for (int i = 0; i < n_cols; i++) {
                         const char *v = f[i];
                         if (!*v && map[i] != 5)
@@ -637,69 +656,198 @@ static int apply(struct ctl *c, struct import *im, size_t *ret_added, size_t *re
         return 0;
 }
 
+static const char *item_flag_to_string(unsigned bit) {
+        return bit == IMPORT_DEFAULT_LEAD ? "default-lead" : directive_task_flag_to_string(bit);
+}
+
+static bool item_needs_lead(const struct item *it) {
+        return !it->lead || !*it->lead;
+}
+
+/* The flags the review shows: the parser's, and what any item can lack. */
+static unsigned item_flags(const struct item *it) {
+        return it->flags | (item_needs_lead(it) ? DIRECTIVE_TASK_NO_LEAD : 0) |
+               (!it->due && !it->recurrence ? DIRECTIVE_TASK_NO_DEADLINE : 0);
+}
+
 static void flags_text(unsigned flags, char *buf, size_t size) {
         size_t len = 0;
         buf[0] = 0;
         for (unsigned bit = 1; bit && len < size; bit <<= 1)
-                if ((flags & bit) && directive_task_flag_to_string(bit))
+                if ((flags & bit) && item_flag_to_string(bit))
                         len += (size_t) snprintf(buf + len, size - len, "%s%s", len ? "," : "",
-                                                 directive_task_flag_to_string(bit));
+                                                 item_flag_to_string(bit));
 }
 
-static int print_dry_run(struct ctl *c, const struct import *im) {
+/* Where an item came from: "p1:12" (page and line of a directive), "line
+ * 12" (of a CSV file), or "" when the input has no lines to speak of. */
+static void item_at(const struct item *it, char *buf, size_t size) {
+        if (it->page > 0)
+                snprintf(buf, size, "p%u:%u", it->page, it->page_line);
+        else if (it->page_line > 0)
+                snprintf(buf, size, "line %u", it->page_line);
+        else
+                buf[0] = 0;
+}
+
+/* "5 (p2:3)", "line 12" for a CSV row without a reference. */
+static void item_label(const struct item *it, char *buf, size_t size) {
+        char at[32];
+        item_at(it, at, sizeof at);
+        if (!it->ref)
+                snprintf(buf, size, "%s", *at ? at : "?");
+        else
+                snprintf(buf, size, "%s%s%s%s", it->ref, *at ? " (" : "", at, *at ? ")" : "");
+}
+
+/* "item 5 (p2:3)". */
+static void item_name(const struct item *it, char *buf, size_t size) {
+        char label[80];
+        item_label(it, label, sizeof label);
+        snprintf(buf, size, "item %s", label);
+}
+
+/* What keeps an import from applying everything. */
+struct review {
+        bool no_number;         /* a directive without "Số: …" nor --document-number */
+        size_t n_need_lead;     /* items with no lead */
+        bool partial;           /* --partial: those would be left out */
+};
+
+static bool review_complete(const struct review *rv) {
+        return !rv->no_number && rv->n_need_lead == 0;
+}
+
+#define NO_NUMBER_TEXT "no document number found (\"Số: …\"); give --document-number"
+
+static int fail_no_number(struct ctl *c, const char *path) {
+        return ctl_fail(c, EX_DATAERR, "%s: " NO_NUMBER_TEXT, path);
+}
+
+/* One line naming every item without a lead and where it is. */
+static int fail_need_lead(struct ctl *c, const char *path, const struct import *im, const struct review *rv) {
+        struct strbuf b = STRBUF_INIT(1024);
+        _cleanup_free_ char *list = NULL;
+        const struct item *first = NULL;
+        size_t shown = 0;
+
+        for (size_t i = 0; i < im->n; i++) {
+                const struct item *it = &im->items[i];
+                char label[80];
+                if (!item_needs_lead(it))
+                        continue;
+                if (!first)
+                        first = it;
+                if (shown++ == 20) {
+                        strbuf_puts(&b, ", …");
+                        break;
+                }
+                item_label(it, label, sizeof label);
+                strbuf_printf(&b, "%s%s", shown > 1 ? ", " : "", label);
+        }
+        if (strbuf_steal(&b, &list, NULL) < 0)
+                return ctl_fail(c, EX_OSERR, "out of memory");
+        if (rv->partial && rv->n_need_lead == im->n)
+                return ctl_fail(c, EX_DATAERR, "%s: %s %s: no lead agency recognised, and nothing else to import; "
+                                "give --default-lead ID", path, rv->n_need_lead == 1 ? "item" : "items", list);
+        return ctl_fail(c, EX_DATAERR, "%s: %s %s: no lead agency recognised%s%s%s; give --default-lead ID, add an "
+                        "alias to the configuration or fix the text (--partial imports the rest)", path,
+                        rv->n_need_lead == 1 ? "item" : "items", list,
+                        rv->n_need_lead == 1 && first->unmatched ? ": " : "",
+                        rv->n_need_lead == 1 && first->unmatched ? first->unmatched[0] : "",
+                        first->page > 0 && (!im->addressees || !*im->addressees)
+                                ? (rv->n_need_lead == 1 ? " (and the document has no addressees to take it)"
+                                                        : " (and the document has no addressees to take them)")
+                                : "");
+}
+
+static int print_dry_run(struct ctl *c, const struct import *im, const struct review *rv) {
         if (c->json) {
-                json_t *tasks = json_array();
+                json_t *tasks = json_array(), *problems = json_array();
                 for (size_t i = 0; i < im->n; i++) {
                         const struct item *it = &im->items[i];
                         json_t *flags = json_array();
                         for (unsigned bit = 1; bit; bit <<= 1)
-                                if ((it->flags & bit) && directive_task_flag_to_string(bit))
-                                        json_array_append_new(flags, json_string(directive_task_flag_to_string(bit)));
-                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:s?, s:o, s:o}",
+                                if ((item_flags(it) & bit) && item_flag_to_string(bit))
+                                        json_array_append_new(flags, json_string(item_flag_to_string(bit)));
+                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:s?, s:o, s:o, "
+                                                               "s:o, s:o}",
                                 "document", it->document, "ref", it->ref, "title", it->title, "detail", it->detail,
                                 "due", it->due, "lead", json_strv(it->lead), "support", json_strv(it->support),
-                                "recurrence", it->recurrence, "flags", flags, "unmatched", json_strv(it->unmatched)));
+                                "recurrence", it->recurrence, "flags", flags, "unmatched", json_strv(it->unmatched),
+                                "page", it->page > 0 ? json_integer(it->page) : json_null(),
+                                "line", it->page_line > 0 ? json_integer(it->page_line) : json_null()));
+                        if (item_needs_lead(it)) {
+                                char name[96], *p = NULL;
+                                item_name(it, name, sizeof name);
+                                if (asprintf(&p, "%s: no lead agency%s", name, rv->partial ? ", left out" : "") >= 0)
+                                        json_array_append_new(problems, json_string(p));
+                                free(p);
+                        }
                 }
-                return ctl_print_json(c, json_pack("{s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:o}", "document", "number",
-                                                   im->doc.number, "issued_on", im->doc.issued_on, "subject",
-                                                   im->doc.subject, "issuer", im->doc.issuer, "signer",
-                                                   im->doc.signer, "tasks", tasks));
+                if (rv->no_number)
+                        json_array_insert_new(problems, 0, json_string(NO_NUMBER_TEXT));
+                return ctl_print_json(c, json_pack("{s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o}, s:o, s:b, s:o}",
+                                                   "document", "number", im->doc.number, "issued_on",
+                                                   im->doc.issued_on, "subject", im->doc.subject, "issuer",
+                                                   im->doc.issuer, "signer", im->doc.signer, "addressees",
+                                                   json_strv(im->addressees), "addressees_unmatched",
+                                                   json_strv(im->addressees_unmatched), "tasks", tasks, "complete",
+                                                   review_complete(rv), "problems", problems));
         }
-        if (im->doc.number)
-                printf("Document %s%s%s%s%s\n", im->doc.number, im->doc.issued_on ? " of " : "",
-                       strempty(im->doc.issued_on), im->doc.subject ? ": " : "", strempty(im->doc.subject));
+        if (im->doc.number || rv->no_number)
+                printf("Document %s%s%s%s%s\n", im->doc.number ? im->doc.number : "without a number",
+                       im->doc.issued_on ? " of " : "", strempty(im->doc.issued_on), im->doc.subject ? ": " : "",
+                       strempty(im->doc.subject));
+        if (rv->no_number)
+                printf("No document number found (\"Số: …\"): give --document-number NUMBER.\n");
         if (im->doc.signer)
                 printf("Signed by %s\n", im->doc.signer);
+        if (im->addressees && *im->addressees) {
+                printf("To:");
+                for (char **a = im->addressees; *a; a++)
+                        printf("%s %s", a == im->addressees ? "" : ",", *a);
+                printf("\n");
+        }
+        for (char **u = im->addressees_unmatched; u && *u; u++)
+                printf("Addressee \"%s\" matches no agency or group\n", *u);
         _cleanup_(table_freep) struct table *t = NULL;
-        if (table_new(6, &t) < 0)
+        if (table_new(7, &t) < 0)
                 return EX_OSERR;
-        table_set_max_width(t, 5, 60);
-        const char *head[] = { "REF", "DUE", "LEAD", "SUPPORT", "FLAGS", "TITLE" };
+        table_set_max_width(t, 6, 60);
+        const char *head[] = { "REF", "AT", "DUE", "LEAD", "SUPPORT", "FLAGS", "TITLE" };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
                 table_add(t, head[i]);
         for (size_t i = 0; i < im->n; i++) {
                 const struct item *it = &im->items[i];
-                char lead[256] = "", support[256] = "", flags[128], due[40];
+                char lead[256] = "", support[256] = "", flags[160], due[40], at[32];
                 size_t n = 0;
                 for (char **l = it->lead; l && *l && n < sizeof lead; l++)
                         n += (size_t) snprintf(lead + n, sizeof lead - n, "%s%s", n ? "," : "", *l);
                 n = 0;
                 for (char **l = it->support; l && *l && n < sizeof support; l++)
                         n += (size_t) snprintf(support + n, sizeof support - n, "%s%s", n ? "," : "", *l);
-                flags_text(it->flags | (!it->lead || !*it->lead ? DIRECTIVE_TASK_NO_LEAD : 0) |
-                                   (!it->due && !it->recurrence ? DIRECTIVE_TASK_NO_DEADLINE : 0),
-                           flags, sizeof flags);
+                flags_text(item_flags(it), flags, sizeof flags);
+                item_at(it, at, sizeof at);
                 if (it->recurrence)
                         snprintf(due, sizeof due, "%s", it->recurrence);
                 else
                         snprintf(due, sizeof due, "%s", it->due ? it->due : "-");
-                table_add(t, it->ref), table_add(t, due), table_add(t, *lead ? lead : NULL);
-                table_add(t, *support ? support : NULL), table_add(t, *flags ? flags : NULL), table_add(t, it->title);
+                table_add(t, it->ref), table_add(t, *at ? at : NULL), table_add(t, due);
+                table_add(t, *lead ? lead : NULL), table_add(t, *support ? support : NULL);
+                table_add(t, *flags ? flags : NULL), table_add(t, it->title);
         }
         table_print(t, stdout);
         for (size_t i = 0; i < im->n; i++)
                 for (char **u = im->items[i].unmatched; u && *u; u++)
                         printf("item %s: unknown agency %s\n", strempty(im->items[i].ref), *u);
+        for (size_t i = 0; i < im->n; i++)
+                if (item_needs_lead(&im->items[i])) {
+                        char name[96];
+                        item_name(&im->items[i], name, sizeof name);
+                        printf("%s: no lead agency: %s\n", name,
+                               rv->partial ? "left out (--partial)" : "give --default-lead ID, or --partial to leave it out");
+                }
         return 0;
 }
 
@@ -724,18 +872,34 @@ static int parse_format(struct ctl *c, const char *s, enum format *ret) {
         return 0;
 }
 
+/* The items that have a lead, for --partial; they share the import's
+ * strings, so only the array is freed. */
+static int import_with_lead(const struct import *im, struct import *ret) {
+        *ret = (struct import) { .doc = im->doc };
+        ret->items = calloc(im->n + 1, sizeof *ret->items);
+        if (!ret->items)
+                return -ENOMEM;
+        for (size_t i = 0; i < im->n; i++)
+                if (!item_needs_lead(&im->items[i]))
+                        ret->items[ret->n++] = im->items[i];
+        return 0;
+}
+
 int cmd_import(struct ctl *c, int argc, char **argv) {
-        enum { ARG_FORMAT = CTL_ARG_JSON + 1, ARG_DRY_RUN, ARG_NUMBER };
+        enum { ARG_FORMAT = CTL_ARG_JSON + 1, ARG_DRY_RUN, ARG_NUMBER, ARG_DEFAULT_LEAD, ARG_PARTIAL };
         static const struct option options[] = {
                 CTL_COMMON_OPTIONS,
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "document-number", required_argument, NULL, ARG_NUMBER },
+                { "default-lead", required_argument, NULL, ARG_DEFAULT_LEAD },
+                { "partial", no_argument, NULL, ARG_PARTIAL },
                 {},
         };
         enum format format = FORMAT_GUESS;
-        const char *number = NULL;
+        const char *number = NULL, *default_lead = NULL;
         bool dry_run = false;
+        struct review rv = {};
         _cleanup_free_ char *text = NULL;
         struct import im = {};
         size_t size = 0;
@@ -748,6 +912,8 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 switch (opt) {
                 case ARG_DRY_RUN: dry_run = true; break;
                 case ARG_NUMBER: number = optarg; break;
+                case ARG_DEFAULT_LEAD: default_lead = optarg; break;
+                case ARG_PARTIAL: rv.partial = true; break;
                 case ARG_FORMAT:
                         if ((r = parse_format(c, optarg, &format)) != 0)
                                 return r;
@@ -764,6 +930,9 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 format = guess_format(path);
         if ((r = ctl_load_config(c)) != 0)
                 return r;
+        if (default_lead && !config_id_exists(c->config, default_lead))
+                return ctl_fail(c, EX_USAGE, "--default-lead: no agency or group \"%s\" in %s (see deadlinectl "
+                                "agencies)", default_lead, c->config->path);
         if ((r = read_file(c, path, &text, &size)) != 0)
                 return r;
 
@@ -779,33 +948,75 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
         if (r == 0 && im.n == 0)
                 r = ctl_fail(c, EX_DATAERR, "%s: no tasks found%s", path,
                              format == FORMAT_DIRECTIVE ? " (numbered items \"1.\", \"2.\" … with a deadline)" : "");
-        if (r == 0 && format == FORMAT_DIRECTIVE && !im.doc.number)
-                r = ctl_fail(c, EX_DATAERR, "%s: no document number found (\"Số: …\"); give --document-number", path);
-        if (r == 0 && dry_run)
-                r = print_dry_run(c, &im);
 
-        /* Every task needs someone to remind: refuse rather than import a
-         * task that would never be sent. */
-        for (size_t i = 0; r == 0 && i < im.n; i++)
-                if (!im.items[i].lead || !*im.items[i].lead)
-                        r = ctl_fail(c, EX_DATAERR, "%s: item %s: no lead agency recognised%s%s; add an alias to the "
-                                     "configuration or fix the text", path, strempty(im.items[i].ref),
-                                     im.items[i].unmatched ? ": " : "",
-                                     im.items[i].unmatched ? im.items[i].unmatched[0] : "");
-        if (r == 0 && !dry_run) {
+        /* Every task needs someone to remind: an item without a lead takes
+         * --default-lead, or keeps the import from applying it. */
+        for (size_t i = 0; r == 0 && i < im.n; i++) {
+                struct item *it = &im.items[i];
+                if (!item_needs_lead(it))
+                        continue;
+                if (default_lead) {
+                        strv_free(it->lead);
+                        it->lead = NULL;
+                        if (strv_push(&it->lead, default_lead) < 0)
+                                r = ctl_fail(c, EX_OSERR, "out of memory");
+                        it->flags = (it->flags & ~(unsigned) DIRECTIVE_TASK_NO_LEAD) | IMPORT_DEFAULT_LEAD;
+                        /* The lead is not also a cooperating agency. */
+                        for (char **s = it->support; s && *s;)
+                                if (streq(*s, default_lead)) {
+                                        free(*s);
+                                        memmove(s, s + 1, (strv_length(s + 1) + 1) * sizeof *s);
+                                } else
+                                        s++;
+                } else
+                        rv.n_need_lead++;
+        }
+        rv.no_number = format == FORMAT_DIRECTIVE && !im.doc.number;
+
+        if (r == 0 && dry_run) {
+                /* The whole review, then the refusal the import would give. */
+                r = print_dry_run(c, &im, &rv);
+                if (r == 0 && rv.no_number)
+                        r = fail_no_number(c, path);
+                else if (r == 0 && rv.n_need_lead > 0)
+                        r = fail_need_lead(c, path, &im, &rv);
+        } else if (r == 0) {
+                struct import sub = {};
                 size_t added, updated;
-                for (size_t i = 0; i < im.n; i++)
+
+                if (rv.no_number)
+                        r = fail_no_number(c, path);
+                else if (rv.n_need_lead > 0 && (!rv.partial || rv.n_need_lead == im.n))
+                        r = fail_need_lead(c, path, &im, &rv);
+                else if (import_with_lead(&im, &sub) < 0)
+                        r = ctl_fail(c, EX_OSERR, "out of memory");
+                for (size_t i = 0; r == 0 && i < im.n; i++)
                         for (char **u = im.items[i].unmatched; u && *u; u++)
                                 fprintf(stderr, "deadlinectl: import: item %s: unknown agency %s, left out\n",
                                         strempty(im.items[i].ref), *u);
-                r = ctl_open_store(c);
+                for (char **u = im.addressees_unmatched; r == 0 && u && *u; u++)
+                        fprintf(stderr, "deadlinectl: import: %s: addressee \"%s\" matches no agency or group, "
+                                "left out\n", path, *u);
                 if (r == 0)
-                        r = apply(c, &im, &added, &updated);
+                        r = ctl_open_store(c);
                 if (r == 0)
-                        printf("Imported %s: %zu tasks added, %zu updated.\n",
-                               im.doc.number ? im.doc.number : path, added, updated);
+                        r = apply(c, &sub, &added, &updated);
+                if (r == 0) {
+                        printf("Imported %s: %zu tasks added, %zu updated", im.doc.number ? im.doc.number : path,
+                               added, updated);
+                        if (rv.n_need_lead > 0)
+                                printf("; %zu left out (no lead)", rv.n_need_lead);
+                        printf(".\n");
+                        for (size_t i = 0; i < im.n; i++)
+                                if (item_needs_lead(&im.items[i])) {
+                                        char name[96];
+                                        item_name(&im.items[i], name, sizeof name);
+                                        fprintf(stderr, "deadlinectl: import: %s: %s: no lead agency, left out\n",
+                                                path, name);
+                                }
+                }
+                free(sub.items);
         }
         import_done(&im);
         return r;
 }
-

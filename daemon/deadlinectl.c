@@ -28,7 +28,8 @@ static const struct command {
         { "reopen", cmd_reopen, "reopen ID" },
         { "cancel", cmd_cancel, "cancel ID" },
         { "edit", cmd_edit, "edit ID [--title T] [--due DATE|none] [--agency ID]... [--support ID]..." },
-        { "import", cmd_import, "import FILE [--format directive|csv|json] [--dry-run] [--document-number N]" },
+        { "import", cmd_import, "import FILE [--format directive|csv|json] [--dry-run] [--document-number N]\n"
+          "         [--default-lead ID] [--partial]" },
         { "export", cmd_export, "export [--format csv|json] [--document NUMBER] [--status STATUS]" },
         { "agencies", cmd_agencies, "agencies" },
         { "check-config", cmd_check_config, "check-config" },

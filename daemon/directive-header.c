@@ -396,3 +396,259 @@ int directive_parse_signer(const struct line *lines, size_t n_lines, size_t body
         }
         return 0;
 }
+
+/* The addressees: "Kính gửi:" (OCR: "Kinh gui", "Kính gừi") and what
+ * follows it, on its line and the lines after, often a dash list
+ * ("- Các sở, ban, ngành tỉnh;"), in the two-column layout the column it
+ * sits in. */
+#define ADDRESSEE_SEARCH_LINES 60
+#define ADDRESSEE_LINES 16
+/* Of one entry; an entry longer than this is cut. */
+#define ADDRESSEE_MAX 1024
+/* In the two-column layout, how far left of "Kính gửi" its list may start. */
+#define ADDRESSEE_SLACK 6
+
+/* The bytes "Kính gửi" and a colon after it take at the start of a column,
+ * or 0. */
+static size_t kinh_gui_at(const struct span *col) {
+        struct textnorm_tokens t = {};
+        size_t n, skip = 0;
+
+        if (span_tokens(col, &t) < 0)
+                return 0;
+        n = directive_words_at(&t, 0, "kinh gui");
+        if (n > 0) {
+                if (n < t.n && t.tokens[n].punct && t.tokens[n].word[0] == ':')
+                        n++;
+                skip = n < t.n ? t.tokens[n].start : col->len;
+        }
+        textnorm_tokens_done(&t);
+        return skip;
+}
+
+static int strv_add_unique(char ***l, const char *s) {
+        if (*l && strv_contains(*l, s))
+                return 0;
+        return strv_push(l, s) < 0 ? -ENOMEM : 0;
+}
+
+/* One addressee entry ("Các sở, ban, ngành tỉnh", "Sở Tài chính, Sở Xây
+ * dựng"): every agency or group it names, or the entry itself among the
+ * unmatched when it names none. */
+static int addressee_entry(const struct textnorm_index *idx, const char *s, size_t n, struct directive *d) {
+        _cleanup_free_ struct textnorm_mention *m = NULL;
+        _cleanup_free_ char *text = layout_normalised(s, n);
+        bool matched = false;
+        size_t a, b;
+        int k, r;
+
+        if (!text)
+                return -ENOMEM;
+        a = 0, b = strlen(text);
+        while (a < b && strchr("-+*.,;:/ ", text[a]))
+                a++;
+        while (b > a && strchr(".,;:/ ", text[b - 1]))
+                b--;
+        if (a == b)
+                return 0;
+        text[b] = 0;
+        k = textnorm_index_find(idx, text + a, b - a, 0, &m);
+        if (k < 0)
+                return k == -ENOMEM ? -ENOMEM : 0;
+        for (int i = 0; i < k; i++)
+                if (m[i].match.id) {
+                        r = strv_add_unique(&d->addressees, m[i].match.id);
+                        if (r < 0)
+                                return r;
+                        matched = true;
+                }
+        return matched ? 0 : strv_add_unique(&d->addressees_unmatched, text + a);
+}
+
+/* A bullet at the start of a list line: "-", "+", "*", "•", "–", "—".
+ * Returns its length, or 0. */
+static size_t bullet_at(const char *s, size_t n) {
+        if (n >= 1 && strchr("-+*", s[0]))
+                return 1;
+        if (n >= 3 && (memcmp(s, "•", 3) == 0 || memcmp(s, "–", 3) == 0 || memcmp(s, "—", 3) == 0))
+                return 3;
+        return 0;
+}
+
+struct addressee_list {
+        char entry[ADDRESSEE_MAX]; /* the entry being read */
+        size_t len;
+        bool bullets;           /* the list is a dash list */
+        bool closed;            /* the last entry ended with ";" */
+        bool done;              /* a "." ended the list */
+        size_t n_pieces;        /* pieces of text read */
+        size_t margin;          /* a line without a bullet left of this is not the list's */
+};
+
+/* The columns `n` bytes of UTF-8 take. */
+static size_t visual_width(const char *s, size_t n) {
+        size_t w = 0;
+        for (size_t i = 0; i < n; i++)
+                w += ((unsigned char) s[i] & 0xc0) != 0x80;
+        return w;
+}
+
+/* Appends to the entry, cutting it (at a character) when it is full. */
+static void addressee_append(struct addressee_list *a, const char *s, size_t n) {
+        if (n > sizeof(a->entry) - a->len) {
+                n = sizeof(a->entry) - a->len;
+                while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                        n--;
+        }
+        memcpy(a->entry + a->len, s, n);
+        a->len += n;
+}
+
+/* Whether the entry being read plainly goes on: "Sở Tài chính," or "Sở Kế
+ * hoạch và". */
+static bool addressee_open(const struct addressee_list *a) {
+        const char *e = a->entry;
+        size_t n = a->len;
+
+        while (n > 0 && is_space(e[n - 1]))
+                n--;
+        return n > 0 && (e[n - 1] == ',' || (n >= 4 && memcmp(e + n - 4, " và", 4) == 0));
+}
+
+static int addressee_flush(const struct textnorm_index *idx, struct addressee_list *a, struct directive *d) {
+        int r = 0;
+
+        if (a->len > 0)
+                r = addressee_entry(idx, a->entry, a->len, d);
+        a->len = 0;
+        return r;
+}
+
+/* Reads one line's part of the list: a bullet starts an entry, ";" ends
+ * one, a "." at the end ends the list. */
+static int addressee_piece(const struct textnorm_index *idx, struct addressee_list *a, const char *s, size_t n,
+                           size_t indent, bool first, struct directive *d) {
+        size_t k, start;
+        int r;
+
+        while (n > 0 && is_space(s[n - 1]))
+                n--;
+        while (n > 0 && is_space(s[0]))
+                s++, n--, indent++;
+        if (n == 0)
+                return 0;
+        k = bullet_at(s, n);
+        if (k > 0) {
+                r = addressee_flush(idx, a, d);
+                if (r < 0)
+                        return r;
+                a->bullets = true;
+                a->margin = indent;
+                s += k, n -= k;
+        } else if (!first && ((a->bullets && a->closed) || (indent < a->margin && !addressee_open(a))))
+                /* After "- X;", or left of the list, a line without a
+                 * bullet is the body's. */
+                return a->done = true, 0;
+        else if (first)
+                /* "Kính gửi: Sở Tài chính": what follows lines up with it. */
+                a->margin = indent >= 2 ? indent - 2 : 0;
+        a->n_pieces++;
+        a->closed = false;
+        start = 0;
+        for (size_t i = 0; i <= n; i++) {
+                if (i < n && s[i] != ';')
+                        continue;
+                if (a->len > 0 && a->len < sizeof(a->entry))
+                        a->entry[a->len++] = ' ';
+                addressee_append(a, s + start, i - start);
+                if (i < n) {
+                        r = addressee_flush(idx, a, d);
+                        if (r < 0)
+                                return r;
+                        a->closed = true;
+                }
+                start = i + 1;
+        }
+        /* "./." is how an administrative text ends itself, too. */
+        if (n > 0 && s[n - 1] == '.') {
+                a->done = true;
+                return addressee_flush(idx, a, d);
+        }
+        if (n > 0 && s[n - 1] != ';')
+                a->closed = false;
+        return 0;
+}
+
+/* The spans of a line that belong to a list whose "Kính gửi" is in the
+ * column at `indent` (two-column layout) or opens its line (indent 0). */
+static size_t addressee_spans(const struct line *l, size_t indent, struct span *out, size_t max) {
+        struct span cols[COLUMNS_MAX];
+        size_t nc, n = 0;
+
+        if (indent == SIZE_MAX) {
+                out[0] = layout_trimmed(l);
+                return out[0].len > 0;
+        }
+        nc = layout_columns(l, cols, COLUMNS_MAX);
+        for (size_t c = 0; c < nc && n < max; c++)
+                if (cols[c].indent + ADDRESSEE_SLACK >= indent)
+                        out[n++] = cols[c];
+        return n;
+}
+
+int directive_parse_addressees(const struct textnorm_index *idx, const struct line *lines, size_t n_lines,
+                               size_t first_item_line, struct directive *d) {
+        size_t limit = MIN(MIN(n_lines, (size_t) ADDRESSEE_SEARCH_LINES), first_item_line);
+        size_t kg_line = SIZE_MAX, kg_indent = SIZE_MAX, blanks = 0;
+        struct addressee_list a = {};
+        int r = 0;
+
+        if (!d->addressees && !(d->addressees = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        if (!d->addressees_unmatched && !(d->addressees_unmatched = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+
+        for (size_t li = 0; li < limit && kg_line == SIZE_MAX; li++) {
+                struct span cols[COLUMNS_MAX];
+                size_t nc = layout_columns(&lines[li], cols, COLUMNS_MAX), skip;
+
+                for (size_t c = 0; c < nc; c++)
+                        if ((skip = kinh_gui_at(&cols[c])) > 0) {
+                                kg_line = li;
+                                /* Alone on its line, "Kính gửi" may sit
+                                 * centred over a list that starts further
+                                 * left: only a column beside another
+                                 * keeps the list to its side. */
+                                kg_indent = c > 0 ? cols[c].indent : SIZE_MAX;
+                                r = addressee_piece(idx, &a, cols[c].s + skip, cols[c].len - skip,
+                                                    visual_width(lines[li].s, cols[c].s + skip - lines[li].s), true, d);
+                                break;
+                        }
+        }
+        for (size_t li = kg_line + 1; r >= 0 && kg_line != SIZE_MAX && !a.done && li < MIN(n_lines, first_item_line) &&
+                                      li <= kg_line + ADDRESSEE_LINES;
+             li++) {
+                struct span spans[COLUMNS_MAX];
+                struct span tr = layout_trimmed(&lines[li]);
+                size_t n;
+
+                if (lines[li].blank || layout_is_decoration(&tr)) {
+                        /* A blank line ends the list, once there is one. */
+                        if (a.n_pieces > 0 || ++blanks > 2)
+                                break;
+                        continue;
+                }
+                n = addressee_spans(&lines[li], kg_indent, spans, COLUMNS_MAX);
+                if (n == 0) {
+                        if (a.n_pieces > 0)
+                                break;
+                        continue;
+                }
+                for (size_t k = 0; k < n && r >= 0 && !a.done; k++)
+                        r = addressee_piece(idx, &a, spans[k].s, spans[k].len,
+                                            visual_width(lines[li].s, spans[k].s - lines[li].s), false, d);
+        }
+        if (r >= 0)
+                r = addressee_flush(idx, &a, d);
+        return r;
+}

@@ -42,6 +42,11 @@ bool layout_is_decoration(const struct span *sp);
  * *ret_issued is left alone when no date is found. */
 int directive_parse_header(const struct line *lines, size_t n_lines, size_t first_item_line, struct directive *d,
                            int32_t *ret_issued);
+/* The addressees ("Kính gửi: …") above the first item, resolved through
+ * the index: d->addressees and d->addressees_unmatched, both allocated
+ * (maybe empty) whatever the text. */
+int directive_parse_addressees(const struct textnorm_index *idx, const struct line *lines, size_t n_lines,
+                               size_t first_item_line, struct directive *d);
 /* The signer, from the signature block at or after body_end. */
 int directive_parse_signer(const struct line *lines, size_t n_lines, size_t body_end, bool has_items,
                            struct directive *d);

@@ -893,6 +893,17 @@ static int task_build(struct parser *p, size_t i, const struct item_info *infos,
                 if (r < 0)
                         return r;
         }
+        /* An item that names no lead, nor its heading, is for the
+         * document's addressees ("Kính gửi: …"). One that names a lead
+         * nobody matched stays without one: it is not theirs. */
+        if (n_lead == 0 && !own->roles.has_lead && !(head && head->roles.has_lead) && p->d->addressees &&
+            p->d->addressees[0]) {
+                for (char **a = p->d->addressees; *a && r >= 0; a++)
+                        r = strv_push_unique(&task->lead, &n_lead, *a, NULL);
+                if (r < 0)
+                        return r;
+                task->flags |= DIRECTIVE_TASK_ADDRESSEES;
+        }
         for (size_t k = 0; k < task->n_mentions; k++) {
                 const struct directive_mention *m = &task->mentions[k];
                 if (m->id && m->role == DIRECTIVE_SUPPORT) {
@@ -996,6 +1007,8 @@ int directive_parse_indexed(const char *text, size_t len, const struct textnorm_
         }
         if (r >= 0)
                 r = directive_parse_header(p.lines, p.n_lines, p.first_item_line, d, &p.issued);
+        if (r >= 0)
+                r = directive_parse_addressees(p.idx, p.lines, p.n_lines, p.first_item_line, d);
         if (r >= 0)
                 r = directive_parse_signer(p.lines, p.n_lines, p.body_end, p.n_items > 0, d);
         if (r >= 0)

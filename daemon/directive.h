@@ -17,6 +17,10 @@
  * ("6. Sở Kế hoạch và Đầu tư:"). Cooperating agencies follow "phối hợp
  * (với)". "Các cơ quan liên quan" names nobody. Groups ("các sở, ban,
  * ngành") are matched like agencies: pass them among the candidates.
+ * An item that names no lead, nor does its heading, is for the document's
+ * addressees ("Kính gửi: …", one line or a dash list, OCR-damaged too):
+ * they lead it, flagged DIRECTIVE_TASK_ADDRESSEES. An item naming a lead
+ * that matches nobody is not theirs: it stays without a lead.
  *
  * Deadlines: the date governed by "hoàn thành/báo cáo/trình … trước/trong/
  * chậm nhất/đến", never the date of a cited document ("Quyết định số

@@ -26,6 +26,7 @@ static void check(bool ok) {
 }
 
 static void check_directive(const struct directive *d) {
+        check(d->addressees && d->addressees_unmatched);
         for (size_t i = 0; i < d->n_tasks; i++) {
                 const struct directive_task *t = &d->tasks[i];
                 bool unmatched = false;
@@ -39,6 +40,12 @@ static void check_directive(const struct directive *d) {
                 check(!t->due || strlen(t->due) == 10 || strlen(t->due) == 16);
                 check(!!(t->flags & DIRECTIVE_TASK_NO_DEADLINE) == (!t->due && !t->recurrence));
                 check(!!(t->flags & DIRECTIVE_TASK_NO_LEAD) == !t->lead[0]);
+                /* The addressees lead what names no lead, and only that. */
+                if (t->flags & DIRECTIVE_TASK_ADDRESSEES) {
+                        check(t->lead[0] && strv_length(t->lead) == strv_length(d->addressees));
+                        for (char **l = t->lead; *l; l++)
+                                check(strv_contains(d->addressees, *l));
+                }
                 for (char **s = t->support; *s; s++)
                         check(!strv_contains(t->lead, *s));
                 for (size_t k = 0; k < t->n_mentions; k++) {

@@ -604,6 +604,161 @@ static void test_index_is_reusable(void **state) {
         assert_int_equal(directive_parse_indexed(a, DIRECTIVE_MAX_INPUT + 1, idx, &d), -EFBIG);
 }
 
+/* Addressees ("Kính gửi") and the items that are theirs. */
+
+static struct directive *parse_addressed(const char *kinh_gui, const char *items) {
+        _cleanup_free_ char *text = NULL;
+        assert_true(asprintf(&text, HEADER "%s\n\nThực hiện chỉ đạo của UBND tỉnh, yêu cầu như sau:\n\n%s\n",
+                             kinh_gui, items) > 0);
+        return parse_ok(text);
+}
+
+static void test_addressees_on_one_line(void **state) {
+        _cleanup_(directive_freep) struct directive *d =
+                parse_addressed("Kính gửi: Sở Tài chính; Sở Xây dựng.", "1. Sở Y tế kiểm tra.");
+        assert_ids(d->addressees, "stc sxd");
+        assert_ids(d->addressees_unmatched, "");
+        assert_string_equal(d->subject, "thử nghiệm");
+}
+
+static void test_addressees_dash_list_across_lines(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_addressed(
+                "Kính gửi:\n"
+                "   - Các sở, ban, ngành tỉnh;\n"
+                "   - Văn phòng Ủy ban nhân dân\n"
+                "     tỉnh;\n"
+                "   - UBND các huyện, thị xã, thành phố.",
+                "1. Sở Y tế kiểm tra.");
+        assert_ids(d->addressees, "cacso vpubnd cachuyen");
+        assert_ids(d->addressees_unmatched, "");
+        assert_int_equal(d->n_tasks, 1);
+        assert_ids(d->tasks[0].lead, "syt");
+}
+
+static void test_addressees_centred_title_and_two_columns(void **state) {
+        _cleanup_(directive_freep) struct directive *d = NULL;
+
+        d = parse_addressed("                    Kính gửi:\n"
+                            "- Các sở, ban, ngành tỉnh;\n"
+                            "- UBND các huyện, thị xã, thành phố.",
+                            "1. Sở Y tế kiểm tra.");
+        assert_ids(d->addressees, "cacso cachuyen");
+        d = directive_free(d);
+
+        /* "Kính gửi" beside the subject; the list under it, the subject's
+         * second line on its left. */
+        d = parse_ok("ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+                     "  TỈNH SƠN HÀ                          Độc lập - Tự do - Hạnh phúc\n\n"
+                     "Số: 100/UBND-TH                      Sơn Hà, ngày 08 tháng 4 năm 2025\n"
+                     "V/v thử nghiệm                       Kính gửi:\n"
+                     "   hai cột                             - Sở Tài chính;\n"
+                     "                                       - Sở Nội vụ.\n\n"
+                     "1. Rà soát hồ sơ; hoàn thành trước ngày 30/6/2025.\n");
+        assert_ids(d->addressees, "stc snv");
+        assert_ids(d->addressees_unmatched, "");
+        assert_ids(only_task(d)->lead, "stc snv");
+}
+
+static void test_addressees_survive_ocr(void **state) {
+        _cleanup_(directive_freep) struct directive *d = NULL;
+
+        d = parse_addressed("Kinh gui:\n- Cac so, ban, nganh tinh;\n- UBND cac huyen, thi xa, thanh pho.",
+                            "1. Rà soát hồ sơ.");
+        assert_ids(d->addressees, "cacso cachuyen");
+        d = directive_free(d);
+        d = parse_addressed("Kính gừi: S& Tai chinh.", "1. Rà soát hồ sơ.");
+        assert_ids(d->addressees, "stc");
+        d = directive_free(d);
+        d = parse_addressed("Kính gửi : Sở Xây dựng", "1. Rà soát hồ sơ.");
+        assert_ids(d->addressees, "sxd");
+}
+
+static void test_addressees_end_where_the_body_starts(void **state) {
+        _cleanup_(directive_freep) struct directive *d = NULL;
+
+        /* No blank line, no full stop: the body, left of the list, is not
+         * an addressee, whatever agencies it names. */
+        d = parse_ok(HEADER "          Kính gửi: Sở Tài chính\n"
+                            "Thực hiện ý kiến chỉ đạo, yêu cầu các sở, ban, ngành tỉnh như sau:\n\n"
+                            "1. Rà soát hồ sơ.\n");
+        assert_ids(d->addressees, "stc");
+        d = directive_free(d);
+        d = parse_ok(HEADER "Kính gửi:\n"
+                            "   - Sở Tài chính;\n"
+                            "   - Sở Kế hoạch và\n"
+                            "Đầu tư\n"
+                            "Thực hiện ý kiến chỉ đạo, yêu cầu các sở, ban, ngành tỉnh như sau:\n\n"
+                            "1. Rà soát hồ sơ.\n");
+        assert_ids(d->addressees, "stc skhdt");
+        assert_ids(d->addressees_unmatched, "");
+        d = directive_free(d);
+        /* A list that ends with ";": the next line without a bullet is the
+         * body's. */
+        d = parse_ok(HEADER "Kính gửi:\n- Sở Tài chính;\n- Sở Y tế;\nThực hiện chỉ đạo của UBND tỉnh và các sở, ban, "
+                            "ngành:\n\n1. Rà soát hồ sơ.\n");
+        assert_ids(d->addressees, "stc syt");
+}
+
+static void test_addressees_none(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_item("1. Rà soát hồ sơ; hoàn thành trước ngày 30/6/2025.");
+        const struct directive_task *t = only_task(d);
+        assert_non_null(d->addressees);
+        assert_non_null(d->addressees_unmatched);
+        assert_ids(d->addressees, "");
+        assert_ids(d->addressees_unmatched, "");
+        assert_ids(t->lead, "");
+        assert_int_equal(t->flags, DIRECTIVE_TASK_NO_LEAD);
+}
+
+static void test_addressees_unmatched_line(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_addressed(
+                "Kính gửi:\n- Sở Giáo dục và Đào tạo;\n- Sở Tài chính;\n- Công an tỉnh.", "1. Rà soát hồ sơ.");
+        assert_ids(d->addressees, "stc");
+        assert_int_equal(strv_length(d->addressees_unmatched), 2);
+        assert_string_equal(d->addressees_unmatched[0], "Sở Giáo dục và Đào tạo");
+        assert_string_equal(d->addressees_unmatched[1], "Công an tỉnh");
+        /* Only "Sở Tài chính" is known: the general item is its. */
+        assert_ids(only_task(d)->lead, "stc");
+        assert_int_equal(only_task(d)->flags & DIRECTIVE_TASK_ADDRESSEES, DIRECTIVE_TASK_ADDRESSEES);
+}
+
+static void test_general_items_are_the_addressees(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_addressed(
+                "Kính gửi:\n- Các sở, ban, ngành tỉnh;\n- UBND các huyện, thị xã, thành phố.",
+                "1. Rà soát, chuẩn hóa dữ liệu thủ tục hành chính, phối hợp với Sở Nội vụ; hoàn thành trong "
+                "Quý III/2025.\n\n"
+                "2. Sở Tài chính chủ trì, phối hợp với Sở Xây dựng kiểm tra.\n\n"
+                "3. Sở Du lịch chủ trì tổ chức hội nghị.\n\n"
+                "4. Sở Y tế:\n\na) Kiểm tra cơ sở khám bệnh.\n\n"
+                "5. Tăng cường kỷ luật, kỷ cương hành chính; thực hiện thường xuyên.");
+        const struct directive_task *t;
+
+        assert_int_equal(d->n_tasks, 5);
+        t = &d->tasks[0];
+        assert_ids(t->lead, "cacso cachuyen");
+        assert_ids(t->support, "snv");
+        assert_string_equal(t->due, "2025-09-30");
+        assert_int_equal(t->flags, DIRECTIVE_TASK_ADDRESSEES);
+        /* An item with its own lead keeps it. */
+        t = &d->tasks[1];
+        assert_ids(t->lead, "stc");
+        assert_int_equal(t->flags & DIRECTIVE_TASK_ADDRESSEES, 0);
+        /* A lead nobody matched is not the addressees'. */
+        t = &d->tasks[2];
+        assert_ids(t->lead, "");
+        assert_true(t->flags & DIRECTIVE_TASK_NO_LEAD);
+        assert_int_equal(t->flags & DIRECTIVE_TASK_ADDRESSEES, 0);
+        /* A sub-item is its heading's. */
+        t = &d->tasks[3];
+        assert_string_equal(t->ref, "4.a");
+        assert_ids(t->lead, "syt");
+        assert_int_equal(t->flags & DIRECTIVE_TASK_ADDRESSEES, 0);
+        t = &d->tasks[4];
+        assert_ids(t->lead, "cacso cachuyen");
+        assert_int_equal(t->flags, DIRECTIVE_TASK_ADDRESSEES | DIRECTIVE_TASK_ONGOING | DIRECTIVE_TASK_NO_DEADLINE);
+        assert_string_equal(directive_task_flag_to_string(DIRECTIVE_TASK_ADDRESSEES), "addressees");
+}
+
 static void test_flag_names(void **state) {
         assert_string_equal(directive_task_flag_to_string(DIRECTIVE_TASK_NO_DEADLINE), "no-deadline");
         assert_string_equal(directive_task_flag_to_string(DIRECTIVE_TASK_UNMATCHED), "unmatched");
@@ -662,6 +817,14 @@ int main(void) {
                 cmocka_unit_test(test_invalid_arguments),
                 cmocka_unit_test(test_index_is_reusable),
                 cmocka_unit_test(test_flag_names),
+                cmocka_unit_test(test_addressees_on_one_line),
+                cmocka_unit_test(test_addressees_dash_list_across_lines),
+                cmocka_unit_test(test_addressees_centred_title_and_two_columns),
+                cmocka_unit_test(test_addressees_survive_ocr),
+                cmocka_unit_test(test_addressees_end_where_the_body_starts),
+                cmocka_unit_test(test_addressees_none),
+                cmocka_unit_test(test_addressees_unmatched_line),
+                cmocka_unit_test(test_general_items_are_the_addressees),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
