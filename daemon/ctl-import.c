@@ -20,7 +20,9 @@
 #include "directive.h"
 #include "recurrence.h"
 #include "table.h"
+#include "json-util.h"
 #include "textnorm.h"
+#include "textsim.h"
 #include "timeutil.h"
 
 #define IMPORT_MAX_INPUT (8 * 1024 * 1024)
@@ -50,10 +52,23 @@ struct item {
         int line;                       /* where it came from, for errors */
 };
 
+/* A change the document would make that people's work since overrides:
+ * kept, and said so. */
+struct conflict {
+        int64_t task;
+        char *ref;
+        enum task_field field;
+        char *kept, *document;          /* the values (NULL: none) */
+        int64_t changed_at;             /* when a person changed it, NO_TIME if not known */
+        char *message;                  /* "task 12: done since 2025-05-03; …" */
+};
+
 struct import {
         struct document doc;            /* the directive's document, if any */
         struct item *items;
         size_t n;
+        struct conflict *conflicts;
+        size_t n_conflicts;
 };
 
 static void item_done(struct item *it) {
@@ -68,10 +83,22 @@ static void item_done(struct item *it) {
         strv_free(it->unmatched);
 }
 
+static void conflicts_clear(struct import *im) {
+        for (size_t i = 0; i < im->n_conflicts; i++) {
+                free(im->conflicts[i].ref);
+                free(im->conflicts[i].kept);
+                free(im->conflicts[i].document);
+                free(im->conflicts[i].message);
+        }
+        im->conflicts = mfree(im->conflicts);
+        im->n_conflicts = 0;
+}
+
 static void import_done(struct import *im) {
         for (size_t i = 0; i < im->n; i++)
                 item_done(&im->items[i]);
         free(im->items);
+        conflicts_clear(im);
         free(im->doc.number);
         free(im->doc.subject);
         free(im->doc.issued_on);
@@ -534,8 +561,164 @@ static int find_document(struct ctl *c, const char *number, int64_t *ret) {
         return r;
 }
 
-static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool *ret_updated) {
-        struct task t = {}, old = {};
+static void local_date(int64_t t, char buf[static 11]) {
+        int32_t day;
+        int64_t sec;
+
+        instant_to_local(t, &day, &sec);
+        format_iso_date(day, buf);
+}
+
+static const char *field_label(enum task_field f) {
+        switch (f) {
+        case TASK_FIELD_DUE: return "deadline";
+        case TASK_FIELD_DETAIL: return "text";
+        default: return task_field_to_string(f);
+        }
+}
+
+/* Long values (a title, an item's text) are quoted; ids and dates not. */
+static void value_text(enum task_field f, const char *v, char *buf, size_t size) {
+        if (!v)
+                snprintf(buf, size, "none");
+        else if (f == TASK_FIELD_TITLE || f == TASK_FIELD_DETAIL)
+                snprintf(buf, size, "\"%s\"", v);
+        else
+                snprintf(buf, size, "%s", v);
+}
+
+static int conflict_add(struct import *im, const struct task *old, enum task_field field, const char *kept,
+                        const char *document, const struct task_change *last) {
+        char when[11], k[1100], d[1100];
+        struct conflict *v = reallocarray(im->conflicts, im->n_conflicts + 1, sizeof *v);
+        struct conflict *x;
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        im->conflicts = v;
+        x = &v[im->n_conflicts];
+        *x = (struct conflict) {
+                .task = old->id,
+                .field = field,
+                .changed_at = last ? last->at : NO_TIME,
+        };
+        value_text(field, kept, k, field == TASK_FIELD_DETAIL ? 60 : sizeof k);
+        value_text(field, document, d, field == TASK_FIELD_DETAIL ? 60 : sizeof d);
+        if (field == TASK_FIELD_STATUS && old->status != TASK_OPEN && document && streq(document, "open")) {
+                local_date(old->closed_at != NO_TIME ? old->closed_at : last ? last->at : old->updated_at, when);
+                r = asprintf(&x->message, "task %lld: %s since %s; the document still lists it — kept %s",
+                             (long long) old->id, kept, when, kept);
+        } else if (last) {
+                local_date(last->at, when);
+                if (field == TASK_FIELD_TITLE || field == TASK_FIELD_DETAIL)
+                        r = asprintf(&x->message, "task %lld: %s changed by hand on %s; the document says %s — kept %s",
+                                     (long long) old->id, field_label(field), when, d, k);
+                else
+                        r = asprintf(&x->message, "task %lld: %s changed by hand to %s on %s; the document says "
+                                     "%s — kept %s", (long long) old->id, field_label(field), k, when, d, k);
+        } else
+                r = asprintf(&x->message, "task %lld: %s is %s, set before changes were logged; the document "
+                             "says %s — kept %s", (long long) old->id, field_label(field), k, d, k);
+        if (r < 0) {
+                x->message = NULL;
+                return -ENOMEM;
+        }
+        im->n_conflicts++;
+        if ((old->ref && !(x->ref = strdup(old->ref))) || (kept && !(x->kept = strdup(kept))) ||
+            (document && !(x->document = strdup(document))))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Which value a field of an existing task takes: the document's, unless
+ * a person changed the field since an import last set it (or it was set
+ * before changes were logged, by whom is not known) — then the task's, and
+ * the difference is a conflict. A title or text that is the document's up
+ * to OCR damage is no change at all: the clean copy stays. */
+static int decide(struct ctl *c, struct import *im, const struct task *old, enum task_field field,
+                  const char *current, const char *document, bool *ret_document) {
+        _cleanup_(task_change_done) struct task_change last = {};
+        int r;
+
+        *ret_document = false;
+        if (streq_ptr(current, document))
+                return 0;
+        if ((field == TASK_FIELD_TITLE || field == TASK_FIELD_DETAIL) && current && document) {
+                r = textsim_same(current, document, TEXTSIM_OCR_SAME);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return 0;
+        }
+        r = store_task_change_last(c->store, old->id, field, -1, &last);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0 && last.source == CHANGE_IMPORT) {
+                *ret_document = true;
+                return 0;
+        }
+        return conflict_add(im, old, field, current, document, r >= 0 ? &last : NULL);
+}
+
+/* Updates an existing task with what the document says and nobody changed
+ * since; t holds the document's version of it. */
+static int apply_existing(struct ctl *c, struct import *im, const struct task *old, struct task *t,
+                          const char *note) {
+        _cleanup_free_ char *old_agencies = task_agencies_format(old->agencies, old->n_agencies);
+        _cleanup_free_ char *new_agencies = task_agencies_format(t->agencies, t->n_agencies);
+        bool take, changed = false;
+        int r;
+
+        if (!old_agencies || !new_agencies)
+                return -ENOMEM;
+        struct task merged = *old;
+        merged.document_number = NULL; /* not ours to free */
+#define DECIDE(field, member)                                                                   \
+        do {                                                                                    \
+                r = decide(c, im, old, field, old->member, t->member, &take);                   \
+                if (r < 0)                                                                      \
+                        return r;                                                               \
+                if (take) {                                                                     \
+                        merged.member = t->member;                                              \
+                        changed = true;                                                         \
+                }                                                                               \
+        } while (0)
+        DECIDE(TASK_FIELD_TITLE, title);
+        DECIDE(TASK_FIELD_DETAIL, detail);
+        DECIDE(TASK_FIELD_RECURRENCE, recurrence);
+        DECIDE(TASK_FIELD_DUE, due);
+#undef DECIDE
+        if (merged.due == t->due)
+                merged.due_at = t->due_at;
+        r = decide(c, im, old, TASK_FIELD_AGENCIES, old_agencies, new_agencies, &take);
+        if (r < 0)
+                return r;
+        if (take) {
+                merged.agencies = t->agencies;
+                merged.n_agencies = t->n_agencies;
+                changed = true;
+        }
+        r = decide(c, im, old, TASK_FIELD_STATUS, task_status_to_string(old->status),
+                   task_status_to_string(t->status), &take);
+        if (r < 0)
+                return r;
+        if (changed && (r = store_task_update(c->store, &merged, c->now)) < 0)
+                return r;
+        if (take) {
+                r = store_task_set_status(c->store, old->id, t->status, c->now);
+                if (r < 0)
+                        return r;
+                merged.status = t->status;
+        }
+        r = store_task_changes_record(c->store, old, &merged, CHANGE_IMPORT, note, c->now);
+        return r < 0 ? r : 0;
+}
+
+static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t document_id,
+                      bool *ret_updated) {
+        _cleanup_(task_done) struct task old = {};
+        struct task t = {};
         int64_t id = 0;
         int r;
 
@@ -552,10 +735,8 @@ static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool 
         }
         size_t nl = strv_length(it->lead), ns = strv_length(it->support);
         _cleanup_free_ struct task_agency *ag = calloc(nl + ns + 1, sizeof *ag);
-        if (!ag) {
-                task_done(&old);
+        if (!ag)
                 return -ENOMEM;
-        }
         size_t n = 0;
         for (size_t i = 0; i < nl; i++)
                 ag[n++] = (struct task_agency) { it->lead[i], ROLE_LEAD };
@@ -572,13 +753,19 @@ static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool 
                 .detail = it->detail,
                 .due = it->due,
                 .due_at = it->due && parse_due(it->due, 0, &d) >= 0 ? due_instant(&d) : NO_TIME,
-                .status = id > 0 ? old.status : it->status,
+                .status = it->status,
                 .recurrence = it->recurrence,
                 .agencies = ag,
                 .n_agencies = n,
         };
-        _cleanup_free_ char *next_due = NULL;
-        if (!t.due && t.recurrence) {
+        _cleanup_free_ char *next_due = NULL, *note = NULL;
+        if (!t.due && t.recurrence && id > 0 && old.due && streq_ptr(old.recurrence, t.recurrence)) {
+                /* The task is at some occurrence of the same recurrence
+                 * (done for a period, or rolled on): the document says
+                 * nothing about which. */
+                t.due = old.due;
+                t.due_at = old.due_at;
+        } else if (!t.due && t.recurrence) {
                 /* A recurring task starts at its next occurrence from today. */
                 struct recurrence rec;
                 char buf[17];
@@ -588,23 +775,28 @@ static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool 
                 t.due = next_due = strdup(buf);
                 t.due_at = due_instant(&nd);
         }
+        if (asprintf(&note, "import%s%s", it->document ? " " : "", strempty(it->document)) < 0) {
+                note = NULL;
+                return -ENOMEM;
+        }
         if (id > 0) {
-                r = store_task_update(c->store, &t, c->now);
                 *ret_updated = true;
-        } else
-                r = store_task_add(c->store, &t, c->now);
-        if (r >= 0 && t.status != it->status && (id > 0 || it->status != TASK_OPEN))
-                r = store_task_set_status(c->store, t.id, it->status, c->now);
-        if (r == -EALREADY)
-                r = 0;
-        task_done(&old);
-        return r;
+                return apply_existing(c, im, &old, &t, note);
+        }
+        r = store_task_add(c->store, &t, c->now);
+        if (r >= 0)
+                r = store_task_changes_record(c->store, NULL, &t, CHANGE_IMPORT, note, c->now);
+        return r < 0 ? r : 0;
 }
 
-static int apply(struct ctl *c, struct import *im, size_t *ret_added, size_t *ret_updated) {
+/* Applies the import in one transaction, and commits it unless `preview`
+ * (a dry run: the conflicts are all it wants). Conflicts are printed as
+ * they are kept, once the import is in. */
+static int apply(struct ctl *c, struct import *im, bool preview, size_t *ret_added, size_t *ret_updated) {
         int64_t doc_id = 0;
         int r;
 
+        conflicts_clear(im);
         r = store_begin(c->store);
         if (r < 0)
                 return ctl_store_fail(c, r, "cannot start a transaction");
@@ -624,17 +816,51 @@ static int apply(struct ctl *c, struct import *im, size_t *ret_added, size_t *re
                 else
                         id = it->document ? doc_id : 0;
                 if (r >= 0)
-                        r = apply_item(c, it, id, &updated);
+                        r = apply_item(c, im, it, id, &updated);
                 if (r >= 0)
                         (*(updated ? ret_updated : ret_added))++;
+        }
+        if (r >= 0 && preview) {
+                (void) store_rollback(c->store);
+                return 0;
         }
         if (r >= 0)
                 r = store_commit(c->store);
         if (r < 0) {
                 (void) store_rollback(c->store);
+                conflicts_clear(im);
                 return ctl_store_fail(c, r, "import not applied");
         }
+        for (size_t i = 0; i < im->n_conflicts; i++)
+                fprintf(stderr, "deadlinectl: import: %s\n", im->conflicts[i].message);
         return 0;
+}
+
+/* For a dry run: what the import would keep of people's work. Nothing to
+ * compare with when there is no database yet, and none is made. */
+static int preview_conflicts(struct ctl *c, struct import *im) {
+        size_t added, updated;
+        int r;
+
+        if (access(c->config->database, F_OK) < 0)
+                return 0;
+        r = ctl_open_store(c);
+        return r != 0 ? r : apply(c, im, true, &added, &updated);
+}
+
+static json_t *conflicts_json(const struct import *im) {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < im->n_conflicts; i++) {
+                const struct conflict *x = &im->conflicts[i];
+                json_t *o = json_pack("{s:I, s:s?, s:s, s:s?, s:s?, s:s}", "task", (json_int_t) x->task, "ref",
+                                      x->ref, "field", task_field_to_string(x->field), "kept", x->kept,
+                                      "document", x->document, "message", x->message);
+                if (o && x->changed_at != NO_TIME)
+                        json_object_set_new(o, "changed_at", json_time(x->changed_at));
+                json_array_append_new(a, o);
+        }
+        return a;
 }
 
 static void flags_text(unsigned flags, char *buf, size_t size) {
@@ -660,10 +886,13 @@ static int print_dry_run(struct ctl *c, const struct import *im) {
                                 "due", it->due, "lead", json_strv(it->lead), "support", json_strv(it->support),
                                 "recurrence", it->recurrence, "flags", flags, "unmatched", json_strv(it->unmatched)));
                 }
-                return ctl_print_json(c, json_pack("{s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:o}", "document", "number",
-                                                   im->doc.number, "issued_on", im->doc.issued_on, "subject",
-                                                   im->doc.subject, "issuer", im->doc.issuer, "signer",
-                                                   im->doc.signer, "tasks", tasks));
+                json_t *j = json_pack("{s:{s:s?, s:s?, s:s?, s:s?, s:s?}, s:o}", "document", "number",
+                                      im->doc.number, "issued_on", im->doc.issued_on, "subject",
+                                      im->doc.subject, "issuer", im->doc.issuer, "signer",
+                                      im->doc.signer, "tasks", tasks);
+                if (j)
+                        json_object_set_new(j, "conflicts", conflicts_json(im));
+                return ctl_print_json(c, j);
         }
         if (im->doc.number)
                 printf("Document %s%s%s%s%s\n", im->doc.number, im->doc.issued_on ? " of " : "",
@@ -700,6 +929,8 @@ static int print_dry_run(struct ctl *c, const struct import *im) {
         for (size_t i = 0; i < im->n; i++)
                 for (char **u = im->items[i].unmatched; u && *u; u++)
                         printf("item %s: unknown agency %s\n", strempty(im->items[i].ref), *u);
+        for (size_t i = 0; i < im->n_conflicts; i++)
+                printf("%s\n", im->conflicts[i].message);
         return 0;
 }
 
@@ -782,6 +1013,8 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
         if (r == 0 && format == FORMAT_DIRECTIVE && !im.doc.number)
                 r = ctl_fail(c, EX_DATAERR, "%s: no document number found (\"Số: …\"); give --document-number", path);
         if (r == 0 && dry_run)
+                r = preview_conflicts(c, &im);
+        if (r == 0 && dry_run)
                 r = print_dry_run(c, &im);
 
         /* Every task needs someone to remind: refuse rather than import a
@@ -800,7 +1033,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                                         strempty(im.items[i].ref), *u);
                 r = ctl_open_store(c);
                 if (r == 0)
-                        r = apply(c, &im, &added, &updated);
+                        r = apply(c, &im, false, &added, &updated);
                 if (r == 0)
                         printf("Imported %s: %zu tasks added, %zu updated.\n",
                                im.doc.number ? im.doc.number : path, added, updated);

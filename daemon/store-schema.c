@@ -106,7 +106,7 @@ static const struct migration migrations[] = {
           "        source TEXT NOT NULL,\n"
           "        note TEXT\n"
           ");\n"
-          "CREATE INDEX task_changes_task ON task_changes(task_id, field, at);\n" },
+          "CREATE INDEX task_changes_task ON task_changes(task_id, field);\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

@@ -103,11 +103,11 @@ static const char *const store_sql[_STMT_MAX] = {
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         [STMT_TASK_CHANGES] =
                 "SELECT id, task_id, at, field, old, new, source, note FROM task_changes "
-                "WHERE task_id = ?1 ORDER BY at, id",
+                "WHERE task_id = ?1 ORDER BY id",
         [STMT_TASK_CHANGE_LAST] =
                 "SELECT id, task_id, at, field, old, new, source, note FROM task_changes "
                 "WHERE task_id = ?1 AND field = ?2 AND (?3 IS NULL OR source = ?3) "
-                "ORDER BY at DESC, id DESC LIMIT 1",
+                "ORDER BY id DESC LIMIT 1",
         [STMT_NEXT_FIRE]          = SQL_NEXT_FIRE,
         [STMT_TASKS_DUE]          = SQL_TASKS_DUE,
 

@@ -238,9 +238,10 @@ int store_task_set_status(struct store *s, int64_t id, enum task_status status, 
  * does not exist: -EINVAL). record appends one entry for each field that
  * differs between `before` and `after` (before NULL: every field of a task
  * just created, old values NULL), all at `now`, and returns how many. A
- * task's entries come back oldest first; last gives the newest entry of
- * one field, from one source or from either (source -1), -ENOENT if none.
- * Entries go with their task. */
+ * task's entries come back in the order they were made (which `at` need
+ * not follow: a command may be given another time with --now); last gives
+ * the latest entry of one field, from one source or from either (source
+ * -1), -ENOENT if none. Entries go with their task. */
 int store_task_change_add(struct store *s, struct task_change *c);
 int store_task_changes_record(struct store *s, const struct task *before, const struct task *after,
                               enum change_source source, const char *note, int64_t now);
