@@ -145,9 +145,10 @@ def test_a_field_changed_by_hand_does_not_stop_the_others(sonha, tmp_path):
 def test_reimport_keeps_a_recurring_tasks_next_period(sonha):
     t = task(sonha, "3.c")
     assert (t["due"], t["recurrence"]) == ("2025-04-25", "monthly:25")
-    by_hand(sonha, "done", t["id"])  # done for April
+    p = sonha.ctl("--now", "2025-04-20T10:00", "done", t["id"])  # done for April, ahead of time
+    assert p.returncode == 0, p.stderr
     assert task(sonha, "3.c")["due"] == "2025-05-25"
-    p = sonha.ctl("--now", "2025-05-03T09:00", "import", CLEAN)
+    p = sonha.ctl("--now", "2025-04-21T09:00", "import", CLEAN)
     assert p.returncode == 0, p.stderr
     t = task(sonha, "3.c")
     assert (t["due"], t["status"]) == ("2025-05-25", "open")
