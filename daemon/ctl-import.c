@@ -603,9 +603,18 @@ static int conflict_add(struct import *im, const struct task *old, enum task_fie
                 .field = field,
                 .changed_at = last ? last->at : NO_TIME,
         };
-        value_text(field, kept, k, field == TASK_FIELD_DETAIL ? 60 : sizeof k);
-        value_text(field, document, d, field == TASK_FIELD_DETAIL ? 60 : sizeof d);
-        if (field == TASK_FIELD_STATUS && old->status != TASK_OPEN && document && streq(document, "open")) {
+        value_text(field, kept, k, sizeof k);
+        value_text(field, document, d, sizeof d);
+        if (field == TASK_FIELD_DETAIL) {
+                /* An item's text is too long to quote in one line. */
+                char how[64] = "set before changes were logged";
+                if (last) {
+                        local_date(last->at, when);
+                        snprintf(how, sizeof how, "changed by hand on %s", when);
+                }
+                r = asprintf(&x->message, "task %lld: text %s; the document's differs — kept the task's",
+                             (long long) old->id, how);
+        } else if (field == TASK_FIELD_STATUS && old->status != TASK_OPEN && document && streq(document, "open")) {
                 local_date(old->closed_at != NO_TIME ? old->closed_at : last ? last->at : old->updated_at, when);
                 r = asprintf(&x->message, "task %lld: %s since %s; the document still lists it — kept %s",
                              (long long) old->id, kept, when, kept);

@@ -101,6 +101,16 @@ def test_reimport_keeps_agencies_changed_by_hand(sonha):
             "the document says lead sxd; support cachuyen — kept lead skhdt; support sxd") in p.stderr
 
 
+def test_reimport_keeps_a_title_and_text_changed_by_hand(sonha):
+    t = task(sonha, "5")
+    by_hand(sonha, "edit", t["id"], "--title", "Trình Bảng giá đất 2025-2029", "--detail", "Đã gia hạn theo Công văn 88.")
+    p = reimport(sonha)
+    t = task(sonha, "5")
+    assert (t["title"], t["detail"]) == ("Trình Bảng giá đất 2025-2029", "Đã gia hạn theo Công văn 88.")
+    assert f"task {t['id']}: title changed by hand on 2025-05-02; the document says \"Sở Tài nguyên" in p.stderr
+    assert f"task {t['id']}: text changed by hand on 2025-05-02; the document's differs — kept the task's" in p.stderr
+
+
 def test_scanned_copy_does_not_replace_clean_titles(sonha):
     before = {t["ref"]: (t["title"], t["detail"]) for t in sonha.ctl_json("list", "--all")}
     p = reimport(sonha, SCANNED)
