@@ -16,13 +16,12 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "ctl-reimport.h"
 #include "ctl.h"
 #include "directive.h"
 #include "recurrence.h"
 #include "table.h"
-#include "json-util.h"
 #include "textnorm.h"
-#include "textsim.h"
 #include "timeutil.h"
 
 #define IMPORT_MAX_INPUT (8 * 1024 * 1024)
@@ -52,23 +51,11 @@ struct item {
         int line;                       /* where it came from, for errors */
 };
 
-/* A change the document would make that people's work since overrides:
- * kept, and said so. */
-struct conflict {
-        int64_t task;
-        char *ref;
-        enum task_field field;
-        char *kept, *document;          /* the values (NULL: none) */
-        int64_t changed_at;             /* when a person changed it, NO_TIME if not known */
-        char *message;                  /* "task 12: done since 2025-05-03; …" */
-};
-
 struct import {
         struct document doc;            /* the directive's document, if any */
         struct item *items;
         size_t n;
-        struct conflict *conflicts;
-        size_t n_conflicts;
+        struct reimport_conflicts conflicts;
 };
 
 static void item_done(struct item *it) {
@@ -83,22 +70,11 @@ static void item_done(struct item *it) {
         strv_free(it->unmatched);
 }
 
-static void conflicts_clear(struct import *im) {
-        for (size_t i = 0; i < im->n_conflicts; i++) {
-                free(im->conflicts[i].ref);
-                free(im->conflicts[i].kept);
-                free(im->conflicts[i].document);
-                free(im->conflicts[i].message);
-        }
-        im->conflicts = mfree(im->conflicts);
-        im->n_conflicts = 0;
-}
-
 static void import_done(struct import *im) {
         for (size_t i = 0; i < im->n; i++)
                 item_done(&im->items[i]);
         free(im->items);
-        conflicts_clear(im);
+        reimport_conflicts_clear(&im->conflicts);
         free(im->doc.number);
         free(im->doc.subject);
         free(im->doc.issued_on);
@@ -561,169 +537,7 @@ static int find_document(struct ctl *c, const char *number, int64_t *ret) {
         return r;
 }
 
-static void local_date(int64_t t, char buf[static 11]) {
-        int32_t day;
-        int64_t sec;
-
-        instant_to_local(t, &day, &sec);
-        format_iso_date(day, buf);
-}
-
-static const char *field_label(enum task_field f) {
-        switch (f) {
-        case TASK_FIELD_DUE: return "deadline";
-        case TASK_FIELD_DETAIL: return "text";
-        default: return task_field_to_string(f);
-        }
-}
-
-/* Long values (a title, an item's text) are quoted; ids and dates not. */
-static void value_text(enum task_field f, const char *v, char *buf, size_t size) {
-        if (!v)
-                snprintf(buf, size, "none");
-        else if (f == TASK_FIELD_TITLE || f == TASK_FIELD_DETAIL)
-                snprintf(buf, size, "\"%s\"", v);
-        else
-                snprintf(buf, size, "%s", v);
-}
-
-static int conflict_add(struct import *im, const struct task *old, enum task_field field, const char *kept,
-                        const char *document, const struct task_change *last) {
-        char when[11], k[1100], d[1100];
-        struct conflict *v = reallocarray(im->conflicts, im->n_conflicts + 1, sizeof *v);
-        struct conflict *x;
-        int r;
-
-        if (!v)
-                return -ENOMEM;
-        im->conflicts = v;
-        x = &v[im->n_conflicts];
-        *x = (struct conflict) {
-                .task = old->id,
-                .field = field,
-                .changed_at = last ? last->at : NO_TIME,
-        };
-        value_text(field, kept, k, sizeof k);
-        value_text(field, document, d, sizeof d);
-        if (field == TASK_FIELD_DETAIL) {
-                /* An item's text is too long to quote in one line. */
-                char how[64] = "set before changes were logged";
-                if (last) {
-                        local_date(last->at, when);
-                        snprintf(how, sizeof how, "changed by hand on %s", when);
-                }
-                r = asprintf(&x->message, "task %lld: text %s; the document's differs — kept the task's",
-                             (long long) old->id, how);
-        } else if (field == TASK_FIELD_STATUS && old->status != TASK_OPEN && document && streq(document, "open")) {
-                local_date(old->closed_at != NO_TIME ? old->closed_at : last ? last->at : old->updated_at, when);
-                r = asprintf(&x->message, "task %lld: %s since %s; the document still lists it — kept %s",
-                             (long long) old->id, kept, when, kept);
-        } else if (last) {
-                local_date(last->at, when);
-                if (field == TASK_FIELD_TITLE || field == TASK_FIELD_DETAIL)
-                        r = asprintf(&x->message, "task %lld: %s changed by hand on %s; the document says %s — kept %s",
-                                     (long long) old->id, field_label(field), when, d, k);
-                else
-                        r = asprintf(&x->message, "task %lld: %s changed by hand to %s on %s; the document says "
-                                     "%s — kept %s", (long long) old->id, field_label(field), k, when, d, k);
-        } else
-                r = asprintf(&x->message, "task %lld: %s is %s, set before changes were logged; the document "
-                             "says %s — kept %s", (long long) old->id, field_label(field), k, d, k);
-        if (r < 0) {
-                x->message = NULL;
-                return -ENOMEM;
-        }
-        im->n_conflicts++;
-        if ((old->ref && !(x->ref = strdup(old->ref))) || (kept && !(x->kept = strdup(kept))) ||
-            (document && !(x->document = strdup(document))))
-                return -ENOMEM;
-        return 0;
-}
-
-/* Which value a field of an existing task takes: the document's, unless
- * a person changed the field since an import last set it (or it was set
- * before changes were logged, by whom is not known) — then the task's, and
- * the difference is a conflict. A title or text that is the document's up
- * to OCR damage is no change at all: the clean copy stays. */
-static int decide(struct ctl *c, struct import *im, const struct task *old, enum task_field field,
-                  const char *current, const char *document, bool *ret_document) {
-        _cleanup_(task_change_done) struct task_change last = {};
-        int r;
-
-        *ret_document = false;
-        if (streq_ptr(current, document))
-                return 0;
-        if ((field == TASK_FIELD_TITLE || field == TASK_FIELD_DETAIL) && current && document) {
-                r = textsim_same(current, document, TEXTSIM_OCR_SAME);
-                if (r < 0)
-                        return r;
-                if (r > 0)
-                        return 0;
-        }
-        r = store_task_change_last(c->store, old->id, field, -1, &last);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if (r >= 0 && last.source == CHANGE_IMPORT) {
-                *ret_document = true;
-                return 0;
-        }
-        return conflict_add(im, old, field, current, document, r >= 0 ? &last : NULL);
-}
-
-/* Updates an existing task with what the document says and nobody changed
- * since; t holds the document's version of it. */
-static int apply_existing(struct ctl *c, struct import *im, const struct task *old, struct task *t,
-                          const char *note) {
-        _cleanup_free_ char *old_agencies = task_agencies_format(old->agencies, old->n_agencies);
-        _cleanup_free_ char *new_agencies = task_agencies_format(t->agencies, t->n_agencies);
-        bool take, changed = false;
-        int r;
-
-        if (!old_agencies || !new_agencies)
-                return -ENOMEM;
-        struct task merged = *old;
-        merged.document_number = NULL; /* not ours to free */
-#define DECIDE(field, member)                                                                   \
-        do {                                                                                    \
-                r = decide(c, im, old, field, old->member, t->member, &take);                   \
-                if (r < 0)                                                                      \
-                        return r;                                                               \
-                if (take) {                                                                     \
-                        merged.member = t->member;                                              \
-                        changed = true;                                                         \
-                }                                                                               \
-        } while (0)
-        DECIDE(TASK_FIELD_TITLE, title);
-        DECIDE(TASK_FIELD_DETAIL, detail);
-        DECIDE(TASK_FIELD_RECURRENCE, recurrence);
-        DECIDE(TASK_FIELD_DUE, due);
-#undef DECIDE
-        if (merged.due == t->due)
-                merged.due_at = t->due_at;
-        r = decide(c, im, old, TASK_FIELD_AGENCIES, old_agencies, new_agencies, &take);
-        if (r < 0)
-                return r;
-        if (take) {
-                merged.agencies = t->agencies;
-                merged.n_agencies = t->n_agencies;
-                changed = true;
-        }
-        r = decide(c, im, old, TASK_FIELD_STATUS, task_status_to_string(old->status),
-                   task_status_to_string(t->status), &take);
-        if (r < 0)
-                return r;
-        if (changed && (r = store_task_update(c->store, &merged, c->now)) < 0)
-                return r;
-        if (take) {
-                r = store_task_set_status(c->store, old->id, t->status, c->now);
-                if (r < 0)
-                        return r;
-                merged.status = t->status;
-        }
-        r = store_task_changes_record(c->store, old, &merged, CHANGE_IMPORT, note, c->now);
-        return r < 0 ? r : 0;
-}
-
+/* Adds the item's task, or updates it as reimport_task() decides. */
 static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t document_id,
                       bool *ret_updated) {
         _cleanup_(task_done) struct task old = {};
@@ -790,7 +604,7 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
         }
         if (id > 0) {
                 *ret_updated = true;
-                return apply_existing(c, im, &old, &t, note);
+                return reimport_task(c, &old, &t, note, &im->conflicts);
         }
         r = store_task_add(c->store, &t, c->now);
         if (r >= 0)
@@ -805,7 +619,7 @@ static int apply(struct ctl *c, struct import *im, bool preview, size_t *ret_add
         int64_t doc_id = 0;
         int r;
 
-        conflicts_clear(im);
+        reimport_conflicts_clear(&im->conflicts);
         r = store_begin(c->store);
         if (r < 0)
                 return ctl_store_fail(c, r, "cannot start a transaction");
@@ -837,11 +651,11 @@ static int apply(struct ctl *c, struct import *im, bool preview, size_t *ret_add
                 r = store_commit(c->store);
         if (r < 0) {
                 (void) store_rollback(c->store);
-                conflicts_clear(im);
+                reimport_conflicts_clear(&im->conflicts);
                 return ctl_store_fail(c, r, "import not applied");
         }
-        for (size_t i = 0; i < im->n_conflicts; i++)
-                fprintf(stderr, "deadlinectl: import: %s\n", im->conflicts[i].message);
+        for (size_t i = 0; i < im->conflicts.n; i++)
+                fprintf(stderr, "deadlinectl: import: %s\n", im->conflicts.v[i].message);
         return 0;
 }
 
@@ -855,21 +669,6 @@ static int preview_conflicts(struct ctl *c, struct import *im) {
                 return 0;
         r = ctl_open_store(c);
         return r != 0 ? r : apply(c, im, true, &added, &updated);
-}
-
-static json_t *conflicts_json(const struct import *im) {
-        json_t *a = json_array();
-
-        for (size_t i = 0; a && i < im->n_conflicts; i++) {
-                const struct conflict *x = &im->conflicts[i];
-                json_t *o = json_pack("{s:I, s:s?, s:s, s:s?, s:s?, s:s}", "task", (json_int_t) x->task, "ref",
-                                      x->ref, "field", task_field_to_string(x->field), "kept", x->kept,
-                                      "document", x->document, "message", x->message);
-                if (o && x->changed_at != NO_TIME)
-                        json_object_set_new(o, "changed_at", json_time(x->changed_at));
-                json_array_append_new(a, o);
-        }
-        return a;
 }
 
 static void flags_text(unsigned flags, char *buf, size_t size) {
@@ -900,7 +699,7 @@ static int print_dry_run(struct ctl *c, const struct import *im) {
                                       im->doc.subject, "issuer", im->doc.issuer, "signer",
                                       im->doc.signer, "tasks", tasks);
                 if (j)
-                        json_object_set_new(j, "conflicts", conflicts_json(im));
+                        json_object_set_new(j, "conflicts", reimport_conflicts_json(&im->conflicts));
                 return ctl_print_json(c, j);
         }
         if (im->doc.number)
@@ -938,8 +737,8 @@ static int print_dry_run(struct ctl *c, const struct import *im) {
         for (size_t i = 0; i < im->n; i++)
                 for (char **u = im->items[i].unmatched; u && *u; u++)
                         printf("item %s: unknown agency %s\n", strempty(im->items[i].ref), *u);
-        for (size_t i = 0; i < im->n_conflicts; i++)
-                printf("%s\n", im->conflicts[i].message);
+        for (size_t i = 0; i < im->conflicts.n; i++)
+                printf("%s\n", im->conflicts.v[i].message);
         return 0;
 }
 
