@@ -659,14 +659,21 @@ static int apply(struct ctl *c, struct import *im, bool preview, size_t *ret_add
         return 0;
 }
 
-/* For a dry run: what the import would keep of people's work. Nothing to
- * compare with when there is no database yet, and none is made. */
+/* For a dry run: what the import would keep of people's work, found by
+ * applying it and rolling it back. Nothing to compare with when there is
+ * no database yet, and none is made; one this user cannot write is left
+ * alone, as the dry run always did. */
 static int preview_conflicts(struct ctl *c, struct import *im) {
         size_t added, updated;
         int r;
 
         if (access(c->config->database, F_OK) < 0)
                 return 0;
+        if (access(c->config->database, R_OK | W_OK) < 0) {
+                fprintf(stderr, "deadlinectl: import: %s: %s; what a re-import would keep of people's changes "
+                        "is not shown\n", c->config->database, strerror(errno));
+                return 0;
+        }
         r = ctl_open_store(c);
         return r != 0 ? r : apply(c, im, true, &added, &updated);
 }
