@@ -38,24 +38,24 @@ static const char *field_label(enum task_field f) {
         }
 }
 
-/* Long values (a title, an item's text) are quoted; ids and dates not. */
-static void value_text(enum task_field f, const char *v, char *buf, size_t size) {
-        if (!v)
-                snprintf(buf, size, "none");
-        else if (f == TASK_FIELD_TITLE || f == TASK_FIELD_DETAIL)
-                snprintf(buf, size, "\"%s\"", v);
-        else
-                snprintf(buf, size, "%s", v);
+/* A value in a conflict's line: titles quoted, ids and dates not. */
+static char *value_text(enum task_field f, const char *v) {
+        char *t;
+
+        if (asprintf(&t, f == TASK_FIELD_TITLE && v ? "\"%s\"" : "%s", v ? v : "none") < 0)
+                return NULL;
+        return t;
 }
 
-static int conflict_add(struct reimport_conflicts *l, const struct task *old, enum task_field field, const char *kept,
-                        const char *document, const struct task_change *last) {
-        char when[11], k[1100], d[1100];
+static int conflict_add(struct reimport_conflicts *l, const struct task *old, enum task_field field,
+                        const char *kept, const char *document, const struct task_change *last) {
+        _cleanup_free_ char *k = value_text(field, kept), *d = value_text(field, document);
         struct reimport_conflict *v = reallocarray(l->v, l->n + 1, sizeof *v);
         struct reimport_conflict *x;
+        char when[11];
         int r;
 
-        if (!v)
+        if (!v || !k || !d)
                 return -ENOMEM;
         l->v = v;
         x = &v[l->n];
@@ -64,8 +64,6 @@ static int conflict_add(struct reimport_conflicts *l, const struct task *old, en
                 .field = field,
                 .changed_at = last ? last->at : NO_TIME,
         };
-        value_text(field, kept, k, sizeof k);
-        value_text(field, document, d, sizeof d);
         if (field == TASK_FIELD_DETAIL) {
                 /* An item's text is too long to quote in one line. */
                 char how[64] = "set before changes were logged";
@@ -81,9 +79,9 @@ static int conflict_add(struct reimport_conflicts *l, const struct task *old, en
                              (long long) old->id, kept, when, kept);
         } else if (last) {
                 local_date(last->at, when);
-                if (field == TASK_FIELD_TITLE || field == TASK_FIELD_DETAIL)
-                        r = asprintf(&x->message, "task %lld: %s changed by hand on %s; the document says %s — kept %s",
-                                     (long long) old->id, field_label(field), when, d, k);
+                if (field == TASK_FIELD_TITLE)
+                        r = asprintf(&x->message, "task %lld: title changed by hand on %s; the document says %s "
+                                     "— kept %s", (long long) old->id, when, d, k);
                 else
                         r = asprintf(&x->message, "task %lld: %s changed by hand to %s on %s; the document says "
                                      "%s — kept %s", (long long) old->id, field_label(field), k, when, d, k);
