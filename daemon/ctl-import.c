@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "ctl-reimport.h"
 #include "ctl.h"
 #include "directive.h"
 #include "recurrence.h"
@@ -64,6 +65,7 @@ struct import {
         char **addressees_unmatched;    /* and the lines that matched nobody */
         struct item *items;
         size_t n;
+        struct reimport_conflicts conflicts;
 };
 
 static void item_done(struct item *it) {
@@ -84,6 +86,7 @@ static void import_done(struct import *im) {
         free(im->items);
         strv_free(im->addressees);
         strv_free(im->addressees_unmatched);
+        reimport_conflicts_clear(&im->conflicts);
         free(im->doc.number);
         free(im->doc.subject);
         free(im->doc.issued_on);
@@ -553,8 +556,11 @@ static int find_document(struct ctl *c, const char *number, int64_t *ret) {
         return r;
 }
 
-static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool *ret_updated) {
-        struct task t = {}, old = {};
+/* Adds the item's task, or updates it as reimport_task() decides. */
+static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t document_id,
+                      bool *ret_updated) {
+        _cleanup_(task_done) struct task old = {};
+        struct task t = {};
         int64_t id = 0;
         int r;
 
@@ -571,10 +577,8 @@ static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool 
         }
         size_t nl = strv_length(it->lead), ns = strv_length(it->support);
         _cleanup_free_ struct task_agency *ag = calloc(nl + ns + 1, sizeof *ag);
-        if (!ag) {
-                task_done(&old);
+        if (!ag)
                 return -ENOMEM;
-        }
         size_t n = 0;
         for (size_t i = 0; i < nl; i++)
                 ag[n++] = (struct task_agency) { it->lead[i], ROLE_LEAD };
@@ -591,13 +595,19 @@ static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool 
                 .detail = it->detail,
                 .due = it->due,
                 .due_at = it->due && parse_due(it->due, 0, &d) >= 0 ? due_instant(&d) : NO_TIME,
-                .status = id > 0 ? old.status : it->status,
+                .status = it->status,
                 .recurrence = it->recurrence,
                 .agencies = ag,
                 .n_agencies = n,
         };
-        _cleanup_free_ char *next_due = NULL;
-        if (!t.due && t.recurrence) {
+        _cleanup_free_ char *next_due = NULL, *note = NULL;
+        if (!t.due && t.recurrence && id > 0 && old.due && streq_ptr(old.recurrence, t.recurrence)) {
+                /* The task is at some occurrence of the same recurrence
+                 * (done for a period, or rolled on): the document says
+                 * nothing about which. */
+                t.due = old.due;
+                t.due_at = old.due_at;
+        } else if (!t.due && t.recurrence) {
                 /* A recurring task starts at its next occurrence from today. */
                 struct recurrence rec;
                 char buf[17];
@@ -607,23 +617,28 @@ static int apply_item(struct ctl *c, struct item *it, int64_t document_id, bool 
                 t.due = next_due = strdup(buf);
                 t.due_at = due_instant(&nd);
         }
+        if (asprintf(&note, "import%s%s", it->document ? " " : "", strempty(it->document)) < 0) {
+                note = NULL;
+                return -ENOMEM;
+        }
         if (id > 0) {
-                r = store_task_update(c->store, &t, c->now);
                 *ret_updated = true;
-        } else
-                r = store_task_add(c->store, &t, c->now);
-        if (r >= 0 && t.status != it->status && (id > 0 || it->status != TASK_OPEN))
-                r = store_task_set_status(c->store, t.id, it->status, c->now);
-        if (r == -EALREADY)
-                r = 0;
-        task_done(&old);
-        return r;
+                return reimport_task(c, &old, &t, note, &im->conflicts);
+        }
+        r = store_task_add(c->store, &t, c->now);
+        if (r >= 0)
+                r = store_task_changes_record(c->store, NULL, &t, CHANGE_IMPORT, note, c->now);
+        return r < 0 ? r : 0;
 }
 
-static int apply(struct ctl *c, struct import *im, size_t *ret_added, size_t *ret_updated) {
+/* Applies the import in one transaction, and commits it unless `preview`
+ * (a dry run: the conflicts are all it wants). Conflicts are printed as
+ * they are kept, once the import is in. */
+static int apply(struct ctl *c, struct import *im, bool preview, size_t *ret_added, size_t *ret_updated) {
         int64_t doc_id = 0;
         int r;
 
+        reimport_conflicts_clear(&im->conflicts);
         r = store_begin(c->store);
         if (r < 0)
                 return ctl_store_fail(c, r, "cannot start a transaction");
@@ -643,16 +658,23 @@ static int apply(struct ctl *c, struct import *im, size_t *ret_added, size_t *re
                 else
                         id = it->document ? doc_id : 0;
                 if (r >= 0)
-                        r = apply_item(c, it, id, &updated);
+                        r = apply_item(c, im, it, id, &updated);
                 if (r >= 0)
                         (*(updated ? ret_updated : ret_added))++;
+        }
+        if (r >= 0 && preview) {
+                (void) store_rollback(c->store);
+                return 0;
         }
         if (r >= 0)
                 r = store_commit(c->store);
         if (r < 0) {
                 (void) store_rollback(c->store);
+                reimport_conflicts_clear(&im->conflicts);
                 return ctl_store_fail(c, r, "import not applied");
         }
+        for (size_t i = 0; i < im->conflicts.n; i++)
+                fprintf(stderr, "deadlinectl: import: %s\n", im->conflicts.v[i].message);
         return 0;
 }
 
@@ -668,6 +690,47 @@ static bool item_needs_lead(const struct item *it) {
 static unsigned item_flags(const struct item *it) {
         return it->flags | (item_needs_lead(it) ? DIRECTIVE_TASK_NO_LEAD : 0) |
                (!it->due && !it->recurrence ? DIRECTIVE_TASK_NO_DEADLINE : 0);
+}
+
+/* The items that have a lead, for --partial and the dry run's preview;
+ * they share the import's strings, so only the array is freed. */
+static int import_with_lead(const struct import *im, struct import *ret) {
+        *ret = (struct import) { .doc = im->doc };
+        ret->items = calloc(im->n + 1, sizeof *ret->items);
+        if (!ret->items)
+                return -ENOMEM;
+        for (size_t i = 0; i < im->n; i++)
+                if (!item_needs_lead(&im->items[i]))
+                        ret->items[ret->n++] = im->items[i];
+        return 0;
+}
+
+/* For a dry run: what the import would keep of people's work, found by
+ * applying it and rolling it back. Nothing to compare with when there is
+ * no database yet, and none is made; one this user cannot write is left
+ * alone, as the dry run always did. */
+static int preview_conflicts(struct ctl *c, struct import *im) {
+        struct import sub;
+        size_t added, updated;
+        int r;
+
+        if (access(c->config->database, F_OK) < 0)
+                return 0;
+        if (access(c->config->database, R_OK | W_OK) < 0) {
+                fprintf(stderr, "deadlinectl: import: %s: %s; what a re-import would keep of people's changes "
+                        "is not shown\n", c->config->database, strerror(errno));
+                return 0;
+        }
+        /* Only the items the import would apply. */
+        if (import_with_lead(im, &sub) < 0)
+                return ctl_fail(c, EX_OSERR, "out of memory");
+        r = ctl_open_store(c);
+        if (r == 0)
+                r = apply(c, &sub, true, &added, &updated);
+        reimport_conflicts_clear(&im->conflicts);
+        im->conflicts = sub.conflicts;
+        free(sub.items);
+        return r;
 }
 
 static void flags_text(unsigned flags, char *buf, size_t size) {
@@ -787,13 +850,15 @@ static int print_dry_run(struct ctl *c, const struct import *im, const struct re
                 }
                 if (rv->no_number)
                         json_array_insert_new(problems, 0, json_string(NO_NUMBER_TEXT));
-                return ctl_print_json(c, json_pack("{s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o}, s:o, s:b, s:o}",
-                                                   "document", "number", im->doc.number, "issued_on",
-                                                   im->doc.issued_on, "subject", im->doc.subject, "issuer",
-                                                   im->doc.issuer, "signer", im->doc.signer, "addressees",
-                                                   json_strv(im->addressees), "addressees_unmatched",
-                                                   json_strv(im->addressees_unmatched), "tasks", tasks, "complete",
-                                                   review_complete(rv), "problems", problems));
+                json_t *j = json_pack("{s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o}, s:o, s:b, s:o}",
+                                      "document", "number", im->doc.number, "issued_on", im->doc.issued_on,
+                                      "subject", im->doc.subject, "issuer", im->doc.issuer, "signer",
+                                      im->doc.signer, "addressees", json_strv(im->addressees),
+                                      "addressees_unmatched", json_strv(im->addressees_unmatched), "tasks", tasks,
+                                      "complete", review_complete(rv), "problems", problems);
+                if (j)
+                        json_object_set_new(j, "conflicts", reimport_conflicts_json(&im->conflicts));
+                return ctl_print_json(c, j);
         }
         if (im->doc.number || rv->no_number)
                 printf("Document %s%s%s%s%s\n", im->doc.number ? im->doc.number : "without a number",
@@ -848,6 +913,8 @@ static int print_dry_run(struct ctl *c, const struct import *im, const struct re
                         printf("%s: no lead agency: %s\n", name,
                                rv->partial ? "left out (--partial)" : "give --default-lead ID, or --partial to leave it out");
                 }
+        for (size_t i = 0; i < im->conflicts.n; i++)
+                printf("%s\n", im->conflicts.v[i].message);
         return 0;
 }
 
@@ -869,19 +936,6 @@ static int parse_format(struct ctl *c, const char *s, enum format *ret) {
                 *ret = FORMAT_JSON;
         else
                 return ctl_fail(c, EX_USAGE, "--format: \"%s\" is not directive, csv or json", s);
-        return 0;
-}
-
-/* The items that have a lead, for --partial; they share the import's
- * strings, so only the array is freed. */
-static int import_with_lead(const struct import *im, struct import *ret) {
-        *ret = (struct import) { .doc = im->doc };
-        ret->items = calloc(im->n + 1, sizeof *ret->items);
-        if (!ret->items)
-                return -ENOMEM;
-        for (size_t i = 0; i < im->n; i++)
-                if (!item_needs_lead(&im->items[i]))
-                        ret->items[ret->n++] = im->items[i];
         return 0;
 }
 
@@ -974,8 +1028,11 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
         rv.no_number = format == FORMAT_DIRECTIVE && !im.doc.number;
 
         if (r == 0 && dry_run) {
-                /* The whole review, then the refusal the import would give. */
-                r = print_dry_run(c, &im, &rv);
+                /* The whole review, what a re-import would keep of people's
+                 * work, then the refusal the import would give. */
+                r = preview_conflicts(c, &im);
+                if (r == 0)
+                        r = print_dry_run(c, &im, &rv);
                 if (r == 0 && rv.no_number)
                         r = fail_no_number(c, path);
                 else if (r == 0 && rv.n_need_lead > 0)
@@ -1000,7 +1057,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 if (r == 0)
                         r = ctl_open_store(c);
                 if (r == 0)
-                        r = apply(c, &sub, &added, &updated);
+                        r = apply(c, &sub, false, &added, &updated);
                 if (r == 0) {
                         printf("Imported %s: %zu tasks added, %zu updated", im.doc.number ? im.doc.number : path,
                                added, updated);
@@ -1015,6 +1072,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                                                 path, name);
                                 }
                 }
+                reimport_conflicts_clear(&sub.conflicts);
                 free(sub.items);
         }
         import_done(&im);

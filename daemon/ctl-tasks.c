@@ -150,11 +150,27 @@ static int set_text(struct ctl *c, const char *option, const char *value, size_t
         return 0;
 }
 
+/* Logs what a person's command changed in a task (before NULL: it made
+ * the task), so that an import of its document leaves it be. */
+static int record_person(struct ctl *c, const struct task *before, const struct task *after) {
+        char note[64];
+        int r;
+
+        snprintf(note, sizeof note, "deadlinectl %s", strempty(c->command));
+        r = store_task_changes_record(c->store, before, after, CHANGE_PERSON, note, c->now);
+        return r < 0 ? r : 0;
+}
+
 /* Writes a task, and its document if named, in one transaction. */
 static int save_task(struct ctl *c, struct task *t, const char *document, bool update) {
+        _cleanup_(task_done) struct task before = {};
         int r = store_begin(c->store);
         if (r < 0)
                 return ctl_store_fail(c, r, "cannot start a transaction");
+        if (update && (r = store_task_get(c->store, t->id, &before)) < 0) {
+                store_rollback(c->store);
+                return ctl_store_fail(c, r, "cannot read the task");
+        }
         if (document) {
                 struct document d = { .number = (char *) document };
                 r = store_document_get(c->store, document, &d);
@@ -172,6 +188,8 @@ static int save_task(struct ctl *c, struct task *t, const char *document, bool u
                 }
         }
         r = update ? store_task_update(c->store, t, c->now) : store_task_add(c->store, t, c->now);
+        if (r >= 0)
+                r = record_person(c, update ? &before : NULL, t);
         if (r == -EEXIST) {
                 store_rollback(c->store);
                 return ctl_fail(c, EX_DATAERR, "--ref: document %s already has a task %s", strempty(document),
@@ -520,6 +538,7 @@ int cmd_show(struct ctl *c, int argc, char **argv) {
 }
 
 static int set_status(struct ctl *c, int argc, char **argv, enum task_status status) {
+        _cleanup_(task_done) struct task before = {};
         struct task t = {};
         int r = load_task(c, argc, argv, &t);
 
@@ -529,6 +548,13 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
         if (r < 0) {
                 task_done(&t);
                 return ctl_store_fail(c, r, "cannot start a transaction");
+        }
+        /* What the change log compares with, read in the transaction. */
+        r = store_task_get(c->store, t.id, &before);
+        if (r < 0) {
+                store_rollback(c->store);
+                task_done(&t);
+                return ctl_store_fail(c, r, "cannot read the task");
         }
 
         struct recurrence rec;
@@ -545,6 +571,8 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                 t.due = strdup(buf);
                 t.due_at = due_instant(&d);
                 r = store_task_update(c->store, &t, c->now);
+                if (r >= 0)
+                        r = record_person(c, &before, &t);
                 if (r >= 0 && (r = store_commit(c->store)) >= 0)
                         printf("Task %lld done for this period; next deadline %s.\n", (long long) t.id, buf);
         } else {
@@ -555,6 +583,10 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                                      task_status_to_string(status));
                         task_done(&t);
                         return r;
+                }
+                if (r >= 0) {
+                        t.status = status;
+                        r = record_person(c, &before, &t);
                 }
                 if (r >= 0 && (r = store_commit(c->store)) >= 0)
                         printf("Task %lld is now %s.\n", (long long) t.id, task_status_to_string(status));

@@ -69,6 +69,9 @@ enum store_statement {
         STMT_TASK_LIST,
         STMT_TASK_AGENCIES_RANGE,
         STMT_TASK_SET_SCHEDULE,
+        STMT_TASK_CHANGE_INSERT,
+        STMT_TASK_CHANGES,
+        STMT_TASK_CHANGE_LAST,
         STMT_NEXT_FIRE,
         STMT_TASKS_DUE,
 

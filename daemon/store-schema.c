@@ -88,6 +88,25 @@ static const struct migration migrations[] = {
          * agency does not send it to them again. */
         { 3,
           "ALTER TABLE deliveries ADD COLUMN delivered_to TEXT;\n" },
+
+        /* Each task's change log: what an import set and what a person
+         * changed since, field by field, so that importing a document again
+         * never undoes people's work. Tasks that exist already have none:
+         * where their values came from is not known. field and source are
+         * checked by the program, not the schema, so that later steps can
+         * log more kinds of change without rebuilding the table. */
+        { 4,
+          "CREATE TABLE task_changes (\n"
+          "        id INTEGER PRIMARY KEY,\n"
+          "        task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,\n"
+          "        at INTEGER NOT NULL,\n"
+          "        field TEXT NOT NULL,\n"
+          "        old TEXT,\n"
+          "        new TEXT,\n"
+          "        source TEXT NOT NULL,\n"
+          "        note TEXT\n"
+          ");\n"
+          "CREATE INDEX task_changes_task ON task_changes(task_id, field);\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

@@ -98,6 +98,16 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_TASK_SET_SCHEDULE] =
                 "UPDATE tasks SET next_fire_at = CASE WHEN status = 'open' THEN ?2 END, "
                 "fired_through = ?3 WHERE id = ?1",
+        [STMT_TASK_CHANGE_INSERT] =
+                "INSERT INTO task_changes (task_id, at, field, old, new, source, note) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [STMT_TASK_CHANGES] =
+                "SELECT id, task_id, at, field, old, new, source, note FROM task_changes "
+                "WHERE task_id = ?1 ORDER BY id",
+        [STMT_TASK_CHANGE_LAST] =
+                "SELECT id, task_id, at, field, old, new, source, note FROM task_changes "
+                "WHERE task_id = ?1 AND field = ?2 AND (?3 IS NULL OR source = ?3) "
+                "ORDER BY id DESC LIMIT 1",
         [STMT_NEXT_FIRE]          = SQL_NEXT_FIRE,
         [STMT_TASKS_DUE]          = SQL_TASKS_DUE,
 
@@ -660,6 +670,37 @@ static int lookup(const char *const *table, int n, const char *s) {
                 if (streq(table[i], s))
                         return i;
         return -1;
+}
+
+static const char *const task_field_table[_TASK_FIELD_MAX] = {
+        [TASK_FIELD_STATUS]     = "status",
+        [TASK_FIELD_DUE]        = "due",
+        [TASK_FIELD_TITLE]      = "title",
+        [TASK_FIELD_DETAIL]     = "detail",
+        [TASK_FIELD_AGENCIES]   = "agencies",
+        [TASK_FIELD_RECURRENCE] = "recurrence",
+        [TASK_FIELD_REF]        = "ref",
+};
+
+static const char *const change_source_table[_CHANGE_SOURCE_MAX] = {
+        [CHANGE_IMPORT] = "import",
+        [CHANGE_PERSON] = "person",
+};
+
+const char *task_field_to_string(enum task_field f) {
+        return f >= 0 && f < _TASK_FIELD_MAX ? task_field_table[f] : NULL;
+}
+
+enum task_field task_field_from_string(const char *s) {
+        return (enum task_field) lookup(task_field_table, _TASK_FIELD_MAX, s);
+}
+
+const char *change_source_to_string(enum change_source s) {
+        return s >= 0 && s < _CHANGE_SOURCE_MAX ? change_source_table[s] : NULL;
+}
+
+enum change_source change_source_from_string(const char *s) {
+        return (enum change_source) lookup(change_source_table, _CHANGE_SOURCE_MAX, s);
 }
 
 const char *task_status_to_string(enum task_status s) {

@@ -32,7 +32,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -109,6 +109,47 @@ struct task {
 
 struct task_list {
         struct task *tasks;
+        size_t n;
+};
+
+/* What a task's change log names. */
+enum task_field {
+        TASK_FIELD_STATUS,
+        TASK_FIELD_DUE,
+        TASK_FIELD_TITLE,
+        TASK_FIELD_DETAIL,
+        TASK_FIELD_AGENCIES,
+        TASK_FIELD_RECURRENCE,
+        TASK_FIELD_REF,
+        _TASK_FIELD_MAX,
+        _TASK_FIELD_INVALID = -1,
+};
+
+/* Who made a change: an import of a document, or a person's command. */
+enum change_source {
+        CHANGE_IMPORT,
+        CHANGE_PERSON,
+        _CHANGE_SOURCE_MAX,
+        _CHANGE_SOURCE_INVALID = -1,
+};
+
+/* One entry of a task's change log: a field's value before and after, as
+ * text. Status is "open", "done" or "cancelled"; due is as in struct task;
+ * agencies are task_agencies_format()'s text. A NULL value is no value (no
+ * deadline; old is NULL when the task was created). */
+struct task_change {
+        int64_t id;
+        int64_t task_id;
+        int64_t at;
+        enum task_field field;
+        char *old_value;
+        char *new_value;
+        enum change_source source;
+        char *note;               /* what it came with: "import 2417/UBND-KTTH", "deadlinectl edit", or NULL */
+};
+
+struct task_change_list {
+        struct task_change *items;
         size_t n;
 };
 
@@ -193,6 +234,25 @@ int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_l
  * reopening clears closed_at and sets next_fire_at = fired_through = now.
  * -ENOENT for a missing task, -EALREADY if it already has that status. */
 int store_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now);
+/* The change log. add appends one entry and sets c->id (a task_id that
+ * does not exist: -EINVAL). record appends one entry for each field that
+ * differs between `before` and `after` (before NULL: every field of a task
+ * just created, old values NULL), all at `now`, and returns how many. A
+ * task's entries come back in the order they were made (which `at` need
+ * not follow: a command may be given another time with --now); last gives
+ * the latest entry of one field, from one source or from either (source
+ * -1), -ENOENT if none. Entries go with their task. */
+int store_task_change_add(struct store *s, struct task_change *c);
+int store_task_changes_record(struct store *s, const struct task *before, const struct task *after,
+                              enum change_source source, const char *note, int64_t now);
+int store_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret);
+int store_task_change_last(struct store *s, int64_t task_id, enum task_field field, int source,
+                           struct task_change *ret);
+/* A task's agencies as one line, "lead stc,skhdt; support kbnn" (leads and
+ * supports each in their order; "; support …" only when it has some): the
+ * form the change log keeps them in. NULL when out of memory. */
+char *task_agencies_format(const struct task_agency *a, size_t n);
+
 /* Tasks matching f (NULL: all), by due_at with the ones without a deadline
  * last, then by id; with document number and agencies filled in. */
 int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret);
@@ -272,6 +332,8 @@ int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE
 void document_done(struct document *d);
 void task_done(struct task *t);
 void task_list_done(struct task_list *l);
+void task_change_done(struct task_change *c);
+void task_change_list_done(struct task_change_list *l);
 void delivery_done(struct delivery *d);
 void delivery_list_done(struct delivery_list *l);
 
@@ -279,5 +341,9 @@ const char *task_status_to_string(enum task_status s);
 enum task_status task_status_from_string(const char *s);
 const char *role_to_string(enum role r);
 enum role role_from_string(const char *s);
+const char *task_field_to_string(enum task_field f);
+enum task_field task_field_from_string(const char *s);
+const char *change_source_to_string(enum change_source s);
+enum change_source change_source_from_string(const char *s);
 const char *delivery_state_to_string(enum delivery_state s);
 enum delivery_state delivery_state_from_string(const char *s);

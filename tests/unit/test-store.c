@@ -57,10 +57,10 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 3);
+        assert_int_equal(STORE_SCHEMA_VERSION, 4);
 
         db = raw_open(f->path);
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
         assert_string_equal(raw_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                      "('documents', 'tasks', 'task_agencies', 'deliveries')"), 4);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "database schema version 99 is newer than this program's 3");
+                            "database schema version 99 is newer than this program's 4");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -188,7 +188,7 @@ static void test_migrate_from_version_1(void **state) {
         make_v1_database(f->path);
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
         after = realtime_s();
-        assert_int_equal(store_schema_version(f->s), 3);
+        assert_int_equal(store_schema_version(f->s), 4);
 
         assert_int_equal(store_task_get(f->s, 1, &open), 0);
         assert_string_equal(open.title, "Báo cáo quý");
@@ -208,8 +208,9 @@ static void test_migrate_from_version_1(void **state) {
         assert_int_equal(done.n_agencies, 1);
 
         db = raw_open(f->path);
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM deliveries"), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM task_changes"), 0);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                      "('tasks_next_fire', 'deliveries_due', 'deliveries_task')"), 3);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('deliveries') "
@@ -229,12 +230,12 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
         assert_int_equal(store_delivery_insert(f->s, &d), 1);
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        assert_int_equal(sqlite3_exec(db, "ALTER TABLE deliveries DROP COLUMN delivered_to; "
+        assert_int_equal(sqlite3_exec(db, "ALTER TABLE deliveries DROP COLUMN delivered_to; DROP TABLE task_changes; "
                                           "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
 
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
-        assert_int_equal(store_schema_version(f->s), 3);
+        assert_int_equal(store_schema_version(f->s), 4);
         assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
         assert_int_equal(l.items[0].id, d.id);
         assert_null(l.items[0].delivered_to);
@@ -242,6 +243,95 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
         delivery_list_done(&l);
         assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
         assert_string_equal(l.items[0].delivered_to, "stc@sonha.gov.vn");
+}
+
+/* Version 3 to 4 adds the change log, empty: where the values of tasks
+ * that exist came from is not known. */
+static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_change_list_done) struct task_change_list l = {};
+        struct task_agency a[] = { { "stc", ROLE_LEAD } };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, a, 1);
+        struct task_change c = {};
+        sqlite3 *db;
+
+        f->s = store_close(f->s);
+        db = raw_open(f->path);
+        raw_exec(db, "DROP TABLE task_changes; PRAGMA user_version = 3");
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), 4);
+        assert_int_equal(store_task_changes(f->s, task, &l), 0);
+        assert_int_equal(store_task_change_last(f->s, task, TASK_FIELD_DUE, -1, &c), -ENOENT);
+}
+
+/* The change log keeps, per field, the value before and after and who
+ * changed it; a task's entries come oldest first and go with it. */
+static void test_task_change_log(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_change_list_done) struct task_change_list l = {};
+        _cleanup_(task_change_done) struct task_change last = {};
+        _cleanup_(task_done) struct task before = {}, after = {};
+        struct task_agency a[] = { { "stc", ROLE_LEAD }, { "skhdt", ROLE_SUPPORT }, { "kbnn", ROLE_SUPPORT } };
+        struct task t = { .title = "Báo cáo", .due = "2025-05-15", .due_at = NOW + 100, .status = TASK_OPEN,
+                          .ref = "1", .agencies = a, .n_agencies = 3 };
+        sqlite3 *db;
+
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        /* A new task: every field, without an old value. */
+        assert_int_equal(store_task_changes_record(f->s, NULL, &t, CHANGE_IMPORT, "import 2417/UBND-KTTH", NOW), 7);
+        assert_int_equal(store_task_get(f->s, t.id, &before), 0);
+        assert_int_equal(store_task_get(f->s, t.id, &after), 0);
+        free(after.due);
+        after.due = strdup("2025-06-30");
+        after.status = TASK_DONE;
+        after.agencies[0].role = ROLE_SUPPORT;
+        after.agencies[1].role = ROLE_LEAD;
+        assert_int_equal(store_task_changes_record(f->s, &before, &after, CHANGE_PERSON, "deadlinectl edit",
+                                                   NOW + 60), 3);
+        /* Nothing differs: nothing logged. */
+        assert_int_equal(store_task_changes_record(f->s, &after, &after, CHANGE_PERSON, NULL, NOW + 70), 0);
+
+        assert_int_equal(store_task_changes(f->s, t.id, &l), 10);
+        assert_int_equal(l.items[0].field, TASK_FIELD_STATUS);
+        assert_null(l.items[0].old_value);
+        assert_string_equal(l.items[0].new_value, "open");
+        assert_int_equal(l.items[0].source, CHANGE_IMPORT);
+        assert_string_equal(l.items[0].note, "import 2417/UBND-KTTH");
+        assert_int_equal(l.items[0].at, NOW);
+        assert_int_equal(l.items[4].field, TASK_FIELD_AGENCIES);
+        assert_string_equal(l.items[4].new_value, "lead stc; support skhdt,kbnn");
+        assert_int_equal(l.items[7].field, TASK_FIELD_STATUS);
+        assert_string_equal(l.items[7].old_value, "open");
+        assert_string_equal(l.items[7].new_value, "done");
+        assert_int_equal(l.items[8].field, TASK_FIELD_DUE);
+        assert_string_equal(l.items[8].old_value, "2025-05-15");
+        assert_string_equal(l.items[8].new_value, "2025-06-30");
+        assert_int_equal(l.items[8].source, CHANGE_PERSON);
+        assert_int_equal(l.items[8].at, NOW + 60);
+        assert_string_equal(l.items[9].old_value, "lead stc; support skhdt,kbnn");
+        assert_string_equal(l.items[9].new_value, "lead skhdt; support stc,kbnn");
+
+        assert_int_equal(store_task_change_last(f->s, t.id, TASK_FIELD_DUE, -1, &last), 0);
+        assert_int_equal(last.source, CHANGE_PERSON);
+        assert_string_equal(last.new_value, "2025-06-30");
+        task_change_done(&last);
+        assert_int_equal(store_task_change_last(f->s, t.id, TASK_FIELD_DUE, CHANGE_IMPORT, &last), 0);
+        assert_string_equal(last.new_value, "2025-05-15");
+        task_change_done(&last);
+        assert_int_equal(store_task_change_last(f->s, t.id, TASK_FIELD_TITLE, CHANGE_PERSON, &last), -ENOENT);
+        assert_int_equal(store_task_change_last(f->s, t.id, _TASK_FIELD_MAX, -1, &last), -EINVAL);
+
+        struct task_change bad = { .task_id = 999, .field = TASK_FIELD_DUE, .source = CHANGE_PERSON };
+        assert_int_equal(store_task_change_add(f->s, &bad), -EINVAL);
+        bad.task_id = t.id, bad.source = _CHANGE_SOURCE_MAX;
+        assert_int_equal(store_task_change_add(f->s, &bad), -EINVAL);
+
+        db = raw_open(f->path);
+        raw_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM tasks");
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM task_changes"), 0);
+        sqlite3_close(db);
 }
 
 /* A claim reads its tasks at once: those that exist, by id, each once,
@@ -759,6 +849,8 @@ int main(void) {
                 D(test_open_unversioned_foreign_database_is_refused),
                 D(test_migrate_from_version_1),
                 T(test_migrate_from_version_2_keeps_the_outbox),
+                T(test_migrate_from_version_3_adds_an_empty_change_log),
+                T(test_task_change_log),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_reschedule_in_slices),
                 T(test_readonly_open_reads_but_does_not_write),
