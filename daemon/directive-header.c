@@ -465,14 +465,28 @@ static int addressee_entry(const struct textnorm_index *idx, const char *s, size
         return matched ? 0 : strv_add_unique(&d->addressees_unmatched, text + a);
 }
 
-/* A bullet at the start of a list line: "-", "+", "*", "•", "–", "—".
- * Returns its length, or 0. */
+/* A bullet at the start of a list line: "-", "+", "*", "•", "–", "—",
+ * and what OCR makes of a dash ("_", "~", "°", "·", "_ -"). Returns its
+ * length, or 0. */
 static size_t bullet_at(const char *s, size_t n) {
-        if (n >= 1 && strchr("-+*", s[0]))
-                return 1;
-        if (n >= 3 && (memcmp(s, "•", 3) == 0 || memcmp(s, "–", 3) == 0 || memcmp(s, "—", 3) == 0))
-                return 3;
-        return 0;
+        size_t i = 0, k, bullets = 0;
+
+        for (;;) {
+                while (bullets > 0 && i < n && is_space(s[i]))
+                        i++;
+                if (i < n && strchr("-+*_~", s[i]))
+                        k = 1;
+                else if (i + 3 <= n && (memcmp(s + i, "•", 3) == 0 || memcmp(s + i, "–", 3) == 0 ||
+                                        memcmp(s + i, "—", 3) == 0))
+                        k = 3;
+                else if (i + 2 <= n && (memcmp(s + i, "°", 2) == 0 || memcmp(s + i, "·", 2) == 0))
+                        k = 2;
+                else
+                        return bullets > 0 ? i : 0;
+                i += k;
+                if (++bullets == 3)
+                        return i;
+        }
 }
 
 struct addressee_list {

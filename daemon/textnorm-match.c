@@ -167,7 +167,7 @@ static size_t expand_word(const char *w, const char **out, size_t max) {
  * as "&" or "6", "â" as "d", "h" as "b"), and digits for letters. */
 static const char *const confusions[] = {
         "o0", "o6", "o&", "oe", "oc", "ov", "od", "ob", "o9", "ed", "ec", "ad", "a4", "a&", "pd", "l1", "l|", "li",
-        "i1", "i|", "it", "s8", "s5", "s$", "hb", "hn", "uv", "iu", "wu", "gq", "g9", "b6", "b8", "z2",
+        "i1", "i|", "it", "s8", "s5", "s$", "hb", "hn", "uv", "iu", "wu", "ut", "gq", "g9", "b6", "b8", "z2",
 };
 
 bool textnorm_char_confused(char a, char b) {
