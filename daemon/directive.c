@@ -343,7 +343,7 @@ static struct marker line_marker(const struct span *sp) {
         struct marker m = {};
         bool look = false;
 
-        while (j < n && j < 3 && strchr("-*'`\"", s[j]))
+        while (j < n && j < 3 && strchr("-*'`\".,_~", s[j]))
                 j++;
         if (j > 0)
                 j = skip_spaces(s, n, j);
