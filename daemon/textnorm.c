@@ -290,6 +290,8 @@ static int word_close(struct tokenizer *z) {
 int textnorm_tokenize(const char *s, size_t len, struct textnorm_tokens *ret) {
         struct textnorm_tokens t = {};
         struct tokenizer z = { .t = &t, .word_at = SIZE_MAX };
+        utf8proc_category_t cp_cat;
+        bool prev_lower = false;
         int r;
 
         if (!s || !ret)
@@ -308,11 +310,21 @@ int textnorm_tokenize(const char *s, size_t len, struct textnorm_tokens *ret) {
                 }
                 i += (size_t) k;
                 if (is_space_cp(cp)) {
+                        prev_lower = false;
                         r = word_close(&z);
                         if (r < 0)
                                 goto fail;
                         continue;
                 }
+                /* A capital right after a small letter starts a word:
+                 * Vietnamese has no such word, OCR's "SởY tế" lost a space. */
+                cp_cat = utf8proc_category(cp);
+                if (prev_lower && cp_cat == UTF8PROC_CATEGORY_LU) {
+                        r = word_close(&z);
+                        if (r < 0)
+                                goto fail;
+                }
+                prev_lower = cp_cat == UTF8PROC_CATEGORY_LL;
                 fl = fold_codepoint(cp, f);
                 for (size_t b = 0; b < fl; b++) {
                         char c = f[b];
