@@ -438,12 +438,12 @@ def degrade(master, quality, page_no, rng):
         img = master.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
         img = img.resize(a4, Image.BOX)
         # worn toner and a scanner set light: thin strokes and marks break up
-        img = tone(img, 60, 228)
+        img = tone(img, 56, 228)
         img = img.filter(ImageFilter.GaussianBlur(0.7))
         img = blotches(img, rng, 10)
         img = add_noise(img, rng, 36)
         img = specks(img, rng, 6e-5)
-        return img.point(lambda v: 255 if v > 120 else 0).convert("1", dither=Image.NONE)
+        return img.point(lambda v: 255 if v > 124 else 0).convert("1", dither=Image.NONE)
     raise ValueError(quality)
 
 
