@@ -178,12 +178,14 @@ def layout(text, width):
     zone = "header"      # header -> body -> sign
     header_line = 0
     continue_para = False
+    in_subject = False
     has_rules = any(set(l.strip()) <= set("-_") and l.strip() for l in lines[:6])
     kinh_gui_x = width * 0.22
     kinh_gui_hang = kinh_gui_x + text_width("Kính gửi: ", font("regular", BODY_PT))
     # header columns may run into the margins, as the office's template does
     left_col = (-mm(12), width * 0.36)
     right_col = (width * 0.36, width + mm(10))
+    subject_col = (-mm(12), width * 0.44)
     sign_right = (width * 0.45, width)
 
     def flush():
@@ -210,6 +212,7 @@ def layout(text, width):
     for raw in lines:
         line = raw.rstrip()
         if not line.strip():
+            in_subject = False
             if continue_para:
                 continue
             if para:
@@ -230,9 +233,10 @@ def layout(text, width):
         if line.startswith("Nơi nhận"):
             flush()
             zone = "sign"
+        if line.startswith("V/v"):
+            in_subject = True      # "V/v …" and its continuation lines
         layout_line = (zone != "body" and (len(segs) > 1 or segs[0][0] >= 3
-                                            or line.startswith("V/v")
-                                            or zone == "sign"))
+                                            or in_subject or zone == "sign"))
         if zone == "header" and not layout_line:
             zone = "body"
         if not layout_line:
@@ -279,12 +283,14 @@ def layout(text, width):
                     f = font(kind, LIST_PT + (1 if kind == "bold" else 0))
                     row.text(0, s, f)
                 continue
-            x0, x1 = right_col if right else left_col
+            x0, x1 = right_col if right else (subject_col if in_subject else left_col)
             if dashes:
                 w = len(s) * pt(HEADER_PT) * 0.5
                 row.rule((x0 + x1) / 2 - w / 2, (x0 + x1) / 2 + w / 2)
                 continue
-            if s.startswith("V/v") or (not right and header_line > 3 and not s.isupper()):
+            if in_subject:
+                kind, size = "regular", HEADER_PT - 1
+            elif not right and header_line > 3 and not s.isupper():
                 kind, size = "regular", HEADER_PT - 0.5
             elif right:
                 kind = "bold" if (s.isupper() or "Độc lập" in s) else "regular"
