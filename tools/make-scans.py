@@ -18,9 +18,9 @@ For each clean directive tests/data/directives/NAME.txt this script
              pixel, as cheap office scanners do): thin strokes and
              diacritics break up;
   3. reads each page with `tesseract PAGE - -l vie` and `-l eng` and writes
-     the pages' text, in order, to NAME.scan-Q-LANG.txt next to the source.
-     tesseract ends every page with a form feed, so the result is exactly
-     what it prints for a multi-page input.
+     the pages' text, in order and separated by a form feed, to
+     NAME.scan-Q-LANG.txt next to the source: byte for byte what tesseract
+     5.3 prints for the same pages given as one multi-page input.
 
 The page images (and, when img2pdf is installed, one PDF per quality) stay
 in build/scans/NAME/. The text fixtures are committed: tesseract's output
@@ -519,7 +519,7 @@ def main():
         for name, q, lang, pngs in jobs:
             futures[(name, q, lang)] = [pool.submit(ocr, p, lang) for p in pngs]
         for (name, q, lang), fs in futures.items():
-            data = b"".join(f.result() for f in fs)
+            data = b"\f".join(f.result() for f in fs)
             out = os.path.join(args.fixtures, "%s.scan-%d-%s.txt" % (name, q, lang))
             with open(out, "wb") as fh:
                 fh.write(data)
