@@ -2,7 +2,8 @@
 #
 #   make scans-deps   the Debian packages the two targets below need (as root)
 #   make scans        typeset every clean directive (tests/data/directives/NAME.txt)
-#                     on A4, degrade the pages to 300, 200 and 150 dpi, read them with
+#                     on A4, degrade the pages to 300, 200 and 150 dpi and a fainter
+#                     150 dpi (Q = 300, 200, 150, 150faint), read them with
 #                     tesseract -l vie and -l eng -> NAME.scan-Q-LANG.txt; the page
 #                     images and PDFs stay in build/scans/
 #   make ocr-seeds    NAME.ocr-seedN.txt for N = 1..8 with tools/ocr-degrade.py

@@ -8,15 +8,21 @@ For each clean directive tests/data/directives/NAME.txt this script
      reflowed and justified (so page breaks fall wherever they fall, often
      mid-sentence), "Kính gửi:" with its list, the "Nơi nhận:" and
      signature columns, and the page number at the top centre of pages 2+;
-  2. degrades every page to three qualities, deterministically (the random
+     the body is 13 pt, or 17 pt for q150, with the other sizes in
+     proportion;
+  2. degrades every page to four qualities, deterministically (the random
      generator is seeded from the file name, the quality and the page):
-       q300  300 dpi grey, light noise, a faint blur;
-       q200  200 dpi grey, more noise, blur, uneven paper;
-       q150  150 dpi, rotated by about 0.7 degrees (the sign alternates
-             from page to page), faint ink, 0.7 px blur, strong noise and
-             specks, then binarised with a light threshold (1 bit per
-             pixel, as cheap office scanners do): thin strokes and
-             diacritics break up;
+       q300      300 dpi grey, light noise, a faint blur;
+       q200      200 dpi grey, more noise, blur, uneven paper;
+       q150      the issue's cheap office scan: 17 pt type, 150 dpi,
+                 rotated by 0.7 degrees (the sign alternates from page to
+                 page), Gaussian noise, 0.7 px blur, then binarised at mid
+                 grey (1 bit per pixel);
+       q150faint harsher than the issue, kept to show where reading stops:
+                 13 pt type, 150 dpi, rotated by about 0.7 degrees, faint
+                 ink, 0.7 px blur, strong noise and specks, then binarised
+                 with a light threshold: thin strokes and diacritics break
+                 up (the first fixtures' q150, page for page);
   3. reads each page with `tesseract PAGE - -l vie` and `-l eng` and writes
      the pages' text, in order and separated by a form feed, to
      NAME.scan-Q-LANG.txt next to the source: byte for byte what tesseract
@@ -34,9 +40,11 @@ scans-deps`). Run it with /usr/bin/python3.
 
 import argparse
 import concurrent.futures
+import glob
 import os
 import random
 import re
+import statistics
 import shutil
 import subprocess
 import sys
@@ -50,7 +58,15 @@ FONTS = {"regular": "DejaVuSerif.ttf", "bold": "DejaVuSerif-Bold.ttf"}
 
 MASTER_DPI = 300
 A4_MM = (210.0, 297.0)
-QUALITIES = (300, 200, 150)
+# quality -> (scan resolution in dpi, body type size in pt, the quality
+# whose name seeds the page's random generator)
+QUALITIES = {
+    "300": (300, 13.0, "300"),
+    "200": (200, 13.0, "200"),
+    "150": (150, 17.0, "150"),
+    # the q150 of the first fixtures, kept as it was: same type, same seeds
+    "150faint": (150, 13.0, "150"),
+}
 LANGS = ("vie", "eng")
 
 BODY_PT = 13.0          # the body text, as the office types it
@@ -61,6 +77,20 @@ PITCH = 1.32            # line pitch as a multiple of the font size
 PARA_GAP_PT = 6.0       # space after a paragraph
 INDENT_MM = 10.0        # first-line indent of body paragraphs
 MARGIN_MM = {"left": 30.0, "right": 20.0, "top": 20.0, "bottom": 20.0}
+
+
+class Type:
+    """The type sizes of one typesetting: the body at BODY pt and the header,
+    title, list and paragraph gap scaled in proportion (BODY_PT gives the
+    sizes above exactly)."""
+
+    def __init__(self, body=BODY_PT):
+        self.scale = body / BODY_PT
+        self.body = body
+        self.header = HEADER_PT * self.scale
+        self.title = TITLE_PT * self.scale
+        self.list = LIST_PT * self.scale
+        self.para_gap = PARA_GAP_PT * self.scale
 
 
 def mm(v, dpi=MASTER_DPI):
@@ -75,10 +105,10 @@ _font_cache = {}
 
 
 def font(kind, size_pt):
-    key = (kind, round(size_pt * 4))
+    key = (kind, int(round(pt(size_pt))))    # the size in pixels
     if key not in _font_cache:
         _font_cache[key] = ImageFont.truetype(
-            os.path.join(FONT_DIR, FONTS[kind]), int(round(pt(size_pt))))
+            os.path.join(FONT_DIR, FONTS[kind]), key[1])
     return _font_cache[key]
 
 
@@ -168,8 +198,8 @@ def para_rows(text, f, width, left=0, first_indent=0, hang=None, justify=True):
     return rows
 
 
-def layout(text, width):
-    """The rows of a whole directive."""
+def layout(text, width, ty):
+    """The rows of a whole directive, set in the sizes of ty (a Type)."""
     text = unicodedata.normalize("NFC", text)
     lines = text.split("\n")
     rows = []
@@ -181,7 +211,7 @@ def layout(text, width):
     in_subject = False
     has_rules = any(set(l.strip()) <= set("-_") and l.strip() for l in lines[:6])
     kinh_gui_x = width * 0.22
-    kinh_gui_hang = kinh_gui_x + text_width("Kính gửi: ", font("regular", BODY_PT))
+    kinh_gui_hang = kinh_gui_x + text_width("Kính gửi: ", font("regular", ty.body))
     # header columns may run into the margins, as the office's template does
     left_col = (-mm(12), width * 0.36)
     right_col = (width * 0.36, width + mm(10))
@@ -193,7 +223,7 @@ def layout(text, width):
         if not para:
             return
         joined = " ".join(s.strip() for s in para)
-        f = font("regular", BODY_PT)
+        f = font("regular", ty.body)
         if para_kind == "kinhgui":
             rows.extend(para_rows(joined, f, width, left=kinh_gui_x, justify=False))
         elif para_kind == "kinhgui-item":
@@ -204,7 +234,7 @@ def layout(text, width):
 
     def fit(s, kind, size, span):
         f = font(kind, size)
-        while text_width(s, f) > span and size > 8:
+        while text_width(s, f) > span and size > 8 * ty.scale:
             size -= 0.25
             f = font(kind, size)
         return f
@@ -217,11 +247,11 @@ def layout(text, width):
                 continue
             if para:
                 flush()
-                rows.append(gap_row(pt(PARA_GAP_PT)))
+                rows.append(gap_row(pt(ty.para_gap)))
                 if para_kind.startswith("kinhgui"):
                     para_kind = "body"
             elif zone != "body":
-                rows.append(gap_row(pt(HEADER_PT) * 0.7))
+                rows.append(gap_row(pt(ty.header) * 0.7))
             continue
         if zone == "body" and PAGE_NO_RE.fullmatch(line):
             # a page number typed into the source: the typesetter numbers
@@ -255,7 +285,7 @@ def layout(text, width):
             continue
 
         # a line of columns
-        size = LIST_PT if zone == "sign" else HEADER_PT
+        size = ty.list if zone == "sign" else ty.header
         row = Row(pt(size) * PITCH * (1.05 if zone == "header" else 1.0))
         for col, s in segs:
             centre = col + len(s) / 2
@@ -263,9 +293,11 @@ def layout(text, width):
             if zone == "header" and len(segs) == 1 and col >= 5 and abs(centre - 37) <= 9:
                 # the title block, centred on the page
                 big = s.isupper() and len(s) < 20
-                f = font("bold", TITLE_PT if big else BODY_PT)
+                # a title line wider than the text (17 pt subjects) is set
+                # smaller until it fits between the margins
+                f = fit(s, "bold", ty.title if big else ty.body, width)
                 if dashes:
-                    w = len(s) * pt(BODY_PT) * 0.45
+                    w = len(s) * pt(ty.body) * 0.45
                     row.rule(width / 2 - w / 2, width / 2 + w / 2)
                 else:
                     row.text(width / 2 - text_width(s, f) / 2, s, f)
@@ -274,30 +306,30 @@ def layout(text, width):
             right = col >= 25
             if zone == "sign":
                 if right:
-                    f = font("bold", BODY_PT)
+                    f = font("bold", ty.body)
                     x0, x1 = sign_right
                     row.text((x0 + x1) / 2 - text_width(s, f) / 2, s, f)
                     row.height = max(row.height, f.size * PITCH)
                 else:
                     kind = "bold" if s.startswith("Nơi nhận") else "regular"
-                    f = font(kind, LIST_PT + (1 if kind == "bold" else 0))
+                    f = font(kind, ty.list + (ty.scale if kind == "bold" else 0))
                     row.text(0, s, f)
                 continue
             x0, x1 = right_col if right else (subject_col if in_subject else left_col)
             if dashes:
-                w = len(s) * pt(HEADER_PT) * 0.5
+                w = len(s) * pt(ty.header) * 0.5
                 row.rule((x0 + x1) / 2 - w / 2, (x0 + x1) / 2 + w / 2)
                 continue
             if in_subject:
-                kind, size = "regular", HEADER_PT - 1
+                kind, size = "regular", ty.header - ty.scale
             elif not right and header_line > 3 and not s.isupper():
-                kind, size = "regular", HEADER_PT - 0.5
+                kind, size = "regular", ty.header - 0.5 * ty.scale
             elif right:
                 kind = "bold" if (s.isupper() or "Độc lập" in s) else "regular"
-                size = HEADER_PT
+                size = ty.header
             else:
                 kind = "bold" if (s.isupper() and header_line > 0) else "regular"
-                size = HEADER_PT
+                size = ty.header
             f = fit(s, kind, size, x1 - x0)
             row.text((x0 + x1) / 2 - text_width(s, f) / 2, s, f)
         if zone == "header" and header_line == 1 and not has_rules:
@@ -350,7 +382,7 @@ def draw_scribble(draw, x0, x1, y, h, rng):
     draw.line(pts, fill=60, width=4, joint="curve")
 
 
-def render(rows, seed):
+def render(rows, seed, ty):
     page_px = (mm(A4_MM[0]), mm(A4_MM[1]))
     margins = {k: mm(v) for k, v in MARGIN_MM.items()}
     pages = paginate(rows, page_px, margins)
@@ -361,7 +393,7 @@ def render(rows, seed):
         draw = ImageDraw.Draw(img)
         left = margins["left"]
         if n > 1:
-            f = font("regular", BODY_PT)
+            f = font("regular", ty.body)
             s = str(n)
             draw.text((page_px[0] / 2 - text_width(s, f) / 2, mm(10) + f.size), s,
                       font=f, fill=0, anchor="ls")
@@ -398,6 +430,16 @@ def noise(size, rng, sigma):
     return tri.point(lut)
 
 
+def gaussian_noise(size, rng, sigma):
+    """Gaussian noise centred on 128: each uniform byte mapped through the
+    normal quantile function (256 levels, the tails cut at about 2.9 sigma)."""
+    w, h = size
+    u = Image.frombytes("L", size, rng.randbytes(w * h))
+    nd = statistics.NormalDist(0, sigma)
+    lut = [max(0, min(255, int(round(128 + nd.inv_cdf((v + 0.5) / 256))))) for v in range(256)]
+    return u.point(lut)
+
+
 def add_noise(img, rng, sigma):
     return ImageChops.add(img, noise(img.size, rng, sigma), scale=1.0, offset=-128)
 
@@ -426,20 +468,34 @@ def specks(img, rng, density):
 
 
 def degrade(master, quality, page_no, rng):
-    a4 = (mm(A4_MM[0], quality), mm(A4_MM[1], quality))
-    if quality == 300:
+    dpi = QUALITIES[quality][0]
+    a4 = (mm(A4_MM[0], dpi), mm(A4_MM[1], dpi))
+    if quality == "300":
         img = tone(master, 35, 240)
         img = img.filter(ImageFilter.GaussianBlur(0.4))
         img = blotches(img, rng, 2)
         return add_noise(img, rng, 5)
-    if quality == 200:
+    if quality == "200":
         img = master.resize(a4, Image.BOX)
         img = tone(img, 45, 232)
         img = img.filter(ImageFilter.GaussianBlur(0.5))
         img = blotches(img, rng, 6)
         img = add_noise(img, rng, 12)
         return specks(img, rng, 2e-5)
-    if quality == 150:
+    if quality == "150":
+        # the issue's cheap office scan: 17 pt type, rotated by 0.7 degrees
+        # (the sign alternates from page to page), Gaussian noise, 0.7 px
+        # blur, binarised at mid grey (1 bit per pixel)
+        angle = 0.7 * (1 if page_no % 2 else -1)
+        img = master.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
+        img = img.resize(a4, Image.BOX)
+        img = tone(img, 35, 235)
+        img = ImageChops.add(img, gaussian_noise(img.size, rng, 40), scale=1.0, offset=-128)
+        img = img.filter(ImageFilter.GaussianBlur(0.7))
+        return img.point(lambda v: 255 if v >= 128 else 0).convert("1", dither=Image.NONE)
+    if quality == "150faint":
+        # harsher than the issue: 13 pt type and about 0.7 degrees, faint
+        # ink, strong noise and specks, a light threshold
         angle = 0.7 * (1 if page_no % 2 else -1) * (0.85 + 0.3 * rng.random())
         img = master.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
         img = img.resize(a4, Image.BOX)
@@ -479,7 +535,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fixtures", default="tests/data/directives")
     ap.add_argument("--build", default="build/scans")
-    ap.add_argument("--quality", type=int, action="append", choices=QUALITIES)
+    ap.add_argument("--quality", action="append", choices=list(QUALITIES))
     ap.add_argument("--lang", action="append", choices=LANGS)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--no-ocr", action="store_true", help="only make the page images")
@@ -496,19 +552,25 @@ def main():
     for name in names:
         with open(os.path.join(args.fixtures, name + ".txt"), encoding="utf-8") as fh:
             text = fh.read()
-        pages = render(layout(text, width), seed_of(name, "ink"))
+        masters = {}    # body size -> pages
         outdir = os.path.join(args.build, name)
         os.makedirs(outdir, exist_ok=True)
         for q in qualities:
+            dpi, body, seed_q = QUALITIES[q]
+            if body not in masters:
+                masters[body] = render(layout(text, width, Type(body)),
+                                       seed_of(name, "ink"), Type(body))
+            for old in glob.glob(os.path.join(outdir, "q%s-p*.png" % q)):
+                os.remove(old)      # a page count that shrank leaves none behind
             pngs = []
-            for n, master in enumerate(pages, 1):
-                img = degrade(master, q, n, random.Random(seed_of(name, q, n)))
-                png = os.path.join(outdir, "q%d-p%d.png" % (q, n))
-                img.save(png, dpi=(q, q), optimize=False)
+            for n, master in enumerate(masters[body], 1):
+                img = degrade(master, q, n, random.Random(seed_of(name, seed_q, n)))
+                png = os.path.join(outdir, "q%s-p%d.png" % (q, n))
+                img.save(png, dpi=(dpi, dpi), optimize=False)
                 pngs.append(png)
-            print("make-scans: %s q%d: %d pages -> %s/q%d-p*.png" % (name, q, len(pngs), outdir, q))
+            print("make-scans: %s q%s: %d pages -> %s/q%s-p*.png" % (name, q, len(pngs), outdir, q))
             if shutil.which("img2pdf"):
-                pdf = os.path.join(args.build, "%s-q%d.pdf" % (name, q))
+                pdf = os.path.join(args.build, "%s-q%s.pdf" % (name, q))
                 subprocess.run(["img2pdf", "-o", pdf] + pngs, check=True)
             for lang in langs:
                 jobs.append((name, q, lang, pngs))
@@ -520,7 +582,7 @@ def main():
             futures[(name, q, lang)] = [pool.submit(ocr, p, lang) for p in pngs]
         for (name, q, lang), fs in futures.items():
             data = b"\f".join(f.result() for f in fs)
-            out = os.path.join(args.fixtures, "%s.scan-%d-%s.txt" % (name, q, lang))
+            out = os.path.join(args.fixtures, "%s.scan-%s-%s.txt" % (name, q, lang))
             with open(out, "wb") as fh:
                 fh.write(data)
             print("make-scans: wrote %s (%d pages, %d bytes)" % (out, len(fs), len(data)))
