@@ -68,24 +68,36 @@ static bool parse_number(const char *s, size_t n, int *ret) {
         return true;
 }
 
-static bool parse_roman(const char *s, size_t n, int *ret) {
-        static const char *const numerals[] = { "i", "ii", "iii", "iv" };
-        char buf[8];
+static bool roman_value(const char *s, size_t n, bool h_is_two, int *ret);
 
-        if (n == 0 || n >= sizeof(buf))
+/* "H" is two strokes OCR joined ("Quý H" for "Quý II", "IH" for "III"),
+ * or one stroke with a speck ("IH1"): the reading that makes a numeral. */
+static bool parse_roman(const char *s, size_t n, int *ret) {
+        return roman_value(s, n, true, ret) || roman_value(s, n, false, ret);
+}
+
+static bool roman_value(const char *s, size_t n, bool h_is_two, int *ret) {
+        static const char *const numerals[] = { "i", "ii", "iii", "iv" };
+        char buf[16];
+        size_t m = 0;
+
+        if (n == 0 || n >= 8)
                 return false;
-        /* OCR writes "l", "1", "|", "t" or "h" for "I" inside a numeral
-         * ("I11", "ITI", "IH1"), and "]" or "!" at its end ("I]"). */
+        /* OCR writes "l", "1", "|" or "t" for "I" inside a numeral ("I11",
+         * "ITI"), and "]" or "!" at its end ("I]"). */
         for (size_t k = 0; k < n; k++) {
                 char c = s[k];
-                if (c == 'l' || c == '1' || c == '|' || ((c == 't' || c == 'h') && k > 0) ||
-                    ((c == ']' || c == '!') && k + 1 == n))
+                if (c == 'h' && h_is_two) {
+                        buf[m++] = 'i';
+                        c = 'i';
+                } else if (c == 'l' || c == '1' || c == '|' || ((c == 't' || c == 'h') && k > 0) ||
+                           ((c == ']' || c == '!') && k + 1 == n))
                         c = 'i';
                 if (c != 'i' && c != 'v')
                         return false;
-                buf[k] = c;
+                buf[m++] = c;
         }
-        buf[n] = 0;
+        buf[m] = 0;
         for (size_t k = 0; k < ELEMENTSOF(numerals); k++)
                 if (streq(buf, numerals[k])) {
                         *ret = (int) k + 1;

@@ -11,6 +11,8 @@
 #include "directive-internal.h"
 
 #define REF_MAX 32
+/* How far ahead a misread number looks for the next one. */
+#define LOOKAHEAD_LINES 200
 /* The highest number an excerpt's first item may have. */
 #define FIRST_ITEM_MAX 50
 
@@ -579,11 +581,37 @@ static bool is_body_end(const struct line *l) {
         return false;
 }
 
+/* The number of the next paragraph that opens with one before a
+ * capital, within LOOKAHEAD_LINES, or -1. */
+static int next_number(struct parser *p, size_t li) {
+        bool blank = false;
+
+        for (size_t k = li + 1; k < p->n_lines && k <= li + LOOKAHEAD_LINES; k++) {
+                const struct line *l = &p->lines[k];
+                struct span sp;
+                struct marker m;
+
+                if (l->blank || is_page_furniture(l)) {
+                        blank = true;
+                        continue;
+                }
+                if (is_body_end(l))
+                        return -1;
+                sp = layout_trimmed(l);
+                m = line_marker(&sp);
+                if (blank && m.mark == MARK_NUMBER && !m.lookalike && textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip))
+                        return m.num;
+                blank = false;
+        }
+        return -1;
+}
+
 /* Walks the body and collects items. */
 static int parse_items(struct parser *p) {
         size_t cur = SIZE_MAX, heading = SIZE_MAX;
         int last_num = 0, last_sub = 0, section = 0, last_section_num = 0;
         char last_letter[4] = "", item_term = 0;
+        unsigned text_page = 1, last_page = 1;
         bool prev_blank = true, open;
         const char *letter;
         struct span prev = {};
@@ -610,6 +638,8 @@ static int parse_items(struct parser *p) {
                 m = line_marker(&sp);
                 starts = prev_blank || prev.len == 0 || !ends_with_reference_word(&prev);
                 prev = sp;
+                last_page = text_page;
+                text_page = l->page;
 
                 if (m.mark == MARK_ROMAN && starts) {
                         section++;
@@ -621,6 +651,14 @@ static int parse_items(struct parser *p) {
                 if (m.mark == MARK_SUBNUMBER && m.num == last_num + 1 && last_num > 0) {
                         m.mark = MARK_NUMBER;
                         m.skip = m.alt_skip;
+                }
+                /* A number OCR misread ("4," for "3.", "9S." for "5."), at
+                 * a paragraph's start before a capital: the one due when
+                 * the next paragraph's number is the one after it. */
+                if (m.mark == MARK_NUMBER && m.num != last_num + 1 && last_num > 0 && prev_blank &&
+                    textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip) && next_number(p, li) == last_num + 2) {
+                        m.num = last_num + 1;
+                        m.lookalike = false;
                 }
                 /* Sub-items are due when the heading ends with a colon or
                  * its sub-items have begun. */
@@ -685,7 +723,10 @@ static int parse_items(struct parser *p) {
                                 bool lower = (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9') ||
                                              strchr("-+*(", first) ||
                                              (first >= 0x80 && !textnorm_starts_upper(sp.s + x, sp.len - x));
-                                if (strchr(".;!?", last) || (last != ':' && !lower))
+                                /* A sentence a page break cut goes on, whatever
+                                 * the next page starts with. */
+                                bool turned = l->page != last_page && !strchr(".;!?:", last);
+                                if (!turned && (strchr(".;!?", last) || (last != ':' && !lower)))
                                         cur = SIZE_MAX;
                         }
                         if (cur != SIZE_MAX) {

@@ -126,7 +126,8 @@ static const struct abbreviation *abbreviation_find(const char *w) {
 
 /* Expands one folded word into up to `max` subwords. OCR shapes of "Sở"
  * become "so"; "SKHĐT" is "Sở" plus an abbreviation; an abbreviation read
- * with "P" for "Đ" ("KH&PT") is tried again with "d". */
+ * with "P" for "Đ" ("KH&PT") is tried again with "d". The subwords point
+ * into static strings or into `w`. */
 static size_t expand_word(const char *w, const char **out, size_t max) {
         const struct abbreviation *a;
         char buf[WORD_MAX + 1];
@@ -137,6 +138,16 @@ static size_t expand_word(const char *w, const char **out, size_t max) {
         if (textnorm_word_is(w, "so")) {
                 out[0] = "so";
                 return 1;
+        }
+        /* "Sở" run into a one-letter word ("SOY tế"): no Vietnamese
+         * syllable has "o" before these letters, so the space was lost. */
+        if (max >= 2 && strlen(w) == 3 && strchr("bdhklqrsuvxy", w[2])) {
+                buf[0] = w[0], buf[1] = w[1], buf[2] = 0;
+                if (textnorm_word_is(buf, "so")) {
+                        out[0] = "so";
+                        out[1] = w + 2;
+                        return 2;
+                }
         }
         a = abbreviation_find(w);
         if (!a && strchr(w, '&') && strlen(w) <= WORD_MAX) {
