@@ -417,6 +417,11 @@ static size_t kinh_gui_at(const struct span *col) {
         if (span_tokens(col, &t) < 0)
                 return 0;
         n = directive_words_at(&t, 0, "kinh gui");
+        /* "Kính" read whole and a short word in "g" after it ("Kinh gt:"):
+         * nothing else opens a header's line so. */
+        if (n == 0 && directive_words_at(&t, 0, "kinh") && t.n > 1 && !t.tokens[1].punct &&
+            t.tokens[1].word[0] == 'g' && strlen(t.tokens[1].word) <= 3)
+                n = 2;
         if (n > 0) {
                 if (n < t.n && t.tokens[n].punct && t.tokens[n].word[0] == ':')
                         n++;

@@ -404,6 +404,19 @@ static struct marker line_marker(const struct span *sp) {
         if (n == 0 || is_space(s[0]) || strchr(".,;:()[]{}", s[0]))
                 return m;
         k = utf8_len((unsigned char) s[0]);
+        /* "cơ)": a letter and a speck OCR added, read as the letter. */
+        if (k == 1 && k < n && !marker_term(s, n, k, &m.term) && (unsigned char) s[1] >= 0x80 &&
+            k + utf8_len((unsigned char) s[1]) < n && marker_term(s, n, k + utf8_len((unsigned char) s[1]), &m.term)) {
+                size_t k2 = k + utf8_len((unsigned char) s[1]);
+                t = marker_term(s, n, k2, &m.term);
+                if (m.term == ')' && marker_end(s, n, k2 + t) && s[0] >= 'a' && s[0] <= 'z') {
+                        m.mark = MARK_GLYPH;
+                        m.letter[0] = s[0];
+                        m.letter[1] = 0;
+                        m.skip = j + skip_spaces(s, n, k2 + t);
+                        return m;
+                }
+        }
         if (k >= n || k >= sizeof(m.letter) || !(t = marker_term(s, n, k, &m.term)) ||
             (m.term == '.' ? k + t < n && !is_space(s[k + t]) : !marker_end(s, n, k + t)))
                 return m;
@@ -485,7 +498,7 @@ static const char *letter_repair(const struct marker *m, const char *last, bool 
                         return letters[k];
                 return want;
         case MARK_GLYPH:
-                return open || streq(want, "a") ? want : NULL;
+                return open ? want : NULL;
         case MARK_NUMBER:
                 /* "4)" among items numbered "1." "2." "3.": a letter read
                  * as a digit ("a" as "4", "b" as "6"), unless it is the
