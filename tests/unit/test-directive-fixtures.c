@@ -28,6 +28,7 @@ enum kind {
         OCR,                    /* simulated damage: every task's lead and deadline right */
         SCAN_VIE,               /* tesseract -l vie on a scan: counted, see test_scan() */
         SCAN_ENG,               /* tesseract -l eng on a scan: counted, see test_scan() */
+        SCAN_FAINT,             /* harsher than the office's worst scan: counted, no target */
 };
 
 struct fixture {
@@ -226,6 +227,22 @@ static void test_fixture(void **state) {
         json_decref(expected);
 }
 
+/* The deadlines OCR destroyed in one scan fixture (scan-misreads.json):
+ * ref -> the text the fixture holds instead, which must be there. */
+static json_t *read_misreads(const char *file, const char *text) {
+        static json_t *all;
+        json_t *m, *v;
+        const char *ref;
+
+        if (!all)
+                all = read_expected("scan-misreads");
+        m = json_object_get(all, file);
+        json_object_foreach(m, ref, v)
+                if (!strstr(text, json_string_value(v)))
+                        fail_msg("scan-misreads.json: %s: \"%s\" is not in the file", file, json_string_value(v));
+        return m;
+}
+
 /* A scan read by tesseract, scored the way the office would: how many
  * deadlines (due date or recurrence), leads and cooperating agencies are
  * right, task by task, and how many deadlines were invented (a date where
@@ -237,13 +254,19 @@ static void test_scan(void **state) {
         _cleanup_(directive_freep) struct directive *d = NULL;
         _cleanup_free_ char *text = NULL;
         json_t *expected, *tasks;
-        size_t len, n, dues = 0, leads = 0, supports = 0, invented = 0;
+        size_t len, n, n_due, dues = 0, leads = 0, supports = 0, invented = 0, misread = 0;
+        json_t *misreads;
+        /* DEADLINED_TEST_VERBOSE=1 says what each miss is. */
+        bool verbose = getenv("DEADLINED_TEST_VERBOSE");
 
         text = read_text(fx->text, &len);
         expected = read_expected(fx->document);
+        misreads = read_misreads(fx->text, text);
         assert_int_equal(directive_parse(text, len, sonha_candidates, SONHA_N_CANDIDATES, &d), 0);
         tasks = json_object_get(expected, "tasks");
         n = json_array_size(tasks);
+        if (verbose)
+                print_message("%s:\n", fx->text);
 
         for (size_t i = 0; i < d->n_tasks; i++) {
                 const struct directive_task *t = &d->tasks[i];
@@ -257,26 +280,60 @@ static void test_scan(void **state) {
                                 e = v;
                 if (!e) {
                         invented += !!t->due;
+                        if (verbose)
+                                print_message("    %s: no such item (due %s)\n", t->ref, strempty(t->due));
                         continue;
                 }
                 due = json_string_value(json_object_get(e, "due"));
                 expected_recurrence(e, rec, sizeof(rec));
                 if (streq_ptr(t->due, due) && streq(strempty(t->recurrence), rec))
                         dues++;
-                else if (t->due)
-                        invented++;
-                leads += same_ids(expected_lead(expected, e), t->lead);
-                supports += same_ids(json_object_get(e, "support"), t->support);
+                else if (json_object_get(misreads, t->ref))
+                        misread++;
+                else {
+                        invented += !!t->due;
+                        if (verbose)
+                                print_message("    %s: due %s%s, expected %s%s\n", t->ref, strempty(t->due),
+                                              strempty(t->recurrence), strempty(due), rec);
+                }
+                if (same_ids(expected_lead(expected, e), t->lead))
+                        leads++;
+                else if (verbose)
+                        print_message("    %s: lead %s…\n", t->ref, strempty(t->lead[0]));
+                if (same_ids(json_object_get(e, "support"), t->support))
+                        supports++;
+                else if (verbose)
+                        print_message("    %s: cooperating %s…\n", t->ref, strempty(t->support[0]));
+        }
+        if (verbose) {
+                size_t k;
+                json_t *v;
+                json_array_foreach(tasks, k, v) {
+                        bool found = false;
+                        for (size_t i = 0; i < d->n_tasks; i++)
+                                found = found || streq_ptr(json_string_value(json_object_get(v, "ref")), d->tasks[i].ref);
+                        if (!found)
+                                print_message("    %s: not found\n", json_string_value(json_object_get(v, "ref")));
+                }
         }
         print_message("%-40s tasks %2zu/%2zu  deadlines %2zu/%2zu  leads %2zu/%2zu  cooperating %2zu/%2zu  "
-                      "invented deadlines %zu\n", fx->text, d->n_tasks, n, dues, n, leads, n, supports, n, invented);
+                      "invented deadlines %zu%s", fx->text, d->n_tasks, n, dues, n - misread, leads, n, supports, n,
+                      invented, misread ? "" : "\n");
+        if (misread)
+                print_message("  (%zu more misread by OCR)\n", misread);
+        /* The targets count the deadlines the text still holds. */
+        n_due = n - misread;
+        if (fx->kind == SCAN_FAINT) {
+                json_decref(expected);
+                return;
+        }
         assert_int_equal(invented, 0);
         if (fx->kind == SCAN_VIE) {
-                assert_int_equal(dues, n);
+                assert_int_equal(dues, n_due);
                 assert_int_equal(leads, n);
                 assert_int_equal(supports, n);
         } else {
-                assert_true(dues * 10 >= n * 9);
+                assert_true(dues * 10 >= n_due * 9);
                 assert_true(leads * 10 >= n * 9);
         }
         json_decref(expected);
@@ -287,7 +344,8 @@ static void test_scan(void **state) {
 #define SCANS(doc)                                                      \
         { doc, doc ".scan-300-vie.txt", SCAN_VIE }, { doc, doc ".scan-300-eng.txt", SCAN_ENG }, \
         { doc, doc ".scan-200-vie.txt", SCAN_VIE }, { doc, doc ".scan-200-eng.txt", SCAN_ENG }, \
-        { doc, doc ".scan-150-vie.txt", SCAN_VIE }, { doc, doc ".scan-150-eng.txt", SCAN_ENG }
+        { doc, doc ".scan-150-vie.txt", SCAN_VIE }, { doc, doc ".scan-150-eng.txt", SCAN_ENG }, \
+        { doc, doc ".scan-150faint-vie.txt", SCAN_FAINT }, { doc, doc ".scan-150faint-eng.txt", SCAN_FAINT }
 
 static const struct fixture fixtures[] = {
         CLEAN("directive-2417"),
@@ -319,6 +377,15 @@ static const struct fixture fixtures[] = {
         OCR("chithi-12", "chithi-12.ocr-seed6.txt"),
         OCR("chithi-12", "chithi-12.ocr-seed7.txt"),
         OCR("chithi-12", "chithi-12.ocr-seed8.txt"),
+        SCANS("directive-2417"),
+        SCANS("thongbao-356"),
+        SCANS("chithi-12"),
+        CLEAN("congvan-518"),
+        SCANS("congvan-518"),
+        CLEAN("congvan-1045"),
+        SCANS("congvan-1045"),
+        CLEAN("chithi-07"),
+        SCANS("chithi-07"),
 };
 
 int main(void) {
