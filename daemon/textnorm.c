@@ -319,12 +319,13 @@ int textnorm_tokenize(const char *s, size_t len, struct textnorm_tokens *ret) {
                 /* A capital right after a small letter starts a word:
                  * Vietnamese has no such word, OCR's "SởY tế" lost a space. */
                 cp_cat = utf8proc_category(cp);
-                if (prev_lower && cp_cat == UTF8PROC_CATEGORY_LU) {
+                /* ("IlI" is a numeral, "l" OCR's "I".) */
+                if (prev_lower && cp_cat == UTF8PROC_CATEGORY_LU && cp != 'I') {
                         r = word_close(&z);
                         if (r < 0)
                                 goto fail;
                 }
-                prev_lower = cp_cat == UTF8PROC_CATEGORY_LL;
+                prev_lower = cp_cat == UTF8PROC_CATEGORY_LL && cp != 'l' && cp != 'i';
                 fl = fold_codepoint(cp, f);
                 for (size_t b = 0; b < fl; b++) {
                         char c = f[b];
