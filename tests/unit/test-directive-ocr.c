@@ -138,6 +138,32 @@ static void test_lost_or_merged_numbers(void **state) {
         assert_string_equal(task(d, "4")->due, "2025-05-18");
 }
 
+static void test_a_misread_number_is_the_one_due_before_the_next(void **state) {
+        /* "3." read "4,": the next paragraph is "4.", so this one is 3;
+         * "5." read "9S." likewise. */
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
+                "2. Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
+                "4, Sở Tài chính báo cáo trước ngày 17/5/2025.\n\n"
+                "4. Sở Xây dựng báo cáo trước ngày 18/5/2025.\n\n"
+                "9S. Sở Y tế báo cáo trước ngày 19/5/2025.\n\n"
+                "6. Sở Nội vụ báo cáo trước ngày 20/5/2025.");
+        assert_refs(d, "1 2 3 4 5 6");
+        assert_string_equal(task(d, "3")->lead[0], "stc");
+        assert_string_equal(task(d, "5")->due, "2025-05-19");
+}
+
+static void test_sub_item_letter_with_a_speck(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\ncơ) Việc ba.\nd) Việc bốn.");
+        /* Outside open sub-items, "vụ)" ending a line is text. */
+        _cleanup_(directive_freep) struct directive *text = parse_body(
+                "1. Sở Y tế báo cáo (qua Sở Nội\nvụ) trước ngày 15/5/2025.");
+        assert_refs(d, "1.a 1.b 1.c 1.d");
+        assert_refs(text, "1");
+        assert_string_equal(text->tasks[0].due, "2025-05-15");
+}
+
 static void test_repairs_need_the_sequence(void **state) {
         /* Only the next number is taken from a shape or a comma, and a
          * comma only before a capital. */
@@ -148,6 +174,21 @@ static void test_repairs_need_the_sequence(void **state) {
                 "7, Sở Nội vụ báo cáo.");
         assert_refs(d, "1");
         assert_string_equal(d->tasks[0].due, "2025-05-15");
+}
+
+static void test_a_page_break_does_not_end_a_sentence(void **state) {
+        /* The next page starts with a capital ("Sơn Hà"), a speck or a
+         * page number OCR read as a letter ("Z" for "2"). */
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế chủ trì, phối hợp với UBND thành phố\n\f2\n\n"
+                "Sơn Hà tổ chức tiêm chủng; hoàn thành trước ngày 15/5/2025.\n\n"
+                "2. Sở Nội vụ rà soát hồ sơ\n\fZ\n\nđiều chỉnh, trình trước ngày 16/5/2025.\n\n"
+                "3. Sở Tài chính tổng hợp, gửi kết quả về Văn\n\n\f. phòng UBND tỉnh trước ngày 17/5/2025.");
+        assert_refs(d, "1 2 3");
+        assert_string_equal(d->tasks[0].support[0], "tp-sonha");
+        assert_string_equal(d->tasks[0].due, "2025-05-15");
+        assert_string_equal(d->tasks[1].due, "2025-05-16");
+        assert_string_equal(d->tasks[2].due, "2025-05-17");
 }
 
 static void test_page_furniture_is_not_text(void **state) {
@@ -184,6 +225,13 @@ static void test_roman_numerals_read_as_digits(void **state) {
         assert_due("1. Sở Y tế hoan thanh trong Quy ITI/2025.", "2025-09-30");
         assert_due("1. Sở Y tế hoan thanh trong Quy I[/2025.", "2025-06-30");
         assert_due("1. Sở Y tế hoan thanh trong Quy I]/2025.", "2025-06-30");
+        /* "H" is two strokes joined, or one with a speck. */
+        assert_due("1. Sở Y tế hoàn thành trong Quý H/2025.", "2025-06-30");
+        assert_due("1. Sở Y tế hoàn thành trong Quý IH/2025.", "2025-09-30");
+        assert_due("1. Sở Y tế hoàn thành trong Quý IH1/2025.", "2025-09-30");
+        /* A year cut short that begins the document's is the document's. */
+        assert_due("1. Sở Y tế hoàn thành trong Quý\n\fIII/202.", "2025-09-30");
+        assert_due("1. Sở Y tế hoàn thành trong Quý III/203.", NULL);
 }
 
 static void test_no_deadline_is_invented(void **state) {
@@ -192,6 +240,9 @@ static void test_no_deadline_is_invented(void **state) {
         assert_due("1. Sở Y tế kiểm tra các trường ngày 15/5/2025 khai giảng.", NULL);
         assert_due("1. Sở Y tế truve nay, thanb tra.", NULL);
         assert_due("1. Sở Y tế kiểm tra, đôn đốc theo Công văn số 12/UBND ngày 20/4/2025.", NULL);
+        /* A year OCR misread decades ahead. */
+        assert_due("1. Sở Y tế hoàn thành trước ngày 31/3/2825.", NULL);
+        assert_due("1. Sở Y tế hoàn thành trước ngày 31/12/2030.", "2030-12-31");
 }
 
 static void test_specks_of_punctuation_are_taken_out(void **state) {
@@ -207,6 +258,10 @@ static void test_specks_of_punctuation_are_taken_out(void **state) {
         assert_lead("1. So-Néng nghiép.va Phat trién néng thon-chd tri.", "snnptnt");
         assert_lead("1. So Xay. dung chil tri.", "sxd");
         assert_lead("1. Sở Xây dựng chủ trì theo QĐ-UBND.", "sxd");
+        /* A space lost between "Sở" and "Y tế". */
+        assert_lead("1. SởY tế chủ trì kiểm tra.", "syt");
+        assert_lead("1. SOY té cht tri kiém tra.", "syt");
+        assert_lead("1. Thủ trưởng các sở, ban, ngành tỉnh quán triệt.", "cacso");
 }
 
 static void test_word_near_is_bounded(void **state) {
@@ -251,6 +306,20 @@ static void test_number_without_so_or_with_specks(void **state) {
         assert_null(none->number);
 }
 
+static void test_addressees_through_ocr(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_ok(
+                "UY BAN NHAN DAN CONG HOA XA HOI CHU NGHIA VIET NAM\n"
+                "S06: 1045/UBND-VX Son Ha, ngay 08 thang 9 nam 2025\nV/v an sinh\n\n"
+                "Kinh gt:\n- SOY té;\n° ĐƠ Tài chính;\n_~ UBND thành phố Sơn Hà; ˆ\n- UBND thi x Dong Phu.\n\n"
+                "1. Đề nghị các cơ quan, đơn vị báo cáo trước ngày 15/10/2025.");
+        assert_string_equal(d->number, "1045/UBND-VX");
+        assert_non_null(d->addressees);
+        assert_true(strv_contains(d->addressees, "syt"));
+        assert_true(strv_contains(d->addressees, "tp-sonha"));
+        assert_true(d->tasks[0].flags & DIRECTIVE_TASK_ADDRESSEES);
+        assert_true(strv_contains(d->tasks[0].lead, "syt"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_a_digit_for_a_letter_is_the_letter_due),
@@ -258,7 +327,10 @@ int main(void) {
                 cmocka_unit_test(test_a_lost_letter_keeps_the_next_ones),
                 cmocka_unit_test(test_marker_punctuation_ocr_adds),
                 cmocka_unit_test(test_lost_or_merged_numbers),
+                cmocka_unit_test(test_a_misread_number_is_the_one_due_before_the_next),
+                cmocka_unit_test(test_sub_item_letter_with_a_speck),
                 cmocka_unit_test(test_repairs_need_the_sequence),
+                cmocka_unit_test(test_a_page_break_does_not_end_a_sentence),
                 cmocka_unit_test(test_page_furniture_is_not_text),
                 cmocka_unit_test(test_cue_words_within_an_edit_distance),
                 cmocka_unit_test(test_roman_numerals_read_as_digits),
@@ -266,6 +338,7 @@ int main(void) {
                 cmocka_unit_test(test_specks_of_punctuation_are_taken_out),
                 cmocka_unit_test(test_word_near_is_bounded),
                 cmocka_unit_test(test_number_without_so_or_with_specks),
+                cmocka_unit_test(test_addressees_through_ocr),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
