@@ -215,10 +215,11 @@ static bool ocr_pair(char a, char b) {
         }
 }
 
-/* The weighted edit distance of a folded word from a keyword: an
- * insertion, deletion or substitution costs 1, a confusion of OCR's
- * (textnorm_char_confused()) 0.3. */
-static double word_cost(const char *a, size_t na, const char *b, size_t nb) {
+/* A Levenshtein distance in which an insertion, deletion or substitution
+ * costs 1 and a substitution OCR commits 0.3: among the few pairs that
+ * agency names meet (ocr_pair()), or, for cue words, among all of
+ * textnorm_char_confused(). */
+static double edit_cost(const char *a, size_t na, const char *b, size_t nb, bool broad) {
         double row[WORD_MAX + 1];
 
         for (size_t j = 0; j <= nb; j++)
@@ -227,7 +228,8 @@ static double word_cost(const char *a, size_t na, const char *b, size_t nb) {
                 double diag = row[0];
                 row[0] = (double) i;
                 for (size_t j = 1; j <= nb; j++) {
-                        double sub = a[i - 1] == b[j - 1] ? 0.0 : textnorm_char_confused(a[i - 1], b[j - 1]) ? 0.3 : 1.0;
+                        bool confused = broad ? textnorm_char_confused(a[i - 1], b[j - 1]) : ocr_pair(a[i - 1], b[j - 1]);
+                        double sub = a[i - 1] == b[j - 1] ? 0.0 : confused ? 0.3 : 1.0;
                         double best = MIN(row[j] + 1.0, row[j - 1] + 1.0);
                         best = MIN(best, diag + sub);
                         diag = row[j];
@@ -263,7 +265,7 @@ double textnorm_word_cost(const char *word, const char *keyword) {
          * short keyword could be mistaken for differs there. */
         if (!textnorm_char_confused(word[0], keyword[0]))
                 return INFINITY;
-        return word_cost(word, nw, keyword, nk);
+        return edit_cost(word, nw, keyword, nk, true);
 }
 
 bool textnorm_word_near(const char *word, const char *keyword) {
@@ -277,29 +279,13 @@ bool textnorm_word_near(const char *word, const char *keyword) {
         return textnorm_word_cost(word, keyword) <= budget + 1e-9;
 }
 
-/* Similarity of two folded words, 1 for equal, from a Levenshtein distance
- * in which the substitutions OCR commits cost less than others. */
+/* Similarity of two folded words, 1 for equal, from edit_cost(). */
 static double word_sim_n(const char *a, size_t na, const char *b, size_t nb) {
-        double row[WORD_MAX + 1];
-
         if (na == nb && memcmp(a, b, na) == 0)
                 return 1.0;
         if (na == 0 || nb == 0 || na > WORD_MAX || nb > WORD_MAX)
                 return 0.0;
-        for (size_t j = 0; j <= nb; j++)
-                row[j] = (double) j;
-        for (size_t i = 1; i <= na; i++) {
-                double diag = row[0];
-                row[0] = (double) i;
-                for (size_t j = 1; j <= nb; j++) {
-                        double sub = a[i - 1] == b[j - 1] ? 0.0 : ocr_pair(a[i - 1], b[j - 1]) ? 0.3 : 1.0;
-                        double best = MIN(row[j] + 1.0, row[j - 1] + 1.0);
-                        best = MIN(best, diag + sub);
-                        diag = row[j];
-                        row[j] = best;
-                }
-        }
-        return MAX(0.0, 1.0 - row[nb] / (double) MAX(na, nb));
+        return MAX(0.0, 1.0 - edit_cost(a, na, b, nb, false) / (double) MAX(na, nb));
 }
 
 static double word_sim(const char *a, const char *b) {
