@@ -52,6 +52,8 @@ static int conflict_add(struct reimport_conflicts *l, const struct task *old, en
         _cleanup_free_ char *k = value_text(field, kept), *d = value_text(field, document);
         struct reimport_conflict *v = reallocarray(l->v, l->n + 1, sizeof *v);
         struct reimport_conflict *x;
+        /* A task a person added has its fields set, not changed, by hand. */
+        const char *verb = last && !last->old_value ? "set" : "changed";
         char when[11];
         int r;
 
@@ -69,7 +71,7 @@ static int conflict_add(struct reimport_conflicts *l, const struct task *old, en
                 char how[64] = "set before changes were logged";
                 if (last) {
                         local_date(last->at, when);
-                        snprintf(how, sizeof how, "changed by hand on %s", when);
+                        snprintf(how, sizeof how, "%s by hand on %s", verb, when);
                 }
                 r = asprintf(&x->message, "task %lld: text %s; the document's differs — kept the task's",
                              (long long) old->id, how);
@@ -80,11 +82,11 @@ static int conflict_add(struct reimport_conflicts *l, const struct task *old, en
         } else if (last) {
                 local_date(last->at, when);
                 if (field == TASK_FIELD_TITLE)
-                        r = asprintf(&x->message, "task %lld: title changed by hand on %s; the document says %s "
-                                     "— kept %s", (long long) old->id, when, d, k);
+                        r = asprintf(&x->message, "task %lld: title %s by hand on %s; the document says %s "
+                                     "— kept %s", (long long) old->id, verb, when, d, k);
                 else
-                        r = asprintf(&x->message, "task %lld: %s changed by hand to %s on %s; the document says "
-                                     "%s — kept %s", (long long) old->id, field_label(field), k, when, d, k);
+                        r = asprintf(&x->message, "task %lld: %s %s by hand to %s on %s; the document says "
+                                     "%s — kept %s", (long long) old->id, field_label(field), verb, k, when, d, k);
         } else
                 r = asprintf(&x->message, "task %lld: %s is %s, set before changes were logged; the document "
                              "says %s — kept %s", (long long) old->id, field_label(field), k, d, k);

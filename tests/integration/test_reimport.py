@@ -90,6 +90,22 @@ def test_reimport_keeps_a_deadline_changed_by_hand(sonha):
             "the document says 2025-05-15 — kept 2025-06-30") in p.stderr
 
 
+def test_a_task_added_by_hand_keeps_what_was_set(env):
+    """A task entered by hand before its directive arrived: the import finds
+    it by document and reference and keeps what the person set."""
+    configure(env)
+    p = env.ctl("--now", IMPORTED, "add", "Rà soát vốn đầu tư công", "--agency", "stc",
+                "--due", "2025-05-20", "--ref", "1", "--document", "2417/UBND-KTTH")
+    assert p.returncode == 0, p.stderr
+    p = env.ctl("--now", AGAIN, "import", CLEAN)
+    assert p.returncode == 0, p.stderr
+    assert "9 tasks added, 1 updated" in p.stdout
+    t = task(env, "1")
+    assert (t["title"], t["due"]) == ("Rà soát vốn đầu tư công", "2025-05-20")
+    assert (f"task {t['id']}: deadline set by hand to 2025-05-20 on 2025-04-09; "
+            "the document says 2025-05-15 — kept 2025-05-20") in p.stderr
+
+
 def test_reimport_keeps_agencies_changed_by_hand(sonha):
     t = task(sonha, "2")
     assert (t["lead"], t["support"]) == (["sxd"], ["cachuyen"])
