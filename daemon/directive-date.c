@@ -16,21 +16,31 @@
 #define HORIZON_DAYS 3660
 
 size_t directive_words_at(const struct textnorm_tokens *t, size_t i, const char *phrase) {
+        const char *words[8];
+        char buf[64];
         size_t n = 0;
 
-        while (*phrase) {
-                char w[32];
-                size_t l = strcspn(phrase, " ");
-                if (l >= sizeof(w) || i + n >= t->n || t->tokens[i + n].punct)
+        /* Split the phrase. */
+        if (strlen(phrase) >= sizeof(buf))
+                return 0;
+        strcpy(buf, phrase);
+        for (char *w = strtok(buf, " "); w && n < ELEMENTSOF(words); w = strtok(NULL, " "))
+                words[n++] = w;
+        for (size_t k = 0; k < n; k++) {
+                if (i + k >= t->n || t->tokens[i + k].punct || !textnorm_word_within(t->tokens[i + k].word, words[k]))
                         return 0;
-                memcpy(w, phrase, l);
-                w[l] = 0;
-                if (!textnorm_word_near(t->tokens[i + n].word, w))
-                        return 0;
-                n++;
-                phrase += l;
-                phrase += strspn(phrase, " ");
         }
+        /* A real word stands in for a cue word only beside one that is
+         * surely the phrase's: "phi hợp", "phdi hẹp" are "phối hợp";
+         * "trực" alone is no "trước". */
+        for (size_t k = 0; k < n; k++)
+                if (!textnorm_word_near(t->tokens[i + k].word, words[k])) {
+                        size_t others = 0;
+                        for (size_t x = 0; x < n; x++)
+                                others += x != k && textnorm_word_near(t->tokens[i + x].word, words[x]);
+                        if (others == 0)
+                                return 0;
+                }
         return n;
 }
 
@@ -440,6 +450,13 @@ static size_t phrase_at(struct ctx *c, size_t i, struct when *ret, bool *ret_gov
         *ret_governed = *ret_weak = false;
         if ((k = directive_words_at(t, i, "truoc")) && (n = parse_before(c, i + k, ret)))
                 return k + n;
+        /* "trước" read as a real word ("hoàn thành trực ngày 15/5"):
+         * right after a completion verb and before "ngày". */
+        if (i < t->n && !t->tokens[i].punct && textnorm_word_within(t->tokens[i].word, "truoc") && i >= 1 &&
+            ((i >= 2 && (directive_words_at(t, i - 2, "hoan thanh") || directive_words_at(t, i - 2, "bao cao"))) ||
+             directive_words_at(t, i - 1, "trinh") || directive_words_at(t, i - 1, "nop")) &&
+            directive_words_at(t, i + 1, "ngay") && (n = parse_before(c, i + 1, ret)))
+                return 1 + n;
         if ((k = directive_words_at(t, i, "cham nhat"))) {
                 if ((n = parse_before(c, i + k, ret)))
                         return k + n;

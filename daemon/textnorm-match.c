@@ -268,7 +268,41 @@ double textnorm_word_cost(const char *word, const char *keyword) {
         return edit_cost(word, nw, keyword, nk, true);
 }
 
-bool textnorm_word_near(const char *word, const char *keyword) {
+/* Vietnamese syllables, once folded: an onset from a short list, then a
+ * rhyme from the language's inventory of rhymes (vần), marks gone. Used
+ * to tell a real word from OCR's damage: OCR that loses a diacritic keeps
+ * a syllable ("trước" -> "truoc"), one that misreads a letter seldom
+ * makes another ("truve", "thanb", "ndm"), and a real word that is another
+ * ("trực", "trường", "thành") must never stand in for a cue word. */
+static const char *const onsets[] = {
+        "ngh", "ch", "gh", "gi", "kh", "ng", "nh", "ph", "qu", "th", "tr", "b", "c", "d", "g", "h", "k", "l",
+        "m", "n", "p", "r", "s", "t", "v", "x", "",
+};
+static const char *const rhymes[] = {
+        "a", "ac", "ach", "ai", "am", "an", "ang", "anh", "ao", "ap", "at", "au", "ay",
+        "e", "ec", "ech", "em", "en", "eng", "enh", "eo", "ep", "et", "eu",
+        "i", "ia", "ich", "iec", "iem", "ien", "ieng", "iep", "iet", "ieu", "im", "in", "inh", "ip", "it", "iu",
+        "o", "oa", "oac", "oach", "oai", "oam", "oan", "oang", "oanh", "oao", "oap", "oat", "oay", "oc", "oe",
+        "oen", "oeo", "oet", "oi", "om", "on", "ong", "oong", "op", "ot",
+        "u", "ua", "uan", "uang", "uanh", "uat", "uay", "uc", "ue", "uech", "uenh", "ui", "um", "un", "ung",
+        "uo", "uoc", "uoi", "uom", "uon", "uong", "uop", "uot", "uou", "up", "ut", "uu", "uy", "uya", "uych",
+        "uyen", "uyet", "uyn", "uynh", "uyp", "uyt", "uyu",
+        "y", "yem", "yen", "yet", "yeu",
+};
+
+bool textnorm_is_syllable(const char *w) {
+        for (size_t o = 0; o < ELEMENTSOF(onsets); o++) {
+                size_t n = strlen(onsets[o]);
+                if (strncmp(w, onsets[o], n) != 0)
+                        continue;
+                for (size_t r = 0; r < ELEMENTSOF(rhymes); r++)
+                        if (streq(w + n, rhymes[r]))
+                                return true;
+        }
+        return false;
+}
+
+bool textnorm_word_within(const char *word, const char *keyword) {
         size_t nk = keyword ? strlen(keyword) : 0, nw = word ? strlen(word) : 0;
         /* Short words allow only confusions; four letters one edit and a
          * confusion; five or six two misread letters, but one edit at
@@ -277,6 +311,10 @@ bool textnorm_word_near(const char *word, const char *keyword) {
         double budget = nk <= 3 ? 0.61 : nk == 4 ? 1.31 : nk <= 6 ? (nw == nk ? 2.0 : 1.31) : 0.35 * (double) nk;
 
         return textnorm_word_cost(word, keyword) <= budget + 1e-9;
+}
+
+bool textnorm_word_near(const char *word, const char *keyword) {
+        return textnorm_word_within(word, keyword) && (streq(word, keyword) || !textnorm_is_syllable(word));
 }
 
 /* Similarity of two folded words, 1 for equal, from edit_cost(). */

@@ -59,9 +59,16 @@ bool textnorm_char_confused(char a, char b);
 /* Whether a folded word is `keyword` (folded, ASCII) within an edit
  * distance that grows with the keyword's length, OCR's confusions costing
  * less than other edits: "thanb" is "thanh", "truve" "truoc", "ndm"
- * "nam". The first letter must be right or confused. For cue words, where
- * what follows (a date) confirms the reading. */
+ * "nam". The first letter must be right or confused, and a word that is
+ * itself a Vietnamese syllable ("truc", "truong", "thanh") is only
+ * itself. For cue words, where what follows (a date) confirms them. */
 bool textnorm_word_near(const char *word, const char *keyword);
+/* The same without the rule on real words: the caller has other evidence
+ * ("phi hợp" where "hợp" is read whole). */
+bool textnorm_word_within(const char *word, const char *keyword);
+/* Whether a folded word is a Vietnamese syllable: an onset and a rhyme of
+ * the language ("truc", "thanh"; not "truve", "ndm"). */
+bool textnorm_is_syllable(const char *folded);
 /* The weighted distance under textnorm_word_near(): 0 for equal, INFINITY
  * when the lengths or the first letters are too far apart. */
 double textnorm_word_cost(const char *word, const char *keyword);

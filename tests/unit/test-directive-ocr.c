@@ -240,6 +240,16 @@ static void test_no_deadline_is_invented(void **state) {
         assert_due("1. Sở Y tế kiểm tra các trường ngày 15/5/2025 khai giảng.", NULL);
         assert_due("1. Sở Y tế truve nay, thanb tra.", NULL);
         assert_due("1. Sở Y tế kiểm tra, đôn đốc theo Công văn số 12/UBND ngày 20/4/2025.", NULL);
+        /* Real words a cue word's edit distance away: "trực", "trường",
+         * "trung", "thuộc" are no "trước" or "trong". */
+        assert_due("1. Sở Y tế duy trì chế độ trực 24/7.", NULL);
+        assert_due("1. Sở Y tế phân công trực ngày 30/4/2025.", NULL);
+        assert_due("1. Sở Y tế bảo vệ môi trường năm 2026.", NULL);
+        assert_due("1. Sở Y tế kiểm soát thị trường quý III/2025.", NULL);
+        assert_due("1. Sở Y tế tập trung 30/6.", NULL);
+        assert_due("1. Sở Y tế thực hiện nhiệm vụ thuộc 15/8/2025.", NULL);
+        /* … unless a completion verb and "ngày" frame it. */
+        assert_due("1. Sở Y tế hoan thanh truc ngay 15/5/2025.", "2025-05-15");
         /* A year OCR misread decades ahead. */
         assert_due("1. Sở Y tế hoàn thành trước ngày 31/3/2825.", NULL);
         assert_due("1. Sở Y tế hoàn thành trước ngày 31/12/2030.", "2030-12-31");
