@@ -671,7 +671,8 @@ static int apply(struct ctl *c, struct import *im, bool preview, size_t *ret_add
         if (r < 0) {
                 (void) store_rollback(c->store);
                 reimport_conflicts_clear(&im->conflicts);
-                return ctl_store_fail(c, r, "import not applied");
+                return ctl_store_fail(c, r, preview ? "cannot compare the import with the database"
+                                                    : "import not applied");
         }
         for (size_t i = 0; i < im->conflicts.n; i++)
                 fprintf(stderr, "deadlinectl: import: %s\n", im->conflicts.v[i].message);

@@ -124,6 +124,15 @@ static int split_lines(struct parser *p) {
         return 0;
 }
 
+static bool byte_is_letter(unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+static bool lower_at(const char *s, size_t n) {
+        unsigned char c = (unsigned char) s[0];
+        return n > 0 && ((c >= 'a' && c <= 'z') || (c >= 0x80 && !textnorm_starts_upper(s, n)));
+}
+
 static size_t utf8_len(unsigned char c) {
         return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
 }
@@ -202,8 +211,8 @@ static bool lines_alike(const struct line *a, const struct line *b) {
         }
 }
 
-/* A line that heads two pages or more from the second on, alike but for
- * digits, is a running head: page furniture, not text. */
+/* A line that heads three pages or more from the second on, alike but
+ * for digits, is a running head: page furniture, not text. */
 static void mark_running_heads(struct parser *p) {
         struct line *heads[64];
         size_t n = 0;
@@ -216,19 +225,27 @@ static void mark_running_heads(struct parser *p) {
                 while (li < p->n_lines && p->lines[li].page == page)
                         li++;
         }
-        for (size_t a = 0; a < n; a++)
-                for (size_t b = a + 1; b < n; b++)
-                        if (lines_alike(heads[a], heads[b]))
-                                heads[a]->furniture = heads[b]->furniture = true;
+        /* Three pages alike at least: two could be a sentence a page break
+         * cut twice the same way ("… trước\fngày 30/6/2025."). */
+        for (size_t a = 0; a < n; a++) {
+                size_t alike = 1;
+                for (size_t b = 0; b < n; b++)
+                        alike += b != a && lines_alike(heads[a], heads[b]);
+                if (alike >= 3 && !lower_at(heads[a]->s, heads[a]->len))
+                        heads[a]->furniture = true;
+        }
 }
 
 /* Gives every line its page and its line number on that page. A form feed
  * starts a page; so does, in text without them, the number of the next
- * page standing alone on its line (an administrative document numbers its
- * pages at the top, from the second on). */
+ * page standing alone between blank lines (an administrative document
+ * numbers its pages at the top, from the second on). */
 static void number_pages(struct parser *p) {
         unsigned page = 1, shift = 0;
         size_t start = 0;
+        /* Where form feeds mark the pages, numbers need not: a table's
+         * row numbers are no pages. */
+        bool form_feeds = p->n_lines > 0 && p->lines[p->n_lines - 1].page > 1;
 
         for (size_t li = 0; li < p->n_lines; li++) {
                 struct line *l = &p->lines[li];
@@ -237,7 +254,8 @@ static void number_pages(struct parser *p) {
                 if (l->page + shift != page) {
                         page = l->page + shift;
                         start = li;
-                } else if (!l->blank && (num = page_furniture(l)) > 0 && (unsigned) num == page + 1) {
+                } else if (!form_feeds && !l->blank && (num = page_furniture(l)) > 0 && (unsigned) num == page + 1 &&
+                           (li == 0 || p->lines[li - 1].blank || li + 1 == p->n_lines || p->lines[li + 1].blank)) {
                         shift++;
                         page++;
                         start = li;
@@ -483,8 +501,11 @@ static const char *letter_repair(const struct marker *m, const char *last, bool 
                 return NULL;
         switch (m->mark) {
         case MARK_LETTER:
-                if (letter_follows(last, m->letter))
-                        return streq(m->letter, want) ? want : letters[letter_index(m->letter)];
+                if (letter_follows(last, m->letter)) {
+                        /* "f", "j", "w" follow in ASCII order only. */
+                        k = letter_index(m->letter);
+                        return streq(m->letter, want) || k < 0 ? want : letters[k];
+                }
                 /* OCR reads "đ)" as "d)": a second "d)" is the "đ)". */
                 if (streq(last, "d") && streq(m->letter, "d"))
                         return "đ";
@@ -566,8 +587,10 @@ static bool ends_with_reference_word(const struct span *sp) {
                 textnorm_tokens_done(&t);
                 return false;
         }
+        /* ("50" has the shape of "số", but is a number.) */
         for (size_t k = 0; k < ELEMENTSOF(words); k++)
-                if (!t.tokens[t.n - 1].punct && textnorm_word_is(t.tokens[t.n - 1].word, words[k]))
+                if (!t.tokens[t.n - 1].punct && textnorm_word_is(t.tokens[t.n - 1].word, words[k]) &&
+                    !strpbrk(t.tokens[t.n - 1].word, "0123456789"))
                         r = true;
         textnorm_tokens_done(&t);
         return r;
@@ -685,6 +708,12 @@ static int parse_items(struct parser *p) {
                  * tư:") that opens a paragraph with a capital; after that,
                  * numbers follow each other. A number OCR made of a letter
                  * ("S." for "5.") counts only where it is the next one. */
+                /* A capital read as a digit ("S." for "5.") only where the
+                 * next paragraph's number confirms it: "A." heads a part. */
+                if (m.mark == MARK_NUMBER && m.lookalike && m.num < 10 && m.num == last_num + 1 &&
+                    next_number(p, li) != last_num + 2) {
+                        m.mark = MARK_NONE;
+                }
                 if (!letter && m.mark == MARK_NUMBER && starts &&
                     (m.num == last_num + 1 ||
                      /* One number lost to OCR: the next but one, opening
@@ -731,7 +760,9 @@ static int parse_items(struct parser *p) {
                                 const struct item *it = &p->items[cur];
                                 char last = it->len > 0 ? it->text[it->len - 1] : ':';
                                 /* Specks OCR leaves at a line's start (". phòng") are not its first letter. */
-                                size_t x = strspn(sp.s, ".,:;'`_ ");
+                                size_t x = 0;
+                                while (x < sp.len && strchr(".,:;'`_ ", sp.s[x]))
+                                        x++;
                                 unsigned char first = x < sp.len ? (unsigned char) sp.s[x] : ' ';
                                 bool lower = (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9') ||
                                              strchr("-+*(", first) ||
@@ -758,24 +789,25 @@ static int parse_items(struct parser *p) {
         return 0;
 }
 
-static bool byte_is_letter(unsigned char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+/* Whether the character that ends at s[i - 1] is a small letter. */
+static bool lower_before(const char *s, size_t i) {
+        size_t b = i;
+
+        while (b > 0 && ((unsigned char) s[b - 1] & 0xc0) == 0x80)
+                b--;
+        return b > 0 && lower_at(s + b - 1, i - b + 1);
 }
 
-static bool lower_at(const char *s, size_t n) {
-        unsigned char c = (unsigned char) s[0];
-        return n > 0 && ((c >= 'a' && c <= 'z') || (c >= 0x80 && !textnorm_starts_upper(s, n)));
-}
-
-/* Takes out the punctuation OCR strews inside words and sentences, which
+/* Blanks out the punctuation OCR strews inside words and sentences, which
  * would otherwise cut an agency's name or a deadline phrase in two:
- * apostrophes ("Sở'Thông"), a colon inside a word ("Sở:Nông"), a full stop
- * before a lower-case word ("Xây. dựng", "So.Thông" — a sentence would
- * start with a capital), a hyphen joining a lower-case word to the next
+ * apostrophes ("Sở'Thông"), a colon inside a word or before one ("Sở:Nông",
+ * ":05/7"), a full stop before a small letter ("Xây. dựng", "So.Thông" — a
+ * sentence starts with a capital), a hyphen after a small letter
  * ("So-Nông", "thời hạn-15"; "QĐ-UBND" and "2025 - 2029" keep theirs).
- * Vietnamese writes none of these. In place; spaces are collapsed after. */
+ * Each is made a space, so the text keeps its length and byte ranges; "I["
+ * and "I]" become "II", a numeral. */
 static void text_depunct(char *s) {
-        size_t n = strlen(s), k = 0;
+        size_t n = strlen(s);
 
         for (size_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char) s[i];
@@ -784,7 +816,7 @@ static void text_depunct(char *s) {
 
                 if ((c == '[' || c == ']' || c == '|' || c == '!') && before == 'I' &&
                     (after == '/' || after == ' ' || after == 'I' || i + 1 == n)) {
-                        s[i] = 'I';    /* "Quý I[/2025", "Quý I]": a numeral */
+                        s[i] = 'I';
                 } else if (c == '\'' || c == '`') {
                         s[i] = ' ';
                 } else if (c == 0xe2 && i + 2 < n && (unsigned char) s[i + 1] == 0x80 &&
@@ -793,9 +825,6 @@ static void text_depunct(char *s) {
                         i += 2;
                 } else if (c == ':' && ((byte_is_letter(before) && (byte_is_letter(after) || after == '\'' || after == '`')) ||
                                         (before == ' ' && after != ' '))) {
-                        /* A colon belongs to the word before it: one
-                         * inside a word, or before one (":05/7/2025"),
-                         * is a speck. */
                         s[i] = ' ';
                 } else if (c == '.' && before == ' ' && after != ' ' && !(after >= '0' && after <= '9')) {
                         s[i] = ' ';    /* "phối .hợp" */
@@ -811,22 +840,11 @@ static void text_depunct(char *s) {
                         if ((j < n && (lower_at(s + j, n - j) || (s[j] >= '0' && s[j] <= '9'))) ||
                             (byte_is_letter(after) && !caps))
                                 s[i] = ' ';
-                } else if (c == '-' && byte_is_letter(before) && i + 1 < n) {
-                        bool left_lower = (before >= 'a' && before <= 'z') || before >= 0x80;
-                        if ((after >= '0' && after <= '9' && left_lower) ||
-                            (byte_is_letter(after) && (left_lower || lower_at(s + i + 1, n - i - 1))))
-                                s[i] = ' ';
+                } else if (c == '-' && byte_is_letter(before) && i + 1 < n && lower_before(s, i) &&
+                           (byte_is_letter(after) || (after >= '0' && after <= '9'))) {
+                        s[i] = ' ';
                 }
         }
-        /* Collapse the spaces made. */
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] == ' ' && (k == 0 || s[k - 1] == ' '))
-                        continue;
-                s[k++] = s[i];
-        }
-        while (k > 0 && s[k - 1] == ' ')
-                k--;
-        s[k] = 0;
 }
 
 struct item_info {
@@ -999,12 +1017,14 @@ static int build_tasks(struct parser *p) {
         if (!infos)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n_items && r >= 0; i++) {
-                const char *text;
-                if (p->items[i].text) {
-                        text_depunct(p->items[i].text);
-                        p->items[i].len = strlen(p->items[i].text);
+                _cleanup_free_ char *text = strdup(p->items[i].text ? p->items[i].text : "");
+                if (!text) {
+                        r = -ENOMEM;
+                        break;
                 }
-                text = p->items[i].text ? p->items[i].text : "";
+                /* Read through OCR's specks; the text as written stays the
+                 * task's, and the tokens' byte ranges hold for both. */
+                text_depunct(text);
                 r = textnorm_tokenize(text, strlen(text), &infos[i].tokens);
                 if (r >= 0)
                         r = directive_find_roles(p->idx, &infos[i].tokens, &infos[i].roles);

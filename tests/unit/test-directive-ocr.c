@@ -164,6 +164,40 @@ static void test_sub_item_letter_with_a_speck(void **state) {
         assert_string_equal(text->tasks[0].due, "2025-05-15");
 }
 
+static void test_letters_past_the_vietnamese_order(void **state) {
+        /* "f" follows "e" in ASCII order only. */
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế chủ trì:\na) Một.\nb) Hai.\nc) Ba.\nd) Bốn.\ne) Năm.\nf) Sáu.");
+        assert_refs(d, "1.a 1.b 1.c 1.d 1.e 1.g");
+}
+
+static void test_part_letters_are_no_item_numbers(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "I. NHIỆM VỤ CHUNG\n\n1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
+                "2. Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n3. Sở Tài chính báo cáo trước ngày 17/5/2025.\n\n"
+                "II. NHIỆM VỤ CỤ THỂ\n\nA. Lĩnh vực kinh tế\n\n4. Sở Xây dựng theo dõi.");
+        assert_refs(d, "1 2 3 4");
+        assert_string_equal(task(d, "4")->lead[0], "sxd");
+}
+
+static void test_a_sentence_cut_twice_alike_is_no_running_head(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế rà soát, báo cáo UBND tỉnh trước\n\fngày 30/6/2025.\n\n"
+                "2. Sở Nội vụ rà soát, báo cáo UBND tỉnh trước\n\fngày 31/7/2025.");
+        _cleanup_(directive_freep) struct directive *rows = parse_body(
+                "1. Sở Y tế lập bảng:\n1\n2\n3\ncác chỉ tiêu, báo cáo trước ngày 30/6/2025.");
+        assert_string_equal(d->tasks[0].due, "2025-06-30");
+        assert_string_equal(d->tasks[1].due, "2025-07-31");
+        /* A table's row numbers are no page numbers. */
+        assert_int_equal(rows->tasks[0].page, 1);
+}
+
+static void test_a_number_is_no_reference_word(void **state) {
+        _cleanup_(directive_freep) struct directive *d = parse_body(
+                "1. Sở Y tế hỗ trợ 50\n2. Sở Nội vụ báo cáo trước ngày 16/5/2025.");
+        assert_refs(d, "1 2");
+}
+
 static void test_repairs_need_the_sequence(void **state) {
         /* Only the next number is taken from a shape or a comma, and a
          * comma only before a capital. */
@@ -193,13 +227,16 @@ static void test_a_page_break_does_not_end_a_sentence(void **state) {
 
 static void test_page_furniture_is_not_text(void **state) {
         /* A deadline broken across pages, by a page number, a running head
-         * and blank lines. */
+         * (on three pages) and blank lines. */
         _cleanup_(directive_freep) struct directive *d = parse_body(
                 "1. Sở Y tế kiểm tra, báo cáo\n\f"
                 "Công văn số 100/UBND-TH, trang 2\n— 2 —\n\ntrước ngày 15/5/2025.\n\n"
                 "2. Sở Nội vụ rà soát, báo cáo trước\n\f"
-                "Công văn số 100/UBND-TH, trang 3\n\n-3-\n\nngày 16/5/2025.");
-        assert_refs(d, "1 2");
+                "Công văn số 100/UBND-TH, trang 3\n\n-3-\n\nngày 16/5/2025.\n\n"
+                "3. Sở Tài chính tổng hợp, báo cáo\n\f"
+                "Công văn số 100/UBND-TH, trang 4\n\ntrước ngày 17/5/2025.");
+        assert_refs(d, "1 2 3");
+        assert_string_equal(d->tasks[2].text, "Sở Tài chính tổng hợp, báo cáo trước ngày 17/5/2025.");
         assert_string_equal(d->tasks[0].text, "Sở Y tế kiểm tra, báo cáo trước ngày 15/5/2025.");
         assert_string_equal(d->tasks[0].due, "2025-05-15");
         assert_string_equal(d->tasks[1].due, "2025-05-16");
@@ -262,12 +299,25 @@ static void test_specks_of_punctuation_are_taken_out(void **state) {
         assert_string_equal(d->tasks[0].lead[0], "snnptnt");
         assert_string_equal(d->tasks[0].support[0], "syt");
         assert_string_equal(d->tasks[0].due, "2025-07-05");
-        assert_string_equal(d->tasks[0].text, "Sở Nông nghiệp và Phát triển nông thôn chủ trì, phối hợp với "
-                                              "Sở Y tế báo cáo trước ngày 05/7/2025.");
+        /* The text stays as the scan has it. */
+        assert_string_equal(d->tasks[0].text, "Sở:'Nông nghiệp và Phát triển nông thôn chủ trì, phối .hợp với "
+                                              "Sở Y tế báo cáo trước ngày :05/7/2025.");
         assert_lead("1. So.Théng tin va Truyén thong cha tri.", "stttt");
         assert_lead("1. So-Néng nghiép.va Phat trién néng thon-chd tri.", "snnptnt");
         assert_lead("1. So Xay. dung chil tri.", "sxd");
         assert_lead("1. Sở Xây dựng chủ trì theo QĐ-UBND.", "sxd");
+        {
+                /* Clean text keeps every character: hyphens after a capital,
+                 * quotes, abbreviations. */
+                static const char clean[] = "Sở Y tế chủ trì triển khai ‘Năm chuyển đổi số’ theo Quyết định số "
+                                            "12/QĐ-UBND, phòng chống Covid-19; TP.Sơn Hà hoàn thành trước ngày 15/5/2025.";
+                _cleanup_free_ char *item = NULL;
+                _cleanup_(directive_freep) struct directive *c = NULL;
+                assert_true(asprintf(&item, "1. %s", clean) > 0);
+                c = parse_body(item);
+                assert_string_equal(c->tasks[0].text, clean);
+                assert_string_equal(c->tasks[0].due, "2025-05-15");
+        }
         /* A space lost between "Sở" and "Y tế". */
         assert_lead("1. SởY tế chủ trì kiểm tra.", "syt");
         assert_lead("1. SOY té cht tri kiém tra.", "syt");
@@ -339,6 +389,10 @@ int main(void) {
                 cmocka_unit_test(test_lost_or_merged_numbers),
                 cmocka_unit_test(test_a_misread_number_is_the_one_due_before_the_next),
                 cmocka_unit_test(test_sub_item_letter_with_a_speck),
+                cmocka_unit_test(test_letters_past_the_vietnamese_order),
+                cmocka_unit_test(test_part_letters_are_no_item_numbers),
+                cmocka_unit_test(test_a_sentence_cut_twice_alike_is_no_running_head),
+                cmocka_unit_test(test_a_number_is_no_reference_word),
                 cmocka_unit_test(test_repairs_need_the_sequence),
                 cmocka_unit_test(test_a_page_break_does_not_end_a_sentence),
                 cmocka_unit_test(test_page_furniture_is_not_text),

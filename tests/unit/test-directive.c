@@ -459,14 +459,22 @@ static void test_items_know_their_page_and_line(void **state) {
                 "1. Sở Y tế kiểm tra; hoàn thành trước ngày 15/5/2025.\n\f"
                 "2. Sở Nội vụ rà soát cán bộ, trong năm 2025.\n\n- 3 -\n\n"
                 "3. Sở Tài chính\nbáo cáo trong tháng 7/2025.\n");
+        /* Without form feeds, the next page's number alone between blank
+         * lines starts it. */
+        _cleanup_(directive_freep) struct directive *numbered = parse_ok(
+                "Số: 7/UBND-TH      Sơn Hà, ngày 08 tháng 4 năm 2025\nV/v thử\n\n"
+                "1. Sở Y tế kiểm tra; hoàn thành trước ngày 15/5/2025.\n\n- 2 -\n\n"
+                "2. Sở Nội vụ rà soát cán bộ, trong năm 2025.\n");
         assert_int_equal(d->n_tasks, 3);
         assert_int_equal(d->tasks[0].page, 1);
         assert_int_equal(d->tasks[0].line, 4);
         assert_int_equal(d->tasks[1].page, 2);
         assert_int_equal(d->tasks[1].line, 1);
-        /* No form feed before page 3: its number starts it. */
-        assert_int_equal(d->tasks[2].page, 3);
-        assert_int_equal(d->tasks[2].line, 3);
+        /* Where form feeds mark the pages, a number does not. */
+        assert_int_equal(d->tasks[2].page, 2);
+        assert_int_equal(d->tasks[2].line, 5);
+        assert_int_equal(numbered->tasks[1].page, 2);
+        assert_int_equal(numbered->tasks[1].line, 3);
 }
 
 /* Bad input. */
