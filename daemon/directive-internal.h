@@ -31,6 +31,53 @@ struct span {
         size_t indent;          /* bytes from the line's start */
 };
 
+/* Scans (directive-scan.c). Splits text into lines: at a line feed, or a
+ * form feed, which also starts the next page. */
+int directive_split_lines(const char *text, size_t len, struct line **ret, size_t *ret_n);
+/* Gives every line its page and its line on that page, and marks running
+ * heads: a form feed starts a page; in text without them, so does the next
+ * page's number alone between blank lines. */
+void directive_number_pages(struct line *lines, size_t n_lines);
+/* A page number, a rule, a running head or a speck alone: no text. */
+bool directive_is_page_furniture(const struct line *l);
+/* Blanks out OCR's specks inside words and sentences, keeping the text's
+ * length (so byte ranges found in it hold for the text as written). */
+void directive_depunct(char *s);
+/* Whether the UTF-8 character at s (n bytes left) is a small letter. */
+bool directive_lower_at(const char *s, size_t n);
+/* The length of the UTF-8 sequence a lead byte starts. */
+size_t directive_utf8_len(unsigned char c);
+
+/* Item markers (directive-marker.c). */
+enum mark {
+        MARK_NONE,
+        MARK_NUMBER,            /* "1." "1)" */
+        MARK_SUBNUMBER,         /* "1.1." "1.1" */
+        MARK_LETTER,            /* "a)" "đ)" "a." */
+        MARK_GLYPH,             /* "©)" "¢)": a sub-item whose letter OCR lost */
+        MARK_ROMAN,             /* "II." */
+};
+
+struct marker {
+        enum mark mark;
+        int num, sub;
+        bool lookalike;         /* the number has a letter OCR put for a digit ("S." "l2.") */
+        char term;              /* what closed it: '.' or ')' */
+        char letter[8];         /* UTF-8, lower case */
+        size_t skip;            /* bytes up to the item's text */
+        size_t alt_skip;        /* a sub-number read as a number: bytes up to its text */
+};
+
+/* The marker at a line's start, as written. */
+struct marker directive_line_marker(const struct span *sp);
+/* The letter a sub-item marker stands for in the sequence, OCR's damage
+ * repaired, or NULL when it starts no sub-item. `last` is the letter
+ * before ("" for none), `open` whether sub-items are due (the heading
+ * ends with a colon, or its sub-items have begun), `item_term` how the
+ * document closes its item numbers ('.' or ')', 0 unknown). */
+const char *directive_letter_repair(const struct marker *m, const char *last, bool open, char item_term,
+                                    int last_num);
+
 /* Layout (directive-header.c). */
 size_t layout_columns(const struct line *l, struct span *cols, size_t max);
 struct span layout_trimmed(const struct line *l);

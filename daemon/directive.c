@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Directive parsing (directive.h): input checks, lines, the header and
- * signature block, the item structure, and assembly of the result.
- * Deadlines are directive-date.c's, roles directive-roles.c's. */
+/* Directive parsing (directive.h): input checks, the item structure, and
+ * assembly of the result. Lines, pages and OCR's specks are
+ * directive-scan.c's, markers directive-marker.c's, the header and
+ * signature block directive-header.c's, deadlines directive-date.c's,
+ * roles directive-roles.c's. */
 
 #include <errno.h>
 #include <limits.h>
@@ -88,448 +90,6 @@ static int text_clean(const char *text, size_t len, char **ret, size_t *ret_len)
         *ret = out;
         *ret_len = n;
         return 0;
-}
-
-/* Lines end at a line feed or a form feed; a form feed (OCR's page
- * separator) also starts the next page. */
-static int split_lines(struct parser *p) {
-        unsigned page = 1;
-        size_t n = 1;
-
-        for (size_t i = 0; i < p->len; i++)
-                if ((p->text[i] == '\n' || p->text[i] == '\f') && ++n > DIRECTIVE_MAX_LINES)
-                        return -E2BIG;
-        p->lines = calloc(n, sizeof(struct line));
-        if (!p->lines)
-                return -ENOMEM;
-        for (const char *s = p->text, *end = p->text + p->len; s <= end;) {
-                const char *nl = s;
-                struct line *l = &p->lines[p->n_lines++];
-
-                while (nl < end && *nl != '\n' && *nl != '\f')
-                        nl++;
-                l->s = s;
-                l->len = nl - s;
-                l->page = page;
-                l->blank = true;
-                for (size_t k = 0; k < l->len; k++)
-                        if (!is_space(s[k]))
-                                l->blank = false;
-                if (nl == end)
-                        break;
-                if (*nl == '\f')
-                        page++;
-                s = nl + 1;
-        }
-        return 0;
-}
-
-static bool byte_is_letter(unsigned char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-}
-
-static bool lower_at(const char *s, size_t n) {
-        unsigned char c = (unsigned char) s[0];
-        return n > 0 && ((c >= 'a' && c <= 'z') || (c >= 0x80 && !textnorm_starts_upper(s, n)));
-}
-
-static size_t utf8_len(unsigned char c) {
-        return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-}
-
-/* Spaces and dashes, "–" and "—" among them. */
-static size_t skip_dashes(const struct span *sp, size_t i) {
-        for (;;) {
-                if (i < sp->len && (sp->s[i] == '-' || is_space(sp->s[i])))
-                        i++;
-                else if (i + 2 < sp->len && (unsigned char) sp->s[i] == 0xe2 && (unsigned char) sp->s[i + 1] == 0x80 &&
-                         ((unsigned char) sp->s[i + 2] == 0x93 || (unsigned char) sp->s[i + 2] == 0x94))
-                        i += 3;
-                else
-                        return i;
-        }
-}
-
-/* A page number ("2", "- 2 -", "Trang 2", "Trang 2/5") or a rule line:
- * page furniture, read as a blank line. Returns the page number, 0 for a
- * rule, -1 for anything else. */
-static int page_furniture(const struct line *l) {
-        struct span sp = layout_trimmed(l);
-        size_t i = 0, digits = 0;
-        int num = 0;
-
-        if (layout_is_decoration(&sp))
-                return 0;
-        if (l->furniture)
-                return 0;
-        /* A speck alone on its line ("+", "‘", "Z"): no text is so short. */
-        if (sp.len > 0 && sp.len <= 2 && !memchr(sp.s, '.', sp.len) && !memchr(sp.s, ')', sp.len) &&
-            !(sp.s[0] >= '0' && sp.s[0] <= '9') && (sp.len == 1 || utf8_len((unsigned char) sp.s[0]) == sp.len))
-                return 0;
-        if (sp.len >= 5 && strncasecmp(sp.s, "trang", 5) == 0)
-                i = 5;
-        i = skip_dashes(&sp, i);
-        while (i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9' && digits < 4)
-                num = num * 10 + (sp.s[i++] - '0'), digits++;
-        if (digits == 0)
-                return -1;
-        if (i < sp.len && sp.s[i] == '/')
-                for (i++; i < sp.len && sp.s[i] >= '0' && sp.s[i] <= '9'; i++)
-                        ;
-        i = skip_dashes(&sp, i);
-        return i == sp.len ? num : -1;
-}
-
-static bool is_page_furniture(const struct line *l) {
-        return page_furniture(l) >= 0;
-}
-
-/* The first line of a page that is not its number, or NULL. */
-static struct line *page_head(struct parser *p, size_t *li) {
-        for (unsigned page = p->lines[*li].page; *li < p->n_lines && p->lines[*li].page == page; (*li)++)
-                if (!p->lines[*li].blank && page_furniture(&p->lines[*li]) < 0)
-                        return &p->lines[*li];
-        return NULL;
-}
-
-/* Whether two lines read alike once folded, digits aside: a running head
- * ("Công văn số 2417/UBND-KTTH, trang 2") changes only its page number. */
-static bool lines_alike(const struct line *a, const struct line *b) {
-        _cleanup_free_ char *fa = NULL, *fb = NULL;
-        size_t i = 0, j = 0;
-
-        if (textnorm_fold(a->s, a->len, &fa) < 0 || textnorm_fold(b->s, b->len, &fb) < 0)
-                return false;
-        for (;;) {
-                while (fa[i] && ((fa[i] >= '0' && fa[i] <= '9') || is_space(fa[i])))
-                        i++;
-                while (fb[j] && ((fb[j] >= '0' && fb[j] <= '9') || is_space(fb[j])))
-                        j++;
-                if (!fa[i] || !fb[j] || fa[i] != fb[j])
-                        return !fa[i] && !fb[j];
-                i++, j++;
-        }
-}
-
-/* A line that heads three pages or more from the second on, alike but
- * for digits, is a running head: page furniture, not text. */
-static void mark_running_heads(struct parser *p) {
-        struct line *heads[64];
-        size_t n = 0;
-
-        for (size_t li = 0; li < p->n_lines && n < ELEMENTSOF(heads);) {
-                unsigned page = p->lines[li].page;
-                struct line *h = page > 1 ? page_head(p, &li) : NULL;
-                if (h && h->len >= 8)
-                        heads[n++] = h;
-                while (li < p->n_lines && p->lines[li].page == page)
-                        li++;
-        }
-        /* Three pages alike at least: two could be a sentence a page break
-         * cut twice the same way ("… trước\fngày 30/6/2025."). */
-        for (size_t a = 0; a < n; a++) {
-                size_t alike = 1;
-                for (size_t b = 0; b < n; b++)
-                        alike += b != a && lines_alike(heads[a], heads[b]);
-                if (alike >= 3 && !lower_at(heads[a]->s, heads[a]->len))
-                        heads[a]->furniture = true;
-        }
-}
-
-/* Gives every line its page and its line number on that page. A form feed
- * starts a page; so does, in text without them, the number of the next
- * page standing alone between blank lines (an administrative document
- * numbers its pages at the top, from the second on). */
-static void number_pages(struct parser *p) {
-        unsigned page = 1, shift = 0;
-        size_t start = 0;
-        /* Where form feeds mark the pages, numbers need not: a table's
-         * row numbers are no pages. */
-        bool form_feeds = p->n_lines > 0 && p->lines[p->n_lines - 1].page > 1;
-
-        for (size_t li = 0; li < p->n_lines; li++) {
-                struct line *l = &p->lines[li];
-                int num;
-
-                if (l->page + shift != page) {
-                        page = l->page + shift;
-                        start = li;
-                } else if (!form_feeds && !l->blank && (num = page_furniture(l)) > 0 && (unsigned) num == page + 1 &&
-                           (li == 0 || p->lines[li - 1].blank || li + 1 == p->n_lines || p->lines[li + 1].blank)) {
-                        shift++;
-                        page++;
-                        start = li;
-                }
-                l->page = page;
-                l->lineno = (unsigned) (li - start + 1);
-        }
-        mark_running_heads(p);
-}
-
-enum mark {
-        MARK_NONE,
-        MARK_NUMBER,            /* "1." "1)" */
-        MARK_SUBNUMBER,         /* "1.1." "1.1" */
-        MARK_LETTER,            /* "a)" "đ)" "a." */
-        MARK_GLYPH,             /* "©)" "¢)": a sub-item whose letter OCR lost */
-        MARK_ROMAN,             /* "II." */
-};
-
-struct marker {
-        enum mark mark;
-        int num, sub;
-        bool lookalike;         /* the number has a letter OCR put for a digit ("S." "l2.") */
-        char term;              /* what closed it: '.' or ')' */
-        char letter[8];         /* UTF-8, lower case */
-        size_t skip;            /* bytes up to the item's text */
-        size_t alt_skip;        /* a sub-number read as a number: bytes up to its text */
-};
-
-/* The digit a character stands for, OCR's confusions included ("S" for
- * "5", "l" for "1"), or -1. */
-static int digit_of(char c, bool *ret_lookalike) {
-        static const char shapes[] = "OoIl|ZzAaSsGbTBgq";
-        static const char digits[] = "00111224455667899";
-
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        for (size_t k = 0; shapes[k]; k++)
-                if (shapes[k] == c) {
-                        *ret_lookalike = true;
-                        return digits[k] - '0';
-                }
-        return -1;
-}
-
-/* Up to three digits, or their OCR shapes: at most one shape, beside a
- * real digit ("l2", "1O"), or alone when it is a capital that is no
- * roman numeral ("S." for "5.", "B." for "8."). */
-static size_t digits_at(const char *s, size_t n, size_t i, int *ret, bool *ret_lookalike) {
-        size_t k = 0;
-        int v = 0, shapes = 0;
-        bool look = false;
-
-        while (i + k < n && k < 3) {
-                bool l = false;
-                int d = digit_of(s[i + k], &l);
-                if (d < 0)
-                        break;
-                v = v * 10 + d;
-                shapes += l;
-                k++;
-        }
-        if (k == 0 || (i + k < n && s[i + k] >= '0' && s[i + k] <= '9') || shapes > 1 || (shapes == 1 && k > 2))
-                return 0;
-        if (shapes == 1 && k == 1 && !strchr("SZAGTB", s[i]))
-                return 0;
-        look = shapes > 0;
-        *ret = v;
-        *ret_lookalike = look;
-        return k;
-}
-
-/* What ends a marker: white space, the end, or a letter ("1.Sở"). */
-static bool marker_end(const char *s, size_t n, size_t i) {
-        return i >= n || is_space(s[i]) || (unsigned char) s[i] >= 0x80 ||
-               (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z');
-}
-
-static size_t skip_spaces(const char *s, size_t n, size_t i) {
-        while (i < n && is_space(s[i]))
-                i++;
-        return i;
-}
-
-/* The punctuation that closes a marker, with the doubling OCR adds
- * ("3..", "c):", "4.,"): returns its length, 0 if none; *ret_term is the
- * first character, '.' or ')' (a brace or bracket is OCR's parenthesis). */
-static size_t marker_term(const char *s, size_t n, size_t i, char *ret_term) {
-        size_t k = 0;
-
-        if (i >= n || !strchr(".:,)}]", s[i]))
-                return 0;
-        *ret_term = strchr(".:,", s[i]) ? '.' : ')';
-        for (k = 1; k < 3 && i + k < n && strchr(".,:)", s[i + k]); k++)
-                ;
-        return k;
-}
-
-/* A marker at the start of a line, as written; whether it is one, and
- * which, is for the sequence to decide (parse_items()). A stray bullet
- * or dash before it ("- 5.Sở", "-a)") is skipped. */
-static struct marker line_marker(const struct span *sp) {
-        const char *s = sp->s;
-        size_t n = sp->len, k, i, j = 0, t;
-        struct marker m = {};
-        bool look = false;
-
-        while (j < n && j < 3 && strchr("-*'`\".,_~", s[j]))
-                j++;
-        if (j > 0)
-                j = skip_spaces(s, n, j);
-        /* •, and OCR's ‘ ’ for a speck */
-        if (j + 3 <= n && (unsigned char) s[j] == 0xe2 && (unsigned char) s[j + 1] == 0x80 &&
-            ((unsigned char) s[j + 2] == 0xa2 || (unsigned char) s[j + 2] == 0x98 || (unsigned char) s[j + 2] == 0x99))
-                j = skip_spaces(s, n, j + 3);
-        s += j;
-        n -= j;
-
-        if ((k = digits_at(s, n, 0, &m.num, &look)) > 0 && k < n) {
-                if (!look && s[k] == '.' && k + 1 < n && s[k + 1] >= '0' && s[k + 1] <= '9') {
-                        bool l2 = false;
-                        size_t k2 = digits_at(s, n, k + 1, &m.sub, &l2);
-                        i = k + 1 + k2;
-                        if (k2 > 0 && !l2 && i < n && (s[i] == '.' || s[i] == ')'))
-                                i++;
-                        if (k2 > 0 && !l2 && i < n && is_space(s[i])) {
-                                m.mark = MARK_SUBNUMBER;
-                                m.skip = j + skip_spaces(s, n, i);
-                                /* Or "5." before a word OCR made digits of
-                                 * ("5.86 Tài nguyên": "5. Sở Tài nguyên"). */
-                                m.term = '.';
-                                m.alt_skip = j + k + 1;
-                        }
-                        return m;
-                }
-                t = marker_term(s, n, k, &m.term);
-                /* "7," and "4:" are OCR's "7." and "4." only before a capital. */
-                if (t > 0 && (s[k] == ',' || s[k] == ':')) {
-                        size_t x = skip_spaces(s, n, k + t);
-                        if (!textnorm_starts_upper(s + x, n - x))
-                                t = 0;
-                }
-                /* A shape alone must be followed by a space: "S. Sở", not "Sở". */
-                if (t > 0 && marker_end(s, n, k + t) && m.num > 0 && (!look || k > 1 || k + t >= n || is_space(s[k + t]))) {
-                        m.mark = MARK_NUMBER;
-                        m.lookalike = look;
-                        m.skip = j + skip_spaces(s, n, k + t);
-                        return m;
-                }
-                if (!look)
-                        return m;
-                m.num = 0;
-        }
-        /* Roman numerals head sections: "II." */
-        for (i = 0; i < n && i < 5 && (s[i] == 'I' || s[i] == 'V' || s[i] == 'X'); i++)
-                ;
-        if (i > 0 && i + 1 < n && s[i] == '.' && is_space(s[i + 1])) {
-                m.mark = MARK_ROMAN;
-                m.skip = j + skip_spaces(s, n, i + 1);
-                return m;
-        }
-        /* One character, then ")" (or "." after a letter): "a)", "đ)",
-         * and what OCR makes of them ("©)", "¢)", "ä)", "b}"). */
-        if (n == 0 || is_space(s[0]) || strchr(".,;:()[]{}", s[0]))
-                return m;
-        k = utf8_len((unsigned char) s[0]);
-        /* "cơ)": a letter and a speck OCR added, read as the letter. */
-        if (k == 1 && k < n && !marker_term(s, n, k, &m.term) && (unsigned char) s[1] >= 0x80 &&
-            k + utf8_len((unsigned char) s[1]) < n && marker_term(s, n, k + utf8_len((unsigned char) s[1]), &m.term)) {
-                size_t k2 = k + utf8_len((unsigned char) s[1]);
-                t = marker_term(s, n, k2, &m.term);
-                if (m.term == ')' && marker_end(s, n, k2 + t) && s[0] >= 'a' && s[0] <= 'z') {
-                        m.mark = MARK_GLYPH;
-                        m.letter[0] = s[0];
-                        m.letter[1] = 0;
-                        m.skip = j + skip_spaces(s, n, k2 + t);
-                        return m;
-                }
-        }
-        if (k >= n || k >= sizeof(m.letter) || !(t = marker_term(s, n, k, &m.term)) ||
-            (m.term == '.' ? k + t < n && !is_space(s[k + t]) : !marker_end(s, n, k + t)))
-                return m;
-        memcpy(m.letter, s, k);
-        m.letter[k] = 0;
-        if (k == 1 && s[0] >= 'A' && s[0] <= 'Z')
-                m.letter[0] = (char) (s[0] - 'A' + 'a');
-        if (streq(m.letter, "đ") || streq(m.letter, "Đ"))
-                strcpy(m.letter, "đ");
-        else if (k > 1 || !(m.letter[0] >= 'a' && m.letter[0] <= 'z')) {
-                _cleanup_free_ char *f = NULL;
-                /* An accent OCR added ("á)") is no other letter. */
-                if (textnorm_fold(m.letter, k, &f) >= 0 && f[0] >= 'a' && f[0] <= 'z' && !f[1])
-                        strcpy(m.letter, f);
-                else
-                        m.mark = MARK_GLYPH;
-        }
-        /* Only a letter closes with a full stop ("a."), and only a lower-case one. */
-        if (m.term == '.' && (m.mark == MARK_GLYPH || (k == 1 && s[0] >= 'A' && s[0] <= 'Z')))
-                return (struct marker) {};
-        if (m.mark == MARK_NONE)
-                m.mark = MARK_LETTER;
-        m.skip = j + skip_spaces(s, n, k + t);
-        return m;
-}
-
-/* The Vietnamese alphabet order of sub-items: a b c d đ e g h i k l m n
- * o p q r s t u v x y. */
-static const char *const letters[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m",
-                                       "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
-
-static int letter_index(const char *l) {
-        for (size_t k = 0; k < ELEMENTSOF(letters); k++)
-                if (streq(l, letters[k]))
-                        return (int) k;
-        return -1;
-}
-
-/* The letter after `prev` ("" before the first), or NULL after "y". */
-static const char *letter_next(const char *prev) {
-        int k = prev[0] ? letter_index(prev) : -1;
-        return k + 1 < (int) ELEMENTSOF(letters) && (k >= 0 || !prev[0]) ? letters[k + 1] : NULL;
-}
-
-/* Whether `next` follows `prev` in the Vietnamese order or in plain ASCII
- * order ("d" then "e", with no "đ"). */
-static bool letter_follows(const char *prev, const char *next) {
-        const char *want = letter_next(prev);
-        if (want && streq(want, next))
-                return true;
-        return strlen(prev) == 1 && strlen(next) == 1 && next[0] == prev[0] + 1;
-}
-
-/* The letter of a sub-item marker, repaired from its place in the
- * sequence, or NULL when the marker starts no sub-item. `open` says that
- * sub-items are expected here: the heading ends with a colon, or its
- * sub-items have begun. `item_term` is how the document closes its item
- * numbers. */
-static const char *letter_repair(const struct marker *m, const char *last, bool open, char item_term, int last_num) {
-        const char *want = letter_next(last);
-        int k;
-
-        if (!want)
-                return NULL;
-        switch (m->mark) {
-        case MARK_LETTER:
-                if (letter_follows(last, m->letter)) {
-                        /* "f", "j", "w" follow in ASCII order only. */
-                        k = letter_index(m->letter);
-                        return streq(m->letter, want) || k < 0 ? want : letters[k];
-                }
-                /* OCR reads "đ)" as "d)": a second "d)" is the "đ)". */
-                if (streq(last, "d") && streq(m->letter, "d"))
-                        return "đ";
-                if (!open || m->term != ')')
-                        return NULL;
-                /* One letter lost with its line ("b)" after "a)" missing
-                 * "c)"? no: "d)" after "b)") keeps its own letter; any
-                 * other is the one due, misread ("e)" for "c)"). */
-                k = letter_index(m->letter);
-                if (k >= 0 && last[0] && k == letter_index(last) + 2)
-                        return letters[k];
-                return want;
-        case MARK_GLYPH:
-                return open ? want : NULL;
-        case MARK_NUMBER:
-                /* "4)" among items numbered "1." "2." "3.": a letter read
-                 * as a digit ("a" as "4", "b" as "6"), unless it is the
-                 * next item coming after sub-items. */
-                if (open && item_term && m->term != item_term && (!last[0] || m->num != last_num + 1))
-                        return want;
-                return NULL;
-        default:
-                return NULL;
-        }
 }
 
 static int item_new(struct parser *p, const char *ref, size_t parent, int section, const struct line *at) {
@@ -627,14 +187,14 @@ static int next_number(struct parser *p, size_t li) {
                 struct span sp;
                 struct marker m;
 
-                if (l->blank || is_page_furniture(l)) {
+                if (l->blank || directive_is_page_furniture(l)) {
                         blank = true;
                         continue;
                 }
                 if (is_body_end(l))
                         return -1;
                 sp = layout_trimmed(l);
-                m = line_marker(&sp);
+                m = directive_line_marker(&sp);
                 if (blank && m.mark == MARK_NUMBER && !m.lookalike && textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip))
                         return m.num;
                 blank = false;
@@ -662,7 +222,7 @@ static int parse_items(struct parser *p) {
                 char ref[REF_MAX];
                 bool starts;
 
-                if (l->blank || is_page_furniture(l)) {
+                if (l->blank || directive_is_page_furniture(l)) {
                         prev_blank = true;
                         continue;
                 }
@@ -671,7 +231,7 @@ static int parse_items(struct parser *p) {
                         break;
                 }
                 sp = layout_trimmed(l);
-                m = line_marker(&sp);
+                m = directive_line_marker(&sp);
                 starts = prev_blank || prev.len == 0 || !ends_with_reference_word(&prev);
                 prev = sp;
                 last_page = text_page;
@@ -702,7 +262,7 @@ static int parse_items(struct parser *p) {
                        (last_letter[0] || (p->items[heading].len > 0 && cur == heading &&
                                            p->items[heading].text[p->items[heading].len - 1] == ':'));
                 letter = starts && heading != SIZE_MAX && last_sub == 0
-                                 ? letter_repair(&m, last_letter, open, item_term, last_num)
+                                 ? directive_letter_repair(&m, last_letter, open, item_term, last_num)
                                  : NULL;
                 /* An excerpt may start at any item ("6. Sở Kế hoạch và Đầu
                  * tư:") that opens a paragraph with a capital; after that,
@@ -787,64 +347,6 @@ static int parse_items(struct parser *p) {
                 prev_blank = false;
         }
         return 0;
-}
-
-/* Whether the character that ends at s[i - 1] is a small letter. */
-static bool lower_before(const char *s, size_t i) {
-        size_t b = i;
-
-        while (b > 0 && ((unsigned char) s[b - 1] & 0xc0) == 0x80)
-                b--;
-        return b > 0 && lower_at(s + b - 1, i - b + 1);
-}
-
-/* Blanks out the punctuation OCR strews inside words and sentences, which
- * would otherwise cut an agency's name or a deadline phrase in two:
- * apostrophes ("Sở'Thông"), a colon inside a word or before one ("Sở:Nông",
- * ":05/7"), a full stop before a small letter ("Xây. dựng", "So.Thông" — a
- * sentence starts with a capital), a hyphen after a small letter
- * ("So-Nông", "thời hạn-15"; "QĐ-UBND" and "2025 - 2029" keep theirs).
- * Each is made a space, so the text keeps its length and byte ranges; "I["
- * and "I]" become "II", a numeral. */
-static void text_depunct(char *s) {
-        size_t n = strlen(s);
-
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-                unsigned char before = i > 0 ? (unsigned char) s[i - 1] : ' ';
-                unsigned char after = i + 1 < n ? (unsigned char) s[i + 1] : ' ';
-
-                if ((c == '[' || c == ']' || c == '|' || c == '!') && before == 'I' &&
-                    (after == '/' || after == ' ' || after == 'I' || i + 1 == n)) {
-                        s[i] = 'I';
-                } else if (c == '\'' || c == '`') {
-                        s[i] = ' ';
-                } else if (c == 0xe2 && i + 2 < n && (unsigned char) s[i + 1] == 0x80 &&
-                           ((unsigned char) s[i + 2] == 0x98 || (unsigned char) s[i + 2] == 0x99)) {
-                        s[i] = s[i + 1] = s[i + 2] = ' ';
-                        i += 2;
-                } else if (c == ':' && ((byte_is_letter(before) && (byte_is_letter(after) || after == '\'' || after == '`')) ||
-                                        (before == ' ' && after != ' '))) {
-                        s[i] = ' ';
-                } else if (c == '.' && before == ' ' && after != ' ' && !(after >= '0' && after <= '9')) {
-                        s[i] = ' ';    /* "phối .hợp" */
-                } else if (c == '.' && byte_is_letter(before) && i > 1 && byte_is_letter((unsigned char) s[i - 2])) {
-                        size_t j = i + 1 + (after == ' ');
-                        /* "So.Thông": no space after a full stop is no
-                         * sentence's end, unless an abbreviation ("TP.Sơn
-                         * Hà") stands before it. */
-                        bool caps = true;
-                        for (size_t b = i; b > 0 && byte_is_letter((unsigned char) s[b - 1]); b--)
-                                if (!(s[b - 1] >= 'A' && s[b - 1] <= 'Z'))
-                                        caps = false;
-                        if ((j < n && (lower_at(s + j, n - j) || (s[j] >= '0' && s[j] <= '9'))) ||
-                            (byte_is_letter(after) && !caps))
-                                s[i] = ' ';
-                } else if (c == '-' && byte_is_letter(before) && i + 1 < n && lower_before(s, i) &&
-                           (byte_is_letter(after) || (after >= '0' && after <= '9'))) {
-                        s[i] = ' ';
-                }
-        }
 }
 
 struct item_info {
@@ -1024,7 +526,7 @@ static int build_tasks(struct parser *p) {
                 }
                 /* Read through OCR's specks; the text as written stays the
                  * task's, and the tokens' byte ranges hold for both. */
-                text_depunct(text);
+                directive_depunct(text);
                 r = textnorm_tokenize(text, strlen(text), &infos[i].tokens);
                 if (r >= 0)
                         r = directive_find_roles(p->idx, &infos[i].tokens, &infos[i].roles);
@@ -1074,9 +576,9 @@ int directive_parse_indexed(const char *text, size_t len, const struct textnorm_
         p.d = d;
         r = text_clean(text ? text : "", len, &p.text, &p.len);
         if (r >= 0)
-                r = split_lines(&p);
+                r = directive_split_lines(p.text, p.len, &p.lines, &p.n_lines);
         if (r >= 0) {
-                number_pages(&p);
+                directive_number_pages(p.lines, p.n_lines);
                 r = parse_items(&p);
         }
         if (r >= 0)
