@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* deadlinectl import and export: a directive's text (clean or scanned),
- * CSV or JSON in; CSV or JSON out, in the form import reads back.
+/* deadlinectl import: a directive's text (clean or scanned), CSV or JSON
+ * in, read into items (ctl-import.h), checked, then reviewed
+ * (ctl-import-review.c) or applied (ctl-import-apply.c).
  *
  * An import is applied in one transaction or not at all. Its key is the
  * document number and the task reference: importing the same document again
@@ -19,12 +20,9 @@
 #include <unistd.h>
 
 #include "csv.h"
-#include "ctl-reimport.h"
-#include "ctl.h"
+#include "ctl-import.h"
 #include "directive.h"
 #include "recurrence.h"
-#include "strbuf.h"
-#include "table.h"
 #include "textnorm.h"
 #include "timeutil.h"
 
@@ -37,35 +35,6 @@ enum format {
         FORMAT_DIRECTIVE,
         FORMAT_CSV,
         FORMAT_JSON,
-};
-
-/* One task to import, whatever the input format. */
-struct item {
-        char *document;
-        char *ref;
-        char *title;
-        char *detail;
-        char *due;
-        char *recurrence;
-        char **lead;
-        char **support;
-        enum task_status status;
-        unsigned flags;                 /* DIRECTIVE_TASK_* */
-        char **unmatched;               /* "text (did you mean: a, b)" */
-        int line;                       /* where it came from, for errors */
-        unsigned page, page_line;       /* a directive's item: where it starts; a CSV row: 0 and its line */
-};
-
-/* Not a DIRECTIVE_TASK_* bit: --default-lead gave the item its lead. */
-#define IMPORT_DEFAULT_LEAD (1u << 16)
-
-struct import {
-        struct document doc;            /* the directive's document, if any */
-        char **addressees;              /* a directive's "Kính gửi": the ids matched */
-        char **addressees_unmatched;    /* and the lines that matched nobody */
-        struct item *items;
-        size_t n;
-        struct reimport_conflicts conflicts;
 };
 
 static void item_done(struct item *it) {
@@ -540,385 +509,6 @@ static int validate(struct ctl *c, const char *path, struct import *im, const ch
         return 0;
 }
 
-static int find_document(struct ctl *c, const char *number, int64_t *ret) {
-        struct document d = {};
-        int r = store_document_get(c->store, number, &d);
-
-        if (r == -ENOENT) {
-                d = (struct document) { .number = (char *) number };
-                r = store_document_upsert(c->store, &d);
-                *ret = d.id;
-                return r;
-        }
-        if (r >= 0)
-                *ret = d.id;
-        document_done(&d);
-        return r;
-}
-
-/* Adds the item's task, or updates it as reimport_task() decides. */
-static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t document_id,
-                      bool *ret_updated) {
-        _cleanup_(task_done) struct task old = {};
-        struct task t = {};
-        int64_t id = 0;
-        int r;
-
-        *ret_updated = false;
-        if (document_id && it->ref) {
-                r = store_task_find_ref(c->store, document_id, it->ref, &id);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-        }
-        if (id > 0) {
-                r = store_task_get(c->store, id, &old);
-                if (r < 0)
-                        return r;
-        }
-        size_t nl = strv_length(it->lead), ns = strv_length(it->support);
-        _cleanup_free_ struct task_agency *ag = calloc(nl + ns + 1, sizeof *ag);
-        if (!ag)
-                return -ENOMEM;
-        size_t n = 0;
-        for (size_t i = 0; i < nl; i++)
-                ag[n++] = (struct task_agency) { it->lead[i], ROLE_LEAD };
-        for (size_t i = 0; i < ns; i++)
-                if (!strv_contains(it->lead, it->support[i]))
-                        ag[n++] = (struct task_agency) { it->support[i], ROLE_SUPPORT };
-
-        struct due d;
-        t = (struct task) {
-                .id = id,
-                .document_id = document_id,
-                .ref = it->ref,
-                .title = it->title,
-                .detail = it->detail,
-                .due = it->due,
-                .due_at = it->due && parse_due(it->due, 0, &d) >= 0 ? due_instant(&d) : NO_TIME,
-                .status = it->status,
-                .recurrence = it->recurrence,
-                .agencies = ag,
-                .n_agencies = n,
-        };
-        _cleanup_free_ char *next_due = NULL, *note = NULL;
-        if (!t.due && t.recurrence && id > 0 && old.due && streq_ptr(old.recurrence, t.recurrence)) {
-                /* The task is at some occurrence of the same recurrence
-                 * (done for a period, or rolled on): the document says
-                 * nothing about which. */
-                t.due = old.due;
-                t.due_at = old.due_at;
-        } else if (!t.due && t.recurrence) {
-                /* A recurring task starts at its next occurrence from today. */
-                struct recurrence rec;
-                char buf[17];
-                (void) recurrence_parse(t.recurrence, &rec);
-                struct due nd = recurrence_first(&rec, c->now);
-                format_due(&nd, buf);
-                t.due = next_due = strdup(buf);
-                t.due_at = due_instant(&nd);
-        }
-        if (asprintf(&note, "import%s%s", it->document ? " " : "", strempty(it->document)) < 0) {
-                note = NULL;
-                return -ENOMEM;
-        }
-        if (id > 0) {
-                *ret_updated = true;
-                return reimport_task(c, &old, &t, note, &im->conflicts);
-        }
-        r = store_task_add(c->store, &t, c->now);
-        if (r >= 0)
-                r = store_task_changes_record(c->store, NULL, &t, CHANGE_IMPORT, note, c->now);
-        return r < 0 ? r : 0;
-}
-
-/* Applies the import in one transaction, and commits it unless `preview`
- * (a dry run: the conflicts are all it wants). Conflicts are printed as
- * they are kept, once the import is in. */
-static int apply(struct ctl *c, struct import *im, bool preview, size_t *ret_added, size_t *ret_updated) {
-        int64_t doc_id = 0;
-        int r;
-
-        reimport_conflicts_clear(&im->conflicts);
-        r = store_begin(c->store);
-        if (r < 0)
-                return ctl_store_fail(c, r, "cannot start a transaction");
-        if (im->doc.number) {
-                /* The directive's own description of itself wins over what
-                 * an earlier import recorded. */
-                r = store_document_upsert(c->store, &im->doc);
-                doc_id = im->doc.id;
-        }
-        *ret_added = *ret_updated = 0;
-        for (size_t i = 0; r >= 0 && i < im->n; i++) {
-                struct item *it = &im->items[i];
-                int64_t id = 0;
-                bool updated;
-                if (it->document && !(im->doc.number && streq(it->document, im->doc.number)))
-                        r = find_document(c, it->document, &id);
-                else
-                        id = it->document ? doc_id : 0;
-                if (r >= 0)
-                        r = apply_item(c, im, it, id, &updated);
-                if (r >= 0)
-                        (*(updated ? ret_updated : ret_added))++;
-        }
-        if (r >= 0 && preview) {
-                (void) store_rollback(c->store);
-                return 0;
-        }
-        if (r >= 0)
-                r = store_commit(c->store);
-        if (r < 0) {
-                (void) store_rollback(c->store);
-                reimport_conflicts_clear(&im->conflicts);
-                return ctl_store_fail(c, r, preview ? "cannot compare the import with the database"
-                                                    : "import not applied");
-        }
-        for (size_t i = 0; i < im->conflicts.n; i++)
-                fprintf(stderr, "deadlinectl: import: %s\n", im->conflicts.v[i].message);
-        return 0;
-}
-
-static const char *item_flag_to_string(unsigned bit) {
-        return bit == IMPORT_DEFAULT_LEAD ? "default-lead" : directive_task_flag_to_string(bit);
-}
-
-static bool item_needs_lead(const struct item *it) {
-        return !it->lead || !*it->lead;
-}
-
-/* The flags the review shows: the parser's, and what any item can lack. */
-static unsigned item_flags(const struct item *it) {
-        return it->flags | (item_needs_lead(it) ? DIRECTIVE_TASK_NO_LEAD : 0) |
-               (!it->due && !it->recurrence ? DIRECTIVE_TASK_NO_DEADLINE : 0);
-}
-
-/* The items that have a lead, for --partial and the dry run's preview;
- * they share the import's strings, so only the array is freed. */
-static int import_with_lead(const struct import *im, struct import *ret) {
-        *ret = (struct import) { .doc = im->doc };
-        ret->items = calloc(im->n + 1, sizeof *ret->items);
-        if (!ret->items)
-                return -ENOMEM;
-        for (size_t i = 0; i < im->n; i++)
-                if (!item_needs_lead(&im->items[i]))
-                        ret->items[ret->n++] = im->items[i];
-        return 0;
-}
-
-/* For a dry run: what the import would keep of people's work, found by
- * applying it and rolling it back. Nothing to compare with when there is
- * no database yet, and none is made; one this user cannot write is left
- * alone, as the dry run always did. */
-static int preview_conflicts(struct ctl *c, struct import *im) {
-        struct import sub;
-        size_t added, updated;
-        int r;
-
-        if (access(c->config->database, F_OK) < 0)
-                return 0;
-        if (access(c->config->database, R_OK | W_OK) < 0) {
-                fprintf(stderr, "deadlinectl: import: %s: %s; what a re-import would keep of people's changes "
-                        "is not shown\n", c->config->database, strerror(errno));
-                return 0;
-        }
-        /* Only the items the import would apply. */
-        if (import_with_lead(im, &sub) < 0)
-                return ctl_fail(c, EX_OSERR, "out of memory");
-        r = ctl_open_store(c);
-        if (r == 0)
-                r = apply(c, &sub, true, &added, &updated);
-        reimport_conflicts_clear(&im->conflicts);
-        im->conflicts = sub.conflicts;
-        free(sub.items);
-        return r;
-}
-
-static void flags_text(unsigned flags, char *buf, size_t size) {
-        size_t len = 0;
-        buf[0] = 0;
-        for (unsigned bit = 1; bit && len < size; bit <<= 1)
-                if ((flags & bit) && item_flag_to_string(bit))
-                        len += (size_t) snprintf(buf + len, size - len, "%s%s", len ? "," : "",
-                                                 item_flag_to_string(bit));
-}
-
-/* Where an item came from: "p1:12" (page and line of a directive), "line
- * 12" (of a CSV file), or "" when the input has no lines to speak of. */
-static void item_at(const struct item *it, char *buf, size_t size) {
-        if (it->page > 0)
-                snprintf(buf, size, "p%u:%u", it->page, it->page_line);
-        else if (it->page_line > 0)
-                snprintf(buf, size, "line %u", it->page_line);
-        else
-                buf[0] = 0;
-}
-
-/* "5 (p2:3)", "line 12" for a CSV row without a reference. */
-static void item_label(const struct item *it, char *buf, size_t size) {
-        char at[32];
-        item_at(it, at, sizeof at);
-        if (!it->ref)
-                snprintf(buf, size, "%s", *at ? at : "?");
-        else
-                snprintf(buf, size, "%s%s%s%s", it->ref, *at ? " (" : "", at, *at ? ")" : "");
-}
-
-/* "item 5 (p2:3)". */
-static void item_name(const struct item *it, char *buf, size_t size) {
-        char label[80];
-        item_label(it, label, sizeof label);
-        snprintf(buf, size, "item %s", label);
-}
-
-/* What keeps an import from applying everything. */
-struct review {
-        bool no_number;         /* a directive without "Số: …" nor --document-number */
-        size_t n_need_lead;     /* items with no lead */
-        bool partial;           /* --partial: those would be left out */
-};
-
-static bool review_complete(const struct review *rv) {
-        return !rv->no_number && rv->n_need_lead == 0;
-}
-
-#define NO_NUMBER_TEXT "no document number found (\"Số: …\"); give --document-number"
-
-static int fail_no_number(struct ctl *c, const char *path) {
-        return ctl_fail(c, EX_DATAERR, "%s: " NO_NUMBER_TEXT, path);
-}
-
-/* One line naming every item without a lead and where it is. */
-static int fail_need_lead(struct ctl *c, const char *path, const struct import *im, const struct review *rv) {
-        struct strbuf b = STRBUF_INIT(1024);
-        _cleanup_free_ char *list = NULL;
-        const struct item *first = NULL;
-        size_t shown = 0;
-
-        for (size_t i = 0; i < im->n; i++) {
-                const struct item *it = &im->items[i];
-                char label[80];
-                if (!item_needs_lead(it))
-                        continue;
-                if (!first)
-                        first = it;
-                if (shown++ == 20) {
-                        strbuf_puts(&b, ", …");
-                        break;
-                }
-                item_label(it, label, sizeof label);
-                strbuf_printf(&b, "%s%s", shown > 1 ? ", " : "", label);
-        }
-        if (strbuf_steal(&b, &list, NULL) < 0)
-                return ctl_fail(c, EX_OSERR, "out of memory");
-        if (rv->partial && rv->n_need_lead == im->n)
-                return ctl_fail(c, EX_DATAERR, "%s: %s %s: no lead agency recognised, and nothing else to import; "
-                                "give --default-lead ID", path, rv->n_need_lead == 1 ? "item" : "items", list);
-        return ctl_fail(c, EX_DATAERR, "%s: %s %s: no lead agency recognised%s%s%s; give --default-lead ID, add an "
-                        "alias to the configuration or fix the text (--partial imports the rest)", path,
-                        rv->n_need_lead == 1 ? "item" : "items", list,
-                        rv->n_need_lead == 1 && first->unmatched ? ": " : "",
-                        rv->n_need_lead == 1 && first->unmatched ? first->unmatched[0] : "",
-                        first->page > 0 && (!im->addressees || !*im->addressees)
-                                ? (rv->n_need_lead == 1 ? " (and the document has no addressees to take it)"
-                                                        : " (and the document has no addressees to take them)")
-                                : "");
-}
-
-static int print_dry_run(struct ctl *c, const struct import *im, const struct review *rv) {
-        if (c->json) {
-                json_t *tasks = json_array(), *problems = json_array();
-                for (size_t i = 0; i < im->n; i++) {
-                        const struct item *it = &im->items[i];
-                        json_t *flags = json_array();
-                        for (unsigned bit = 1; bit; bit <<= 1)
-                                if ((item_flags(it) & bit) && item_flag_to_string(bit))
-                                        json_array_append_new(flags, json_string(item_flag_to_string(bit)));
-                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:s?, s:o, s:o, "
-                                                               "s:o, s:o}",
-                                "document", it->document, "ref", it->ref, "title", it->title, "detail", it->detail,
-                                "due", it->due, "lead", json_strv(it->lead), "support", json_strv(it->support),
-                                "recurrence", it->recurrence, "flags", flags, "unmatched", json_strv(it->unmatched),
-                                "page", it->page > 0 ? json_integer(it->page) : json_null(),
-                                "line", it->page_line > 0 ? json_integer(it->page_line) : json_null()));
-                        if (item_needs_lead(it)) {
-                                char name[96], *p = NULL;
-                                item_name(it, name, sizeof name);
-                                if (asprintf(&p, "%s: no lead agency%s", name, rv->partial ? ", left out" : "") >= 0)
-                                        json_array_append_new(problems, json_string(p));
-                                free(p);
-                        }
-                }
-                if (rv->no_number)
-                        json_array_insert_new(problems, 0, json_string(NO_NUMBER_TEXT));
-                json_t *j = json_pack("{s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o}, s:o, s:b, s:o}",
-                                      "document", "number", im->doc.number, "issued_on", im->doc.issued_on,
-                                      "subject", im->doc.subject, "issuer", im->doc.issuer, "signer",
-                                      im->doc.signer, "addressees", json_strv(im->addressees),
-                                      "addressees_unmatched", json_strv(im->addressees_unmatched), "tasks", tasks,
-                                      "complete", review_complete(rv), "problems", problems);
-                if (j)
-                        json_object_set_new(j, "conflicts", reimport_conflicts_json(&im->conflicts));
-                return ctl_print_json(c, j);
-        }
-        if (im->doc.number || rv->no_number)
-                printf("Document %s%s%s%s%s\n", im->doc.number ? im->doc.number : "without a number",
-                       im->doc.issued_on ? " of " : "", strempty(im->doc.issued_on), im->doc.subject ? ": " : "",
-                       strempty(im->doc.subject));
-        if (rv->no_number)
-                printf("No document number found (\"Số: …\"): give --document-number NUMBER.\n");
-        if (im->doc.signer)
-                printf("Signed by %s\n", im->doc.signer);
-        if (im->addressees && *im->addressees) {
-                printf("To:");
-                for (char **a = im->addressees; *a; a++)
-                        printf("%s %s", a == im->addressees ? "" : ",", *a);
-                printf("\n");
-        }
-        for (char **u = im->addressees_unmatched; u && *u; u++)
-                printf("Addressee \"%s\" matches no agency or group\n", *u);
-        _cleanup_(table_freep) struct table *t = NULL;
-        if (table_new(7, &t) < 0)
-                return EX_OSERR;
-        table_set_max_width(t, 6, 60);
-        const char *head[] = { "REF", "AT", "DUE", "LEAD", "SUPPORT", "FLAGS", "TITLE" };
-        for (size_t i = 0; i < ELEMENTSOF(head); i++)
-                table_add(t, head[i]);
-        for (size_t i = 0; i < im->n; i++) {
-                const struct item *it = &im->items[i];
-                char lead[256] = "", support[256] = "", flags[160], due[40], at[32];
-                size_t n = 0;
-                for (char **l = it->lead; l && *l && n < sizeof lead; l++)
-                        n += (size_t) snprintf(lead + n, sizeof lead - n, "%s%s", n ? "," : "", *l);
-                n = 0;
-                for (char **l = it->support; l && *l && n < sizeof support; l++)
-                        n += (size_t) snprintf(support + n, sizeof support - n, "%s%s", n ? "," : "", *l);
-                flags_text(item_flags(it), flags, sizeof flags);
-                item_at(it, at, sizeof at);
-                if (it->recurrence)
-                        snprintf(due, sizeof due, "%s", it->recurrence);
-                else
-                        snprintf(due, sizeof due, "%s", it->due ? it->due : "-");
-                table_add(t, it->ref), table_add(t, *at ? at : NULL), table_add(t, due);
-                table_add(t, *lead ? lead : NULL), table_add(t, *support ? support : NULL);
-                table_add(t, *flags ? flags : NULL), table_add(t, it->title);
-        }
-        table_print(t, stdout);
-        for (size_t i = 0; i < im->n; i++)
-                for (char **u = im->items[i].unmatched; u && *u; u++)
-                        printf("item %s: unknown agency %s\n", strempty(im->items[i].ref), *u);
-        for (size_t i = 0; i < im->n; i++)
-                if (item_needs_lead(&im->items[i])) {
-                        char name[96];
-                        item_name(&im->items[i], name, sizeof name);
-                        printf("%s: no lead agency: %s\n", name,
-                               rv->partial ? "left out (--partial)" : "give --default-lead ID, or --partial to leave it out");
-                }
-        for (size_t i = 0; i < im->conflicts.n; i++)
-                printf("%s\n", im->conflicts.v[i].message);
-        return 0;
-}
-
 static enum format guess_format(const char *path) {
         const char *dot = strrchr(path, '.');
         if (dot && strcasecmp(dot, ".csv") == 0)
@@ -1008,7 +598,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
          * --default-lead, or keeps the import from applying it. */
         for (size_t i = 0; r == 0 && i < im.n; i++) {
                 struct item *it = &im.items[i];
-                if (!item_needs_lead(it))
+                if (!import_item_needs_lead(it))
                         continue;
                 if (default_lead) {
                         strv_free(it->lead);
@@ -1031,21 +621,21 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
         if (r == 0 && dry_run) {
                 /* The whole review, what a re-import would keep of people's
                  * work, then the refusal the import would give. */
-                r = preview_conflicts(c, &im);
+                r = import_preview_conflicts(c, &im);
                 if (r == 0)
-                        r = print_dry_run(c, &im, &rv);
+                        r = import_print_review(c, &im, &rv);
                 if (r == 0 && rv.no_number)
-                        r = fail_no_number(c, path);
+                        r = import_fail_no_number(c, path);
                 else if (r == 0 && rv.n_need_lead > 0)
-                        r = fail_need_lead(c, path, &im, &rv);
+                        r = import_fail_need_lead(c, path, &im, &rv);
         } else if (r == 0) {
                 struct import sub = {};
                 size_t added, updated;
 
                 if (rv.no_number)
-                        r = fail_no_number(c, path);
+                        r = import_fail_no_number(c, path);
                 else if (rv.n_need_lead > 0 && (!rv.partial || rv.n_need_lead == im.n))
-                        r = fail_need_lead(c, path, &im, &rv);
+                        r = import_fail_need_lead(c, path, &im, &rv);
                 else if (import_with_lead(&im, &sub) < 0)
                         r = ctl_fail(c, EX_OSERR, "out of memory");
                 for (size_t i = 0; r == 0 && i < im.n; i++)
@@ -1058,7 +648,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 if (r == 0)
                         r = ctl_open_store(c);
                 if (r == 0)
-                        r = apply(c, &sub, false, &added, &updated);
+                        r = import_apply(c, &sub, false, &added, &updated);
                 if (r == 0) {
                         printf("Imported %s: %zu tasks added, %zu updated", im.doc.number ? im.doc.number : path,
                                added, updated);
@@ -1066,9 +656,9 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                                 printf("; %zu left out (no lead)", rv.n_need_lead);
                         printf(".\n");
                         for (size_t i = 0; i < im.n; i++)
-                                if (item_needs_lead(&im.items[i])) {
+                                if (import_item_needs_lead(&im.items[i])) {
                                         char name[96];
-                                        item_name(&im.items[i], name, sizeof name);
+                                        import_item_name(&im.items[i], name, sizeof name);
                                         fprintf(stderr, "deadlinectl: import: %s: %s: no lead agency, left out\n",
                                                 path, name);
                                 }
