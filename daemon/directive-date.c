@@ -16,32 +16,29 @@
 #define HORIZON_DAYS 3660
 
 size_t directive_words_at(const struct textnorm_tokens *t, size_t i, const char *phrase) {
-        const char *words[8];
-        char buf[64];
-        size_t n = 0;
+        size_t n = 0, sure = 0;
 
-        /* Split the phrase. */
-        if (strlen(phrase) >= sizeof(buf))
-                return 0;
-        strcpy(buf, phrase);
-        for (char *w = strtok(buf, " "); w && n < ELEMENTSOF(words); w = strtok(NULL, " "))
-                words[n++] = w;
-        for (size_t k = 0; k < n; k++) {
-                if (i + k >= t->n || t->tokens[i + k].punct || !textnorm_word_within(t->tokens[i + k].word, words[k]))
+        while (*phrase) {
+                char w[32];
+                const char *word;
+                size_t l = strcspn(phrase, " ");
+                if (l >= sizeof(w) || i + n >= t->n || t->tokens[i + n].punct)
                         return 0;
+                memcpy(w, phrase, l);
+                w[l] = 0;
+                word = t->tokens[i + n].word;
+                if (!textnorm_word_within(word, w))
+                        return 0;
+                /* Read whole, or no real word (textnorm_word_near()). */
+                sure += streq(word, w) || !textnorm_is_syllable(word);
+                n++;
+                phrase += l;
+                phrase += strspn(phrase, " ");
         }
         /* A real word stands in for a cue word only beside one that is
          * surely the phrase's: "phi hợp", "phdi hẹp" are "phối hợp";
          * "trực" alone is no "trước". */
-        for (size_t k = 0; k < n; k++)
-                if (!textnorm_word_near(t->tokens[i + k].word, words[k])) {
-                        size_t others = 0;
-                        for (size_t x = 0; x < n; x++)
-                                others += x != k && textnorm_word_near(t->tokens[i + x].word, words[x]);
-                        if (others == 0)
-                                return 0;
-                }
-        return n;
+        return sure > 0 ? n : 0;
 }
 
 static bool is_punct(const struct textnorm_tokens *t, size_t i, char c) {
@@ -283,7 +280,7 @@ static bool year_prefix_of_issued(const struct ctx *c, const char *w) {
         int y, m, d;
         size_t n = strspn(w, "0123456789");
 
-        if (c->issued == INT32_MIN || n < 3 || n > 3)
+        if (c->issued == INT32_MIN || n != 3)
                 return false;
         civil_from_days(c->issued, &y, &m, &d);
         snprintf(year, sizeof(year), "%04d", y);

@@ -151,11 +151,10 @@ struct marker directive_line_marker(const struct span *sp) {
                 return m;
         k = directive_utf8_len((unsigned char) s[0]);
         /* "cơ)": a letter and a speck OCR added, read as the letter. */
-        if (k == 1 && k < n && !marker_term(s, n, k, &m.term) && (unsigned char) s[1] >= 0x80 &&
-            k + directive_utf8_len((unsigned char) s[1]) < n && marker_term(s, n, k + directive_utf8_len((unsigned char) s[1]), &m.term)) {
-                size_t k2 = k + directive_utf8_len((unsigned char) s[1]);
-                t = marker_term(s, n, k2, &m.term);
-                if (m.term == ')' && marker_end(s, n, k2 + t) && s[0] >= 'a' && s[0] <= 'z') {
+        if (s[0] >= 'a' && s[0] <= 'z' && n > 1 && (unsigned char) s[1] >= 0x80) {
+                size_t k2 = 1 + directive_utf8_len((unsigned char) s[1]);
+                if (k2 < n && (t = marker_term(s, n, k2, &m.term)) > 0 && m.term == ')' &&
+                    marker_end(s, n, k2 + t)) {
                         m.mark = MARK_GLYPH;
                         m.letter[0] = s[0];
                         m.letter[1] = 0;
@@ -240,9 +239,9 @@ const char *directive_letter_repair(const struct marker *m, const char *last, bo
                         return "đ";
                 if (!open || m->term != ')')
                         return NULL;
-                /* One letter lost with its line ("b)" after "a)" missing
-                 * "c)"? no: "d)" after "b)") keeps its own letter; any
-                 * other is the one due, misread ("e)" for "c)"). */
+                /* A letter after one lost with its line ("d)" right after
+                 * "b)") keeps its own; any other is the one due, misread
+                 * ("e)" for "c)"). */
                 k = letter_index(m->letter);
                 if (k >= 0 && last[0] && k == letter_index(last) + 2)
                         return letters[k];

@@ -58,8 +58,12 @@ static bool byte_is_letter(unsigned char c) {
 }
 
 bool directive_lower_at(const char *s, size_t n) {
-        unsigned char c = (unsigned char) s[0];
-        return n > 0 && ((c >= 'a' && c <= 'z') || (c >= 0x80 && !textnorm_starts_upper(s, n)));
+        unsigned char c;
+
+        if (n == 0)
+                return false;
+        c = (unsigned char) s[0];
+        return (c >= 'a' && c <= 'z') || (c >= 0x80 && !textnorm_starts_upper(s, n));
 }
 
 size_t directive_utf8_len(unsigned char c) {

@@ -264,16 +264,16 @@ static int parse_items(struct parser *p) {
                 letter = starts && heading != SIZE_MAX && last_sub == 0
                                  ? directive_letter_repair(&m, last_letter, open, item_term, last_num)
                                  : NULL;
-                /* An excerpt may start at any item ("6. Sở Kế hoạch và Đầu
-                 * tư:") that opens a paragraph with a capital; after that,
-                 * numbers follow each other. A number OCR made of a letter
-                 * ("S." for "5.") counts only where it is the next one. */
                 /* A capital read as a digit ("S." for "5.") only where the
                  * next paragraph's number confirms it: "A." heads a part. */
                 if (m.mark == MARK_NUMBER && m.lookalike && m.num < 10 && m.num == last_num + 1 &&
                     next_number(p, li) != last_num + 2) {
                         m.mark = MARK_NONE;
                 }
+                /* An excerpt may start at any item ("6. Sở Kế hoạch và Đầu
+                 * tư:") that opens a paragraph with a capital; after that,
+                 * numbers follow each other. A number OCR made of a letter
+                 * ("l2.") counts only where it is the next one. */
                 if (!letter && m.mark == MARK_NUMBER && starts &&
                     (m.num == last_num + 1 ||
                      /* One number lost to OCR: the next but one, opening
@@ -323,10 +323,9 @@ static int parse_items(struct parser *p) {
                                 size_t x = 0;
                                 while (x < sp.len && strchr(".,:;'`_ ", sp.s[x]))
                                         x++;
-                                unsigned char first = x < sp.len ? (unsigned char) sp.s[x] : ' ';
-                                bool lower = (first >= 'a' && first <= 'z') || (first >= '0' && first <= '9') ||
-                                             strchr("-+*(", first) ||
-                                             (first >= 0x80 && !textnorm_starts_upper(sp.s + x, sp.len - x));
+                                char first = x < sp.len ? sp.s[x] : ' ';
+                                bool lower = directive_lower_at(sp.s + x, sp.len - x) ||
+                                             (first >= '0' && first <= '9') || strchr("-+*(", first);
                                 /* A sentence a page break cut goes on, whatever
                                  * the next page starts with. */
                                 bool turned = l->page != last_page && !strchr(".;!?:", last);
