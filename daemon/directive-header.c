@@ -151,11 +151,35 @@ static size_t number_digits(const char *s, size_t n, char *out, size_t size) {
         return digit && k > 0 && k < n && s[k] == '/' ? k : 0;
 }
 
+/* The document number a word holds ("2417/UBND-KTTH", OCR's "l2/CT-UBND"
+ * read "12/CT-UBND"), or NULL. With `code`, only a word whose type code
+ * is in capitals with a hyphen, as one standing without its "Số:" must
+ * be ("356/TB-UBND"). */
+static char *word_number(const char *w, size_t n, bool code) {
+        char digits[8], *r;
+        size_t k = number_digits(w, n, digits, sizeof(digits)), caps = 0;
+        bool hyphen = false;
+
+        if (k == 0)
+                return NULL;
+        for (size_t x = k + 1; code && x < n; x++) {
+                if (w[x] == '-')
+                        hyphen = true;
+                else if ((w[x] >= 'A' && w[x] <= 'Z') || (unsigned char) w[x] >= 0x80)
+                        caps++;
+                else
+                        caps = 0, x = n;
+        }
+        if (code && !(hyphen && caps >= 3))
+                return NULL;
+        return asprintf(&r, "%s%.*s", digits, (int) (n - k), w + k) < 0 ? NULL : r;
+}
+
 /* "Số: 2417/UBND-KTTH" in a column: the number as written. */
 static char *column_number(const struct span *col) {
         struct textnorm_tokens t = {};
-        char digits[8], *r = NULL;
-        size_t j = 1, k;
+        char *r = NULL;
+        size_t j = 1;
 
         if (span_tokens(col, &t) < 0)
                 return NULL;
@@ -163,45 +187,24 @@ static char *column_number(const struct span *col) {
                 /* "Số:", and OCR's "S6:.", "Số .". */
                 while (j < t.n && j < 3 && t.tokens[j].punct && strchr(":.,;'", t.tokens[j].word[0]))
                         j++;
-                if (j < t.n && !t.tokens[j].punct) {
-                        const char *w = col->s + t.tokens[j].start;
-                        size_t n = t.tokens[j].end - t.tokens[j].start;
-                        if ((k = number_digits(w, n, digits, sizeof(digits))) > 0 &&
-                            asprintf(&r, "%s%.*s", digits, (int) (n - k), w + k) < 0)
-                                r = NULL;
-                }
+                if (j < t.n && !t.tokens[j].punct)
+                        r = word_number(col->s + t.tokens[j].start, t.tokens[j].end - t.tokens[j].start, false);
         }
         textnorm_tokens_done(&t);
         return r;
 }
 
-/* A word shaped like a document number wherever OCR left it, "Số" lost
- * or read as something else: digits, "/", then a type code in capitals
- * with a hyphen ("356/TB-UBND"). */
-static char *word_number(const struct span *sp) {
+/* A number wherever OCR left it on a line, "Số" lost or read as
+ * something else. */
+static char *line_number(const struct span *sp) {
         struct textnorm_tokens t = {};
-        char digits[8], *r = NULL;
+        char *r = NULL;
 
         if (span_tokens(sp, &t) < 0)
                 return NULL;
-        for (size_t i = 0; i < t.n && !r; i++) {
-                const char *w = sp->s + t.tokens[i].start;
-                size_t n = t.tokens[i].end - t.tokens[i].start, k, caps = 0;
-                bool hyphen = false;
-
-                if (t.tokens[i].punct || (k = number_digits(w, n, digits, sizeof(digits))) == 0)
-                        continue;
-                for (size_t x = k + 1; x < n; x++) {
-                        if (w[x] == '-')
-                                hyphen = true;
-                        else if ((w[x] >= 'A' && w[x] <= 'Z') || (unsigned char) w[x] >= 0x80)
-                                caps++;
-                        else
-                                caps = 0, x = n;
-                }
-                if (hyphen && caps >= 3 && asprintf(&r, "%s%.*s", digits, (int) (n - k), w + k) < 0)
-                        r = NULL;
-        }
+        for (size_t i = 0; i < t.n && !r; i++)
+                if (!t.tokens[i].punct)
+                        r = word_number(sp->s + t.tokens[i].start, t.tokens[i].end - t.tokens[i].start, true);
         textnorm_tokens_done(&t);
         return r;
 }
@@ -284,7 +287,7 @@ int directive_parse_header(const struct line *lines, size_t n_lines, size_t firs
          * never one cited in the text. */
         for (size_t li = 0; !d->number && li < MIN(date_limit, (size_t) NUMBER_LINES); li++) {
                 struct span tr = layout_trimmed(&lines[li]);
-                if ((d->number = word_number(&tr)))
+                if ((d->number = line_number(&tr)))
                         number_line = li;
         }
 
