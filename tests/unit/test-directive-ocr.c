@@ -6,40 +6,10 @@
  * tesseract's output of a scanned directive; whole scanned documents are
  * test-directive-fixtures.c's. */
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "directive.h"
-#include "macro.h"
-#include "sonha-candidates.h"
+#include "directive-fixture.h"
 #include "textnorm.h"
-
-/* Tuesday 8 April 2025. */
-#define HEADER                                                                          \
-        "ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"        \
-        "  TỈNH SƠN HÀ                          Độc lập - Tự do - Hạnh phúc\n\n"        \
-        "Số: 100/UBND-TH                      Sơn Hà, ngày 08 tháng 4 năm 2025\n"      \
-        "V/v thử nghiệm\n\n"
-
-static struct directive *parse_ok(const char *text) {
-        struct directive *d = NULL;
-        assert_int_equal(directive_parse(text, strlen(text), sonha_candidates, SONHA_N_CANDIDATES, &d), 0);
-        assert_non_null(d);
-        return d;
-}
-
-static struct directive *parse_body(const char *body) {
-        _cleanup_free_ char *text = NULL;
-        assert_true(asprintf(&text, HEADER "%s\n", body) > 0);
-        return parse_ok(text);
-}
 
 /* The refs of all tasks, space-separated. */
 static void assert_refs(const struct directive *d, const char *refs) {
@@ -60,16 +30,8 @@ static const struct directive_task *task(const struct directive *d, const char *
         return NULL;
 }
 
-static void assert_due(const char *item, const char *due) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(item);
-        if (d->n_tasks != 1)
-                fail_msg("\"%s\": %zu tasks", item, d->n_tasks);
-        if (!streq_ptr(d->tasks[0].due, due))
-                fail_msg("\"%s\": due %s, expected %s", item, strempty(d->tasks[0].due), strempty(due));
-}
-
 static void assert_lead(const char *item, const char *id) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(item);
+        _cleanup_(directive_freep) struct directive *d = parse_item(item);
         if (d->n_tasks != 1)
                 fail_msg("\"%s\": %zu tasks", item, d->n_tasks);
         if (!d->tasks[0].lead[0] || !streq(d->tasks[0].lead[0], id) || d->tasks[0].lead[1])
@@ -80,7 +42,7 @@ static void assert_lead(const char *item, const char *id) {
 
 static void test_a_digit_for_a_letter_is_the_letter_due(void **state) {
         /* "a)" read "4)" inside item 3, whose items close with "." */
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "3. Về chuyển đổi số:\n\n4) Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
                 "b) Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
                 "4. Sở Tài chính báo cáo trước ngày 17/5/2025.");
@@ -90,11 +52,11 @@ static void test_a_digit_for_a_letter_is_the_letter_due(void **state) {
 }
 
 static void test_a_glyph_for_a_letter_is_the_letter_due(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\n©) Việc ba.\nd) Việc bốn.\nd) Việc năm.\ne) Việc sáu.");
-        _cleanup_(directive_freep) struct directive *cent = parse_body(
+        _cleanup_(directive_freep) struct directive *cent = parse_item(
                 "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\n¢) Việc ba.\nä) Việc bốn.");
-        _cleanup_(directive_freep) struct directive *misread = parse_body(
+        _cleanup_(directive_freep) struct directive *misread = parse_item(
                 "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\ne) Việc ba.\nd) Việc bốn.");
 
         assert_refs(d, "1.a 1.b 1.c 1.d 1.đ 1.e");
@@ -104,13 +66,13 @@ static void test_a_glyph_for_a_letter_is_the_letter_due(void **state) {
 }
 
 static void test_a_lost_letter_keeps_the_next_ones(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\nd) Việc bốn.\nđ) Việc năm.");
         assert_refs(d, "1.a 1.b 1.d 1.đ");
 }
 
 static void test_marker_punctuation_ocr_adds(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
                 "- 2.Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
                 "3..Về chuyển đổi số:\n\n"
@@ -128,7 +90,7 @@ static void test_marker_punctuation_ocr_adds(void **state) {
 
 static void test_lost_or_merged_numbers(void **state) {
         /* "5. Sở Tài nguyên" read "5.86 Tai nguyén"; item 3's number lost. */
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
                 "2 Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
                 "3. Sở Tài chính báo cáo trước ngày 17/5/2025.\n\n"
@@ -141,7 +103,7 @@ static void test_lost_or_merged_numbers(void **state) {
 static void test_a_misread_number_is_the_one_due_before_the_next(void **state) {
         /* "3." read "4,": the next paragraph is "4.", so this one is 3;
          * "5." read "9S." likewise. */
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
                 "2. Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n"
                 "4, Sở Tài chính báo cáo trước ngày 17/5/2025.\n\n"
@@ -154,10 +116,10 @@ static void test_a_misread_number_is_the_one_due_before_the_next(void **state) {
 }
 
 static void test_sub_item_letter_with_a_speck(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế:\na) Việc một.\nb) Việc hai.\ncơ) Việc ba.\nd) Việc bốn.");
         /* Outside open sub-items, "vụ)" ending a line is text. */
-        _cleanup_(directive_freep) struct directive *text = parse_body(
+        _cleanup_(directive_freep) struct directive *text = parse_item(
                 "1. Sở Y tế báo cáo (qua Sở Nội\nvụ) trước ngày 15/5/2025.");
         assert_refs(d, "1.a 1.b 1.c 1.d");
         assert_refs(text, "1");
@@ -166,13 +128,13 @@ static void test_sub_item_letter_with_a_speck(void **state) {
 
 static void test_letters_past_the_vietnamese_order(void **state) {
         /* "f" follows "e" in ASCII order only. */
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế chủ trì:\na) Một.\nb) Hai.\nc) Ba.\nd) Bốn.\ne) Năm.\nf) Sáu.");
         assert_refs(d, "1.a 1.b 1.c 1.d 1.e 1.g");
 }
 
 static void test_part_letters_are_no_item_numbers(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "I. NHIỆM VỤ CHUNG\n\n1. Sở Y tế báo cáo trước ngày 15/5/2025.\n\n"
                 "2. Sở Nội vụ báo cáo trước ngày 16/5/2025.\n\n3. Sở Tài chính báo cáo trước ngày 17/5/2025.\n\n"
                 "II. NHIỆM VỤ CỤ THỂ\n\nA. Lĩnh vực kinh tế\n\n4. Sở Xây dựng theo dõi.");
@@ -181,10 +143,10 @@ static void test_part_letters_are_no_item_numbers(void **state) {
 }
 
 static void test_a_sentence_cut_twice_alike_is_no_running_head(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế rà soát, báo cáo UBND tỉnh trước\n\fngày 30/6/2025.\n\n"
                 "2. Sở Nội vụ rà soát, báo cáo UBND tỉnh trước\n\fngày 31/7/2025.");
-        _cleanup_(directive_freep) struct directive *rows = parse_body(
+        _cleanup_(directive_freep) struct directive *rows = parse_item(
                 "1. Sở Y tế lập bảng:\n1\n2\n3\ncác chỉ tiêu, báo cáo trước ngày 30/6/2025.");
         assert_string_equal(d->tasks[0].due, "2025-06-30");
         assert_string_equal(d->tasks[1].due, "2025-07-31");
@@ -193,7 +155,7 @@ static void test_a_sentence_cut_twice_alike_is_no_running_head(void **state) {
 }
 
 static void test_a_number_is_no_reference_word(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế hỗ trợ 50\n2. Sở Nội vụ báo cáo trước ngày 16/5/2025.");
         assert_refs(d, "1 2");
 }
@@ -201,7 +163,7 @@ static void test_a_number_is_no_reference_word(void **state) {
 static void test_repairs_need_the_sequence(void **state) {
         /* Only the next number is taken from a shape or a comma, and a
          * comma only before a capital. */
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế báo cáo trước ngày 15/5/2025 về\n"
                 "B. nội dung khác.\n\n"
                 "2, các nội dung khác.\n\n"
@@ -213,7 +175,7 @@ static void test_repairs_need_the_sequence(void **state) {
 static void test_a_page_break_does_not_end_a_sentence(void **state) {
         /* The next page starts with a capital ("Sơn Hà"), a speck or a
          * page number OCR read as a letter ("Z" for "2"). */
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế chủ trì, phối hợp với UBND thành phố\n\f2\n\n"
                 "Sơn Hà tổ chức tiêm chủng; hoàn thành trước ngày 15/5/2025.\n\n"
                 "2. Sở Nội vụ rà soát hồ sơ\n\fZ\n\nđiều chỉnh, trình trước ngày 16/5/2025.\n\n"
@@ -228,7 +190,7 @@ static void test_a_page_break_does_not_end_a_sentence(void **state) {
 static void test_page_furniture_is_not_text(void **state) {
         /* A deadline broken across pages, by a page number, a running head
          * (on three pages) and blank lines. */
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở Y tế kiểm tra, báo cáo\n\f"
                 "Công văn số 100/UBND-TH, trang 2\n— 2 —\n\ntrước ngày 15/5/2025.\n\n"
                 "2. Sở Nội vụ rà soát, báo cáo trước\n\f"
@@ -293,7 +255,7 @@ static void test_no_deadline_is_invented(void **state) {
 }
 
 static void test_specks_of_punctuation_are_taken_out(void **state) {
-        _cleanup_(directive_freep) struct directive *d = parse_body(
+        _cleanup_(directive_freep) struct directive *d = parse_item(
                 "1. Sở:'Nông nghiệp và Phát triển nông thôn chủ trì, phối .hợp với Sở Y tế báo\n"
                 "cáo trước ngày\n:05/7/2025.");
         assert_string_equal(d->tasks[0].lead[0], "snnptnt");
@@ -314,7 +276,7 @@ static void test_specks_of_punctuation_are_taken_out(void **state) {
                 _cleanup_free_ char *item = NULL;
                 _cleanup_(directive_freep) struct directive *c = NULL;
                 assert_true(asprintf(&item, "1. %s", clean) > 0);
-                c = parse_body(item);
+                c = parse_item(item);
                 assert_string_equal(c->tasks[0].text, clean);
                 assert_string_equal(c->tasks[0].due, "2025-05-15");
         }

@@ -2,57 +2,10 @@
 /* The directive parser, one behaviour at a time, on small documents built
  * here. Whole documents are test-directive-fixtures.c's. */
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include "directive.h"
-#include "macro.h"
-#include "sonha-candidates.h"
-
-/* Tuesday 8 April 2025. */
-#define HEADER                                                                          \
-        "ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"        \
-        "  TỈNH SƠN HÀ                          Độc lập - Tự do - Hạnh phúc\n\n"        \
-        "Số: 100/UBND-TH                      Sơn Hà, ngày 08 tháng 4 năm 2025\n"      \
-        "V/v thử nghiệm\n\n"
-
-static int parse(const char *text, struct directive **ret) {
-        return directive_parse(text, strlen(text), sonha_candidates, SONHA_N_CANDIDATES, ret);
-}
-
-static struct directive *parse_ok(const char *text) {
-        struct directive *d = NULL;
-        assert_int_equal(parse(text, &d), 0);
-        assert_non_null(d);
-        return d;
-}
-
-/* A document with the header above and one item. */
-static struct directive *parse_item(const char *item) {
-        _cleanup_free_ char *text = NULL;
-        assert_true(asprintf(&text, HEADER "%s\n", item) > 0);
-        return parse_ok(text);
-}
-
-static const struct directive_task *only_task(const struct directive *d) {
-        assert_int_equal(d->n_tasks, 1);
-        return &d->tasks[0];
-}
-
-static void assert_due(const char *item, const char *due) {
-        _cleanup_(directive_freep) struct directive *d = parse_item(item);
-        const struct directive_task *t = only_task(d);
-        if (!streq_ptr(t->due, due))
-                fail_msg("\"%s\": due %s, expected %s", item, strempty(t->due), strempty(due));
-}
+#include "directive-fixture.h"
 
 static void assert_ids(char *const *actual, const char *expected) {
         char buf[256], *save = NULL;
