@@ -44,7 +44,7 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl
 
-.PHONY: all check check-unit check-integration install deps clean help man
+.PHONY: all check check-unit check-integration check-faults install deps clean help man
 .DEFAULT_GOAL := all
 # Keep test objects: they are intermediates, but rebuilding them is waste.
 .SECONDARY:
@@ -86,7 +86,14 @@ check-unit: $(UNIT_BINS)
 
 check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults" tests/integration $(PYTEST_ARGS)
+
+# The slow fault scenarios (tests marked `faults`): two senders, a locked
+# database under the watchdog, SMTP and webhook fault matrices, a full disk,
+# reload storms, valgrind. Run by .ci/run, not by `make check`.
+check-faults: $(PROGRAMS)
+	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m faults tests/integration $(PYTEST_ARGS)
 
 install: $(PROGRAMS) install-data
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/deadlined/templates
@@ -115,6 +122,7 @@ clean:
 help:
 	@echo "make                 build build/deadlined and build/deadlinectl"
 	@echo "make check           unit and integration tests (SANITIZE=1: under ASan+UBSan)"
+	@echo "make check-faults    the slow fault scenarios (two senders, locks, full disk, valgrind)"
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 

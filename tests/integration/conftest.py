@@ -109,6 +109,11 @@ class Env:
         return out
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "faults: a slow fault scenario, run by `make check-faults` and not by `make check`")
+
+
 @pytest.fixture(autouse=True)
 def no_daemon_left_behind():
     yield
