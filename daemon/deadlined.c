@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "lockfile.h"
 #include "log.h"
 #include "manager.h"
 #include "store.h"
@@ -43,6 +44,26 @@ static int load_config(const char *path, struct config **ret) {
         return r;
 }
 
+/* Takes the database's sender lock (lockfile.h) for the life of the
+ * process; returns its descriptor or an exit code, negated. */
+static int take_sender_lock(const char *database) {
+        struct lock_holder h;
+        int fd;
+
+        fd = lockfile_take(database, (int64_t) time(NULL), &h);
+        if (fd >= 0)
+                return fd;
+        if (fd == -EBUSY) {
+                if (h.pid > 0)
+                        log_error("another deadlined (PID %d) is sending from %s", (int) h.pid, database);
+                else
+                        log_error("another deadlined is sending from %s", database);
+                return -EX_TEMPFAIL;
+        }
+        log_error_errno(fd, "Failed to lock %s.lock: %m", database);
+        return fd == -EACCES || fd == -EPERM || fd == -EROFS ? -EX_NOPERM : -EX_CANTCREAT;
+}
+
 int main(int argc, char **argv) {
         enum { ARG_ONCE = 0x100, ARG_NOW, ARG_CHECK, ARG_VERSION };
         static const struct option options[] = {
@@ -58,6 +79,7 @@ int main(int argc, char **argv) {
         const char *config_path = CONFIG_DEFAULT_PATH, *now_text = NULL;
         bool once = false, check = false, verbose = false;
         int64_t now = NO_TIME;
+        _cleanup_close_ int lock = -EBADF;
         _cleanup_(config_freep) struct config *config = NULL;
         _cleanup_(store_closep) struct store *store = NULL;
         _cleanup_(manager_freep) struct manager *m = NULL;
@@ -128,6 +150,10 @@ int main(int argc, char **argv) {
                                                             : EX_CANTCREAT;
         }
 
+        lock = take_sender_lock(config->database);
+        if (lock < 0)
+                return -lock;
+
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 log_error("Failed to initialise libcurl");
                 return EX_SOFTWARE;
@@ -138,6 +164,7 @@ int main(int argc, char **argv) {
                 return EX_OSERR;
         }
         m->once = once;
+        m->sender = lock >= 0;
         if (now != NO_TIME)
                 m->clock_offset = now - (int64_t) time(NULL);
 

@@ -700,7 +700,9 @@ int manager_start(struct manager *m) {
         sd_event_source *s = NULL;
         int r;
 
-        r = store_deliveries_reset_attempting(m->store, manager_now(m));
+        /* Rows left "attempting" are a dead sender's only when no other
+         * one is alive: under the lock. */
+        r = m->sender ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
         if (r < 0)
                 return log_error_errno(r, "Failed to recover deliveries (%s): %m", store_last_error(m->store));
         if (r > 0)

@@ -50,6 +50,9 @@ struct manager {
 
         int64_t clock_offset;          /* --now: seconds added to the real clock */
         bool once;                     /* --once: one pass, then exit */
+        /* Holds the database's sender lock (lockfile.h): only then are the
+         * rows a previous sender left "attempting" its own to reset. */
+        bool sender;
         bool stopping;
         unsigned deferred, failed, sent; /* totals, for --once's exit status and STATUS= */
 };
