@@ -91,7 +91,9 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
 /* What names a message (its Message-ID and X-Deadlined-Delivery): the same
  * on every retry, so that a receiver who sees it twice can tell. A per-task
  * message is the task and its slot, whichever of its recipients a retry is
- * for: "42-before-7d.1747760399". A digest is named by its first delivery. */
+ * for: "42-before-7d.1747760399". A digest is named by its first delivery.
+ * The Message-ID puts the database's instance id before it, which makes it
+ * unique across databases. */
 static int message_token(const struct job *j, bool digest, char **ret) {
         const char *slot = j->rows[0].slot;
         char *t;
@@ -240,6 +242,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .html = out.html,
                 .date = now,
                 .delivery = token,
+                .instance = j->instance,
                 .tasks = task_ids,
                 .n_tasks = parts.n,
         };

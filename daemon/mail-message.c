@@ -133,17 +133,18 @@ static const char *address_domain(const char *address) {
         return strrchr(address, '@') + 1;
 }
 
-int mail_message_id(const char *token, const char *from_address, char **ret) {
-        if (!token_valid(token) || !mail_address_is_valid(from_address))
+int mail_message_id(const char *token, const char *instance, const char *from_address, char **ret) {
+        if (!token_valid(token) || (instance && !token_valid(instance)) || !mail_address_is_valid(from_address))
                 return -EINVAL;
-        return asprintf(ret, "<deadlined.%s@%s>", token, address_domain(from_address)) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "<deadlined.%s%s%s@%s>", strempty(instance), instance ? "." : "", token,
+                        address_domain(from_address)) < 0 ? -ENOMEM : 0;
 }
 
-int mail_thread_id(int64_t task_id, const char *from_address, char **ret) {
-        if (task_id <= 0 || !mail_address_is_valid(from_address))
+int mail_thread_id(int64_t task_id, const char *instance, const char *from_address, char **ret) {
+        if (task_id <= 0 || (instance && !token_valid(instance)) || !mail_address_is_valid(from_address))
                 return -EINVAL;
-        return asprintf(ret, "<deadlined.task-%" PRId64 "@%s>", task_id, address_domain(from_address)) < 0
-                ? -ENOMEM : 0;
+        return asprintf(ret, "<deadlined.%s%stask-%" PRId64 "@%s>", strempty(instance), instance ? "." : "",
+                        task_id, address_domain(from_address)) < 0 ? -ENOMEM : 0;
 }
 
 int mail_address_parse(const char *s, char **ret_name, char **ret_address) {
@@ -505,11 +506,11 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
         for (size_t i = 0; i < m->n_tasks; i++)
                 if (m->tasks[i] <= 0)
                         return -EINVAL;
-        r = mail_message_id(m->delivery, m->from.address, &message_id);
+        r = mail_message_id(m->delivery, m->instance, m->from.address, &message_id);
         if (r < 0)
                 return r;
         if (m->n_tasks == 1) {
-                r = mail_thread_id(m->tasks[0], m->from.address, &thread);
+                r = mail_thread_id(m->tasks[0], m->instance, m->from.address, &thread);
                 if (r < 0)
                         return r;
         }

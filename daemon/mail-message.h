@@ -48,9 +48,13 @@ struct mail_message {
         int64_t date;           /* the Date header, shown in the process time zone */
         /* A token unique to the delivery and the same on every retry of it
          * (letters, digits, "-_.+="): it makes the Message-ID
-         * <deadlined.TOKEN@DOMAIN> (DOMAIN from the From address) and the
-         * X-Deadlined-Delivery header. */
+         * <deadlined.INSTANCE.TOKEN@DOMAIN> (DOMAIN from the From address)
+         * and the X-Deadlined-Delivery header. */
         const char *delivery;
+        /* The database's instance id (store.h), which makes the token
+         * unique across databases; NULL leaves it out (test messages,
+         * whose token is unique by itself). */
+        const char *instance;
         /* The tasks the message is about (X-Deadlined-Task). When it is
          * about one task, In-Reply-To and References name that task's
          * thread root, so every reminder about it threads together. */
@@ -67,11 +71,12 @@ bool mail_address_is_valid(const char *address);
  * there is no name. -EINVAL for anything else. */
 int mail_address_parse(const char *s, char **ret_name, char **ret_address);
 
-/* "<deadlined.TOKEN@DOMAIN>", with DOMAIN from `from_address`. */
-int mail_message_id(const char *token, const char *from_address, char **ret);
-/* "<deadlined.task-ID@DOMAIN>": the thread root every message about one
- * task refers to. */
-int mail_thread_id(int64_t task_id, const char *from_address, char **ret);
+/* "<deadlined.INSTANCE.TOKEN@DOMAIN>", with DOMAIN from `from_address`;
+ * without "INSTANCE." when `instance` is NULL. */
+int mail_message_id(const char *token, const char *instance, const char *from_address, char **ret);
+/* "<deadlined.INSTANCE.task-ID@DOMAIN>": the thread root every message
+ * about one task refers to. */
+int mail_thread_id(int64_t task_id, const char *instance, const char *from_address, char **ret);
 
 /* The whole message, NUL-terminated, with its size. -EINVAL for a missing
  * or invalid field (From, delivery token, an address, no recipient),

@@ -503,6 +503,7 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         j->channel = streq(d->channel, "email") ? CHANNEL_EMAIL : CHANNEL_WEBHOOK;
                         j->webhook_index = j->channel == CHANNEL_WEBHOOK ? strtoul(d->channel + 8, NULL, 10) : 0;
                         j->agency = strdup(d->agency);
+                        snprintf(j->instance, sizeof j->instance, "%s", strempty(store_instance_id(s)));
                         jobs.jobs[jobs.n++] = j;
                         /* No room for its receiver now: the message stays
                          * pending, all of it, for a later claim. */

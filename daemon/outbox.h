@@ -56,6 +56,10 @@ struct job {
         enum channel channel;
         size_t webhook_index;
         char *agency;            /* the agency whose channel this is (webhooks, digests) */
+        /* The database's instance id, which every id the message carries
+         * begins with (store_instance_id()); a job without one is not
+         * composed. */
+        char instance[STORE_INSTANCE_ID_MAX];
         struct job_row *rows;
         size_t n_rows;
 

@@ -106,12 +106,17 @@ struct store {
         int flags;
         sqlite3_stmt *stmts[_STMT_MAX];
         char error[512];
+        char instance_id[STORE_INSTANCE_ID_MAX];  /* "" until read or made */
 };
 
 /* The statement `id`, prepared on first use and reset with its bindings
  * cleared on every later one. Callers reset it when done (stmt_resetp), so
  * that no statement holds a read snapshot open between calls. */
 int store_statement(struct store *s, enum store_statement id, sqlite3_stmt **ret);
+
+/* Reads the database's instance id, and on an open for writing makes it
+ * when the database has none (a new one, or one older than ids). */
+int store_instance_setup(struct store *s);
 
 static inline void stmt_resetp(sqlite3_stmt **st) {
         if (*st)

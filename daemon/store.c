@@ -486,7 +486,10 @@ static int store_setup(struct store *s) {
         if (r < 0)
                 return r;
 
-        return store_migrate(s);
+        r = store_migrate(s);
+        if (r < 0)
+                return r;
+        return store_instance_setup(s);
 }
 
 /* The database is shared by the daemon and the people who run deadlinectl

@@ -274,6 +274,16 @@ int store_agency_ids(struct store *s, char ***ret);
  * the policy the schedule was worked out with). -ENOENT if unset. */
 int store_meta_get(struct store *s, const char *key, char **ret);
 int store_meta_set(struct store *s, const char *key, const char *value);
+/* The database's instance id: 26 random letters and digits, made once
+ * per database (by the first open for writing, old databases included) and
+ * kept in meta. Every Message-ID, thread root and webhook-id carries it, so
+ * that two databases never send the same id. NULL only on a read-only open
+ * of a database that has none yet. renew gives the database a new one (a
+ * copy that is to send on its own): ids made after it differ from those
+ * before, so a receiver sees new messages and new threads. */
+#define STORE_INSTANCE_ID_MAX 64
+const char *store_instance_id(const struct store *s);
+int store_instance_id_renew(struct store *s);
 /* Changes whenever another connection commits (PRAGMA data_version): how
  * the daemon tells deadlinectl's writes from its own. */
 int store_data_version(struct store *s, uint64_t *ret);

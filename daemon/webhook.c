@@ -108,7 +108,7 @@ void webhook_delivery_id(const struct job *j, char buf[static WEBHOOK_ID_MAX]) {
         uint64_t h = 0;
 
         if (j->n_rows == 1) {
-                snprintf(buf, WEBHOOK_ID_MAX, "deadlined-%lld", (long long) first);
+                snprintf(buf, WEBHOOK_ID_MAX, "deadlined-%s-%lld", j->instance, (long long) first);
                 return;
         }
         /* A sum of mixed ids: the order rows were claimed in does not
@@ -118,7 +118,8 @@ void webhook_delivery_id(const struct job *j, char buf[static WEBHOOK_ID_MAX]) {
                 first = MIN(first, j->rows[i].delivery_id);
                 h += mix64((uint64_t) j->rows[i].delivery_id);
         }
-        snprintf(buf, WEBHOOK_ID_MAX, "deadlined-%lld-%016llx", (long long) first, (unsigned long long) h);
+        snprintf(buf, WEBHOOK_ID_MAX, "deadlined-%s-%lld-%016llx", j->instance, (long long) first,
+                 (unsigned long long) h);
 }
 
 const struct webhook *webhook_find(const struct config *c, const struct job *j) {
@@ -259,7 +260,7 @@ int compose_webhook(const struct config *c, struct job *j, const struct task *co
         char id[WEBHOOK_ID_MAX];
         int r;
 
-        if (j->n_rows == 0)
+        if (j->n_rows == 0 || !j->instance[0])
                 return -EINVAL;
         webhook_delivery_id(j, id);
         struct webhook_event e = {

@@ -31,7 +31,7 @@
 #define WEBHOOK_SECRET_MAX 64
 /* A digest of the longest task list stays well under this. */
 #define WEBHOOK_BODY_MAX (4 * 1024 * 1024)
-#define WEBHOOK_ID_MAX 64
+#define WEBHOOK_ID_MAX 128
 /* Requests in progress to one receiver (scheme, host and port) at once;
  * more wait in the dispatcher, not in curl (hostqueue.h). */
 #define WEBHOOK_PER_HOST 4
@@ -48,10 +48,11 @@ int webhook_secret_decode(const char *secret, uint8_t key[static WEBHOOK_SECRET_
 int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
                  char **ret);
 
-/* The webhook-id of a job's deliveries: "deadlined-<row id>" for one row;
- * for several (a digest) the first row id and a hash of all of them, so
- * that a retry of the same rows has the same id and a different set of
- * rows never does. */
+/* The webhook-id of a job's deliveries: "deadlined-<instance>-<row id>"
+ * for one row; for several (a digest) the first row id and a hash of all of
+ * them, "deadlined-<instance>-<row id>-<hash>", so that a retry of the same
+ * rows has the same id and a different set of rows never does. The
+ * database's instance id (j->instance) keeps two databases' ids apart. */
 void webhook_delivery_id(const struct job *j, char buf[static WEBHOOK_ID_MAX]);
 
 /* The configured webhook a job is for, or NULL if the configuration no

@@ -209,6 +209,7 @@ static struct mail_message sample(void) {
                 .html = "<p>Kính gửi: <strong>Sở Tài chính</strong>.</p>\n",
                 .date = 1714179600, /* 2024-04-27 08:00 +07:00 */
                 .delivery = "d1234",
+                .instance = "k5ayrf3xq2mhzd7c6pwvbn4eju",
                 .tasks = one_task, .n_tasks = 1,
         };
 }
@@ -304,27 +305,37 @@ static void test_address_parse(void **state) {
 static void test_message_and_thread_ids(void **state) {
         char *id;
 
-        assert_int_equal(mail_message_id("d1234", "nhacviec@sonha.gov.vn", &id), 0);
-        assert_string_equal(id, "<deadlined.d1234@sonha.gov.vn>");
+        assert_int_equal(mail_message_id("d1234", "k5ayrf3x", "nhacviec@sonha.gov.vn", &id), 0);
+        assert_string_equal(id, "<deadlined.k5ayrf3x.d1234@sonha.gov.vn>");
         free(id);
-        assert_int_equal(mail_thread_id(42, "nhacviec@sonha.gov.vn", &id), 0);
+        assert_int_equal(mail_thread_id(42, "k5ayrf3x", "nhacviec@sonha.gov.vn", &id), 0);
+        assert_string_equal(id, "<deadlined.k5ayrf3x.task-42@sonha.gov.vn>");
+        free(id);
+        /* Without an instance (a test message): the token alone. */
+        assert_int_equal(mail_message_id("test-1", NULL, "nhacviec@sonha.gov.vn", &id), 0);
+        assert_string_equal(id, "<deadlined.test-1@sonha.gov.vn>");
+        free(id);
+        assert_int_equal(mail_thread_id(42, NULL, "nhacviec@sonha.gov.vn", &id), 0);
         assert_string_equal(id, "<deadlined.task-42@sonha.gov.vn>");
         free(id);
 
         const char *bad_tokens[] = { "", "a b", "a>b", "a@b", "a\r\nb", "<x>", "ä" };
-        for (size_t i = 0; i < ELEMENTSOF(bad_tokens); i++)
-                assert_int_equal(mail_message_id(bad_tokens[i], "n@sonha.gov.vn", &id), -EINVAL);
+        for (size_t i = 0; i < ELEMENTSOF(bad_tokens); i++) {
+                assert_int_equal(mail_message_id(bad_tokens[i], NULL, "n@sonha.gov.vn", &id), -EINVAL);
+                assert_int_equal(mail_message_id("d1", bad_tokens[i], "n@sonha.gov.vn", &id), -EINVAL);
+                assert_int_equal(mail_thread_id(42, bad_tokens[i], "n@sonha.gov.vn", &id), -EINVAL);
+        }
         char long_token[MAIL_TOKEN_MAX + 2];
         memset(long_token, 'x', sizeof long_token - 1);
         long_token[MAIL_TOKEN_MAX + 1] = 0;
-        assert_int_equal(mail_message_id(long_token, "n@sonha.gov.vn", &id), -EINVAL);
+        assert_int_equal(mail_message_id(long_token, NULL, "n@sonha.gov.vn", &id), -EINVAL);
         long_token[MAIL_TOKEN_MAX] = 0;
-        assert_int_equal(mail_message_id(long_token, "n@sonha.gov.vn", &id), 0);
+        assert_int_equal(mail_message_id(long_token, NULL, "n@sonha.gov.vn", &id), 0);
         free(id);
 
-        assert_int_equal(mail_message_id("d1", "not an address", &id), -EINVAL);
-        assert_int_equal(mail_thread_id(0, "n@sonha.gov.vn", &id), -EINVAL);
-        assert_int_equal(mail_thread_id(-5, "n@sonha.gov.vn", &id), -EINVAL);
+        assert_int_equal(mail_message_id("d1", "k5ayrf3x", "not an address", &id), -EINVAL);
+        assert_int_equal(mail_thread_id(0, "k5ayrf3x", "n@sonha.gov.vn", &id), -EINVAL);
+        assert_int_equal(mail_thread_id(-5, "k5ayrf3x", "n@sonha.gov.vn", &id), -EINVAL);
 }
 
 /* ---- headers ------------------------------------------------------------ */
@@ -344,9 +355,9 @@ static void test_headers_are_exactly_these(void **state) {
         for (size_t i = 0; i < p.n; i++)
                 assert_string_equal(p.names[i], expected[i]);
         assert_string_equal(header(&p, "Date"), "Sat, 27 Apr 2024 08:00:00 +0700");
-        assert_string_equal(header(&p, "Message-ID"), "<deadlined.d1234@sonha.gov.vn>");
-        assert_string_equal(header(&p, "In-Reply-To"), "<deadlined.task-42@sonha.gov.vn>");
-        assert_string_equal(header(&p, "References"), "<deadlined.task-42@sonha.gov.vn>");
+        assert_string_equal(header(&p, "Message-ID"), "<deadlined.k5ayrf3xq2mhzd7c6pwvbn4eju.d1234@sonha.gov.vn>");
+        assert_string_equal(header(&p, "In-Reply-To"), "<deadlined.k5ayrf3xq2mhzd7c6pwvbn4eju.task-42@sonha.gov.vn>");
+        assert_string_equal(header(&p, "References"), "<deadlined.k5ayrf3xq2mhzd7c6pwvbn4eju.task-42@sonha.gov.vn>");
         assert_string_equal(header(&p, "MIME-Version"), "1.0");
         assert_string_equal(header(&p, "Content-Type"),
                             "multipart/alternative; boundary=\"=_deadlined_alternative\"");
@@ -824,7 +835,7 @@ static int dump_one(const char *dir, const char *name, const struct render_input
                 .to = t, .n_to = n_t, .cc = c, .n_cc = n_c,
                 .reply_to = &(struct mail_address) { "Văn phòng UBND tỉnh", "vanthu.vpub@sonha.gov.vn" },
                 .subject = o.subject, .text = o.text, .html = o.html,
-                .date = in->now, .delivery = delivery,
+                .date = in->now, .delivery = delivery, .instance = "k5ayrf3xq2mhzd7c6pwvbn4eju",
                 .tasks = ids, .n_tasks = MIN(in->n_tasks, ELEMENTSOF(ids)),
         };
         r = mail_message_format(&m, &msg, NULL);

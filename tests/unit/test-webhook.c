@@ -118,6 +118,7 @@ static struct job *make_job(const struct fx *f, size_t webhook, const char *agen
         j->channel = CHANNEL_WEBHOOK;
         j->webhook_index = webhook;
         j->agency = strdup(agency);
+        snprintf(j->instance, sizeof j->instance, "k5ayrf3xq2mhzd7c6pwvbn4eju");
         j->rows = calloc(1, sizeof *j->rows);
         j->rows[0] = (struct job_row) {
                 .delivery_id = delivery_id,
@@ -217,13 +218,28 @@ static void test_signature_covers_id_timestamp_and_body(void **state) {
 
 /* --- delivery id --------------------------------------------------------- */
 
-static void test_delivery_id_of_one_row_is_its_row_id(void **state) {
+static void test_delivery_id_of_one_row_is_its_instance_and_row_id(void **state) {
         struct fx *f = *state;
         struct job *j = make_job(f, 0, "stc", "before:3d", 4711);
         char id[WEBHOOK_ID_MAX];
 
         webhook_delivery_id(j, id);
-        assert_string_equal(id, "deadlined-4711");
+        assert_string_equal(id, "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-4711");
+        /* The same row of another database has another id. */
+        snprintf(j->instance, sizeof j->instance, "b7x2mq4ttw3kzcva5hyn6dperu");
+        webhook_delivery_id(j, id);
+        assert_string_equal(id, "deadlined-b7x2mq4ttw3kzcva5hyn6dperu-4711");
+        job_free(j);
+}
+
+static void test_compose_without_an_instance_is_refused(void **state) {
+        struct fx *f = *state;
+        struct job *j = make_job(f, 0, "stc", "before:3d", 4711);
+        const struct task *tasks[] = { &f->task };
+
+        j->instance[0] = 0;
+        assert_int_equal(compose_webhook(f->c, j, tasks, f->due_at - 3 * 86400), -EINVAL);
+        assert_null(j->body);
         job_free(j);
 }
 
@@ -231,8 +247,10 @@ static void test_delivery_id_of_a_digest_depends_on_its_rows_not_their_order(voi
         struct job_row rows[3] = { { .delivery_id = 12 }, { .delivery_id = 5 }, { .delivery_id = 9 } };
         struct job_row swapped[3] = { { .delivery_id = 9 }, { .delivery_id = 12 }, { .delivery_id = 5 } };
         struct job_row other[3] = { { .delivery_id = 12 }, { .delivery_id = 5 }, { .delivery_id = 10 } };
-        struct job a = { .rows = rows, .n_rows = 3 }, b = { .rows = swapped, .n_rows = 3 },
-                   c = { .rows = other, .n_rows = 3 }, d = { .rows = rows, .n_rows = 2 };
+        struct job a = { .rows = rows, .n_rows = 3, .instance = "k5ayrf3x" },
+                   b = { .rows = swapped, .n_rows = 3, .instance = "k5ayrf3x" },
+                   c = { .rows = other, .n_rows = 3, .instance = "k5ayrf3x" },
+                   d = { .rows = rows, .n_rows = 2, .instance = "k5ayrf3x" };
         char ia[WEBHOOK_ID_MAX], ib[WEBHOOK_ID_MAX], ic[WEBHOOK_ID_MAX], id[WEBHOOK_ID_MAX];
 
         webhook_delivery_id(&a, ia);
@@ -242,8 +260,8 @@ static void test_delivery_id_of_a_digest_depends_on_its_rows_not_their_order(voi
         assert_string_equal(ia, ib);
         assert_string_not_equal(ia, ic);
         assert_string_not_equal(ia, id);
-        assert_true(strncmp(ia, "deadlined-5-", 12) == 0);
-        assert_int_equal(strlen(ia), strlen("deadlined-5-") + 16);
+        assert_true(strncmp(ia, "deadlined-k5ayrf3x-5-", 21) == 0);
+        assert_int_equal(strlen(ia), strlen("deadlined-k5ayrf3x-5-") + 16);
         assert_null(strchr(ia, '.'));
 }
 
@@ -306,16 +324,16 @@ static void test_json_payload_carries_the_task_exactly(void **state) {
         assert_string_equal(j->url, "https://hooks.sonha.gov.vn/stc");
         assert_string_equal(header(j, "Content-Type"), "application/json");
         assert_string_equal(header(j, "Authorization"), "Bearer t0k");
-        assert_string_equal(header(j, "webhook-id"), "deadlined-42");
+        assert_string_equal(header(j, "webhook-id"), "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-42");
         assert_int_equal(strtoll(header(j, "webhook-timestamp"), NULL, 10), now);
-        assert_int_equal(webhook_sign(SPEC_SECRET, "deadlined-42", now, j->body, j->body_size, &sig), 0);
+        assert_int_equal(webhook_sign(SPEC_SECRET, "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-42", now, j->body, j->body_size, &sig), 0);
         assert_string_equal(header(j, "webhook-signature"), sig);
         assert_int_equal(strlen(j->body), j->body_size);
 
         o = body_json(j);
         assert_int_equal(json_integer_value(json_object_get(o, "version")), 1);
         assert_string_equal(json_string_value(json_object_get(o, "type")), "reminder");
-        assert_string_equal(json_string_value(json_object_get(o, "id")), "deadlined-42");
+        assert_string_equal(json_string_value(json_object_get(o, "id")), "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-42");
         assert_string_equal(json_string_value(json_object_get(o, "language")), "vi");
         assert_true(json_is_false(json_object_get(o, "digest")));
         assert_true(json_is_null(json_object_get(o, "escalation")));
@@ -350,9 +368,9 @@ static void test_restamp_signs_the_same_body_for_a_later_attempt(void **state) {
         assert_int_equal(webhook_restamp(f->c, j, now), 0);
         assert_int_equal(webhook_restamp(f->c, j, now + 600), 1);
         assert_string_equal(j->body, body);
-        assert_string_equal(header(j, "webhook-id"), "deadlined-49");
+        assert_string_equal(header(j, "webhook-id"), "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-49");
         assert_int_equal(strtoll(header(j, "webhook-timestamp"), NULL, 10), now + 600);
-        assert_int_equal(webhook_sign(SPEC_SECRET, "deadlined-49", now + 600, j->body, j->body_size, &sig), 0);
+        assert_int_equal(webhook_sign(SPEC_SECRET, "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-49", now + 600, j->body, j->body_size, &sig), 0);
         assert_string_equal(header(j, "webhook-signature"), sig);
         assert_int_equal(header_count(j, "webhook-signature"), 1);
         assert_int_equal(header_count(j, "webhook-timestamp"), 1);
@@ -485,7 +503,8 @@ int main(void) {
                 cmocka_unit_test(test_secret_refuses_wrong_lengths_and_characters),
                 cmocka_unit_test(test_signature_matches_the_specification_vector),
                 cmocka_unit_test(test_signature_covers_id_timestamp_and_body),
-                cmocka_unit_test_setup_teardown(test_delivery_id_of_one_row_is_its_row_id, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_delivery_id_of_one_row_is_its_instance_and_row_id, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_compose_without_an_instance_is_refused, setup, teardown),
                 cmocka_unit_test(test_delivery_id_of_a_digest_depends_on_its_rows_not_their_order),
                 cmocka_unit_test(test_header_value_in_plain_ascii_is_kept),
                 cmocka_unit_test(test_header_value_cannot_break_the_line),
