@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "json-util.h"
+#include "lockfile.h"
 #include "table.h"
 #include "timeutil.h"
 
@@ -159,20 +160,45 @@ int cmd_status(struct ctl *c, int argc, char **argv) {
         bool more = limit > 0 && trouble.n > limit;
         size_t shown = more ? limit : trouble.n;
 
+        /* Asked, never taken: taking it even for a moment could make a
+         * deadlined that is starting find it held and exit. */
+        struct lock_holder holder = {};
+        int held = lockfile_query(c->config->database, &holder);
+
         if (c->json) {
+                json_t *sender = held < 0  ? json_pack("{s:n, s:s}", "running", "error", strerror(-held))
+                                 : held > 0 ? json_pack("{s:b, s:o, s:o}", "running", true, "pid",
+                                                        holder.pid > 0 ? json_integer(holder.pid) : json_null(),
+                                                        "since", json_time(holder.since))
+                                            : json_pack("{s:b}", "running", false);
                 json_t *states = json_object(), *failed = json_array(), *retrying = json_array();
                 for (int s = 0; s < _DELIVERY_STATE_MAX; s++)
                         json_object_set_new(states, delivery_state_to_string(s), json_integer(counts[s]));
                 for (size_t i = 0; i < shown; i++)
                         json_array_append_new(trouble.items[i].state == DELIVERY_FAILED ? failed : retrying,
                                               delivery_to_json(&trouble.items[i]));
-                return ctl_print_json(c, json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "deliveries", states,
+                return ctl_print_json(c, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "sender", sender,
+                                                   "deliveries", states,
                                                    "next_reminder", json_time(next_fire), "next_attempt",
                                                    json_time(next_attempt), "failed", failed, "retrying",
                                                    retrying, "truncated", more));
         }
 
         char when[20], left[48];
+        if (held < 0)
+                printf("Sender: unknown (cannot read %s.lock: %s)\n", c->config->database, strerror(-held));
+        else if (held == 0)
+                printf("Sender: no deadlined is sending\n");
+        else {
+                char pid[32] = "(PID not recorded)";
+                if (holder.pid > 0)
+                        snprintf(pid, sizeof pid, "PID %d", (int) holder.pid);
+                if (holder.since != NO_TIME) {
+                        format_local(holder.since, when);
+                        printf("Sender: deadlined %s has held the database since %s\n", pid, when);
+                } else
+                        printf("Sender: deadlined %s holds the database\n", pid);
+        }
         printf("Deliveries: %lld sent, %lld pending, %lld attempting, %lld failed\n",
                (long long) counts[DELIVERY_SENT], (long long) counts[DELIVERY_PENDING],
                (long long) counts[DELIVERY_ATTEMPTING], (long long) counts[DELIVERY_FAILED]);

@@ -36,6 +36,7 @@ static const struct command {
         { "send-test", cmd_send_test, "send-test AGENCY [--channel email]" },
         { "status", cmd_status, "status [--limit N]" },
         { "history", cmd_history, "history [TASK] [--limit N]" },
+        { "new-instance-id", cmd_new_instance_id, "new-instance-id" },
 };
 
 static void help(FILE *f) {

@@ -95,6 +95,12 @@ class Env:
         finally:
             con.close()
 
+    def instance_id(self):
+        """The database's instance id, which every Message-ID, thread root
+        and webhook-id carries."""
+        [(value,)] = self.query("SELECT value FROM meta WHERE key = 'instance_id'")
+        return value
+
     def messages(self):
         """Parsed e-mails the maildir transport delivered."""
         import email

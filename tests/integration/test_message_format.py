@@ -109,7 +109,7 @@ def test_headers_are_present_and_right(samples):
         ("Sở Kế hoạch và Đầu tư", "skhdt@sonha.gov.vn"),
         ("Kho bạc Nhà nước tỉnh", "kbnn@sonha.gov.vn")]
     assert msg["Date"].datetime == datetime(2024, 4, 27, 8, 0, tzinfo=timezone(timedelta(hours=7)))
-    assert msg["Message-ID"] == "<deadlined.d1001@sonha.gov.vn>"
+    assert msg["Message-ID"] == "<deadlined.k5ayrf3xq2mhzd7c6pwvbn4eju.d1001@sonha.gov.vn>"
     assert msg["MIME-Version"] == "1.0"
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Auto-Response-Suppress"] == "All"
@@ -120,7 +120,7 @@ def test_headers_are_present_and_right(samples):
 def test_every_reminder_about_a_task_threads_together(samples):
     _, first = load(samples, "reminder")
     _, later = load(samples, "reminder-later")
-    root = "<deadlined.task-42@sonha.gov.vn>"
+    root = "<deadlined.k5ayrf3xq2mhzd7c6pwvbn4eju.task-42@sonha.gov.vn>"
     assert first["Message-ID"] != later["Message-ID"]
     for msg in (first, later):
         assert msg["In-Reply-To"] == root

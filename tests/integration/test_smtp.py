@@ -146,8 +146,9 @@ def test_reminder_through_starttls_and_auth_arrives_decoded(env, smtp_server, te
     assert msg["X-Deadlined-Task"] == str(task)
     # Named by the task and the reminder slot: the same on every retry.
     assert msg["X-Deadlined-Delivery"] == f"{task}-before-14d.{int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())}"
-    assert msg["Message-ID"] == f"<deadlined.{msg['X-Deadlined-Delivery']}@sonha.gov.vn>"
-    assert msg["In-Reply-To"] == f"<deadlined.task-{task}@sonha.gov.vn>"
+    inst = env.instance_id()
+    assert msg["Message-ID"] == f"<deadlined.{inst}.{msg['X-Deadlined-Delivery']}@sonha.gov.vn>"
+    assert msg["In-Reply-To"] == f"<deadlined.{inst}.task-{task}@sonha.gov.vn>"
     assert set(states(env).values()) == {"sent"}
 
 
@@ -208,12 +209,13 @@ def test_every_reminder_about_a_task_threads_together(env, smtp_server):
     mine = [r.message for r in server.received if r.message["X-Deadlined-Task"] == str(task)]
     theirs = [r.message for r in server.received if r.message["X-Deadlined-Task"] == str(other)]
     assert len(mine) == 3 and len(theirs) == 3
-    root = f"<deadlined.task-{task}@sonha.gov.vn>"
+    inst = env.instance_id()
+    root = f"<deadlined.{inst}.task-{task}@sonha.gov.vn>"
     for m in mine:
         assert m["In-Reply-To"] == root
         assert m["References"].split()[0] == root
     assert len({m["Message-ID"] for m in mine + theirs}) == 6
-    assert all(m["References"].split()[0] == f"<deadlined.task-{other}@sonha.gov.vn>" for m in theirs)
+    assert all(m["References"].split()[0] == f"<deadlined.{inst}.task-{other}@sonha.gov.vn>" for m in theirs)
     assert mine[2]["Subject"].startswith("[Quá hạn] Quá hạn 1 ngày: 5.c")
     assert mine[0]["Subject"] != mine[1]["Subject"] != mine[2]["Subject"]
 

@@ -129,7 +129,7 @@ def test_json_payload_is_signed_and_follows_the_documented_schema(env):
     assert abs(int(req.header("webhook-timestamp")) - REMIND) <= 5
     [(delivery, state, _, _, _)] = webhook_rows(env)
     assert state == "sent"
-    assert req.header("webhook-id") == f"deadlined-{delivery}"
+    assert req.header("webhook-id") == f"deadlined-{env.instance_id()}-{delivery}"
 
     payload = req.json()
     validate(payload)
@@ -396,7 +396,7 @@ def test_digest_is_one_payload_listing_its_tasks(env):
     assert all(t["role"] == "lead" for t in payload["tasks"])
     rows = webhook_rows(env)
     assert len(rows) == 3 and all(r[1] == "sent" for r in rows)
-    assert payload["id"].startswith(f"deadlined-{rows[0][0]}-")
+    assert payload["id"].startswith(f"deadlined-{env.instance_id()}-{rows[0][0]}-")
     assert signature_valid(req, secret)
 
 
