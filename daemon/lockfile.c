@@ -87,8 +87,8 @@ int lockfile_take(const char *database, int64_t now, struct lock_holder *ret_hol
 int lockfile_query(const char *database, struct lock_holder *ret_holder) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
-        /* F_WRLCK asks whether any lock at all is held: the one a reader
-         * would conflict with. A descriptor opened read-only may ask. */
+        /* Asking about a write lock finds any lock another holds; Linux
+         * lets a descriptor opened read-only ask. */
         struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
         int r;
 
