@@ -137,7 +137,6 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
         config_setting_t *h;
         char buf[SETTING_PATH_MAX], q[QUOTE_MAX];
         uint8_t key[WEBHOOK_SECRET_MAX];
-        const char *problem;
         bool loopback = false;
         struct stat st;
         size_t n;
@@ -147,17 +146,14 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
         (void) get_bool(p, s, path, "allow_plaintext_remote", &w->allow_plaintext_remote);
 
         path_member(buf, path, "url");
-        if (get_string(p, s, path, "url", CONFIG_URL_MAX, NULL, &w->url) == 0)
+        if (get_url(p, s, path, "url", schemes, &loopback, &w->url) == 0)
                 parser_error(p, s, buf, "missing (e.g. url = \"https://chat.example.gov.vn/hooks/…\";)");
-        else if (w->url && (problem = url_check(w->url, schemes, &loopback)))
-                parser_error(p, config_setting_get_member(s, "url"), buf, "%s %s", quote(w->url, q, sizeof q),
-                             problem);
         /* Plain http:// is fine to a relay on this machine; anywhere else
          * the payload and its signature would cross the network in clear. */
         else if (w->url && strncasecmp(w->url, "http:", 5) == 0 && !loopback && !w->allow_plaintext_remote)
                 parser_error(p, config_setting_get_member(s, "url"), buf,
                              "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",
-                             quote(w->url, q, sizeof q));
+                             quote_url(w->url, q, sizeof q));
         if (w->url) {
                 char host[HOSTQUEUE_KEY_MAX];
                 webhook_host_key(w->url, host);

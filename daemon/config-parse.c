@@ -12,6 +12,7 @@
 
 #include "config-parse.h"
 #include "timeutil.h"
+#include "url.h"
 
 static void parser_verror(struct parser *p, unsigned line, const char *path, const char *format, va_list ap) {
         _cleanup_free_ char *msg = NULL;
@@ -169,6 +170,12 @@ const char *quote(const char *s, char *buf, size_t size) {
         return buf;
 }
 
+const char *quote_url(const char *url, char *buf, size_t size) {
+        char redacted[CONFIG_URL_MAX + 1];
+
+        return quote(url_redact(url, redacted, sizeof redacted), buf, size);
+}
+
 static const char *type_name(const config_setting_t *s) {
         switch (config_setting_type(s)) {
         case CONFIG_TYPE_GROUP:  return "a group { … }";
@@ -257,7 +264,8 @@ int get_group(struct parser *p, const config_setting_t *g, const char *path, con
  * everywhere: no setting has a use for them, and in names, addresses and
  * header values a line break would let text become a header of its own. */
 static int check_string(struct parser *p, const config_setting_t *s, const char *path, const char *v, size_t max,
-                        string_check_fn check) {
+                        string_check_fn check, bool is_url) {
+        const char *(*show)(const char *, char *, size_t) = is_url ? quote_url : quote;
         char q[QUOTE_MAX];
         const char *problem;
 
@@ -270,27 +278,27 @@ static int check_string(struct parser *p, const config_setting_t *s, const char 
                 return -EINVAL;
         }
         if (!utf8_valid(v)) {
-                parser_error(p, s, path, "%s is not valid UTF-8", quote(v, q, sizeof q));
+                parser_error(p, s, path, "%s is not valid UTF-8", show(v, q, sizeof q));
                 return -EINVAL;
         }
         if (strpbrk(v, "\r\n")) {
-                parser_error(p, s, path, "%s contains a line break", quote(v, q, sizeof q));
+                parser_error(p, s, path, "%s contains a line break", show(v, q, sizeof q));
                 return -EINVAL;
         }
         for (const unsigned char *c = (const unsigned char *) v; *c; c++)
                 if (*c < 0x20 || *c == 0x7f) {
-                        parser_error(p, s, path, "%s contains a control character", quote(v, q, sizeof q));
+                        parser_error(p, s, path, "%s contains a control character", show(v, q, sizeof q));
                         return -EINVAL;
                 }
         if (check && (problem = check(v))) {
-                parser_error(p, s, path, "%s %s", quote(v, q, sizeof q), problem);
+                parser_error(p, s, path, "%s %s", show(v, q, sizeof q), problem);
                 return -EINVAL;
         }
         return 0;
 }
 
-int get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
-               string_check_fn check, char **ret) {
+static int get_string_full(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                           size_t max, string_check_fn check, bool is_url, char **ret) {
         config_setting_t *s = config_setting_get_member(g, key);
         char buf[SETTING_PATH_MAX];
         char *copy;
@@ -302,7 +310,7 @@ int get_string(struct parser *p, const config_setting_t *g, const char *path, co
                 parser_error(p, s, buf, "must be a string, not %s", type_name(s));
                 return -EINVAL;
         }
-        if (check_string(p, s, buf, config_setting_get_string(s), max, check) < 0)
+        if (check_string(p, s, buf, config_setting_get_string(s), max, check, is_url) < 0)
                 return -EINVAL;
         copy = strdup(config_setting_get_string(s));
         if (!copy) {
@@ -310,6 +318,31 @@ int get_string(struct parser *p, const config_setting_t *g, const char *path, co
                 return -ENOMEM;
         }
         *ret = copy;
+        return 1;
+}
+
+int get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
+               string_check_fn check, char **ret) {
+        return get_string_full(p, g, path, key, max, check, false, ret);
+}
+
+int get_url(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+            const char *const *schemes, bool *ret_loopback, char **ret) {
+        _cleanup_free_ char *url = NULL;
+        char buf[SETTING_PATH_MAX], q[QUOTE_MAX];
+        const char *problem;
+        int r;
+
+        r = get_string_full(p, g, path, key, CONFIG_URL_MAX, NULL, true, &url);
+        if (r <= 0)
+                return r;
+        problem = url_check(url, schemes, ret_loopback);
+        if (problem) {
+                parser_error(p, config_setting_get_member(g, key), path_member(buf, path, key), "%s %s",
+                             quote_url(url, q, sizeof q), problem);
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(url);
         return 1;
 }
 
@@ -435,7 +468,7 @@ int get_strv(struct parser *p, const config_setting_t *g, const char *path, cons
                         ok = false;
                         continue;
                 }
-                if (check_string(p, e, epath, config_setting_get_string(e), max_len, check) < 0) {
+                if (check_string(p, e, epath, config_setting_get_string(e), max_len, check, false) < 0) {
                         ok = false;
                         continue;
                 }
