@@ -587,6 +587,58 @@ int get_secret_file(struct parser *p, const config_setting_t *g, const char *pat
                                   ret);
 }
 
+static const char *credential_name_check(const char *s) {
+        if (strlen(s) > 64 || streq(s, ".") || streq(s, ".."))
+                return "is not a credential name (at most 64 letters, digits, '-', '_' and '.')";
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("-_.", *c))
+                        return "is not a credential name (at most 64 letters, digits, '-', '_' and '.')";
+        return NULL;
+}
+
+int get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret) {
+        static const char *const stores[] = { "/run/credstore", "/etc/credstore" };
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+        _cleanup_free_ char *name = NULL, *file = NULL;
+        const config_setting_t *s = config_setting_get_member(g, key);
+        char buf[SETTING_PATH_MAX];
+        int r;
+
+        r = get_string(p, g, path, key, 64, credential_name_check, &name);
+        if (r <= 0)
+                return r;
+        path_member(buf, path, key);
+        /* In the service, systemd's LoadCredential= has put the secret
+         * where only this service can read it, so its mode is not checked;
+         * a missing one is a unit without the LoadCredential= line. */
+        if (creds && *creds) {
+                if (asprintf(&file, "%s/%s", creds, name) < 0) {
+                        p->oom = true;
+                        return -ENOMEM;
+                }
+                if (access(file, F_OK) < 0) {
+                        parser_error(p, s, buf, "credential %s was not passed to the service (LoadCredential=%s)",
+                                     name, name);
+                        return -EINVAL;
+                }
+                return parser_read_secret(p, s, buf, file, false, ret);
+        }
+        /* Outside the service (deadlinectl, check-config) the credential is
+         * read from systemd's credential store if this user may; if not, it
+         * is left unset: it may still be there for the service. */
+        for (size_t i = 0; i < ELEMENTSOF(stores); i++) {
+                free(file);
+                if (asprintf(&file, "%s/%s", stores[i], name) < 0) {
+                        file = NULL;
+                        p->oom = true;
+                        return -ENOMEM;
+                }
+                if (access(file, R_OK) >= 0)
+                        return parser_read_secret(p, s, buf, file, false, ret);
+        }
+        return 0;
+}
+
 static bool host_is_loopback(const char *host) {
         struct in_addr a4;
         struct in6_addr a6;

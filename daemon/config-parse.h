@@ -104,6 +104,11 @@ int parser_read_secret(struct parser *p, const config_setting_t *s, const char *
                        bool check_mode, char **ret);
 int get_secret_file(struct parser *p, const config_setting_t *g, const char *path, const char *key,
                     char **ret);
+/* A setting naming a systemd credential: in the service (with
+ * $CREDENTIALS_DIRECTORY) it must be there and is read; outside it, it is
+ * read from /run/credstore or /etc/credstore when this user may, and
+ * otherwise left unset (returns 0, like an absent setting). */
+int get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret);
 
 /* A string setting checked by url_check(); messages about it never show
  * a user name or password written into it. */
