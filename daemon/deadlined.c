@@ -43,6 +43,27 @@ static int load_config(const char *path, struct config **ret) {
         return r;
 }
 
+/* The exit status for a failure of the database, as deadlinectl's
+ * (deadlined(8), EXIT STATUS). */
+static int store_exit_status(int r) {
+        switch (r) {
+        case -EPROTONOSUPPORT:
+        case -EBADMSG:
+                return EX_DATAERR;
+        case -EBUSY:
+                return EX_TEMPFAIL;
+        case -EACCES:
+        case -EPERM:
+        case -EROFS:
+                return EX_NOPERM;
+        case -ENOSPC:
+        case -EIO:
+                return EX_IOERR;
+        default:
+                return EX_CANTCREAT;
+        }
+}
+
 int main(int argc, char **argv) {
         enum { ARG_ONCE = 0x100, ARG_NOW, ARG_CHECK, ARG_VERSION };
         static const struct option options[] = {
@@ -122,10 +143,10 @@ int main(int argc, char **argv) {
 
         r = store_open(config->database, STORE_CREATE, &store);
         if (r < 0) {
-                log_error_errno(r, "Failed to open the database %s: %m", config->database);
-                return r == -EPROTONOSUPPORT || r == -EBADMSG ? EX_DATAERR
-                       : r == -EBUSY                        ? EX_TEMPFAIL
-                                                            : EX_CANTCREAT;
+                const char *detail = store_last_error(NULL);
+                log_error("Failed to open the database %s: %s%s%s%s", config->database, store_strerror(r),
+                          *detail ? " (" : "", detail, *detail ? ")" : "");
+                return store_exit_status(r);
         }
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -143,7 +164,7 @@ int main(int argc, char **argv) {
 
         r = manager_start(m);
         if (r < 0)
-                return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
+                return r == -EIO ? EX_UNAVAILABLE : store_exit_status(r);
         log_info("Started %s: %zu agencies, database %s%s", VERSION, m->config->n_agencies, m->config->database,
                  once ? " (one pass)" : "");
         r = manager_run(m);

@@ -196,8 +196,12 @@ struct store *store_close(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close);
 /* The message behind the last failure on s, "" if none. With s == NULL, the
  * message behind the last failed store_open() of this thread, which has no
- * store to ask ("database schema version 7 is newer than this program's 2"). */
+ * store to ask ("schema 7, this one knows 5" for a newer database). */
 const char *store_last_error(const struct store *s);
+/* What a store error means, in words for a person ("the disk is full",
+ * "permission denied", "the database was made by a newer deadlined"), to
+ * go before store_last_error()'s detail. */
+const char *store_strerror(int r);
 int store_schema_version(struct store *s);
 /* How long a statement waits for another process's lock before -EBUSY
  * (5000 ms after store_open()). */
