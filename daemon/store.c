@@ -214,7 +214,10 @@ int store_error(struct store *s, int rc) {
         int e = sqlite3_system_errno(s->db);
         switch (rc & 0xff) {
         case SQLITE_READONLY:
-                return e == EROFS ? -EROFS : -EACCES;
+                /* A write through a read-only open is the caller's own
+                 * doing; otherwise the file or its folder is not ours to
+                 * write. */
+                return (s->flags & STORE_READONLY) || e == EROFS ? -EROFS : -EACCES;
         case SQLITE_CANTOPEN:
         case SQLITE_IOERR:
                 if (e == ENOSPC || e == EDQUOT)
@@ -234,7 +237,7 @@ const char *store_strerror(int r) {
         case -EPERM:           return "permission denied";
         case -EROFS:           return "the file system is read-only";
         case -EBUSY:           return "the database is locked by another process";
-        case -EBADMSG:         return "not an SQLite database, or a damaged or another program's one";
+        case -EBADMSG:         return "not a deadlined database (not an SQLite database, or a damaged one)";
         case -EPROTONOSUPPORT: return "the database was made by a newer deadlined";
         case -ENOENT:          return "no such file or folder";
         case -EIO:             return "input/output error";

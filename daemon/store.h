@@ -21,7 +21,8 @@
  * title, an unknown status or role) and for a constraint other than
  * uniqueness, chiefly a reference to a document or task that does not
  * exist; -EALREADY for a change that is already in place; -ENOSPC when the
- * disk is full; -EROFS for a write on a read-only database; -ENOMEM;
+ * disk is full; -EROFS for a write on a read-only open or file system;
+ * -EACCES when the file or its folder may not be written; -ENOMEM;
  * -EBADMSG when the file is not a database, is corrupt, or is some other
  * program's database; -EPROTONOSUPPORT when its schema is newer than
  * STORE_SCHEMA_VERSION. List functions return the number of items. */
