@@ -30,8 +30,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := -std=gnu17 $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
-              -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
-              -DDATADIR='"$(DATADIR)"' -MMD -MP
+              -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -I$(BUILD)/gen -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 ENTRY_SRCS := daemon/deadlined.c daemon/deadlinectl.c
@@ -44,18 +43,29 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl
 
-.PHONY: all check check-unit check-integration check-faults install deps clean help man
+.PHONY: FORCE all check check-unit check-integration check-faults install deps clean help man
 .DEFAULT_GOAL := all
 # Keep test objects: they are intermediates, but rebuilding them is waste.
 .SECONDARY:
 
 all: $(PROGRAMS)
 
-$(BUILD)/obj/%.o: daemon/%.c
+# The installation paths compiled in (the default configuration file) are
+# in a generated header that is rewritten only when they change, so that
+# `make install PREFIX=/usr` after a plain `make` rebuilds what uses them
+# instead of installing programs that look under /usr/local.
+PATHS_H := $(BUILD)/gen/paths.h
+$(PATHS_H): FORCE
+	@mkdir -p $(@D)
+	@printf '#define SYSCONFDIR "%s"\n#define DATADIR "%s"\n' '$(SYSCONFDIR)' '$(DATADIR)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; echo "paths: $(SYSCONFDIR) $(DATADIR)"; fi
+FORCE:
+
+$(BUILD)/obj/%.o: daemon/%.c | $(PATHS_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/tests/%.o: tests/unit/%.c
+$(BUILD)/obj/tests/%.o: tests/unit/%.c | $(PATHS_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
 

@@ -87,6 +87,47 @@ static bool header_name_valid(const char *name) {
         return true;
 }
 
+/* A header that carries a secret (Authorization: Bearer …) takes its
+ * value from a file or a systemd credential rather than from this file,
+ * which group deadlined may read: { file = "PATH"; } or
+ * { credential = "NAME"; }. The file is read like secret_file. A
+ * credential this user cannot see outside the service leaves the value
+ * unset, and the header is then not sent. */
+static int parse_header_secret(struct parser *p, const config_setting_t *e, const char *path, char **ret) {
+        static const char *const keys[] = { "file", "credential", NULL };
+        _cleanup_free_ char *value = NULL;
+        char buf[SETTING_PATH_MAX];
+        int r;
+
+        if (!parser_check_keys(p, e, path, keys))
+                return -EINVAL;
+        if (config_setting_get_member(e, "file") && config_setting_get_member(e, "credential")) {
+                parser_error(p, e, path, "has both file and credential; set one");
+                return -EINVAL;
+        }
+        if (config_setting_get_member(e, "file"))
+                r = get_secret_file(p, e, path, "file", &value);
+        else if (config_setting_get_member(e, "credential"))
+                r = get_credential(p, e, path, "credential", &value);
+        else {
+                parser_error(p, e, path, "must be a string, { file = \"PATH\"; } or { credential = \"NAME\"; }");
+                return -EINVAL;
+        }
+        if (r <= 0)
+                return r;
+        /* The file's text is not shown: it is the secret. */
+        for (const unsigned char *c = (const unsigned char *) value; *c; c++)
+                if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
+                        parser_error(p, e, path_member(buf, path, config_setting_get_member(e, "file") ? "file"
+                                                                                                  : "credential"),
+                                     "holds a control character, which a header value cannot");
+                        explicit_bzero(value, strlen(value));
+                        return -EINVAL;
+                }
+        *ret = TAKE_PTR(value);
+        return 1;
+}
+
 static void parse_headers(struct parser *p, const config_setting_t *h, const char *path, struct webhook *w) {
         size_t n = (size_t) config_setting_length(h);
         char hpath[SETTING_PATH_MAX];
@@ -121,7 +162,10 @@ static void parse_headers(struct parser *p, const config_setting_t *h, const cha
                                 parser_error(p, e, hpath, "is the same header as %s", w->headers[j].name);
                                 break;
                         }
-                if (get_string(p, h, path, name, CONFIG_STRING_MAX, NULL, &w->headers[i].value) <= 0)
+                if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
+                        if (parse_header_secret(p, e, hpath, &w->headers[i].value) < 0)
+                                continue;
+                } else if (get_string(p, h, path, name, CONFIG_STRING_MAX, NULL, &w->headers[i].value) <= 0)
                         continue;
                 w->headers[i].name = strdup(name);
                 if (!w->headers[i].name)
@@ -137,7 +181,6 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
         config_setting_t *h;
         char buf[SETTING_PATH_MAX], q[QUOTE_MAX];
         uint8_t key[WEBHOOK_SECRET_MAX];
-        const char *problem;
         bool loopback = false;
         struct stat st;
         size_t n;
@@ -147,17 +190,14 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
         (void) get_bool(p, s, path, "allow_plaintext_remote", &w->allow_plaintext_remote);
 
         path_member(buf, path, "url");
-        if (get_string(p, s, path, "url", CONFIG_URL_MAX, NULL, &w->url) == 0)
+        if (get_url(p, s, path, "url", schemes, &loopback, &w->url) == 0)
                 parser_error(p, s, buf, "missing (e.g. url = \"https://chat.example.gov.vn/hooks/…\";)");
-        else if (w->url && (problem = url_check(w->url, schemes, &loopback)))
-                parser_error(p, config_setting_get_member(s, "url"), buf, "%s %s", quote(w->url, q, sizeof q),
-                             problem);
         /* Plain http:// is fine to a relay on this machine; anywhere else
          * the payload and its signature would cross the network in clear. */
         else if (w->url && strncasecmp(w->url, "http:", 5) == 0 && !loopback && !w->allow_plaintext_remote)
                 parser_error(p, config_setting_get_member(s, "url"), buf,
                              "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",
-                             quote(w->url, q, sizeof q));
+                             quote_url(w->url, q, sizeof q));
         if (w->url) {
                 char host[HOSTQUEUE_KEY_MAX];
                 webhook_host_key(w->url, host);

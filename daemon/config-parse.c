@@ -12,6 +12,7 @@
 
 #include "config-parse.h"
 #include "timeutil.h"
+#include "url.h"
 
 static void parser_verror(struct parser *p, unsigned line, const char *path, const char *format, va_list ap) {
         _cleanup_free_ char *msg = NULL;
@@ -169,6 +170,12 @@ const char *quote(const char *s, char *buf, size_t size) {
         return buf;
 }
 
+const char *quote_url(const char *url, char *buf, size_t size) {
+        char redacted[CONFIG_URL_MAX + 1];
+
+        return quote(url_redact(url, redacted, sizeof redacted), buf, size);
+}
+
 static const char *type_name(const config_setting_t *s) {
         switch (config_setting_type(s)) {
         case CONFIG_TYPE_GROUP:  return "a group { … }";
@@ -257,7 +264,8 @@ int get_group(struct parser *p, const config_setting_t *g, const char *path, con
  * everywhere: no setting has a use for them, and in names, addresses and
  * header values a line break would let text become a header of its own. */
 static int check_string(struct parser *p, const config_setting_t *s, const char *path, const char *v, size_t max,
-                        string_check_fn check) {
+                        string_check_fn check, bool is_url) {
+        const char *(*show)(const char *, char *, size_t) = is_url ? quote_url : quote;
         char q[QUOTE_MAX];
         const char *problem;
 
@@ -270,27 +278,27 @@ static int check_string(struct parser *p, const config_setting_t *s, const char 
                 return -EINVAL;
         }
         if (!utf8_valid(v)) {
-                parser_error(p, s, path, "%s is not valid UTF-8", quote(v, q, sizeof q));
+                parser_error(p, s, path, "%s is not valid UTF-8", show(v, q, sizeof q));
                 return -EINVAL;
         }
         if (strpbrk(v, "\r\n")) {
-                parser_error(p, s, path, "%s contains a line break", quote(v, q, sizeof q));
+                parser_error(p, s, path, "%s contains a line break", show(v, q, sizeof q));
                 return -EINVAL;
         }
         for (const unsigned char *c = (const unsigned char *) v; *c; c++)
                 if (*c < 0x20 || *c == 0x7f) {
-                        parser_error(p, s, path, "%s contains a control character", quote(v, q, sizeof q));
+                        parser_error(p, s, path, "%s contains a control character", show(v, q, sizeof q));
                         return -EINVAL;
                 }
         if (check && (problem = check(v))) {
-                parser_error(p, s, path, "%s %s", quote(v, q, sizeof q), problem);
+                parser_error(p, s, path, "%s %s", show(v, q, sizeof q), problem);
                 return -EINVAL;
         }
         return 0;
 }
 
-int get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
-               string_check_fn check, char **ret) {
+static int get_string_full(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                           size_t max, string_check_fn check, bool is_url, char **ret) {
         config_setting_t *s = config_setting_get_member(g, key);
         char buf[SETTING_PATH_MAX];
         char *copy;
@@ -302,7 +310,7 @@ int get_string(struct parser *p, const config_setting_t *g, const char *path, co
                 parser_error(p, s, buf, "must be a string, not %s", type_name(s));
                 return -EINVAL;
         }
-        if (check_string(p, s, buf, config_setting_get_string(s), max, check) < 0)
+        if (check_string(p, s, buf, config_setting_get_string(s), max, check, is_url) < 0)
                 return -EINVAL;
         copy = strdup(config_setting_get_string(s));
         if (!copy) {
@@ -310,6 +318,31 @@ int get_string(struct parser *p, const config_setting_t *g, const char *path, co
                 return -ENOMEM;
         }
         *ret = copy;
+        return 1;
+}
+
+int get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
+               string_check_fn check, char **ret) {
+        return get_string_full(p, g, path, key, max, check, false, ret);
+}
+
+int get_url(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+            const char *const *schemes, bool *ret_loopback, char **ret) {
+        _cleanup_free_ char *url = NULL;
+        char buf[SETTING_PATH_MAX], q[QUOTE_MAX];
+        const char *problem;
+        int r;
+
+        r = get_string_full(p, g, path, key, CONFIG_URL_MAX, NULL, true, &url);
+        if (r <= 0)
+                return r;
+        problem = url_check(url, schemes, ret_loopback);
+        if (problem) {
+                parser_error(p, config_setting_get_member(g, key), path_member(buf, path, key), "%s %s",
+                             quote_url(url, q, sizeof q), problem);
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(url);
         return 1;
 }
 
@@ -435,7 +468,7 @@ int get_strv(struct parser *p, const config_setting_t *g, const char *path, cons
                         ok = false;
                         continue;
                 }
-                if (check_string(p, e, epath, config_setting_get_string(e), max_len, check) < 0) {
+                if (check_string(p, e, epath, config_setting_get_string(e), max_len, check, false) < 0) {
                         ok = false;
                         continue;
                 }
@@ -552,6 +585,58 @@ int get_secret_file(struct parser *p, const config_setting_t *g, const char *pat
                 return r;
         return parser_read_secret(p, config_setting_get_member(g, key), path_member(buf, path, key), file, true,
                                   ret);
+}
+
+static const char *credential_name_check(const char *s) {
+        if (strlen(s) > 64 || streq(s, ".") || streq(s, ".."))
+                return "is not a credential name (at most 64 letters, digits, '-', '_' and '.')";
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("-_.", *c))
+                        return "is not a credential name (at most 64 letters, digits, '-', '_' and '.')";
+        return NULL;
+}
+
+int get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret) {
+        static const char *const stores[] = { "/run/credstore", "/etc/credstore" };
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+        _cleanup_free_ char *name = NULL, *file = NULL;
+        const config_setting_t *s = config_setting_get_member(g, key);
+        char buf[SETTING_PATH_MAX];
+        int r;
+
+        r = get_string(p, g, path, key, 64, credential_name_check, &name);
+        if (r <= 0)
+                return r;
+        path_member(buf, path, key);
+        /* In the service, systemd's LoadCredential= has put the secret
+         * where only this service can read it, so its mode is not checked;
+         * a missing one is a unit without the LoadCredential= line. */
+        if (creds && *creds) {
+                if (asprintf(&file, "%s/%s", creds, name) < 0) {
+                        p->oom = true;
+                        return -ENOMEM;
+                }
+                if (access(file, F_OK) < 0) {
+                        parser_error(p, s, buf, "credential %s was not passed to the service (LoadCredential=%s)",
+                                     name, name);
+                        return -EINVAL;
+                }
+                return parser_read_secret(p, s, buf, file, false, ret);
+        }
+        /* Outside the service (deadlinectl, check-config) the credential is
+         * read from systemd's credential store if this user may; if not, it
+         * is left unset: it may still be there for the service. */
+        for (size_t i = 0; i < ELEMENTSOF(stores); i++) {
+                free(file);
+                if (asprintf(&file, "%s/%s", stores[i], name) < 0) {
+                        file = NULL;
+                        p->oom = true;
+                        return -ENOMEM;
+                }
+                if (access(file, R_OK) >= 0)
+                        return parser_read_secret(p, s, buf, file, false, ret);
+        }
+        return 0;
 }
 
 static bool host_is_loopback(const char *host) {

@@ -60,6 +60,8 @@ const char *path_elem(char buf[static SETTING_PATH_MAX], const char *parent, siz
 /* A value for a message: in double quotes, control characters escaped,
  * long values shortened, so that an error stays one line. */
 const char *quote(const char *s, char *buf, size_t size);
+/* The same for a URL, with its user name and password redacted. */
+const char *quote_url(const char *url, char *buf, size_t size);
 #define QUOTE_MAX 96
 
 /* Reports every member of `group` whose name is not in the NULL-terminated
@@ -102,6 +104,16 @@ int parser_read_secret(struct parser *p, const config_setting_t *s, const char *
                        bool check_mode, char **ret);
 int get_secret_file(struct parser *p, const config_setting_t *g, const char *path, const char *key,
                     char **ret);
+/* A setting naming a systemd credential: in the service (with
+ * $CREDENTIALS_DIRECTORY) it must be there and is read; outside it, it is
+ * read from /run/credstore or /etc/credstore when this user may, and
+ * otherwise left unset (returns 0, like an absent setting). */
+int get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret);
+
+/* A string setting checked by url_check(); messages about it never show
+ * a user name or password written into it. */
+int get_url(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+            const char *const *schemes, bool *ret_loopback, char **ret);
 
 /* An absolute URL with one of `schemes` and a host, no user name or
  * password. `*ret_loopback` (optional) tells whether the host is

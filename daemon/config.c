@@ -444,8 +444,6 @@ static void parse_smtp(struct parser *p, const config_setting_t *root, struct co
         static const char *const schemes[] = { "smtp", "smtps", NULL };
         struct smtp *smtp = &c->smtp;
         config_setting_t *g;
-        const char *problem;
-        char q[QUOTE_MAX];
         struct stat st;
 
         if (get_group(p, root, "", "smtp", &g) <= 0)
@@ -453,11 +451,8 @@ static void parse_smtp(struct parser *p, const config_setting_t *root, struct co
         c->has_smtp = true;
         parser_check_keys(p, g, "smtp", keys);
 
-        if (get_string(p, g, "smtp", "url", CONFIG_URL_MAX, NULL, &smtp->url) == 0)
+        if (get_url(p, g, "smtp", "url", schemes, NULL, &smtp->url) == 0)
                 parser_error(p, g, "smtp.url", "missing (e.g. url = \"smtps://mail.example.org:465\";)");
-        else if (smtp->url && (problem = url_check(smtp->url, schemes, NULL)))
-                parser_error(p, config_setting_get_member(g, "url"), "smtp.url", "%s %s",
-                             quote(smtp->url, q, sizeof q), problem);
 
         (void) get_string(p, g, "smtp", "username", 254, NULL, &smtp->username);
         parse_smtp_password(p, g, smtp);
@@ -536,8 +531,6 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
         static const char *const http[] = { "http", "https", NULL };
         _cleanup_free_ char *language = NULL, *transport = NULL, *from = NULL;
         const config_setting_t *s;
-        const char *problem;
-        char q[QUOTE_MAX];
         struct stat st;
         int r;
 
@@ -590,10 +583,7 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
         if (c->has_smtp && c->smtp.reply_to)
                 split_sender(p, root, "smtp.reply_to", c->smtp.reply_to, &c->reply_name, &c->reply_address);
 
-        if (get_string(p, root, "", "base_url", CONFIG_URL_MAX, NULL, &c->base_url) > 0) {
-                if ((problem = url_check(c->base_url, http, NULL)))
-                        parser_error(p, config_setting_get_member(root, "base_url"), "base_url", "%s %s",
-                                     quote(c->base_url, q, sizeof q), problem);
+        if (get_url(p, root, "", "base_url", http, NULL, &c->base_url) > 0) {
                 /* Links are built as base_url + "/…". */
                 for (size_t n = strlen(c->base_url); n > 0 && c->base_url[n - 1] == '/'; n--)
                         c->base_url[n - 1] = 0;

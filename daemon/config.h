@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "paths.h"      /* SYSCONFDIR and DATADIR, written by the Makefile */
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/deadlined/deadlined.conf"
 #define CONFIG_MAX_SIZE (1024 * 1024)

@@ -43,6 +43,14 @@ int csv_record(struct csv *in, char ***ret, int *ret_line) {
                                 break;
                         }
                         char ch = *in->p;
+                        /* A NUL would silently end the field wherever it
+                         * is used as a C string: the input is not text. */
+                        if (ch == 0) {
+                                *ret_line = in->line;
+                                free(field);
+                                strv_free(fields);
+                                return -EILSEQ;
+                        }
                         if (quoted && ch == '"') {
                                 if (in->p + 1 < in->end && in->p[1] == '"') {
                                         in->p += 2;

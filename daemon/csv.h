@@ -16,7 +16,8 @@ struct csv {
 void csv_init(struct csv *in, const char *text, size_t size);
 /* The fields of the next record as a NULL-terminated list, and the line it
  * starts on. Returns the number of fields, 0 at the end, -EBADMSG for a
- * quoted field left open, -ENOMEM. */
+ * quoted field left open, -EILSEQ for a NUL byte (`*ret_line` is then the
+ * line the NUL is on), -ENOMEM. */
 int csv_record(struct csv *in, char ***ret, int *ret_line);
 /* Writes one field, quoted when it must be, then "," or CRLF after the
  * last. NULL writes an empty field. */

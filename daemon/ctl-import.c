@@ -273,6 +273,8 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
 
         csv_init(&in, text, size);
         n_cols = csv_record(&in, &head, &line);
+        if (n_cols == -EILSEQ)
+                return ctl_fail(c, EX_DATAERR, "%s:%d: a NUL byte (this is not a text file)", path, line);
         if (n_cols == -ENOMEM)
                 return ctl_fail(c, EX_OSERR, "out of memory");
         if (n_cols <= 0)
@@ -299,6 +301,8 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
                 r = csv_record(&in, &f, &line);
                 if (r == -EBADMSG)
                         return ctl_fail(c, EX_DATAERR, "%s:%d: a quoted field is not closed", path, line);
+                if (r == -EILSEQ)
+                        return ctl_fail(c, EX_DATAERR, "%s:%d: a NUL byte (this is not a text file)", path, line);
                 if (r < 0)
                         return ctl_fail(c, EX_OSERR, "out of memory");
                 if (r == 0)

@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "outbox.h"
+#include "url.h"
 #include "webhook.h"
 
 #define REPLY_KEEP 200
@@ -101,7 +102,7 @@ int ctl_send_test_webhook(struct ctl *c, const struct agency *a) {
 
         for (size_t i = 0; i < a->n_webhooks; i++) {
                 const struct webhook *w = &a->webhooks[i];
-                char id[WEBHOOK_ID_MAX] = "", error[CURL_ERROR_SIZE + 64] = "";
+                char id[WEBHOOK_ID_MAX] = "", error[CURL_ERROR_SIZE + 64] = "", url[2048];
                 struct reply reply = {};
                 long status = 0;
                 int r;
@@ -110,12 +111,13 @@ int ctl_send_test_webhook(struct ctl *c, const struct agency *a) {
                 bool ok = r >= 0 && status >= 200 && status < 300;
                 all_ok = all_ok && ok;
                 webhook_reply_sanitize(reply.text);
+                url_redact(w->url, url, sizeof url);
                 if (r >= 0 && status > 0 && !ok)
                         snprintf(error, sizeof error, "HTTP %ld%s%s", status, reply.len ? ": " : "", reply.text);
 
                 if (results) {
                         json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:b}", "webhook", (json_int_t) i, "url",
-                                              w->url, "format", webhook_format_to_string(w->format), "id", id,
+                                              url, "format", webhook_format_to_string(w->format), "id", id,
                                               "ok", ok);
                         if (o && status > 0)
                                 json_object_set_new(o, "status", json_integer(status));
@@ -126,10 +128,10 @@ int ctl_send_test_webhook(struct ctl *c, const struct agency *a) {
                                 return ctl_print_json(c, NULL);
                         }
                 } else if (ok)
-                        printf("%s webhook[%zu] (%s, %s): sent, HTTP %ld, webhook-id %s\n", a->id, i, w->url,
+                        printf("%s webhook[%zu] (%s, %s): sent, HTTP %ld, webhook-id %s\n", a->id, i, url,
                                webhook_format_to_string(w->format), status, id);
                 else
-                        printf("%s webhook[%zu] (%s, %s): not sent: %s\n", a->id, i, w->url,
+                        printf("%s webhook[%zu] (%s, %s): not sent: %s\n", a->id, i, url,
                                webhook_format_to_string(w->format), error);
         }
         if (results) {

@@ -99,7 +99,8 @@ int ctl_load_config(struct ctl *c) {
 }
 
 int ctl_store_fail(const struct ctl *c, int r, const char *what) {
-        const char *detail = c->store ? store_last_error(c->store) : NULL;
+        /* Without a store, the failure was store_open()'s. */
+        const char *detail = store_last_error(c->store);
         int code;
 
         switch (r) {
@@ -121,12 +122,16 @@ int ctl_store_fail(const struct ctl *c, int r, const char *what) {
         case -EIO:
                 code = EX_IOERR;
                 break;
+        case -EPROTONOSUPPORT:
+        case -EBADMSG:
+                code = EX_DATAERR;
+                break;
         default:
                 code = EX_SOFTWARE;
         }
         if (detail && *detail)
-                return ctl_fail(c, code, "%s: %s (%s)", what, strerror(-r), detail);
-        return ctl_fail(c, code, "%s: %s", what, strerror(-r));
+                return ctl_fail(c, code, "%s: %s (%s)", what, store_strerror(r), detail);
+        return ctl_fail(c, code, "%s: %s", what, store_strerror(r));
 }
 
 int ctl_open_store(struct ctl *c) {
@@ -138,15 +143,13 @@ int ctl_open_store(struct ctl *c) {
         if (r != 0)
                 return r;
         r = store_open(c->config->database, STORE_CREATE, &c->store);
-        if (r == -EPROTONOSUPPORT || r == -EBADMSG)
-                return ctl_fail(c, EX_DATAERR, "%s: %s", c->config->database,
-                                r == -EBADMSG ? "not a deadlined database (or damaged)"
-                                              : "the database was made by a newer deadlined");
-        if (r == -EBUSY)
-                return ctl_fail(c, EX_TEMPFAIL, "%s: database is locked, try again", c->config->database);
-        if (r < 0)
-                return ctl_fail(c, r == -EACCES || r == -EROFS ? EX_NOPERM : EX_CANTCREAT, "%s: %s",
-                                c->config->database, strerror(-r));
+        if (r < 0) {
+                /* The same words and exit statuses as deadlined's. */
+                if (r != -EBUSY && r != -EPROTONOSUPPORT && r != -EBADMSG && r != -EACCES && r != -EPERM &&
+                    r != -EROFS && r != -ENOSPC && r != -EIO)
+                        return ctl_fail(c, EX_CANTCREAT, "%s: %s", c->config->database, store_strerror(r));
+                return ctl_store_fail(c, r, c->config->database);
+        }
         return 0;
 }
 

@@ -44,6 +44,27 @@ static int load_config(const char *path, struct config **ret) {
         return r;
 }
 
+/* The exit status for a failure of the database, as deadlinectl's
+ * (deadlined(8), EXIT STATUS). */
+static int store_exit_status(int r) {
+        switch (r) {
+        case -EPROTONOSUPPORT:
+        case -EBADMSG:
+                return EX_DATAERR;
+        case -EBUSY:
+                return EX_TEMPFAIL;
+        case -EACCES:
+        case -EPERM:
+        case -EROFS:
+                return EX_NOPERM;
+        case -ENOSPC:
+        case -EIO:
+                return EX_IOERR;
+        default:
+                return EX_CANTCREAT;
+        }
+}
+
 /* Takes the database's sender lock (lockfile.h) for the life of the
  * process; returns its descriptor or an exit code, negated. */
 static int take_sender_lock(const char *database) {
@@ -60,8 +81,8 @@ static int take_sender_lock(const char *database) {
                         log_error("another deadlined is sending from %s", database);
                 return -EX_TEMPFAIL;
         }
-        log_error_errno(fd, "Failed to lock %s.lock: %m", database);
-        return fd == -EACCES || fd == -EPERM || fd == -EROFS ? -EX_NOPERM : -EX_CANTCREAT;
+        log_error("Failed to lock %s.lock: %s", database, store_strerror(fd));
+        return -store_exit_status(fd);
 }
 
 int main(int argc, char **argv) {
@@ -144,10 +165,10 @@ int main(int argc, char **argv) {
 
         r = store_open(config->database, STORE_CREATE, &store);
         if (r < 0) {
-                log_error_errno(r, "Failed to open the database %s: %m", config->database);
-                return r == -EPROTONOSUPPORT || r == -EBADMSG ? EX_DATAERR
-                       : r == -EBUSY                        ? EX_TEMPFAIL
-                                                            : EX_CANTCREAT;
+                const char *detail = store_last_error(NULL);
+                log_error("Failed to open the database %s: %s%s%s%s", config->database, store_strerror(r),
+                          *detail ? " (" : "", detail, *detail ? ")" : "");
+                return store_exit_status(r);
         }
 
         lock = take_sender_lock(config->database);
@@ -170,7 +191,7 @@ int main(int argc, char **argv) {
 
         r = manager_start(m);
         if (r < 0)
-                return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
+                return r == -EIO ? EX_UNAVAILABLE : store_exit_status(r);
         log_info("Started %s: %zu agencies, database %s%s", VERSION, m->config->n_agencies, m->config->database,
                  once ? " (one pass)" : "");
         r = manager_run(m);

@@ -454,8 +454,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (!streq(c->database, m->config->database)) {
                 r = store_open(c->database, STORE_CREATE, &st);
                 if (r < 0) {
-                        log_error_errno(r, "Failed to open the new database %s: %m; keeping the previous "
-                                        "configuration", c->database);
+                        log_error("Failed to open the new database %s: %s (%s); keeping the previous "
+                                  "configuration", c->database, store_strerror(r), store_last_error(NULL));
                         (void) sd_notify(false, "READY=1");
                         return 0;
                 }

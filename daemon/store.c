@@ -203,17 +203,45 @@ int store_error(struct store *s, int rc) {
                 return -ENOMEM;
         case SQLITE_FULL:
                 return -ENOSPC;
-        case SQLITE_READONLY:
-                return -EROFS;
         case SQLITE_NOTADB:
         case SQLITE_CORRUPT:
                 return -EBADMSG;
-        case SQLITE_CANTOPEN: {
-                int e = sqlite3_system_errno(s->db);
-                return e > 0 ? -e : -EIO;
         }
+        /* What the operating system said is the better account: a full
+         * disk reaches SQLite as a failed write or a -shm that cannot grow
+         * (SQLITE_IOERR_*), a folder without write permission as a database
+         * that cannot be written (SQLITE_READONLY_*) or opened. */
+        int e = sqlite3_system_errno(s->db);
+        switch (rc & 0xff) {
+        case SQLITE_READONLY:
+                /* A write through a read-only open is the caller's own
+                 * doing; otherwise the file or its folder is not ours to
+                 * write. */
+                return (s->flags & STORE_READONLY) || e == EROFS ? -EROFS : -EACCES;
+        case SQLITE_CANTOPEN:
+        case SQLITE_IOERR:
+                if (e == ENOSPC || e == EDQUOT)
+                        return -ENOSPC;
+                if (e == EACCES || e == EPERM || e == EROFS)
+                        return -e;
+                return (rc & 0xff) == SQLITE_CANTOPEN && e > 0 ? -e : -EIO;
         default:
                 return -EIO;
+        }
+}
+
+const char *store_strerror(int r) {
+        switch (r) {
+        case -ENOSPC:          return "the disk is full";
+        case -EACCES:
+        case -EPERM:           return "permission denied";
+        case -EROFS:           return "the file system is read-only";
+        case -EBUSY:           return "the database is locked by another process";
+        case -EBADMSG:         return "not a deadlined database (not an SQLite database, or a damaged one)";
+        case -EPROTONOSUPPORT: return "the database was made by a newer deadlined";
+        case -ENOENT:          return "no such file or folder";
+        case -EIO:             return "input/output error";
+        default:               return strerror(-r);
         }
 }
 
@@ -463,8 +491,7 @@ static int store_setup(struct store *s) {
         if (version < 0)
                 return version;
         if (version > STORE_SCHEMA_VERSION) {
-                store_set_error(s, "database schema version %d is newer than this program's %d",
-                                version, STORE_SCHEMA_VERSION);
+                store_set_error(s, "schema %d, this one knows %d", version, STORE_SCHEMA_VERSION);
                 return -EPROTONOSUPPORT;
         }
 

@@ -21,7 +21,8 @@
  * title, an unknown status or role) and for a constraint other than
  * uniqueness, chiefly a reference to a document or task that does not
  * exist; -EALREADY for a change that is already in place; -ENOSPC when the
- * disk is full; -EROFS for a write on a read-only database; -ENOMEM;
+ * disk is full; -EROFS for a write on a read-only open or file system;
+ * -EACCES when the file or its folder may not be written; -ENOMEM;
  * -EBADMSG when the file is not a database, is corrupt, or is some other
  * program's database; -EPROTONOSUPPORT when its schema is newer than
  * STORE_SCHEMA_VERSION. List functions return the number of items. */
@@ -196,8 +197,12 @@ struct store *store_close(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close);
 /* The message behind the last failure on s, "" if none. With s == NULL, the
  * message behind the last failed store_open() of this thread, which has no
- * store to ask ("database schema version 7 is newer than this program's 2"). */
+ * store to ask ("schema 7, this one knows 5" for a newer database). */
 const char *store_last_error(const struct store *s);
+/* What a store error means, in words for a person ("the disk is full",
+ * "permission denied", "the database was made by a newer deadlined"), to
+ * go before store_last_error()'s detail. */
+const char *store_strerror(int r);
 int store_schema_version(struct store *s);
 /* How long a statement waits for another process's lock before -EBUSY
  * (5000 ms after store_open()). */

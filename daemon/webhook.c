@@ -170,8 +170,11 @@ static int build_headers(const struct webhook *w, const struct webhook_body *b, 
         for (size_t i = 0; r >= 0 && i < b->n_headers; i++)
                 if (!header_configured(w, b->headers[i].name))
                         r = push_header(l, &n, b->headers[i].name, b->headers[i].value);
+        /* A header whose credential this process could not read has no
+         * value: it is left out rather than sent empty. */
         for (size_t i = 0; r >= 0 && i < w->n_headers; i++)
-                r = push_header(l, &n, w->headers[i].name, w->headers[i].value);
+                if (w->headers[i].value)
+                        r = push_header(l, &n, w->headers[i].name, w->headers[i].value);
         snprintf(ts, sizeof ts, "%lld", (long long) now);
         if (r >= 0)
                 r = push_header(l, &n, "webhook-id", id);

@@ -143,6 +143,9 @@ BAD_CSV = [
     ("ref,title\n1,x\n", '"title" and "lead" are required'),
     ("document,ref,title,lead\n1/A,1,x,stc\n1/A,1,y,stc\n", '"1" appears twice'),
     ("document,ref,title,lead,status\n1/A,1,x,stc,finished\n", "is not open, done or cancelled"),
+    # A NUL byte used to end the title there, and the row was imported.
+    ("document,ref,title,lead\n1/A,1,x,stc\n1/A,2,\"y\ny\0 hidden\",stc\n", "bad.csv:4: a NUL byte"),
+    ("document,ref,title\0,lead\n1/A,1,x,stc\n", "bad.csv:1: a NUL byte"),
 ]
 
 

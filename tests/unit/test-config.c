@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "timeutil.h"
+#include "url.h"
 
 /* Each test gets a fresh folder holding its deadlined.conf and any secret
  * files, created at run time because git does not keep file modes. */
@@ -1107,7 +1108,7 @@ static void test_smtp_settings(void **state) {
         load(t, "smtp = { from = \"a@b\"; };\n");
         assert_one_error(t, 1, "smtp.url: missing");
         load(t, "smtp = { url = \"smtps://user:pw@mail.sonha.gov.vn\"; from = \"a@b\"; };\n");
-        assert_one_error(t, 1, "smtp.url: \"smtps://user:pw@mail.sonha.gov.vn\" must not contain a user name or password");
+        assert_one_error(t, 1, "smtp.url: \"smtps://***@mail.sonha.gov.vn/\" must not contain a user name or password");
         load(t, "smtp = { url = \"smtp://\"; from = \"a@b\"; };\n");
         assert_one_error(t, 1, "smtp.url: \"smtp://\" is not a valid URL");
 
@@ -1195,12 +1196,47 @@ static void test_webhook_url_errors(void **state) {
                 "  { url = \"https://hooks.sonha.gov.vn/a b\"; },\n"
                 "  { format = \"teams\"; }\n"
                 "); } );\n");
-        assert_error(t, 2, "agencies[0].webhook[0].url: \"https://user:pw@hooks.sonha.gov.vn/x\" must not contain a user name");
+        assert_error(t, 2, "agencies[0].webhook[0].url: \"https://***@hooks.sonha.gov.vn/x\" must not contain a user name");
         assert_error(t, 3, "agencies[0].webhook[1].url: \"ftp://hooks.sonha.gov.vn/x\" must start with http:// or https://");
         assert_error(t, 4, "agencies[0].webhook[2].url: \"https://hooks.sonha.gov.vn/a b\" contains a space");
         assert_error(t, 5, "agencies[0].webhook[3].url: missing");
         assert_error(t, 5, "agencies[0].webhook[3].format: \"teams\" is not a webhook format (use json, slack or ntfy)");
         assert_int_equal(error_count(t->errors), 5);
+}
+
+static void test_url_secrets_are_never_echoed(void **state) {
+        struct t *t = *state;
+
+        load(t, "smtp = { url = \"smtp://user:S3cretPw@mail.sonha.gov.vn\"; from = \"a@sonha.gov.vn\"; };\n"
+                "base_url = \"https://u:B4seUrlPw@sonha.gov.vn/a b\";\n"
+                "agencies = ( { id = \"stc\"; name = \"A\"; webhook = (\n"
+                "  { url = \"ftp://u:FtpPw@hooks.sonha.gov.vn/x\"; },\n"
+                "  { url = \"https://u:Tab\\tPw@hooks.sonha.gov.vn/x\"; }\n"
+                "); } );\n");
+        assert_error(t, 1, "smtp.url: \"smtp://***@mail.sonha.gov.vn/\" must not contain a user name or password");
+        assert_error(t, 2, "base_url: \"https://***@sonha.gov.vn/a b\" contains a space");
+        assert_error(t, 4, "agencies[0].webhook[0].url: \"ftp://***@hooks.sonha.gov.vn/x\" must start with http://");
+        assert_error(t, 5, "agencies[0].webhook[1].url: \"https://***@hooks.sonha.gov.vn/x\" contains a control");
+        assert_null(strstr(t->errors, "Pw"));
+}
+
+static void test_url_redact(void **state) {
+        static const struct { const char *in, *out; } cases[] = {
+                { "smtps://user:pw@mail.example.org:465", "smtps://***@mail.example.org:465/" },
+                { "smtp://user;AUTH=PLAIN@mail.example.org", "smtp://***@mail.example.org/" },
+                { "https://token@hooks.example.org/x?a=1", "https://***@hooks.example.org/x?a=1" },
+                { "https://hooks.example.org/x", "https://hooks.example.org/x" },
+                { "https://hooks.example.org/to/a@b", "https://hooks.example.org/to/a@b" },
+                /* What curl refuses is cut up to the last '@'. */
+                { "smtp://user:p@ss word@mail.example.org", "smtp://***@mail.example.org" },
+                { "user:pw@mail.example.org", "***@mail.example.org" },
+                { "smtp://us er:pw@[::1", "smtp://***@[::1" },
+        };
+        char buf[256], tiny[8];
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                assert_string_equal(url_redact(cases[i].in, buf, sizeof buf), cases[i].out);
+        assert_string_equal(url_redact("https://u:pw@h/x", tiny, sizeof tiny), "https:/");
 }
 
 static void test_webhook_list_and_headers(void **state) {
@@ -1366,6 +1402,8 @@ int main(void) {
                 T(test_sender_is_split_at_load),
                 T(test_webhook_plaintext_only_to_loopback),
                 T(test_webhook_url_errors),
+                T(test_url_secrets_are_never_echoed),
+                T(test_url_redact),
                 T(test_webhook_list_and_headers),
                 T(test_webhook_header_errors),
                 T(test_lookups_and_expand),

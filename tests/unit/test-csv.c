@@ -80,6 +80,17 @@ static void test_unclosed_quote_is_an_error(void **state) {
         assert_int_equal(csv_record(&in, &f, &line), -EBADMSG);
 }
 
+static void test_nul_byte_is_an_error_on_its_line(void **state) {
+        struct csv in;
+        char **f = NULL;
+        int line;
+        static const char text[] = "a,b\nc,\"d\ne\0f\"\n";
+        csv_init(&in, text, sizeof text - 1);
+        assert_int_equal(csv_record(&in, &f, &line), 2), f = strv_free(f);
+        assert_int_equal(csv_record(&in, &f, &line), -EILSEQ);
+        assert_int_equal(line, 3);
+}
+
 static void test_writer_round_trips(void **state) {
         const char *fields[] = { "plain", "with, comma", "with \"quote\"", "two\nlines", "Tiếng Việt" };
         char *buf = NULL;
@@ -104,6 +115,7 @@ int main(void) {
                 cmocka_unit_test(test_no_final_newline),
                 cmocka_unit_test(test_line_numbers_count_quoted_breaks),
                 cmocka_unit_test(test_unclosed_quote_is_an_error),
+                cmocka_unit_test(test_nul_byte_is_an_error_on_its_line),
                 cmocka_unit_test(test_writer_round_trips),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The README's source install, whole: `make`, then `make install
+PREFIX=/usr` into a staging folder, installs programs that look for their
+configuration under /etc (a full build twice: slow)."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import SOURCE
+
+# Not the flags of a `make check` this may run under.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
+@pytest.mark.faults
+def test_make_then_install_with_prefix_usr_installs_programs_that_read_etc(tmp_path):
+    build, dest = tmp_path / "build", tmp_path / "dest"
+    for args in ([], ["install", "PREFIX=/usr", f"DESTDIR={dest}"]):
+        p = subprocess.run(["make", "-C", str(SOURCE), "-j2", f"BUILD={build}", *args], env=CLEAN_ENV, capture_output=True,
+                           text=True, timeout=900)
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    for program in (dest / "usr/sbin/deadlined", dest / "usr/bin/deadlinectl"):
+        data = program.read_bytes()
+        assert b"/etc/deadlined/deadlined.conf" in data, program
+        assert b"/usr/local/etc" not in data, program
