@@ -116,7 +116,7 @@ install: $(PROGRAMS) install-data
 # installed; otherwise the exact command is printed.
 DEB_BUILD_DEPS := build-essential pkg-config libcurl4-openssl-dev libconfig-dev \
                   libsqlite3-dev libsystemd-dev libjansson-dev libssl-dev libutf8proc-dev
-DEB_TEST_DEPS  := libcmocka-dev python3 python3-pytest python3-aiosmtpd faketime openssl sqlite3
+DEB_TEST_DEPS  := libcmocka-dev python3 python3-pytest python3-aiosmtpd faketime openssl sqlite3 valgrind
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \

@@ -133,3 +133,24 @@ def bulk_add(env, tasks, now):
 def maildir_count(env):
     new = env.maildir / "new"
     return len(os.listdir(new)) if new.exists() else 0
+
+
+# --- For the fault scenarios (test_faults_*.py) ----------------------------------------------------------
+
+
+def watchdog_pings(notify, after=0.0):
+    """The WATCHDOG=1 keep-alives since `after`, and the largest gap between
+    two of them (or from `after` to the first), in seconds."""
+    pings = [t for t, line in notify.fields() if line == "WATCHDOG=1" and t > after]
+    edges = ([after] if after else []) + pings
+    return pings, max((b - a for a, b in zip(edges, edges[1:])), default=float("inf"))
+
+
+def delivery_state_counts(env):
+    """{state: number of deliveries} in the database."""
+    return dict(env.query("SELECT state, count(*) FROM deliveries GROUP BY state"))
+
+
+def notify_lines(notify, after=0.0, keys=("READY=1", "RELOADING=1", "STOPPING=1")):
+    """The protocol lines among `keys` the daemon sent since `after`, in order."""
+    return [line for t, line in notify.fields() if t > after and line in keys]

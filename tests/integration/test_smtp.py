@@ -18,7 +18,7 @@ import unicodedata
 import pytest
 
 from conftest import AGENCIES, DEADLINED, SCHEDULE
-from daemon_helpers import NotifySocket, start_daemon, stop, wait_until
+from daemon_helpers import start_daemon, stop
 from smtpserver import Script, smtp_server, wait_for  # noqa: F401 (fixture)
 
 HANOI = datetime.timezone(datetime.timedelta(hours=7))
@@ -610,32 +610,6 @@ def test_given_up_after_max_retry_age_is_an_error_and_shown_failed(env, smtp_ser
     (d,) = hist["deliveries"]
     assert d["state"] == "failed" and d["attempts"] == 2 and "451 4.3.0" in d["last_error"]
     assert env.ctl_json("status")["failed"][0]["agency"] == "stc"
-
-
-def test_a_stalled_server_times_out_without_blocking_the_loop(env, smtp_server, tmp_path):
-    server = smtp_server(script=Script(stall="data"))
-    smtp_config(env, server, smtp_extra='timeout = "4s";')
-    add_task(env)
-    n = NotifySocket(tmp_path / "notify")
-    p = start_daemon(env, "--now", FIRST, notify=n, watchdog_usec=1_000_000)
-    try:
-        n.wait_for("READY=1")
-        assert wait_for(lambda: server.data_attempts == 1)
-        t0 = time.monotonic()
-        # The loop keeps serving the watchdog while the server says nothing.
-        time.sleep(3)
-        pings = [t for t, line in n.fields() if line == "WATCHDOG=1" and t > t0]
-        assert len(pings) >= 3, n.messages
-        assert max(b - a for a, b in zip(pings, pings[1:])) < 1.0
-        assert states(env) == {"stc": "attempting", "skhdt": "attempting", "kbnn": "attempting"}
-        # Given up after smtp.timeout, to be tried again later.
-        assert wait_until(lambda: set(states(env).values()) == {"pending"}, timeout=10)
-        assert time.monotonic() - t0 < 4 + 2
-        assert all("no answer from the server within 4s" in e for *_, e, _ in deliveries(env))
-        assert p.poll() is None
-    finally:
-        stop(p)
-        n.close()
 
 
 @PIPELINING
