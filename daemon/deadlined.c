@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
 
         r = manager_start(m);
         if (r < 0)
-                return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
+                return r == -EACCES || r == -EROFS ? EX_NOPERM : r == -EBUSY ? EX_TEMPFAIL : EX_UNAVAILABLE;
         log_info("Started %s: %zu agencies, database %s%s", VERSION, m->config->n_agencies, m->config->database,
                  once ? " (one pass)" : "");
         r = manager_run(m);

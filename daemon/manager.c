@@ -31,8 +31,14 @@
 #define SETTLE_DELAY_USEC (20 * 1000ULL)
 /* How long a stop waits for transfers under way before putting them back. */
 #define STOP_TIMEOUT_USEC (10 * 1000000ULL)
-/* After a database error, try again this much later. */
-#define RETRY_ON_ERROR_SEC 5
+/* Work a busy (locked by another process) or full database refused is
+ * tried again after a back-off: this long at first, doubling to the most. */
+#define BACKOFF_MIN_USEC (100 * 1000ULL)
+#define BACKOFF_MAX_USEC (3200 * 1000ULL)
+/* Before READY (no watchdog yet, but systemd's start timeout) a lock held
+ * by another process is waited for this long; then the start fails with
+ * EX_TEMPFAIL and systemd tries again. */
+#define START_BUSY_TIMEOUT_MS (20 * 1000)
 #define TIMER_ACCURACY_USEC (100 * 1000ULL)
 /* Tasks decided per pass before the loop gets its turn again. */
 #define DECIDE_SLICE 5000
@@ -42,6 +48,7 @@
 static int manager_sync_policy(struct manager *m);
 static int manager_reschedule_some(struct manager *m);
 static void manager_check_agencies(struct manager *m);
+static int manager_on_due(struct manager *m);
 
 int64_t manager_now(const struct manager *m) {
         struct timespec ts;
@@ -74,6 +81,51 @@ static void manager_arm_soon(struct manager *m) {
                 manager_arm(m, manager_now(m) - 1);
 }
 
+/* A database call failed: locked by another process for longer than the
+ * loop's short busy wait, the disk full, or worse. The first failure of an
+ * episode is logged; the retries, until one succeeds, only in debug. */
+static int manager_db_failed(struct manager *m, int r, const char *what) {
+        if (m->backoff_usec == 0) {
+                log_warning_errno(r, "Failed to %s (%s): %m; trying again until the database answers", what,
+                                  store_last_error(m->store));
+                m->backoff_usec = BACKOFF_MIN_USEC;
+        } else
+                log_debug_errno(r, "Failed to %s (%s), again: %m", what, store_last_error(m->store));
+        return r;
+}
+
+/* The refused work (a pass, results to write) waits on the retry timer,
+ * the loop goes on: keep-alives, signals and transfers are not held up.
+ * An armed retry is left as it is: each failure must not push it back. */
+static void manager_defer(struct manager *m) {
+        int enabled = SD_EVENT_OFF;
+        uint64_t t;
+        int r;
+
+        if (m->backoff_usec == 0)
+                m->backoff_usec = BACKOFF_MIN_USEC;
+        (void) sd_event_source_get_enabled(m->retry, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &t) < 0)
+                t = 0;
+        r = sd_event_source_set_time(m->retry, t + m->backoff_usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the retry timer: %m");
+        m->backoff_usec = MIN(m->backoff_usec * 2, BACKOFF_MAX_USEC);
+}
+
+/* A pass went through and no results wait: the episode is over. */
+static void manager_db_ok(struct manager *m) {
+        if (m->backoff_usec == 0)
+                return;
+        m->backoff_usec = 0;
+        (void) sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
+        log_info("The database answers again; deferred work is done");
+}
+
 static void manager_notify_status(struct manager *m) {
         int64_t next = NO_TIME, counts[_DELIVERY_STATE_MAX] = {};
         char when[20] = "none";
@@ -93,11 +145,14 @@ static void manager_rearm(struct manager *m) {
         int r = outbox_next_wakeup(m->store, &next);
 
         if (r < 0) {
-                log_warning_errno(r, "Cannot tell when to wake up next (%s), trying again in %ds: %m",
-                                  store_last_error(m->store), RETRY_ON_ERROR_SEC);
-                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                manager_db_failed(m, r, "tell when to wake up next");
+                manager_defer(m);
                 return;
         }
+        if (m->n_finished == 0)
+                manager_db_ok(m);
+        else if (m->backoff_usec > 0)
+                manager_defer(m);
         /* Deliveries due but not claimed (no room, or their receiver holds
          * its share) go when transfers finish and make room; until then a
          * look a second, not a busy loop. */
@@ -120,13 +175,11 @@ static int manager_settle(struct manager *m) {
         if (m->n_finished == 0)
                 return 0;
         r = outbox_settle(m->store, m->config, manager_now(m), m->finished, m->n_finished);
-        if (r < 0) {
-                /* Keep the results: the next settle writes them. Until then
+        if (r < 0)
+                /* Keep the results: the next settle writes them (the
+                 * transaction that failed left nothing behind). Until then
                  * the rows stay "attempting", which a restart puts back. */
-                log_error_errno(r, "Failed to record %zu delivery results (%s), trying again: %m", m->n_finished,
-                                store_last_error(m->store));
-                return r;
-        }
+                return manager_db_failed(m, r, "record delivery results");
         for (size_t i = 0; i < m->n_finished; i++) {
                 struct job *j = m->finished[i];
                 for (size_t k = 0; k < j->n_rows; k++) {
@@ -144,6 +197,11 @@ static void manager_schedule_settle(struct manager *m) {
         int enabled = SD_EVENT_OFF;
         uint64_t t;
 
+        if (m->backoff_usec > 0) {
+                /* The database refuses: the retry writes them. */
+                manager_defer(m);
+                return;
+        }
         if (m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping) {
                 /* Enabling is a no-op once enabled; setting a due timer's
                  * time again would un-pend it, each job pushing the
@@ -246,7 +304,7 @@ static int manager_claim(struct manager *m, int64_t now, size_t room) {
         r = outbox_claim(m->store, m->config, now, limit, &filter, &jobs);
         if (r < 0) {
                 dispatch_claim_done(m->dispatch, &filter);
-                return log_warning_errno(r, "Failed to claim due deliveries (%s): %m", store_last_error(m->store));
+                return manager_db_failed(m, r, "claim due deliveries");
         }
         for (size_t i = 0; i < jobs.n; i++)
                 manager_send(m, TAKE_PTR(jobs.jobs[i]));
@@ -270,13 +328,12 @@ static int manager_pass(struct manager *m, bool *ret_more) {
         if (m->rescheduling) {
                 r = manager_reschedule_some(m);
                 if (r < 0)
-                        return log_warning_errno(r, "Failed to reschedule tasks for the new policy (%s): %m",
-                                                 store_last_error(m->store));
+                        return manager_db_failed(m, r, "reschedule tasks for the new policy");
         }
         r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
         *ret_more = *ret_more || m->rescheduling;
         if (r < 0)
-                return log_warning_errno(r, "Failed to decide due reminders (%s): %m", store_last_error(m->store));
+                return manager_db_failed(m, r, "decide due reminders");
         if (r > 0) {
                 log_debug("%d new deliveries", r);
                 manager_forget_dry(m);
@@ -316,7 +373,7 @@ static int manager_on_due(struct manager *m) {
         if (r < 0)
                 /* A locked or full database is not a reason to stop: try
                  * again a little later. */
-                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                manager_defer(m);
         else
                 manager_rearm(m);
         return 0;
@@ -334,7 +391,7 @@ static int manager_on_settle(struct manager *m) {
         (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(m->settle_now, SD_EVENT_OFF);
         if (manager_settle(m) < 0) {
-                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                manager_defer(m);
                 return 0;
         }
         if (m->stopping) {
@@ -355,6 +412,21 @@ static int on_settle_now(sd_event_source *s, void *userdata) {
         return manager_on_settle(userdata);
 }
 
+/* Work a busy database refused: results first, then a pass. */
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+
+        if (manager_settle(m) < 0) {
+                manager_defer(m);
+                return 0;
+        }
+        if (m->stopping) {
+                manager_maybe_exit(m);
+                return 0;
+        }
+        return manager_on_due(m);
+}
+
 void manager_transfer_done(struct manager *m, struct job *j) {
         if (m->in_flight > 0)
                 m->in_flight--;
@@ -370,7 +442,12 @@ static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *us
 
         if (m->stopping)
                 return 0;
-        if (store_data_version(m->store, &v) < 0 || v == m->data_version)
+        if (store_data_version(m->store, &v) < 0) {
+                /* Cannot tell: look, as if it had changed. */
+                manager_arm_soon(m);
+                return 0;
+        }
+        if (v == m->data_version)
                 return 0;
         m->data_version = v;
         manager_forget_dry(m);
@@ -385,6 +462,9 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         log_warning("%zu transfers still under way after %llus; putting them back for the next start",
                     m->in_flight, STOP_TIMEOUT_USEC / 1000000ULL);
         dispatch_abort_all(m->dispatch);
+        /* The last chance to record the results: the loop ends here, so
+         * a lock is waited for as a person would. */
+        (void) store_set_busy_timeout(m->store, STORE_BUSY_MS);
         (void) manager_settle(m);
         (void) sd_event_exit(m->event, 0);
         return 0;
@@ -404,9 +484,13 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
          * way may finish. */
         dispatch_stop(m->dispatch);
         if (m->in_flight == 0) {
-                (void) manager_settle(m);
-                (void) sd_event_exit(m->event, 0);
-                return 0;
+                if (manager_settle(m) >= 0) {
+                        (void) sd_event_exit(m->event, 0);
+                        return 0;
+                }
+                /* Results the database refused: retried until the stop
+                 * timeout, like transfers under way. */
+                manager_defer(m);
         }
         return sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC, STOP_TIMEOUT_USEC, 0,
                                           on_stop_timeout, m) < 0
@@ -452,10 +536,12 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         }
         if (!streq(c->database, m->config->database)) {
-                r = store_open(c->database, STORE_CREATE, &st);
+                r = store_open(c->database, STORE_CREATE | STORE_NOWAIT, &st);
                 if (r < 0) {
-                        log_error_errno(r, "Failed to open the new database %s: %m; keeping the previous "
-                                        "configuration", c->database);
+                        log_error_errno(r, "Failed to open the new database %s (%s): %m; keeping the previous "
+                                        "configuration", c->database,
+                                        r == -EBUSY ? "locked by another process, reload again later"
+                                                    : store_last_error(NULL));
                         (void) sd_notify(false, "READY=1");
                         return 0;
                 }
@@ -473,8 +559,15 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         /* The policy may have changed: every open task's next slot is
          * worked out again; what already went out stays sent. */
         r = manager_sync_policy(m);
-        if (r < 0)
-                log_warning_errno(r, "Failed to reschedule tasks after reload (%s): %m", store_last_error(m->store));
+        if (r < 0) {
+                /* Cannot compare: reschedule anyway, which an unchanged
+                 * policy leaves as it was, rather than miss a change. */
+                log_warning_errno(r, "Failed to check the reminder policy after reload (%s), rescheduling: %m",
+                                  store_last_error(m->store));
+                m->rescheduling = true;
+                m->reschedule_after = 0;
+                m->reschedule_at = manager_now(m);
+        }
         dispatch_reconfigure(m->dispatch, m->config);
         manager_check_agencies(m);
         log_info("Reloaded %s: %zu agencies, %zu groups", m->config_path, m->config->n_agencies, m->config->n_groups);
@@ -556,6 +649,11 @@ int manager_new(const char *config_path, struct config *config, struct store *st
                 return r;
         (void) sd_event_source_set_enabled(m->soon, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->soon, "scheduler-soon");
+        r = sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, 0, 1000, on_retry, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->retry, "database-retry");
 
         r = dispatch_new(m->event, m, &m->dispatch);
         if (r < 0)
@@ -578,6 +676,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->settle);
         sd_event_source_disable_unref(m->settle_now);
         sd_event_source_disable_unref(m->soon);
+        sd_event_source_disable_unref(m->retry);
         sd_event_source_disable_unref(m->stop_timer);
         sd_event_unref(m->event);
         store_close(m->store);
@@ -696,10 +795,30 @@ static int on_check_agencies(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* Start-up writes to the database before READY. A lock another process
+ * holds is reported (a probe with the loop's short wait), then waited for
+ * at most START_BUSY_TIMEOUT_MS. */
+static void manager_wait_for_database(struct manager *m) {
+        int r;
+
+        (void) store_set_busy_timeout(m->store, STORE_NOWAIT_BUSY_MS);
+        r = store_begin(m->store);
+        if (r >= 0)
+                (void) store_rollback(m->store);
+        else if (r == -EBUSY) {
+                log_warning("The database %s is locked by another process; waiting up to %ds for it",
+                            m->config->database, START_BUSY_TIMEOUT_MS / 1000);
+                (void) sd_notifyf(false, "STATUS=Waiting for the database %s, locked by another process",
+                                  m->config->database);
+        }
+        (void) store_set_busy_timeout(m->store, START_BUSY_TIMEOUT_MS);
+}
+
 int manager_start(struct manager *m) {
         sd_event_source *s = NULL;
         int r;
 
+        manager_wait_for_database(m);
         r = store_deliveries_reset_attempting(m->store, manager_now(m));
         if (r < 0)
                 return log_error_errno(r, "Failed to recover deliveries (%s): %m", store_last_error(m->store));
@@ -732,6 +851,9 @@ int manager_start(struct manager *m) {
         r = manager_maildir_prepare(m);
         if (r < 0)
                 return r;
+        /* From here on the loop never waits for a lock: it defers the work
+         * (--once, with no watchdog, waits as a person would). */
+        (void) store_set_busy_timeout(m->store, m->once ? STORE_BUSY_MS : STORE_NOWAIT_BUSY_MS);
         manager_arm_soon(m);
         return 0;
 }

@@ -28,6 +28,8 @@ struct manager {
         sd_event_source *settle;       /* CLOCK_MONOTONIC: write finished jobs back in one go */
         sd_event_source *settle_now;   /* defer: the same, in the next iteration */
         sd_event_source *stop_timer;   /* bound on a graceful stop */
+        sd_event_source *retry;        /* CLOCK_MONOTONIC: work a busy or full database refused */
+        uint64_t backoff_usec;         /* the next retry's delay; 0 while the database answers */
         uint64_t data_version;         /* the store's, to tell others' commits from ours */
 
         struct dispatch *dispatch;     /* SMTP and webhook transfers under way */

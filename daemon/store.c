@@ -455,7 +455,7 @@ static int store_setup(struct store *s) {
         int r, version;
 
         (void) sqlite3_extended_result_codes(s->db, 1);
-        r = store_set_busy_timeout(s, 5000);
+        r = store_set_busy_timeout(s, s->flags & STORE_NOWAIT ? STORE_NOWAIT_BUSY_MS : STORE_BUSY_MS);
         if (r < 0)
                 return r;
 

@@ -39,11 +39,18 @@
 #define TASK_AGENCIES_MAX 256
 #define TASK_FILTER_AGENCIES_MAX 1024
 
+/* How long a statement waits for another process's lock before -EBUSY: a
+ * person can wait a few seconds; the daemon's event loop cannot, and
+ * defers the work instead (STORE_NOWAIT). */
+#define STORE_BUSY_MS 5000
+#define STORE_NOWAIT_BUSY_MS 20
+
 struct store;
 
 enum store_flags {
         STORE_CREATE   = 1 << 0,  /* create the file if missing (else -ENOENT) */
         STORE_READONLY = 1 << 1,
+        STORE_NOWAIT   = 1 << 2,  /* wait STORE_NOWAIT_BUSY_MS, not STORE_BUSY_MS, for a lock */
 };
 
 enum task_status {
@@ -200,7 +207,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close);
 const char *store_last_error(const struct store *s);
 int store_schema_version(struct store *s);
 /* How long a statement waits for another process's lock before -EBUSY
- * (5000 ms after store_open()). */
+ * (STORE_BUSY_MS after store_open(), STORE_NOWAIT_BUSY_MS with STORE_NOWAIT). */
 int store_set_busy_timeout(struct store *s, int ms);
 
 int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
