@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dispatch.h"
 #include "log.h"
@@ -39,6 +41,12 @@
  * by another process is waited for this long; then the start fails with
  * EX_TEMPFAIL and systemd tries again. */
 #define START_BUSY_TIMEOUT_MS (20 * 1000)
+/* A change of the wall clock against the monotonic one smaller than this
+ * is the noise of reading two clocks, or a slew: not a step. */
+#define CLOCK_STEP_MIN_USEC (1000 * 1000LL)
+/* The clock watch's timer never expires: it is there to be cancelled. Far
+ * off, yet far from time_t's end, so that adding an offset cannot wrap. */
+#define CLOCK_WATCH_FAR ((time_t) (INT64_MAX / 4))
 #define TIMER_ACCURACY_USEC (100 * 1000ULL)
 /* Tasks decided per pass before the loop gets its turn again. */
 #define DECIDE_SLICE 5000
@@ -124,6 +132,34 @@ static void manager_db_ok(struct manager *m) {
         m->backoff_usec = 0;
         (void) sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
         log_info("The database answers again; deferred work is done");
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC: constant while nobody sets the clock. */
+static int64_t clock_base_usec(void) {
+        struct timespec rt, mono;
+
+        (void) clock_gettime(CLOCK_REALTIME, &rt);
+        (void) clock_gettime(CLOCK_MONOTONIC, &mono);
+        return ((int64_t) rt.tv_sec - (int64_t) mono.tv_sec) * 1000000LL +
+               ((int64_t) rt.tv_nsec - (int64_t) mono.tv_nsec) / 1000;
+}
+
+/* Slots are wall-clock moments and their timer follows a step of the
+ * clock by itself. What a step back stretches is every wait worked out as
+ * now + a back-off: the retry times stored with deliveries move back by the
+ * step (in the next pass, which a busy database defers like any other),
+ * and the timer is armed again. A step forward only shortens such waits. */
+static void manager_check_clock(struct manager *m) {
+        int64_t base = clock_base_usec(), step = base - m->clock_base_usec;
+
+        m->clock_base_usec = base;
+        if (step > -CLOCK_STEP_MIN_USEC && step < CLOCK_STEP_MIN_USEC)
+                return;
+        log_full_errno(step < 0 ? LOG_INFO : LOG_DEBUG, 0, "The wall clock was set %s by %llds; planning again",
+                 step < 0 ? "back" : "forward", (long long) ((step < 0 ? -step : step) / 1000000LL));
+        if (step < 0)
+                m->clock_step -= -step / 1000000LL;
+        manager_arm_soon(m);
 }
 
 static void manager_notify_status(struct manager *m) {
@@ -322,8 +358,22 @@ static int manager_claim(struct manager *m, int64_t now, size_t room) {
 /* One pass: decide what fell due, then hand out what is ready to go.
  * *ret_more is set when due tasks are left for the next pass. */
 static int manager_pass(struct manager *m, bool *ret_more) {
-        int64_t now = manager_now(m);
+        int64_t now;
         int r;
+
+        /* A step the clock watch did not report (or where there is none)
+         * is seen at the next wake-up. */
+        manager_check_clock(m);
+        now = manager_now(m);
+        if (m->clock_step < 0) {
+                r = store_deliveries_clock_stepped(m->store, m->clock_step, now);
+                if (r < 0)
+                        return manager_db_failed(m, r, "move retry times back with the clock");
+                if (r > 0)
+                        log_info("%d retries moved %llds earlier, as the clock was set back", r,
+                                 (long long) -m->clock_step);
+                m->clock_step = 0;
+        }
 
         if (m->rescheduling) {
                 r = manager_reschedule_some(m);
@@ -453,6 +503,48 @@ static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *us
         manager_forget_dry(m);
         log_debug("The database changed, looking again");
         manager_arm_soon(m);
+        return 0;
+}
+
+static int clock_watch_arm(int fd) {
+        struct itimerspec its = { .it_value.tv_sec = CLOCK_WATCH_FAR };
+
+        return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* The clock watch: a CLOCK_REALTIME timerfd whose read fails with
+ * ECANCELED once the clock is set. */
+static int on_clock_set(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct manager *m = userdata;
+        uint64_t expirations;
+        int r;
+
+        if (read(fd, &expirations, sizeof expirations) < 0 && errno != ECANCELED && errno != EAGAIN)
+                log_debug_errno(errno, "Failed to read the clock watch: %m");
+        r = clock_watch_arm(fd);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to watch the clock again, steps are seen at the next wake-up: %m");
+                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        manager_check_clock(m);
+        return 0;
+}
+
+static int manager_watch_clock(struct manager *m) {
+        int fd, r;
+
+        fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = clock_watch_arm(fd);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &m->clock_watch, fd, EPOLLIN, on_clock_set, m);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        (void) sd_event_source_set_io_fd_own(m->clock_watch, true);
+        (void) sd_event_source_set_description(m->clock_watch, "clock-watch");
         return 0;
 }
 
@@ -604,6 +696,7 @@ int manager_new(const char *config_path, struct config *config, struct store *st
                 return -ENOMEM;
         m->config = config;
         m->store = store;
+        m->clock_base_usec = clock_base_usec();
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -677,6 +770,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->settle_now);
         sd_event_source_disable_unref(m->soon);
         sd_event_source_disable_unref(m->retry);
+        sd_event_source_disable_unref(m->clock_watch);
         sd_event_source_disable_unref(m->stop_timer);
         sd_event_unref(m->event);
         store_close(m->store);
@@ -846,6 +940,9 @@ int manager_start(struct manager *m) {
                 r = manager_watch_database(m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to watch the database's folder: %m");
+                r = manager_watch_clock(m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to watch the clock, steps are seen at the next wake-up: %m");
         }
         dispatch_reconfigure(m->dispatch, m->config);
         r = manager_maildir_prepare(m);

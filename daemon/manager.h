@@ -30,6 +30,9 @@ struct manager {
         sd_event_source *stop_timer;   /* bound on a graceful stop */
         sd_event_source *retry;        /* CLOCK_MONOTONIC: work a busy or full database refused */
         uint64_t backoff_usec;         /* the next retry's delay; 0 while the database answers */
+        sd_event_source *clock_watch;  /* timerfd cancelled when the wall clock is set */
+        int64_t clock_base_usec;       /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last look */
+        int64_t clock_step;            /* seconds the clock was set back, not yet re-planned (<= 0) */
         uint64_t data_version;         /* the store's, to tell others' commits from ours */
 
         struct dispatch *dispatch;     /* SMTP and webhook transfers under way */

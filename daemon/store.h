@@ -322,6 +322,11 @@ int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, en
 /* Records the addresses (one per line) that accepted a delivery whose
  * other addresses are to be tried again or failed. */
 int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses);
+/* The wall clock was set back by -step seconds (step < 0; a step forward
+ * needs nothing): retry times still ahead of now, worked out as the old
+ * now plus a back-off, move back by as much, so that no retry waits longer
+ * than its back-off. One statement. Returns how many moved. */
+int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now);
 /* After a crash: deliveries left "attempting" go back to "pending", due at
  * now. Returns how many. */
 int store_deliveries_reset_attempting(struct store *s, int64_t now);
