@@ -185,7 +185,7 @@ int main(int argc, char **argv) {
                 return EX_OSERR;
         }
         m->once = once;
-        m->sender = lock >= 0;
+        m->sender_lock = TAKE_FD(lock);
         if (now != NO_TIME)
                 m->clock_offset = now - (int64_t) time(NULL);
 

@@ -55,12 +55,18 @@ static inline void freep(void *p) {
 }
 #define _cleanup_free_ _cleanup_(freep)
 
-static inline void closep(int *fd) {
-        if (*fd >= 0) {
+/* Closes fd if it is one, keeping errno; returns -EBADF to store back. */
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
                 int saved = errno;
-                (void) close(*fd);
+                (void) close(fd);
                 errno = saved;
         }
+        return -EBADF;
+}
+
+static inline void closep(int *fd) {
+        *fd = safe_close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
 

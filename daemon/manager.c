@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dispatch.h"
+#include "lockfile.h"
 #include "log.h"
 #include "maildir.h"
 #include "timeutil.h"
@@ -31,8 +34,20 @@
 #define SETTLE_DELAY_USEC (20 * 1000ULL)
 /* How long a stop waits for transfers under way before putting them back. */
 #define STOP_TIMEOUT_USEC (10 * 1000000ULL)
-/* After a database error, try again this much later. */
-#define RETRY_ON_ERROR_SEC 5
+/* Work a busy (locked by another process) or full database refused is
+ * tried again after a back-off: this long at first, doubling to the most. */
+#define BACKOFF_MIN_USEC (100 * 1000ULL)
+#define BACKOFF_MAX_USEC (3200 * 1000ULL)
+/* Before READY (no watchdog yet, but systemd's start timeout) a lock held
+ * by another process is waited for this long; then the start fails with
+ * EX_TEMPFAIL and systemd tries again. */
+#define START_BUSY_TIMEOUT_MS (20 * 1000)
+/* A change of the wall clock against the monotonic one smaller than this
+ * is the noise of reading two clocks, or a slew: not a step. */
+#define CLOCK_STEP_MIN_USEC (1000 * 1000LL)
+/* The clock watch's timer never expires: it is there to be cancelled. Far
+ * off, yet far from time_t's end, so that adding an offset cannot wrap. */
+#define CLOCK_WATCH_FAR ((time_t) (INT64_MAX / 4))
 #define TIMER_ACCURACY_USEC (100 * 1000ULL)
 /* Tasks decided per pass before the loop gets its turn again. */
 #define DECIDE_SLICE 5000
@@ -42,6 +57,7 @@
 static int manager_sync_policy(struct manager *m);
 static int manager_reschedule_some(struct manager *m);
 static void manager_check_agencies(struct manager *m);
+static int manager_on_due(struct manager *m);
 
 int64_t manager_now(const struct manager *m) {
         struct timespec ts;
@@ -74,6 +90,79 @@ static void manager_arm_soon(struct manager *m) {
                 manager_arm(m, manager_now(m) - 1);
 }
 
+/* A database call failed: locked by another process for longer than the
+ * loop's short busy wait, the disk full, or worse. The first failure of an
+ * episode is logged; the retries, until one succeeds, only in debug. */
+static int manager_db_failed(struct manager *m, int r, const char *what) {
+        if (m->backoff_usec == 0) {
+                log_warning_errno(r, "Failed to %s (%s): %m; trying again until the database answers", what,
+                                  store_last_error(m->store));
+                m->backoff_usec = BACKOFF_MIN_USEC;
+        } else
+                log_debug_errno(r, "Failed to %s (%s), again: %m", what, store_last_error(m->store));
+        return r;
+}
+
+/* The refused work (a pass, results to write) waits on the retry timer,
+ * the loop goes on: keep-alives, signals and transfers are not held up.
+ * An armed retry is left as it is: each failure must not push it back. */
+static void manager_defer(struct manager *m) {
+        int enabled = SD_EVENT_OFF;
+        uint64_t t;
+        int r;
+
+        if (m->backoff_usec == 0)
+                m->backoff_usec = BACKOFF_MIN_USEC;
+        (void) sd_event_source_get_enabled(m->retry, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &t) < 0)
+                t = 0;
+        r = sd_event_source_set_time(m->retry, t + m->backoff_usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the retry timer: %m");
+        m->backoff_usec = MIN(m->backoff_usec * 2, BACKOFF_MAX_USEC);
+}
+
+/* A pass went through and no results wait: the episode is over. */
+static void manager_db_ok(struct manager *m) {
+        if (m->backoff_usec == 0)
+                return;
+        m->backoff_usec = 0;
+        (void) sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
+        log_info("The database answers again; deferred work is done");
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC: constant while nobody sets the clock. */
+static int64_t clock_base_usec(void) {
+        struct timespec rt, mono;
+
+        (void) clock_gettime(CLOCK_REALTIME, &rt);
+        (void) clock_gettime(CLOCK_MONOTONIC, &mono);
+        return ((int64_t) rt.tv_sec - (int64_t) mono.tv_sec) * 1000000LL +
+               ((int64_t) rt.tv_nsec - (int64_t) mono.tv_nsec) / 1000;
+}
+
+/* Slots are wall-clock moments and their timer follows a step of the
+ * clock by itself. What a step back stretches is every wait worked out as
+ * now + a back-off: the retry times stored with deliveries move back by the
+ * step (in the next pass, which a busy database defers like any other),
+ * and the timer is armed again. A step forward only shortens such waits. */
+static void manager_check_clock(struct manager *m) {
+        int64_t base = clock_base_usec(), step = base - m->clock_base_usec;
+
+        m->clock_base_usec = base;
+        if (step > -CLOCK_STEP_MIN_USEC && step < CLOCK_STEP_MIN_USEC)
+                return;
+        log_full_errno(step < 0 ? LOG_INFO : LOG_DEBUG, 0, "The wall clock was set %s by %llds; planning again",
+                 step < 0 ? "back" : "forward", (long long) ((step < 0 ? -step : step) / 1000000LL));
+        if (step < 0)
+                m->clock_step -= -step / 1000000LL;
+        manager_arm_soon(m);
+}
+
 static void manager_notify_status(struct manager *m) {
         int64_t next = NO_TIME, counts[_DELIVERY_STATE_MAX] = {};
         char when[20] = "none";
@@ -93,11 +182,14 @@ static void manager_rearm(struct manager *m) {
         int r = outbox_next_wakeup(m->store, &next);
 
         if (r < 0) {
-                log_warning_errno(r, "Cannot tell when to wake up next (%s), trying again in %ds: %m",
-                                  store_last_error(m->store), RETRY_ON_ERROR_SEC);
-                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                manager_db_failed(m, r, "tell when to wake up next");
+                manager_defer(m);
                 return;
         }
+        if (m->n_finished == 0)
+                manager_db_ok(m);
+        else if (m->backoff_usec > 0)
+                manager_defer(m);
         /* Deliveries due but not claimed (no room, or their receiver holds
          * its share) go when transfers finish and make room; until then a
          * look a second, not a busy loop. */
@@ -120,13 +212,11 @@ static int manager_settle(struct manager *m) {
         if (m->n_finished == 0)
                 return 0;
         r = outbox_settle(m->store, m->config, manager_now(m), m->finished, m->n_finished);
-        if (r < 0) {
-                /* Keep the results: the next settle writes them. Until then
+        if (r < 0)
+                /* Keep the results: the next settle writes them (the
+                 * transaction that failed left nothing behind). Until then
                  * the rows stay "attempting", which a restart puts back. */
-                log_error_errno(r, "Failed to record %zu delivery results (%s), trying again: %m", m->n_finished,
-                                store_last_error(m->store));
-                return r;
-        }
+                return manager_db_failed(m, r, "record delivery results");
         for (size_t i = 0; i < m->n_finished; i++) {
                 struct job *j = m->finished[i];
                 for (size_t k = 0; k < j->n_rows; k++) {
@@ -144,6 +234,11 @@ static void manager_schedule_settle(struct manager *m) {
         int enabled = SD_EVENT_OFF;
         uint64_t t;
 
+        if (m->backoff_usec > 0) {
+                /* The database refuses: the retry writes them. */
+                manager_defer(m);
+                return;
+        }
         if (m->n_finished >= SETTLE_BATCH || m->in_flight == 0 || m->stopping) {
                 /* Enabling is a no-op once enabled; setting a due timer's
                  * time again would un-pend it, each job pushing the
@@ -246,7 +341,7 @@ static int manager_claim(struct manager *m, int64_t now, size_t room) {
         r = outbox_claim(m->store, m->config, now, limit, &filter, &jobs);
         if (r < 0) {
                 dispatch_claim_done(m->dispatch, &filter);
-                return log_warning_errno(r, "Failed to claim due deliveries (%s): %m", store_last_error(m->store));
+                return manager_db_failed(m, r, "claim due deliveries");
         }
         for (size_t i = 0; i < jobs.n; i++)
                 manager_send(m, TAKE_PTR(jobs.jobs[i]));
@@ -264,19 +359,32 @@ static int manager_claim(struct manager *m, int64_t now, size_t room) {
 /* One pass: decide what fell due, then hand out what is ready to go.
  * *ret_more is set when due tasks are left for the next pass. */
 static int manager_pass(struct manager *m, bool *ret_more) {
-        int64_t now = manager_now(m);
+        int64_t now;
         int r;
+
+        /* A step the clock watch did not report (or where there is none)
+         * is seen at the next wake-up. */
+        manager_check_clock(m);
+        now = manager_now(m);
+        if (m->clock_step < 0) {
+                r = store_deliveries_clock_stepped(m->store, m->clock_step, now);
+                if (r < 0)
+                        return manager_db_failed(m, r, "move retry times back with the clock");
+                if (r > 0)
+                        log_info("%d retries moved %llds earlier, as the clock was set back", r,
+                                 (long long) -m->clock_step);
+                m->clock_step = 0;
+        }
 
         if (m->rescheduling) {
                 r = manager_reschedule_some(m);
                 if (r < 0)
-                        return log_warning_errno(r, "Failed to reschedule tasks for the new policy (%s): %m",
-                                                 store_last_error(m->store));
+                        return manager_db_failed(m, r, "reschedule tasks for the new policy");
         }
         r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
         *ret_more = *ret_more || m->rescheduling;
         if (r < 0)
-                return log_warning_errno(r, "Failed to decide due reminders (%s): %m", store_last_error(m->store));
+                return manager_db_failed(m, r, "decide due reminders");
         if (r > 0) {
                 log_debug("%d new deliveries", r);
                 manager_forget_dry(m);
@@ -316,7 +424,7 @@ static int manager_on_due(struct manager *m) {
         if (r < 0)
                 /* A locked or full database is not a reason to stop: try
                  * again a little later. */
-                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                manager_defer(m);
         else
                 manager_rearm(m);
         return 0;
@@ -334,7 +442,7 @@ static int manager_on_settle(struct manager *m) {
         (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(m->settle_now, SD_EVENT_OFF);
         if (manager_settle(m) < 0) {
-                manager_arm(m, manager_now(m) + RETRY_ON_ERROR_SEC);
+                manager_defer(m);
                 return 0;
         }
         if (m->stopping) {
@@ -355,6 +463,21 @@ static int on_settle_now(sd_event_source *s, void *userdata) {
         return manager_on_settle(userdata);
 }
 
+/* Work a busy database refused: results first, then a pass. */
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+
+        if (manager_settle(m) < 0) {
+                manager_defer(m);
+                return 0;
+        }
+        if (m->stopping) {
+                manager_maybe_exit(m);
+                return 0;
+        }
+        return manager_on_due(m);
+}
+
 void manager_transfer_done(struct manager *m, struct job *j) {
         if (m->in_flight > 0)
                 m->in_flight--;
@@ -370,12 +493,59 @@ static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *us
 
         if (m->stopping)
                 return 0;
-        if (store_data_version(m->store, &v) < 0 || v == m->data_version)
+        if (store_data_version(m->store, &v) < 0) {
+                /* Cannot tell: look, as if it had changed. */
+                manager_arm_soon(m);
+                return 0;
+        }
+        if (v == m->data_version)
                 return 0;
         m->data_version = v;
         manager_forget_dry(m);
         log_debug("The database changed, looking again");
         manager_arm_soon(m);
+        return 0;
+}
+
+static int clock_watch_arm(int fd) {
+        struct itimerspec its = { .it_value.tv_sec = CLOCK_WATCH_FAR };
+
+        return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* The clock watch: a CLOCK_REALTIME timerfd whose read fails with
+ * ECANCELED once the clock is set. */
+static int on_clock_set(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct manager *m = userdata;
+        uint64_t expirations;
+        int r;
+
+        if (read(fd, &expirations, sizeof expirations) < 0 && errno != ECANCELED && errno != EAGAIN)
+                log_debug_errno(errno, "Failed to read the clock watch: %m");
+        r = clock_watch_arm(fd);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to watch the clock again, steps are seen at the next wake-up: %m");
+                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        manager_check_clock(m);
+        return 0;
+}
+
+static int manager_watch_clock(struct manager *m) {
+        int fd, r;
+
+        fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = clock_watch_arm(fd);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &m->clock_watch, fd, EPOLLIN, on_clock_set, m);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        (void) sd_event_source_set_io_fd_own(m->clock_watch, true);
+        (void) sd_event_source_set_description(m->clock_watch, "clock-watch");
         return 0;
 }
 
@@ -385,6 +555,9 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         log_warning("%zu transfers still under way after %llus; putting them back for the next start",
                     m->in_flight, STOP_TIMEOUT_USEC / 1000000ULL);
         dispatch_abort_all(m->dispatch);
+        /* The last chance to record the results: the loop ends here, so
+         * a lock is waited for as a person would. */
+        (void) store_set_busy_timeout(m->store, STORE_BUSY_MS);
         (void) manager_settle(m);
         (void) sd_event_exit(m->event, 0);
         return 0;
@@ -404,9 +577,13 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
          * way may finish. */
         dispatch_stop(m->dispatch);
         if (m->in_flight == 0) {
-                (void) manager_settle(m);
-                (void) sd_event_exit(m->event, 0);
-                return 0;
+                if (manager_settle(m) >= 0) {
+                        (void) sd_event_exit(m->event, 0);
+                        return 0;
+                }
+                /* Results the database refused: retried until the stop
+                 * timeout, like transfers under way. */
+                manager_defer(m);
         }
         return sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC, STOP_TIMEOUT_USEC, 0,
                                           on_stop_timeout, m) < 0
@@ -431,10 +608,45 @@ static int manager_watch_database(struct manager *m) {
 
 /* SIGHUP: read the configuration again. The new one must be valid as a
  * whole, and its database must open, or the old one stays. */
+/* A reload that names another database: it opens that one and, for a
+ * sender, takes its sender lock, or says why not. Deliveries under way
+ * belong to the current database, so the switch waits until none are. */
+static int manager_open_other_database(struct manager *m, const char *database, struct store **ret,
+                                       int *ret_lock) {
+        _cleanup_(store_closep) struct store *st = NULL;
+        struct lock_holder h = {};
+        int r;
+
+        if (m->in_flight > 0 || m->n_finished > 0) {
+                log_error("Cannot move to database %s while %zu deliveries from %s are under way; reload "
+                          "again in a moment", database, m->in_flight + m->n_finished, m->config->database);
+                return -EBUSY;
+        }
+        r = store_open(database, STORE_CREATE | STORE_NOWAIT, &st);
+        if (r < 0) {
+                log_error("Failed to open the new database %s: %s (%s)%s", database, store_strerror(r),
+                          store_last_error(NULL), r == -EBUSY ? "; reload again later" : "");
+                return r;
+        }
+        if (m->sender_lock >= 0) {
+                r = lockfile_take(database, manager_now(m), &h);
+                if (r == -EBUSY)
+                        return log_error_errno(r, "Cannot move to database %s: another deadlined (PID %d) is "
+                                               "sending from it", database, (int) h.pid);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot move to database %s: failed to lock %s.lock: %s",
+                                               database, database, store_strerror(r));
+                *ret_lock = r;
+        }
+        *ret = TAKE_PTR(st);
+        return 0;
+}
+
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(store_closep) struct store *st = NULL;
+        _cleanup_close_ int lock = -EBADF;
         _cleanup_free_ char *errors = NULL;
         int r;
 
@@ -452,10 +664,10 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         }
         if (!streq(c->database, m->config->database)) {
-                r = store_open(c->database, STORE_CREATE, &st);
+                r = manager_open_other_database(m, c->database, &st, &lock);
                 if (r < 0) {
-                        log_error("Failed to open the new database %s: %s (%s); keeping the previous "
-                                  "configuration", c->database, store_strerror(r), store_last_error(NULL));
+                        log_error("Reload failed; running on with the previous configuration and database %s",
+                                  m->config->database);
                         (void) sd_notify(false, "READY=1");
                         return 0;
                 }
@@ -468,13 +680,28 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (st) {
                 store_close(m->store);
                 m->store = TAKE_PTR(st);
+                if (m->sender_lock >= 0) {
+                        (void) safe_close(m->sender_lock);
+                        m->sender_lock = TAKE_FD(lock);
+                        r = store_deliveries_reset_attempting(m->store, manager_now(m));
+                        if (r > 0)
+                                log_warning("%d deliveries were under way when %s was last used; sending them "
+                                            "again", r, m->config->database);
+                }
                 (void) manager_watch_database(m);
         }
         /* The policy may have changed: every open task's next slot is
          * worked out again; what already went out stays sent. */
         r = manager_sync_policy(m);
-        if (r < 0)
-                log_warning_errno(r, "Failed to reschedule tasks after reload (%s): %m", store_last_error(m->store));
+        if (r < 0) {
+                /* Cannot compare: reschedule anyway, which an unchanged
+                 * policy leaves as it was, rather than miss a change. */
+                log_warning_errno(r, "Failed to check the reminder policy after reload (%s), rescheduling: %m",
+                                  store_last_error(m->store));
+                m->rescheduling = true;
+                m->reschedule_after = 0;
+                m->reschedule_at = manager_now(m);
+        }
         dispatch_reconfigure(m->dispatch, m->config);
         manager_check_agencies(m);
         log_info("Reloaded %s: %zu agencies, %zu groups", m->config_path, m->config->n_agencies, m->config->n_groups);
@@ -511,6 +738,8 @@ int manager_new(const char *config_path, struct config *config, struct store *st
                 return -ENOMEM;
         m->config = config;
         m->store = store;
+        m->sender_lock = -EBADF;
+        m->clock_base_usec = clock_base_usec();
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -556,6 +785,11 @@ int manager_new(const char *config_path, struct config *config, struct store *st
                 return r;
         (void) sd_event_source_set_enabled(m->soon, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->soon, "scheduler-soon");
+        r = sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, 0, 1000, on_retry, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->retry, "database-retry");
 
         r = dispatch_new(m->event, m, &m->dispatch);
         if (r < 0)
@@ -578,9 +812,12 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->settle);
         sd_event_source_disable_unref(m->settle_now);
         sd_event_source_disable_unref(m->soon);
+        sd_event_source_disable_unref(m->retry);
+        sd_event_source_disable_unref(m->clock_watch);
         sd_event_source_disable_unref(m->stop_timer);
         sd_event_unref(m->event);
         store_close(m->store);
+        (void) safe_close(m->sender_lock);
         config_free(m->config);
         free(m->config_path);
         free(m);
@@ -696,13 +933,33 @@ static int on_check_agencies(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* Start-up writes to the database before READY. A lock another process
+ * holds is reported (a probe with the loop's short wait), then waited for
+ * at most START_BUSY_TIMEOUT_MS. */
+static void manager_wait_for_database(struct manager *m) {
+        int r;
+
+        (void) store_set_busy_timeout(m->store, STORE_NOWAIT_BUSY_MS);
+        r = store_begin(m->store);
+        if (r >= 0)
+                (void) store_rollback(m->store);
+        else if (r == -EBUSY) {
+                log_warning("The database %s is locked by another process; waiting up to %ds for it",
+                            m->config->database, START_BUSY_TIMEOUT_MS / 1000);
+                (void) sd_notifyf(false, "STATUS=Waiting for the database %s, locked by another process",
+                                  m->config->database);
+        }
+        (void) store_set_busy_timeout(m->store, START_BUSY_TIMEOUT_MS);
+}
+
 int manager_start(struct manager *m) {
         sd_event_source *s = NULL;
         int r;
 
+        manager_wait_for_database(m);
         /* Rows left "attempting" are a dead sender's only when no other
          * one is alive: under the lock. */
-        r = m->sender ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
+        r = m->sender_lock >= 0 ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
         if (r < 0)
                 return log_error_errno(r, "Failed to recover deliveries (%s): %m", store_last_error(m->store));
         if (r > 0)
@@ -729,11 +986,17 @@ int manager_start(struct manager *m) {
                 r = manager_watch_database(m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to watch the database's folder: %m");
+                r = manager_watch_clock(m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to watch the clock, steps are seen at the next wake-up: %m");
         }
         dispatch_reconfigure(m->dispatch, m->config);
         r = manager_maildir_prepare(m);
         if (r < 0)
                 return r;
+        /* From here on the loop never waits for a lock: it defers the work
+         * (--once, with no watchdog, waits as a person would). */
+        (void) store_set_busy_timeout(m->store, m->once ? STORE_BUSY_MS : STORE_NOWAIT_BUSY_MS);
         manager_arm_soon(m);
         return 0;
 }

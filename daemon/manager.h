@@ -28,6 +28,11 @@ struct manager {
         sd_event_source *settle;       /* CLOCK_MONOTONIC: write finished jobs back in one go */
         sd_event_source *settle_now;   /* defer: the same, in the next iteration */
         sd_event_source *stop_timer;   /* bound on a graceful stop */
+        sd_event_source *retry;        /* CLOCK_MONOTONIC: work a busy or full database refused */
+        uint64_t backoff_usec;         /* the next retry's delay; 0 while the database answers */
+        sd_event_source *clock_watch;  /* timerfd cancelled when the wall clock is set */
+        int64_t clock_base_usec;       /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last look */
+        int64_t clock_step;            /* seconds the clock was set back, not yet re-planned (<= 0) */
         uint64_t data_version;         /* the store's, to tell others' commits from ours */
 
         struct dispatch *dispatch;     /* SMTP and webhook transfers under way */
@@ -50,9 +55,11 @@ struct manager {
 
         int64_t clock_offset;          /* --now: seconds added to the real clock */
         bool once;                     /* --once: one pass, then exit */
-        /* Holds the database's sender lock (lockfile.h): only then are the
-         * rows a previous sender left "attempting" its own to reset. */
-        bool sender;
+        /* The database's sender lock (lockfile.h), or -EBADF (a dry run):
+         * only its holder resets the rows a previous sender left
+         * "attempting", and a reload that names another database takes
+         * that one's lock before it lets this one go. */
+        int sender_lock;
         bool stopping;
         unsigned deferred, failed, sent; /* totals, for --once's exit status and STATUS= */
 };

@@ -238,6 +238,23 @@ int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *add
         return store_run(s, st);
 }
 
+int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (step >= 0)
+                return 0;
+        r = store_statement(s, STMT_DELIVERIES_CLOCK_STEP, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, step) != SQLITE_OK || sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_run(s, st);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db);
+}
+
 int store_deliveries_reset_attempting(struct store *s, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;

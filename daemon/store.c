@@ -151,6 +151,13 @@ static const char *const store_sql[_STMT_MAX] = {
                 "last_error = NULL WHERE id IN (SELECT value FROM json_each(?1))",
         [STMT_DELIVERY_DELIVERED_TO] =
                 "UPDATE deliveries SET delivered_to = ?2 WHERE id = ?1",
+        /* ?1: the clock's step back (negative seconds), ?2: now, after it.
+         * Retry times still ahead were worked out as the old now plus a
+         * back-off: moved by the step, each wait is its back-off again.
+         * Deliveries never tried are due since they were decided. */
+        [STMT_DELIVERIES_CLOCK_STEP] =
+                "UPDATE deliveries SET next_attempt_at = MAX(next_attempt_at + ?1, ?2) "
+                "WHERE state = 'pending' AND next_attempt_at > ?2 AND attempts > 0",
         [STMT_DELIVERIES_RESET] =
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1 "
                 "WHERE state = 'attempting'",
@@ -483,7 +490,7 @@ static int store_setup(struct store *s) {
         int r, version;
 
         (void) sqlite3_extended_result_codes(s->db, 1);
-        r = store_set_busy_timeout(s, 5000);
+        r = store_set_busy_timeout(s, s->flags & STORE_NOWAIT ? STORE_NOWAIT_BUSY_MS : STORE_BUSY_MS);
         if (r < 0)
                 return r;
 

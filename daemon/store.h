@@ -40,11 +40,18 @@
 #define TASK_AGENCIES_MAX 256
 #define TASK_FILTER_AGENCIES_MAX 1024
 
+/* How long a statement waits for another process's lock before -EBUSY: a
+ * person can wait a few seconds; the daemon's event loop cannot, and
+ * defers the work instead (STORE_NOWAIT). */
+#define STORE_BUSY_MS 5000
+#define STORE_NOWAIT_BUSY_MS 20
+
 struct store;
 
 enum store_flags {
         STORE_CREATE   = 1 << 0,  /* create the file if missing (else -ENOENT) */
         STORE_READONLY = 1 << 1,
+        STORE_NOWAIT   = 1 << 2,  /* wait STORE_NOWAIT_BUSY_MS, not STORE_BUSY_MS, for a lock */
 };
 
 enum task_status {
@@ -205,7 +212,7 @@ const char *store_last_error(const struct store *s);
 const char *store_strerror(int r);
 int store_schema_version(struct store *s);
 /* How long a statement waits for another process's lock before -EBUSY
- * (5000 ms after store_open()). */
+ * (STORE_BUSY_MS after store_open(), STORE_NOWAIT_BUSY_MS with STORE_NOWAIT). */
 int store_set_busy_timeout(struct store *s, int ms);
 
 int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
@@ -330,6 +337,11 @@ int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, en
 /* Records the addresses (one per line) that accepted a delivery whose
  * other addresses are to be tried again or failed. */
 int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses);
+/* The wall clock was set back by -step seconds (step < 0; a step forward
+ * needs nothing): retry times still ahead of now, worked out as the old
+ * now plus a back-off, move back by as much, so that no retry waits longer
+ * than its back-off. One statement. Returns how many moved. */
+int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now);
 /* After a crash: deliveries left "attempting" go back to "pending", due at
  * now. Returns how many. */
 int store_deliveries_reset_attempting(struct store *s, int64_t now);

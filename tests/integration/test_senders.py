@@ -203,3 +203,50 @@ def test_new_instance_id_bad_usage(env):
     r = env.ctl("new-instance-id")
     assert r.returncode == 66 and r.stderr == f"deadlinectl: new-instance-id: no database at {env.database}\n"
     assert not env.database.exists()
+
+
+def test_a_reload_to_another_database_moves_the_lock_or_keeps_the_old(env):
+    """A reload that names another database takes that one's lock and lets
+    the old one go; when another deadlined sends from the new one, the
+    reload is refused and both locks stay where they were."""
+    import os
+    import signal
+    other = Env(env.path / "other")
+    other.path.mkdir()
+    other.write_config()
+    third = Env(env.path / "third")
+    third.path.mkdir()
+    third.write_config()
+    # The first database, seen through a configuration that stays on it.
+    home = Env(env.path)
+    home.config = env.path / "home.conf"
+    home.config.write_text(env.config.read_text())
+    notify = NotifySocket(env.path / "notify")
+    p = start_daemon(env, notify=notify)
+    try:
+        assert notify.wait_for("READY=1")
+        holder = f"Sender: deadlined PID {p.pid} "
+        assert home.ctl("status", check=True).stdout.startswith(holder)
+
+        # The third database has a sender of its own: the reload to it
+        # is refused, and this daemon keeps its database and lock.
+        q = start_daemon(third, notify=NotifySocket(third.path / "notify"))
+        try:
+            assert wait_until(lambda: third.ctl("status", check=True).stdout.startswith(
+                f"Sender: deadlined PID {q.pid} "))
+            env.config.write_text(env.config.read_text().replace(
+                'database = "deadlined.db"', f'database = "{third.database}"'))
+            os.kill(p.pid, signal.SIGHUP)
+            assert wait_until(lambda: "is sending from it" in (env.path / "daemon.log").read_text())
+            assert home.ctl("status", check=True).stdout.startswith(holder)
+        finally:
+            assert stop(q) == 0
+
+        env.config.write_text(env.config.read_text().replace(str(third.database), str(other.database)))
+        os.kill(p.pid, signal.SIGHUP)
+        assert wait_until(lambda: other.ctl("status", check=True).stdout.startswith(holder))
+        assert home.ctl("status", check=True).stdout.startswith(NO_SENDER)
+        # The first database is free for another sender now.
+        assert run_once(home).returncode == 0
+    finally:
+        assert stop(p) == 0

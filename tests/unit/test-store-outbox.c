@@ -343,6 +343,50 @@ static void test_reset_attempting_makes_them_pending_again(void **state) {
         assert_int_equal(store_deliveries_due(f->s, NOW + 500, 0, NULL, &l), 2);
 }
 
+/* Retry back-offs are stored as the wall clock's now plus the back-off: a
+ * clock set back an hour moves those still ahead back an hour, and nothing
+ * else. */
+static void test_clock_set_back_moves_retry_times_by_the_step(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t after = NOW - 3600;     /* what the clock reads after the step */
+        int64_t retry = insert(f->s, delivery(task, "a", "sxd", "email", NOW));
+        int64_t far = insert(f->s, delivery(task, "b", "sxd", "email", NOW));
+        int64_t fresh = insert(f->s, delivery(task, "c", "sxd", "email", NOW));
+        int64_t due = insert(f->s, delivery(task, "d", "sxd", "email", NOW));
+        int64_t sent = insert(f->s, delivery(task, "e", "sxd", "email", NOW));
+
+        /* Tried once each, then put back with a back-off from NOW. */
+        assert_int_equal(store_delivery_set_state(f->s, retry, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, retry, DELIVERY_PENDING, NOW + 600, "451", NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, far, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, far, DELIVERY_PENDING, NOW + 7200, "451", NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, due, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, due, DELIVERY_PENDING, after - 100, "451", NOW), 0);
+        assert_int_equal(store_delivery_set_state(f->s, sent, DELIVERY_SENT, NO_TIME, NULL, NOW), 0);
+
+        /* A step forward only shortens waits: nothing to do. */
+        assert_int_equal(store_deliveries_clock_stepped(f->s, 3600, NOW + 3600), 0);
+        assert_delivery(f->s, task, retry, DELIVERY_PENDING, 1, NOW + 600, "451", NO_TIME);
+
+        assert_int_equal(store_deliveries_clock_stepped(f->s, -3600, after), 2);
+        /* 600 s from the new now, as the back-off said; not 4,200. */
+        assert_delivery(f->s, task, retry, DELIVERY_PENDING, 1, after + 600, "451", NO_TIME);
+        assert_delivery(f->s, task, far, DELIVERY_PENDING, 1, after + 7200, "451", NO_TIME);
+        /* Never tried: due since it was decided, and stays so. */
+        assert_delivery(f->s, task, fresh, DELIVERY_PENDING, 0, NOW, NULL, NO_TIME);
+        /* Already due: untouched. */
+        assert_delivery(f->s, task, due, DELIVERY_PENDING, 1, after - 100, "451", NO_TIME);
+        assert_delivery(f->s, task, sent, DELIVERY_SENT, 0, NO_TIME, NULL, NOW);
+
+        /* A second step back, of 20 minutes: the first retry is due at once
+         * (it would have been, with its wait done), never before now. */
+        assert_int_equal(store_deliveries_clock_stepped(f->s, -1200, after - 600), 3);
+        assert_delivery(f->s, task, retry, DELIVERY_PENDING, 1, after - 600, "451", NO_TIME);
+        assert_delivery(f->s, task, due, DELIVERY_PENDING, 1, after - 600, "451", NO_TIME);
+        assert_delivery(f->s, task, far, DELIVERY_PENDING, 1, after + 6000, "451", NO_TIME);
+}
+
 static void test_delivery_counts_by_state(void **state) {
         struct fixture *f = *state;
         int64_t task = add_task(f->s, "x", NOW, NULL, 0);
@@ -420,6 +464,7 @@ int main(void) {
                 T(test_delivery_state_transitions),
                 T(test_batch_state_changes),
                 T(test_reset_attempting_makes_them_pending_again),
+                T(test_clock_set_back_moves_retry_times_by_the_step),
                 T(test_delivery_counts_by_state),
                 T(test_delivery_list_for_task_by_slot_time),
                 T(test_deleting_a_task_deletes_its_deliveries),
