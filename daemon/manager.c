@@ -606,8 +606,6 @@ static int manager_watch_database(struct manager *m) {
         return store_data_version(m->store, &m->data_version);
 }
 
-/* SIGHUP: read the configuration again. The new one must be valid as a
- * whole, and its database must open, or the old one stays. */
 /* A reload that names another database: it opens that one and, for a
  * sender, takes its sender lock, or says why not. Deliveries under way
  * belong to the current database, so the switch waits until none are. */
@@ -642,6 +640,8 @@ static int manager_open_other_database(struct manager *m, const char *database, 
         return 0;
 }
 
+/* SIGHUP: read the configuration again. The new one must be valid as a
+ * whole, and its database must open, or the old one stays. */
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
         _cleanup_(config_freep) struct config *c = NULL;
