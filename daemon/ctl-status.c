@@ -53,15 +53,15 @@ static json_t *delivered_to_json(const char *list) {
 }
 
 static json_t *delivery_to_json(const struct delivery *d) {
-        return json_pack("{s:I, s:I, s:s, s:o, s:s, s:s?, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
+        return json_pack("{s:I, s:I, s:s, s:o, s:s, s:s?, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                          (json_int_t) d->id, "task", (json_int_t) d->task_id, "slot", d->slot, "slot_at",
                          json_time(d->slot_at), "agency", d->agency, "role",
                          d->role >= 0 ? role_to_string(d->role) : NULL, "channel", d->channel, "state",
                          delivery_state_to_string(d->state), "attempts", d->attempts, "last_error",
                          json_text(d->last_error), "next_attempt_at",
                          json_time(d->state == DELIVERY_PENDING ? d->next_attempt_at : NO_TIME), "created_at",
-                         json_time(d->created_at), "sent_at", json_time(d->sent_at), "delivered_to",
-                         delivered_to_json(d->delivered_to));
+                         json_time(d->created_at), "first_attempt_at", json_time(d->first_attempt_at),
+                         "sent_at", json_time(d->sent_at), "delivered_to", delivered_to_json(d->delivered_to));
 }
 
 /* A slot for people: its key without the deadline it was decided for

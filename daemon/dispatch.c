@@ -202,8 +202,9 @@ static void on_mail_done(struct smtp_message *m, enum result_kind kind, const ch
         struct job *j = t->job;
 
         /* Rows whose recipients were refused already have their result;
-         * the rest share the message's. Cancelled: left unsettled, to be
-         * put back. */
+         * the rest share the message's. Cancelled under way: left
+         * unsettled, to be put back with the attempt counted; never
+         * started (RESULT_UNSENT): put back as it was. */
         if (kind != RESULT_NONE)
                 for (size_t i = 0; i < j->n_rows; i++)
                         if (j->rows[i].result == RESULT_NONE)
@@ -391,8 +392,10 @@ void dispatch_stop(struct dispatch *d) {
         /* Webhooks waiting for their receiver have not started either. */
         for (struct transfer *t = d->transfers, *next; t; t = next) {
                 next = t->next;
-                if (t->host_state == HOST_WAITING)
+                if (t->host_state == HOST_WAITING) {
+                        job_set_result(t->job, RESULT_UNSENT, NULL);
                         transfer_finish(t);
+                }
         }
 }
 

@@ -351,7 +351,7 @@ static bool slot_matches(const char *slot, int64_t due_at) {
         return at && due_at != NO_TIME && strtoll(at + 1, NULL, 10) == due_at;
 }
 
-static int job_add_row(struct job *j, const struct delivery *d) {
+static int job_add_row(struct job *j, const struct delivery *d, int64_t now) {
         struct job_row *rows = realloc(j->rows, (j->n_rows + 1) * sizeof *rows);
         if (!rows)
                 return -ENOMEM;
@@ -365,6 +365,8 @@ static int job_add_row(struct job *j, const struct delivery *d) {
                 .role = d->role,
                 .attempts = d->attempts + 1,
                 .created_at = d->created_at,
+                .next_attempt_at = d->next_attempt_at,
+                .first_attempt_at = d->first_attempt_at != NO_TIME ? d->first_attempt_at : now,
                 .delivered_to = d->delivered_to ? strdup(d->delivered_to) : NULL,
         };
         j->n_rows++;
@@ -509,7 +511,7 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                          * pending, all of it, for a later claim. */
                         refused[k] = f && f->admit && !f->admit(f->userdata, d->agency, d->channel);
                 }
-                r = job_add_row(jobs.jobs[k], d);
+                r = job_add_row(jobs.jobs[k], d, now);
                 if (r < 0)
                         goto fail;
         }
@@ -620,9 +622,14 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                         case RESULT_RETRY: {
                                 int64_t delay = outbox_backoff(&c->delivery, row->attempts,
                                                                (double) random() / ((double) RAND_MAX + 1.0));
+                                /* The age counts from the first attempt; the
+                                 * last one is made when it runs out, even
+                                 * where the back-off (or a Retry-After)
+                                 * would reach past it. */
+                                int64_t last = row->first_attempt_at + c->delivery.max_retry_age;
                                 if (row->retry_after > 0)
                                         delay = MAX(delay, MIN(row->retry_after, c->delivery.retry_max));
-                                if (now + delay > row->created_at + c->delivery.max_retry_age) {
+                                if (now >= last) {
                                         char msg[600];
                                         snprintf(msg, sizeof msg, "gave up after %d attempts: %s", row->attempts,
                                                  strempty(row->error));
@@ -631,6 +638,7 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                                         /* Counted as the failure it now is. */
                                         row->result = RESULT_FAIL;
                                 } else {
+                                        delay = MIN(delay, last - now);
                                         r = set_state(s, row, DELIVERY_PENDING, now + delay, row->error, now);
                                         char msg[600], when[20];
                                         format_local(now + delay, when);
@@ -643,8 +651,15 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                                 r = set_state(s, row, DELIVERY_FAILED, NO_TIME, row->error, now);
                                 log_row(j, row, LOG_ERR, "failed", row->error);
                                 break;
+                        case RESULT_UNSENT:
+                                /* Claimed, never went out (a stop): back in
+                                 * its place in the queue, as it was. */
+                                r = store_delivery_put_back(s, row->delivery_id, row->next_attempt_at);
+                                break;
                         case RESULT_NONE:
-                                /* Stopped before it went: put back, not lost. */
+                                /* Cut off under way (a stop's time ran out):
+                                 * it may have gone, and the attempt counts;
+                                 * put back to go again, not lost. */
                                 r = set_state(s, row, DELIVERY_PENDING, now, NULL, now);
                                 break;
                         }

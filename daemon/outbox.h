@@ -35,6 +35,7 @@ enum result_kind {
         RESULT_SENT,
         RESULT_RETRY,    /* temporary failure: try again after backoff */
         RESULT_FAIL,     /* permanent failure */
+        RESULT_UNSENT,   /* claimed but never went out (a stop): put back as it was */
 };
 
 struct job_row {
@@ -46,6 +47,8 @@ struct job_row {
         enum role role;
         int attempts;            /* including the one under way */
         int64_t created_at;
+        int64_t next_attempt_at; /* when it was due before this claim */
+        int64_t first_attempt_at;/* its first attempt: this one, or an earlier one */
         enum result_kind result;
         int64_t retry_after;     /* RESULT_RETRY: a server's own delay (Retry-After), or 0 */
         char *error;

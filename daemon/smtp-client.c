@@ -616,7 +616,7 @@ void smtp_client_cancel_waiting(struct smtp_client *c) {
         struct smtp_message *m;
 
         while ((m = queue_pop(c)))
-                c->ops->done(m, RESULT_NONE, "not started");
+                c->ops->done(m, RESULT_UNSENT, "not started");
 }
 
 void smtp_client_cancel_all(struct smtp_client *c) {
@@ -628,7 +628,7 @@ void smtp_client_cancel_all(struct smtp_client *c) {
                 conn_close(k, false);
         }
         while ((m = queue_pop(c)))
-                c->ops->done(m, RESULT_NONE, "cancelled");
+                c->ops->done(m, RESULT_UNSENT, "not started");
 }
 
 int smtp_client_new(sd_event *event, const struct smtp_client_ops *ops, struct smtp_client **ret) {

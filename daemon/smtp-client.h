@@ -40,7 +40,8 @@ struct smtp_client_ops {
         void (*refused)(struct smtp_message *m, size_t rcpt, int code, const char *reply);
         /* The message's end: RESULT_SENT (detail: the server's reply),
          * RESULT_RETRY or RESULT_FAIL (detail: why, with the server's reply),
-         * RESULT_NONE (cancelled, outcome unknown). Never called from within
+         * RESULT_NONE (cancelled under way, outcome unknown), RESULT_UNSENT
+         * (cancelled before it was started). Never called from within
          * smtp_client_submit(). */
         void (*done)(struct smtp_message *m, enum result_kind result, const char *detail);
 };

@@ -30,7 +30,8 @@
 
 #define SQL_DELIVERY_COLUMNS                                                    \
         "id, task_id, slot, slot_at, agency, role, channel, state, attempts, "  \
-        "next_attempt_at, last_error, created_at, sent_at, delivered_to"
+        "next_attempt_at, last_error, created_at, sent_at, delivered_to, "     \
+        "first_attempt_at"
 
 #define SQL_DELIVERIES_DUE                                                      \
         "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries INDEXED BY deliveries_due " \
@@ -85,6 +86,7 @@ enum store_statement {
         STMT_DELIVERY_SENT,
         STMT_DELIVERY_FAILED,
         STMT_DELIVERIES_ATTEMPTING,
+        STMT_DELIVERY_PUT_BACK,
         STMT_DELIVERIES_SENT,
         STMT_DELIVERY_DELIVERED_TO,
         STMT_DELIVERIES_CLOCK_STEP,

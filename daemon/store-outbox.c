@@ -65,6 +65,7 @@ static int delivery_from_row(sqlite3_stmt *st, void *item) {
         d.next_attempt_at = column_time(st, 9);
         d.created_at = column_time(st, 11);
         d.sent_at = column_time(st, 12);
+        d.first_attempt_at = column_time(st, 14);
         if (column_strdup(st, 2, &d.slot) < 0 ||
             column_strdup(st, 4, &d.agency) < 0 ||
             column_strdup(st, 6, &d.channel) < 0 ||
@@ -153,7 +154,7 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
                 r = store_statement(s, STMT_DELIVERY_ATTEMPTING, &st);
                 if (r < 0)
                         return r;
-                rc = SQLITE_OK;
+                rc = sqlite3_bind_int64(st, 2, now);
                 break;
         case DELIVERY_SENT:
                 r = store_statement(s, STMT_DELIVERY_SENT, &st);
@@ -202,7 +203,7 @@ int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, en
                 r = store_statement(s, STMT_DELIVERIES_ATTEMPTING, &st);
                 if (r < 0)
                         return r;
-                rc = SQLITE_OK;
+                rc = sqlite3_bind_int64(st, 2, now);
                 break;
         case DELIVERY_SENT:
                 r = store_statement(s, STMT_DELIVERIES_SENT, &st);
@@ -225,6 +226,17 @@ int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, en
         if (state == DELIVERY_ATTEMPTING && (size_t) sqlite3_changes(s->db) != n)
                 return -EALREADY;
         return 0;
+}
+
+int store_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = store_statement(s, STMT_DELIVERY_PUT_BACK, &st);
+
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_time(st, 2, next_attempt_at) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return store_run(s, st);
 }
 
 int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses) {

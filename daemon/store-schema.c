@@ -107,6 +107,14 @@ static const struct migration migrations[] = {
           "        note TEXT\n"
           ");\n"
           "CREATE INDEX task_changes_task ON task_changes(task_id, field);\n" },
+
+        /* When a delivery was first attempted: max_retry_age counts from
+         * it. Rows tried before this column existed get their creation
+         * time, the moment the age was counted from until then, so none
+         * is given up later than it would have been. */
+        { 5,
+          "ALTER TABLE deliveries ADD COLUMN first_attempt_at INTEGER;\n"
+          "UPDATE deliveries SET first_attempt_at = created_at WHERE attempts > 0;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

@@ -134,7 +134,8 @@ static const char *const store_sql[_STMT_MAX] = {
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, last_error = ?3 "
                 "WHERE id = ?1",
         [STMT_DELIVERY_ATTEMPTING] =
-                "UPDATE deliveries SET state = 'attempting', attempts = attempts + 1 "
+                "UPDATE deliveries SET state = 'attempting', attempts = attempts + 1, "
+                "first_attempt_at = coalesce(first_attempt_at, ?2) "
                 "WHERE id = ?1 AND state = 'pending'",
         [STMT_DELIVERY_SENT] =
                 "UPDATE deliveries SET state = 'sent', sent_at = ?2, next_attempt_at = NULL, "
@@ -144,8 +145,18 @@ static const char *const store_sql[_STMT_MAX] = {
                 "WHERE id = ?1",
         /* The same for a batch: ?1 is a JSON array of ids. */
         [STMT_DELIVERIES_ATTEMPTING] =
-                "UPDATE deliveries SET state = 'attempting', attempts = attempts + 1 "
+                "UPDATE deliveries SET state = 'attempting', attempts = attempts + 1, "
+                "first_attempt_at = coalesce(first_attempt_at, ?2) "
                 "WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?1))",
+        /* A claimed delivery that never went out goes back as it was: its
+         * attempt uncounted, due when it was due, its age not started if
+         * this was to be its first attempt. (The right-hand sides read the
+         * row as it was.) */
+        [STMT_DELIVERY_PUT_BACK] =
+                "UPDATE deliveries SET state = 'pending', attempts = max(attempts - 1, 0), "
+                "next_attempt_at = ?2, "
+                "first_attempt_at = CASE WHEN attempts <= 1 THEN NULL ELSE first_attempt_at END "
+                "WHERE id = ?1 AND state = 'attempting'",
         [STMT_DELIVERIES_SENT] =
                 "UPDATE deliveries SET state = 'sent', sent_at = ?2, next_attempt_at = NULL, "
                 "last_error = NULL WHERE id IN (SELECT value FROM json_each(?1))",

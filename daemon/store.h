@@ -33,7 +33,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -189,6 +189,7 @@ struct delivery {
         int64_t created_at;
         int64_t sent_at;
         char *delivered_to;       /* e-mail: addresses that accepted it already, one per line, or NULL */
+        int64_t first_attempt_at; /* when it was first claimed to be sent, NO_TIME if never */
 };
 
 struct delivery_list {
@@ -322,7 +323,8 @@ int store_deliveries_due(struct store *s, int64_t now, size_t limit, const char 
 /* Earliest next_attempt_at of a pending delivery (NO_TIME if none). */
 int store_next_delivery(struct store *s, int64_t *ret);
 /* PENDING: due again at next_attempt_at (NO_TIME: now), error kept as
- * last_error. ATTEMPTING: the claim before sending; counts an attempt and is
+ * last_error. ATTEMPTING: the claim before sending; counts an attempt,
+ * records now as first_attempt_at unless it has one, and is
  * allowed from PENDING only (-EALREADY otherwise, so that two senders never
  * both claim a row). SENT: sent_at = now, no next attempt, last_error =
  * error (normally NULL). FAILED: given up, last_error = error. -ENOENT for
@@ -334,6 +336,11 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
  * roll back). */
 int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state,
                                int64_t now);
+/* A claimed (ATTEMPTING) delivery that never went out goes back to
+ * PENDING as it was before the claim: the attempt uncounted, due again at
+ * next_attempt_at (its due time before the claim), and first_attempt_at
+ * cleared if that was to be its first attempt. */
+int store_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at);
 /* Records the addresses (one per line) that accepted a delivery whose
  * other addresses are to be tried again or failed. */
 int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses);
