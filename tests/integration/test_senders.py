@@ -250,3 +250,42 @@ def test_a_reload_to_another_database_moves_the_lock_or_keeps_the_old(env):
         assert run_once(home).returncode == 0
     finally:
         assert stop(p) == 0
+
+
+def test_a_stop_puts_back_what_never_went_out_as_it_was(env):
+    """Deliveries the daemon took but never started (waiting for one of
+    the receiver's connections) go back untouched at a stop: attempt not
+    counted, due when they were due, no first attempt recorded; the next
+    start sends each of them once (their order in the queue: the outbox's
+    unit test)."""
+    import signal
+    release = threading.Event()
+    with Server(stalling(release)) as server:
+        configure(env, server.url())
+        for i in range(12):
+            add_task(env, title=f"Việc {i}", ref=str(i), support=None)
+        p = start_daemon(env, "--now", f"@{REMIND}")
+        # Four connections to the receiver, each held: the other eight wait.
+        assert len(server.wait_for(4)) == 4, (env.path / "daemon.log").read_text()
+        assert wait_until(lambda: [r[1] for r in webhook_rows(env)] == ["attempting"] * 12)
+        [(due,)] = env.query("SELECT DISTINCT next_attempt_at FROM deliveries")
+        p.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        release.set()
+        assert p.wait(20) == 0
+        on_wire = {r.json()["tasks"][0]["id"] for r in server.received()}
+        assert len(on_wire) == 4
+        rows = env.query("SELECT task_id, state, attempts, next_attempt_at, first_attempt_at FROM deliveries "
+                         "ORDER BY id")
+        for task, state, attempts, next_at, first in rows:
+            if task in on_wire:
+                assert (state, attempts) == ("sent", 1)
+            else:
+                assert (state, attempts, next_at, first) == ("pending", 0, due, None), rows
+        waiting = [r[0] for r in rows if r[0] not in on_wire]
+
+        q = start_daemon(env, "--now", f"@{REMIND + 60}")
+        assert all_sent(env, 12), (env.path / "daemon.log").read_text()
+        assert stop(q) == 0
+        again = [r.json()["tasks"][0]["id"] for r in server.received()][4:]
+    assert sorted(again) == waiting

@@ -240,16 +240,111 @@ static void test_retry_backs_off_then_gives_up(void **state) {
         delivery_list_done(&l);
 }
 
+/* The age runs from the first attempt, not from when the reminder fell
+ * due (here three days before, the daemon being down), and the last
+ * attempt is made when it runs out rather than given up a back-off
+ * early. */
+static void test_retry_age_counts_from_the_first_attempt_and_ends_with_one(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        struct delivery_list l = {};
+        add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t due = at(2025, 5, 8, 8, 0), first = due + 3 * SEC_PER_DAY, now = first, last = 0, next;
+        int attempts = 0;
+
+        assert_int_equal(outbox_decide(f->s, f->c, due), 1);
+        while (count_state(f, DELIVERY_FAILED) == 0) {
+                assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
+                assert_int_equal(jobs.jobs[0]->rows[0].first_attempt_at, first);
+                job_set_result(jobs.jobs[0], RESULT_RETRY, "451 try later");
+                assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+                job_list_done(&jobs);
+                last = now;
+                attempts++;
+                assert_true(attempts < 100);
+                if (store_next_delivery(f->s, &next) == 0 && next != NO_TIME) {
+                        /* Never a wait past the end of the age. */
+                        assert_true(next <= first + 2 * SEC_PER_DAY);
+                        now = next;
+                }
+        }
+        assert_int_equal(last, first + 2 * SEC_PER_DAY);
+        /* 5m, 10m, 20m, 40m, then every hour for two days. */
+        assert_true(attempts > 45);
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 1);
+        assert_int_equal(l.items[0].first_attempt_at, first);
+        assert_int_equal(l.items[0].attempts, attempts);
+        delivery_list_done(&l);
+}
+
+/* A transfer cut off under way may have reached its receiver: its
+ * attempt counts, and it goes again at once. */
 static void test_unsettled_rows_go_back_to_pending(void **state) {
         struct fx *f = *state;
         struct job_list jobs = {};
+        struct delivery_list l = {};
         add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
         int64_t now = at(2025, 5, 8, 8, 0);
         outbox_decide(f->s, f->c, now);
         assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
-        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        assert_int_equal(outbox_settle(f->s, f->c, now + 30, jobs.jobs, jobs.n), 0);
         job_list_done(&jobs);
         assert_int_equal(count_state(f, DELIVERY_PENDING), 1);
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 1);
+        assert_int_equal(l.items[0].attempts, 1);
+        assert_int_equal(l.items[0].first_attempt_at, now);
+        assert_int_equal(l.items[0].next_attempt_at, now + 30);
+        delivery_list_done(&l);
+}
+
+/* Claimed but never started (a stop): back exactly as before the claim,
+ * so the next start sends them in their old order, before newer rows. */
+static void test_unsent_rows_go_back_as_they_were(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        struct delivery_list l = {};
+        add_task(f, "Việc 1", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        add_task(f, "Việc 2", "2025-05-15", "sxd", NULL, at(2025, 5, 1, 9, 0));
+        int64_t now = at(2025, 5, 8, 8, 0), retry_at, first;
+
+        assert_int_equal(outbox_decide(f->s, f->c, now), 2);
+        /* Task 1's reminder failed once: it is a retry, due later. */
+        assert_int_equal(outbox_claim(f->s, f->c, now, 1, NULL, &jobs), 1);
+        assert_int_equal(jobs.jobs[0]->rows[0].task_id, 1);
+        job_set_result(jobs.jobs[0], RESULT_RETRY, "451 try later");
+        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+        first = now;
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 1);
+        retry_at = l.items[0].next_attempt_at;
+        delivery_list_done(&l);
+
+        now = retry_at + 60;
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 2);
+        assert_int_equal(count_state(f, DELIVERY_ATTEMPTING), 2);
+        for (size_t i = 0; i < jobs.n; i++)
+                job_set_result(jobs.jobs[i], RESULT_UNSENT, NULL);
+        assert_int_equal(outbox_settle(f->s, f->c, now + 5, jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+
+        assert_int_equal(store_delivery_list_for_task(f->s, 1, &l), 1);
+        assert_int_equal(l.items[0].state, DELIVERY_PENDING);
+        assert_int_equal(l.items[0].attempts, 1);
+        assert_int_equal(l.items[0].next_attempt_at, retry_at);
+        assert_int_equal(l.items[0].first_attempt_at, first);
+        delivery_list_done(&l);
+        assert_int_equal(store_delivery_list_for_task(f->s, 2, &l), 1);
+        assert_int_equal(l.items[0].state, DELIVERY_PENDING);
+        assert_int_equal(l.items[0].attempts, 0);
+        assert_int_equal(l.items[0].next_attempt_at, at(2025, 5, 8, 8, 0));
+        assert_int_equal(l.items[0].first_attempt_at, NO_TIME);
+        delivery_list_done(&l);
+
+        /* The same order again: task 2 (due first), then task 1. */
+        assert_int_equal(outbox_claim(f->s, f->c, now + 10, 100, NULL, &jobs), 2);
+        assert_int_equal(jobs.jobs[0]->rows[0].task_id, 2);
+        assert_int_equal(jobs.jobs[1]->rows[0].task_id, 1);
+        job_list_done(&jobs);
 }
 
 /* Closing a task takes its reminders not sent yet with it: nothing is
@@ -394,6 +489,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_edit_drops_only_reminders_of_an_old_deadline, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_task_closed_elsewhere_is_not_sent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recurring_task_past_its_deadline_moves_on_quietly, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_retry_age_counts_from_the_first_attempt_and_ends_with_one,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unsent_rows_go_back_as_they_were, setup, teardown),
                 cmocka_unit_test(test_row_delivered_matches_whole_addresses),
                 cmocka_unit_test(test_backoff_doubles_to_the_cap),
         };

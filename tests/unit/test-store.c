@@ -57,10 +57,10 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 4);
+        assert_int_equal(STORE_SCHEMA_VERSION, 5);
 
         db = raw_open(f->path);
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
         assert_string_equal(raw_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                      "('documents', 'tasks', 'task_agencies', 'deliveries')"), 4);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 4");
+                            "schema 99, this one knows 5");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -188,7 +188,7 @@ static void test_migrate_from_version_1(void **state) {
         make_v1_database(f->path);
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
         after = realtime_s();
-        assert_int_equal(store_schema_version(f->s), 4);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 
         assert_int_equal(store_task_get(f->s, 1, &open), 0);
         assert_string_equal(open.title, "Báo cáo quý");
@@ -208,7 +208,7 @@ static void test_migrate_from_version_1(void **state) {
         assert_int_equal(done.n_agencies, 1);
 
         db = raw_open(f->path);
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM deliveries"), 0);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM task_changes"), 0);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
@@ -230,12 +230,13 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
         assert_int_equal(store_delivery_insert(f->s, &d), 1);
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        assert_int_equal(sqlite3_exec(db, "ALTER TABLE deliveries DROP COLUMN delivered_to; DROP TABLE task_changes; "
+        assert_int_equal(sqlite3_exec(db, "ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
+                                          "ALTER TABLE deliveries DROP COLUMN delivered_to; DROP TABLE task_changes; "
                                           "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
 
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
-        assert_int_equal(store_schema_version(f->s), 4);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
         assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
         assert_int_equal(l.items[0].id, d.id);
         assert_null(l.items[0].delivered_to);
@@ -257,13 +258,45 @@ static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
 
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        raw_exec(db, "DROP TABLE task_changes; PRAGMA user_version = 3");
+        raw_exec(db, "ALTER TABLE deliveries DROP COLUMN first_attempt_at; DROP TABLE task_changes; "
+                     "PRAGMA user_version = 3");
         sqlite3_close(db);
 
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
-        assert_int_equal(store_schema_version(f->s), 4);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
         assert_int_equal(store_task_changes(f->s, task, &l), 0);
         assert_int_equal(store_task_change_last(f->s, task, TASK_FIELD_DUE, -1, &c), -ENOENT);
+}
+
+/* Version 4 to 5 adds deliveries.first_attempt_at: a row tried before
+ * gets its creation time (where its age was counted from until then), an
+ * untried one none. */
+static void test_migrate_from_version_4_dates_first_attempts(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
+        struct delivery tried = { .task_id = task, .slot = "before:1d@1", .agency = "stc", .channel = "email",
+                                  .attempts = 2, .next_attempt_at = NOW + 600, .created_at = NOW - 3600,
+                                  .sent_at = NO_TIME };
+        struct delivery fresh = { .task_id = task, .slot = "before:0d@1", .agency = "stc", .channel = "email",
+                                  .next_attempt_at = NOW, .created_at = NOW, .sent_at = NO_TIME };
+        sqlite3 *db;
+
+        assert_int_equal(store_delivery_insert(f->s, &tried), 1);
+        assert_int_equal(store_delivery_insert(f->s, &fresh), 1);
+        f->s = store_close(f->s);
+        db = raw_open(f->path);
+        raw_exec(db, "ALTER TABLE deliveries DROP COLUMN first_attempt_at; PRAGMA user_version = 4");
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), 5);
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 2);
+        for (size_t i = 0; i < l.n; i++)
+                if (l.items[i].id == tried.id)
+                        assert_int_equal(l.items[i].first_attempt_at, NOW - 3600);
+                else
+                        assert_int_equal(l.items[i].first_attempt_at, NO_TIME);
 }
 
 /* The change log keeps, per field, the value before and after and who
@@ -850,6 +883,7 @@ int main(void) {
                 D(test_migrate_from_version_1),
                 T(test_migrate_from_version_2_keeps_the_outbox),
                 T(test_migrate_from_version_3_adds_an_empty_change_log),
+                T(test_migrate_from_version_4_dates_first_attempts),
                 T(test_task_change_log),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_reschedule_in_slices),
