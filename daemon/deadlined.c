@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "preview.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -20,7 +21,10 @@ static void help(void) {
                "Send reminders of task deadlines to the agencies responsible.\n\n"
                "  -c, --config FILE   configuration file (default %s)\n"
                "      --once          send what is due now, then exit\n"
-               "      --now TIME      act as if it were TIME (\"2025-04-28T08:00\")\n"
+               "      --dry-run       with --once: show what the pass would send; send nothing\n"
+               "      --json          with --dry-run: print it as JSON\n"
+               "      --now TIME      act as if it were TIME (\"2025-04-28T08:00\"); without\n"
+               "                      --dry-run, what is due then is really sent\n"
                "      --check-config  check the configuration and exit\n"
                "  -v, --verbose       log debugging messages\n"
                "  -h, --help          show this help\n"
@@ -43,11 +47,53 @@ static int load_config(const char *path, struct config **ret) {
         return r;
 }
 
+static int dry_run_open_failed(const char *path, int r) {
+        log_error_errno(r, "Cannot preview from the database %s (%s): %m", path, store_last_error(NULL));
+        switch (r) {
+        case -EBUSY:
+                log_error("Another process holds its write lock; try again in a moment");
+                return EX_TEMPFAIL;
+        case -ENOENT:
+                return EX_NOINPUT;
+        case -EACCES:
+        case -EPERM:
+        case -EROFS:
+                log_error("A dry run takes the database's write lock, and so needs write access to it");
+                return EX_NOPERM;
+        case -EPROTONOSUPPORT:
+        case -EBADMSG:
+                return EX_DATAERR;
+        default:
+                return EX_IOERR;
+        }
+}
+
+/* After a dry run: what the pass would have sent, or why it cannot say. */
+static int dry_run_print(const struct preview *p, int64_t at, bool json, int error) {
+        int r;
+
+        if (error < 0) {
+                log_error_errno(error, "The dry run could not finish: %m");
+                return error == -EBUSY ? EX_TEMPFAIL : EX_IOERR;
+        }
+        r = json ? preview_print_json(p, at, stdout) : preview_print_text(p, at, stdout);
+        if (r >= 0 && fflush(stdout) != 0)
+                r = -errno;
+        if (r < 0) {
+                log_error_errno(r, "Failed to print the dry run: %m");
+                return r == -ENOMEM ? EX_OSERR : EX_IOERR;
+        }
+        log_info("Dry run done: %zu deliveries would be sent; nothing was sent or changed", preview_deliveries(p));
+        return 0;
+}
+
 int main(int argc, char **argv) {
-        enum { ARG_ONCE = 0x100, ARG_NOW, ARG_CHECK, ARG_VERSION };
+        enum { ARG_ONCE = 0x100, ARG_DRY_RUN, ARG_JSON, ARG_NOW, ARG_CHECK, ARG_VERSION };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "once", no_argument, NULL, ARG_ONCE },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "json", no_argument, NULL, ARG_JSON },
                 { "now", required_argument, NULL, ARG_NOW },
                 { "check-config", no_argument, NULL, ARG_CHECK },
                 { "verbose", no_argument, NULL, 'v' },
@@ -56,11 +102,12 @@ int main(int argc, char **argv) {
                 {},
         };
         const char *config_path = CONFIG_DEFAULT_PATH, *now_text = NULL;
-        bool once = false, check = false, verbose = false;
-        int64_t now = NO_TIME;
+        bool once = false, dry_run = false, json = false, check = false, verbose = false;
+        int64_t now = NO_TIME, at;
         _cleanup_(config_freep) struct config *config = NULL;
         _cleanup_(store_closep) struct store *store = NULL;
         _cleanup_(manager_freep) struct manager *m = NULL;
+        _cleanup_(preview_freep) struct preview *preview = NULL;
         int opt, r;
 
         log_setup(LOG_TARGET_AUTO, LOG_INFO);
@@ -73,8 +120,18 @@ int main(int argc, char **argv) {
                 case ARG_ONCE:
                         once = true;
                         break;
+                case ARG_DRY_RUN:
+                        dry_run = true;
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
                 case ARG_NOW:
-                        /* Checked now, read in the configured zone later. */
+                        /* A local time means the configured zone, known
+                         * only once the configuration is read: here the
+                         * text is checked, so that a usage error comes
+                         * first, and it is read below. Whether it parses
+                         * does not depend on the zone. */
                         if (parse_instant(optarg, &now) < 0) {
                                 log_error("--now: \"%s\" is not a time (use 2025-04-28T08:00)", optarg);
                                 return EX_USAGE;
@@ -102,6 +159,14 @@ int main(int argc, char **argv) {
                 log_error("Unexpected argument \"%s\" (see deadlined --help)", argv[optind]);
                 return EX_USAGE;
         }
+        if (dry_run && !once) {
+                log_error("--dry-run shows what one pass would send: use it with --once");
+                return EX_USAGE;
+        }
+        if (json && !dry_run) {
+                log_error("--json prints a dry run: use it with --once --dry-run");
+                return EX_USAGE;
+        }
         if (verbose)
                 log_set_max_level(LOG_DEBUG);
 
@@ -112,15 +177,22 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "Failed to use time zone %s: %m", config->timezone);
                 return EX_CONFIG;
         }
-        if (now_text)
-                (void) parse_instant(now_text, &now);
+        if (now_text && parse_instant(now_text, &now) < 0) {
+                log_error("--now: \"%s\" is not a time (use 2025-04-28T08:00)", now_text);
+                return EX_USAGE;
+        }
         if (check) {
                 printf("%s: configuration OK: %zu agencies, %zu groups\n", config->path, config->n_agencies,
                        config->n_groups);
                 return 0;
         }
 
-        r = store_open(config->database, STORE_CREATE, &store);
+        /* A dry run works on the real database inside one transaction
+         * that is rolled back at the end (STORE_DRY): it holds the write
+         * lock from here to manager_free(), and needs no sender lock. */
+        r = store_open(config->database, dry_run ? STORE_DRY : STORE_CREATE, &store);
+        if (r < 0 && dry_run)
+                return dry_run_open_failed(config->database, r);
         if (r < 0) {
                 log_error_errno(r, "Failed to open the database %s: %m", config->database);
                 return r == -EPROTONOSUPPORT || r == -EBADMSG ? EX_DATAERR
@@ -140,15 +212,31 @@ int main(int argc, char **argv) {
         m->once = once;
         if (now != NO_TIME)
                 m->clock_offset = now - (int64_t) time(NULL);
+        if (dry_run) {
+                r = preview_new(&preview);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up the dry run: %m");
+                        return EX_OSERR;
+                }
+                m->preview = preview;
+        }
+        at = manager_now(m);
 
         r = manager_start(m);
         if (r < 0)
                 return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
         log_info("Started %s: %zu agencies, database %s%s", VERSION, m->config->n_agencies, m->config->database,
-                 once ? " (one pass)" : "");
+                 dry_run ? " (dry run: nothing is sent)" : once ? " (one pass)" : "");
         r = manager_run(m);
         if (r < 0)
                 return EX_SOFTWARE;
+        if (dry_run) {
+                r = m->pass_error;
+                /* Rolls the pass back and lets go of the write lock. */
+                m = manager_free(m);
+                curl_global_cleanup();
+                return dry_run_print(preview, at, json, r);
+        }
         if (once) {
                 log_info("One pass done: %u sent, %u deferred, %u failed", m->sent, m->deferred, m->failed);
                 r = m->failed ? EX_UNAVAILABLE : m->deferred ? EX_TEMPFAIL : 0;

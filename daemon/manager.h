@@ -15,6 +15,7 @@
 #include "store.h"
 
 struct dispatch;
+struct preview;
 
 struct manager {
         sd_event *event;
@@ -50,6 +51,11 @@ struct manager {
 
         int64_t clock_offset;          /* --now: seconds added to the real clock */
         bool once;                     /* --once: one pass, then exit */
+        /* --dry-run (with a store opened STORE_DRY): the send step keeps
+         * each composed job here instead of sending it, and nothing is
+         * reset, prepared or written outside the store. */
+        struct preview *preview;
+        int pass_error;                /* --once: the last pass's failure (negative errno), or 0 */
         bool stopping;
         unsigned deferred, failed, sent; /* totals, for --once's exit status and STATUS= */
 };

@@ -56,6 +56,7 @@ struct job {
         enum channel channel;
         size_t webhook_index;
         char *agency;            /* the agency whose channel this is (webhooks, digests) */
+        char *subject;           /* the rendered subject line (for a preview), once composed */
         struct job_row *rows;
         size_t n_rows;
 

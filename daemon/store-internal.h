@@ -49,6 +49,9 @@ enum store_statement {
         STMT_ROLLBACK,
         STMT_READ_BEGIN,
         STMT_READ_END,
+        STMT_STEP_BEGIN,
+        STMT_STEP_END,
+        STMT_STEP_UNDO,
         STMT_USER_VERSION,
 
         STMT_DOCUMENT_UPSERT,
@@ -106,6 +109,10 @@ struct store {
         int flags;
         sqlite3_stmt *stmts[_STMT_MAX];
         char error[512];
+        /* STORE_DRY: whether the outer transaction is open, and how many
+         * store_begin()s are open inside it (as savepoints). */
+        bool dry_open;
+        unsigned steps;
 };
 
 /* The statement `id`, prepared on first use and reset with its bindings

@@ -44,6 +44,14 @@ struct store;
 enum store_flags {
         STORE_CREATE   = 1 << 0,  /* create the file if missing (else -ENOENT) */
         STORE_READONLY = 1 << 1,
+        /* A dry run: everything done through this store is undone at
+         * store_close(), and the database is left exactly as it was.
+         * store_open() takes the write lock (BEGIN IMMEDIATE, -EBUSY after
+         * the busy timeout) and keeps it until store_close(); migration and
+         * each store_begin() ... store_commit() run inside that transaction
+         * as savepoints, and nothing can commit (a commit hook refuses).
+         * The file must exist and be writable; it is not switched to WAL. */
+        STORE_DRY      = 1 << 2,
 };
 
 enum task_status {
@@ -203,7 +211,7 @@ int store_schema_version(struct store *s);
  * (5000 ms after store_open()). */
 int store_set_busy_timeout(struct store *s, int ms);
 
-int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
+int store_begin(struct store *s);     /* BEGIN IMMEDIATE (STORE_DRY: a savepoint) */
 /* On failure the transaction stays open: call store_rollback(). */
 int store_commit(struct store *s);
 int store_rollback(struct store *s);  /* safe to call when no transaction is open */

@@ -237,6 +237,12 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
                 r = -E2BIG;
         if (r >= 0)
                 r = build_headers(e->webhook, &b, e->id, e->now, b.body, b.size, &headers);
+        if (r >= 0) {
+                free(j->subject);
+                j->subject = strdup(strempty(out.subject));
+                if (!j->subject)
+                        r = -ENOMEM;
+        }
         render_output_done(&out);
         if (r < 0)
                 return r;
