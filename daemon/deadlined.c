@@ -48,23 +48,25 @@ static int load_config(const char *path, struct config **ret) {
 }
 
 static int dry_run_open_failed(const char *path, int r) {
-        log_error_errno(r, "Cannot preview from the database %s (%s): %m", path, store_last_error(NULL));
+        const char *why = store_last_error(NULL);
+
         switch (r) {
         case -EBUSY:
-                log_error("Another process holds its write lock; try again in a moment");
+                log_error("Cannot preview from %s: another process holds its write lock (%s); try again in a "
+                          "moment", path, why);
                 return EX_TEMPFAIL;
         case -ENOENT:
+                log_error("Cannot preview from %s: there is no such database", path);
                 return EX_NOINPUT;
         case -EACCES:
         case -EPERM:
         case -EROFS:
-                log_error("A dry run takes the database's write lock, and so needs write access to it");
+                log_error("Cannot preview from %s: a dry run takes the database's write lock and needs write "
+                          "access (%s)", path, why);
                 return EX_NOPERM;
-        case -EPROTONOSUPPORT:
-        case -EBADMSG:
-                return EX_DATAERR;
         default:
-                return EX_IOERR;
+                log_error_errno(r, "Cannot preview from %s (%s): %m", path, why);
+                return r == -EPROTONOSUPPORT || r == -EBADMSG ? EX_DATAERR : EX_IOERR;
         }
 }
 
