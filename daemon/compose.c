@@ -249,6 +249,12 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = mail_message_format(&m, &data, &size);
         if (r < 0)
                 goto finish;
+        free(j->subject);
+        j->subject = strdup(strempty(out.subject));
+        if (!j->subject) {
+                r = -ENOMEM;
+                goto finish;
+        }
         r = mail_message_recipients(&m, &rcpt);
         if (r < 0)
                 goto finish;

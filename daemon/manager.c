@@ -16,6 +16,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "maildir.h"
+#include "preview.h"
 #include "timeutil.h"
 
 /* Deliveries claimed per batch by a transport that finishes at once
@@ -291,6 +292,16 @@ static void send_maildir(struct manager *m, struct job *j) {
 static void manager_send(struct manager *m, struct job *j) {
         bool done = true;
 
+        if (m->preview) {
+                /* A dry run: what would go is kept, and nothing goes. The
+                 * rows stay "attempting" in the store's transaction, which
+                 * is never committed. */
+                int r = preview_add(m->preview, j);
+                if (r < 0)
+                        log_error_errno(r, "Failed to record what would be sent: %m");
+                job_free(j);
+                return;
+        }
         for (size_t i = 0; i < j->n_rows; i++)
                 done = done && j->rows[i].result != RESULT_NONE;
         if (done) {
@@ -411,6 +422,7 @@ static int manager_on_due(struct manager *m) {
         bool more = false;
         int r = manager_pass(m, &more);
 
+        m->pass_error = MIN(r, 0);
         if (r >= 0 && more) {
                 /* A backlog: the rest in the next iteration, after the
                  * watchdog and signals had their turn. */
@@ -919,7 +931,7 @@ static void manager_check_agencies(struct manager *m) {
 static int manager_maildir_prepare(struct manager *m) {
         int r;
 
-        if (m->config->transport != TRANSPORT_MAILDIR)
+        if (m->config->transport != TRANSPORT_MAILDIR || m->preview)
                 return 0;
         r = maildir_prepare(m->config->maildir);
         if (r < 0)
@@ -958,7 +970,9 @@ int manager_start(struct manager *m) {
 
         manager_wait_for_database(m);
         /* Rows left "attempting" are a dead sender's only when no other
-         * one is alive: under the lock. */
+         * one is alive: under the lock, which a dry run does not take (it
+         * leaves another sender's deliveries under way as they are: they
+         * are not due, and not shown). */
         r = m->sender_lock >= 0 ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
         if (r < 0)
                 return log_error_errno(r, "Failed to recover deliveries (%s): %m", store_last_error(m->store));

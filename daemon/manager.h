@@ -15,6 +15,7 @@
 #include "store.h"
 
 struct dispatch;
+struct preview;
 
 struct manager {
         sd_event *event;
@@ -60,6 +61,11 @@ struct manager {
          * "attempting", and a reload that names another database takes
          * that one's lock before it lets this one go. */
         int sender_lock;
+        /* --dry-run (with a store opened STORE_DRY): the send step keeps
+         * each composed job here instead of sending it, and nothing is
+         * reset, prepared or written outside the store. */
+        struct preview *preview;
+        int pass_error;                /* --once: the last pass's failure (negative errno), or 0 */
         bool stopping;
         unsigned deferred, failed, sent; /* totals, for --once's exit status and STATUS= */
 };

@@ -255,6 +255,7 @@ struct job *job_free(struct job *j) {
         }
         free(j->rows);
         free(j->agency);
+        free(j->subject);
         free(j->mail_from);
         strv_free(j->rcpt);
         free(j->rcpt_in_row);

@@ -63,6 +63,7 @@ struct job {
          * begins with (store_instance_id()); a job without one is not
          * composed. */
         char instance[STORE_INSTANCE_ID_MAX];
+        char *subject;           /* the rendered subject line (for a preview), once composed */
         struct job_row *rows;
         size_t n_rows;
 

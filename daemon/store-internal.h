@@ -50,6 +50,9 @@ enum store_statement {
         STMT_ROLLBACK,
         STMT_READ_BEGIN,
         STMT_READ_END,
+        STMT_STEP_BEGIN,
+        STMT_STEP_END,
+        STMT_STEP_UNDO,
         STMT_USER_VERSION,
 
         STMT_DOCUMENT_UPSERT,
@@ -110,6 +113,10 @@ struct store {
         sqlite3_stmt *stmts[_STMT_MAX];
         char error[512];
         char instance_id[STORE_INSTANCE_ID_MAX];  /* "" until read or made */
+        /* STORE_DRY: whether the outer transaction is open, and how many
+         * store_begin()s are open inside it (as savepoints). */
+        bool dry_open;
+        unsigned steps;
 };
 
 /* The statement `id`, prepared on first use and reset with its bindings

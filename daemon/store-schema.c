@@ -147,10 +147,11 @@ static int check_empty(struct store *s) {
 }
 
 static int migrate_step(struct store *s, const struct migration *m) {
-        char sql[64];
+        char sql[64], failed[sizeof s->error];
         int version, r;
 
-        r = exec(s, "BEGIN IMMEDIATE");
+        /* store_begin(): inside a dry run's transaction, a savepoint. */
+        r = store_begin(s);
         if (r < 0)
                 return r;
 
@@ -161,7 +162,7 @@ static int migrate_step(struct store *s, const struct migration *m) {
                 goto fail;
         }
         if (version >= m->version)
-                return exec(s, "COMMIT");
+                return store_commit(s);
         if (version == 0) {
                 r = check_empty(s);
                 if (r < 0)
@@ -181,14 +182,16 @@ static int migrate_step(struct store *s, const struct migration *m) {
         r = exec(s, sql);
         if (r < 0)
                 goto fail;
-        r = exec(s, "COMMIT");
+        r = store_commit(s);
         if (r < 0)
                 goto fail;
         return 0;
 
 fail:
         /* Keep the message of what failed, not of the rollback. */
-        (void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        snprintf(failed, sizeof failed, "%s", s->error);
+        (void) store_rollback(s);
+        snprintf(s->error, sizeof s->error, "%s", failed);
         return r;
 }
 

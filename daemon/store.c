@@ -31,6 +31,9 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_ROLLBACK]     = "ROLLBACK",
         [STMT_READ_BEGIN]   = "SAVEPOINT store_read",
         [STMT_READ_END]     = "RELEASE store_read",
+        [STMT_STEP_BEGIN]   = "SAVEPOINT store_step",
+        [STMT_STEP_END]     = "RELEASE store_step",
+        [STMT_STEP_UNDO]    = "ROLLBACK TO store_step",
         [STMT_USER_VERSION] = "PRAGMA user_version",
 
         [STMT_DOCUMENT_UPSERT] =
@@ -492,6 +495,39 @@ int store_set_busy_timeout(struct store *s, int ms) {
         return rc == SQLITE_OK ? 0 : store_error(s, rc);
 }
 
+/* A dry run's connection never commits: should its outer transaction
+ * end early (SQLite rolls back on some errors), a later savepoint would
+ * start a real transaction, and its release would commit. */
+static int refuse_commit(void *userdata) {
+        return 1;
+}
+
+/* STORE_DRY: one transaction around everything, never committed. The
+ * write lock is taken at once rather than at the first write, so that a
+ * busy database is reported before any work, and the work sees one
+ * snapshot. */
+static int store_dry_setup(struct store *s) {
+        int r;
+
+        sqlite3_commit_hook(s->db, refuse_commit, NULL);
+        /* Closing the last connection would checkpoint the WAL into the
+         * database file: the same content, but a file written to. */
+        (void) sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        r = store_run_statement(s, STMT_BEGIN);
+        if (r < 0)
+                return r;
+        s->dry_open = true;
+        return 0;
+}
+
+/* STORE_DRY: whether the outer transaction still holds. */
+static int store_dry_check(struct store *s) {
+        if (!s->dry_open || !sqlite3_get_autocommit(s->db))
+                return 0;
+        store_set_error(s, "the dry run's transaction was rolled back by SQLite; stopping");
+        return -EIO;
+}
+
 /* Sets up the connection: everything that must precede migration. The
  * schema version is read before anything is written, so that a database we
  * refuse (newer, or not a database at all) is left exactly as it was;
@@ -513,7 +549,7 @@ static int store_setup(struct store *s) {
                 return -EPROTONOSUPPORT;
         }
 
-        if (!(s->flags & STORE_READONLY)) {
+        if (!(s->flags & (STORE_READONLY | STORE_DRY))) {
                 r = store_pragma(s, "PRAGMA journal_mode = WAL", buf, sizeof buf);
                 if (r < 0)
                         return r;
@@ -530,6 +566,11 @@ static int store_setup(struct store *s) {
         r = store_pragma(s, "PRAGMA foreign_keys = ON", buf, sizeof buf);
         if (r < 0)
                 return r;
+        if (s->flags & STORE_DRY) {
+                r = store_dry_setup(s);
+                if (r < 0)
+                        return r;
+        }
 
         r = store_migrate(s);
         if (r < 0)
@@ -605,24 +646,57 @@ struct store *store_close(struct store *s) {
         for (size_t i = 0; i < _STMT_MAX; i++)
                 (void) sqlite3_finalize(s->stmts[i]);
         /* With every statement finalized close cannot fail for being busy; an
-         * open transaction is rolled back. */
+         * open transaction is rolled back (a dry run's among them). */
         (void) sqlite3_close(s->db);
         free(s);
         return NULL;
 }
 
 int store_begin(struct store *s) {
-        return store_run_statement(s, STMT_BEGIN);
+        int r;
+
+        if (!s->dry_open)
+                return store_run_statement(s, STMT_BEGIN);
+        r = store_dry_check(s);
+        if (r >= 0)
+                r = store_run_statement(s, STMT_STEP_BEGIN);
+        if (r >= 0)
+                s->steps++;
+        return r;
 }
 
 int store_commit(struct store *s) {
-        return store_run_statement(s, STMT_COMMIT);
+        int r;
+
+        if (!s->dry_open)
+                return store_run_statement(s, STMT_COMMIT);
+        r = store_dry_check(s);
+        if (r >= 0 && s->steps == 0)
+                r = -EINVAL;
+        if (r >= 0)
+                r = store_run_statement(s, STMT_STEP_END);
+        if (r >= 0)
+                s->steps--;
+        return r;
 }
 
 int store_rollback(struct store *s) {
-        if (sqlite3_get_autocommit(s->db))
+        int r;
+
+        if (!s->dry_open) {
+                if (sqlite3_get_autocommit(s->db))
+                        return 0;
+                return store_run_statement(s, STMT_ROLLBACK);
+        }
+        if (s->steps == 0 || sqlite3_get_autocommit(s->db))
                 return 0;
-        return store_run_statement(s, STMT_ROLLBACK);
+        /* ROLLBACK TO undoes the step and leaves its savepoint open. */
+        r = store_run_statement(s, STMT_STEP_UNDO);
+        if (r >= 0)
+                r = store_run_statement(s, STMT_STEP_END);
+        if (r >= 0)
+                s->steps--;
+        return r;
 }
 
 int store_document_upsert(struct store *s, struct document *d) {

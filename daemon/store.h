@@ -52,6 +52,14 @@ enum store_flags {
         STORE_CREATE   = 1 << 0,  /* create the file if missing (else -ENOENT) */
         STORE_READONLY = 1 << 1,
         STORE_NOWAIT   = 1 << 2,  /* wait STORE_NOWAIT_BUSY_MS, not STORE_BUSY_MS, for a lock */
+        /* A dry run: everything done through this store is undone at
+         * store_close(), and the database is left exactly as it was.
+         * store_open() takes the write lock (BEGIN IMMEDIATE, -EBUSY after
+         * the busy timeout) and keeps it until store_close(); migration and
+         * each store_begin() ... store_commit() run inside that transaction
+         * as savepoints, and nothing can commit (a commit hook refuses).
+         * The file must exist and be writable; it is not switched to WAL. */
+        STORE_DRY      = 1 << 3,
 };
 
 enum task_status {
@@ -216,7 +224,7 @@ int store_schema_version(struct store *s);
  * (STORE_BUSY_MS after store_open(), STORE_NOWAIT_BUSY_MS with STORE_NOWAIT). */
 int store_set_busy_timeout(struct store *s, int ms);
 
-int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
+int store_begin(struct store *s);     /* BEGIN IMMEDIATE (STORE_DRY: a savepoint) */
 /* On failure the transaction stays open: call store_rollback(). */
 int store_commit(struct store *s);
 int store_rollback(struct store *s);  /* safe to call when no transaction is open */

@@ -241,6 +241,14 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
                 r = -E2BIG;
         if (r >= 0)
                 r = build_headers(e->webhook, &b, e->id, e->now, b.body, b.size, &headers);
+        /* The subject for a dry run's listing; send-test's message is
+         * never listed (and its job lives on the caller's stack). */
+        if (r >= 0 && e->kind != RENDER_TEST) {
+                free(j->subject);
+                j->subject = strdup(strempty(out.subject));
+                if (!j->subject)
+                        r = -ENOMEM;
+        }
         render_output_done(&out);
         if (r < 0)
                 return r;
