@@ -601,14 +601,21 @@ def test_given_up_after_max_retry_age_is_an_error_and_shown_failed(env, smtp_ser
     assert run_once(env, FIRST).returncode == 75
     assert states(env) == {"stc": "pending"}
     p = run_once(env, later(FIRST, minutes=12))
-    # The next wait (20 minutes) would end past 30 minutes: given up.
+    # The next wait (20 minutes) would end past 30 minutes after the first
+    # attempt: it is cut short to end there, for a last attempt.
+    assert p.returncode == 75, p.stderr
+    assert states(env) == {"stc": "pending"}
+    [(first, nxt)] = env.query("SELECT first_attempt_at, next_attempt_at FROM deliveries")
+    assert nxt == first + 30 * 60
+    p = run_once(env, later(FIRST, minutes=30))
     assert p.returncode == 69, p.stderr
     assert states(env) == {"stc": "failed"}
     err = [line for line in p.stderr.splitlines() if "gave up" in line]
     assert err and err[0].startswith("<3>"), p.stderr   # logged at error priority
     hist = env.ctl_json("history", task)
     (d,) = hist["deliveries"]
-    assert d["state"] == "failed" and d["attempts"] == 2 and "451 4.3.0" in d["last_error"]
+    assert d["state"] == "failed" and d["attempts"] == 3 and "451 4.3.0" in d["last_error"]
+    assert d["first_attempt_at"].startswith(FIRST)
     assert env.ctl_json("status")["failed"][0]["agency"] == "stc"
 
 
