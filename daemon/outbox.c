@@ -636,8 +636,12 @@ int outbox_settle(struct store *s, const struct config *c, int64_t now, struct j
                                                  strempty(row->error));
                                         r = set_state(s, row, DELIVERY_FAILED, NO_TIME, msg, now);
                                         log_row(j, row, LOG_ERR, "failed", msg);
-                                        /* Counted as the failure it now is. */
+                                        /* Counted as the failure it now is, with
+                                         * its reason, also if this transaction
+                                         * fails and the settle is done again. */
                                         row->result = RESULT_FAIL;
+                                        free(row->error);
+                                        row->error = strdup(msg);
                                 } else {
                                         delay = MIN(delay, last - now);
                                         r = set_state(s, row, DELIVERY_PENDING, now + delay, row->error, now);
