@@ -7,7 +7,7 @@ DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR    ?=
-VERSION    := 0.1.0
+VERSION    := 0.2.0
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
