@@ -4,7 +4,6 @@
  * that its Message-IDs, thread roots and webhook-ids differ from those the
  * original sends. */
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,19 +13,14 @@
 #include "lockfile.h"
 
 int cmd_new_instance_id(struct ctl *c, int argc, char **argv) {
-        static const struct option options[] = { CTL_COMMON_OPTIONS, {} };
         _cleanup_close_ int lock = -EBADF;
         _cleanup_free_ char *old = NULL;
         struct lock_holder h;
-        int opt, r;
+        int r;
 
-        while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
-                int k = ctl_common_option(c, opt, argv);
-                if (k >= 1000)
-                        return k - 1000;
-        }
-        if (optind < argc)
-                return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
+        r = ctl_no_arguments(c, argc, argv);
+        if (r != 0)
+                return r;
         r = ctl_load_config(c);
         if (r != 0)
                 return r;
@@ -46,7 +40,7 @@ int cmd_new_instance_id(struct ctl *c, int argc, char **argv) {
         }
         if (lock < 0)
                 return ctl_fail(c, lock == -EACCES || lock == -EPERM || lock == -EROFS ? EX_NOPERM : EX_CANTCREAT,
-                                "cannot lock %s.lock: %s", db, strerror(-lock));
+                                "cannot lock %s.lock: %s", db, store_strerror(lock));
 
         r = ctl_open_store(c);
         if (r != 0)

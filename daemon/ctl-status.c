@@ -21,25 +21,6 @@ enum {
         ARG_LIMIT,
 };
 
-/* Text from the outbox (a server's reply, an error) as a JSON string: it
- * should be UTF-8, and is made so if it is not. */
-static json_t *json_text(const char *s) {
-        json_t *j;
-
-        if (!s)
-                return json_null();
-        j = json_string(s);
-        if (j)
-                return j;
-        _cleanup_free_ char *copy = strdup(s);
-        if (!copy)
-                return NULL;
-        for (char *p = copy; *p; p++)
-                if ((unsigned char) *p >= 0x80)
-                        *p = '?';
-        return json_string(copy);
-}
-
 /* The addresses that accepted a delivery whose others did not yet. */
 static json_t *delivered_to_json(const char *list) {
         json_t *a = json_array();

@@ -38,6 +38,9 @@ int ctl_open_store(struct ctl *c);
         { "config", required_argument, NULL, 'c' },         \
         { "help", no_argument, NULL, 'h' }
 int ctl_common_option(struct ctl *c, int opt, char **argv);
+/* Reads the options of a command that takes only the common ones and no
+ * argument: 0, or the exit status to return (--help, a usage error). */
+int ctl_no_arguments(struct ctl *c, int argc, char **argv);
 
 /* Maps a store error to an exit code and prints it. */
 int ctl_store_fail(const struct ctl *c, int r, const char *what);

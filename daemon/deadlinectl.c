@@ -282,7 +282,7 @@ int ctl_common_option(struct ctl *c, int opt, char **argv) {
 
 /* For commands that take no arguments: only the options every command
  * takes. Returns 0 or an exit code. */
-static int no_arguments(struct ctl *c, int argc, char **argv) {
+int ctl_no_arguments(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = { CTL_COMMON_OPTIONS, {} };
         int opt;
 
@@ -300,7 +300,7 @@ int cmd_agencies(struct ctl *c, int argc, char **argv) {
         _cleanup_(table_freep) struct table *t = NULL;
         int r;
 
-        r = no_arguments(c, argc, argv);
+        r = ctl_no_arguments(c, argc, argv);
         if (r == 0)
                 r = ctl_load_config(c);
         if (r != 0)
@@ -362,7 +362,7 @@ int cmd_agencies(struct ctl *c, int argc, char **argv) {
 int cmd_check_config(struct ctl *c, int argc, char **argv) {
         int r;
 
-        r = no_arguments(c, argc, argv);
+        r = ctl_no_arguments(c, argc, argv);
         if (r == 0)
                 r = ctl_load_config(c);
         if (r != 0)

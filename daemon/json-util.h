@@ -9,3 +9,8 @@
 /* An instant as an RFC 3339 string in the configured zone, or null for
  * NO_TIME; NULL when out of memory. */
 json_t *json_time(int64_t t);
+
+/* A text as a JSON string, or null for NULL. Text is passed on exactly as
+ * stored; only text that is not valid UTF-8 (which JSON cannot carry) is
+ * cleaned first, its bad bytes becoming U+FFFD. NULL when out of memory. */
+json_t *json_text(const char *s);

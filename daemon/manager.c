@@ -450,9 +450,9 @@ static int on_soon(sd_event_source *s, void *userdata) {
         return manager_on_due(userdata);
 }
 
-static int manager_on_settle(struct manager *m) {
-        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
-        (void) sd_event_source_set_enabled(m->settle_now, SD_EVENT_OFF);
+/* Writes finished jobs back, then a pass: at once (`pass_now`, the retry
+ * of work a busy database refused) or in the next iteration. */
+static int manager_settle_then_pass(struct manager *m, bool pass_now) {
         if (manager_settle(m) < 0) {
                 manager_defer(m);
                 return 0;
@@ -461,10 +461,18 @@ static int manager_on_settle(struct manager *m) {
                 manager_maybe_exit(m);
                 return 0;
         }
+        if (pass_now)
+                return manager_on_due(m);
         /* Room for more transfers, or retries now due. With --once too:
          * everything due is sent before the exit, not one batch. */
         manager_arm_soon(m);
         return 0;
+}
+
+static int manager_on_settle(struct manager *m) {
+        (void) sd_event_source_set_enabled(m->settle, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(m->settle_now, SD_EVENT_OFF);
+        return manager_settle_then_pass(m, false);
 }
 
 static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -477,17 +485,7 @@ static int on_settle_now(sd_event_source *s, void *userdata) {
 
 /* Work a busy database refused: results first, then a pass. */
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct manager *m = userdata;
-
-        if (manager_settle(m) < 0) {
-                manager_defer(m);
-                return 0;
-        }
-        if (m->stopping) {
-                manager_maybe_exit(m);
-                return 0;
-        }
-        return manager_on_due(m);
+        return manager_settle_then_pass(userdata, true);
 }
 
 void manager_transfer_done(struct manager *m, struct job *j) {

@@ -188,25 +188,11 @@ static bool set(json_t *o, const char *key, json_t *v) {
         return v && json_object_set_new(o, key, v) == 0;
 }
 
-/* A string, or null; text that is not valid UTF-8 has its bad bytes
- * replaced, as in a webhook's payload. */
-static json_t *text(const char *s) {
-        _cleanup_free_ char *clean = NULL;
-        json_t *j;
-
-        if (!s)
-                return json_null();
-        j = json_string(s);
-        if (j || text_clean(s, false, &clean) < 0)
-                return j;
-        return json_string(clean);
-}
-
 static json_t *strv_json(char **l) {
         json_t *a = json_array();
 
         for (char **s = l; a && s && *s; s++)
-                if (json_array_append_new(a, text(*s)) < 0) {
+                if (json_array_append_new(a, json_text(*s)) < 0) {
                         json_decref(a);
                         return NULL;
                 }
@@ -222,12 +208,12 @@ int preview_print_json(const struct preview *p, int64_t now, FILE *f) {
                 json_t *o = json_object();
 
                 ok = o && set(o, "message", json_integer((json_int_t) e->message)) &&
-                     set(o, "task", json_integer(e->task_id)) && set(o, "agency", text(e->agency)) &&
-                     set(o, "role", text(role_to_string(e->role))) && set(o, "channel", text(e->channel)) &&
-                     set(o, "slot", text(e->slot)) && set(o, "slot_at", json_time(e->slot_at)) &&
-                     set(o, "subject", text(e->subject)) &&
+                     set(o, "task", json_integer(e->task_id)) && set(o, "agency", json_text(e->agency)) &&
+                     set(o, "role", json_text(role_to_string(e->role))) && set(o, "channel", json_text(e->channel)) &&
+                     set(o, "slot", json_text(e->slot)) && set(o, "slot_at", json_time(e->slot_at)) &&
+                     set(o, "subject", json_text(e->subject)) &&
                      set(o, "recipients", e->recipients ? strv_json(e->recipients) : json_null()) &&
-                     set(o, "error", text(e->error));
+                     set(o, "error", json_text(e->error));
                 if (ok)
                         ok = json_array_append_new(list, o) == 0;
                 else

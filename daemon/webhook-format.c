@@ -41,21 +41,6 @@ static size_t utf8_len(unsigned char c) {
         return 1;
 }
 
-/* A text for JSON. Task text is passed on exactly as stored; only text
- * that is not valid UTF-8 (which JSON cannot carry) is cleaned first, its
- * bad bytes becoming U+FFFD. */
-static json_t *json_text(const char *s) {
-        _cleanup_free_ char *clean = NULL;
-        json_t *j;
-
-        if (!s)
-                return json_null();
-        j = json_string(s);
-        if (j || text_clean(s, false, &clean) < 0)
-                return j;
-        return json_string(clean);
-}
-
 /* Adds key: value, taking the reference; a NULL value (out of memory)
  * marks the object as failed. */
 static void set(json_t *o, const char *key, json_t *value, bool *ok) {
