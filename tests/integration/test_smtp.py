@@ -619,6 +619,25 @@ def test_given_up_after_max_retry_age_is_an_error_and_shown_failed(env, smtp_ser
     assert env.ctl_json("status")["failed"][0]["agency"] == "stc"
 
 
+def test_max_retry_age_counts_from_the_first_attempt_not_the_rows_creation(env, smtp_server):
+    """A delivery made long before it is first tried (here: made three days
+    before, as after a long stop) still gets its whole max_retry_age."""
+    server = smtp_server(script=Script(rcpt={"stc@sonha.gov.vn": "451 4.3.0 Try again later"}))
+    smtp_config(env, server, delivery='retry_min = "5m"; retry_max = "1h"; max_retry_age = "30m";')
+    task = add_task(env, support=None)
+    assert run_once(env, FIRST).returncode == 75
+    con = sqlite3.connect(env.database)
+    with con:
+        con.execute("UPDATE deliveries SET created_at = created_at - 3 * 86400")
+    con.close()
+    p = run_once(env, later(FIRST, minutes=6))
+    assert p.returncode == 75, p.stderr
+    assert states(env) == {"stc": "pending"}
+    (d,) = env.ctl_json("history", task)["deliveries"]
+    assert d["created_at"].startswith("2025-05-03T08:00:")
+    assert d["first_attempt_at"].startswith("2025-05-06T08:00:")
+
+
 @PIPELINING
 def test_many_reminders_each_arrive_once_and_whole(env, smtp_server, pipelining):
     """More deliveries than the daemon claims at a time: no message is split
