@@ -35,7 +35,7 @@ static void read_holder(int fd, struct lock_holder *ret) {
         ret->since = since;
 }
 
-/* The lock file is shared like the database (see store.c): in a setgid
+/* The lock file is shared like the database (see store-sqlite.c): in a setgid
  * folder whoever makes it, root with a 022 umask included, makes it
  * group-writable, so that the daemon's user can still lock it. */
 static int open_lockfile(const char *path) {

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store-internal.h"
+#include "store-sqlite.h"
 
 #define NOW INT64_C(1745000000) /* 2025-04-18 18:13:20 UTC */
 

@@ -3,7 +3,7 @@
  * and after and who changed it (an import or a person). */
 #include <stdio.h>
 
-#include "store-internal.h"
+#include "store-sqlite.h"
 #include "strbuf.h"
 
 char *task_agencies_format(const struct task_agency *a, size_t n) {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <stdio.h>
 
-#include "store-internal.h"
+#include "store-sqlite.h"
 #include "strbuf.h"
 
 /* The filter of store_task_list(): ?1 status, ?2 due at or before, ?3

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 
-#include "store-internal.h"
+#include "store-sqlite.h"
 
 #define INSTANCE_KEY "instance_id"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 
-#include "store-internal.h"
+#include "store-sqlite.h"
 
 /* The schema as a list of steps. A database records in PRAGMA user_version
  * the last step it has taken (0: none, an empty file), and store_open()

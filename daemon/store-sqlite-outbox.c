@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "store-internal.h"
+#include "store-sqlite.h"
 
 int store_delivery_insert(struct store *s, struct delivery *d) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;

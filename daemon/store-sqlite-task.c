@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 
-#include "store-internal.h"
+#include "store-sqlite.h"
 
 static bool task_valid(const struct task *t) {
         if (!t || !t->title || t->document_id < 0)
