@@ -351,23 +351,3 @@ int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE
         memcpy(counts, c, sizeof c);
         return 0;
 }
-
-void delivery_done(struct delivery *d) {
-        if (!d)
-                return;
-        free(d->slot);
-        free(d->agency);
-        free(d->channel);
-        free(d->last_error);
-        free(d->delivered_to);
-        *d = (struct delivery) {};
-}
-
-void delivery_list_done(struct delivery_list *l) {
-        if (!l)
-                return;
-        for (size_t i = 0; i < l->n; i++)
-                delivery_done(&l->items[i]);
-        free(l->items);
-        *l = (struct delivery_list) {};
-}

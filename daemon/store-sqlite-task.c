@@ -574,27 +574,3 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
                 return store_error(s, sqlite3_errcode(s->db));
         return tasks_fetch(s, st, NULL, ret);
 }
-
-void task_done(struct task *t) {
-        if (!t)
-                return;
-        free(t->document_number);
-        free(t->ref);
-        free(t->title);
-        free(t->detail);
-        free(t->due);
-        free(t->recurrence);
-        for (size_t i = 0; i < t->n_agencies; i++)
-                free(t->agencies[i].agency);
-        free(t->agencies);
-        *t = (struct task) {};
-}
-
-void task_list_done(struct task_list *l) {
-        if (!l)
-                return;
-        for (size_t i = 0; i < l->n; i++)
-                task_done(&l->tasks[i]);
-        free(l->tasks);
-        *l = (struct task_list) {};
-}

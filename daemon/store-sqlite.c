@@ -251,21 +251,6 @@ int store_error(struct store *s, int rc) {
         }
 }
 
-const char *store_strerror(int r) {
-        switch (r) {
-        case -ENOSPC:          return "the disk is full";
-        case -EACCES:
-        case -EPERM:           return "permission denied";
-        case -EROFS:           return "the file system is read-only";
-        case -EBUSY:           return "the database is locked by another process";
-        case -EBADMSG:         return "not a deadlined database (not an SQLite database, or a damaged one)";
-        case -EPROTONOSUPPORT: return "the database was made by a newer deadlined";
-        case -ENOENT:          return "no such file or folder";
-        case -EIO:             return "input/output error";
-        default:               return strerror(-r);
-        }
-}
-
 void store_set_error(struct store *s, const char *format, ...) {
         va_list ap;
 
@@ -754,99 +739,6 @@ int store_document_get(struct store *s, const char *number, struct document *ret
         *ret = d;
         d = (struct document) {};
         return 0;
-}
-
-void document_done(struct document *d) {
-        if (!d)
-                return;
-        free(d->number);
-        free(d->subject);
-        free(d->issued_on);
-        free(d->issuer);
-        free(d->signer);
-        *d = (struct document) {};
-}
-
-static const char *const task_status_table[_TASK_STATUS_MAX] = {
-        [TASK_OPEN]      = "open",
-        [TASK_DONE]      = "done",
-        [TASK_CANCELLED] = "cancelled",
-};
-
-static const char *const role_table[_ROLE_MAX] = {
-        [ROLE_LEAD]    = "lead",
-        [ROLE_SUPPORT] = "support",
-};
-
-static const char *const delivery_state_table[_DELIVERY_STATE_MAX] = {
-        [DELIVERY_PENDING]    = "pending",
-        [DELIVERY_ATTEMPTING] = "attempting",
-        [DELIVERY_SENT]       = "sent",
-        [DELIVERY_FAILED]     = "failed",
-};
-
-static int lookup(const char *const *table, int n, const char *s) {
-        if (!s)
-                return -1;
-        for (int i = 0; i < n; i++)
-                if (streq(table[i], s))
-                        return i;
-        return -1;
-}
-
-static const char *const task_field_table[_TASK_FIELD_MAX] = {
-        [TASK_FIELD_STATUS]     = "status",
-        [TASK_FIELD_DUE]        = "due",
-        [TASK_FIELD_TITLE]      = "title",
-        [TASK_FIELD_DETAIL]     = "detail",
-        [TASK_FIELD_AGENCIES]   = "agencies",
-        [TASK_FIELD_RECURRENCE] = "recurrence",
-        [TASK_FIELD_REF]        = "ref",
-};
-
-static const char *const change_source_table[_CHANGE_SOURCE_MAX] = {
-        [CHANGE_IMPORT] = "import",
-        [CHANGE_PERSON] = "person",
-};
-
-const char *task_field_to_string(enum task_field f) {
-        return f >= 0 && f < _TASK_FIELD_MAX ? task_field_table[f] : NULL;
-}
-
-enum task_field task_field_from_string(const char *s) {
-        return (enum task_field) lookup(task_field_table, _TASK_FIELD_MAX, s);
-}
-
-const char *change_source_to_string(enum change_source s) {
-        return s >= 0 && s < _CHANGE_SOURCE_MAX ? change_source_table[s] : NULL;
-}
-
-enum change_source change_source_from_string(const char *s) {
-        return (enum change_source) lookup(change_source_table, _CHANGE_SOURCE_MAX, s);
-}
-
-const char *task_status_to_string(enum task_status s) {
-        return s >= 0 && s < _TASK_STATUS_MAX ? task_status_table[s] : NULL;
-}
-
-enum task_status task_status_from_string(const char *s) {
-        return (enum task_status) lookup(task_status_table, _TASK_STATUS_MAX, s);
-}
-
-const char *role_to_string(enum role r) {
-        return r >= 0 && r < _ROLE_MAX ? role_table[r] : NULL;
-}
-
-enum role role_from_string(const char *s) {
-        return (enum role) lookup(role_table, _ROLE_MAX, s);
-}
-
-const char *delivery_state_to_string(enum delivery_state s) {
-        return s >= 0 && s < _DELIVERY_STATE_MAX ? delivery_state_table[s] : NULL;
-}
-
-enum delivery_state delivery_state_from_string(const char *s) {
-        return (enum delivery_state) lookup(delivery_state_table, _DELIVERY_STATE_MAX, s);
 }
 
 int store_ids_json(const int64_t *ids, size_t n, char **ret) {

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the store is whatever holds the data: the names of its enums, the
+ * destructors of its types, its errors in words, and the change log's
+ * comparison of a task before and after. The backend (store-sqlite*.c)
+ * implements the rest of store.h; a second one adds its own files and
+ * shares these. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "strbuf.h"
+
+const char *store_strerror(int r) {
+        switch (r) {
+        case -ENOSPC:          return "the disk is full";
+        case -EACCES:
+        case -EPERM:           return "permission denied";
+        case -EROFS:           return "the file system is read-only";
+        case -EBUSY:           return "the database is locked by another process";
+        case -EBADMSG:         return "not a deadlined database (not an SQLite database, or a damaged one)";
+        case -EPROTONOSUPPORT: return "the database was made by a newer deadlined";
+        case -ENOENT:          return "no such file or folder";
+        case -EIO:             return "input/output error";
+        default:               return strerror(-r);
+        }
+}
+
+char *task_agencies_format(const struct task_agency *a, size_t n) {
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
+        bool first = true;
+        char *ret;
+
+        strbuf_puts(&b, "lead ");
+        for (size_t i = 0; i < n; i++)
+                if (a[i].role == ROLE_LEAD) {
+                        strbuf_printf(&b, "%s%s", first ? "" : ",", a[i].agency);
+                        first = false;
+                }
+        first = true;
+        for (size_t i = 0; i < n; i++)
+                if (a[i].role == ROLE_SUPPORT) {
+                        strbuf_printf(&b, "%s%s", first ? "; support " : ",", a[i].agency);
+                        first = false;
+                }
+        if (strbuf_steal(&b, &ret, NULL) < 0)
+                return NULL;
+        return ret;
+}
+
+/* Appends one entry if the values differ (or the task is new); returns 1
+ * if it did. */
+static int record_field(struct store *s, const struct task *after, enum task_field field, bool created,
+                        const char *old_value, const char *new_value, enum change_source source,
+                        const char *note, int64_t now) {
+        struct task_change c = {
+                .task_id = after->id,
+                .at = now,
+                .field = field,
+                .old_value = created ? NULL : (char *) old_value,
+                .new_value = (char *) new_value,
+                .source = source,
+                .note = (char *) note,
+        };
+        int r;
+
+        if (!created && streq_ptr(old_value, new_value))
+                return 0;
+        r = store_task_change_add(s, &c);
+        return r < 0 ? r : 1;
+}
+
+int store_task_changes_record(struct store *s, const struct task *before, const struct task *after,
+                              enum change_source source, const char *note, int64_t now) {
+        _cleanup_free_ char *old_agencies = NULL, *new_agencies = NULL;
+        bool created = !before;
+        int n = 0, r;
+
+        if (!after || after->id <= 0 || (before && before->id != after->id))
+                return -EINVAL;
+        new_agencies = task_agencies_format(after->agencies, after->n_agencies);
+        if (before)
+                old_agencies = task_agencies_format(before->agencies, before->n_agencies);
+        if (!new_agencies || (before && !old_agencies))
+                return -ENOMEM;
+
+        const struct {
+                enum task_field field;
+                const char *old_value, *new_value;
+        } fields[] = {
+                { TASK_FIELD_STATUS, before ? task_status_to_string(before->status) : NULL,
+                  task_status_to_string(after->status) },
+                { TASK_FIELD_DUE, before ? before->due : NULL, after->due },
+                { TASK_FIELD_TITLE, before ? before->title : NULL, after->title },
+                { TASK_FIELD_DETAIL, before ? before->detail : NULL, after->detail },
+                { TASK_FIELD_AGENCIES, old_agencies, new_agencies },
+                { TASK_FIELD_RECURRENCE, before ? before->recurrence : NULL, after->recurrence },
+                { TASK_FIELD_REF, before ? before->ref : NULL, after->ref },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                r = record_field(s, after, fields[i].field, created, fields[i].old_value, fields[i].new_value,
+                                 source, note, now);
+                if (r < 0)
+                        return r;
+                n += r;
+        }
+        return n;
+}
+
+void document_done(struct document *d) {
+        if (!d)
+                return;
+        free(d->number);
+        free(d->subject);
+        free(d->issued_on);
+        free(d->issuer);
+        free(d->signer);
+        *d = (struct document) {};
+}
+
+static const char *const task_status_table[_TASK_STATUS_MAX] = {
+        [TASK_OPEN]      = "open",
+        [TASK_DONE]      = "done",
+        [TASK_CANCELLED] = "cancelled",
+};
+
+static const char *const role_table[_ROLE_MAX] = {
+        [ROLE_LEAD]    = "lead",
+        [ROLE_SUPPORT] = "support",
+};
+
+static const char *const delivery_state_table[_DELIVERY_STATE_MAX] = {
+        [DELIVERY_PENDING]    = "pending",
+        [DELIVERY_ATTEMPTING] = "attempting",
+        [DELIVERY_SENT]       = "sent",
+        [DELIVERY_FAILED]     = "failed",
+};
+
+static int lookup(const char *const *table, int n, const char *s) {
+        if (!s)
+                return -1;
+        for (int i = 0; i < n; i++)
+                if (streq(table[i], s))
+                        return i;
+        return -1;
+}
+
+static const char *const task_field_table[_TASK_FIELD_MAX] = {
+        [TASK_FIELD_STATUS]     = "status",
+        [TASK_FIELD_DUE]        = "due",
+        [TASK_FIELD_TITLE]      = "title",
+        [TASK_FIELD_DETAIL]     = "detail",
+        [TASK_FIELD_AGENCIES]   = "agencies",
+        [TASK_FIELD_RECURRENCE] = "recurrence",
+        [TASK_FIELD_REF]        = "ref",
+};
+
+static const char *const change_source_table[_CHANGE_SOURCE_MAX] = {
+        [CHANGE_IMPORT] = "import",
+        [CHANGE_PERSON] = "person",
+};
+
+const char *task_field_to_string(enum task_field f) {
+        return f >= 0 && f < _TASK_FIELD_MAX ? task_field_table[f] : NULL;
+}
+
+enum task_field task_field_from_string(const char *s) {
+        return (enum task_field) lookup(task_field_table, _TASK_FIELD_MAX, s);
+}
+
+const char *change_source_to_string(enum change_source s) {
+        return s >= 0 && s < _CHANGE_SOURCE_MAX ? change_source_table[s] : NULL;
+}
+
+enum change_source change_source_from_string(const char *s) {
+        return (enum change_source) lookup(change_source_table, _CHANGE_SOURCE_MAX, s);
+}
+
+const char *task_status_to_string(enum task_status s) {
+        return s >= 0 && s < _TASK_STATUS_MAX ? task_status_table[s] : NULL;
+}
+
+enum task_status task_status_from_string(const char *s) {
+        return (enum task_status) lookup(task_status_table, _TASK_STATUS_MAX, s);
+}
+
+const char *role_to_string(enum role r) {
+        return r >= 0 && r < _ROLE_MAX ? role_table[r] : NULL;
+}
+
+enum role role_from_string(const char *s) {
+        return (enum role) lookup(role_table, _ROLE_MAX, s);
+}
+
+const char *delivery_state_to_string(enum delivery_state s) {
+        return s >= 0 && s < _DELIVERY_STATE_MAX ? delivery_state_table[s] : NULL;
+}
+
+enum delivery_state delivery_state_from_string(const char *s) {
+        return (enum delivery_state) lookup(delivery_state_table, _DELIVERY_STATE_MAX, s);
+}
+
+void task_done(struct task *t) {
+        if (!t)
+                return;
+        free(t->document_number);
+        free(t->ref);
+        free(t->title);
+        free(t->detail);
+        free(t->due);
+        free(t->recurrence);
+        for (size_t i = 0; i < t->n_agencies; i++)
+                free(t->agencies[i].agency);
+        free(t->agencies);
+        *t = (struct task) {};
+}
+
+void task_list_done(struct task_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                task_done(&l->tasks[i]);
+        free(l->tasks);
+        *l = (struct task_list) {};
+}
+void task_change_done(struct task_change *c) {
+        if (!c)
+                return;
+        free(c->old_value);
+        free(c->new_value);
+        free(c->note);
+        *c = (struct task_change) {};
+}
+
+void task_change_list_done(struct task_change_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                task_change_done(&l->items[i]);
+        free(l->items);
+        *l = (struct task_change_list) {};
+}
+void delivery_done(struct delivery *d) {
+        if (!d)
+                return;
+        free(d->slot);
+        free(d->agency);
+        free(d->channel);
+        free(d->last_error);
+        free(d->delivered_to);
+        *d = (struct delivery) {};
+}
+
+void delivery_list_done(struct delivery_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                delivery_done(&l->items[i]);
+        free(l->items);
+        *l = (struct delivery_list) {};
+}
