@@ -15,11 +15,11 @@ int store_task_change_add(struct store *s, struct task_change *c) {
                 return r;
         if (sqlite3_bind_int64(st, 1, c->task_id) != SQLITE_OK ||
             sqlite3_bind_int64(st, 2, c->at) != SQLITE_OK ||
-            bind_text(st, 3, task_field_to_string(c->field)) != SQLITE_OK ||
-            bind_text(st, 4, c->old_value) != SQLITE_OK ||
-            bind_text(st, 5, c->new_value) != SQLITE_OK ||
-            bind_text(st, 6, change_source_to_string(c->source)) != SQLITE_OK ||
-            bind_text(st, 7, c->note) != SQLITE_OK)
+            store_bind_text(st, 3, task_field_to_string(c->field)) != SQLITE_OK ||
+            store_bind_text(st, 4, c->old_value) != SQLITE_OK ||
+            store_bind_text(st, 5, c->new_value) != SQLITE_OK ||
+            store_bind_text(st, 6, change_source_to_string(c->source)) != SQLITE_OK ||
+            store_bind_text(st, 7, c->note) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_run(s, st);
         if (r < 0)
@@ -39,9 +39,9 @@ static int change_from_row(sqlite3_stmt *st, void *item) {
         c.source = change_source_from_string((const char *) sqlite3_column_text(st, 6));
         /* A kind of change a newer program logged reads as invalid rather
          * than failing the whole log. */
-        if (column_strdup(st, 4, &c.old_value) < 0 ||
-            column_strdup(st, 5, &c.new_value) < 0 ||
-            column_strdup(st, 7, &c.note) < 0)
+        if (store_column_strdup(st, 4, &c.old_value) < 0 ||
+            store_column_strdup(st, 5, &c.new_value) < 0 ||
+            store_column_strdup(st, 7, &c.note) < 0)
                 return -ENOMEM;
         *ret = c;
         c = (struct task_change) {};
@@ -81,8 +81,8 @@ int store_task_change_last(struct store *s, int64_t task_id, enum task_field fie
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 1, task_id) != SQLITE_OK ||
-            bind_text(st, 2, task_field_to_string(field)) != SQLITE_OK ||
-            bind_text(st, 3, source == -1 ? NULL : change_source_to_string(source)) != SQLITE_OK)
+            store_bind_text(st, 2, task_field_to_string(field)) != SQLITE_OK ||
+            store_bind_text(st, 3, source == -1 ? NULL : change_source_to_string(source)) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_step(s, st);
         if (r < 0)

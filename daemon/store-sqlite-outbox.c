@@ -16,16 +16,16 @@ int store_delivery_insert(struct store *s, struct delivery *d) {
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 1, d->task_id) != SQLITE_OK ||
-            bind_text(st, 2, d->slot) != SQLITE_OK ||
+            store_bind_text(st, 2, d->slot) != SQLITE_OK ||
             sqlite3_bind_int64(st, 3, d->slot_at) != SQLITE_OK ||
-            bind_text(st, 4, d->agency) != SQLITE_OK ||
-            bind_text(st, 5, role_to_string(d->role)) != SQLITE_OK ||
-            bind_text(st, 6, d->channel) != SQLITE_OK ||
-            bind_text(st, 7, delivery_state_to_string(d->state)) != SQLITE_OK ||
+            store_bind_text(st, 4, d->agency) != SQLITE_OK ||
+            store_bind_text(st, 5, role_to_string(d->role)) != SQLITE_OK ||
+            store_bind_text(st, 6, d->channel) != SQLITE_OK ||
+            store_bind_text(st, 7, delivery_state_to_string(d->state)) != SQLITE_OK ||
             sqlite3_bind_int(st, 8, d->attempts) != SQLITE_OK ||
-            bind_time(st, 9, d->next_attempt_at) != SQLITE_OK ||
-            bind_text(st, 10, d->last_error) != SQLITE_OK ||
-            bind_time(st, 11, d->created_at) != SQLITE_OK)
+            store_bind_time(st, 9, d->next_attempt_at) != SQLITE_OK ||
+            store_bind_text(st, 10, d->last_error) != SQLITE_OK ||
+            store_bind_time(st, 11, d->created_at) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_run(s, st);
         if (r < 0)
@@ -41,9 +41,9 @@ int store_delivery_insert(struct store *s, struct delivery *d) {
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 1, d->task_id) != SQLITE_OK ||
-            bind_text(st, 2, d->slot) != SQLITE_OK ||
-            bind_text(st, 3, d->agency) != SQLITE_OK ||
-            bind_text(st, 4, d->channel) != SQLITE_OK)
+            store_bind_text(st, 2, d->slot) != SQLITE_OK ||
+            store_bind_text(st, 3, d->agency) != SQLITE_OK ||
+            store_bind_text(st, 4, d->channel) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_step(s, st);
         if (r < 0)
@@ -62,15 +62,15 @@ static int delivery_from_row(sqlite3_stmt *st, void *item) {
         d.task_id = sqlite3_column_int64(st, 1);
         d.slot_at = sqlite3_column_int64(st, 3);
         d.attempts = sqlite3_column_int(st, 8);
-        d.next_attempt_at = column_time(st, 9);
-        d.created_at = column_time(st, 11);
-        d.sent_at = column_time(st, 12);
-        d.first_attempt_at = column_time(st, 14);
-        if (column_strdup(st, 2, &d.slot) < 0 ||
-            column_strdup(st, 4, &d.agency) < 0 ||
-            column_strdup(st, 6, &d.channel) < 0 ||
-            column_strdup(st, 10, &d.last_error) < 0 ||
-            column_strdup(st, 13, &d.delivered_to) < 0)
+        d.next_attempt_at = store_column_time(st, 9);
+        d.created_at = store_column_time(st, 11);
+        d.sent_at = store_column_time(st, 12);
+        d.first_attempt_at = store_column_time(st, 14);
+        if (store_column_strdup(st, 2, &d.slot) < 0 ||
+            store_column_strdup(st, 4, &d.agency) < 0 ||
+            store_column_strdup(st, 6, &d.channel) < 0 ||
+            store_column_strdup(st, 10, &d.last_error) < 0 ||
+            store_column_strdup(st, 13, &d.delivered_to) < 0)
                 return -ENOMEM;
         d.role = sqlite3_column_type(st, 5) == SQLITE_NULL ? _ROLE_INVALID
                  : role_from_string((const char *) sqlite3_column_text(st, 5));
@@ -108,8 +108,8 @@ int store_deliveries_due(struct store *s, int64_t now, size_t limit, const char 
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-            bind_limit(st, 2, limit) != SQLITE_OK ||
-            bind_text(st, 3, except) != SQLITE_OK)
+            store_bind_limit(st, 2, limit) != SQLITE_OK ||
+            store_bind_text(st, 3, except) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return deliveries_read(s, st, ret);
 }
@@ -146,9 +146,9 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
                 r = store_statement(s, STMT_DELIVERY_PENDING, &st);
                 if (r < 0)
                         return r;
-                rc = bind_time(st, 2, next_attempt_at != NO_TIME ? next_attempt_at : now);
+                rc = store_bind_time(st, 2, next_attempt_at != NO_TIME ? next_attempt_at : now);
                 if (rc == SQLITE_OK)
-                        rc = bind_text(st, 3, error);
+                        rc = store_bind_text(st, 3, error);
                 break;
         case DELIVERY_ATTEMPTING:
                 r = store_statement(s, STMT_DELIVERY_ATTEMPTING, &st);
@@ -162,13 +162,13 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
                         return r;
                 rc = sqlite3_bind_int64(st, 2, now);
                 if (rc == SQLITE_OK)
-                        rc = bind_text(st, 3, error);
+                        rc = store_bind_text(st, 3, error);
                 break;
         case DELIVERY_FAILED:
                 r = store_statement(s, STMT_DELIVERY_FAILED, &st);
                 if (r < 0)
                         return r;
-                rc = bind_text(st, 2, error);
+                rc = store_bind_text(st, 2, error);
                 break;
         default:
                 return -EINVAL;
@@ -234,7 +234,7 @@ int store_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at
 
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_time(st, 2, next_attempt_at) != SQLITE_OK)
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || store_bind_time(st, 2, next_attempt_at) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return store_run(s, st);
 }
@@ -245,7 +245,7 @@ int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *add
 
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_text(st, 2, addresses) != SQLITE_OK)
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || store_bind_text(st, 2, addresses) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return store_run(s, st);
 }
@@ -307,7 +307,7 @@ int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list
         r = store_statement(s, STMT_DELIVERIES_TROUBLE, &st);
         if (r < 0)
                 return r;
-        if (bind_limit(st, 1, limit) != SQLITE_OK)
+        if (store_bind_limit(st, 1, limit) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return deliveries_read(s, st, ret);
 }
@@ -322,7 +322,7 @@ int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list 
         r = store_statement(s, STMT_DELIVERIES_RECENT, &st);
         if (r < 0)
                 return r;
-        if (bind_limit(st, 1, limit) != SQLITE_OK)
+        if (store_bind_limit(st, 1, limit) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return deliveries_read(s, st, ret);
 }

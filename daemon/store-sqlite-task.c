@@ -33,8 +33,8 @@ static int task_insert_agencies(struct store *s, int64_t id, const struct task_a
                         if (r < 0)
                                 return r;
                         if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-                            bind_text(st, 2, a[i].agency) != SQLITE_OK ||
-                            bind_text(st, 3, role_to_string(a[i].role)) != SQLITE_OK ||
+                            store_bind_text(st, 2, a[i].agency) != SQLITE_OK ||
+                            store_bind_text(st, 3, role_to_string(a[i].role)) != SQLITE_OK ||
                             sqlite3_bind_int64(st, 4, position++) != SQLITE_OK)
                                 return store_error(s, sqlite3_errcode(s->db));
                         r = store_run(s, st);
@@ -59,17 +59,17 @@ int store_task_add(struct store *s, struct task *t, int64_t now) {
         r = store_statement(s, STMT_TASK_INSERT, &st);
         if (r < 0)
                 return r;
-        if (bind_id(st, 1, t->document_id) != SQLITE_OK ||
-            bind_text(st, 2, t->ref) != SQLITE_OK ||
-            bind_text(st, 3, t->title) != SQLITE_OK ||
-            bind_text(st, 4, t->detail) != SQLITE_OK ||
-            bind_text(st, 5, t->due) != SQLITE_OK ||
-            bind_time(st, 6, t->due_at) != SQLITE_OK ||
-            bind_text(st, 7, task_status_to_string(t->status)) != SQLITE_OK ||
-            bind_text(st, 8, t->recurrence) != SQLITE_OK ||
+        if (store_bind_id(st, 1, t->document_id) != SQLITE_OK ||
+            store_bind_text(st, 2, t->ref) != SQLITE_OK ||
+            store_bind_text(st, 3, t->title) != SQLITE_OK ||
+            store_bind_text(st, 4, t->detail) != SQLITE_OK ||
+            store_bind_text(st, 5, t->due) != SQLITE_OK ||
+            store_bind_time(st, 6, t->due_at) != SQLITE_OK ||
+            store_bind_text(st, 7, task_status_to_string(t->status)) != SQLITE_OK ||
+            store_bind_text(st, 8, t->recurrence) != SQLITE_OK ||
             sqlite3_bind_int64(st, 9, now) != SQLITE_OK ||
-            bind_time(st, 10, open ? NO_TIME : now) != SQLITE_OK ||
-            bind_time(st, 11, open ? now : NO_TIME) != SQLITE_OK)
+            store_bind_time(st, 10, open ? NO_TIME : now) != SQLITE_OK ||
+            store_bind_time(st, 11, open ? now : NO_TIME) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_run(s, st);
         if (r < 0)
@@ -98,8 +98,8 @@ int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, i
         r = store_statement(s, STMT_TASK_FIND_REF, &st);
         if (r < 0)
                 return r;
-        if (bind_id(st, 1, document_id) != SQLITE_OK ||
-            bind_text(st, 2, ref) != SQLITE_OK)
+        if (store_bind_id(st, 1, document_id) != SQLITE_OK ||
+            store_bind_text(st, 2, ref) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_step(s, st);
         if (r < 0)
@@ -120,7 +120,7 @@ static int drop_stale_deliveries(struct store *s, int64_t task_id, int64_t due_a
 
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(st, 1, task_id) != SQLITE_OK || bind_time(st, 2, due_at) != SQLITE_OK)
+        if (sqlite3_bind_int64(st, 1, task_id) != SQLITE_OK || store_bind_time(st, 2, due_at) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return store_run(s, st);
 }
@@ -140,12 +140,12 @@ int store_task_update(struct store *s, const struct task *t, int64_t now) {
                 if (r < 0)
                         return r;
                 if (sqlite3_bind_int64(st, 1, t->id) != SQLITE_OK ||
-                    bind_text(st, 2, t->ref) != SQLITE_OK ||
-                    bind_text(st, 3, t->title) != SQLITE_OK ||
-                    bind_text(st, 4, t->detail) != SQLITE_OK ||
-                    bind_text(st, 5, t->due) != SQLITE_OK ||
-                    bind_time(st, 6, t->due_at) != SQLITE_OK ||
-                    bind_text(st, 7, t->recurrence) != SQLITE_OK ||
+                    store_bind_text(st, 2, t->ref) != SQLITE_OK ||
+                    store_bind_text(st, 3, t->title) != SQLITE_OK ||
+                    store_bind_text(st, 4, t->detail) != SQLITE_OK ||
+                    store_bind_text(st, 5, t->due) != SQLITE_OK ||
+                    store_bind_time(st, 6, t->due_at) != SQLITE_OK ||
+                    store_bind_text(st, 7, t->recurrence) != SQLITE_OK ||
                     sqlite3_bind_int64(st, 8, now) != SQLITE_OK)
                         return store_error(s, sqlite3_errcode(s->db));
                 r = store_run(s, st);
@@ -178,22 +178,22 @@ static int task_from_row(sqlite3_stmt *st, void *item) {
 
         t.id = sqlite3_column_int64(st, 0);
         t.document_id = sqlite3_column_int64(st, 1); /* NULL reads as 0 */
-        if (column_strdup(st, 2, &t.document_number) < 0 ||
-            column_strdup(st, 3, &t.ref) < 0 ||
-            column_strdup(st, 4, &t.title) < 0 ||
-            column_strdup(st, 5, &t.detail) < 0 ||
-            column_strdup(st, 6, &t.due) < 0 ||
-            column_strdup(st, 9, &t.recurrence) < 0)
+        if (store_column_strdup(st, 2, &t.document_number) < 0 ||
+            store_column_strdup(st, 3, &t.ref) < 0 ||
+            store_column_strdup(st, 4, &t.title) < 0 ||
+            store_column_strdup(st, 5, &t.detail) < 0 ||
+            store_column_strdup(st, 6, &t.due) < 0 ||
+            store_column_strdup(st, 9, &t.recurrence) < 0)
                 return -ENOMEM;
-        t.due_at = column_time(st, 7);
+        t.due_at = store_column_time(st, 7);
         t.status = task_status_from_string((const char *) sqlite3_column_text(st, 8));
         if (t.status < 0)
                 return -EBADMSG;
-        t.created_at = column_time(st, 10);
-        t.updated_at = column_time(st, 11);
-        t.closed_at = column_time(st, 12);
-        t.next_fire_at = column_time(st, 13);
-        t.fired_through = column_time(st, 14);
+        t.created_at = store_column_time(st, 10);
+        t.updated_at = store_column_time(st, 11);
+        t.closed_at = store_column_time(st, 12);
+        t.next_fire_at = store_column_time(st, 13);
+        t.fired_through = store_column_time(st, 14);
 
         *ret = t;
         t = (struct task) {};
@@ -241,7 +241,7 @@ static int task_agency_append(struct task *t, sqlite3_stmt *st) {
         *a = (struct task_agency) { .role = role_from_string((const char *) sqlite3_column_text(st, 2)) };
         if (a->role < 0)
                 return -EBADMSG;
-        r = column_strdup(st, 1, &a->agency);
+        r = store_column_strdup(st, 1, &a->agency);
         if (r < 0)
                 return r;
         t->n_agencies++;
@@ -419,7 +419,7 @@ int store_task_set_status(struct store *s, int64_t id, enum task_status status, 
                 if (r < 0)
                         return r;
                 if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-                    bind_text(st, 2, task_status_to_string(status)) != SQLITE_OK ||
+                    store_bind_text(st, 2, task_status_to_string(status)) != SQLITE_OK ||
                     sqlite3_bind_int64(st, 3, now) != SQLITE_OK)
                         return store_error(s, sqlite3_errcode(s->db));
         }
@@ -473,12 +473,12 @@ static int task_due_compare(const void *a, const void *b) {
 }
 
 static int bind_filter(struct store *s, sqlite3_stmt *st, const struct task_filter *f, const char *json) {
-        if ((f->status >= 0 ? bind_text(st, 1, task_status_to_string(f->status))
+        if ((f->status >= 0 ? store_bind_text(st, 1, task_status_to_string(f->status))
                             : sqlite3_bind_null(st, 1)) != SQLITE_OK ||
-            bind_time(st, 2, f->due_before) != SQLITE_OK ||
-            bind_id(st, 3, f->document_id) != SQLITE_OK ||
-            bind_text(st, 4, json) != SQLITE_OK ||
-            bind_limit(st, 5, f->limit) != SQLITE_OK)
+            store_bind_time(st, 2, f->due_before) != SQLITE_OK ||
+            store_bind_id(st, 3, f->document_id) != SQLITE_OK ||
+            store_bind_text(st, 4, json) != SQLITE_OK ||
+            store_bind_limit(st, 5, f->limit) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return 0;
 }
@@ -524,8 +524,8 @@ int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, i
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-            bind_time(st, 2, next_fire_at) != SQLITE_OK ||
-            bind_time(st, 3, fired_through) != SQLITE_OK)
+            store_bind_time(st, 2, next_fire_at) != SQLITE_OK ||
+            store_bind_time(st, 3, fired_through) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_run(s, st);
         if (r < 0)
@@ -541,8 +541,8 @@ int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_
         r = store_statement(s, STMT_TASKS_RESCHEDULE, &st);
         if (r < 0)
                 return r;
-        if (bind_time(st, 1, now) != SQLITE_OK || sqlite3_bind_int64(st, 2, after_id) != SQLITE_OK ||
-            bind_limit(st, 3, limit) != SQLITE_OK)
+        if (store_bind_time(st, 1, now) != SQLITE_OK || sqlite3_bind_int64(st, 2, after_id) != SQLITE_OK ||
+            store_bind_limit(st, 3, limit) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         while ((r = store_step(s, st)) > 0) {
                 last = MAX(last, sqlite3_column_int64(st, 0));
@@ -570,7 +570,7 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
         r = store_statement(s, STMT_TASKS_DUE, &st);
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK || bind_limit(st, 2, limit) != SQLITE_OK)
+        if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK || store_bind_limit(st, 2, limit) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return tasks_fetch(s, st, NULL, ret);
 }

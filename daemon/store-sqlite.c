@@ -338,28 +338,28 @@ void store_read_end(struct store *s) {
         (void) store_run_statement(s, STMT_READ_END);
 }
 
-int bind_text(sqlite3_stmt *st, int i, const char *v) {
+int store_bind_text(sqlite3_stmt *st, int i, const char *v) {
         return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-int bind_time(sqlite3_stmt *st, int i, int64_t v) {
+int store_bind_time(sqlite3_stmt *st, int i, int64_t v) {
         return v != NO_TIME ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
 }
 
-int bind_id(sqlite3_stmt *st, int i, int64_t v) {
+int store_bind_id(sqlite3_stmt *st, int i, int64_t v) {
         return v != 0 ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
 }
 
-int bind_limit(sqlite3_stmt *st, int i, size_t limit) {
+int store_bind_limit(sqlite3_stmt *st, int i, size_t limit) {
         /* A negative LIMIT is no limit in SQLite. */
         return sqlite3_bind_int64(st, i, limit == 0 || limit > INT64_MAX ? -1 : (int64_t) limit);
 }
 
-int64_t column_time(sqlite3_stmt *st, int i) {
+int64_t store_column_time(sqlite3_stmt *st, int i) {
         return sqlite3_column_type(st, i) == SQLITE_NULL ? NO_TIME : sqlite3_column_int64(st, i);
 }
 
-int column_strdup(sqlite3_stmt *st, int i, char **ret) {
+int store_column_strdup(sqlite3_stmt *st, int i, char **ret) {
         const unsigned char *v = sqlite3_column_text(st, i);
         char *p = NULL;
 
@@ -404,7 +404,7 @@ int store_query_value(struct store *s, enum store_statement id, int64_t *ret) {
                 return r;
         if (r == 0)
                 return -EIO;
-        *ret = column_time(st, 0);
+        *ret = store_column_time(st, 0);
         return 0;
 }
 
@@ -453,14 +453,14 @@ int store_meta_get(struct store *s, const char *key, char **ret) {
         r = store_statement(s, STMT_META_GET, &st);
         if (r < 0)
                 return r;
-        if (bind_text(st, 1, key) != SQLITE_OK)
+        if (store_bind_text(st, 1, key) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_step(s, st);
         if (r < 0)
                 return r;
         if (r == 0)
                 return -ENOENT;
-        return column_strdup(st, 0, ret);
+        return store_column_strdup(st, 0, ret);
 }
 
 int store_meta_set(struct store *s, const char *key, const char *value) {
@@ -470,7 +470,7 @@ int store_meta_set(struct store *s, const char *key, const char *value) {
         r = store_statement(s, STMT_META_SET, &st);
         if (r < 0)
                 return r;
-        if (bind_text(st, 1, key) != SQLITE_OK || bind_text(st, 2, value) != SQLITE_OK)
+        if (store_bind_text(st, 1, key) != SQLITE_OK || store_bind_text(st, 2, value) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return store_run(s, st);
 }
@@ -694,11 +694,11 @@ int store_document_upsert(struct store *s, struct document *d) {
         r = store_statement(s, STMT_DOCUMENT_UPSERT, &st);
         if (r < 0)
                 return r;
-        if (bind_text(st, 1, d->number) != SQLITE_OK ||
-            bind_text(st, 2, d->subject) != SQLITE_OK ||
-            bind_text(st, 3, d->issued_on) != SQLITE_OK ||
-            bind_text(st, 4, d->issuer) != SQLITE_OK ||
-            bind_text(st, 5, d->signer) != SQLITE_OK)
+        if (store_bind_text(st, 1, d->number) != SQLITE_OK ||
+            store_bind_text(st, 2, d->subject) != SQLITE_OK ||
+            store_bind_text(st, 3, d->issued_on) != SQLITE_OK ||
+            store_bind_text(st, 4, d->issuer) != SQLITE_OK ||
+            store_bind_text(st, 5, d->signer) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_step(s, st);
         if (r < 0)
@@ -720,7 +720,7 @@ int store_document_get(struct store *s, const char *number, struct document *ret
         r = store_statement(s, STMT_DOCUMENT_GET, &st);
         if (r < 0)
                 return r;
-        if (bind_text(st, 1, number) != SQLITE_OK)
+        if (store_bind_text(st, 1, number) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_step(s, st);
         if (r < 0)
@@ -729,11 +729,11 @@ int store_document_get(struct store *s, const char *number, struct document *ret
                 return -ENOENT;
 
         d.id = sqlite3_column_int64(st, 0);
-        if (column_strdup(st, 1, &d.number) < 0 ||
-            column_strdup(st, 2, &d.subject) < 0 ||
-            column_strdup(st, 3, &d.issued_on) < 0 ||
-            column_strdup(st, 4, &d.issuer) < 0 ||
-            column_strdup(st, 5, &d.signer) < 0)
+        if (store_column_strdup(st, 1, &d.number) < 0 ||
+            store_column_strdup(st, 2, &d.subject) < 0 ||
+            store_column_strdup(st, 3, &d.issued_on) < 0 ||
+            store_column_strdup(st, 4, &d.issuer) < 0 ||
+            store_column_strdup(st, 5, &d.signer) < 0)
                 return -ENOMEM;
 
         *ret = d;

@@ -159,15 +159,15 @@ int store_migrate(struct store *s);
 /* NULL <-> SQL NULL for strings, NO_TIME <-> SQL NULL for instants, 0 <->
  * SQL NULL for optional row ids. Strings are bound SQLITE_STATIC: they must
  * outlive the step. */
-int bind_text(sqlite3_stmt *st, int i, const char *v);
-int bind_time(sqlite3_stmt *st, int i, int64_t v);
-int bind_id(sqlite3_stmt *st, int i, int64_t v);
-int bind_limit(sqlite3_stmt *st, int i, size_t limit);
-int64_t column_time(sqlite3_stmt *st, int i);
+int store_bind_text(sqlite3_stmt *st, int i, const char *v);
+int store_bind_time(sqlite3_stmt *st, int i, int64_t v);
+int store_bind_id(sqlite3_stmt *st, int i, int64_t v);
+int store_bind_limit(sqlite3_stmt *st, int i, size_t limit);
+int64_t store_column_time(sqlite3_stmt *st, int i);
 /* The one value a statement without parameters gives (a PRAGMA, a min()),
- * read as column_time() reads it; -EIO if it gives no row. */
+ * read as store_column_time() reads it; -EIO if it gives no row. */
 int store_query_value(struct store *s, enum store_statement id, int64_t *ret);
-int column_strdup(sqlite3_stmt *st, int i, char **ret);
+int store_column_strdup(sqlite3_stmt *st, int i, char **ret);
 
 /* `ids` as a JSON array of integers, for json_each(?) in a statement. */
 int store_ids_json(const int64_t *ids, size_t n, char **ret);
