@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -440,40 +439,44 @@ static bool admit(void *userdata, const char *agency, const char *channel) {
 }
 
 int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret) {
-        json_t *busy = NULL;
+        _cleanup_free_ struct delivery_receiver *busy = NULL;
+        _cleanup_free_ char (*channels)[32] = NULL;
+        size_t n = 0, n_webhooks = 0;
+        int r;
 
         *ret = (struct claim_filter) { .admit = admit, .userdata = d };
+        for (size_t i = 0; i < d->config->n_agencies; i++)
+                n_webhooks += d->config->agencies[i].n_webhooks;
         for (size_t i = 0; i < d->config->n_agencies; i++) {
                 const struct agency *a = &d->config->agencies[i];
                 for (size_t k = 0; k < a->n_webhooks; k++) {
-                        _cleanup_free_ char *key = NULL;
                         const char *host = a->webhooks[k].host;
                         if (!host || hostqueue_load(d->hosts, host) < host_share(d, host))
                                 continue;
-                        if (!busy && !(busy = json_array()))
-                                return -ENOMEM;
-                        if (asprintf(&key, "%s|webhook:%zu", a->id, k) < 0)
-                                key = NULL;
-                        if (!key || json_array_append_new(busy, json_string(key)) < 0) {
-                                json_decref(busy);
-                                return -ENOMEM;
+                        if (!busy) {
+                                busy = calloc(n_webhooks, sizeof *busy);
+                                channels = calloc(n_webhooks, sizeof *channels);
+                                if (!busy || !channels)
+                                        return -ENOMEM;
                         }
+                        snprintf(channels[n], sizeof channels[n], "webhook:%zu", k);
+                        busy[n] = (struct delivery_receiver) { .agency = a->id, .channel = channels[n] };
+                        n++;
                 }
         }
-        if (busy) {
-                char *s = json_dumps(busy, JSON_COMPACT);
-                json_decref(busy);
-                if (!s)
-                        return -ENOMEM;
-                ret->busy = s;
-        }
+        /* A copy of its own, which the manager may keep past a reload of
+         * the configuration. */
+        r = delivery_receivers_dup(busy, n, &ret->busy);
+        if (r < 0)
+                return r;
+        ret->n_busy = n;
         return 0;
 }
 
 void dispatch_claim_done(struct dispatch *d, struct claim_filter *f) {
         hostqueue_unreserve(d->hosts);
-        free((char *) f->busy);
-        f->busy = NULL;
+        f->busy = mfree(f->busy);
+        f->n_busy = 0;
 }
 
 size_t dispatch_in_flight(const struct dispatch *d) {

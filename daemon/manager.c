@@ -324,7 +324,8 @@ static void manager_forget_dry(struct manager *m) {
 }
 
 static bool manager_claim_is_dry(const struct manager *m, const struct claim_filter *f, int64_t now) {
-        return f->busy && m->dry_busy && m->dry_at == now && streq(f->busy, m->dry_busy);
+        return f->busy && m->dry_busy && m->dry_at == now &&
+                delivery_receivers_equal(f->busy, f->n_busy, m->dry_busy, m->n_dry_busy);
 }
 
 /* One claim of at most `room` deliveries, handed out at once. Returns
@@ -358,7 +359,8 @@ static int manager_claim(struct manager *m, int64_t now, size_t room) {
                 manager_send(m, TAKE_PTR(jobs.jobs[i]));
         if (jobs.consumed == 0 && filter.busy) {
                 free(m->dry_busy);
-                m->dry_busy = (char *) TAKE_PTR(filter.busy);
+                m->dry_busy = TAKE_PTR(filter.busy);
+                m->n_dry_busy = filter.n_busy;
                 m->dry_at = now;
         }
         dispatch_claim_done(m->dispatch, &filter);

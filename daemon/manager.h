@@ -40,11 +40,13 @@ struct manager {
         struct job **finished;         /* jobs done, waiting to be settled */
         size_t n_finished, allocated_finished;
         size_t in_flight;
-        /* The last claim that found only rows of busy receivers (their
-         * JSON list) and when: until the list, the second or the outbox
-         * changes, another would find nothing either, after reading a slow
-         * receiver's whole backlog again. */
-        char *dry_busy;
+        /* The last claim that found only rows of busy receivers (those
+         * receivers, as the claim filter had them) and when: until the
+         * list, the second or the outbox changes, another would find
+         * nothing either, after reading a slow receiver's whole backlog
+         * again. */
+        struct delivery_receiver *dry_busy;
+        size_t n_dry_busy;
         int64_t dry_at;
 
         /* The policy changed: open tasks are being rescheduled a slice at a

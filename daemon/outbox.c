@@ -430,7 +430,13 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
         r = store_begin(s);
         if (r < 0)
                 return r;
-        r = store_deliveries_due(s, now, limit, f ? f->busy : NULL, &dl);
+        r = store_deliveries_due(s, now,
+                                 &(const struct delivery_filter) {
+                                         .skip = f ? f->busy : NULL,
+                                         .n_skip = f ? f->n_busy : 0,
+                                         .limit = limit,
+                                 },
+                                 &dl);
         if (r < 0)
                 goto fail;
         r = task_cache_load(s, &dl, &tc);

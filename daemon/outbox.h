@@ -103,12 +103,14 @@ int outbox_decide(struct store *s, const struct config *c, int64_t now);
  * answering signals and the watchdog in between. */
 int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks, bool *ret_more);
 /* What a claim may take now, in the transport's say (NULL: everything due).
- * busy: a JSON array of "agency|channel" keys whose deliveries stay pending
- * (their receiver is full), or NULL. admit(): asked once per message about
- * to be claimed (its first row's agency and channel); false leaves all of
- * the message's rows pending. */
+ * busy: the n_busy receivers whose deliveries stay pending (they are
+ * full), or NULL; one allocation with its strings (delivery_receivers_dup()),
+ * freed with free() by whoever made the filter. admit(): asked once per
+ * message about to be claimed (its first row's agency and channel); false
+ * leaves all of the message's rows pending. */
 struct claim_filter {
-        const char *busy;
+        struct delivery_receiver *busy;
+        size_t n_busy;
         bool (*admit)(void *userdata, const char *agency, const char *channel);
         void *userdata;
 };

@@ -96,20 +96,52 @@ static int deliveries_read(struct store *s, sqlite3_stmt *st, struct delivery_li
         return (int) MIN(ret->n, (size_t) INT32_MAX);
 }
 
-int store_deliveries_due(struct store *s, int64_t now, size_t limit, const char *except,
+/* The receivers left out as a JSON array of "agency|channel" keys, which
+ * the statement compares with each row's own; NULL when there are none. */
+static int receivers_to_json(const struct delivery_receiver *r, size_t n, char **ret) {
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
+
+        if (n == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        strbuf_putc(&b, '[');
+        for (size_t i = 0; i < n; i++) {
+                if (!r[i].agency || !r[i].channel) {
+                        strbuf_done(&b);
+                        return -EINVAL;
+                }
+                strbuf_puts(&b, i > 0 ? ",\"" : "\"");
+                store_json_escape(&b, r[i].agency);
+                strbuf_putc(&b, '|');
+                store_json_escape(&b, r[i].channel);
+                strbuf_putc(&b, '"');
+        }
+        strbuf_putc(&b, ']');
+        return strbuf_steal(&b, ret, NULL);
+}
+
+int store_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f,
                          struct delivery_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
+        _cleanup_free_ char *skip = NULL;
+        struct delivery_filter all = {};
         int r;
 
         if (!ret)
                 return -EINVAL;
+        if (!f)
+                f = &all;
+        r = receivers_to_json(f->skip, f->n_skip, &skip);
+        if (r < 0)
+                return r;
 
         r = store_statement(s, STMT_DELIVERIES_DUE, &st);
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-            store_bind_limit(st, 2, limit) != SQLITE_OK ||
-            store_bind_text(st, 3, except) != SQLITE_OK)
+            store_bind_limit(st, 2, f->limit) != SQLITE_OK ||
+            store_bind_text(st, 3, skip) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         return deliveries_read(s, st, ret);
 }

@@ -432,33 +432,16 @@ int store_task_set_status(struct store *s, int64_t id, enum task_status status, 
 /* The agency filter as a JSON array for json_each(): one statement serves
  * any number of agencies. */
 static int agencies_to_json(char *const *agencies, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
 
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-        fputc('[', f);
+        strbuf_putc(&b, '[');
         for (size_t i = 0; agencies[i]; i++) {
-                if (i > 0)
-                        fputc(',', f);
-                fputc('"', f);
-                for (const unsigned char *p = (const unsigned char *) agencies[i]; *p; p++)
-                        if (*p == '"' || *p == '\\')
-                                fprintf(f, "\\%c", *p);
-                        else if (*p < 0x20)
-                                fprintf(f, "\\u%04x", *p);
-                        else
-                                fputc(*p, f);
-                fputc('"', f);
+                strbuf_puts(&b, i > 0 ? ",\"" : "\"");
+                store_json_escape(&b, agencies[i]);
+                strbuf_putc(&b, '"');
         }
-        fputc(']', f);
-        if (fclose(f) != 0)
-                return -ENOMEM;
-
-        *ret = TAKE_PTR(buf);
-        return 0;
+        strbuf_putc(&b, ']');
+        return strbuf_steal(&b, ret, NULL);
 }
 
 /* By deadline, those without one last, then by id. */

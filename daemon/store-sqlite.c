@@ -750,3 +750,13 @@ int store_ids_json(const int64_t *ids, size_t n, char **ret) {
         strbuf_putc(&b, ']');
         return strbuf_steal(&b, ret, NULL);
 }
+
+void store_json_escape(struct strbuf *b, const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p == '"' || *p == '\\')
+                        strbuf_printf(b, "\\%c", *p);
+                else if (*p < 0x20)
+                        strbuf_printf(b, "\\u%04x", *p);
+                else
+                        strbuf_putc(b, (char) *p);
+}

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "strbuf.h"
 
 /* The scheduler's queries must stay indexed whatever the planner guesses
  * about the data: without statistics it prefers tasks(status, due_at), whose
@@ -33,6 +34,8 @@
         "next_attempt_at, last_error, created_at, sent_at, delivered_to, "     \
         "first_attempt_at"
 
+/* ?3: the receivers left out, a JSON array of "agency|channel" keys that
+ * json_each() reads whole once (an agency id has no '|'), or NULL. */
 #define SQL_DELIVERIES_DUE                                                      \
         "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries INDEXED BY deliveries_due " \
         "WHERE state = 'pending' AND next_attempt_at <= ?1 "                    \
@@ -169,5 +172,9 @@ int64_t store_column_time(sqlite3_stmt *st, int i);
 int store_query_value(struct store *s, enum store_statement id, int64_t *ret);
 int store_column_strdup(sqlite3_stmt *st, int i, char **ret);
 
-/* `ids` as a JSON array of integers, for json_each(?) in a statement. */
+/* Lists reach a statement as one parameter, a JSON array that json_each()
+ * reads: one prepared statement serves any number of items. store_ids_json()
+ * makes one of integers; store_json_escape() appends a string's contents
+ * to b, escaped to go between a JSON string's quotes. */
 int store_ids_json(const int64_t *ids, size_t n, char **ret);
+void store_json_escape(struct strbuf *b, const char *s);

@@ -49,6 +49,42 @@ char *task_agencies_format(const struct task_agency *a, size_t n) {
         return ret;
 }
 
+int delivery_receivers_dup(const struct delivery_receiver *r, size_t n, struct delivery_receiver **ret) {
+        struct delivery_receiver *copy;
+        size_t size = n * sizeof *r;
+        char *p;
+
+        if (n == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                size += strlen(r[i].agency) + strlen(r[i].channel) + 2;
+        copy = malloc(size);
+        if (!copy)
+                return -ENOMEM;
+        /* The strings follow the array. */
+        p = (char *) (copy + n);
+        for (size_t i = 0; i < n; i++) {
+                copy[i].agency = p;
+                p = stpcpy(p, r[i].agency) + 1;
+                copy[i].channel = p;
+                p = stpcpy(p, r[i].channel) + 1;
+        }
+        *ret = copy;
+        return 0;
+}
+
+bool delivery_receivers_equal(const struct delivery_receiver *a, size_t n_a,
+                              const struct delivery_receiver *b, size_t n_b) {
+        if (n_a != n_b)
+                return false;
+        for (size_t i = 0; i < n_a; i++)
+                if (!streq(a[i].agency, b[i].agency) || !streq(a[i].channel, b[i].channel))
+                        return false;
+        return true;
+}
+
 /* Appends one entry if the values differ (or the task is new); returns 1
  * if it did. */
 static int record_field(struct store *s, const struct task *after, enum task_field field, bool created,

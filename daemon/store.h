@@ -205,6 +205,20 @@ struct delivery_list {
         size_t n;
 };
 
+/* Who a delivery goes to: one agency's channel. */
+struct delivery_receiver {
+        const char *agency;
+        const char *channel;      /* "email", "webhook:0", … as in struct delivery */
+};
+
+/* Which due deliveries store_deliveries_due() reads. A zeroed filter lets
+ * every due delivery through. */
+struct delivery_filter {
+        const struct delivery_receiver *skip;  /* n_skip receivers whose deliveries are left out */
+        size_t n_skip;
+        size_t limit;                          /* at most this many (0: no limit) */
+};
+
 /* Opens (STORE_CREATE: creates, with the process umask) and migrates the
  * database. A read-only open of a database that needs migrating fails with
  * -EROFS. */
@@ -274,6 +288,13 @@ int store_task_change_last(struct store *s, int64_t task_id, enum task_field fie
  * form the change log keeps them in. NULL when out of memory. */
 char *task_agencies_format(const struct task_agency *a, size_t n);
 
+/* A copy of n receivers in one allocation that holds their strings too,
+ * freed with free(); NULL when n is 0. Whether two lists name the same
+ * receivers in the same order. */
+int delivery_receivers_dup(const struct delivery_receiver *r, size_t n, struct delivery_receiver **ret);
+bool delivery_receivers_equal(const struct delivery_receiver *a, size_t n_a,
+                              const struct delivery_receiver *b, size_t n_b);
+
 /* Tasks matching f (NULL: all), by due_at with the ones without a deadline
  * last, then by id; with document number and agencies filled in. */
 int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret);
@@ -323,10 +344,10 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
  * the current time); a pending delivery without next_attempt_at is due at
  * created_at. A role of _ROLE_INVALID is stored as none. */
 int store_delivery_insert(struct store *s, struct delivery *d);
-/* Pending deliveries with next_attempt_at <= now, earliest first, at most
- * limit (0: no limit). except: NULL, or a JSON array of "agency|channel"
- * keys whose deliveries are left out. */
-int store_deliveries_due(struct store *s, int64_t now, size_t limit, const char *except,
+/* Pending deliveries with next_attempt_at <= now, earliest first, those
+ * the filter lets through (NULL: all). The limit counts the deliveries
+ * read, not those left out. */
+int store_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f,
                          struct delivery_list *ret);
 /* Earliest next_attempt_at of a pending delivery (NO_TIME if none). */
 int store_next_delivery(struct store *s, int64_t *ret);

@@ -216,21 +216,84 @@ static void test_deliveries_due_pending_earliest_first_with_limit(void **state) 
 
         assert_int_equal(store_next_delivery(f->s, &next), 0);
         assert_int_equal(next, NOW + 10);
-        assert_int_equal(store_deliveries_due(f->s, NOW + 30, 0, NULL, &l), 3);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 30, NULL, &l), 3);
         assert_int_equal(l.items[0].id, b);
         assert_int_equal(l.items[1].id, c);
         assert_int_equal(l.items[2].id, a);
-        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 2, NULL, &two), 2);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, &(struct delivery_filter) { .limit = 2 }, &two), 2);
         assert_int_equal(two.items[0].id, b);
         assert_int_equal(two.items[1].id, c);
 
         /* A busy receiver's deliveries are left out, whatever their age. */
         _cleanup_(delivery_list_done) struct delivery_list rest = {}, none = {};
         int64_t w = insert(f->s, delivery(task, "s6", "sxd", "webhook:0", NOW + 40));
-        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 0, "[\"sxd|email\"]", &rest), 1);
+        const struct delivery_receiver busy[] = { { "sxd", "email" }, { "sxd", "webhook:0" } };
+        struct delivery_filter filter = { .skip = busy, .n_skip = 1 };
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, &filter, &rest), 1);
         assert_int_equal(rest.items[0].id, w);
-        assert_int_equal(store_deliveries_due(f->s, NOW + 100, 0, "[\"sxd|email\", \"sxd|webhook:0\"]", &none),
-                         0);
+        filter.n_skip = 2;
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, &filter, &none), 0);
+}
+
+/* The filter leaves out exactly the receivers it names, an agency's other
+ * channels and other agencies' same channel included, whatever characters
+ * the names hold; the limit counts what is read, not what is left out. */
+static void test_deliveries_due_filter_skips_receivers_then_limits(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t a, b, c, d;
+
+        insert(f->s, delivery(task, "s1", "sxd", "webhook:0", NOW + 1));
+        a = insert(f->s, delivery(task, "s2", "sxd", "email", NOW + 2));
+        insert(f->s, delivery(task, "s3", "q\"uo\\te", "email", NOW + 3));
+        b = insert(f->s, delivery(task, "s4", "stc", "webhook:0", NOW + 4));
+        insert(f->s, delivery(task, "s5", "sxd", "webhook:0", NOW + 5));
+        c = insert(f->s, delivery(task, "s6", "sxd", "webhook:1", NOW + 6));
+        d = insert(f->s, delivery(task, "s7", "stc", "email", NOW + 7));
+
+        const struct delivery_receiver skip[] = { { "sxd", "webhook:0" }, { "q\"uo\\te", "email" } };
+        struct delivery_filter filter = { .skip = skip, .n_skip = ELEMENTSOF(skip) };
+        _cleanup_(delivery_list_done) struct delivery_list all = {}, first = {}, none = {};
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, &filter, &all), 4);
+        assert_int_equal(all.items[0].id, a);
+        assert_int_equal(all.items[1].id, b);
+        assert_int_equal(all.items[2].id, c);
+        assert_int_equal(all.items[3].id, d);
+        filter.limit = 2;
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, &filter, &first), 2);
+        assert_int_equal(first.items[0].id, a);
+        assert_int_equal(first.items[1].id, b);
+        /* Nothing due yet: the filter changes nothing about when. */
+        filter.limit = 0;
+        assert_int_equal(store_deliveries_due(f->s, NOW, &filter, &none), 0);
+}
+
+/* A copy of a filter's receivers is one allocation that outlives what it
+ * was copied from; equal means the same receivers in the same order. */
+static void test_delivery_receivers_copy_and_compare(void **state) {
+        char agency[] = "sxd", channel[] = "webhook:0";
+        const struct delivery_receiver r[] = { { agency, channel }, { "stc", "email" } };
+        const struct delivery_receiver swapped[] = { r[1], r[0] };
+        struct delivery_receiver *copy = (void *) 1;
+
+        assert_int_equal(delivery_receivers_dup(r, 0, &copy), 0);
+        assert_null(copy);
+        assert_true(delivery_receivers_equal(NULL, 0, r, 0));
+
+        assert_int_equal(delivery_receivers_dup(r, 2, &copy), 0);
+        strcpy(agency, "xxx");
+        strcpy(channel, "webhook:9");
+        assert_string_equal(copy[0].agency, "sxd");
+        assert_string_equal(copy[0].channel, "webhook:0");
+        assert_string_equal(copy[1].agency, "stc");
+        assert_string_equal(copy[1].channel, "email");
+        assert_false(delivery_receivers_equal(copy, 2, r, 2));
+        strcpy(agency, "sxd");
+        strcpy(channel, "webhook:0");
+        assert_true(delivery_receivers_equal(copy, 2, r, 2));
+        assert_false(delivery_receivers_equal(copy, 2, r, 1));
+        assert_false(delivery_receivers_equal(copy, 2, swapped, 2));
+        free(copy);
 }
 
 static void assert_delivery(struct store *s, int64_t task, int64_t id, enum delivery_state state,
@@ -340,7 +403,7 @@ static void test_reset_attempting_makes_them_pending_again(void **state) {
         assert_int_equal(store_deliveries_reset_attempting(f->s, NOW + 600), 0);
         assert_delivery(f->s, task, a, DELIVERY_PENDING, 1, NOW + 500, NULL, NO_TIME);
         assert_delivery(f->s, task, c, DELIVERY_SENT, 0, NO_TIME, NULL, NOW);
-        assert_int_equal(store_deliveries_due(f->s, NOW + 500, 0, NULL, &l), 2);
+        assert_int_equal(store_deliveries_due(f->s, NOW + 500, NULL, &l), 2);
 }
 
 /* Retry back-offs are stored as the wall clock's now plus the back-off: a
@@ -461,6 +524,8 @@ int main(void) {
                 T(test_delivery_insert_refuses_bad_input),
                 T(test_delivery_round_trip_and_defaults),
                 T(test_deliveries_due_pending_earliest_first_with_limit),
+                T(test_deliveries_due_filter_skips_receivers_then_limits),
+                cmocka_unit_test(test_delivery_receivers_copy_and_compare),
                 T(test_delivery_state_transitions),
                 T(test_batch_state_changes),
                 T(test_reset_attempting_makes_them_pending_again),
