@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The outbox's deliveries in SQLite: insert under the unique key, the due
+ * ones (a claim's read), state changes one at a time or in a batch. */
 #include "store-sqlite.h"
 
 int store_delivery_insert(struct store *s, struct delivery *d) {

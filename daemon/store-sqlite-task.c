@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <stdio.h>
-
+/* Tasks and their agencies in SQLite, and the scheduler's questions. */
 #include "store-sqlite.h"
 
 static bool task_valid(const struct task *t) {

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The SQLite backend of store.h: the connection and its set-up, the
+ * transactions (a dry run's among them), errors, the statement table,
+ * documents and meta. Tasks, the change log, the outbox, the schema and
+ * the instance id have files of their own (store-sqlite-*.c). */
 #include "store.h"
 
 #include <errno.h>

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* What the parts of the store share and nobody else sees: the connection,
- * the statement table and the helpers that bind and read columns. The unit
- * test includes it too, to ask SQLite how the scheduler's queries run. */
+/* The SQLite backend of store.h, store-sqlite*.c: what its parts share and
+ * nobody else sees, the connection, the statement table and the helpers
+ * that bind and read columns. The unit tests include it too, to ask SQLite
+ * how the scheduler's queries run. */
 
 #include <sqlite3.h>
 

@@ -1,21 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* The task store: the only module that speaks SQL.
+/* The task store: documents, tasks, their change log, the outbox's
+ * deliveries and a few named values, kept in a database.
  *
- * Callers speak of documents, tasks, agencies and deliveries, never of
- * statements, so that a second backend could sit behind this header. The
- * database is opened in WAL mode with foreign keys on, a busy timeout and
- * synchronous=FULL; its schema is versioned with PRAGMA user_version and
- * migrated forward on open, one transaction per step; a database newer than
- * this program is refused.
+ * Callers speak of these in C values, never of statements: a backend sits
+ * behind this header and is the only code that speaks to the database.
+ * store.c holds what every backend shares (names, destructors, the change
+ * log's comparison); the SQLite backend is store-sqlite*.c, chosen at link
+ * time, and a second backend adds its own files. SQLite's database is opened
+ * in WAL mode with foreign keys on, a busy timeout and synchronous=FULL; its
+ * schema is versioned and migrated forward on open, one transaction per
+ * step; a database newer than this program is refused.
  *
  * Every function returns 0 (or a positive count) on success and a negative
  * errno on failure: -ENOENT for a missing row, -EEXIST for a uniqueness
  * conflict, -EBUSY when the database stayed locked past the busy timeout,
- * -EIO for anything else; store_last_error() has SQLite's message. Writers
- * group their work between store_begin() (BEGIN IMMEDIATE) and
- * store_commit(), so a command that fails changes nothing.
+ * -EIO for anything else; store_last_error() has the database's message.
+ * Writers group their work between store_begin() (which takes the write
+ * lock at once) and store_commit(), so a command that fails changes nothing.
  *
  * The other codes: -EINVAL for an argument the store cannot take (a NULL
  * title, an unknown status or role) and for a constraint other than
@@ -25,7 +28,15 @@
  * -EACCES when the file or its folder may not be written; -ENOMEM;
  * -EBADMSG when the file is not a database, is corrupt, or is some other
  * program's database; -EPROTONOSUPPORT when its schema is newer than
- * STORE_SCHEMA_VERSION. List functions return the number of items. */
+ * STORE_SCHEMA_VERSION. List functions return the number of items.
+ *
+ * The daemon's event loop never waits (STORE_NOWAIT): it makes only the
+ * calls marked "Loop:" below, short transactions on indexed rows whose cost
+ * does not grow with the number of tasks, and reads due work with a limit.
+ * Calls marked "Slow:" read or write a whole table, or as much of it as
+ * the caller asks: deadlinectl makes them, and the daemon only where it
+ * says (at start, at a reload, a slice at a time). Unmarked calls are
+ * short too (one document or task), and made by deadlinectl. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -221,7 +232,8 @@ struct delivery_filter {
 
 /* Opens (STORE_CREATE: creates, with the process umask) and migrates the
  * database. A read-only open of a database that needs migrating fails with
- * -EROFS. */
+ * -EROFS. Slow: a migration may rewrite every table (the daemon opens at
+ * start and when a reload names another database). */
 int store_open(const char *path, int flags, struct store **ret);
 struct store *store_close(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close);
@@ -238,8 +250,10 @@ int store_schema_version(struct store *s);
  * (STORE_BUSY_MS after store_open(), STORE_NOWAIT_BUSY_MS with STORE_NOWAIT). */
 int store_set_busy_timeout(struct store *s, int ms);
 
-int store_begin(struct store *s);     /* BEGIN IMMEDIATE (STORE_DRY: a savepoint) */
-/* On failure the transaction stays open: call store_rollback(). */
+/* Loop: a transaction, holding the write lock from the start (SQLite: BEGIN
+ * IMMEDIATE; STORE_DRY: a savepoint), -EBUSY after the busy timeout. On a
+ * failed commit the transaction stays open: call store_rollback(). */
+int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);  /* safe to call when no transaction is open */
 
@@ -259,11 +273,12 @@ int store_task_add(struct store *s, struct task *t, int64_t now);
 /* Finds the task of a document by reference, for imports (-ENOENT). */
 int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id);
 /* Replaces title, detail, due, due_at, recurrence, ref and agencies of
- * t->id; rescheduled like a new task. */
+ * t->id; rescheduled like a new task. Loop (a recurring task's next
+ * deadline). */
 int store_task_update(struct store *s, const struct task *t, int64_t now);
 int store_task_get(struct store *s, int64_t id, struct task *ret);
 /* The tasks of `ids` that exist, by id, with their agencies, in one read;
- * returns how many. */
+ * returns how many. Loop. */
 int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret);
 /* Closing (done, cancelled) sets closed_at = now and clears next_fire_at;
  * reopening clears closed_at and sets next_fire_at = fired_through = now.
@@ -288,32 +303,28 @@ int store_task_change_last(struct store *s, int64_t task_id, enum task_field fie
  * form the change log keeps them in. NULL when out of memory. */
 char *task_agencies_format(const struct task_agency *a, size_t n);
 
-/* A copy of n receivers in one allocation that holds their strings too,
- * freed with free(); NULL when n is 0. Whether two lists name the same
- * receivers in the same order. */
-int delivery_receivers_dup(const struct delivery_receiver *r, size_t n, struct delivery_receiver **ret);
-bool delivery_receivers_equal(const struct delivery_receiver *a, size_t n_a,
-                              const struct delivery_receiver *b, size_t n_b);
-
 /* Tasks matching f (NULL: all), by due_at with the ones without a deadline
- * last, then by id; with document number and agencies filled in. */
+ * last, then by id; with document number and agencies filled in. Slow:
+ * reads every task the filter lets through, and sorts them. */
 int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret);
 /* The daemon's bookkeeping after deciding a task's slots. A closed task
- * keeps no next_fire_at. */
+ * keeps no next_fire_at. Loop. */
 int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
 
 /* Open tasks are looked at again at `now` (after the reminder policy
  * changed); what was already decided stays. A slice at a time: the first
  * `limit` (0: all) with an id above `after_id`; returns how many, and the
- * last id in *ret_last_id for the next slice. */
+ * last id in *ret_last_id for the next slice. Slow: walks the tasks by id;
+ * the daemon takes small slices, between which its loop runs. */
 int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id);
 
 /* The agency and group ids open tasks name, sorted, NULL-terminated: for
- * telling which ones the configuration no longer has. */
+ * telling which ones the configuration no longer has. Slow: reads every
+ * open task's agencies (the daemon asks at start and at each reload). */
 int store_agency_ids(struct store *s, char ***ret);
 
 /* Small named values the daemon keeps with the data (the fingerprint of
- * the policy the schedule was worked out with). -ENOENT if unset. */
+ * the policy the schedule was worked out with). -ENOENT if unset. Loop. */
 int store_meta_get(struct store *s, const char *key, char **ret);
 int store_meta_set(struct store *s, const char *key, const char *value);
 /* The database's instance id: 26 random letters and digits, made once
@@ -326,14 +337,15 @@ int store_meta_set(struct store *s, const char *key, const char *value);
 #define STORE_INSTANCE_ID_MAX 64
 const char *store_instance_id(const struct store *s);
 int store_instance_id_renew(struct store *s);
-/* Changes whenever another connection commits (PRAGMA data_version): how
- * the daemon tells deadlinectl's writes from its own. */
+/* Changes whenever another connection commits (SQLite: PRAGMA
+ * data_version): how the daemon tells deadlinectl's writes from its own.
+ * Loop. */
 int store_data_version(struct store *s, uint64_t *ret);
 
 /* The scheduler's two indexed questions: the earliest next_fire_at among
  * open tasks (NO_TIME if none), and the open tasks whose next_fire_at is at
  * or before `now`, earliest first, at most `limit` (0: no limit), with
- * agencies filled in. */
+ * agencies filled in. Loop (with a limit). */
 int store_next_fire(struct store *s, int64_t *ret);
 int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret);
 
@@ -342,14 +354,23 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
  * row's id. state, attempts, last_error and created_at are stored as given
  * (zero state and attempts: a fresh pending delivery; created_at NO_TIME:
  * the current time); a pending delivery without next_attempt_at is due at
- * created_at. A role of _ROLE_INVALID is stored as none. */
+ * created_at. A role of _ROLE_INVALID is stored as none. Loop. */
 int store_delivery_insert(struct store *s, struct delivery *d);
 /* Pending deliveries with next_attempt_at <= now, earliest first, those
  * the filter lets through (NULL: all). The limit counts the deliveries
- * read, not those left out. */
+ * read, not those left out. Loop (with a limit): indexed by due time, it
+ * reads past the due deliveries of the receivers left out, so the daemon
+ * remembers a claim that found nothing and does not make it again until
+ * something changed. */
 int store_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f,
                          struct delivery_list *ret);
-/* Earliest next_attempt_at of a pending delivery (NO_TIME if none). */
+/* Copies n receivers into one allocation that holds their strings too,
+ * freed with free(); NULL when n is 0. equal: whether two lists name the
+ * same receivers in the same order. */
+int delivery_receivers_dup(const struct delivery_receiver *r, size_t n, struct delivery_receiver **ret);
+bool delivery_receivers_equal(const struct delivery_receiver *a, size_t n_a,
+                              const struct delivery_receiver *b, size_t n_b);
+/* Earliest next_attempt_at of a pending delivery (NO_TIME if none). Loop. */
 int store_next_delivery(struct store *s, int64_t *ret);
 /* PENDING: due again at next_attempt_at (NO_TIME: now), error kept as
  * last_error. ATTEMPTING: the claim before sending; counts an attempt,
@@ -357,7 +378,8 @@ int store_next_delivery(struct store *s, int64_t *ret);
  * allowed from PENDING only (-EALREADY otherwise, so that two senders never
  * both claim a row). SENT: sent_at = now, no next attempt, last_error =
  * error (normally NULL). FAILED: given up, last_error = error. -ENOENT for
- * a missing delivery. */
+ * a missing delivery. Loop, as are the other calls up to
+ * store_deliveries_clock_stepped(). */
 int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state state,
                              int64_t next_attempt_at, const char *error, int64_t now);
 /* ATTEMPTING or SENT (with no error) for n deliveries in one statement.
@@ -379,17 +401,21 @@ int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *add
  * than its back-off. One statement. Returns how many moved. */
 int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now);
 /* After a crash: deliveries left "attempting" go back to "pending", due at
- * now. Returns how many. */
+ * now. Returns how many. Slow: reads every delivery (the daemon calls it
+ * at start, and when a reload names another database). */
 int store_deliveries_reset_attempting(struct store *s, int64_t now);
-/* A task's deliveries by slot_at, then id. */
+/* For people. A task's deliveries by slot_at, then id. Deliveries in
+ * trouble: Slow, it reads the outbox newest first until it has `limit`.
+ * Recent: the newest `limit`. */
 int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret);
-/* Deliveries in trouble, newest first, at most limit (0: no limit): the
- * failed ones and the pending ones waiting to be retried after an error. */
+/* Newest first, at most limit (0: no limit): the failed ones and the
+ * pending ones waiting to be retried after an error. */
 int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret);
 /* The latest deliveries of every task, newest first, at most limit (0: no
  * limit). */
 int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret);
-/* Counts per state, indexed by enum delivery_state. */
+/* Counts per state, indexed by enum delivery_state. Slow: counts every
+ * delivery (the daemon calls it for its status line, at each re-arm). */
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);
 
 void document_done(struct document *d);
