@@ -187,4 +187,4 @@ int webhook_format_from_string(const char *s);
  * '@' and a domain of letters, digits, '-' and '.', at most 254 bytes, no
  * quoting, no comments, no spaces or control characters — nothing that could
  * smuggle a second recipient or a header line. */
-bool email_address_valid(const char *s);
+bool config_email_address_valid(const char *s);
