@@ -11,10 +11,8 @@
 #include "config.h"
 #include "webhook.h"
 
-#define AGENCIES_MAX 10000
 #define GROUPS_MAX 1000
 #define ALIASES_MAX 100
-#define ADDRESSES_MAX 1000      /* in email and in cc, each */
 #define WEBHOOKS_MAX 16
 #define HEADERS_MAX 32
 
@@ -318,8 +316,8 @@ static void parse_agency(struct parser *p, const config_setting_t *s, const char
         if (parser_get_string(p, s, path, "name", CONFIG_STRING_MAX, NULL, &a->name) == 0)
                 parser_error(p, s, parser_path_member(buf, path, "name"), "missing (e.g. name = \"Sở Tài chính\";)");
         (void) parser_get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &a->aliases, NULL);
-        ok = parser_get_strv(p, s, path, "email", ADDRESSES_MAX, 254, parser_check_email, &a->email, NULL) >= 0;
-        ok = parser_get_strv(p, s, path, "cc", ADDRESSES_MAX, 254, parser_check_email, &a->cc, NULL) >= 0 && ok;
+        ok = parser_get_strv(p, s, path, "email", CONFIG_ADDRESSES_MAX, 254, parser_check_email, &a->email, NULL) >= 0;
+        ok = parser_get_strv(p, s, path, "cc", CONFIG_ADDRESSES_MAX, 254, parser_check_email, &a->cc, NULL) >= 0 && ok;
         if (ok)
                 check_duplicate_addresses(p, s, path, a);
         parse_webhooks(p, s, path, a);
@@ -343,7 +341,7 @@ static void parse_group(struct parser *p, const config_setting_t *s, const char 
             !(g->name = strdup(g->id)))
                 p->oom = true;
         (void) parser_get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &g->aliases, NULL);
-        r = parser_get_strv(p, s, path, "members", AGENCIES_MAX, 64, parser_check_id, &g->members, &members);
+        r = parser_get_strv(p, s, path, "members", CONFIG_AGENCIES_MAX, 64, parser_check_id, &g->members, &members);
         if (r == 0)
                 parser_error(p, s, parser_path_member(buf, path, "members"),
                              "missing (e.g. members = [\"stc\", \"syt\"];)");
@@ -384,7 +382,7 @@ void config_parse_agencies(struct parser *p, const config_setting_t *root, struc
         const config_setting_t *list;
         char path[SETTING_PATH_MAX];
 
-        list = get_list(p, root, "agencies", AGENCIES_MAX, sizeof *c->agencies, (void **) &c->agencies,
+        list = get_list(p, root, "agencies", CONFIG_AGENCIES_MAX, sizeof *c->agencies, (void **) &c->agencies,
                         &c->n_agencies);
         for (size_t i = 0; list && i < c->n_agencies; i++) {
                 const config_setting_t *e = config_setting_get_elem(list, (unsigned) i);
