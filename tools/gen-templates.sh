@@ -17,6 +17,7 @@ export LC_ALL
 src=${1:-conf/templates}
 out=${2:-build/gen/templates-builtin.c}
 tmp="$out.tmp.$$"
+mkdir -p "$(dirname "$out")"
 trap 'rm -f "$tmp"' EXIT
 
 fail() {
