@@ -34,11 +34,15 @@ ALL_CFLAGS := -std=gnu17 $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFL
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 ENTRY_SRCS := daemon/deadlined.c daemon/deadlinectl.c
-# ctl-*.c are deadlinectl's sub-commands; fuzz-*.c are fuzz targets.
+# ctl-*.c are deadlinectl's sub-commands.
 CTL_SRCS   := $(sort $(wildcard daemon/ctl-*.c))
 CTL_OBJS   := $(CTL_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
-CORE_SRCS  := $(filter-out $(ENTRY_SRCS) $(CTL_SRCS) daemon/fuzz-%.c,$(sort $(wildcard daemon/*.c)))
-CORE_OBJS  := $(CORE_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+CORE_SRCS  := $(filter-out $(ENTRY_SRCS) $(CTL_SRCS),$(sort $(wildcard daemon/*.c)))
+# C sources the build writes into $(BUILD)/gen/ (with the headers there):
+# the built-in message templates, from conf/templates.
+GEN_SRCS   := $(BUILD)/gen/templates-builtin.c
+GEN_OBJS   := $(GEN_SRCS:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+CORE_OBJS  := $(CORE_SRCS:daemon/%.c=$(BUILD)/obj/%.o) $(GEN_OBJS)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl
@@ -64,6 +68,18 @@ FORCE:
 $(BUILD)/obj/%.o: daemon/%.c | $(PATHS_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The built-in templates are compiled into the program: every file of
+# conf/templates/LANG/ becomes a C string. Generated whenever a template
+# or the generator changes.
+TEMPLATE_SRCS := $(filter-out %/README,$(sort $(wildcard conf/templates/*/*)))
+$(BUILD)/gen/templates-builtin.c: $(TEMPLATE_SRCS) tools/gen-templates.sh
+	@mkdir -p $(@D)
+	sh tools/gen-templates.sh conf/templates $@
+
+$(GEN_OBJS): $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(PATHS_H)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Idaemon -c -o $@ $<
 
 $(BUILD)/obj/tests/%.o: tests/unit/%.c | $(PATHS_H)
 	@mkdir -p $(@D)

@@ -8,8 +8,6 @@
 #include "render.h"
 #include "timeutil.h"
 
-#define ADDRESSES_MAX 1000
-
 enum render_kind compose_slot_kind(const char *slot) {
         if (strncmp(slot, "overdue:", 8) == 0)
                 return RENDER_OVERDUE;
@@ -163,8 +161,8 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         enum render_kind kind = compose_slot_kind(j->rows[0].slot);
         bool digest = c->policy.digest;
 
-        to = calloc(ADDRESSES_MAX, sizeof *to);
-        cc = calloc(ADDRESSES_MAX, sizeof *cc);
+        to = calloc(MAIL_RECIPIENTS_MAX, sizeof *to);
+        cc = calloc(MAIL_RECIPIENTS_MAX, sizeof *cc);
         recipients = calloc(j->n_rows, sizeof *recipients);
         if (!to || !cc || !recipients)
                 return -ENOMEM;
@@ -186,13 +184,13 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                         .role = digest || kind == RENDER_ESCALATION ? _ROLE_INVALID : j->rows[i].role,
                 };
                 bool lead = digest || kind == RENDER_ESCALATION || j->rows[i].role == ROLE_LEAD;
-                for (char **e = a->email; *e && n_to + n_cc < ADDRESSES_MAX; e++) {
+                for (char **e = a->email; *e && n_to + n_cc < MAIL_RECIPIENTS_MAX; e++) {
                         if (lead)
                                 to[n_to++] = (struct mail_address) { a->name, *e };
                         else
                                 cc[n_cc++] = (struct mail_address) { a->name, *e };
                 }
-                for (char **e = a->cc; *e && n_to + n_cc < ADDRESSES_MAX; e++)
+                for (char **e = a->cc; *e && n_to + n_cc < MAIL_RECIPIENTS_MAX; e++)
                         cc[n_cc++] = (struct mail_address) { a->name, *e };
         }
         if (n_to == 0 && n_cc > 0) {

@@ -11,10 +11,8 @@
 #include "config.h"
 #include "webhook.h"
 
-#define AGENCIES_MAX 10000
 #define GROUPS_MAX 1000
 #define ALIASES_MAX 100
-#define ADDRESSES_MAX 1000      /* in email and in cc, each */
 #define WEBHOOKS_MAX 16
 #define HEADERS_MAX 32
 
@@ -106,9 +104,9 @@ static int parse_header_secret(struct parser *p, const config_setting_t *e, cons
                 return -EINVAL;
         }
         if (config_setting_get_member(e, "file"))
-                r = get_secret_file(p, e, path, "file", &value);
+                r = parser_get_secret_file(p, e, path, "file", &value);
         else if (config_setting_get_member(e, "credential"))
-                r = get_credential(p, e, path, "credential", &value);
+                r = parser_get_credential(p, e, path, "credential", &value);
         else {
                 parser_error(p, e, path, "must be a string, { file = \"PATH\"; } or { credential = \"NAME\"; }");
                 return -EINVAL;
@@ -118,7 +116,7 @@ static int parse_header_secret(struct parser *p, const config_setting_t *e, cons
         /* The file's text is not shown: it is the secret. */
         for (const unsigned char *c = (const unsigned char *) value; *c; c++)
                 if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
-                        parser_error(p, e, path_member(buf, path, config_setting_get_member(e, "file") ? "file"
+                        parser_error(p, e, parser_path_member(buf, path, config_setting_get_member(e, "file") ? "file"
                                                                                                   : "credential"),
                                      "holds a control character, which a header value cannot");
                         explicit_bzero(value, strlen(value));
@@ -148,7 +146,7 @@ static void parse_headers(struct parser *p, const config_setting_t *h, const cha
                 const config_setting_t *e = config_setting_get_elem(h, (unsigned) i);
                 const char *name = config_setting_name(e);
 
-                path_member(hpath, path, name);
+                parser_path_member(hpath, path, name);
                 if (!header_name_valid(name)) {
                         parser_error(p, e, hpath, "is not a valid HTTP header name");
                         continue;
@@ -165,7 +163,7 @@ static void parse_headers(struct parser *p, const config_setting_t *h, const cha
                 if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
                         if (parse_header_secret(p, e, hpath, &w->headers[i].value) < 0)
                                 continue;
-                } else if (get_string(p, h, path, name, CONFIG_STRING_MAX, NULL, &w->headers[i].value) <= 0)
+                } else if (parser_get_string(p, h, path, name, CONFIG_STRING_MAX, NULL, &w->headers[i].value) <= 0)
                         continue;
                 w->headers[i].name = strdup(name);
                 if (!w->headers[i].name)
@@ -187,17 +185,17 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
 
         w->line = (int) config_setting_source_line(s);
         parser_check_keys(p, s, path, keys);
-        (void) get_bool(p, s, path, "allow_plaintext_remote", &w->allow_plaintext_remote);
+        (void) parser_get_bool(p, s, path, "allow_plaintext_remote", &w->allow_plaintext_remote);
 
-        path_member(buf, path, "url");
-        if (get_url(p, s, path, "url", schemes, &loopback, &w->url) == 0)
+        parser_path_member(buf, path, "url");
+        if (parser_get_url(p, s, path, "url", schemes, &loopback, &w->url) == 0)
                 parser_error(p, s, buf, "missing (e.g. url = \"https://chat.example.gov.vn/hooks/…\";)");
         /* Plain http:// is fine to a relay on this machine; anywhere else
          * the payload and its signature would cross the network in clear. */
         else if (w->url && strncasecmp(w->url, "http:", 5) == 0 && !loopback && !w->allow_plaintext_remote)
                 parser_error(p, config_setting_get_member(s, "url"), buf,
                              "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",
-                             quote_url(w->url, q, sizeof q));
+                             parser_quote_url(w->url, q, sizeof q));
         if (w->url) {
                 char host[HOSTQUEUE_KEY_MAX];
                 webhook_host_key(w->url, host);
@@ -206,20 +204,22 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
                         parser_error(p, s, buf, "out of memory");
         }
 
-        if (get_string(p, s, path, "format", 16, format_check, &format) > 0)
+        if (parser_get_string(p, s, path, "format", 16, format_check, &format) > 0)
                 w->format = webhook_format_from_string(format);
         /* The Standard Webhooks form: "whsec_" and the base64 of 24 to 64
          * random bytes. A secret that does not decode would sign nothing a
          * receiver could check; better to say so now than at the first
          * reminder. */
-        if (get_secret_file(p, s, path, "secret_file", &w->secret) > 0 && webhook_secret_decode(w->secret, key, &n) < 0)
-                parser_error(p, config_setting_get_member(s, "secret_file"), path_member(buf, path, "secret_file"),
+        if (parser_get_secret_file(p, s, path, "secret_file", &w->secret) > 0 &&
+            webhook_secret_decode(w->secret, key, &n) < 0)
+                parser_error(p, config_setting_get_member(s, "secret_file"),
+                             parser_path_member(buf, path, "secret_file"),
                              "does not hold a webhook secret: \"whsec_\" and the base64 of %d to %d random bytes "
                              "(e.g. from: echo whsec_$(head -c 32 /dev/urandom | base64))",
                              WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX);
         explicit_bzero(key, sizeof key);
-        if (get_path(p, s, path, "ca_file", &w->ca_file) > 0) {
-                path_member(buf, path, "ca_file");
+        if (parser_get_path(p, s, path, "ca_file", &w->ca_file) > 0) {
+                parser_path_member(buf, path, "ca_file");
                 if (stat(w->ca_file, &st) < 0 || access(w->ca_file, R_OK) < 0)
                         parser_error(p, config_setting_get_member(s, "ca_file"), buf, "%s: %s", w->ca_file,
                                      strerror(errno));
@@ -227,8 +227,8 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
                         parser_error(p, config_setting_get_member(s, "ca_file"), buf, "%s is not a regular file",
                                      w->ca_file);
         }
-        if (get_group(p, s, path, "headers", &h) > 0)
-                parse_headers(p, h, path_member(buf, path, "headers"), w);
+        if (parser_get_group(p, s, path, "headers", &h) > 0)
+                parse_headers(p, h, parser_path_member(buf, path, "headers"), w);
 }
 
 /* `webhook = { … };` for one, `webhook = ( { … }, { … } );` for several. */
@@ -239,7 +239,7 @@ static void parse_webhooks(struct parser *p, const config_setting_t *agency, con
 
         if (!s)
                 return;
-        path_member(wpath, path, "webhook");
+        parser_path_member(wpath, path, "webhook");
         if (config_setting_type(s) == CONFIG_TYPE_GROUP)
                 n = 1;
         else if (config_setting_type(s) == CONFIG_TYPE_LIST)
@@ -266,7 +266,7 @@ static void parse_webhooks(struct parser *p, const config_setting_t *agency, con
         }
         for (size_t i = 0; i < n; i++) {
                 const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
-                path_elem(epath, wpath, i);
+                parser_path_elem(epath, wpath, i);
                 if (config_setting_type(e) != CONFIG_TYPE_GROUP)
                         parser_error(p, e, epath, "must be a group { url = \"…\"; }");
                 else
@@ -296,9 +296,9 @@ static void check_duplicate_addresses(struct parser *p, const config_setting_t *
                                 ssize_t j = find_address(lists[m], m == l ? i : SIZE_MAX, lists[l][i]);
                                 if (j < 0)
                                         continue;
-                                parser_error(p, setting_elem(config_setting_get_member(agency, names[l]), i),
-                                             path_elem(epath, path_member(buf, path, names[l]), i),
-                                             "%s is already listed in %s[%zd]", quote(lists[l][i], q, sizeof q),
+                                parser_error(p, parser_setting_elem(config_setting_get_member(agency, names[l]), i),
+                                             parser_path_elem(epath, parser_path_member(buf, path, names[l]), i),
+                                             "%s is already listed in %s[%zd]", parser_quote(lists[l][i], q, sizeof q),
                                              names[m], j);
                                 break;
                         }
@@ -311,13 +311,13 @@ static void parse_agency(struct parser *p, const config_setting_t *s, const char
 
         a->line = (int) config_setting_source_line(s);
         parser_check_keys(p, s, path, keys);
-        if (get_string(p, s, path, "id", 64, id_check, &a->id) == 0)
-                parser_error(p, s, path_member(buf, path, "id"), "missing (e.g. id = \"stc\";)");
-        if (get_string(p, s, path, "name", CONFIG_STRING_MAX, NULL, &a->name) == 0)
-                parser_error(p, s, path_member(buf, path, "name"), "missing (e.g. name = \"Sở Tài chính\";)");
-        (void) get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &a->aliases, NULL);
-        ok = get_strv(p, s, path, "email", ADDRESSES_MAX, 254, email_check, &a->email, NULL) >= 0;
-        ok = get_strv(p, s, path, "cc", ADDRESSES_MAX, 254, email_check, &a->cc, NULL) >= 0 && ok;
+        if (parser_get_string(p, s, path, "id", 64, parser_check_id, &a->id) == 0)
+                parser_error(p, s, parser_path_member(buf, path, "id"), "missing (e.g. id = \"stc\";)");
+        if (parser_get_string(p, s, path, "name", CONFIG_STRING_MAX, NULL, &a->name) == 0)
+                parser_error(p, s, parser_path_member(buf, path, "name"), "missing (e.g. name = \"Sở Tài chính\";)");
+        (void) parser_get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &a->aliases, NULL);
+        ok = parser_get_strv(p, s, path, "email", CONFIG_ADDRESSES_MAX, 254, parser_check_email, &a->email, NULL) >= 0;
+        ok = parser_get_strv(p, s, path, "cc", CONFIG_ADDRESSES_MAX, 254, parser_check_email, &a->cc, NULL) >= 0 && ok;
         if (ok)
                 check_duplicate_addresses(p, s, path, a);
         parse_webhooks(p, s, path, a);
@@ -334,18 +334,19 @@ static void parse_group(struct parser *p, const config_setting_t *s, const char 
 
         g->line = (int) config_setting_source_line(s);
         parser_check_keys(p, s, path, keys);
-        if (get_string(p, s, path, "id", 64, id_check, &g->id) == 0)
-                parser_error(p, s, path_member(buf, path, "id"), "missing (e.g. id = \"cacso\";)");
+        if (parser_get_string(p, s, path, "id", 64, parser_check_id, &g->id) == 0)
+                parser_error(p, s, parser_path_member(buf, path, "id"), "missing (e.g. id = \"cacso\";)");
         /* A group without a name of its own is called by its id. */
-        if (get_string(p, s, path, "name", CONFIG_STRING_MAX, NULL, &g->name) == 0 && g->id &&
+        if (parser_get_string(p, s, path, "name", CONFIG_STRING_MAX, NULL, &g->name) == 0 && g->id &&
             !(g->name = strdup(g->id)))
                 p->oom = true;
-        (void) get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &g->aliases, NULL);
-        r = get_strv(p, s, path, "members", AGENCIES_MAX, 64, id_check, &g->members, &members);
+        (void) parser_get_strv(p, s, path, "aliases", ALIASES_MAX, CONFIG_STRING_MAX, NULL, &g->aliases, NULL);
+        r = parser_get_strv(p, s, path, "members", CONFIG_AGENCIES_MAX, 64, parser_check_id, &g->members, &members);
         if (r == 0)
-                parser_error(p, s, path_member(buf, path, "members"), "missing (e.g. members = [\"stc\", \"syt\"];)");
+                parser_error(p, s, parser_path_member(buf, path, "members"),
+                             "missing (e.g. members = [\"stc\", \"syt\"];)");
         else if (r > 0 && !g->members[0])
-                parser_error(p, members, path_member(buf, path, "members"), "must list at least one agency");
+                parser_error(p, members, parser_path_member(buf, path, "members"), "must list at least one agency");
         strv_ensure(p, &g->aliases);
         strv_ensure(p, &g->members);
 }
@@ -377,15 +378,15 @@ static const config_setting_t *get_list(struct parser *p, const config_setting_t
         return s;
 }
 
-void parse_agencies(struct parser *p, const config_setting_t *root, struct config *c) {
+void config_parse_agencies(struct parser *p, const config_setting_t *root, struct config *c) {
         const config_setting_t *list;
         char path[SETTING_PATH_MAX];
 
-        list = get_list(p, root, "agencies", AGENCIES_MAX, sizeof *c->agencies, (void **) &c->agencies,
+        list = get_list(p, root, "agencies", CONFIG_AGENCIES_MAX, sizeof *c->agencies, (void **) &c->agencies,
                         &c->n_agencies);
         for (size_t i = 0; list && i < c->n_agencies; i++) {
                 const config_setting_t *e = config_setting_get_elem(list, (unsigned) i);
-                path_elem(path, "agencies", i);
+                parser_path_elem(path, "agencies", i);
                 if (config_setting_type(e) != CONFIG_TYPE_GROUP)
                         parser_error(p, e, path, "must be a group { id = \"…\"; name = \"…\"; … }");
                 else
@@ -393,14 +394,14 @@ void parse_agencies(struct parser *p, const config_setting_t *root, struct confi
         }
 }
 
-void parse_groups(struct parser *p, const config_setting_t *root, struct config *c) {
+void config_parse_groups(struct parser *p, const config_setting_t *root, struct config *c) {
         const config_setting_t *list;
         char path[SETTING_PATH_MAX];
 
         list = get_list(p, root, "groups", GROUPS_MAX, sizeof *c->groups, (void **) &c->groups, &c->n_groups);
         for (size_t i = 0; list && i < c->n_groups; i++) {
                 const config_setting_t *e = config_setting_get_elem(list, (unsigned) i);
-                path_elem(path, "groups", i);
+                parser_path_elem(path, "groups", i);
                 if (config_setting_type(e) != CONFIG_TYPE_GROUP)
                         parser_error(p, e, path, "must be a group { id = \"…\"; members = [ … ]; }");
                 else
@@ -428,8 +429,8 @@ static const struct config_id *config_lookup_id(const struct config *c, const ch
 
 /* "agencies[3]" or "groups[1]", the path of the entry that owns an id. */
 static const char *id_owner(const struct config *c, const struct config_id *e, char buf[static SETTING_PATH_MAX]) {
-        return e->agency ? path_elem(buf, "agencies", (size_t) (e->agency - c->agencies))
-                         : path_elem(buf, "groups", (size_t) (e->group - c->groups));
+        return e->agency ? parser_path_elem(buf, "agencies", (size_t) (e->agency - c->agencies))
+                         : parser_path_elem(buf, "groups", (size_t) (e->group - c->groups));
 }
 
 static void check_members(struct parser *p, const config_setting_t *root, const struct config *c) {
@@ -450,22 +451,25 @@ static void check_members(struct parser *p, const config_setting_t *root, const 
 
                 for (size_t j = 0; g->members && g->members[j]; j++) {
                         const struct config_id *e = config_lookup_id(c, g->members[j]);
-                        const config_setting_t *s = setting_elem(members, j);
+                        const config_setting_t *s = parser_setting_elem(members, j);
                         size_t a;
 
-                        path_elem(epath, path_member(path, path_elem(gpath, "groups", i), "members"), j);
+                        parser_path_elem(epath,
+                                         parser_path_member(path, parser_path_elem(gpath, "groups", i), "members"), j);
                         if (!e) {
-                                parser_error(p, s, epath, "%s is not an agency id", quote(g->members[j], q, sizeof q));
+                                parser_error(p, s, epath, "%s is not an agency id",
+                                             parser_quote(g->members[j], q, sizeof q));
                                 continue;
                         }
                         if (e->group) {
                                 parser_error(p, s, epath, "%s is a group; members must be agencies",
-                                             quote(g->members[j], q, sizeof q));
+                                             parser_quote(g->members[j], q, sizeof q));
                                 continue;
                         }
                         a = (size_t) (e->agency - c->agencies);
                         if (seen_in[a] == i + 1)
-                                parser_error(p, s, epath, "%s is listed twice", quote(g->members[j], q, sizeof q));
+                                parser_error(p, s, epath, "%s is listed twice",
+                                             parser_quote(g->members[j], q, sizeof q));
                         seen_in[a] = i + 1;
                 }
         }
@@ -500,8 +504,9 @@ int config_build_index(struct parser *p, const config_setting_t *root, struct co
                 while (first > c->ids && streq(first[-1].id, e->id))
                         first--;
                 parser_error_at(p, (unsigned) (e->agency ? e->agency->line : e->group->line),
-                                path_member(path, id_owner(c, e, owner), "id"), "%s is already the id of %s (line %d)",
-                                quote(e->id, q, sizeof q), id_owner(c, first, first_owner),
+                                parser_path_member(path, id_owner(c, e, owner), "id"),
+                                "%s is already the id of %s (line %d)",
+                                parser_quote(e->id, q, sizeof q), id_owner(c, first, first_owner),
                                 first->agency ? first->agency->line : first->group->line);
         }
         /* Only the first of equal ids stays in the index, so that the

@@ -113,13 +113,13 @@ static const char *path_truncated(char buf[static SETTING_PATH_MAX], int r) {
         return buf;
 }
 
-const char *path_member(char buf[static SETTING_PATH_MAX], const char *parent, const char *name) {
+const char *parser_path_member(char buf[static SETTING_PATH_MAX], const char *parent, const char *name) {
         if (parent && *parent)
                 return path_truncated(buf, snprintf(buf, SETTING_PATH_MAX, "%s.%s", parent, name));
         return path_truncated(buf, snprintf(buf, SETTING_PATH_MAX, "%s", name));
 }
 
-const char *path_elem(char buf[static SETTING_PATH_MAX], const char *parent, size_t i) {
+const char *parser_path_elem(char buf[static SETTING_PATH_MAX], const char *parent, size_t i) {
         return path_truncated(buf, snprintf(buf, SETTING_PATH_MAX, "%s[%zu]", parent, i));
 }
 
@@ -136,7 +136,7 @@ static bool utf8_valid(const char *s) {
         return true;
 }
 
-const char *quote(const char *s, char *buf, size_t size) {
+const char *parser_quote(const char *s, char *buf, size_t size) {
         /* Bytes that are not UTF-8 are shown escaped, so that the message
          * itself stays valid text. */
         bool raw_high = utf8_valid(s);
@@ -170,10 +170,10 @@ const char *quote(const char *s, char *buf, size_t size) {
         return buf;
 }
 
-const char *quote_url(const char *url, char *buf, size_t size) {
+const char *parser_quote_url(const char *url, char *buf, size_t size) {
         char redacted[CONFIG_URL_MAX + 1];
 
-        return quote(url_redact(url, redacted, sizeof redacted), buf, size);
+        return parser_quote(url_redact(url, redacted, sizeof redacted), buf, size);
 }
 
 static const char *type_name(const config_setting_t *s) {
@@ -237,23 +237,23 @@ bool parser_check_keys(struct parser *p, const config_setting_t *group, const ch
                         continue;
                 ok = false;
                 if (best)
-                        parser_error(p, s, path_member(buf, path, name), "unknown setting (did you mean %s?)",
+                        parser_error(p, s, parser_path_member(buf, path, name), "unknown setting (did you mean %s?)",
                                      best);
                 else
-                        parser_error(p, s, path_member(buf, path, name), "unknown setting");
+                        parser_error(p, s, parser_path_member(buf, path, name), "unknown setting");
         }
         return ok;
 }
 
-int get_group(struct parser *p, const config_setting_t *g, const char *path, const char *key,
-              config_setting_t **ret) {
+int parser_get_group(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                     config_setting_t **ret) {
         config_setting_t *s = config_setting_get_member(g, key);
         char buf[SETTING_PATH_MAX];
 
         if (!s)
                 return 0;
         if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-                parser_error(p, s, path_member(buf, path, key), "must be a group { … }, not %s", type_name(s));
+                parser_error(p, s, parser_path_member(buf, path, key), "must be a group { … }, not %s", type_name(s));
                 return -EINVAL;
         }
         *ret = s;
@@ -265,7 +265,7 @@ int get_group(struct parser *p, const config_setting_t *g, const char *path, con
  * header values a line break would let text become a header of its own. */
 static int check_string(struct parser *p, const config_setting_t *s, const char *path, const char *v, size_t max,
                         string_check_fn check, bool is_url) {
-        const char *(*show)(const char *, char *, size_t) = is_url ? quote_url : quote;
+        const char *(*show)(const char *, char *, size_t) = is_url ? parser_quote_url : parser_quote;
         char q[QUOTE_MAX];
         const char *problem;
 
@@ -305,7 +305,7 @@ static int get_string_full(struct parser *p, const config_setting_t *g, const ch
 
         if (!s)
                 return 0;
-        path_member(buf, path, key);
+        parser_path_member(buf, path, key);
         if (config_setting_type(s) != CONFIG_TYPE_STRING) {
                 parser_error(p, s, buf, "must be a string, not %s", type_name(s));
                 return -EINVAL;
@@ -321,13 +321,13 @@ static int get_string_full(struct parser *p, const config_setting_t *g, const ch
         return 1;
 }
 
-int get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
-               string_check_fn check, char **ret) {
+int parser_get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
+                      string_check_fn check, char **ret) {
         return get_string_full(p, g, path, key, max, check, false, ret);
 }
 
-int get_url(struct parser *p, const config_setting_t *g, const char *path, const char *key,
-            const char *const *schemes, bool *ret_loopback, char **ret) {
+int parser_get_url(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                   const char *const *schemes, bool *ret_loopback, char **ret) {
         _cleanup_free_ char *url = NULL;
         char buf[SETTING_PATH_MAX], q[QUOTE_MAX];
         const char *problem;
@@ -336,39 +336,39 @@ int get_url(struct parser *p, const config_setting_t *g, const char *path, const
         r = get_string_full(p, g, path, key, CONFIG_URL_MAX, NULL, true, &url);
         if (r <= 0)
                 return r;
-        problem = url_check(url, schemes, ret_loopback);
+        problem = parser_check_url(url, schemes, ret_loopback);
         if (problem) {
-                parser_error(p, config_setting_get_member(g, key), path_member(buf, path, key), "%s %s",
-                             quote_url(url, q, sizeof q), problem);
+                parser_error(p, config_setting_get_member(g, key), parser_path_member(buf, path, key), "%s %s",
+                             parser_quote_url(url, q, sizeof q), problem);
                 return -EINVAL;
         }
         *ret = TAKE_PTR(url);
         return 1;
 }
 
-int get_bool(struct parser *p, const config_setting_t *g, const char *path, const char *key, bool *ret) {
+int parser_get_bool(struct parser *p, const config_setting_t *g, const char *path, const char *key, bool *ret) {
         config_setting_t *s = config_setting_get_member(g, key);
         char buf[SETTING_PATH_MAX];
 
         if (!s)
                 return 0;
         if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-                parser_error(p, s, path_member(buf, path, key), "must be true or false, not %s", type_name(s));
+                parser_error(p, s, parser_path_member(buf, path, key), "must be true or false, not %s", type_name(s));
                 return -EINVAL;
         }
         *ret = config_setting_get_bool(s);
         return 1;
 }
 
-int get_int(struct parser *p, const config_setting_t *g, const char *path, const char *key, int min, int max,
-            int *ret) {
+int parser_get_int(struct parser *p, const config_setting_t *g, const char *path, const char *key, int min, int max,
+                   int *ret) {
         config_setting_t *s = config_setting_get_member(g, key);
         char buf[SETTING_PATH_MAX];
         long long v;
 
         if (!s)
                 return 0;
-        path_member(buf, path, key);
+        parser_path_member(buf, path, key);
         if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
                 parser_error(p, s, buf, "must be a whole number, not %s", type_name(s));
                 return -EINVAL;
@@ -382,22 +382,22 @@ int get_int(struct parser *p, const config_setting_t *g, const char *path, const
         return 1;
 }
 
-int get_duration(struct parser *p, const config_setting_t *g, const char *path, const char *key, int64_t min,
-                 int64_t max, int64_t *ret) {
+int parser_get_duration(struct parser *p, const config_setting_t *g, const char *path, const char *key, int64_t min,
+                        int64_t max, int64_t *ret) {
         _cleanup_free_ char *v = NULL;
         char buf[SETTING_PATH_MAX], limit[32], q[QUOTE_MAX];
         int64_t d;
         int r;
 
-        r = get_string(p, g, path, key, 32, duration_check, &v);
+        r = parser_get_string(p, g, path, key, 32, parser_check_duration, &v);
         if (r <= 0)
                 return r;
         if (parse_duration(v, &d) < 0)
-                return -EINVAL; /* duration_check() let it through: cannot happen */
+                return -EINVAL; /* parser_check_duration() let it through: cannot happen */
         if (d < min || d > max) {
                 format_duration(d < min ? min : max, limit, sizeof limit);
-                parser_error(p, config_setting_get_member(g, key), path_member(buf, path, key),
-                             "%s is too %s (at %s %s)", quote(v, q, sizeof q), d < min ? "short" : "long",
+                parser_error(p, config_setting_get_member(g, key), parser_path_member(buf, path, key),
+                             "%s is too %s (at %s %s)", parser_quote(v, q, sizeof q), d < min ? "short" : "long",
                              d < min ? "least" : "most", limit);
                 return -EINVAL;
         }
@@ -405,12 +405,12 @@ int get_duration(struct parser *p, const config_setting_t *g, const char *path, 
         return 1;
 }
 
-int get_path(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret) {
+int parser_get_path(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret) {
         _cleanup_free_ char *v = NULL;
         char *abs;
         int r;
 
-        r = get_string(p, g, path, key, PATH_MAX - 1, NULL, &v);
+        r = parser_get_string(p, g, path, key, PATH_MAX - 1, NULL, &v);
         if (r <= 0)
                 return r;
         if (v[0] == '/') {
@@ -425,14 +425,14 @@ int get_path(struct parser *p, const config_setting_t *g, const char *path, cons
         return 1;
 }
 
-const config_setting_t *setting_elem(const config_setting_t *list, size_t i) {
+const config_setting_t *parser_setting_elem(const config_setting_t *list, size_t i) {
         if (config_setting_type(list) == CONFIG_TYPE_STRING)
                 return list;
         return config_setting_get_elem(list, (unsigned) i);
 }
 
-int get_strv(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max_items,
-             size_t max_len, string_check_fn check, char ***ret, config_setting_t **ret_setting) {
+int parser_get_strv(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max_items,
+                    size_t max_len, string_check_fn check, char ***ret, config_setting_t **ret_setting) {
         config_setting_t *s = config_setting_get_member(g, key);
         _cleanup_strv_free_ char **l = NULL;
         char buf[SETTING_PATH_MAX], ebuf[SETTING_PATH_MAX];
@@ -441,7 +441,7 @@ int get_strv(struct parser *p, const config_setting_t *g, const char *path, cons
 
         if (!s)
                 return 0;
-        path_member(buf, path, key);
+        parser_path_member(buf, path, key);
         if (config_setting_type(s) == CONFIG_TYPE_STRING)
                 n = 1;
         else if (config_setting_type(s) == CONFIG_TYPE_ARRAY || config_setting_type(s) == CONFIG_TYPE_LIST)
@@ -460,8 +460,8 @@ int get_strv(struct parser *p, const config_setting_t *g, const char *path, cons
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                const config_setting_t *e = setting_elem(s, i);
-                const char *epath = config_setting_type(s) == CONFIG_TYPE_STRING ? buf : path_elem(ebuf, buf, i);
+                const config_setting_t *e = parser_setting_elem(s, i);
+                const char *epath = config_setting_type(s) == CONFIG_TYPE_STRING ? buf : parser_path_elem(ebuf, buf, i);
 
                 if (config_setting_type(e) != CONFIG_TYPE_STRING) {
                         parser_error(p, e, epath, "must be a string, not %s", type_name(e));
@@ -488,7 +488,7 @@ int get_strv(struct parser *p, const config_setting_t *g, const char *path, cons
         return 1;
 }
 
-int read_all(int fd, size_t max, char **ret, size_t *ret_size) {
+int parser_read_all(int fd, size_t max, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = malloc(max + 2);
         size_t n = 0;
 
@@ -544,7 +544,7 @@ int parser_read_secret(struct parser *p, const config_setting_t *s, const char *
                              (unsigned) (st.st_mode & 07777));
                 return -EINVAL;
         }
-        r = read_all(fd, CONFIG_SECRET_MAX, &buf, &n);
+        r = parser_read_all(fd, CONFIG_SECRET_MAX, &buf, &n);
         if (r == -EFBIG) {
                 parser_error(p, s, path, "%s is larger than %d bytes", file, CONFIG_SECRET_MAX);
                 return -EINVAL;
@@ -574,16 +574,16 @@ int parser_read_secret(struct parser *p, const config_setting_t *s, const char *
         return 1;
 }
 
-int get_secret_file(struct parser *p, const config_setting_t *g, const char *path, const char *key,
-                    char **ret) {
+int parser_get_secret_file(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                           char **ret) {
         _cleanup_free_ char *file = NULL;
         char buf[SETTING_PATH_MAX];
         int r;
 
-        r = get_path(p, g, path, key, &file);
+        r = parser_get_path(p, g, path, key, &file);
         if (r <= 0)
                 return r;
-        return parser_read_secret(p, config_setting_get_member(g, key), path_member(buf, path, key), file, true,
+        return parser_read_secret(p, config_setting_get_member(g, key), parser_path_member(buf, path, key), file, true,
                                   ret);
 }
 
@@ -596,7 +596,7 @@ static const char *credential_name_check(const char *s) {
         return NULL;
 }
 
-int get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret) {
+int parser_get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret) {
         static const char *const stores[] = { "/run/credstore", "/etc/credstore" };
         const char *creds = getenv("CREDENTIALS_DIRECTORY");
         _cleanup_free_ char *name = NULL, *file = NULL;
@@ -604,10 +604,10 @@ int get_credential(struct parser *p, const config_setting_t *g, const char *path
         char buf[SETTING_PATH_MAX];
         int r;
 
-        r = get_string(p, g, path, key, 64, credential_name_check, &name);
+        r = parser_get_string(p, g, path, key, 64, credential_name_check, &name);
         if (r <= 0)
                 return r;
-        path_member(buf, path, key);
+        parser_path_member(buf, path, key);
         /* In the service, systemd's LoadCredential= has put the secret
          * where only this service can read it, so its mode is not checked;
          * a missing one is a unit without the LoadCredential= line. */
@@ -657,7 +657,7 @@ static bool host_is_loopback(const char *host) {
         return false;
 }
 
-const char *url_check(const char *url, const char *const *schemes, bool *ret_loopback) {
+const char *parser_check_url(const char *url, const char *const *schemes, bool *ret_loopback) {
         CURLU *u = NULL;
         char *user = NULL, *password = NULL, *host = NULL;
         const char *problem = NULL;
@@ -697,7 +697,7 @@ const char *url_check(const char *url, const char *const *schemes, bool *ret_loo
         return problem;
 }
 
-const char *id_check(const char *s) {
+const char *parser_check_id(const char *s) {
         size_t n = strlen(s);
 
         if (n > 64 || !(islower((unsigned char) s[0]) || isdigit((unsigned char) s[0])))
@@ -715,7 +715,7 @@ static bool atext(char c) {
         return isalnum((unsigned char) c) || strchr("!#$%&'*+-/=?^_`{|}~", c);
 }
 
-const char *email_check(const char *s) {
+const char *parser_check_email(const char *s) {
         const char *at;
         size_t local;
 
@@ -762,8 +762,8 @@ const char *email_check(const char *s) {
         return NULL;
 }
 
-bool email_address_valid(const char *s) {
-        return s && !email_check(s);
+bool config_email_address_valid(const char *s) {
+        return s && !parser_check_email(s);
 }
 
 /* "Name <addr>" or "addr", as spans of `s` (the name possibly empty), or
@@ -777,7 +777,7 @@ static const char *mailbox_split(const char *s, const char **ret_name, size_t *r
         if (!lt) {
                 *ret_name = s, *ret_name_len = 0;
                 *ret_addr = s, *ret_addr_len = n;
-                return email_check(s);
+                return parser_check_email(s);
         }
         if (s[n - 1] != '>' || strchr(lt + 1, '<') || strchr(lt + 1, '>') != s + n - 1)
                 return "is not \"Name <address>\" or a bare address";
@@ -796,17 +796,17 @@ static const char *mailbox_split(const char *s, const char **ret_name, size_t *r
         addr[addr_len] = 0;
         *ret_name = name, *ret_name_len = (size_t) (name_end - name);
         *ret_addr = lt + 1, *ret_addr_len = addr_len;
-        return email_check(addr);
+        return parser_check_email(addr);
 }
 
-const char *mailbox_check(const char *s) {
+const char *parser_check_mailbox(const char *s) {
         const char *name, *addr;
         size_t name_len, addr_len;
 
         return mailbox_split(s, &name, &name_len, &addr, &addr_len);
 }
 
-const char *duration_check(const char *s) {
+const char *parser_check_duration(const char *s) {
         int64_t d;
         int r = parse_duration(s, &d);
 
@@ -817,7 +817,7 @@ const char *duration_check(const char *s) {
         return NULL;
 }
 
-const char *date_check(const char *s) {
+const char *parser_check_date(const char *s) {
         int32_t day;
 
         if (parse_iso_date(s, &day) < 0)
@@ -825,7 +825,7 @@ const char *date_check(const char *s) {
         return NULL;
 }
 
-const char *weekday_check(const char *s) {
+const char *parser_check_weekday(const char *s) {
         if (parse_weekday(s) < 0)
                 return "is not a weekday (use mon, tue, wed, thu, fri, sat or sun)";
         return NULL;

@@ -55,13 +55,13 @@ int parser_join_errors(struct parser *p, char **ret);
 void parser_done(struct parser *p);
 
 /* "parent.name" and "parent[i]", truncated to SETTING_PATH_MAX. */
-const char *path_member(char buf[static SETTING_PATH_MAX], const char *parent, const char *name);
-const char *path_elem(char buf[static SETTING_PATH_MAX], const char *parent, size_t i);
+const char *parser_path_member(char buf[static SETTING_PATH_MAX], const char *parent, const char *name);
+const char *parser_path_elem(char buf[static SETTING_PATH_MAX], const char *parent, size_t i);
 /* A value for a message: in double quotes, control characters escaped,
  * long values shortened, so that an error stays one line. */
-const char *quote(const char *s, char *buf, size_t size);
+const char *parser_quote(const char *s, char *buf, size_t size);
 /* The same for a URL, with its user name and password redacted. */
-const char *quote_url(const char *url, char *buf, size_t size);
+const char *parser_quote_url(const char *url, char *buf, size_t size);
 #define QUOTE_MAX 96
 
 /* Reports every member of `group` whose name is not in the NULL-terminated
@@ -73,28 +73,28 @@ bool parser_check_keys(struct parser *p, const config_setting_t *group, const ch
  * (a phrase that follows the quoted value: "is not an e-mail address"). */
 typedef const char *(*string_check_fn)(const char *s);
 
-int get_group(struct parser *p, const config_setting_t *g, const char *path, const char *key,
-              config_setting_t **ret);
-int get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
-               string_check_fn check, char **ret);
-int get_bool(struct parser *p, const config_setting_t *g, const char *path, const char *key, bool *ret);
-int get_int(struct parser *p, const config_setting_t *g, const char *path, const char *key, int min, int max,
-            int *ret);
-int get_duration(struct parser *p, const config_setting_t *g, const char *path, const char *key, int64_t min,
-                 int64_t max, int64_t *ret);
+int parser_get_group(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                     config_setting_t **ret);
+int parser_get_string(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max,
+                      string_check_fn check, char **ret);
+int parser_get_bool(struct parser *p, const config_setting_t *g, const char *path, const char *key, bool *ret);
+int parser_get_int(struct parser *p, const config_setting_t *g, const char *path, const char *key, int min, int max,
+                   int *ret);
+int parser_get_duration(struct parser *p, const config_setting_t *g, const char *path, const char *key, int64_t min,
+                        int64_t max, int64_t *ret);
 /* A file or folder name; a relative one resolves against the config's folder. */
-int get_path(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret);
+int parser_get_path(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret);
 /* A list ["a", "b"] or ("a", "b") of strings, or one string standing for a
- * list of one. Each element is checked like get_string(). `*ret_setting`
+ * list of one. Each element is checked like parser_get_string(). `*ret_setting`
  * (optional) is the list itself, for per-element messages. */
-int get_strv(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max_items,
-             size_t max_len, string_check_fn check, char ***ret, config_setting_t **ret_setting);
+int parser_get_strv(struct parser *p, const config_setting_t *g, const char *path, const char *key, size_t max_items,
+                    size_t max_len, string_check_fn check, char ***ret, config_setting_t **ret_setting);
 /* The element of a list setting for messages: the setting itself when a
  * single string stood for the list. */
-const config_setting_t *setting_elem(const config_setting_t *list, size_t i);
+const config_setting_t *parser_setting_elem(const config_setting_t *list, size_t i);
 
 /* Reads at most `max` bytes and adds a NUL; -EFBIG if there is more. */
-int read_all(int fd, size_t max, char **ret, size_t *ret_size);
+int parser_read_all(int fd, size_t max, char **ret, size_t *ret_size);
 
 /* Reads a secret: `*_file` settings are refused if the group or others may
  * access them; a systemd credential (check_mode false) is trusted. One
@@ -102,35 +102,35 @@ int read_all(int fd, size_t max, char **ret, size_t *ret_size);
  * error. */
 int parser_read_secret(struct parser *p, const config_setting_t *s, const char *path, const char *file,
                        bool check_mode, char **ret);
-int get_secret_file(struct parser *p, const config_setting_t *g, const char *path, const char *key,
-                    char **ret);
+int parser_get_secret_file(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                           char **ret);
 /* A setting naming a systemd credential: in the service (with
  * $CREDENTIALS_DIRECTORY) it must be there and is read; outside it, it is
  * read from /run/credstore or /etc/credstore when this user may, and
  * otherwise left unset (returns 0, like an absent setting). */
-int get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret);
+int parser_get_credential(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret);
 
-/* A string setting checked by url_check(); messages about it never show
+/* A string setting checked by parser_check_url(); messages about it never show
  * a user name or password written into it. */
-int get_url(struct parser *p, const config_setting_t *g, const char *path, const char *key,
-            const char *const *schemes, bool *ret_loopback, char **ret);
+int parser_get_url(struct parser *p, const config_setting_t *g, const char *path, const char *key,
+                   const char *const *schemes, bool *ret_loopback, char **ret);
 
 /* An absolute URL with one of `schemes` and a host, no user name or
  * password. `*ret_loopback` (optional) tells whether the host is
  * 127.0.0.0/8, ::1 or localhost. Returns NULL or what is wrong. */
-const char *url_check(const char *url, const char *const *schemes, bool *ret_loopback);
+const char *parser_check_url(const char *url, const char *const *schemes, bool *ret_loopback);
 
-const char *id_check(const char *s);
-const char *email_check(const char *s);
-const char *mailbox_check(const char *s);
-const char *duration_check(const char *s);
-const char *date_check(const char *s);
-const char *weekday_check(const char *s);
+const char *parser_check_id(const char *s);
+const char *parser_check_email(const char *s);
+const char *parser_check_mailbox(const char *s);
+const char *parser_check_duration(const char *s);
+const char *parser_check_date(const char *s);
+const char *parser_check_weekday(const char *s);
 
 /* config-agencies.c: the agencies and groups lists, then the sorted id
  * index with its cross-checks (duplicate ids, group members). */
-void parse_agencies(struct parser *p, const config_setting_t *root, struct config *c);
-void parse_groups(struct parser *p, const config_setting_t *root, struct config *c);
+void config_parse_agencies(struct parser *p, const config_setting_t *root, struct config *c);
+void config_parse_groups(struct parser *p, const config_setting_t *root, struct config *c);
 int config_build_index(struct parser *p, const config_setting_t *root, struct config *c);
 void agency_done(struct agency *a);
 void group_done(struct group *g);

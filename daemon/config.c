@@ -152,7 +152,8 @@ static void parse_remind_before(struct parser *p, const config_setting_t *g, str
         int64_t *v;
         size_t n;
 
-        if (get_strv(p, g, "schedule", "remind_before", REMIND_BEFORE_MAX, 32, duration_check, &l, &list) <= 0)
+        if (parser_get_strv(p, g, "schedule", "remind_before", REMIND_BEFORE_MAX, 32, parser_check_duration, &l,
+                            &list) <= 0)
                 return;
         n = strv_length(l);
         v = calloc(n + 1, sizeof *v);
@@ -165,14 +166,14 @@ static void parse_remind_before(struct parser *p, const config_setting_t *g, str
         pol->n_remind_before = n;
         for (size_t i = 0; i < n; i++) {
                 (void) parse_duration(l[i], &v[i]);
-                path_elem(path, "schedule.remind_before", i);
+                parser_path_elem(path, "schedule.remind_before", i);
                 if (v[i] > YEAR_SECONDS)
-                        parser_error(p, setting_elem(list, i), path, "%s is too long (at most 366d)",
-                                     quote(l[i], q, sizeof q));
+                        parser_error(p, parser_setting_elem(list, i), path, "%s is too long (at most 366d)",
+                                     parser_quote(l[i], q, sizeof q));
                 for (size_t j = 0; j < i; j++)
                         if (v[j] == v[i]) {
-                                parser_error(p, setting_elem(list, i), path, "%s is the same as %s",
-                                             quote(l[i], q, sizeof q), quote(l[j], q2, sizeof q2));
+                                parser_error(p, parser_setting_elem(list, i), path, "%s is the same as %s",
+                                             parser_quote(l[i], q, sizeof q), parser_quote(l[j], q2, sizeof q2));
                                 break;
                         }
         }
@@ -216,26 +217,26 @@ static void parse_escalation(struct parser *p, const config_setting_t *g, const 
                 char tpath[SETTING_PATH_MAX];
                 int r;
 
-                path_elem(path, "schedule.escalation", i);
+                parser_path_elem(path, "schedule.escalation", i);
                 if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
                         parser_error(p, e, path, "must be a group { after = \"3d\"; to = [\"id\"]; }");
                         continue;
                 }
                 parser_check_keys(p, e, path, keys);
-                r = get_duration(p, e, path, "after", 0, YEAR_SECONDS, &esc->after);
+                r = parser_get_duration(p, e, path, "after", 0, YEAR_SECONDS, &esc->after);
                 if (r == 0)
-                        parser_error(p, e, path_member(epath, path, "after"), "missing (e.g. after = \"3d\";)");
+                        parser_error(p, e, parser_path_member(epath, path, "after"), "missing (e.g. after = \"3d\";)");
                 after_ok[i] = r > 0;
                 for (size_t j = 0; after_ok[i] && j < i; j++)
                         if (after_ok[j] && pol->escalation[j].after == esc->after) {
                                 parser_error(p, config_setting_get_member(e, "after"),
-                                             path_member(epath, path, "after"),
+                                             parser_path_member(epath, path, "after"),
                                              "same delay as schedule.escalation[%zu]; merge the two levels", j);
                                 break;
                         }
 
-                path_member(tpath, path, "to");
-                r = get_strv(p, e, path, "to", ESCALATION_TO_MAX, 64, id_check, &esc->to, &to);
+                parser_path_member(tpath, path, "to");
+                r = parser_get_strv(p, e, path, "to", ESCALATION_TO_MAX, 64, parser_check_id, &esc->to, &to);
                 if (r == 0)
                         parser_error(p, e, tpath, "missing (e.g. to = [\"vpubnd\"];)");
                 if (r <= 0)
@@ -244,8 +245,8 @@ static void parse_escalation(struct parser *p, const config_setting_t *g, const 
                         parser_error(p, to, tpath, "must name at least one agency or group");
                 for (size_t j = 0; esc->to[j]; j++)
                         if (!config_id_exists(c, esc->to[j]))
-                                parser_error(p, setting_elem(to, j), path_elem(epath, tpath, j),
-                                             "%s is not an agency or group id", quote(esc->to[j], q, sizeof q));
+                                parser_error(p, parser_setting_elem(to, j), parser_path_elem(epath, tpath, j),
+                                             "%s is not an agency or group id", parser_quote(esc->to[j], q, sizeof q));
         }
         qsort(pol->escalation, n, sizeof *pol->escalation, cmp_escalation);
 }
@@ -258,9 +259,9 @@ static void parse_dates(struct parser *p, const config_setting_t *g, const char 
         int32_t *v;
         size_t n;
 
-        if (get_strv(p, g, "schedule", key, DATES_MAX, 10, date_check, &l, &list) <= 0)
+        if (parser_get_strv(p, g, "schedule", key, DATES_MAX, 10, parser_check_date, &l, &list) <= 0)
                 return;
-        path_member(path, "schedule", key);
+        parser_path_member(path, "schedule", key);
         n = strv_length(l);
         v = calloc(n + 1, sizeof *v);
         if (!v) {
@@ -272,8 +273,8 @@ static void parse_dates(struct parser *p, const config_setting_t *g, const char 
                 /* The syntax is strict (YYYY-MM-DD), so equal dates are equal strings. */
                 for (size_t j = 0; j < i; j++)
                         if (streq(l[i], l[j])) {
-                                parser_error(p, setting_elem(list, i), path_elem(epath, path, i),
-                                             "%s is listed twice", quote(l[i], q, sizeof q));
+                                parser_error(p, parser_setting_elem(list, i), parser_path_elem(epath, path, i),
+                                             "%s is listed twice", parser_quote(l[i], q, sizeof q));
                                 break;
                         }
         }
@@ -288,7 +289,7 @@ static void parse_workdays(struct parser *p, const config_setting_t *g, struct p
         char epath[SETTING_PATH_MAX], q[QUOTE_MAX];
         unsigned mask = 0;
 
-        if (get_strv(p, g, "schedule", "workdays", 7, 16, weekday_check, &l, &list) <= 0)
+        if (parser_get_strv(p, g, "schedule", "workdays", 7, 16, parser_check_weekday, &l, &list) <= 0)
                 return;
         if (!l[0]) {
                 parser_error(p, list, "schedule.workdays", "must list at least one day");
@@ -297,8 +298,8 @@ static void parse_workdays(struct parser *p, const config_setting_t *g, struct p
         for (size_t i = 0; l[i]; i++) {
                 unsigned bit = 1u << parse_weekday(l[i]);
                 if (mask & bit)
-                        parser_error(p, setting_elem(list, i), path_elem(epath, "schedule.workdays", i),
-                                     "%s is listed twice", quote(l[i], q, sizeof q));
+                        parser_error(p, parser_setting_elem(list, i), parser_path_elem(epath, "schedule.workdays", i),
+                                     "%s is listed twice", parser_quote(l[i], q, sizeof q));
                 mask |= bit;
         }
         pol->workdays = mask;
@@ -314,7 +315,7 @@ static const char *send_at_check(const char *s) {
 
 /* "0" (no unit) turns overdue repeats off. */
 static const char *overdue_check(const char *s) {
-        return streq(s, "0") ? NULL : duration_check(s);
+        return streq(s, "0") ? NULL : parser_check_duration(s);
 }
 
 static void parse_schedule(struct parser *p, const config_setting_t *root, struct config *c) {
@@ -326,11 +327,11 @@ static void parse_schedule(struct parser *p, const config_setting_t *root, struc
         _cleanup_free_ char *send_at = NULL, *overdue = NULL;
         int64_t every;
 
-        if (get_group(p, root, "", "schedule", &g) <= 0)
+        if (parser_get_group(p, root, "", "schedule", &g) <= 0)
                 return;
         parser_check_keys(p, g, "schedule", keys);
         parse_remind_before(p, g, pol);
-        if (get_string(p, g, "schedule", "overdue_every", 32, overdue_check, &overdue) > 0) {
+        if (parser_get_string(p, g, "schedule", "overdue_every", 32, overdue_check, &overdue) > 0) {
                 every = 0;
                 (void) parse_duration(overdue, &every);
                 /* Repeating faster than hourly would flood every overdue agency. */
@@ -343,7 +344,7 @@ static void parse_schedule(struct parser *p, const config_setting_t *root, struc
                 pol->overdue_every = every;
         }
         parse_escalation(p, g, c, pol);
-        if (get_string(p, g, "schedule", "send_at", 16, send_at_check, &send_at) > 0) {
+        if (parser_get_string(p, g, "schedule", "send_at", 16, send_at_check, &send_at) > 0) {
                 if (streq(send_at, "none"))
                         pol->send_at = -1;
                 else
@@ -365,7 +366,7 @@ static void parse_schedule(struct parser *p, const config_setting_t *root, struc
                         i++, j++;
                 }
         }
-        (void) get_bool(p, g, "schedule", "digest", &pol->digest);
+        (void) parser_get_bool(p, g, "schedule", "digest", &pol->digest);
 }
 
 static void parse_delivery(struct parser *p, const config_setting_t *root, struct config *c) {
@@ -374,12 +375,12 @@ static void parse_delivery(struct parser *p, const config_setting_t *root, struc
         config_setting_t *g;
         int r1, r2;
 
-        if (get_group(p, root, "", "delivery", &g) <= 0)
+        if (parser_get_group(p, root, "", "delivery", &g) <= 0)
                 return;
         parser_check_keys(p, g, "delivery", keys);
-        r1 = get_duration(p, g, "delivery", "retry_min", 1, SEC_PER_DAY, &d->retry_min);
-        r2 = get_duration(p, g, "delivery", "retry_max", 1, SEC_PER_DAY, &d->retry_max);
-        (void) get_duration(p, g, "delivery", "max_retry_age", SEC_PER_MIN, 30 * SEC_PER_DAY, &d->max_retry_age);
+        r1 = parser_get_duration(p, g, "delivery", "retry_min", 1, SEC_PER_DAY, &d->retry_min);
+        r2 = parser_get_duration(p, g, "delivery", "retry_max", 1, SEC_PER_DAY, &d->retry_max);
+        (void) parser_get_duration(p, g, "delivery", "max_retry_age", SEC_PER_MIN, 30 * SEC_PER_DAY, &d->max_retry_age);
         if (r1 >= 0 && r2 >= 0 && d->retry_min > d->retry_max) {
                 char min[32], max[32];
                 format_duration(d->retry_min, min, sizeof min);
@@ -395,7 +396,7 @@ static void parse_smtp_password(struct parser *p, const config_setting_t *g, str
         _cleanup_free_ char *file = NULL;
         int r;
 
-        r = get_secret_file(p, g, "smtp", "password_file", &smtp->password);
+        r = parser_get_secret_file(p, g, "smtp", "password_file", &smtp->password);
         if (r < 0)
                 return;
         /* systemd's LoadCredential= puts the secret where only this service
@@ -446,22 +447,22 @@ static void parse_smtp(struct parser *p, const config_setting_t *root, struct co
         config_setting_t *g;
         struct stat st;
 
-        if (get_group(p, root, "", "smtp", &g) <= 0)
+        if (parser_get_group(p, root, "", "smtp", &g) <= 0)
                 return;
         c->has_smtp = true;
         parser_check_keys(p, g, "smtp", keys);
 
-        if (get_url(p, g, "smtp", "url", schemes, NULL, &smtp->url) == 0)
+        if (parser_get_url(p, g, "smtp", "url", schemes, NULL, &smtp->url) == 0)
                 parser_error(p, g, "smtp.url", "missing (e.g. url = \"smtps://mail.example.org:465\";)");
 
-        (void) get_string(p, g, "smtp", "username", 254, NULL, &smtp->username);
+        (void) parser_get_string(p, g, "smtp", "username", 254, NULL, &smtp->username);
         parse_smtp_password(p, g, smtp);
 
-        if (get_string(p, g, "smtp", "from", CONFIG_STRING_MAX, mailbox_check, &smtp->from) == 0)
+        if (parser_get_string(p, g, "smtp", "from", CONFIG_STRING_MAX, parser_check_mailbox, &smtp->from) == 0)
                 parser_error(p, g, "smtp.from", "missing (e.g. from = \"Nhắc việc <nhacviec@example.gov.vn>\";)");
-        (void) get_string(p, g, "smtp", "reply_to", CONFIG_STRING_MAX, mailbox_check, &smtp->reply_to);
+        (void) parser_get_string(p, g, "smtp", "reply_to", CONFIG_STRING_MAX, parser_check_mailbox, &smtp->reply_to);
 
-        if (get_path(p, g, "smtp", "ca_file", &smtp->ca_file) > 0) {
+        if (parser_get_path(p, g, "smtp", "ca_file", &smtp->ca_file) > 0) {
                 if (stat(smtp->ca_file, &st) < 0 || access(smtp->ca_file, R_OK) < 0)
                         parser_error(p, config_setting_get_member(g, "ca_file"), "smtp.ca_file", "%s: %s",
                                      smtp->ca_file, strerror(errno));
@@ -472,15 +473,15 @@ static void parse_smtp(struct parser *p, const config_setting_t *root, struct co
 
         /* Whether smtp:// without STARTTLS is acceptable is decided when
          * sending; here only the combination that can never make sense. */
-        (void) get_bool(p, g, "smtp", "allow_plaintext", &smtp->allow_plaintext);
-        if (get_bool(p, g, "smtp", "allow_plaintext_remote", &smtp->allow_plaintext_remote) > 0 &&
+        (void) parser_get_bool(p, g, "smtp", "allow_plaintext", &smtp->allow_plaintext);
+        if (parser_get_bool(p, g, "smtp", "allow_plaintext_remote", &smtp->allow_plaintext_remote) > 0 &&
             smtp->allow_plaintext_remote && !smtp->allow_plaintext)
                 parser_error(p, config_setting_get_member(g, "allow_plaintext_remote"),
                              "smtp.allow_plaintext_remote", "needs allow_plaintext = true as well");
 
-        (void) get_int(p, g, "smtp", "max_connections", 1, 64, &smtp->max_connections);
-        (void) get_duration(p, g, "smtp", "connect_timeout", 1, 10 * SEC_PER_MIN, &smtp->connect_timeout);
-        (void) get_duration(p, g, "smtp", "timeout", 1, SEC_PER_HOUR, &smtp->timeout);
+        (void) parser_get_int(p, g, "smtp", "max_connections", 1, 64, &smtp->max_connections);
+        (void) parser_get_duration(p, g, "smtp", "connect_timeout", 1, 10 * SEC_PER_MIN, &smtp->connect_timeout);
+        (void) parser_get_duration(p, g, "smtp", "timeout", 1, SEC_PER_HOUR, &smtp->timeout);
 }
 
 static const char *timezone_check(const char *s) {
@@ -512,7 +513,7 @@ static int path_dirname(const char *path, char **ret) {
 
 /* The settings that stand alone at the top of the file, and how transport
  * and sender follow from them and from the presence of an smtp group. */
-/* Splits a sender as messages write it. mailbox_check() accepted it; what
+/* Splits a sender as messages write it. parser_check_mailbox() accepted it; what
  * a message cannot carry (a display name over MAIL_NAME_MAX bytes) is said
  * here rather than by every reminder failing to be composed. */
 static void split_sender(struct parser *p, const config_setting_t *root, const char *setting, const char *value,
@@ -534,15 +535,15 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
         struct stat st;
         int r;
 
-        if (get_path(p, root, "", "database", &c->database) == 0 && !(c->database = strdup(DEFAULT_DATABASE)))
+        if (parser_get_path(p, root, "", "database", &c->database) == 0 && !(c->database = strdup(DEFAULT_DATABASE)))
                 p->oom = true;
-        if (get_string(p, root, "", "timezone", 255, timezone_check, &c->timezone) == 0 &&
+        if (parser_get_string(p, root, "", "timezone", 255, timezone_check, &c->timezone) == 0 &&
             !(c->timezone = strdup(DEFAULT_TIMEZONE)))
                 p->oom = true;
-        if (get_string(p, root, "", "language", 8, language_check, &language) > 0)
+        if (parser_get_string(p, root, "", "language", 8, language_check, &language) > 0)
                 c->language = language_from_string(language);
 
-        r = get_string(p, root, "", "transport", PATH_MAX, transport_check, &transport);
+        r = parser_get_string(p, root, "", "transport", PATH_MAX, transport_check, &transport);
         s = config_setting_get_member(root, "transport");
         if (r > 0 && streq(transport, "smtp")) {
                 c->transport = TRANSPORT_SMTP;
@@ -571,7 +572,7 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
 
         /* One sender for every transport: with an smtp group it is
          * smtp.from, and a second, top-level one would only be ignored. */
-        r = get_string(p, root, "", "from", CONFIG_STRING_MAX, mailbox_check, &from);
+        r = parser_get_string(p, root, "", "from", CONFIG_STRING_MAX, parser_check_mailbox, &from);
         if (r > 0 && c->has_smtp)
                 parser_error(p, config_setting_get_member(root, "from"), "from",
                              "is not used when there is an smtp group; set smtp.from instead");
@@ -583,12 +584,12 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
         if (c->has_smtp && c->smtp.reply_to)
                 split_sender(p, root, "smtp.reply_to", c->smtp.reply_to, &c->reply_name, &c->reply_address);
 
-        if (get_url(p, root, "", "base_url", http, NULL, &c->base_url) > 0) {
+        if (parser_get_url(p, root, "", "base_url", http, NULL, &c->base_url) > 0) {
                 /* Links are built as base_url + "/…". */
                 for (size_t n = strlen(c->base_url); n > 0 && c->base_url[n - 1] == '/'; n--)
                         c->base_url[n - 1] = 0;
         }
-        if (get_path(p, root, "", "templates", &c->templates) > 0) {
+        if (parser_get_path(p, root, "", "templates", &c->templates) > 0) {
                 if (stat(c->templates, &st) < 0)
                         parser_error(p, config_setting_get_member(root, "templates"), "templates", "%s: %s",
                                      c->templates, strerror(errno));
@@ -646,7 +647,7 @@ static int read_config_file(const char *path, char **ret_text, size_t *ret_size,
                 return file_error(path, -EISDIR, NULL, ret_errors);
         if (!S_ISREG(st.st_mode))
                 return file_error(path, -EINVAL, "not a regular file", ret_errors);
-        r = read_all(fd, CONFIG_MAX_SIZE, ret_text, ret_size);
+        r = parser_read_all(fd, CONFIG_MAX_SIZE, ret_text, ret_size);
         if (r == -EFBIG) {
                 char msg[64];
                 snprintf(msg, sizeof msg, "larger than %d bytes", CONFIG_MAX_SIZE);
@@ -729,8 +730,8 @@ int config_load(const char *path, struct config **ret, char **ret_errors) {
         root = config_root_setting(&lc);
         parser_check_keys(&p, root, "", keys);
         /* Agencies and groups first: the schedule names them. */
-        parse_agencies(&p, root, c);
-        parse_groups(&p, root, c);
+        config_parse_agencies(&p, root, c);
+        config_parse_groups(&p, root, c);
         r = config_build_index(&p, root, c);
         if (r >= 0) {
                 parse_schedule(&p, root, c);

@@ -19,6 +19,13 @@
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/deadlined/deadlined.conf"
 #define CONFIG_MAX_SIZE (1024 * 1024)
+/* How many agencies a configuration may list (and a group name as members),
+ * and how many addresses an agency's email and its cc may list, each. How
+ * many addresses one message carries is mail-message.h's
+ * MAIL_RECIPIENTS_MAX; how many agencies one task names, store.h's
+ * TASK_AGENCIES_MAX. */
+#define CONFIG_AGENCIES_MAX 10000
+#define CONFIG_ADDRESSES_MAX 1000
 
 enum language {
         LANGUAGE_VI,
@@ -187,4 +194,4 @@ int webhook_format_from_string(const char *s);
  * '@' and a domain of letters, digits, '-' and '.', at most 254 bytes, no
  * quoting, no comments, no spaces or control characters — nothing that could
  * smuggle a second recipient or a header line. */
-bool email_address_valid(const char *s);
+bool config_email_address_valid(const char *s);

@@ -14,7 +14,6 @@
 #define TITLE_MAX 1000
 #define DETAIL_MAX (64 * 1024)
 #define REF_MAX 32
-#define AGENCIES_MAX 64
 
 enum {
         ARG_JSON = CTL_ARG_JSON,
@@ -32,9 +31,11 @@ enum {
         ARG_ALL,
 };
 
-/* A list of agency ids given with a repeated option, checked later. */
+/* A list of agency ids given with a repeated option, checked later. A
+ * task names at most TASK_AGENCIES_MAX agencies in all (the store's bound),
+ * so one role's list holds no more. */
 struct ids {
-        char *v[AGENCIES_MAX + 1];
+        char *v[TASK_AGENCIES_MAX + 1];
         size_t n;
         bool given;
 };
@@ -51,8 +52,8 @@ static int ids_add(struct ctl *c, struct ids *ids, const char *option, const cha
         for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
                 if (strv_contains(ids->v, tok))
                         continue;
-                if (ids->n >= AGENCIES_MAX)
-                        return ctl_fail(c, EX_USAGE, "%s: at most %d agencies", option, AGENCIES_MAX);
+                if (ids->n >= TASK_AGENCIES_MAX)
+                        return ctl_fail(c, EX_USAGE, "%s: at most %d agencies", option, TASK_AGENCIES_MAX);
                 ids->v[ids->n] = strdup(tok);
                 if (!ids->v[ids->n])
                         return ctl_fail(c, EX_OSERR, "out of memory");
@@ -79,6 +80,8 @@ static int ids_check(struct ctl *c, const struct ids *ids, const char *option) {
 }
 
 static int set_agencies(struct ctl *c, struct task *t, const struct ids *lead, const struct ids *support) {
+        if (lead->n + support->n > TASK_AGENCIES_MAX)
+                return ctl_fail(c, EX_USAGE, "--agency, --support: at most %d agencies in all", TASK_AGENCIES_MAX);
         t->agencies = calloc(lead->n + support->n, sizeof *t->agencies);
         if (!t->agencies && lead->n + support->n > 0)
                 return ctl_fail(c, EX_OSERR, "out of memory");
@@ -680,7 +683,7 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                 /* Keep whichever role list was not given. */
                 for (size_t i = 0; i < t.n_agencies; i++) {
                         struct ids *keep = t.agencies[i].role == ROLE_LEAD ? &lead : &support;
-                        if (keep->given == false && keep->n < AGENCIES_MAX)
+                        if (keep->given == false && keep->n < TASK_AGENCIES_MAX)
                                 keep->v[keep->n++] = strdup(t.agencies[i].agency);
                         free(t.agencies[i].agency);
                 }

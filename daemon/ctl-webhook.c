@@ -13,16 +13,14 @@
 #include "url.h"
 #include "webhook.h"
 
-#define REPLY_KEEP 200
-
 struct reply {
-        char text[REPLY_KEEP + 1];
+        char text[WEBHOOK_REPLY_KEEP + 1];
         size_t len;
 };
 
 static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
         struct reply *r = userdata;
-        size_t n = size * nmemb, k = MIN(n, REPLY_KEEP - r->len);
+        size_t n = size * nmemb, k = MIN(n, WEBHOOK_REPLY_KEEP - r->len);
 
         memcpy(r->text + r->len, buf, k);
         r->len += k;

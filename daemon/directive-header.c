@@ -27,7 +27,7 @@ static bool is_space(char c) {
 
 /* Splits a line into its columns: runs of COLUMN_GAP spaces or a tab set
  * them apart in the two-column header and signature block. */
-size_t layout_columns(const struct line *l, struct span *cols, size_t max) {
+size_t directive_layout_columns(const struct line *l, struct span *cols, size_t max) {
         size_t n = 0, i = 0;
 
         while (i < l->len && n < max) {
@@ -54,7 +54,7 @@ size_t layout_columns(const struct line *l, struct span *cols, size_t max) {
         return n;
 }
 
-struct span layout_trimmed(const struct line *l) {
+struct span directive_layout_trimmed(const struct line *l) {
         size_t a = 0, b = l->len;
         while (a < b && is_space(l->s[a]))
                 a++;
@@ -65,7 +65,7 @@ struct span layout_trimmed(const struct line *l) {
 
 /* Copies text with runs of white space made one space and the ends
  * trimmed. */
-char *layout_normalised(const char *s, size_t n) {
+char *directive_layout_normalised(const char *s, size_t n) {
         char *out = malloc(n + 1);
         size_t k = 0;
         bool space = false;
@@ -93,7 +93,7 @@ static int span_tokens(const struct span *sp, struct textnorm_tokens *ret) {
 
 /* Whether a span's words, punctuation aside, are exactly `phrase` (with
  * `prefix`, begin with it). */
-bool layout_words_are(const struct span *sp, const char *phrase, bool prefix) {
+bool directive_layout_words_are(const struct span *sp, const char *phrase, bool prefix) {
         struct textnorm_tokens t = {};
         char buf[128];
         size_t n = 0;
@@ -120,7 +120,7 @@ bool layout_words_are(const struct span *sp, const char *phrase, bool prefix) {
         return ok;
 }
 
-bool layout_is_decoration(const struct span *sp) {
+bool directive_layout_is_decoration(const struct span *sp) {
         if (sp->len == 0)
                 return false;
         for (size_t i = 0; i < sp->len; i++)
@@ -225,7 +225,7 @@ static char *spans_join(const struct span *spans, size_t n) {
                 k += spans[i].len;
                 buf[k++] = ' ';
         }
-        out = layout_normalised(buf, k);
+        out = directive_layout_normalised(buf, k);
         free(buf);
         return out;
 }
@@ -262,22 +262,22 @@ int directive_parse_header(const struct line *lines, size_t n_lines, size_t firs
         size_t number_line = SIZE_MAX, vv_line = SIZE_MAX, title_line = SIZE_MAX, date_limit = limit, n;
 
         for (size_t li = 0; li < limit; li++) {
-                struct span cols[COLUMNS_MAX], tr = layout_trimmed(&lines[li]);
-                size_t nc = layout_columns(&lines[li], cols, COLUMNS_MAX);
+                struct span cols[COLUMNS_MAX], tr = directive_layout_trimmed(&lines[li]);
+                size_t nc = directive_layout_columns(&lines[li], cols, COLUMNS_MAX);
 
                 if (nc == 0)
                         continue;
-                if (layout_words_are(&cols[0], "kinh gui", true)) {
+                if (directive_layout_words_are(&cols[0], "kinh gui", true)) {
                         limit = date_limit = li;
                         break;
                 }
                 for (size_t c = 0; c < nc && !d->number; c++)
                         if ((d->number = column_number(&cols[c])))
                                 number_line = li;
-                if (vv_line == SIZE_MAX && title_line == SIZE_MAX && layout_words_are(&cols[0], "v/v", true))
+                if (vv_line == SIZE_MAX && title_line == SIZE_MAX && directive_layout_words_are(&cols[0], "v/v", true))
                         vv_line = date_limit = li;
                 for (size_t k = 0; k < ELEMENTSOF(titles) && nc == 1 && vv_line == SIZE_MAX && title_line == SIZE_MAX; k++)
-                        if (layout_words_are(&tr, titles[k], false))
+                        if (directive_layout_words_are(&tr, titles[k], false))
                                 title_line = date_limit = li;
                 if (vv_line != SIZE_MAX || title_line != SIZE_MAX)
                         break;
@@ -286,14 +286,14 @@ int directive_parse_header(const struct line *lines, size_t n_lines, size_t firs
         /* No "Số:": a number-shaped word in the lines above the subject,
          * never one cited in the text. */
         for (size_t li = 0; !d->number && li < MIN(date_limit, (size_t) NUMBER_LINES); li++) {
-                struct span tr = layout_trimmed(&lines[li]);
+                struct span tr = directive_layout_trimmed(&lines[li]);
                 if ((d->number = line_number(&tr)))
                         number_line = li;
         }
 
         for (size_t li = 0; li <= date_limit && li < n_lines; li++) {
                 struct textnorm_tokens t = {};
-                struct span tr = layout_trimmed(&lines[li]);
+                struct span tr = directive_layout_trimmed(&lines[li]);
                 bool found;
                 if (span_tokens(&tr, &t) < 0)
                         continue;
@@ -313,18 +313,19 @@ int directive_parse_header(const struct line *lines, size_t n_lines, size_t firs
         n = 0;
         if (vv_line != SIZE_MAX) {
                 struct span cols[COLUMNS_MAX];
-                layout_columns(&lines[vv_line], cols, COLUMNS_MAX);
+                directive_layout_columns(&lines[vv_line], cols, COLUMNS_MAX);
                 spans[n++] = cols[0];
                 for (size_t li = vv_line + 1; li < n_lines && n < SUBJECT_LINES && li < first_item_line; li++) {
-                        if (lines[li].blank || layout_columns(&lines[li], cols, COLUMNS_MAX) == 0 ||
-                            layout_words_are(&cols[0], "kinh gui", true) || layout_is_decoration(&cols[0]))
+                        if (lines[li].blank || directive_layout_columns(&lines[li], cols, COLUMNS_MAX) == 0 ||
+                            directive_layout_words_are(&cols[0], "kinh gui", true) ||
+                            directive_layout_is_decoration(&cols[0]))
                                 break;
                         spans[n++] = cols[0];
                 }
         } else if (title_line != SIZE_MAX) {
                 for (size_t li = title_line + 1; li < n_lines && n < SUBJECT_LINES && li < first_item_line; li++) {
-                        struct span tr = layout_trimmed(&lines[li]);
-                        if (lines[li].blank || layout_is_decoration(&tr))
+                        struct span tr = directive_layout_trimmed(&lines[li]);
+                        if (lines[li].blank || directive_layout_is_decoration(&tr))
                                 break;
                         spans[n++] = tr;
                 }
@@ -339,9 +340,10 @@ int directive_parse_header(const struct line *lines, size_t n_lines, size_t firs
         n = 0;
         for (size_t li = 0; li < MIN(number_line, limit) && n < ISSUER_LINES; li++) {
                 struct span cols[COLUMNS_MAX];
-                if (layout_columns(&lines[li], cols, COLUMNS_MAX) == 0 || cols[0].indent >= 20 ||
-                    layout_is_decoration(&cols[0]) || layout_words_are(&cols[0], "cong hoa", true) ||
-                    layout_words_are(&cols[0], "doc lap", true))
+                if (directive_layout_columns(&lines[li], cols, COLUMNS_MAX) == 0 || cols[0].indent >= 20 ||
+                    directive_layout_is_decoration(&cols[0]) ||
+                    directive_layout_words_are(&cols[0], "cong hoa", true) ||
+                    directive_layout_words_are(&cols[0], "doc lap", true))
                         continue;
                 spans[n++] = cols[0];
         }
@@ -391,9 +393,9 @@ int directive_parse_signer(const struct line *lines, size_t n_lines, size_t body
         from = MAX(from, body_end == n_lines ? from : body_end);
         for (size_t li = n_lines; li > from; li--) {
                 struct span cols[COLUMNS_MAX];
-                size_t n = layout_columns(&lines[li - 1], cols, COLUMNS_MAX);
+                size_t n = directive_layout_columns(&lines[li - 1], cols, COLUMNS_MAX);
                 if (n > 0 && is_name(&cols[n - 1])) {
-                        d->signer = layout_normalised(cols[n - 1].s, cols[n - 1].len);
+                        d->signer = directive_layout_normalised(cols[n - 1].s, cols[n - 1].len);
                         return d->signer ? 0 : -ENOMEM;
                 }
         }
@@ -445,7 +447,7 @@ static int strv_add_unique(char ***l, const char *s) {
  * unmatched when it names none. */
 static int addressee_entry(const struct textnorm_index *idx, const char *s, size_t n, struct directive *d) {
         _cleanup_free_ struct textnorm_mention *m = NULL;
-        _cleanup_free_ char *text = layout_normalised(s, n);
+        _cleanup_free_ char *text = directive_layout_normalised(s, n);
         bool matched = false;
         size_t a, b;
         int k, r;
@@ -608,10 +610,10 @@ static size_t addressee_spans(const struct line *l, size_t indent, struct span *
         size_t nc, n = 0;
 
         if (indent == SIZE_MAX) {
-                out[0] = layout_trimmed(l);
+                out[0] = directive_layout_trimmed(l);
                 return out[0].len > 0;
         }
-        nc = layout_columns(l, cols, COLUMNS_MAX);
+        nc = directive_layout_columns(l, cols, COLUMNS_MAX);
         for (size_t c = 0; c < nc && n < max; c++)
                 if (cols[c].indent + ADDRESSEE_SLACK >= indent)
                         out[n++] = cols[c];
@@ -632,7 +634,7 @@ int directive_parse_addressees(const struct textnorm_index *idx, const struct li
 
         for (size_t li = 0; li < limit && kg_line == SIZE_MAX; li++) {
                 struct span cols[COLUMNS_MAX];
-                size_t nc = layout_columns(&lines[li], cols, COLUMNS_MAX), skip;
+                size_t nc = directive_layout_columns(&lines[li], cols, COLUMNS_MAX), skip;
 
                 for (size_t c = 0; c < nc; c++)
                         if ((skip = kinh_gui_at(&cols[c])) > 0) {
@@ -651,10 +653,10 @@ int directive_parse_addressees(const struct textnorm_index *idx, const struct li
                                       li <= kg_line + ADDRESSEE_LINES;
              li++) {
                 struct span spans[COLUMNS_MAX];
-                struct span tr = layout_trimmed(&lines[li]);
+                struct span tr = directive_layout_trimmed(&lines[li]);
                 size_t n;
 
-                if (lines[li].blank || layout_is_decoration(&tr)) {
+                if (lines[li].blank || directive_layout_is_decoration(&tr)) {
                         /* A blank line ends the list, once there is one. */
                         if (a.n_pieces > 0 || ++blanks > 2)
                                 break;

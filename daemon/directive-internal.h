@@ -79,11 +79,11 @@ const char *directive_letter_repair(const struct marker *m, const char *last, bo
                                     int last_num);
 
 /* Layout (directive-header.c). */
-size_t layout_columns(const struct line *l, struct span *cols, size_t max);
-struct span layout_trimmed(const struct line *l);
-char *layout_normalised(const char *s, size_t n);
-bool layout_words_are(const struct span *sp, const char *phrase, bool prefix);
-bool layout_is_decoration(const struct span *sp);
+size_t directive_layout_columns(const struct line *l, struct span *cols, size_t max);
+struct span directive_layout_trimmed(const struct line *l);
+char *directive_layout_normalised(const char *s, size_t n);
+bool directive_layout_words_are(const struct span *sp, const char *phrase, bool prefix);
+bool directive_layout_is_decoration(const struct span *sp);
 
 /* Number, date, subject and issuer from the lines above the first item;
  * *ret_issued is left alone when no date is found. */

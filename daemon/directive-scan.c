@@ -87,11 +87,11 @@ static size_t skip_dashes(const struct span *sp, size_t i) {
  * page furniture, read as a blank line. Returns the page number, 0 for a
  * rule, -1 for anything else. */
 static int page_furniture(const struct line *l) {
-        struct span sp = layout_trimmed(l);
+        struct span sp = directive_layout_trimmed(l);
         size_t i = 0, digits = 0;
         int num = 0;
 
-        if (layout_is_decoration(&sp))
+        if (directive_layout_is_decoration(&sp))
                 return 0;
         if (l->furniture)
                 return 0;

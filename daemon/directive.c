@@ -161,12 +161,13 @@ static bool ends_with_reference_word(const struct span *sp) {
 static bool is_body_end(const struct line *l) {
         static const char *const prefixes[] = { "kt", "tm", "tl", "ttl", "q", "kt chu tich" };
         struct span cols[COLUMNS_MAX];
-        size_t n = layout_columns(l, cols, COLUMNS_MAX);
+        size_t n = directive_layout_columns(l, cols, COLUMNS_MAX);
 
-        if (n > 0 && layout_words_are(&cols[0], "noi nhan", true))
+        if (n > 0 && directive_layout_words_are(&cols[0], "noi nhan", true))
                 return true;
         for (size_t c = 0; c < n; c++) {
-                if (layout_words_are(&cols[c], "chu tich", false) || layout_words_are(&cols[c], "pho chu tich", false))
+                if (directive_layout_words_are(&cols[c], "chu tich", false) ||
+                    directive_layout_words_are(&cols[c], "pho chu tich", false))
                         return true;
                 /* "KT." alone is no sentence: a title follows it. */
                 for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
@@ -193,7 +194,7 @@ static int next_number(struct parser *p, size_t li) {
                 }
                 if (is_body_end(l))
                         return -1;
-                sp = layout_trimmed(l);
+                sp = directive_layout_trimmed(l);
                 m = directive_line_marker(&sp);
                 if (blank && m.mark == MARK_NUMBER && !m.lookalike && textnorm_starts_upper(sp.s + m.skip, sp.len - m.skip))
                         return m.num;
@@ -230,7 +231,7 @@ static int parse_items(struct parser *p) {
                         p->body_end = li;
                         break;
                 }
-                sp = layout_trimmed(l);
+                sp = directive_layout_trimmed(l);
                 m = directive_line_marker(&sp);
                 starts = prev_blank || prev.len == 0 || !ends_with_reference_word(&prev);
                 prev = sp;
@@ -379,7 +380,7 @@ static int mention_copy(struct directive_mention *out, const struct textnorm_men
         *out = (struct directive_mention) {
                 .role = role,
                 .confidence = m->match.confidence,
-                .text = layout_normalised(text + m->start, m->end - m->start),
+                .text = directive_layout_normalised(text + m->start, m->end - m->start),
         };
         if (!out->text)
                 return -ENOMEM;

@@ -17,8 +17,6 @@
 /* A webhook reply body is read up to this much (the first 200 bytes are
  * kept for the log); the rest is a receiver's problem, not ours. */
 #define REPLY_MAX (64 * 1024)
-#define REPLY_KEEP 200
-#define WEBHOOK_PER_HOST 4
 #define WEBHOOK_CONNECTIONS 16
 
 /* A job under way: a webhook request on the webhook multi handle, or an
@@ -30,7 +28,7 @@ struct transfer {
         struct smtp_message mail;      /* e-mail */
         struct curl_slist *headers;
         char errbuf[CURL_ERROR_SIZE];
-        char body[REPLY_KEEP + 1];     /* start of a webhook reply body */
+        char body[WEBHOOK_REPLY_KEEP + 1]; /* start of a webhook reply body */
         size_t body_len, body_total;
         char *host;                    /* webhook: its receiver, for the per-host bound */
         enum { HOST_NONE, HOST_ACTIVE, HOST_WAITING } host_state;
@@ -166,8 +164,8 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata) {
         struct transfer *t = userdata;
         size_t n = size * nmemb;
 
-        if (t->body_len < REPLY_KEEP) {
-                size_t k = MIN(n, REPLY_KEEP - t->body_len);
+        if (t->body_len < WEBHOOK_REPLY_KEEP) {
+                size_t k = MIN(n, WEBHOOK_REPLY_KEEP - t->body_len);
                 memcpy(t->body + t->body_len, buf, k);
                 t->body_len += k;
                 t->body[t->body_len] = 0;

@@ -137,7 +137,8 @@ bool text_may_compose(const char *s) {
         return false;
 }
 
-size_t utf8_offset_of_char(const char *s, size_t n_chars) {
+/* The byte offset of character `n_chars` (or of the end). */
+static size_t utf8_offset_of_char(const char *s, size_t n_chars) {
         size_t i = 0;
 
         while (s[i] && n_chars > 0) {

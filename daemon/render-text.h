@@ -22,9 +22,6 @@ int text_normalize(const char *s, char **ret);
  * stay NFC unless one of them starts with such a character. */
 bool text_may_compose(const char *s);
 
-/* The byte offset of character `n_chars` (or of the end). */
-size_t utf8_offset_of_char(const char *s, size_t n_chars);
-
 /* A copy of `s` cut to at most `max_chars` characters, preferably at a
  * word boundary, ending in "…" when cut. */
 int text_shorten(const char *s, size_t max_chars, char **ret);

@@ -95,7 +95,8 @@ void render_output_done(struct render_output *o);
  * overriding them holds LANGUAGE/NAME, e.g. "vi/task.txt". */
 extern const char *const render_template_names[];
 /* The built-in templates: conf/templates as compiled into the program by
- * tools/gen-templates.sh (daemon/templates-builtin.c, committed). */
+ * tools/gen-templates.sh (templates-builtin.c, which the build writes into
+ * its gen/ folder). */
 struct render_builtin {
         const char *lang;            /* "vi", "en" */
         const char *name;

@@ -87,7 +87,8 @@ static size_t next_char(const char *s, int *ret_width) {
         return (size_t) n;
 }
 
-size_t utf8_width(const char *s) {
+/* Display width of a UTF-8 string (invalid bytes count as one column). */
+static size_t utf8_width(const char *s) {
         size_t width = 0;
         int w;
 

@@ -25,6 +25,3 @@ void table_set_align_right(struct table *t, size_t column, bool right);
 void table_set_max_width(struct table *t, size_t column, size_t width);
 int table_print(const struct table *t, FILE *f);
 size_t table_rows(const struct table *t);
-
-/* Display width of a UTF-8 string (invalid bytes count as one column). */
-size_t utf8_width(const char *s);

@@ -284,7 +284,8 @@ int template_parse(const char *name, const char *text, bool html,
         return 0;
 }
 
-void html_escape(struct strbuf *out, const char *s) {
+/* Appends `s` with & < > " ' replaced by entities. */
+static void html_escape(struct strbuf *out, const char *s) {
         const char *run = s;
 
         for (; *s; s++) {

@@ -76,6 +76,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct template *, template_free);
  * the template was parsed with. Errors are left in out->error. */
 void template_render(const struct template *t, const struct tscope *const *roots, size_t n_roots,
                      struct strbuf *out);
-
-/* Appends `s` with & < > " ' replaced by entities. */
-void html_escape(struct strbuf *out, const char *s);

@@ -339,7 +339,7 @@ int webhook_format_slack(const struct webhook_event *e, struct webhook_body *ret
         return dump(root, ret);
 }
 
-int header_value_encode(const char *s, char **ret) {
+int webhook_header_value_encode(const char *s, char **ret) {
         _cleanup_free_ char *clean = strdup(s);
         struct strbuf b = STRBUF_INIT(64 * 1024);
         bool plain = true;
@@ -424,7 +424,7 @@ int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret)
         b.content_type = "text/plain; charset=utf-8";
 
         b.headers[n].name = "Title";
-        r = header_value_encode(e->subject, &b.headers[n++].value);
+        r = webhook_header_value_encode(e->subject, &b.headers[n++].value);
         if (r < 0)
                 return r;
         b.n_headers = n;

@@ -55,4 +55,4 @@ int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret)
  * separated by spaces, each at most 75 characters) when it is not plain
  * printable ASCII; otherwise a copy. Line breaks and other control
  * characters become spaces first, so no text can start a header line. */
-int header_value_encode(const char *s, char **ret);
+int webhook_header_value_encode(const char *s, char **ret);

@@ -32,6 +32,8 @@
 /* A digest of the longest task list stays well under this. */
 #define WEBHOOK_BODY_MAX (4 * 1024 * 1024)
 #define WEBHOOK_ID_MAX 128
+/* Bytes of a receiver's reply kept for the log and for a person. */
+#define WEBHOOK_REPLY_KEEP 200
 /* Requests in progress to one receiver (scheme, host and port) at once;
  * more wait in the dispatcher, not in curl (hostqueue.h). */
 #define WEBHOOK_PER_HOST 4

@@ -3,7 +3,8 @@
 #   make fuzz                     build, then run for FUZZ_SECONDS (default 60)
 #   make fuzz FUZZ_SECONDS=300    the five-minute run
 #
-# Only the pure sources the parser needs are built, with ASan and UBSan.
+# The target is tests/fuzz/fuzz-directive.c; only the pure sources the
+# parser needs are built with it, with ASan and UBSan.
 # New inputs the fuzzer finds go to build/fuzz/corpus; the committed seeds
 # (tests/fuzz/directive/) are read, never written. A crash leaves its input
 # as build/fuzz/crash-* and fails the target.
@@ -11,7 +12,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
-FUZZ_SRCS    := daemon/fuzz-directive.c $(sort $(wildcard daemon/directive*.c daemon/textnorm*.c)) \
+FUZZ_SRCS    := tests/fuzz/fuzz-directive.c $(sort $(wildcard daemon/directive*.c daemon/textnorm*.c)) \
                 daemon/timeutil.c
 FUZZ_CFLAGS  := -std=gnu17 -g -O1 $(WARNINGS) -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer -D_GNU_SOURCE \

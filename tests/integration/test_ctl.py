@@ -94,6 +94,25 @@ def test_edit(env):
     assert env.ctl_json("show", "1").get("due") is None
 
 
+def test_a_task_names_up_to_256_agencies(env):
+    # The store's bound on one task (TASK_AGENCIES_MAX): given on the
+    # command line, and kept whole when an edit replaces the other role.
+    ids = ["lanhdao", "vpubnd"] + [f"a{i:03}" for i in range(300)]
+    env.write_config(agencies="agencies = (\n" + ",\n".join(
+        f'  {{ id = "{i}"; name = "Cơ quan {i}"; email = ["{i}@sonha.gov.vn"]; }}' for i in ids) + "\n);\n")
+    support = ",".join(ids[3:103])
+    env.ctl("add", "A", "--agency", "a000", "--support", support, "--due", "2025-05-01", check=True)
+    env.ctl("edit", "1", "--agency", "a200", check=True)
+    t = env.ctl_json("show", "1")
+    assert t["lead"] == ["a200"] and t["support"] == ids[3:103]
+
+    before = env.dump()
+    p = env.ctl("add", "B", "--agency", "a000", "--support", ",".join(ids[3:259]))
+    assert p.returncode == 64 and "at most 256 agencies in all" in p.stderr
+    p = env.ctl("add", "B", "--agency", "a000", "--support", ",".join(ids[3:260]))
+    assert p.returncode == 64 and "--support: at most 256 agencies" in p.stderr
+    assert env.dump() == before
+
 def test_agencies_lists_groups(env):
     p = env.ctl("agencies", check=True)
     assert "Sở Tài chính" in p.stdout and "cacso" in p.stdout

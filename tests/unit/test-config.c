@@ -800,12 +800,12 @@ static void test_strings_longer_than_limit(void **state) {
 }
 
 static void test_email_address_valid(void **state) {
-        assert_true(email_address_valid("deadlined@localhost"));
-        assert_true(email_address_valid("van.thu+nhac_viec@so-tc.sonha.gov.vn"));
-        assert_false(email_address_valid("a@-sonha.gov.vn"));
-        assert_false(email_address_valid("a@sonha.gov.vn."));
-        assert_false(email_address_valid("a@sonha.gov.vn\n"));
-        assert_false(email_address_valid(NULL));
+        assert_true(config_email_address_valid("deadlined@localhost"));
+        assert_true(config_email_address_valid("van.thu+nhac_viec@so-tc.sonha.gov.vn"));
+        assert_false(config_email_address_valid("a@-sonha.gov.vn"));
+        assert_false(config_email_address_valid("a@sonha.gov.vn."));
+        assert_false(config_email_address_valid("a@sonha.gov.vn\n"));
+        assert_false(config_email_address_valid(NULL));
 }
 
 /* --- schedule ----------------------------------------------------------- */

@@ -144,7 +144,7 @@ static void test_builtins_match_conf_templates(void **state) {
                         text = read_file(path);
                         builtin = render_builtin_template(l == 0 ? LANGUAGE_VI : LANGUAGE_EN, de->d_name);
                         if (!builtin || strcmp(builtin, text) != 0)
-                                fail_msg("%s differs from daemon/templates-builtin.c: run make templates", path);
+                                fail_msg("%s differs from the built-in templates: run make", path);
                         free(text);
                         files++;
                 }

@@ -270,14 +270,14 @@ static void test_delivery_id_of_a_digest_depends_on_its_rows_not_their_order(voi
 static void test_header_value_in_plain_ascii_is_kept(void **state) {
         _cleanup_free_ char *s = NULL;
 
-        assert_int_equal(header_value_encode("[Reminder] 3 days left: 5.c", &s), 0);
+        assert_int_equal(webhook_header_value_encode("[Reminder] 3 days left: 5.c", &s), 0);
         assert_string_equal(s, "[Reminder] 3 days left: 5.c");
 }
 
 static void test_header_value_cannot_break_the_line(void **state) {
         _cleanup_free_ char *s = NULL;
 
-        assert_int_equal(header_value_encode("A\r\nX-Injected: 1\r\n\r\nbody\t\x7f", &s), 0);
+        assert_int_equal(webhook_header_value_encode("A\r\nX-Injected: 1\r\n\r\nbody\t\x7f", &s), 0);
         assert_string_equal(s, "A  X-Injected: 1    body  ");
 }
 
@@ -286,7 +286,7 @@ static void test_header_value_with_unicode_becomes_encoded_words(void **state) {
         _cleanup_free_ char *s = NULL, *copy = NULL;
         char decoded[512] = "";
 
-        assert_int_equal(header_value_encode(text, &s), 0);
+        assert_int_equal(webhook_header_value_encode(text, &s), 0);
         copy = strdup(s);
         for (char *w = strtok(copy, " "); w; w = strtok(NULL, " ")) {
                 unsigned char out[128];
@@ -306,7 +306,7 @@ static void test_header_value_with_unicode_becomes_encoded_words(void **state) {
 static void test_header_value_that_looks_encoded_is_encoded(void **state) {
         _cleanup_free_ char *s = NULL;
 
-        assert_int_equal(header_value_encode("=?UTF-8?B?SGk=?=", &s), 0);
+        assert_int_equal(webhook_header_value_encode("=?UTF-8?B?SGk=?=", &s), 0);
         assert_string_equal(s, "=?UTF-8?B?PT9VVEYtOD9CP1NHaz0/PQ==?=");
 }
 
