@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "macro.h"
-#include "outbox.h"
+#include "job.h"
 
 struct preview;
 

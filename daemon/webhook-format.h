@@ -9,7 +9,7 @@
 
 #include "compose.h"
 #include "config.h"
-#include "outbox.h"
+#include "job.h"
 #include "render.h"
 #include "store.h"
 

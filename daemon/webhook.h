@@ -23,7 +23,7 @@
 
 #include "config.h"
 #include "hostqueue.h"
-#include "outbox.h"
+#include "job.h"
 
 #define WEBHOOK_PAYLOAD_VERSION 1
 /* The specification's bounds on a secret, in bytes after base64. */
