@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dispatch.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "manager.h"
 #include "smtp-client.h"
 #include "smtp.h"
+#include "url.h"
 #include "webhook.h"
 
 /* A webhook reply body is read up to this much (the first 200 bytes are
@@ -59,24 +59,6 @@ enum result_kind http_status_result(long status) {
         if (status == 408 || status == 429 || (status >= 500 && status < 600) || status == 0)
                 return RESULT_RETRY;
         return RESULT_FAIL;
-}
-
-bool url_host_is_loopback(const char *url) {
-        CURLU *u = curl_url();
-        char *host = NULL;
-        bool loopback = false;
-
-        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-                struct in_addr a4;
-                if (streq(host, "localhost") || streq(host, "[::1]"))
-                        loopback = true;
-                else if (inet_pton(AF_INET, host, &a4) == 1)
-                        loopback = (ntohl(a4.s_addr) >> 24) == 127;
-        }
-        curl_free(host);
-        curl_url_cleanup(u);
-        return loopback;
 }
 
 static void transfer_unlink(struct transfer *t) {
@@ -222,7 +204,7 @@ static const struct smtp_client_ops mail_ops = {
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
         const struct webhook *w = webhook_find(d->config, t->job);
-        char host[HOSTQUEUE_KEY_MAX];
+        char host[URL_HOST_KEY_MAX];
         int r = webhook_setup_easy(t->easy, w, t->job, &t->headers);
 
         if (r < 0)
@@ -231,7 +213,7 @@ static int setup_webhook(struct dispatch *d, struct transfer *t) {
          * reload removed or changed still has its URL. */
         const char *key = w && streq(w->url, t->job->url) ? w->host : NULL;
         if (!key) {
-                webhook_host_key(t->job->url, host);
+                url_host_key(t->job->url, host);
                 key = host;
         }
         t->host = strdup(key);

@@ -46,5 +46,3 @@ void dispatch_claim_done(struct dispatch *d, struct claim_filter *f);
 /* Classifies an HTTP status for a webhook: 2xx sent; 408, 429 and 5xx retry;
  * other statuses (redirects included: they are not followed) fail. */
 enum result_kind http_status_result(long status);
-/* Whether a URL's host is the loopback (127.0.0.0/8, ::1, localhost). */
-bool url_host_is_loopback(const char *url);

@@ -13,6 +13,9 @@
 #include "render.h"
 #include "store.h"
 
+/* The "version" of the json format's payload (doc/webhook.md). */
+#define WEBHOOK_PAYLOAD_VERSION 1
+
 /* What one request is about. */
 struct webhook_event {
         enum render_kind kind;
