@@ -9,7 +9,6 @@
 #include "curl-event.h"
 #include "hostqueue.h"
 #include "log.h"
-#include "manager.h"
 #include "smtp-client.h"
 #include "smtp.h"
 #include "url.h"
@@ -43,7 +42,8 @@ struct transfer {
  * holds up mail. */
 struct dispatch {
         sd_event *event;
-        struct manager *manager;
+        const struct dispatch_ops *ops;
+        void *userdata;
         const struct config *config;
         struct curl_event *webhooks;
         struct smtp_client *smtp;
@@ -83,7 +83,7 @@ static void transfer_start(struct transfer *t) {
                 /* It waited for its receiver, perhaps for minutes: the
                  * attempt's timestamp and signature are made anew, or a
                  * receiver that checks the timestamp's age would refuse it. */
-                r = webhook_restamp(d->config, t->job, manager_now(d->manager));
+                r = webhook_restamp(d->config, t->job, d->ops->now(d->userdata));
                 if (r > 0) {
                         curl_slist_free_all(t->headers);
                         t->headers = NULL;
@@ -131,12 +131,12 @@ static struct job *transfer_free(struct transfer *t, struct transfer **ret_next)
         return j;
 }
 
-/* Ends a transfer and returns its job to the manager. */
+/* Ends a transfer and returns its job to the submitter. */
 static void transfer_finish(struct transfer *t) {
         struct dispatch *d = t->dispatch;
         struct transfer *next = NULL;
 
-        manager_transfer_done(d->manager, transfer_free(t, &next));
+        d->ops->done(transfer_free(t, &next), d->userdata);
         /* When everything is being stopped, the next one is stopped too,
          * by the caller's loop, rather than started. */
         if (next && !d->aborting)
@@ -283,7 +283,7 @@ void dispatch_submit(struct dispatch *d, struct job *j) {
 
         if (!t) {
                 job_set_result(j, RESULT_RETRY, "out of memory");
-                manager_transfer_done(d->manager, j);
+                d->ops->done(j, d->userdata);
                 return;
         }
         *t = (struct transfer) { .dispatch = d, .job = j, .next = d->transfers };
@@ -334,14 +334,15 @@ static void on_webhook_finished(struct curl_event *ce, CURL *easy, CURLcode resu
         transfer_finish(t);
 }
 
-int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
+int dispatch_new(sd_event *event, const struct dispatch_ops *ops, void *userdata, struct dispatch **ret) {
         struct dispatch *d = calloc(1, sizeof *d);
         int r;
 
         if (!d)
                 return -ENOMEM;
         d->event = sd_event_ref(event);
-        d->manager = m;
+        d->ops = ops;
+        d->userdata = userdata;
         r = hostqueue_new(WEBHOOK_PER_HOST, &d->hosts);
         if (r >= 0)
                 r = curl_event_new(event, "webhook", on_webhook_finished, d, &d->webhooks);
