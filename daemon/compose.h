@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "outbox.h"
+#include "job.h"
 #include "render.h"
 #include "store.h"
 

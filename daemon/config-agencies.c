@@ -9,7 +9,8 @@
 
 #include "config-parse.h"
 #include "config.h"
-#include "webhook.h"
+#include "url.h"
+#include "webhook-secret.h"
 
 #define GROUPS_MAX 1000
 #define ALIASES_MAX 100
@@ -197,8 +198,8 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
                              "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",
                              parser_quote_url(w->url, q, sizeof q));
         if (w->url) {
-                char host[HOSTQUEUE_KEY_MAX];
-                webhook_host_key(w->url, host);
+                char host[URL_HOST_KEY_MAX];
+                url_host_key(w->url, host);
                 w->host = strdup(host);
                 if (!w->host)
                         parser_error(p, s, buf, "out of memory");

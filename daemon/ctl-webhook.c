@@ -9,7 +9,7 @@
 #include <sys/random.h>
 
 #include "ctl.h"
-#include "outbox.h"
+#include "job.h"
 #include "url.h"
 #include "webhook.h"
 

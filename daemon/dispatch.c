@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dispatch.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,9 +8,9 @@
 #include "curl-event.h"
 #include "hostqueue.h"
 #include "log.h"
-#include "manager.h"
 #include "smtp-client.h"
 #include "smtp.h"
+#include "url.h"
 #include "webhook.h"
 
 /* A webhook reply body is read up to this much (the first 200 bytes are
@@ -40,7 +39,8 @@ struct transfer {
  * holds up mail. */
 struct dispatch {
         sd_event *event;
-        struct manager *manager;
+        const struct dispatch_ops *ops;
+        void *userdata;
         const struct config *config;
         struct curl_event *webhooks;
         struct smtp_client *smtp;
@@ -56,24 +56,6 @@ enum result_kind http_status_result(long status) {
         if (status == 408 || status == 429 || (status >= 500 && status < 600) || status == 0)
                 return RESULT_RETRY;
         return RESULT_FAIL;
-}
-
-bool url_host_is_loopback(const char *url) {
-        CURLU *u = curl_url();
-        char *host = NULL;
-        bool loopback = false;
-
-        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-                struct in_addr a4;
-                if (streq(host, "localhost") || streq(host, "[::1]"))
-                        loopback = true;
-                else if (inet_pton(AF_INET, host, &a4) == 1)
-                        loopback = (ntohl(a4.s_addr) >> 24) == 127;
-        }
-        curl_free(host);
-        curl_url_cleanup(u);
-        return loopback;
 }
 
 static void transfer_unlink(struct transfer *t) {
@@ -98,7 +80,7 @@ static void transfer_start(struct transfer *t) {
                 /* It waited for its receiver, perhaps for minutes: the
                  * attempt's timestamp and signature are made anew, or a
                  * receiver that checks the timestamp's age would refuse it. */
-                r = webhook_restamp(d->config, t->job, manager_now(d->manager));
+                r = webhook_restamp(d->config, t->job, d->ops->now(d->userdata));
                 if (r > 0) {
                         curl_slist_free_all(t->headers);
                         t->headers = NULL;
@@ -146,12 +128,12 @@ static struct job *transfer_free(struct transfer *t, struct transfer **ret_next)
         return j;
 }
 
-/* Ends a transfer and returns its job to the manager. */
+/* Ends a transfer and returns its job to the submitter. */
 static void transfer_finish(struct transfer *t) {
         struct dispatch *d = t->dispatch;
         struct transfer *next = NULL;
 
-        manager_transfer_done(d->manager, transfer_free(t, &next));
+        d->ops->done(transfer_free(t, &next), d->userdata);
         /* When everything is being stopped, the next one is stopped too,
          * by the caller's loop, rather than started. */
         if (next && !d->aborting)
@@ -219,7 +201,7 @@ static const struct smtp_client_ops mail_ops = {
 
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
         const struct webhook *w = webhook_find(d->config, t->job);
-        char host[HOSTQUEUE_KEY_MAX];
+        char host[URL_HOST_KEY_MAX];
         int r = webhook_setup_easy(t->easy, w, t->job, &t->headers);
 
         if (r < 0)
@@ -228,7 +210,7 @@ static int setup_webhook(struct dispatch *d, struct transfer *t) {
          * reload removed or changed still has its URL. */
         const char *key = w && streq(w->url, t->job->url) ? w->host : NULL;
         if (!key) {
-                webhook_host_key(t->job->url, host);
+                url_host_key(t->job->url, host);
                 key = host;
         }
         t->host = strdup(key);
@@ -298,7 +280,7 @@ void dispatch_submit(struct dispatch *d, struct job *j) {
 
         if (!t) {
                 job_set_result(j, RESULT_RETRY, "out of memory");
-                manager_transfer_done(d->manager, j);
+                d->ops->done(j, d->userdata);
                 return;
         }
         *t = (struct transfer) { .dispatch = d, .job = j, .next = d->transfers };
@@ -349,14 +331,15 @@ static void on_webhook_finished(struct curl_event *ce, CURL *easy, CURLcode resu
         transfer_finish(t);
 }
 
-int dispatch_new(sd_event *event, struct manager *m, struct dispatch **ret) {
+int dispatch_new(sd_event *event, const struct dispatch_ops *ops, void *userdata, struct dispatch **ret) {
         struct dispatch *d = calloc(1, sizeof *d);
         int r;
 
         if (!d)
                 return -ENOMEM;
         d->event = sd_event_ref(event);
-        d->manager = m;
+        d->ops = ops;
+        d->userdata = userdata;
         r = hostqueue_new(WEBHOOK_PER_HOST, &d->hosts);
         if (r >= 0)
                 r = curl_event_new(event, "webhook", on_webhook_finished, d, &d->webhooks);

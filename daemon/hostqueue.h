@@ -11,8 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HOSTQUEUE_KEY_MAX 300
-
 struct hostqueue;
 
 int hostqueue_new(size_t limit, struct hostqueue **ret);

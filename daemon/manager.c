@@ -490,11 +490,23 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return manager_settle_then_pass(userdata, true);
 }
 
-void manager_transfer_done(struct manager *m, struct job *j) {
+/* A job the dispatcher had in flight is back. */
+static void on_transfer_done(struct job *j, void *userdata) {
+        struct manager *m = userdata;
+
         if (m->in_flight > 0)
                 m->in_flight--;
         manager_job_finished(m, j);
 }
+
+static int64_t on_dispatch_now(void *userdata) {
+        return manager_now(userdata);
+}
+
+static const struct dispatch_ops dispatch_ops = {
+        .done = on_transfer_done,
+        .now = on_dispatch_now,
+};
 
 /* deadlinectl wrote to the database's folder. Our own writes land here
  * too; SQLite's data_version tells whether another connection committed,
@@ -803,7 +815,7 @@ int manager_new(const char *config_path, struct config *config, struct store *st
         (void) sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->retry, "database-retry");
 
-        r = dispatch_new(m->event, m, &m->dispatch);
+        r = dispatch_new(m->event, &dispatch_ops, m, &m->dispatch);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);

@@ -83,5 +83,3 @@ int manager_run(struct manager *m);
 
 /* A job is done (its rows have results): queued to be written back. */
 void manager_job_finished(struct manager *m, struct job *j);
-/* The same, for a job the dispatcher had in flight. */
-void manager_transfer_done(struct manager *m, struct job *j);

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "job.h"
 #include "macro.h"
-#include "outbox.h"
 
 struct preview;
 

@@ -20,7 +20,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
-#include "outbox.h"
+#include "job.h"
 
 struct smtp_message {
         /* The envelope and the message (RFC 5322, CRLF line ends), owned by

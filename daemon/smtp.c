@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dispatch.h"
+#include "url.h"
 
 /* curl keeps an idle connection for this long by default and would close
  * ours, which it believes idle while we use it: they live as long as we

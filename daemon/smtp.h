@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "outbox.h"
+#include "job.h"
 #include "strbuf.h"
 
 #define SMTP_REPLY_MAX 512

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "url.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "macro.h"
 
 #define REDACTED "***"
 
@@ -60,4 +63,39 @@ const char *url_redact(const char *url, char *buf, size_t size) {
         curl_free(out);
         curl_url_cleanup(u);
         return buf;
+}
+
+bool url_host_is_loopback(const char *url) {
+        CURLU *u = curl_url();
+        char *host = NULL;
+        bool loopback = false;
+
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+                struct in_addr a4;
+                if (streq(host, "localhost") || streq(host, "[::1]"))
+                        loopback = true;
+                else if (inet_pton(AF_INET, host, &a4) == 1)
+                        loopback = (ntohl(a4.s_addr) >> 24) == 127;
+        }
+        curl_free(host);
+        curl_url_cleanup(u);
+        return loopback;
+}
+
+void url_host_key(const char *url, char buf[static URL_HOST_KEY_MAX]) {
+        CURLU *u = curl_url();
+        char *scheme = NULL, *host = NULL, *port = NULL;
+
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+                snprintf(buf, URL_HOST_KEY_MAX, "%s://%s:%s", scheme, host, port);
+        else
+                snprintf(buf, URL_HOST_KEY_MAX, "%s", url);
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
 }

@@ -10,7 +10,6 @@
 #include "json-util.h"
 #include "render-text.h"
 #include "strbuf.h"
-#include "webhook.h"
 
 /* Slack's limits: a header block's text, a section's text, blocks in a
  * message. Mattermost and Rocket.Chat show the top-level "text", which is

@@ -9,9 +9,12 @@
 
 #include "compose.h"
 #include "config.h"
-#include "outbox.h"
+#include "job.h"
 #include "render.h"
 #include "store.h"
+
+/* The "version" of the json format's payload (doc/webhook.md). */
+#define WEBHOOK_PAYLOAD_VERSION 1
 
 /* What one request is about. */
 struct webhook_event {

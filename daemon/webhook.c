@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "webhook.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,88 +10,6 @@
 #include "compose.h"
 #include "render.h"
 #include "webhook-format.h"
-
-int webhook_secret_decode(const char *secret, uint8_t key[static WEBHOOK_SECRET_MAX], size_t *ret_size) {
-        unsigned char buf[(WEBHOOK_SECRET_MAX + 2) / 3 * 3 + 3];
-        size_t len, pad = 0;
-        int n;
-
-        if (!secret)
-                return -EINVAL;
-        if (strncmp(secret, "whsec_", 6) == 0)
-                secret += 6;
-        len = strlen(secret);
-        /* EVP_DecodeBlock() skips blanks and takes padding anywhere; a
-         * secret is checked to be exactly base64 first. */
-        if (len == 0 || len % 4 != 0 || len > (WEBHOOK_SECRET_MAX + 2) / 3 * 4)
-                return -EINVAL;
-        for (size_t i = 0; i < len; i++) {
-                char ch = secret[i];
-                if (ch == '=' && i >= len - 2) {
-                        pad++;
-                        continue;
-                }
-                if (pad > 0 || !(ch == '+' || ch == '/' || (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') ||
-                                 (ch >= 'a' && ch <= 'z')))
-                        return -EINVAL;
-        }
-        n = EVP_DecodeBlock(buf, (const unsigned char *) secret, (int) len);
-        if (n < 0 || (size_t) n < pad)
-                return -EINVAL;
-        n -= (int) pad;
-        if (n < WEBHOOK_SECRET_MIN || n > WEBHOOK_SECRET_MAX) {
-                explicit_bzero(buf, sizeof buf);
-                return -EINVAL;
-        }
-        memcpy(key, buf, (size_t) n);
-        explicit_bzero(buf, sizeof buf);
-        *ret_size = (size_t) n;
-        return 0;
-}
-
-int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
-                 char **ret) {
-        uint8_t key[WEBHOOK_SECRET_MAX];
-        unsigned char mac[EVP_MAX_MD_SIZE];
-        char ts[24], *s;
-        size_t key_size, mac_size = 0;
-        EVP_MAC *hmac = NULL;
-        EVP_MAC_CTX *ctx = NULL;
-        int r;
-
-        r = webhook_secret_decode(secret, key, &key_size);
-        if (r < 0)
-                return r;
-        snprintf(ts, sizeof ts, "%lld", (long long) timestamp);
-        OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0),
-                OSSL_PARAM_construct_end(),
-        };
-        /* What is signed is "ID.TIMESTAMP.BODY", fed in pieces so that a
-         * large body is not copied. */
-        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-        if (!ctx || !EVP_MAC_init(ctx, key, key_size, params) ||
-            !EVP_MAC_update(ctx, (const unsigned char *) id, strlen(id)) ||
-            !EVP_MAC_update(ctx, (const unsigned char *) ".", 1) ||
-            !EVP_MAC_update(ctx, (const unsigned char *) ts, strlen(ts)) ||
-            !EVP_MAC_update(ctx, (const unsigned char *) ".", 1) || !EVP_MAC_update(ctx, body, size) ||
-            !EVP_MAC_final(ctx, mac, &mac_size, sizeof mac))
-                r = -ENOMEM;
-        EVP_MAC_CTX_free(ctx);
-        EVP_MAC_free(hmac);
-        explicit_bzero(key, sizeof key);
-        if (r < 0)
-                return r;
-
-        s = malloc(3 + (mac_size + 2) / 3 * 4 + 1);
-        if (!s)
-                return -ENOMEM;
-        memcpy(s, "v1,", 3);
-        EVP_EncodeBlock((unsigned char *) s + 3, mac, (int) mac_size);
-        *ret = s;
-        return 0;
-}
 
 /* splitmix64's finaliser: spreads an id over all 64 bits. */
 static uint64_t mix64(uint64_t x) {
@@ -379,23 +294,6 @@ int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
         free(j->headers[ts]);
         j->headers[ts] = TAKE_PTR(stamp);
         return 1;
-}
-
-void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]) {
-        CURLU *u = curl_url();
-        char *scheme = NULL, *host = NULL, *port = NULL;
-
-        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-                snprintf(buf, HOSTQUEUE_KEY_MAX, "%s://%s:%s", scheme, host, port);
-        else
-                snprintf(buf, HOSTQUEUE_KEY_MAX, "%s", url);
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(port);
-        curl_url_cleanup(u);
 }
 
 int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers) {

@@ -14,21 +14,18 @@
  * Every request carries webhook-id (the same on every retry of the same
  * deliveries: the receiver's idempotency key), webhook-timestamp (this
  * attempt) and, when the webhook has a secret, webhook-signature
- * "v1,<base64 HMAC-SHA256 of id.timestamp.body>". Building is pure: no I/O
- * and no logging; compose_webhook() (compose.h) is the outbox's entry. */
+ * "v1,<base64 HMAC-SHA256 of id.timestamp.body>" (webhook-secret.h).
+ * Building is pure: no I/O and no logging; compose_webhook() (compose.h) is
+ * the outbox's entry. */
 
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
-#include "hostqueue.h"
-#include "outbox.h"
+#include "job.h"
+#include "webhook-secret.h"
 
-#define WEBHOOK_PAYLOAD_VERSION 1
-/* The specification's bounds on a secret, in bytes after base64. */
-#define WEBHOOK_SECRET_MIN 24
-#define WEBHOOK_SECRET_MAX 64
 /* A digest of the longest task list stays well under this. */
 #define WEBHOOK_BODY_MAX (4 * 1024 * 1024)
 #define WEBHOOK_ID_MAX 128
@@ -40,15 +37,6 @@
 /* The specification recommends 15 to 30 seconds per request. */
 #define WEBHOOK_CONNECT_TIMEOUT 10L
 #define WEBHOOK_TIMEOUT 15L
-
-/* Decodes "whsec_<base64>" (the prefix may be left out, as the
- * specification's reference libraries allow) into the HMAC key. -EINVAL
- * unless it is base64 of WEBHOOK_SECRET_MIN to WEBHOOK_SECRET_MAX bytes. */
-int webhook_secret_decode(const char *secret, uint8_t key[static WEBHOOK_SECRET_MAX], size_t *ret_size);
-
-/* "v1,<base64 HMAC-SHA256 of ID.TIMESTAMP.BODY>" with the decoded secret. */
-int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
-                 char **ret);
 
 /* The webhook-id of a job's deliveries: "deadlined-<instance>-<row id>"
  * for one row; for several (a digest) the first row id and a hash of all of
@@ -76,9 +64,6 @@ int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, st
  * and deadlinectl: made one line of valid UTF-8 in place (it was cut at
  * some byte count, perhaps inside a character, and may be anything). */
 void webhook_reply_sanitize(char *s);
-
-/* The receiver a URL names, for the per-host bound: "https://host:443". */
-void webhook_host_key(const char *url, char buf[static HOSTQUEUE_KEY_MAX]);
 
 /* A composed job's webhook-timestamp and webhook-signature made anew for
  * an attempt at `now` (the body and webhook-id stay as they are). Returns 1
