@@ -101,7 +101,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
 
-check: check-unit check-integration
+check: check-architecture check-unit check-integration
+
+# doc/architecture.md names every file under daemon/, and the arrows between
+# modules point down.
+check-architecture:
+	@sh tools/check-architecture.sh
 
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
