@@ -3,6 +3,7 @@
 .PHONY: bench-scale
 
 $(BUILD)/tests/bench-scale: $(BUILD)/obj/tests/bench-scale.o $(BUILD)/libcore.a
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/obj/tests/bench-scale.o: tests/bench/bench-scale.c

@@ -11,6 +11,7 @@ BENCH_WEBHOOK_DEBS := nginx-light wrk curl
 # daemon's own libcurl multi path with none of the daemon's work. As root
 # the missing Debian packages are installed first.
 $(BUILD)/tests/bench-curl-multi: $(BUILD)/obj/tests/bench-curl-multi.o $(BUILD)/libcore.a
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/obj/tests/bench-curl-multi.o: tests/bench/bench-curl-multi.c
