@@ -96,11 +96,12 @@ static void manager_arm_soon(struct manager *m) {
  * episode is logged; the retries, until one succeeds, only in debug. */
 static int manager_db_failed(struct manager *m, int r, const char *what) {
         if (m->backoff_usec == 0) {
-                log_warning_errno(r, "Failed to %s (%s): %m; trying again until the database answers", what,
-                                  store_last_error(m->store));
+                log_warning_errno(r, "Failed to %s: %s (%s); trying again until the database answers", what,
+                                  store_strerror(r), store_last_error(m->store));
                 m->backoff_usec = BACKOFF_MIN_USEC;
         } else
-                log_debug_errno(r, "Failed to %s (%s), again: %m", what, store_last_error(m->store));
+                log_debug_errno(r, "Failed to %s, again: %s (%s)", what, store_strerror(r),
+                                store_last_error(m->store));
         return r;
 }
 
@@ -720,8 +721,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r < 0) {
                 /* Cannot compare: reschedule anyway, which an unchanged
                  * policy leaves as it was, rather than miss a change. */
-                log_warning_errno(r, "Failed to check the reminder policy after reload (%s), rescheduling: %m",
-                                  store_last_error(m->store));
+                log_warning_errno(r, "Failed to check the reminder policy after reload: %s (%s); rescheduling",
+                                  store_strerror(r), store_last_error(m->store));
                 m->rescheduling = true;
                 m->reschedule_after = 0;
                 m->reschedule_at = manager_now(m);
@@ -987,7 +988,8 @@ int manager_start(struct manager *m) {
          * are not due, and not shown). */
         r = m->sender_lock >= 0 ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
         if (r < 0)
-                return log_error_errno(r, "Failed to recover deliveries (%s): %m", store_last_error(m->store));
+                return log_error_errno(r, "Failed to recover deliveries: %s (%s)", store_strerror(r),
+                                       store_last_error(m->store));
         if (r > 0)
                 log_warning("%d deliveries were under way when the daemon last stopped; sending them again", r);
 
@@ -1005,8 +1007,8 @@ int manager_start(struct manager *m) {
                 manager_check_agencies(m);
         r = manager_sync_policy(m);
         if (r < 0)
-                return log_error_errno(r, "Failed to check the reminder policy against the database (%s): %m",
-                                       store_last_error(m->store));
+                return log_error_errno(r, "Failed to check the reminder policy against the database: %s (%s)",
+                                       store_strerror(r), store_last_error(m->store));
 
         if (!m->once) {
                 r = manager_watch_database(m);
