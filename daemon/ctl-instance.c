@@ -39,8 +39,7 @@ int cmd_new_instance_id(struct ctl *c, int argc, char **argv) {
                 return ctl_fail(c, EX_TEMPFAIL, "a deadlined is sending from %s; stop it first", db);
         }
         if (lock < 0)
-                return ctl_fail(c, lock == -EACCES || lock == -EPERM || lock == -EROFS ? EX_NOPERM : EX_CANTCREAT,
-                                "cannot lock %s.lock: %s", db, store_strerror(lock));
+                return ctl_fail(c, store_exit_status(lock), "cannot lock %s.lock: %s", db, store_strerror(lock));
 
         r = ctl_open_store(c);
         if (r != 0)

@@ -48,27 +48,6 @@ static int load_config(const char *path, struct config **ret) {
         return r;
 }
 
-/* The exit status for a failure of the database, as deadlinectl's
- * (deadlined(8), EXIT STATUS). */
-static int store_exit_status(int r) {
-        switch (r) {
-        case -EPROTONOSUPPORT:
-        case -EBADMSG:
-                return EX_DATAERR;
-        case -EBUSY:
-                return EX_TEMPFAIL;
-        case -EACCES:
-        case -EPERM:
-        case -EROFS:
-                return EX_NOPERM;
-        case -ENOSPC:
-        case -EIO:
-                return EX_IOERR;
-        default:
-                return EX_CANTCREAT;
-        }
-}
-
 /* Takes the database's sender lock (lockfile.h) for the life of the
  * process; returns its descriptor or an exit code, negated. */
 static int take_sender_lock(const char *database) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "store.h"
 #include "strbuf.h"
@@ -24,6 +25,25 @@ const char *store_strerror(int r) {
         case -ENOENT:          return "no such file or folder";
         case -EIO:             return "input/output error";
         default:               return strerror(-r);
+        }
+}
+
+int store_exit_status(int r) {
+        switch (r) {
+        case -EPROTONOSUPPORT:
+        case -EBADMSG:
+                return EX_DATAERR;
+        case -EBUSY:
+                return EX_TEMPFAIL;
+        case -EACCES:
+        case -EPERM:
+        case -EROFS:
+                return EX_NOPERM;
+        case -ENOSPC:
+        case -EIO:
+                return EX_IOERR;
+        default:
+                return EX_CANTCREAT;
         }
 }
 

@@ -245,6 +245,11 @@ const char *store_last_error(const struct store *s);
  * "permission denied", "the database was made by a newer deadlined"), to
  * go before store_last_error()'s detail. */
 const char *store_strerror(int r);
+/* The sysexits(3) status for a store error when the database cannot be
+ * opened, locked or written: 65 newer or not a database, 75 locked, 77
+ * permission, 74 a full disk or an I/O error, 73 otherwise (deadlined(8),
+ * EXIT STATUS). */
+int store_exit_status(int r);
 int store_schema_version(struct store *s);
 /* How long a statement waits for another process's lock before -EBUSY
  * (STORE_BUSY_MS after store_open(), STORE_NOWAIT_BUSY_MS with STORE_NOWAIT). */
