@@ -3,6 +3,7 @@
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
@@ -29,6 +30,10 @@ WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wimplicit-fallthrough -Wno-unused-parameter
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Only the OCR helper, deadlined-ocr, links these (doc/architecture.md).
+OCR_PKGS   := poppler-glib cairo tesseract lept
+OCR_CFLAGS := $(shell pkg-config --cflags $(OCR_PKGS) 2>/dev/null)
+OCR_LIBS   := $(shell pkg-config --libs $(OCR_PKGS) 2>/dev/null) -lpthread
 ALL_CFLAGS := -std=gnu17 $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
               -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -I$(BUILD)/gen -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
@@ -37,7 +42,10 @@ ENTRY_SRCS := daemon/deadlined.c daemon/deadlinectl.c
 # ctl-*.c are deadlinectl's sub-commands.
 CTL_SRCS   := $(sort $(wildcard daemon/ctl-*.c))
 CTL_OBJS   := $(CTL_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
-CORE_SRCS  := $(filter-out $(ENTRY_SRCS) $(CTL_SRCS),$(sort $(wildcard daemon/*.c)))
+# The OCR helper: its entry point and its ocr-*.c parts.
+OCR_SRCS   := daemon/deadlined-ocr.c $(sort $(wildcard daemon/ocr-*.c))
+OCR_OBJS   := $(OCR_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+CORE_SRCS  := $(filter-out $(ENTRY_SRCS) $(CTL_SRCS) $(OCR_SRCS),$(sort $(wildcard daemon/*.c)))
 # C sources the build writes into $(BUILD)/gen/ (with the headers there):
 # the built-in message templates, from conf/templates.
 GEN_SRCS   := $(BUILD)/gen/templates-builtin.c
@@ -45,7 +53,7 @@ GEN_OBJS   := $(GEN_SRCS:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
 CORE_OBJS  := $(CORE_SRCS:daemon/%.c=$(BUILD)/obj/%.o) $(GEN_OBJS)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl
+PROGRAMS   := $(BUILD)/deadlined $(BUILD)/deadlinectl $(BUILD)/deadlined-ocr
 
 .PHONY: FORCE all check check-unit check-integration check-faults install deps clean help man
 .DEFAULT_GOAL := all
@@ -61,8 +69,9 @@ all: $(PROGRAMS)
 PATHS_H := $(BUILD)/gen/paths.h
 $(PATHS_H): FORCE
 	@mkdir -p $(@D)
-	@printf '#define SYSCONFDIR "%s"\n#define DATADIR "%s"\n' '$(SYSCONFDIR)' '$(DATADIR)' >$@.tmp
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; echo "paths: $(SYSCONFDIR) $(DATADIR)"; fi
+	@printf '#define SYSCONFDIR "%s"\n#define DATADIR "%s"\n#define LIBEXECDIR "%s"\n' \
+		'$(SYSCONFDIR)' '$(DATADIR)' '$(LIBEXECDIR)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; echo "paths: $(SYSCONFDIR) $(DATADIR) $(LIBEXECDIR)"; fi
 FORCE:
 
 $(BUILD)/obj/%.o: daemon/%.c | $(PATHS_H)
@@ -97,6 +106,10 @@ $(BUILD)/deadlined: $(BUILD)/obj/deadlined.o $(BUILD)/libcore.a
 $(BUILD)/deadlinectl: $(BUILD)/obj/deadlinectl.o $(CTL_OBJS) $(BUILD)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+$(OCR_OBJS): ALL_CFLAGS += $(OCR_CFLAGS)
+$(BUILD)/deadlined-ocr: $(OCR_OBJS) $(BUILD)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(OCR_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
@@ -130,21 +143,27 @@ install: $(PROGRAMS) install-data
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/deadlined/templates
 	install -m 0755 $(BUILD)/deadlined $(DESTDIR)$(SBINDIR)/deadlined
 	install -m 0755 $(BUILD)/deadlinectl $(DESTDIR)$(BINDIR)/deadlinectl
+	install -d $(DESTDIR)$(LIBEXECDIR)/deadlined
+	install -m 0755 $(BUILD)/deadlined-ocr $(DESTDIR)$(LIBEXECDIR)/deadlined/deadlined-ocr
 	install -d $(DESTDIR)$(SYSCONFDIR)/deadlined
 	install -m 0640 conf/deadlined.conf $(DESTDIR)$(SYSCONFDIR)/deadlined/deadlined.conf.example
 
 # The Debian packages the build and the tests need. As root they are
 # installed; otherwise the exact command is printed.
 DEB_BUILD_DEPS := build-essential pkg-config libcurl4-openssl-dev libconfig-dev \
-                  libsqlite3-dev libsystemd-dev libjansson-dev libssl-dev libutf8proc-dev
+                  libsqlite3-dev libsystemd-dev libjansson-dev libssl-dev libutf8proc-dev \
+                  libpoppler-glib-dev libcairo2-dev libtesseract-dev libleptonica-dev
+# What deadlined-ocr needs to read a scan: the Vietnamese model and the
+# orientation model.
+DEB_RUN_DEPS   := tesseract-ocr-vie tesseract-ocr-osd
 DEB_TEST_DEPS  := libcmocka-dev python3 python3-pytest python3-aiosmtpd faketime openssl sqlite3 valgrind
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && \
-		apt-get install -y -qq --no-install-recommends $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS); \
+		apt-get install -y -qq --no-install-recommends $(DEB_BUILD_DEPS) $(DEB_RUN_DEPS) $(DEB_TEST_DEPS); \
 	else \
-		echo "Run as root: apt-get install --no-install-recommends $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS)"; \
+		echo "Run as root: apt-get install --no-install-recommends $(DEB_BUILD_DEPS) $(DEB_RUN_DEPS) $(DEB_TEST_DEPS)"; \
 	fi
 
 clean:
@@ -157,7 +176,7 @@ help:
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
--include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d \
+-include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(OCR_OBJS:.o=.d) $(BUILD)/obj/deadlined.d $(BUILD)/obj/deadlinectl.d \
          $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/%.d)
 
 # Further targets (benchmarks, fuzzing, packaging) live in mk/*.mk.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* deadlinectl import: a directive's text (clean or scanned), CSV or JSON
- * in, read into items (ctl-import.h), checked, then reviewed
+/* deadlinectl import: a directive's text (clean or scanned), a scanned
+ * directive as a PDF or an image (read by the OCR helper, ctl-scan.c), CSV
+ * or JSON in, read into items (ctl-import.h), checked, then reviewed
  * (ctl-import-review.c) or applied (ctl-import-apply.c).
  *
  * An import is applied in one transaction or not at all. Its key is the
@@ -14,6 +15,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -513,6 +515,65 @@ static int validate(struct ctl *c, const char *path, struct import *im, const ch
         return 0;
 }
 
+/* A scan is told by its content; a name that promises one (.pdf, .png …)
+ * over content that is not gets an error saying so, rather than being
+ * read as text. */
+static int sniff_file(struct ctl *c, const char *path, enum scan_format *ret) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        unsigned char head[SCAN_SNIFF_BYTES];
+        enum scan_format by_name = scan_format_from_name(path);
+        struct stat st;
+        ssize_t n;
+
+        *ret = SCAN_NONE;
+        if (fd < 0)
+                return ctl_fail(c, EX_NOINPUT, "%s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return ctl_fail(c, EX_IOERR, "%s: %s", path, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return 0;   /* read_file() says what it is, or reads the pipe */
+        n = pread(fd, head, sizeof head, 0);
+        if (n < 0)
+                return ctl_fail(c, EX_IOERR, "%s: %s", path, strerror(errno));
+        *ret = scan_format_sniff(head, (size_t) n);
+        if (*ret != SCAN_NONE || by_name == SCAN_NONE)
+                return 0;
+        if (n == 0)
+                return ctl_fail(c, EX_DATAERR, "%s: an empty file, not a %s", path, scan_format_to_string(by_name));
+        return ctl_fail(c, EX_DATAERR, "%s: not a %s file (its content is neither a PDF nor a PNG, JPEG or TIFF "
+                        "image)", path, scan_format_to_string(by_name));
+}
+
+/* --ocr-text: the recognised text, for a person to check or correct and
+ * import instead. */
+static int write_ocr_text(struct ctl *c, const char *file, const char *text, size_t size) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (asprintf(&tmp, "%s.XXXXXX", file) < 0)
+                return ctl_fail(c, EX_OSERR, "out of memory");
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return ctl_fail(c, EX_CANTCREAT, "--ocr-text: %s: %s", file, strerror(errno));
+        for (size_t done = 0; done < size;) {
+                ssize_t n = write(fd, text + done, size - done);
+                if (n < 0) {
+                        int e = errno;
+                        unlink(tmp);
+                        return ctl_fail(c, EX_IOERR, "--ocr-text: %s: %s", file, strerror(e));
+                }
+                done += (size_t) n;
+        }
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0644 & ~mask) < 0 || fsync(fd) < 0 || rename(tmp, file) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return ctl_fail(c, EX_CANTCREAT, "--ocr-text: %s: %s", file, strerror(e));
+        }
+        return 0;
+}
+
 static enum format guess_format(const char *path) {
         const char *dot = strrchr(path, '.');
         if (dot && strcasecmp(dot, ".csv") == 0)
@@ -520,6 +581,18 @@ static enum format guess_format(const char *path) {
         if (dot && strcasecmp(dot, ".json") == 0)
                 return FORMAT_JSON;
         return FORMAT_DIRECTIVE;
+}
+
+static int parse_limit(struct ctl *c, const char *option, const char *s, uint64_t max, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s || *end || *s == '-' || v < 1 || v > max)
+                return ctl_fail(c, EX_USAGE, "%s: \"%s\" is not a number from 1 to %" PRIu64, option, s, max);
+        *ret = v;
+        return 0;
 }
 
 static int parse_format(struct ctl *c, const char *s, enum format *ret) {
@@ -535,7 +608,8 @@ static int parse_format(struct ctl *c, const char *s, enum format *ret) {
 }
 
 int cmd_import(struct ctl *c, int argc, char **argv) {
-        enum { ARG_FORMAT = CTL_ARG_JSON + 1, ARG_DRY_RUN, ARG_NUMBER, ARG_DEFAULT_LEAD, ARG_PARTIAL };
+        enum { ARG_FORMAT = CTL_ARG_JSON + 1, ARG_DRY_RUN, ARG_NUMBER, ARG_DEFAULT_LEAD, ARG_PARTIAL, ARG_OCR_TEXT,
+               ARG_OCR_LANGUAGE, ARG_MAX_PAGES, ARG_MAX_PIXELS };
         static const struct option options[] = {
                 CTL_COMMON_OPTIONS,
                 { "format", required_argument, NULL, ARG_FORMAT },
@@ -543,8 +617,20 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 { "document-number", required_argument, NULL, ARG_NUMBER },
                 { "default-lead", required_argument, NULL, ARG_DEFAULT_LEAD },
                 { "partial", no_argument, NULL, ARG_PARTIAL },
+                { "ocr-text", required_argument, NULL, ARG_OCR_TEXT },
+                { "ocr-language", required_argument, NULL, ARG_OCR_LANGUAGE },
+                { "max-pages", required_argument, NULL, ARG_MAX_PAGES },
+                { "max-pixels", required_argument, NULL, ARG_MAX_PIXELS },
                 {},
         };
+        struct scan_options scan = {
+                .language = "vie",
+                .max_pages = SCAN_DEFAULT_MAX_PAGES,
+                .max_pixels = SCAN_DEFAULT_MAX_PIXELS,
+        };
+        enum scan_format scan_format = SCAN_NONE;
+        const char *ocr_text = NULL;
+        uint64_t v;
         enum format format = FORMAT_GUESS;
         const char *number = NULL, *default_lead = NULL;
         bool dry_run = false;
@@ -563,6 +649,23 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 case ARG_NUMBER: number = optarg; break;
                 case ARG_DEFAULT_LEAD: default_lead = optarg; break;
                 case ARG_PARTIAL: rv.partial = true; break;
+                case ARG_OCR_TEXT: ocr_text = optarg; break;
+                case ARG_OCR_LANGUAGE:
+                        if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz_+") != strlen(optarg))
+                                return ctl_fail(c, EX_USAGE, "--ocr-language: \"%s\" is not a tesseract model name "
+                                                "(vie, eng, vie+eng)", optarg);
+                        scan.language = optarg;
+                        break;
+                case ARG_MAX_PAGES:
+                        if ((r = parse_limit(c, "--max-pages", optarg, 100000, &v)) != 0)
+                                return r;
+                        scan.max_pages = (unsigned) v;
+                        break;
+                case ARG_MAX_PIXELS:
+                        if ((r = parse_limit(c, "--max-pixels", optarg, UINT64_C(1) << 32, &v)) != 0)
+                                return r;
+                        scan.max_pixels = v;
+                        break;
                 case ARG_FORMAT:
                         if ((r = parse_format(c, optarg, &format)) != 0)
                                 return r;
@@ -570,20 +673,38 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 }
         }
         if (optind != argc - 1)
-                return ctl_fail(c, EX_USAGE, optind >= argc ? "missing FILE (a directive's text, .csv or .json; - for "
-                                                              "standard input)"
+                return ctl_fail(c, EX_USAGE, optind >= argc ? "missing FILE (a directive's text, PDF or image, .csv or "
+                                                              ".json; - for standard input)"
                                                             : "unexpected argument \"%s\"",
                                 argv[MIN(optind + 1, argc - 1)]);
         const char *path = argv[optind];
-        if (format == FORMAT_GUESS)
-                format = guess_format(path);
         if ((r = ctl_load_config(c)) != 0)
                 return r;
         if (default_lead && !config_id_exists(c->config, default_lead))
                 return ctl_fail(c, EX_USAGE, "--default-lead: no agency or group \"%s\" in %s (see deadlinectl "
                                 "agencies)", default_lead, c->config->path);
-        if ((r = read_file(c, path, &text, &size)) != 0)
+        if (!streq(path, "-") && (format == FORMAT_GUESS || format == FORMAT_DIRECTIVE) &&
+            (r = sniff_file(c, path, &scan_format)) != 0)
                 return r;
+        if (scan_format == SCAN_NONE) {
+                if ((r = read_file(c, path, &text, &size)) != 0)
+                        return r;
+                /* Standard input is known by its content only. */
+                if (streq(path, "-") && (format == FORMAT_GUESS || format == FORMAT_DIRECTIVE))
+                        scan_format = scan_format_sniff(text, size);
+        }
+        if (scan_format != SCAN_NONE) {
+                _cleanup_free_ char *input = TAKE_PTR(text);
+                if ((r = scan_read(c, path, scan_format, &scan, input, input ? size : 0, &text, &size)) != 0)
+                        return r;
+                if (ocr_text && (r = write_ocr_text(c, ocr_text, text, size)) != 0)
+                        return r;
+                format = FORMAT_DIRECTIVE;
+        } else if (ocr_text)
+                return ctl_fail(c, EX_USAGE, "--ocr-text: %s is not a scan (a PDF or an image); its text is "
+                                "imported as it is", path);
+        if (format == FORMAT_GUESS)
+                format = guess_format(path);
 
         r = format == FORMAT_DIRECTIVE ? import_directive(c, path, text, size, &im)
             : format == FORMAT_CSV     ? import_csv(c, path, text, size, &im)

@@ -11,6 +11,7 @@
 
 #include "ctl-reimport.h"
 #include "ctl.h"
+#include "scanformat.h"
 
 /* One task to import, whatever the input format. */
 struct item {
@@ -46,6 +47,20 @@ struct review {
         size_t n_need_lead;     /* items with no lead */
         bool partial;           /* --partial: those would be left out */
 };
+
+/* How a scan is read (ctl-scan.c). */
+struct scan_options {
+        const char *language;   /* tesseract's model: "vie" */
+        unsigned max_pages;
+        uint64_t max_pixels;
+        unsigned jobs;          /* pages at once; 0: as many as CPUs */
+};
+
+/* Runs the OCR helper on `path` (or on `data`, standard input already
+ * read) and returns its text, pages separated by form feeds; 0, or the
+ * exit code after a one-line error. Shows progress on a terminal. */
+int scan_read(struct ctl *c, const char *path, enum scan_format format, const struct scan_options *o,
+              const char *data, size_t data_size, char **ret_text, size_t *ret_size);
 
 /* Applies the import in one transaction (preview: rolled back, to find
  * the conflicts with people's work); 0, or the exit code it failed with. */

@@ -29,7 +29,8 @@ static const struct command {
         { "cancel", cmd_cancel, "cancel ID" },
         { "edit", cmd_edit, "edit ID [--title T] [--due DATE|none] [--agency ID]... [--support ID]..." },
         { "import", cmd_import, "import FILE [--format directive|csv|json] [--dry-run] [--document-number N]\n"
-          "         [--default-lead ID] [--partial]" },
+          "         [--default-lead ID] [--partial] [--ocr-text FILE] [--ocr-language LANG]\n"
+          "         [--max-pages N] [--max-pixels N]" },
         { "export", cmd_export, "export [--format csv|json] [--document NUMBER] [--status STATUS]" },
         { "agencies", cmd_agencies, "agencies" },
         { "check-config", cmd_check_config, "check-config" },
