@@ -30,7 +30,8 @@
 
 struct page {
         char *text;
-        double seconds;
+        double seconds, osd_seconds;
+        unsigned dpi;
         int rotation;
         bool ocr;
         struct ocr_error error;
@@ -91,11 +92,13 @@ static void *worker(void *userdata) {
 
                 if (r >= 0 && pix) {
                         p->ocr = true;
+                        p->dpi = (unsigned) pixGetXRes(pix);
                         if (!reader)
                                 r = ocr_reader_new(run->language, &reader, &p->error);
                         if (r >= 0) {
                                 r = ocr_reader_read(reader, pix, run->page_seconds, &p->text, &p->error);
                                 p->rotation = ocr_reader_last_rotation(reader);
+                                p->osd_seconds = ocr_reader_last_osd_seconds(reader);
                                 if (r < 0 && p->error.status == EX_DATAERR) {
                                         char m[sizeof p->error.message];
                                         snprintf(m, sizeof m, "page %u: %.480s", index + 1, p->error.message);
@@ -114,8 +117,9 @@ static void *worker(void *userdata) {
                         run->done++;
                         status_line(run, "page %u", run->done);
                         if (run->verbose)
-                                fprintf(stderr, "deadlined-ocr: page %u/%u: %s %.2f s%s\n", index + 1, run->n_pages,
-                                        p->ocr ? "read" : "text layer", p->seconds,
+                                fprintf(stderr, "deadlined-ocr: page %u/%u: %s %.2f s (%u dpi, orientation %.2f s)%s\n",
+                                        index + 1, run->n_pages, p->ocr ? "read" : "text layer", p->seconds, p->dpi,
+                                        p->osd_seconds,
                                         p->rotation ? (p->rotation == 90    ? ", turned 90°"
                                                        : p->rotation == 180 ? ", turned 180°"
                                                                             : ", turned 270°")

@@ -26,6 +26,7 @@ struct ocr_reader {
         TessBaseAPI *api;
         TessBaseAPI *osd;
         int rotation;
+        double osd_seconds;
 };
 
 void ocr_quiet(void) {
@@ -123,6 +124,7 @@ int ocr_reader_read(struct ocr_reader *r, PIX *pix, unsigned seconds, char **ret
 
         quads = upright_quads(r, pix);
         r->rotation = quads * 90;
+        r->osd_seconds = now_seconds() - start;
         upright = quads ? pixRotateOrth(pix, quads) : pixClone(pix);
         if (!upright)
                 return ocr_fail(e, EX_OSERR, "out of memory");
@@ -164,6 +166,10 @@ int ocr_reader_read(struct ocr_reader *r, PIX *pix, unsigned seconds, char **ret
 
 int ocr_reader_last_rotation(const struct ocr_reader *r) {
         return r->rotation;
+}
+
+double ocr_reader_last_osd_seconds(const struct ocr_reader *r) {
+        return r->osd_seconds;
 }
 
 void ocr_reader_free(struct ocr_reader *r) {

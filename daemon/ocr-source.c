@@ -9,6 +9,7 @@
 
 #include <cairo.h>
 #include <inttypes.h>
+#include <math.h>
 #include <leptonica/allheaders.h>
 #include <poppler.h>
 #include <stdarg.h>
@@ -169,17 +170,53 @@ static PIX *surface_to_grey(cairo_surface_t *surface, unsigned dpi) {
         return pix;
 }
 
-static int pdf_page_read(struct ocr_source *s, PopplerPage *page, unsigned index, char **ret_text, PIX **ret_pix,
-                         struct ocr_error *e);
+/* A scanned page is one image over the whole page: read at the scan's own
+ * resolution, it reads better than redrawn at another (a 200 dpi scan
+ * drawn at 300 dpi loses diacritics to the interpolation). 1: *ret_pix
+ * is the image; 0: not such a page, render it; -1: an error. */
+static int pdf_page_scan(struct ocr_source *s, PopplerPage *page, unsigned index, double wpt, double hpt,
+                         PIX **ret_pix, struct ocr_error *e) {
+        GList *mappings = poppler_page_get_image_mapping(page);
+        cairo_surface_t *image = NULL;
+        PopplerImageMapping *m;
+        double aw, ah, dpi;
+        int w, h, r = 0;
 
-static int pdf_page(struct ocr_source *s, unsigned index, char **ret_text, PIX **ret_pix, struct ocr_error *e) {
-        PopplerPage *page = poppler_document_get_page(s->pdf, (int) index);
-        int r;
-
-        if (!page)
-                return ocr_fail(e, EX_DATAERR, "page %u: cannot be read (a damaged PDF)", index + 1);
-        r = pdf_page_read(s, page, index, ret_text, ret_pix, e);
-        g_object_unref(page);
+        if (!mappings || mappings->next)
+                goto out;
+        m = mappings->data;
+        aw = fabs(m->area.x2 - m->area.x1);
+        ah = fabs(m->area.y2 - m->area.y1);
+        if (aw * ah < 0.9 * wpt * hpt || aw < 1 || ah < 1)
+                goto out;
+        image = poppler_page_get_image(page, m->image_id);
+        if (!image || cairo_surface_status(image) != CAIRO_STATUS_SUCCESS ||
+            cairo_surface_get_type(image) != CAIRO_SURFACE_TYPE_IMAGE)
+                goto out;
+        if (cairo_image_surface_get_format(image) != CAIRO_FORMAT_RGB24 &&
+            cairo_image_surface_get_format(image) != CAIRO_FORMAT_ARGB32)
+                goto out;
+        w = cairo_image_surface_get_width(image);
+        h = cairo_image_surface_get_height(image);
+        if (check_pixels(s, index, (uint64_t) w, (uint64_t) h, e) < 0) {
+                r = -1;
+                goto out;
+        }
+        /* The page's image drawn at another size than the page: believe
+         * its own width over the width it is drawn at. */
+        dpi = w / (aw / 72.0);
+        if (dpi < 50 || dpi > 1200)
+                goto out;
+        cairo_surface_flush(image);
+        if (!(*ret_pix = surface_to_grey(image, (unsigned) (dpi + 0.5)))) {
+                r = ocr_fail(e, EX_OSERR, "page %u: out of memory", index + 1);
+                goto out;
+        }
+        r = 1;
+out:
+        if (image)
+                cairo_surface_destroy(image);
+        poppler_page_free_image_mapping(mappings);
         return r;
 }
 
@@ -190,12 +227,16 @@ static int pdf_page_read(struct ocr_source *s, PopplerPage *page, unsigned index
         double wpt, hpt, scale = s->limits.dpi / 72.0;
         uint64_t w, h;
         PIX *pix;
+        int r;
 
         if ((*ret_text = pdf_text(page)))
                 return 0;
         poppler_page_get_size(page, &wpt, &hpt);
         if (!(wpt > 0 && hpt > 0 && wpt < 1e6 && hpt < 1e6))
                 return ocr_fail(e, EX_DATAERR, "page %u: no size (a damaged PDF)", index + 1);
+        r = pdf_page_scan(s, page, index, wpt, hpt, ret_pix, e);
+        if (r != 0)
+                return r < 0 ? r : 0;
         w = (uint64_t) (wpt * scale + 0.5);
         h = (uint64_t) (hpt * scale + 0.5);
         if (check_pixels(s, index, w, h, e) < 0)
@@ -221,6 +262,17 @@ static int pdf_page_read(struct ocr_source *s, PopplerPage *page, unsigned index
                 return ocr_fail(e, EX_OSERR, "page %u: out of memory", index + 1);
         *ret_pix = pix;
         return 0;
+}
+
+static int pdf_page(struct ocr_source *s, unsigned index, char **ret_text, PIX **ret_pix, struct ocr_error *e) {
+        PopplerPage *page = poppler_document_get_page(s->pdf, (int) index);
+        int r;
+
+        if (!page)
+                return ocr_fail(e, EX_DATAERR, "page %u: cannot be read (a damaged PDF)", index + 1);
+        r = pdf_page_read(s, page, index, ret_text, ret_pix, e);
+        g_object_unref(page);
+        return r;
 }
 
 static int image_page(struct ocr_source *s, unsigned index, PIX **ret_pix, struct ocr_error *e) {

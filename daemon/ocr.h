@@ -67,6 +67,8 @@ int ocr_reader_read(struct ocr_reader *r, struct Pix *pix, unsigned seconds, cha
 /* The orientation found for the last page read, in degrees (0, 90, 180,
  * 270: how far it was turned to read it) and the skew corrected. */
 int ocr_reader_last_rotation(const struct ocr_reader *r);
+/* The time the orientation detection of the last page took. */
+double ocr_reader_last_osd_seconds(const struct ocr_reader *r);
 void ocr_reader_free(struct ocr_reader *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ocr_reader *, ocr_reader_free);
 

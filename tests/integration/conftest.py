@@ -118,6 +118,8 @@ class Env:
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "faults: a slow fault scenario, run by `make check-faults` and not by `make check`")
+    config.addinivalue_line(
+        "markers", "ocr: reads real scans with tesseract, run by `make check-ocr` and not by `make check`")
 
 
 @pytest.fixture(autouse=True)
