@@ -8,7 +8,7 @@ DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR    ?=
-VERSION    := 0.2.0
+VERSION    := 0.3.0
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
@@ -130,7 +130,7 @@ check-unit: $(UNIT_BINS)
 
 check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults" tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr" tests/integration $(PYTEST_ARGS)
 
 # The slow fault scenarios (tests marked `faults`): two senders, a locked
 # database under the watchdog, SMTP and webhook fault matrices, a full disk,
@@ -173,6 +173,7 @@ help:
 	@echo "make                 build build/deadlined and build/deadlinectl"
 	@echo "make check           unit and integration tests (SANITIZE=1: under ASan+UBSan)"
 	@echo "make check-faults    the slow fault scenarios (two senders, locks, full disk, valgrind)"
+	@echo "make check-ocr       import real scans (PDF, images) through the OCR helper"
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
