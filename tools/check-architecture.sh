@@ -48,6 +48,13 @@ for h in webhook.h smtp.h smtp-client.h dispatch.h curl-event.h hostqueue.h mail
                 fail "$f includes $h: the configuration depends on no sender"
         done
 done
+# Only the OCR helper knows the OCR libraries: deadlinectl runs it.
+for f in $(grep -l '^#include <\(poppler\|tesseract/\|leptonica/\|cairo\)\|^#include "ocr.h"' daemon/*.c daemon/*.h); do
+        case $f in
+        daemon/deadlined-ocr.c | daemon/ocr.h | daemon/ocr-*.c) ;;
+        *) fail "$f includes an OCR header: only deadlined-ocr and its ocr-* parts may" ;;
+        esac
+done
 if grep -qi 'sqlite3\|json' daemon/store.h; then
         fail "daemon/store.h speaks of SQLite or JSON: the store's interface is backend-neutral"
 fi
