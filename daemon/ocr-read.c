@@ -29,10 +29,6 @@ struct ocr_reader {
         double osd_seconds;
 };
 
-void ocr_quiet(void) {
-        setMsgSeverity(L_SEVERITY_NONE);
-}
-
 /* "vie+eng" -> "tesseract-ocr-vie tesseract-ocr-eng" */
 static void packages_for(const char *language, char *buf, size_t size) {
         size_t len = 0;

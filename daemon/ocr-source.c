@@ -40,6 +40,10 @@ int ocr_fail(struct ocr_error *e, int status, const char *format, ...) {
         return -1;
 }
 
+void ocr_quiet(void) {
+        setMsgSeverity(L_SEVERITY_NONE);
+}
+
 static int check_pages(const struct ocr_source *s, struct ocr_error *e) {
         if (s->n_pages == 0)
                 return ocr_fail(e, EX_DATAERR, "the %s has no pages", scan_format_to_string(s->format));

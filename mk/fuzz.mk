@@ -30,3 +30,22 @@ fuzz: $(FUZZ_DIR)/fuzz-directive
 	@mkdir -p $(FUZZ_DIR)/corpus
 	cd $(FUZZ_DIR) && ./fuzz-directive -max_total_time=$(FUZZ_SECONDS) \
 		-dict=$(CURDIR)/tests/fuzz/directive.dict $(FUZZ_ARGS) corpus $(CURDIR)/tests/fuzz/directive
+
+# The OCR helper's PDF and image entry (tests/fuzz/fuzz-scan.c): the
+# decoders' side of deadlined-ocr, with poppler, cairo and leptonica as
+# Debian ships them (not instrumented; our code is). Seeds: tests/fuzz/scan/.
+#
+#   make fuzz-scan                  build, then run for FUZZ_SECONDS
+SCAN_FUZZ_SRCS := tests/fuzz/fuzz-scan.c daemon/ocr-source.c daemon/scanformat.c
+SCAN_FUZZ_ARGS ?= -max_len=65536 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+
+.PHONY: fuzz-scan
+
+$(FUZZ_DIR)/fuzz-scan: $(SCAN_FUZZ_SRCS) daemon/ocr.h daemon/scanformat.h daemon/macro.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(OCR_CFLAGS) -o $@ $(SCAN_FUZZ_SRCS) $(OCR_LIBS) -lm
+
+fuzz-scan: $(FUZZ_DIR)/fuzz-scan
+	@mkdir -p $(FUZZ_DIR)/scan-corpus
+	cd $(FUZZ_DIR) && ./fuzz-scan -max_total_time=$(FUZZ_SECONDS) $(SCAN_FUZZ_ARGS) \
+		scan-corpus $(CURDIR)/tests/fuzz/scan
