@@ -56,6 +56,7 @@ struct progress {
         bool shown;
         enum language language;
         unsigned pages, done;
+        unsigned memory_mib;    /* the helper's address space, when it limits it */
 };
 
 static void progress_show(struct progress *p) {
@@ -89,6 +90,8 @@ static void read_status(int fd, struct progress *p, char *error, size_t error_si
                         p->pages = n;
                 else if (sscanf(line, "page %u", &n) == 1)
                         p->done = n;
+                else if (sscanf(line, "memory %u", &n) == 1)
+                        p->memory_mib = n;
                 else if (strncmp(line, "error ", 6) == 0)
                         snprintf(error, error_size, "%s", line + 6);
                 progress_show(p);
@@ -226,10 +229,13 @@ int scan_read(struct ctl *c, const char *path, enum scan_format format, const st
         progress_clear(&p);
 
         if (WIFSIGNALED(wstatus)) {
+                char memory[96] = "";
                 last_line(err, said, sizeof said);
-                return ctl_fail(c, EX_SOFTWARE, "%s: the OCR helper died of signal %d (%s) reading the %s%s%s", path,
+                if (p.memory_mib > 0)
+                        snprintf(memory, sizeof memory, " (within its memory limit of %u MiB)", p.memory_mib);
+                return ctl_fail(c, EX_SOFTWARE, "%s: the OCR helper died of signal %d (%s) reading the %s%s%s%s", path,
                                 WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)), scan_format_to_string(format),
-                                *said ? "; it said: " : "", said);
+                                memory, *said ? "; it said: " : "", said);
         }
         if (WEXITSTATUS(wstatus) != 0) {
                 int code = WEXITSTATUS(wstatus);

@@ -130,6 +130,27 @@ static void *worker(void *userdata) {
         return NULL;
 }
 
+/* The address space the helper may use: what a page read at once needs
+ * (tesseract's model and its working memory, the page image, a thread's
+ * stack and arena) and a base for the libraries and the file. A file that
+ * needs more (a PDF image whose size only decoding tells) fails in the
+ * helper, and deadlinectl says so. Not under AddressSanitizer, which
+ * reserves terabytes of address space. */
+#define MEMORY_BASE_MIB 768u
+#define MEMORY_PER_JOB_MIB 768u
+
+static unsigned limit_memory(unsigned jobs) {
+        unsigned mib = MEMORY_BASE_MIB + MEMORY_PER_JOB_MIB * jobs;
+#if defined(__SANITIZE_ADDRESS__)
+        return 0 * mib;
+#else
+        struct rlimit rl = { .rlim_cur = (rlim_t) mib << 20, .rlim_max = (rlim_t) mib << 20 };
+        if (setrlimit(RLIMIT_AS, &rl) < 0)
+                return 0;
+        return mib;
+#endif
+}
+
 static unsigned cpus(void) {
         cpu_set_t set;
         if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
@@ -347,9 +368,11 @@ int main(int argc, char **argv) {
         if (r >= 0) {
                 unsigned n = (unsigned) MIN(jobs ? jobs : cpus(), (uint64_t) run.n_pages);
                 pthread_t threads[256];
-                unsigned started = 0;
+                unsigned started = 0, memory = limit_memory(n);
 
                 status_line(&run, "pages %u", run.n_pages);
+                if (memory > 0)
+                        status_line(&run, "memory %u", memory);
                 /* The first worker is this thread; the others are extra. */
                 for (unsigned i = 1; i < n; i++) {
                         if (pthread_create(&threads[started], NULL, worker, &run) != 0)

@@ -30,6 +30,32 @@ def pdf(pages, width_pt=595, height_pt=842):
             b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)) +
             b"] /Count %d >>" % pages]
     objs += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % (width_pt, height_pt)] * pages
+    return _pdf(objs)
+
+
+def pdf_with_image(width, height, width_by_reference=False):
+    """A one-page A4 PDF whose page is one white grey image of width ×
+    height pixels (Flate, streamed: 20,000 × 20,000 is 0.4 MB). With
+    width_by_reference, its /Width is an indirect object, as the PDF format
+    allows: its size is then known only by decoding it."""
+    z = zlib.compressobj(9)
+    row = b"\xff" * width
+    data = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
+    w = b"6 0 R" if width_by_reference else b"%d" % width
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im0 4 0 R >> >> "
+            b"/Contents 5 0 R >>",
+            b"<< /Type /XObject /Subtype /Image /Width " + w + b" /Height %d /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n" % (height, len(data)) + data +
+            b"\nendstream",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"%d" % width]
+    return _pdf(objs)
+
+
+def _pdf(objs):
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, o in enumerate(objs):

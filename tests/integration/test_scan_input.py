@@ -9,7 +9,9 @@ test_ocr.py (`make check-ocr`)."""
 import os
 import subprocess
 
-from conftest import BUILD, DEADLINECTL, SOURCE
+import pytest
+
+from conftest import BUILD, DEADLINECTL, SANITIZE, SOURCE
 import scanfiles
 
 HELPER = BUILD / "deadlined-ocr"
@@ -76,6 +78,25 @@ def test_20000_pixel_square_is_refused_from_its_header(env, tmp_path):
     rc, peak = peak_mib(env, "import", "--dry-run", f)
     assert rc == 65 and peak < 200, peak
     untouched(env)
+
+
+def test_pdf_image_too_large_is_refused_before_it_is_decoded(env, tmp_path):
+    f = tmp_path / "bomb.pdf"
+    f.write_bytes(scanfiles.pdf_with_image(20000, 20000))
+    refused(env, f, 65, "an image of 20000 × 20000 pixels, more than a page may have")
+    rc, peak = peak_mib(env, "import", "--dry-run", f)
+    assert rc == 65 and peak < 200, peak
+
+
+@pytest.mark.skipif(SANITIZE, reason="the helper limits its memory only outside AddressSanitizer")
+def test_pdf_image_of_unknown_size_stays_within_the_helpers_memory(env, tmp_path):
+    """Decoded, this image takes 1.6 GB; the helper's address space is
+    limited (768 MiB and 768 MiB a page at once), so poppler gives up on it
+    and the page reads empty."""
+    f = tmp_path / "bomb.pdf"
+    f.write_bytes(scanfiles.pdf_with_image(20000, 20000, width_by_reference=True))
+    rc, peak = peak_mib(env, "import", "--dry-run", f)
+    assert rc == 65 and peak < 1600, peak
 
 
 def test_pixel_limit_is_settable(env, tmp_path):
