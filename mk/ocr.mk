@@ -10,7 +10,7 @@
 # What the helper itself needs (libtesseract, poppler, the Vietnamese and
 # orientation models) comes with `make deps`.
 
-OCR_TEST_DEPS := tesseract-ocr-eng imagemagick img2pdf qpdf python3-pil fonts-dejavu-core
+OCR_TEST_DEPS := tesseract-ocr tesseract-ocr-eng imagemagick img2pdf qpdf python3-pil fonts-dejavu-core
 
 .PHONY: check-ocr ocr-test-deps bench-ocr
 
