@@ -24,6 +24,7 @@
 #include "csv.h"
 #include "ctl-import.h"
 #include "directive.h"
+#include "fileio.h"
 #include "recurrence.h"
 #include "textnorm.h"
 #include "timeutil.h"
@@ -549,20 +550,16 @@ static int sniff_file(struct ctl *c, const char *path, enum scan_format *ret) {
 static int write_ocr_text(struct ctl *c, const char *file, const char *text, size_t size) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
+        int r;
 
         if (asprintf(&tmp, "%s.XXXXXX", file) < 0)
                 return ctl_fail(c, EX_OSERR, "out of memory");
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return ctl_fail(c, EX_CANTCREAT, "--ocr-text: %s: %s", file, strerror(errno));
-        for (size_t done = 0; done < size;) {
-                ssize_t n = write(fd, text + done, size - done);
-                if (n < 0) {
-                        int e = errno;
-                        unlink(tmp);
-                        return ctl_fail(c, EX_IOERR, "--ocr-text: %s: %s", file, strerror(e));
-                }
-                done += (size_t) n;
+        if ((r = write_all(fd, text, size)) < 0) {
+                unlink(tmp);
+                return ctl_fail(c, EX_IOERR, "--ocr-text: %s: %s", file, strerror(-r));
         }
         mode_t mask = umask(0);
         umask(mask);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctl-import.h"
+#include "fileio.h"
 #include "paths.h"
 
 #define HELPER_NAME "deadlined-ocr"
@@ -179,12 +180,8 @@ int scan_read(struct ctl *c, const char *path, enum scan_format format, const st
                 in = memfd_create("deadlinectl-ocr-input", MFD_CLOEXEC);
                 if (in < 0)
                         return ctl_fail(c, EX_OSERR, "memfd_create: %s", strerror(errno));
-                for (size_t done = 0; done < data_size;) {
-                        ssize_t k = write(in, data + done, data_size - done);
-                        if (k < 0)
-                                return ctl_fail(c, EX_OSERR, "%s: %s", path, strerror(errno));
-                        done += (size_t) k;
-                }
+                if ((r = write_all(in, data, data_size)) < 0)
+                        return ctl_fail(c, EX_OSERR, "%s: %s", path, strerror(-r));
                 if (lseek(in, 0, SEEK_SET) < 0)
                         return ctl_fail(c, EX_OSERR, "%s: %s", path, strerror(errno));
         }

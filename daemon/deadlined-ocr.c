@@ -26,6 +26,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "ocr.h"
 
 struct page {
@@ -199,20 +200,6 @@ static int read_input(const char *path, void **ret, size_t *ret_size, struct ocr
         }
         *ret = TAKE_PTR(buf);
         *ret_size = size;
-        return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
         return 0;
 }
 

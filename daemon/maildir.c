@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macro.h"
 
 static int mkdir_exist(const char *path) {
@@ -35,20 +36,6 @@ int maildir_prepare(const char *dir) {
                 r = mkdir_exist(path);
                 if (r < 0)
                         return r;
-        }
-        return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
         }
         return 0;
 }
