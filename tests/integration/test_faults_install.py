@@ -25,3 +25,7 @@ def test_make_then_install_with_prefix_usr_installs_programs_that_read_etc(tmp_p
         data = program.read_bytes()
         assert b"/etc/deadlined/deadlined.conf" in data, program
         assert b"/usr/local/etc" not in data, program
+    # The OCR helper is where the installed deadlinectl runs it from.
+    assert (dest / "usr/libexec/deadlined/deadlined-ocr").exists()
+    data = (dest / "usr/bin/deadlinectl").read_bytes()
+    assert b"/usr/libexec/deadlined" in data and b"/usr/local/libexec" not in data
