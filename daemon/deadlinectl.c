@@ -32,6 +32,7 @@ static const struct command {
           "         [--default-lead ID] [--partial]" },
         { "export", cmd_export, "export [--format csv|json] [--document NUMBER] [--status STATUS]" },
         { "agencies", cmd_agencies, "agencies" },
+        { "calendar", cmd_calendar, "calendar [YEAR]" },
         { "check-config", cmd_check_config, "check-config" },
         { "send-test", cmd_send_test, "send-test AGENCY [--channel email]" },
         { "status", cmd_status, "status [--limit N]" },
