@@ -48,6 +48,8 @@ static int days_add(struct days *d, int32_t day) {
 static void days_finish(struct days *d) {
         size_t j = 0;
 
+        if (d->n == 0)
+                return;
         qsort(d->v, d->n, sizeof *d->v, cmp_int32);
         for (size_t i = 0; i < d->n; i++)
                 if (j == 0 || d->v[j - 1] != d->v[i])

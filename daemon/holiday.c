@@ -156,7 +156,8 @@ static int add_compensatory_days(struct list *l, const struct holiday_rules *r) 
         size_t n = l->n;
         int k;
 
-        qsort(l->v, n, sizeof *l->v, cmp_holiday);
+        if (n > 0)
+                qsort(l->v, n, sizeof *l->v, cmp_holiday);
         for (size_t i = 0; i < n; i++) {
                 const struct holiday h = l->v[i];
                 int32_t day = h.day;
@@ -214,7 +215,8 @@ int holiday_year(const struct holiday_rules *r, int year, struct holiday **ret, 
                 if (k < 0)
                         goto fail;
         }
-        qsort(l.v, l.n, sizeof *l.v, cmp_holiday);
+        if (l.n > 0)
+                qsort(l.v, l.n, sizeof *l.v, cmp_holiday);
         *ret = l.v;
         *ret_n = l.n;
         return 0;
