@@ -135,6 +135,11 @@ int config_build_index(struct parser *p, const config_setting_t *root, struct co
 void agency_done(struct agency *a);
 void group_done(struct group *g);
 
+/* config-calendar.c: the top-level `calendar` and schedule.holidays,
+ * not_holidays and extra_workdays, expanded into c->policy's day arrays
+ * (after the schedule group, whose workdays the calendar needs). */
+void config_parse_calendar(struct parser *p, const config_setting_t *root, struct config *c);
+
 /* Builds c->render from the built-in templates and the `templates` folder's
  * overrides; problems are reported at `line`. */
 int config_templates_load(struct parser *p, unsigned line, struct config *c);

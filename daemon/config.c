@@ -20,7 +20,6 @@
 #define REMIND_BEFORE_MAX 32
 #define ESCALATION_MAX 32
 #define ESCALATION_TO_MAX 1000
-#define DATES_MAX 4000
 #define YEAR_SECONDS (366 * SEC_PER_DAY)
 
 static const char *const language_table[_LANGUAGE_MAX] = {
@@ -78,6 +77,9 @@ struct config *config_free(struct config *c) {
         free(c->policy.escalation);
         free(c->policy.holidays);
         free(c->policy.extra_workdays);
+        free(c->holidays_added);
+        free(c->holidays_removed);
+        free(c->workdays_added);
         free(c->smtp.url);
         free(c->smtp.username);
         if (c->smtp.password) {
@@ -133,11 +135,6 @@ static int config_new(struct config **ret) {
 static int cmp_int64_desc(const void *a, const void *b) {
         int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
         return (x < y) - (x > y);
-}
-
-static int cmp_int32(const void *a, const void *b) {
-        int32_t x = *(const int32_t *) a, y = *(const int32_t *) b;
-        return (x > y) - (x < y);
 }
 
 static int cmp_escalation(const void *a, const void *b) {
@@ -251,38 +248,6 @@ static void parse_escalation(struct parser *p, const config_setting_t *g, const 
         qsort(pol->escalation, n, sizeof *pol->escalation, cmp_escalation);
 }
 
-static void parse_dates(struct parser *p, const config_setting_t *g, const char *key, int32_t **ret,
-                        size_t *ret_n) {
-        _cleanup_strv_free_ char **l = NULL;
-        config_setting_t *list;
-        char path[SETTING_PATH_MAX], epath[SETTING_PATH_MAX], q[QUOTE_MAX];
-        int32_t *v;
-        size_t n;
-
-        if (parser_get_strv(p, g, "schedule", key, DATES_MAX, 10, parser_check_date, &l, &list) <= 0)
-                return;
-        parser_path_member(path, "schedule", key);
-        n = strv_length(l);
-        v = calloc(n + 1, sizeof *v);
-        if (!v) {
-                p->oom = true;
-                return;
-        }
-        for (size_t i = 0; i < n; i++) {
-                (void) parse_iso_date(l[i], &v[i]);
-                /* The syntax is strict (YYYY-MM-DD), so equal dates are equal strings. */
-                for (size_t j = 0; j < i; j++)
-                        if (streq(l[i], l[j])) {
-                                parser_error(p, parser_setting_elem(list, i), parser_path_elem(epath, path, i),
-                                             "%s is listed twice", parser_quote(l[i], q, sizeof q));
-                                break;
-                        }
-        }
-        qsort(v, n, sizeof *v, cmp_int32);
-        *ret = v;
-        *ret_n = n;
-}
-
 static void parse_workdays(struct parser *p, const config_setting_t *g, struct policy *pol) {
         _cleanup_strv_free_ char **l = NULL;
         config_setting_t *list;
@@ -320,8 +285,8 @@ static const char *overdue_check(const char *s) {
 
 static void parse_schedule(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const keys[] = { "remind_before", "overdue_every", "escalation", "send_at",
-                                            "workdays",      "holidays",      "extra_workdays", "digest",
-                                            NULL };
+                                            "workdays",      "holidays",      "extra_workdays", "not_holidays",
+                                            "digest",        NULL };
         struct policy *pol = &c->policy;
         config_setting_t *g;
         _cleanup_free_ char *send_at = NULL, *overdue = NULL;
@@ -351,21 +316,6 @@ static void parse_schedule(struct parser *p, const config_setting_t *root, struc
                         (void) parse_hhmm(send_at, &pol->send_at);
         }
         parse_workdays(p, g, pol);
-        parse_dates(p, g, "holidays", &pol->holidays, &pol->n_holidays);
-        parse_dates(p, g, "extra_workdays", &pol->extra_workdays, &pol->n_extra_workdays);
-        for (size_t i = 0, j = 0; i < pol->n_holidays && j < pol->n_extra_workdays;) {
-                if (pol->holidays[i] < pol->extra_workdays[j])
-                        i++;
-                else if (pol->holidays[i] > pol->extra_workdays[j])
-                        j++;
-                else {
-                        char day[11];
-                        format_iso_date(pol->extra_workdays[j], day);
-                        parser_error(p, config_setting_get_member(g, "extra_workdays"), "schedule.extra_workdays",
-                                     "%s is also listed in schedule.holidays", day);
-                        i++, j++;
-                }
-        }
         (void) parser_get_bool(p, g, "schedule", "digest", &pol->digest);
 }
 
@@ -690,8 +640,8 @@ static int invalid(struct parser *p, char **ret_errors) {
 
 int config_load(const char *path, struct config **ret, char **ret_errors) {
         static const char *const keys[] = { "database", "timezone", "language", "transport", "from",
-                                            "base_url", "templates", "schedule", "delivery", "smtp",
-                                            "agencies", "groups", NULL };
+                                            "base_url", "templates", "calendar", "schedule", "delivery",
+                                            "smtp", "agencies", "groups", NULL };
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(parser_done) struct parser p = { .file = path };
         _cleanup_free_ char *text = NULL;
@@ -735,6 +685,8 @@ int config_load(const char *path, struct config **ret, char **ret_errors) {
         r = config_build_index(&p, root, c);
         if (r >= 0) {
                 parse_schedule(&p, root, c);
+                /* After the schedule: compensatory days need its workdays. */
+                config_parse_calendar(&p, root, c);
                 parse_delivery(&p, root, c);
                 parse_smtp(&p, root, c);
                 parse_toplevel(&p, root, c);

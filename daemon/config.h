@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "holiday.h"
 #include "macro.h"
 #include "paths.h"      /* SYSCONFDIR and DATADIR, written by the Makefile */
 
@@ -96,9 +97,10 @@ struct policy {
         struct escalation *escalation; /* sorted by `after` ascending */
         size_t n_escalation;
         unsigned workdays;        /* bit (1 << tm_wday), Sunday = bit 0 */
-        int32_t *holidays;        /* days since epoch, sorted */
+        int32_t *holidays;        /* days since epoch, sorted: the calendar's and the
+                                   * configured days off of every year YEAR_MIN–YEAR_MAX */
         size_t n_holidays;
-        int32_t *extra_workdays;  /* sorted */
+        int32_t *extra_workdays;  /* sorted, every year */
         size_t n_extra_workdays;
         bool digest;
 };
@@ -151,7 +153,14 @@ struct config {
         char *base_url;           /* optional: links to tasks in messages, no trailing '/' */
         char *templates;          /* optional folder overriding the built-in templates */
         struct render_templates *render; /* the templates to use, built and checked at load */
-        struct policy policy;
+        struct policy policy;     /* its holidays computed from the calendar and the dates below */
+        enum holiday_calendar calendar;   /* `calendar`, default none */
+        struct holiday_date *holidays_added;   /* schedule.holidays as written */
+        size_t n_holidays_added;
+        struct holiday_date *holidays_removed; /* schedule.not_holidays */
+        size_t n_holidays_removed;
+        struct holiday_date *workdays_added;   /* schedule.extra_workdays */
+        size_t n_workdays_added;
         struct delivery_policy delivery;
         bool has_smtp;
         struct smtp smtp;
@@ -175,6 +184,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
 /* Sets the process time zone from the configuration (TZ), so that local
  * dates and times mean the configured zone everywhere. */
 int config_apply_timezone(const struct config *c);
+
+/* The holiday rules of the configuration, pointing into it. */
+void config_holiday_rules(const struct config *c, struct holiday_rules *ret);
 
 const struct agency *config_find_agency(const struct config *c, const char *id);
 const struct group *config_find_group(const struct config *c, const char *id);

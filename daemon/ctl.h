@@ -71,6 +71,7 @@ int cmd_reopen(struct ctl *c, int argc, char **argv);
 int cmd_cancel(struct ctl *c, int argc, char **argv);
 int cmd_edit(struct ctl *c, int argc, char **argv);
 int cmd_agencies(struct ctl *c, int argc, char **argv);
+int cmd_calendar(struct ctl *c, int argc, char **argv);
 int cmd_check_config(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
 int cmd_export(struct ctl *c, int argc, char **argv);

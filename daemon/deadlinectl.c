@@ -33,6 +33,7 @@ static const struct command {
           "         [--max-pages N] [--max-pixels N]" },
         { "export", cmd_export, "export [--format csv|json] [--document NUMBER] [--status STATUS]" },
         { "agencies", cmd_agencies, "agencies" },
+        { "calendar", cmd_calendar, "calendar [YEAR]" },
         { "check-config", cmd_check_config, "check-config" },
         { "send-test", cmd_send_test, "send-test AGENCY [--channel email]" },
         { "status", cmd_status, "status [--limit N]" },

@@ -911,7 +911,70 @@ static void test_holidays(void **state) {
                 "  holidays = [\"2025-04-30\"];\n"
                 "  extra_workdays = [\"2025-04-26\", \"2025-04-30\"];\n"
                 "};\n");
-        assert_one_error(t, 3, "schedule.extra_workdays: 2025-04-30 is also listed in schedule.holidays");
+        assert_one_error(t, 3, "schedule.extra_workdays[1]: \"2025-04-30\" is also listed in schedule.holidays");
+}
+
+static bool has_day(const int32_t *v, size_t n, int y, int m, int d) {
+        int32_t day = days_from_civil(y, m, d);
+        for (size_t i = 0; i < n; i++)
+                if (v[i] == day)
+                        return true;
+        return false;
+}
+
+/* calendar = "vn": the public holidays of every year become the policy's
+ * days off, with the schedule's changes. */
+static void test_calendar_vn(void **state) {
+        struct t *t = *state;
+        const struct policy *p;
+
+        load_ok(t, "calendar = \"vn\";\n");
+        p = &t->c->policy;
+        assert_int_equal(t->c->calendar, HOLIDAY_CALENDAR_VN);
+        for (size_t i = 1; i < p->n_holidays; i++)
+                assert_true(p->holidays[i - 1] < p->holidays[i]);
+        for (int d = 16; d <= 20; d++)
+                assert_true(has_day(p->holidays, p->n_holidays, 2026, 2, d));
+        assert_true(has_day(p->holidays, p->n_holidays, 2026, 4, 26));
+        assert_true(has_day(p->holidays, p->n_holidays, 2026, 4, 27));   /* in lieu of Sunday 26/4 */
+        assert_true(has_day(p->holidays, p->n_holidays, 2099, 9, 2));
+        assert_true(has_day(p->holidays, p->n_holidays, 1970, 1, 1));
+        assert_false(has_day(p->holidays, p->n_holidays, 2026, 2, 23));
+
+        load_ok(t, "calendar = \"vn\";\n"
+                   "schedule = {\n"
+                   "  holidays = [\"2026-02-21\", \"*-11-20\"];\n"
+                   "  not_holidays = [\"2026-09-01\", \"*-01-01\"];\n"
+                   "  extra_workdays = [\"2026-02-28\"];\n"
+                   "};\n");
+        p = &t->c->policy;
+        assert_true(has_day(p->holidays, p->n_holidays, 2026, 2, 21));
+        assert_true(has_day(p->holidays, p->n_holidays, 2031, 11, 20));
+        assert_false(has_day(p->holidays, p->n_holidays, 2026, 9, 1));
+        assert_true(has_day(p->holidays, p->n_holidays, 2027, 9, 1));
+        assert_false(has_day(p->holidays, p->n_holidays, 2030, 1, 1));
+        assert_int_equal(p->n_extra_workdays, 1);
+        assert_int_equal(p->extra_workdays[0], days_from_civil(2026, 2, 28));
+
+        /* Without a calendar, a recurring day is every year's. */
+        load_ok(t, "schedule = { holidays = [\"*-04-30\"]; };\n");
+        assert_int_equal(t->c->calendar, HOLIDAY_CALENDAR_NONE);
+        assert_int_equal(t->c->policy.n_holidays, YEAR_MAX - YEAR_MIN + 1);
+}
+
+static void test_calendar_errors(void **state) {
+        struct t *t = *state;
+
+        load(t, "\ncalendar = \"xx\";\n");
+        assert_one_error(t, 2, "calendar: \"xx\" is not a calendar (use \"vn\"");
+        load(t, "calendar = \"vn\";\nschedule = {\n  holidays = [\"*-02-30\", \"04-30\"];\n};\n");
+        assert_error(t, 3, "schedule.holidays[0]: \"*-02-30\" is not a date (use YYYY-MM-DD");
+        assert_error(t, 3, "schedule.holidays[1]: \"04-30\" is not a date");
+        assert_int_equal(error_count(t->errors), 2);
+        load(t, "calendar = \"vn\";\nschedule = {\n  not_holidays = [\"2026-03-03\"];\n};\n");
+        assert_one_error(t, 3, "schedule.not_holidays[0]: \"2026-03-03\" is not a holiday");
+        load(t, "schedule = {\n  holidays = [\"*-05-05\"];\n  extra_workdays = [\"2026-05-05\"];\n};\n");
+        assert_one_error(t, 3, "schedule.extra_workdays[0]: \"2026-05-05\" is also listed in schedule.holidays");
 }
 
 static void test_escalation(void **state) {
@@ -1388,6 +1451,8 @@ int main(void) {
                 T(test_send_at),
                 T(test_workdays),
                 T(test_holidays),
+                T(test_calendar_vn),
+                T(test_calendar_errors),
                 T(test_escalation),
                 T(test_escalation_errors),
                 T(test_delivery),
