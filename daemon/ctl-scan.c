@@ -48,7 +48,7 @@ static int find_helper(char *buf, size_t size) {
                                 return 0;
                 }
         }
-        snprintf(buf, size, "%s/deadlined/%s", LIBEXECDIR, HELPER_NAME);
+        snprintf(buf, size, "%s", LIBEXECDIR "/deadlined/" HELPER_NAME);
         return access(buf, X_OK) == 0 ? 0 : -errno;
 }
 
