@@ -25,7 +25,15 @@ def test_make_then_install_with_prefix_usr_installs_programs_that_read_etc(tmp_p
         data = program.read_bytes()
         assert b"/etc/deadlined/deadlined.conf" in data, program
         assert b"/usr/local/etc" not in data, program
-    # The OCR helper is where the installed deadlinectl runs it from.
+    # The OCR helper is installed where the installed deadlinectl runs it
+    # from (not staged there, it says so, naming the path).
     assert (dest / "usr/libexec/deadlined/deadlined-ocr").exists()
-    data = (dest / "usr/bin/deadlinectl").read_bytes()
-    assert b"/usr/libexec/deadlined" in data and b"/usr/local/libexec" not in data
+    conf = tmp_path / "d.conf"
+    conf.write_text('database = "d.db";\nagencies = ( { id = "stc"; name = "Sở Tài chính"; email = ["a@b.vn"]; } );\n')
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4\n")
+    env = {k: v for k, v in os.environ.items() if k != "DEADLINECTL_OCR_HELPER"}
+    p = subprocess.run([str(dest / "usr/bin/deadlinectl"), "-c", str(conf), "import", "--dry-run", str(scan)],
+                       capture_output=True, text=True, env=env)
+    if not os.path.exists("/usr/libexec/deadlined/deadlined-ocr"):
+        assert p.returncode == 69 and "the OCR helper /usr/libexec/deadlined/deadlined-ocr" in p.stderr, p.stderr
