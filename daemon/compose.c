@@ -52,7 +52,7 @@ void compose_parts_done(struct compose_parts *p) {
 int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
                           struct compose_parts *p) {
         p->tasks = calloc(j->n_rows, sizeof *p->tasks);
-        p->dues = calloc(j->n_rows, sizeof *p->dues);
+        p->dues = calloc(j->n_rows * 2, sizeof *p->dues);
         p->names = calloc(j->n_rows * 2, sizeof *p->names);
         if (!p->tasks || !p->dues || !p->names)
                 return -ENOMEM;
@@ -69,6 +69,9 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
                 if (!p->names[2 * k] || !p->names[2 * k + 1])
                         return -ENOMEM;
                 bool has_due = t->due && parse_due(t->due, 0, &p->dues[k]) >= 0;
+                /* The second half of dues: original deadlines, for "extended to". */
+                bool has_original = has_due && t->original_due &&
+                                    parse_due(t->original_due, 0, &p->dues[j->n_rows + k]) >= 0;
                 p->tasks[k] = (struct render_task) {
                         .id = t->id,
                         .document_number = t->document_number,
@@ -76,6 +79,7 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
                         .title = t->title,
                         .detail = t->detail,
                         .due = has_due ? &p->dues[k] : NULL,
+                        .original_due = has_original ? &p->dues[j->n_rows + k] : NULL,
                         .status = t->status,
                         .leads = p->names[2 * k],
                         .supports = p->names[2 * k + 1],

@@ -32,7 +32,7 @@ int64_t compose_escalation_after(const struct config *c, const char *slot);
  * in row order. */
 struct compose_parts {
         struct render_task *tasks;
-        struct due *dues;
+        struct due *dues;       /* 2n: each task's deadline, then each one's original */
         const char ***names;    /* leads and supports per task, to free */
         size_t n;
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* deadlinectl export: tasks as CSV or JSON, in the form import reads back,
- * so that a spreadsheet round trip works. */
+ * so that a spreadsheet round trip works. Each task carries its current
+ * deadline (due) and the one first set (original_due). */
 
 #include <getopt.h>
 #include <stdio.h>
@@ -70,10 +71,15 @@ int cmd_export(struct ctl *c, int argc, char **argv) {
                                 char **v = t->agencies[k].role == ROLE_LEAD ? lead : support;
                                 v[t->agencies[k].role == ROLE_LEAD ? nl++ : ns++] = strdup(t->agencies[k].agency);
                         }
-                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:s?, s:s}",
+                        /* original_due is always there, null for a task that had
+                         * no deadline at first: import tells that from "the same
+                         * as due", which a missing key means. */
+                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:o, s:s?, s:s}",
                                 "document", t->document_number, "ref", t->ref, "title", t->title, "detail",
-                                t->detail, "due", t->due, "lead", json_strv(lead), "support", json_strv(support),
-                                "recurrence", t->recurrence, "status", task_status_to_string(t->status)));
+                                t->detail, "due", t->due, "original_due",
+                                t->original_due ? json_string(t->original_due) : json_null(), "lead",
+                                json_strv(lead), "support", json_strv(support), "recurrence", t->recurrence,
+                                "status", task_status_to_string(t->status)));
                 }
                 task_list_done(&l);
                 return ctl_print_json(c, json_pack("{s:i, s:o}", "version", 1, "tasks", tasks));
@@ -101,7 +107,8 @@ int cmd_export(struct ctl *c, int argc, char **argv) {
                 csv_write_field(stdout, lead, false);
                 csv_write_field(stdout, support, false);
                 csv_write_field(stdout, t->recurrence, false);
-                csv_write_field(stdout, task_status_to_string(t->status), true);
+                csv_write_field(stdout, task_status_to_string(t->status), false);
+                csv_write_field(stdout, t->original_due, true);
         }
         task_list_done(&l);
         return fflush(stdout) == 0 ? 0 : EX_IOERR;

@@ -67,6 +67,7 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
                 .detail = it->detail,
                 .due = it->due,
                 .due_at = it->due && parse_due(it->due, 0, &d) >= 0 ? due_instant(&d) : NO_TIME,
+                .original_due = it->original_due_given ? it->original_due : it->due,
                 .status = it->status,
                 .recurrence = it->recurrence,
                 .agencies = ag,
@@ -79,6 +80,7 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
                  * nothing about which. */
                 t.due = old.due;
                 t.due_at = old.due_at;
+                t.original_due = old.original_due;
         } else if (!t.due && t.recurrence) {
                 /* A recurring task starts at its next occurrence from today. */
                 struct recurrence rec;
@@ -88,6 +90,8 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
                 format_due(&nd, buf);
                 t.due = next_due = strdup(buf);
                 t.due_at = due_instant(&nd);
+                if (!it->original_due_given)
+                        t.original_due = t.due;
         }
         if (asprintf(&note, "import%s%s", it->document ? " " : "", strempty(it->document)) < 0) {
                 note = NULL;
@@ -99,7 +103,9 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
         }
         r = store_task_add(c->store, &t, c->now);
         if (r >= 0)
-                r = store_task_changes_record(c->store, NULL, &t, CHANGE_IMPORT, note, c->now);
+                r = store_task_changes_record(c->store, NULL, &t,
+                                              &(struct task_change) { .at = c->now, .source = CHANGE_IMPORT,
+                                                                      .note = note, .actor = (char *) ctl_user(c) });
         return r < 0 ? r : 0;
 }
 

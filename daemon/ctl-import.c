@@ -46,6 +46,7 @@ static void item_done(struct item *it) {
         free(it->title);
         free(it->detail);
         free(it->due);
+        free(it->original_due);
         free(it->recurrence);
         strv_free(it->lead);
         strv_free(it->support);
@@ -267,7 +268,7 @@ static int split_ids(const char *s, char ***ret) {
 }
 
 const char *const csv_columns[] = { "document", "ref", "title", "detail", "due",
-                                           "lead", "support", "recurrence", "status", NULL };
+                                           "lead", "support", "recurrence", "status", "original_due", NULL };
 
 static int import_csv(struct ctl *c, const char *path, const char *text, size_t size, struct import *im) {
         struct csv in;
@@ -282,7 +283,7 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
                 return ctl_fail(c, EX_OSERR, "out of memory");
         if (n_cols <= 0)
                 return ctl_fail(c, EX_DATAERR, "%s:1: no header line (columns: document, ref, title, detail, due, "
-                                "lead, support, recurrence, status)", path);
+                                "lead, support, recurrence, status, original_due)", path);
         if (n_cols > (int) ELEMENTSOF(map))
                 return ctl_fail(c, EX_DATAERR, "%s:1: too many columns", path);
         bool have_title = false, have_lead = false;
@@ -322,6 +323,8 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
                 it->page_line = (unsigned) line;
                 for (int i = 0; i < n_cols; i++) {
                         const char *v = f[i];
+                        if (map[i] == 9)
+                                it->original_due_given = true;
                         if (!*v && map[i] != 5)
                                 continue;
                         switch (map[i]) {
@@ -338,6 +341,7 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
                                         return ctl_fail(c, EX_DATAERR, "%s:%d: status: \"%s\" is not open, done "
                                                         "or cancelled", path, line, v);
                                 break;
+                        case 9: it->original_due = strdup(v); break;
                         }
                         if (r < 0)
                                 return ctl_fail(c, EX_OSERR, "out of memory");
@@ -420,7 +424,8 @@ static int import_json(struct ctl *c, const char *path, const char *text, size_t
                         json_decref(root);
                         return ctl_fail(c, EX_DATAERR, "%s: tasks[%zu]: not an object", path, i);
                 }
-                const char *strings[] = { "document", "ref", "title", "detail", "due", "recurrence", "status" };
+                const char *strings[] = { "document", "ref", "title", "detail", "due", "recurrence", "status",
+                                          "original_due" };
                 for (size_t k = 0; k < ELEMENTSOF(strings); k++) {
                         json_t *v = json_object_get(t, strings[k]);
                         if (v && !json_is_string(v) && !json_is_null(v)) {
@@ -441,6 +446,11 @@ static int import_json(struct ctl *c, const char *path, const char *text, size_t
                         it->due = strdup(s);
                 if ((s = json_str(t, "recurrence")))
                         it->recurrence = strdup(s);
+                if (json_object_get(t, "original_due")) {
+                        it->original_due_given = true;
+                        if ((s = json_str(t, "original_due")))
+                                it->original_due = strdup(s);
+                }
                 if ((s = json_str(t, "status")) && (int) (it->status = task_status_from_string(s)) < 0) {
                         json_decref(root);
                         return ctl_fail(c, EX_DATAERR, "%s: tasks[%zu].status: \"%s\" is not open, done or cancelled",
@@ -501,6 +511,15 @@ static int validate(struct ctl *c, const char *path, struct import *im, const ch
                                 return ctl_fail(c, EX_DATAERR, "%s: due: \"%s\" is not a date", where, it->due);
                         format_due(&d, buf);
                         free(it->due), it->due = strdup(buf);
+                }
+                if (it->original_due) {
+                        struct due d;
+                        char buf[17];
+                        if (parse_due(it->original_due, c->now, &d) < 0)
+                                return ctl_fail(c, EX_DATAERR, "%s: original_due: \"%s\" is not a date", where,
+                                                it->original_due);
+                        format_due(&d, buf);
+                        free(it->original_due), it->original_due = strdup(buf);
                 }
                 if (it->recurrence) {
                         struct recurrence rec;

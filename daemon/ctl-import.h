@@ -20,6 +20,8 @@ struct item {
         char *title;
         char *detail;
         char *due;
+        char *original_due;             /* the deadline as first set, when the input says (export's column) */
+        bool original_due_given;        /* it says: original_due is that, NULL for none; else the same as due */
         char *recurrence;
         char **lead;
         char **support;

@@ -159,8 +159,11 @@ int reimport_task(struct ctl *c, const struct task *old, const struct task *t, c
         DECIDE(TASK_FIELD_RECURRENCE, recurrence);
         DECIDE(TASK_FIELD_DUE, due);
 #undef DECIDE
-        if (merged.due == t->due)
+        if (merged.due == t->due) {
+                /* The document's deadline is the one it set: no extension. */
                 merged.due_at = t->due_at;
+                merged.original_due = t->original_due;
+        }
         r = decide(c, l, old, TASK_FIELD_AGENCIES, old_agencies, new_agencies, &take);
         if (r < 0)
                 return r;
@@ -181,7 +184,9 @@ int reimport_task(struct ctl *c, const struct task *old, const struct task *t, c
                         return r;
                 merged.status = t->status;
         }
-        r = store_task_changes_record(c->store, old, &merged, CHANGE_IMPORT, note, c->now);
+        r = store_task_changes_record(c->store, old, &merged,
+                                      &(struct task_change) { .at = c->now, .source = CHANGE_IMPORT,
+                                                              .note = (char *) note, .actor = (char *) ctl_user(c) });
         return r < 0 ? r : 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* deadlinectl's view of the outbox: status (how deliveries stand, what
- * comes next, what went wrong) and history (every delivery of one task). */
+ * comes next, what went wrong) and history (one task's timeline: its
+ * changes, completions and deliveries; or the newest deliveries). */
 
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 enum {
         ARG_JSON = CTL_ARG_JSON,
         ARG_LIMIT,
+        ARG_DELIVERIES,
+        ARG_CHANGES,
 };
 
 /* The addresses that accepted a delivery whose others did not yet. */
@@ -85,7 +88,7 @@ static void delivery_cells(struct table *t, const struct delivery *d, bool with_
 }
 
 static int parse_args(struct ctl *c, int argc, char **argv, const struct option *options, size_t *limit,
-                      int *ret_optind) {
+                      int *ret_optind, int *ret_only) {
         int opt;
 
         while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) >= 0) {
@@ -101,6 +104,12 @@ static int parse_args(struct ctl *c, int argc, char **argv, const struct option 
                                 return ctl_fail(c, EX_USAGE, "--limit: \"%s\" is not a number from 0 to %d",
                                                 optarg, STATUS_LIMIT_MAX);
                         *limit = (size_t) v;
+                }
+                if (opt == ARG_DELIVERIES || opt == ARG_CHANGES) {
+                        if (*ret_only && *ret_only != opt)
+                                return ctl_fail(c, EX_USAGE, "--deliveries and --changes: give one or neither "
+                                                "(neither: both, in one timeline)");
+                        *ret_only = opt;
                 }
         }
         *ret_optind = optind;
@@ -120,7 +129,7 @@ int cmd_status(struct ctl *c, int argc, char **argv) {
         size_t limit = STATUS_LIMIT_DEFAULT;
         int r, first;
 
-        r = parse_args(c, argc, argv, options, &limit, &first);
+        r = parse_args(c, argc, argv, options, &limit, &first, &(int) { 0 });
         if (r != 0)
                 return r;
         if (first < argc)
@@ -217,21 +226,96 @@ int cmd_status(struct ctl *c, int argc, char **argv) {
         return 0;
 }
 
+/* A delivery as a line of a task's timeline: when its slot fell due,
+ * which slot, and where it went and how. */
+static int delivery_event(const struct delivery *d, struct ctl_event **events, size_t *n) {
+        char slot[72], when[20] = "", what[80];
+        char *detail = NULL;
+        struct ctl_event *e;
+
+        slot_cell(d->slot, slot, sizeof slot);
+        snprintf(what, sizeof what, "reminder %.64s", slot);
+        if (d->state == DELIVERY_SENT || (d->state == DELIVERY_PENDING && d->next_attempt_at != NO_TIME))
+                when_cell(d->state == DELIVERY_SENT ? d->sent_at : d->next_attempt_at, when);
+        if (asprintf(&detail, "%s %s: %s, %d %s%s%.16s%s%s", d->agency, d->channel, delivery_state_to_string(d->state),
+                     d->attempts, d->attempts == 1 ? "try" : "tries",
+                     !*when ? "" : d->state == DELIVERY_SENT ? ", sent " : ", next ", when,
+                     d->last_error ? ": " : "", strempty(d->last_error)) < 0)
+                return -ENOMEM;
+        e = reallocarray(*events, *n + 1, sizeof **events);
+        if (!e) {
+                free(detail);
+                return -ENOMEM;
+        }
+        *events = e;
+        e[*n] = (struct ctl_event) { .at = d->slot_at, .detail = detail };
+        snprintf(e[*n].what, sizeof e[*n].what, "%s", what);
+        (*n)++;
+        return 0;
+}
+
+/* One task's timeline: its changes and completions (unless only the
+ * deliveries are asked for) and deliveries (unless only the changes are),
+ * by time. */
+static int print_timeline(struct ctl *c, const struct task *task, const struct ctl_record *rec,
+                          const struct delivery_list *l, int only) {
+        struct ctl_event *events = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (only != ARG_DELIVERIES)
+                r = ctl_record_events(rec, &events, &n);
+        for (size_t i = 0; r >= 0 && only != ARG_CHANGES && i < l->n; i++)
+                r = delivery_event(&l->items[i], &events, &n);
+        if (r < 0) {
+                ctl_events_free(events, n);
+                return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
+        }
+        ctl_events_sort(events, n);
+
+        printf("Task %lld: %s\n", (long long) task->id, task->title);
+        if (n == 0) {
+                printf(only == ARG_CHANGES ? "No changes recorded.\n" : "Nothing yet.\n");
+                ctl_events_free(events, n);
+                return 0;
+        }
+        _cleanup_(table_freep) struct table *t = NULL;
+        r = table_new(3, &t);
+        if (r < 0) {
+                ctl_events_free(events, n);
+                return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
+        }
+        table_add(t, "WHEN"), table_add(t, "WHAT"), table_add(t, "DETAIL");
+        for (size_t i = 0; i < n; i++) {
+                char when[20];
+                when_cell(events[i].at, when);
+                when[16] = 0;
+                table_add(t, when), table_add(t, events[i].what), table_add(t, events[i].detail);
+        }
+        table_set_max_width(t, 2, 200);
+        r = table_print(t, stdout);
+        ctl_events_free(events, n);
+        return r < 0 ? EX_IOERR : 0;
+}
+
 int cmd_history(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "config", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
                 { "limit", required_argument, NULL, ARG_LIMIT },
+                { "deliveries", no_argument, NULL, ARG_DELIVERIES },
+                { "changes", no_argument, NULL, ARG_CHANGES },
                 {},
         };
         _cleanup_(delivery_list_done) struct delivery_list l = {};
+        _cleanup_(ctl_record_done) struct ctl_record rec = {};
         _cleanup_(task_done) struct task task = {};
         size_t limit = HISTORY_LIMIT_DEFAULT;
         int64_t id = 0;
-        int r, first;
+        int r, first, only = 0;
 
-        r = parse_args(c, argc, argv, options, &limit, &first);
+        r = parse_args(c, argc, argv, options, &limit, &first, &only);
         if (r != 0)
                 return r;
         if (first < argc - 1)
@@ -240,16 +324,21 @@ int cmd_history(struct ctl *c, int argc, char **argv) {
                 r = ctl_parse_task_id(c, argv[first], &id);
                 if (r != 0)
                         return r;
-        }
+        } else if (only == ARG_CHANGES)
+                return ctl_fail(c, EX_USAGE, "--changes: name a TASK (deadlinectl history TASK --changes)");
         r = ctl_open_store(c);
         if (r != 0)
                 return r;
         if (id > 0) {
-                r = store_task_get(c->store, id, &task);
-                if (r == -ENOENT)
-                        return ctl_fail(c, EX_DATAERR, "no task %lld (see deadlinectl list --all)", (long long) id);
-                if (r >= 0)
-                        r = store_delivery_list_for_task(c->store, id, &l);
+                r = ctl_get_task(c, id, &task);
+                if (r != 0)
+                        return r;
+                if (only != ARG_DELIVERIES) {
+                        r = ctl_record_read(c, id, &rec);
+                        if (r != 0)
+                                return r;
+                }
+                r = only == ARG_CHANGES ? 0 : store_delivery_list_for_task(c->store, id, &l);
         } else
                 r = store_deliveries_recent(c->store, limit, &l);
         if (r < 0)
@@ -261,10 +350,19 @@ int cmd_history(struct ctl *c, int argc, char **argv) {
                         json_array_append_new(a, delivery_to_json(&l.items[i]));
                 if (id == 0)
                         return ctl_print_json(c, json_pack("{s:o}", "deliveries", a));
-                return ctl_print_json(c, json_pack("{s:I, s:s, s:o}", "task", (json_int_t) id, "title",
-                                                   task.title, "deliveries", a));
+                json_t *j = json_pack("{s:I, s:s}", "task", (json_int_t) id, "title", task.title);
+                if (j && only != ARG_CHANGES)
+                        json_object_set(j, "deliveries", a);
+                if (j && only != ARG_DELIVERIES) {
+                        json_object_set_new(j, "changes", ctl_changes_json(&rec.changes));
+                        json_object_set_new(j, "completions", ctl_completions_json(&rec.completions));
+                }
+                json_decref(a);
+                return ctl_print_json(c, j);
         }
 
+        if (id > 0 && only != ARG_DELIVERIES)
+                return print_timeline(c, &task, &rec, &l, only);
         if (id > 0)
                 printf("Task %lld: %s\n", (long long) id, task.title);
         if (l.n == 0) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* deadlinectl's task commands: add, list, show, done, reopen, cancel, edit. */
+/* deadlinectl's task commands: add, list, show, edit. (done, reopen, cancel
+ * and extend, which keep a record of themselves, are in ctl-progress.c.) */
 
 #include <getopt.h>
 #include <stdio.h>
@@ -153,14 +154,21 @@ static int set_text(struct ctl *c, const char *option, const char *value, size_t
         return 0;
 }
 
-/* Logs what a person's command changed in a task (before NULL: it made
- * the task), so that an import of its document leaves it be. */
-static int record_person(struct ctl *c, const struct task *before, const struct task *after) {
+int ctl_record_change(struct ctl *c, const struct task *before, const struct task *after, const char *approved_by,
+                      const char *reason) {
         char note[64];
         int r;
 
         snprintf(note, sizeof note, "deadlinectl %s", strempty(c->command));
-        r = store_task_changes_record(c->store, before, after, CHANGE_PERSON, note, c->now);
+        r = store_task_changes_record(c->store, before, after,
+                                      &(struct task_change) {
+                                              .at = c->now,
+                                              .source = CHANGE_PERSON,
+                                              .note = note,
+                                              .actor = (char *) ctl_user(c),
+                                              .approved_by = (char *) approved_by,
+                                              .reason = (char *) reason,
+                                      });
         return r < 0 ? r : 0;
 }
 
@@ -192,7 +200,7 @@ static int save_task(struct ctl *c, struct task *t, const char *document, bool u
         }
         r = update ? store_task_update(c->store, t, c->now) : store_task_add(c->store, t, c->now);
         if (r >= 0)
-                r = record_person(c, update ? &before : NULL, t);
+                r = ctl_record_change(c, update ? &before : NULL, t, NULL, NULL);
         if (r == -EEXIST) {
                 store_rollback(c->store);
                 return ctl_fail(c, EX_DATAERR, "--ref: document %s already has a task %s", strempty(document),
@@ -210,7 +218,7 @@ static int save_task(struct ctl *c, struct task *t, const char *document, bool u
         return 0;
 }
 
-static json_t *task_to_json(const struct task *t) {
+json_t *ctl_task_json(const struct task *t) {
         json_t *lead = json_array(), *support = json_array();
 
         for (size_t i = 0; i < t->n_agencies; i++)
@@ -224,6 +232,7 @@ static json_t *task_to_json(const struct task *t) {
                 return NULL;
         if (t->due_at != NO_TIME)
                 json_object_set_new(j, "due_at", json_time(t->due_at));
+        json_object_set_new(j, "original_due", t->original_due ? json_string(t->original_due) : json_null());
         json_object_set_new(j, "created_at", json_time(t->created_at));
         json_object_set_new(j, "updated_at", json_time(t->updated_at));
         if (t->closed_at != NO_TIME)
@@ -314,6 +323,8 @@ int cmd_add(struct ctl *c, int argc, char **argv) {
                 r = parse_due_option(c, due, &t);
         if (r == 0 && recurrence)
                 r = parse_recurrence_option(c, recurrence, &t);
+        if (r == 0 && t.due && !(t.original_due = strdup(t.due)))
+                r = ctl_fail(c, EX_OSERR, "out of memory");
         if (r == 0)
                 r = set_agencies(c, &t, &lead, &support);
         if (r == 0)
@@ -324,7 +335,7 @@ int cmd_add(struct ctl *c, int argc, char **argv) {
                 if (c->json) {
                         struct task back = {};
                         if (store_task_get(c->store, t.id, &back) >= 0)
-                                r = ctl_print_json(c, task_to_json(&back));
+                                r = ctl_print_json(c, ctl_task_json(&back));
                         task_done(&back);
                 } else
                         printf("Added task %lld%s%s.\n", (long long) t.id, t.due ? ", due " : "",
@@ -434,7 +445,7 @@ int cmd_list(struct ctl *c, int argc, char **argv) {
         if (c->json) {
                 json_t *a = json_array();
                 for (size_t i = 0; i < l.n; i++)
-                        json_array_append_new(a, task_to_json(&l.tasks[i]));
+                        json_array_append_new(a, ctl_task_json(&l.tasks[i]));
                 task_list_done(&l);
                 return ctl_print_json(c, a);
         }
@@ -494,7 +505,11 @@ static int load_task(struct ctl *c, int argc, char **argv, struct task *ret) {
         r = ctl_open_store(c);
         if (r != 0)
                 return r;
-        r = store_task_get(c->store, id, ret);
+        return ctl_get_task(c, id, ret);
+}
+
+int ctl_get_task(struct ctl *c, int64_t id, struct task *ret) {
+        int r = store_task_get(c->store, id, ret);
         if (r == -ENOENT)
                 return ctl_fail(c, EX_DATAERR, "no task %lld (see deadlinectl list --all)", (long long) id);
         if (r < 0)
@@ -502,15 +517,45 @@ static int load_task(struct ctl *c, int argc, char **argv, struct task *ret) {
         return 0;
 }
 
+/* A task's record under show's fields: its changes and completions, one
+ * line each, oldest first. */
+static int print_record(const struct ctl_record *rec) {
+        struct ctl_event *events = NULL;
+        size_t n = 0;
+        int r = ctl_record_events(rec, &events, &n);
+
+        if (r >= 0 && n > 0) {
+                printf("\nHistory:\n");
+                for (size_t i = 0; i < n; i++) {
+                        char when[20];
+                        format_local(events[i].at, when);
+                        printf("  %.16s  %s %s\n", when, events[i].what, events[i].detail);
+                }
+        }
+        ctl_events_free(events, n);
+        return r;
+}
+
 int cmd_show(struct ctl *c, int argc, char **argv) {
+        _cleanup_(ctl_record_done) struct ctl_record rec = {};
         struct task t = {};
         char lead[512], support[512], due[32], left[48] = "", when[26];
         int r = load_task(c, argc, argv, &t);
 
         if (r != 0)
                 return r;
+        r = ctl_record_read(c, t.id, &rec);
+        if (r != 0) {
+                task_done(&t);
+                return r;
+        }
         if (c->json) {
-                r = ctl_print_json(c, task_to_json(&t));
+                json_t *j = ctl_task_json(&t);
+                if (j) {
+                        json_object_set_new(j, "changes", ctl_changes_json(&rec.changes));
+                        json_object_set_new(j, "completions", ctl_completions_json(&rec.completions));
+                }
+                r = ctl_print_json(c, j);
                 task_done(&t);
                 return r;
         }
@@ -526,6 +571,11 @@ int cmd_show(struct ctl *c, int argc, char **argv) {
                 printf("  Reference:  %s\n", t.ref);
         printf("  Status:     %s\n", task_status_to_string(t.status));
         printf("  Deadline:   %s%s%s%s\n", t.due ? due : "none (ongoing)", *left ? " (" : "", left, *left ? ")" : "");
+        if (!streq_ptr(t.original_due, t.due)) {
+                struct task o = { .due = t.original_due };
+                due_cell(&o, due, sizeof due);
+                printf("  Original:   %s\n", t.original_due ? due : "none");
+        }
         if (t.recurrence)
                 printf("  Recurrence: %s\n", t.recurrence);
         printf("  Lead:       %s\n", lead);
@@ -536,82 +586,11 @@ int cmd_show(struct ctl *c, int argc, char **argv) {
         printf("  Updated:    %s\n", when);
         if (t.detail)
                 printf("\n%s\n", t.detail);
+        r = print_record(&rec);
         task_done(&t);
+        if (r < 0)
+                return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
         return 0;
-}
-
-static int set_status(struct ctl *c, int argc, char **argv, enum task_status status) {
-        _cleanup_(task_done) struct task before = {};
-        struct task t = {};
-        int r = load_task(c, argc, argv, &t);
-
-        if (r != 0)
-                return r;
-        r = store_begin(c->store);
-        if (r < 0) {
-                task_done(&t);
-                return ctl_store_fail(c, r, "cannot start a transaction");
-        }
-        /* What the change log compares with, read in the transaction. */
-        r = store_task_get(c->store, t.id, &before);
-        if (r < 0) {
-                store_rollback(c->store);
-                task_done(&t);
-                return ctl_store_fail(c, r, "cannot read the task");
-        }
-
-        struct recurrence rec;
-        if (status == TASK_DONE && t.status == TASK_OPEN && t.recurrence && recurrence_parse(t.recurrence, &rec) >= 0 &&
-            t.due) {
-                /* A recurring task is never finished: done means this
-                 * occurrence is, and the task moves to its next deadline. */
-                struct due d;
-                char buf[17];
-                (void) parse_due(t.due, 0, &d);
-                d.day = recurrence_next(&rec, d.day);
-                format_due(&d, buf);
-                free(t.due);
-                t.due = strdup(buf);
-                t.due_at = due_instant(&d);
-                r = store_task_update(c->store, &t, c->now);
-                if (r >= 0)
-                        r = record_person(c, &before, &t);
-                if (r >= 0 && (r = store_commit(c->store)) >= 0)
-                        printf("Task %lld done for this period; next deadline %s.\n", (long long) t.id, buf);
-        } else {
-                r = store_task_set_status(c->store, t.id, status, c->now);
-                if (r == -EALREADY) {
-                        store_rollback(c->store);
-                        r = ctl_fail(c, EX_DATAERR, "task %lld is already %s", (long long) t.id,
-                                     task_status_to_string(status));
-                        task_done(&t);
-                        return r;
-                }
-                if (r >= 0) {
-                        t.status = status;
-                        r = record_person(c, &before, &t);
-                }
-                if (r >= 0 && (r = store_commit(c->store)) >= 0)
-                        printf("Task %lld is now %s.\n", (long long) t.id, task_status_to_string(status));
-        }
-        task_done(&t);
-        if (r < 0) {
-                store_rollback(c->store);
-                return ctl_store_fail(c, r, "cannot change the task");
-        }
-        return 0;
-}
-
-int cmd_done(struct ctl *c, int argc, char **argv) {
-        return set_status(c, argc, argv, TASK_DONE);
-}
-
-int cmd_reopen(struct ctl *c, int argc, char **argv) {
-        return set_status(c, argc, argv, TASK_OPEN);
-}
-
-int cmd_cancel(struct ctl *c, int argc, char **argv) {
-        return set_status(c, argc, argv, TASK_CANCELLED);
 }
 
 int cmd_edit(struct ctl *c, int argc, char **argv) {

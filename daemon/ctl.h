@@ -23,12 +23,17 @@ struct ctl {
         struct config *config;
         struct store *store;
         const char *command;   /* for messages: "deadlinectl add: …" */
+        char *user;            /* ctl_user()'s answer, once asked */
 };
 
 /* One-line error on stderr, prefixed "deadlinectl: COMMAND: ". Returns
  * `code` so callers can `return ctl_fail(c, EX_DATAERR, …);`. */
 int ctl_fail(const struct ctl *c, int code, const char *format, ...) _printf_(3, 4);
 int ctl_load_config(struct ctl *c);
+/* The name of the user running the command (the real user id's), as the
+ * change log records it: "alice", or "uid 1001" for an id without a name;
+ * NULL only when out of memory. */
+const char *ctl_user(struct ctl *c);
 int ctl_open_store(struct ctl *c);
 /* The options every command takes, for its getopt_long() table, and their
  * handling: returns 1 if `opt` was one, 0 if not, or 1000 + an exit code. */
@@ -55,6 +60,40 @@ int ctl_parse_task_id(const struct ctl *c, const char *s, int64_t *ret);
 int ctl_check_text(const struct ctl *c, const char *option, const char *s, size_t max, bool multiline,
                    char **ret_normalized);
 
+/* Reads task `id` from the open store; 0, or the exit status after a
+ * one-line error (no such task: EX_DATAERR). */
+int ctl_get_task(struct ctl *c, int64_t id, struct task *ret);
+/* A task as list and show print it with --json. */
+json_t *ctl_task_json(const struct task *t);
+/* Logs what this command changed in a task (before NULL: it made it), as
+ * a person's change by ctl_user(), with the approving document and the
+ * reason when given; inside the caller's transaction. A negative errno. */
+int ctl_record_change(struct ctl *c, const struct task *before, const struct task *after, const char *approved_by,
+                      const char *reason);
+/* A task's record: its change log and its completions, read for show
+ * and history, as JSON and as events for a timeline. */
+struct ctl_record {
+        struct task_change_list changes;
+        struct task_completion_list completions;
+};
+void ctl_record_done(struct ctl_record *r);
+int ctl_record_read(struct ctl *c, int64_t task_id, struct ctl_record *ret);
+json_t *ctl_changes_json(const struct task_change_list *l);
+json_t *ctl_completions_json(const struct task_completion_list *l);
+/* One line of a timeline: when, what happened ("deadline extended",
+ * "done", "reminder before:7d"), and the rest in words. */
+struct ctl_event {
+        int64_t at;
+        char what[96];
+        char *detail;
+};
+/* Appends the record's events to *events (the entries that made the task
+ * count as one, "created"); a negative errno. */
+int ctl_record_events(const struct ctl_record *r, struct ctl_event **events, size_t *n);
+/* Sorts events by time, keeping the order of those at the same time. */
+void ctl_events_sort(struct ctl_event *events, size_t n);
+void ctl_events_free(struct ctl_event *events, size_t n);
+
 /* A NULL-terminated string list as a JSON array. */
 json_t *json_strv(char *const *l);
 /* Prints and releases j (NULL: out of memory); returns an exit code. */
@@ -70,6 +109,7 @@ int cmd_done(struct ctl *c, int argc, char **argv);
 int cmd_reopen(struct ctl *c, int argc, char **argv);
 int cmd_cancel(struct ctl *c, int argc, char **argv);
 int cmd_edit(struct ctl *c, int argc, char **argv);
+int cmd_extend(struct ctl *c, int argc, char **argv);
 int cmd_agencies(struct ctl *c, int argc, char **argv);
 int cmd_calendar(struct ctl *c, int argc, char **argv);
 int cmd_check_config(struct ctl *c, int argc, char **argv);

@@ -2,10 +2,12 @@
 /* deadlinectl: manage the tasks deadlined reminds agencies of. */
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <utf8proc.h>
 
@@ -24,10 +26,11 @@ static const struct command {
         { "add", cmd_add, "add TITLE --agency ID [--support ID]... [--due DATE] [--ref REF] [--document NUMBER]" },
         { "list", cmd_list, "list [--agency ID] [--status STATUS] [--overdue] [--due-within DURATION]" },
         { "show", cmd_show, "show ID" },
-        { "done", cmd_done, "done ID" },
+        { "done", cmd_done, "done ID [--note TEXT] [--on DATE]" },
         { "reopen", cmd_reopen, "reopen ID" },
         { "cancel", cmd_cancel, "cancel ID" },
         { "edit", cmd_edit, "edit ID [--title T] [--due DATE|none] [--agency ID]... [--support ID]..." },
+        { "extend", cmd_extend, "extend ID --to DATE --by DOCUMENT [--reason TEXT]" },
         { "import", cmd_import, "import FILE [--format directive|csv|json] [--dry-run] [--document-number N]\n"
           "         [--default-lead ID] [--partial] [--ocr-text FILE] [--ocr-language LANG]\n"
           "         [--max-pages N] [--max-pixels N]" },
@@ -37,7 +40,7 @@ static const struct command {
         { "check-config", cmd_check_config, "check-config" },
         { "send-test", cmd_send_test, "send-test AGENCY [--channel email]" },
         { "status", cmd_status, "status [--limit N]" },
-        { "history", cmd_history, "history [TASK] [--limit N]" },
+        { "history", cmd_history, "history [TASK] [--deliveries|--changes] [--limit N]" },
         { "new-instance-id", cmd_new_instance_id, "new-instance-id" },
 };
 
@@ -98,6 +101,22 @@ int ctl_load_config(struct ctl *c) {
         if (c->now_text)
                 (void) parse_instant(c->now_text, &c->now);
         return 0;
+}
+
+const char *ctl_user(struct ctl *c) {
+        /* The real user id, not $USER or $SUDO_USER, which anyone can set:
+         * under sudo, the change is root's, as the system's own logs say. */
+        uid_t uid = getuid();
+        struct passwd *pw;
+
+        if (c->user)
+                return c->user;
+        pw = getpwuid(uid);
+        if (pw && pw->pw_name && *pw->pw_name)
+                c->user = strdup(pw->pw_name);
+        else if (asprintf(&c->user, "uid %u", (unsigned) uid) < 0)
+                c->user = NULL;
+        return c->user;
 }
 
 int ctl_store_fail(const struct ctl *c, int r, const char *what) {
@@ -456,6 +475,7 @@ int main(int argc, char **argv) {
                 r = commands[i].run(&c, sub_argc, sub_argv);
                 store_close(c.store);
                 config_free(c.config);
+                free(c.user);
                 return r;
         }
         return ctl_fail(NULL, EX_USAGE, "unknown command \"%s\" (see deadlinectl --help)", name);

@@ -117,6 +117,11 @@ static int roll_recurrence(struct store *s, struct task *t, int64_t now, const s
         if (!t->due)
                 return -ENOMEM;
         t->due_at = due_instant(&d);
+        /* The next occurrence's deadline is its own original one. */
+        free(t->original_due);
+        t->original_due = strdup(buf);
+        if (!t->original_due)
+                return -ENOMEM;
         log_info("Recurring task %lld: next deadline %s", (long long) t->id, buf);
         return store_task_update(s, t, now);
 }

@@ -36,6 +36,7 @@ enum {
         TV_DOCUMENT, TV_DOCUMENT_SUBJECT, TV_REF, TV_TITLE, TV_TITLE_SHORT, TV_DETAIL,
         TV_DUE, TV_DUE_LONG, TV_TIME_LEFT, TV_TIME_LEFT_HEADLINE, TV_OVERDUE, TV_STATUS,
         TV_LEADS, TV_SUPPORTS, TV_ROLE, TV_ROLE_LEAD, TV_ROLE_SUPPORT, TV_URL,
+        TV_EXTENDED, TV_ORIGINAL_DUE,
         _TV_MAX,
 };
 
@@ -62,6 +63,8 @@ static const struct tvar_def task_vars[_TV_MAX] = {
         [TV_ROLE_LEAD]          = { .name = "role_lead" },
         [TV_ROLE_SUPPORT]       = { .name = "role_support" },
         [TV_URL]                = { .name = "url" },
+        [TV_EXTENDED]           = { .name = "extended" },
+        [TV_ORIGINAL_DUE]       = { .name = "original_due" },
 };
 static const struct tscope_def task_scope = { task_vars, _TV_MAX };
 
@@ -511,6 +514,11 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
                 render_time_left(t->due, in->now, lang, RENDER_TIME_HEADLINE, buf);
                 v[TV_TIME_LEFT_HEADLINE] = text_value(pool_keep(p, strdup(buf)));
                 v[TV_OVERDUE] = flag_value(time_left(t->due, in->now, &k, &u) == WHEN_OVERDUE);
+                if (t->original_due && due_instant(t->original_due) < due_instant(t->due)) {
+                        format_due_vn(t->original_due, buf);
+                        v[TV_ORIGINAL_DUE] = text_value(pool_keep(p, strdup(buf)));
+                        v[TV_EXTENDED] = flag_value(true);
+                }
         }
 
         v[TV_STATUS] = text_value(t->status >= 0 && t->status < _TASK_STATUS_MAX ? w->status[t->status] : NULL);

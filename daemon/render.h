@@ -59,6 +59,7 @@ struct render_task {
         const char *title;
         const char *detail;          /* or NULL */
         const struct due *due;       /* NULL: no deadline */
+        const struct due *original_due; /* the deadline first set, when due extends it (is later); else NULL */
         enum task_status status;
         const char *const *leads;    /* agency names, NULL-terminated (NULL: none) */
         const char *const *supports;

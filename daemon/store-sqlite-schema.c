@@ -115,6 +115,42 @@ static const struct migration migrations[] = {
         { 5,
           "ALTER TABLE deliveries ADD COLUMN first_attempt_at INTEGER;\n"
           "UPDATE deliveries SET first_attempt_at = created_at WHERE attempts > 0;\n" },
+
+        /* Deadlines with their history, completions with their evidence.
+         * tasks.original_due: the deadline as first set. A task that has
+         * one-off deadline changes in the log takes the value before the
+         * first of them; others (and recurring tasks, whose logged changes
+         * may be moves to the next occurrence) their current deadline.
+         * task_changes gain who made a change, the document that approved
+         * it and why. completions: one row each time a task (or one
+         * occurrence of a recurring task) is reported done; the tasks done
+         * already get one from when they were closed, so that what they
+         * answered for is counted. */
+        { 6,
+          "ALTER TABLE tasks ADD COLUMN original_due TEXT;\n"
+          "UPDATE tasks SET original_due = CASE WHEN recurrence IS NULL THEN coalesce(\n"
+          "        (SELECT c.old FROM task_changes AS c WHERE c.task_id = tasks.id AND c.field = 'due'\n"
+          "                AND c.old IS NOT NULL ORDER BY c.id LIMIT 1), due) ELSE due END;\n"
+          "ALTER TABLE task_changes ADD COLUMN actor TEXT;\n"
+          "ALTER TABLE task_changes ADD COLUMN approved_by TEXT;\n"
+          "ALTER TABLE task_changes ADD COLUMN reason TEXT;\n"
+          "CREATE TABLE completions (\n"
+          "        id INTEGER PRIMARY KEY,\n"
+          "        task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,\n"
+          "        due TEXT,\n"
+          "        due_at INTEGER,\n"
+          "        done_on TEXT,\n"
+          "        done_at INTEGER NOT NULL,\n"
+          "        note TEXT,\n"
+          "        recorded_at INTEGER NOT NULL,\n"
+          "        actor TEXT,\n"
+          "        reopened_at INTEGER\n"
+          ");\n"
+          "CREATE INDEX completions_task ON completions(task_id);\n"
+          "CREATE INDEX completions_done ON completions(done_at);\n"
+          "INSERT INTO completions (task_id, due, due_at, done_at, recorded_at)\n"
+          "        SELECT id, due, due_at, coalesce(closed_at, updated_at), coalesce(closed_at, updated_at)\n"
+          "        FROM tasks WHERE status = 'done';\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

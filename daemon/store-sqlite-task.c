@@ -68,7 +68,8 @@ int store_task_add(struct store *s, struct task *t, int64_t now) {
             store_bind_text(st, 8, t->recurrence) != SQLITE_OK ||
             sqlite3_bind_int64(st, 9, now) != SQLITE_OK ||
             store_bind_time(st, 10, open ? NO_TIME : now) != SQLITE_OK ||
-            store_bind_time(st, 11, open ? now : NO_TIME) != SQLITE_OK)
+            store_bind_time(st, 11, open ? now : NO_TIME) != SQLITE_OK ||
+            store_bind_text(st, 12, t->original_due) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_run(s, st);
         if (r < 0)
@@ -145,7 +146,8 @@ int store_task_update(struct store *s, const struct task *t, int64_t now) {
                     store_bind_text(st, 5, t->due) != SQLITE_OK ||
                     store_bind_time(st, 6, t->due_at) != SQLITE_OK ||
                     store_bind_text(st, 7, t->recurrence) != SQLITE_OK ||
-                    sqlite3_bind_int64(st, 8, now) != SQLITE_OK)
+                    sqlite3_bind_int64(st, 8, now) != SQLITE_OK ||
+                    store_bind_text(st, 9, t->original_due) != SQLITE_OK)
                         return store_error(s, sqlite3_errcode(s->db));
                 r = store_run(s, st);
                 if (r < 0)
@@ -182,7 +184,8 @@ static int task_from_row(sqlite3_stmt *st, void *item) {
             store_column_strdup(st, 4, &t.title) < 0 ||
             store_column_strdup(st, 5, &t.detail) < 0 ||
             store_column_strdup(st, 6, &t.due) < 0 ||
-            store_column_strdup(st, 9, &t.recurrence) < 0)
+            store_column_strdup(st, 9, &t.recurrence) < 0 ||
+            store_column_strdup(st, 15, &t.original_due) < 0)
                 return -ENOMEM;
         t.due_at = store_column_time(st, 7);
         t.status = task_status_from_string((const char *) sqlite3_column_text(st, 8));

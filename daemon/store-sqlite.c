@@ -18,6 +18,9 @@
 /* The filter of store_task_list(): ?1 status, ?2 due at or before, ?3
  * document, ?4 a JSON array of agency ids, ?5 the limit; NULL lets
  * everything through. Tasks without a deadline sort last. */
+#define SQL_CHANGE_COLUMNS                                                      \
+        "id, task_id, at, field, old, new, source, note, actor, approved_by, reason"
+
 #define SQL_TASK_FILTER                                                         \
         "WHERE (?1 IS NULL OR t.status = ?1) "                                  \
         "AND (?2 IS NULL OR t.due_at <= ?2) "                                   \
@@ -53,8 +56,8 @@ static const char *const store_sql[_STMT_MAX] = {
 
         [STMT_TASK_INSERT] =
                 "INSERT INTO tasks (document_id, ref, title, detail, due, due_at, status, "
-                "recurrence, created_at, updated_at, closed_at, next_fire_at, fired_through) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?9)",
+                "recurrence, created_at, updated_at, closed_at, next_fire_at, fired_through, original_due) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?9, ?12)",
         [STMT_TASK_AGENCY_INSERT] =
                 "INSERT INTO task_agencies (task_id, agency, role, position) "
                 "VALUES (?1, ?2, ?3, ?4)",
@@ -64,7 +67,7 @@ static const char *const store_sql[_STMT_MAX] = {
                 "SELECT id FROM tasks WHERE document_id IS ?1 AND ref = ?2",
         [STMT_TASK_UPDATE] =
                 "UPDATE tasks SET ref = ?2, title = ?3, detail = ?4, due = ?5, due_at = ?6, "
-                "recurrence = ?7, updated_at = ?8, "
+                "recurrence = ?7, updated_at = ?8, original_due = ?9, "
                 "next_fire_at = CASE WHEN status = 'open' THEN ?8 ELSE next_fire_at END, "
                 "fired_through = CASE WHEN status = 'open' THEN ?8 ELSE fired_through END "
                 "WHERE id = ?1",
@@ -106,15 +109,24 @@ static const char *const store_sql[_STMT_MAX] = {
                 "UPDATE tasks SET next_fire_at = CASE WHEN status = 'open' THEN ?2 END, "
                 "fired_through = ?3 WHERE id = ?1",
         [STMT_TASK_CHANGE_INSERT] =
-                "INSERT INTO task_changes (task_id, at, field, old, new, source, note) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO task_changes (task_id, at, field, old, new, source, note, actor, "
+                "approved_by, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         [STMT_TASK_CHANGES] =
-                "SELECT id, task_id, at, field, old, new, source, note FROM task_changes "
+                "SELECT " SQL_CHANGE_COLUMNS " FROM task_changes "
                 "WHERE task_id = ?1 ORDER BY id",
         [STMT_TASK_CHANGE_LAST] =
-                "SELECT id, task_id, at, field, old, new, source, note FROM task_changes "
+                "SELECT " SQL_CHANGE_COLUMNS " FROM task_changes "
                 "WHERE task_id = ?1 AND field = ?2 AND (?3 IS NULL OR source = ?3) "
                 "ORDER BY id DESC LIMIT 1",
+        [STMT_COMPLETION_INSERT] =
+                "INSERT INTO completions (task_id, due, due_at, done_on, done_at, note, recorded_at, actor) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        [STMT_COMPLETIONS] =
+                "SELECT id, task_id, due, due_at, done_on, done_at, note, recorded_at, actor, reopened_at "
+                "FROM completions WHERE task_id = ?1 ORDER BY id",
+        [STMT_COMPLETION_REOPENED] =
+                "UPDATE completions SET reopened_at = ?2 WHERE id = (SELECT max(id) FROM completions "
+                "WHERE task_id = ?1 AND reopened_at IS NULL)",
         [STMT_NEXT_FIRE]          = SQL_NEXT_FIRE,
         [STMT_TASKS_DUE]          = SQL_TASKS_DUE,
 

@@ -22,7 +22,7 @@
 #define SQL_TASK_COLUMNS                                                        \
         "t.id, t.document_id, d.number, t.ref, t.title, t.detail, t.due, "      \
         "t.due_at, t.status, t.recurrence, t.created_at, t.updated_at, "        \
-        "t.closed_at, t.next_fire_at, t.fired_through"
+        "t.closed_at, t.next_fire_at, t.fired_through, t.original_due"
 
 #define SQL_TASKS_DUE                                                           \
         "SELECT " SQL_TASK_COLUMNS " FROM tasks AS t INDEXED BY tasks_next_fire " \
@@ -80,6 +80,9 @@ enum store_statement {
         STMT_TASK_CHANGE_INSERT,
         STMT_TASK_CHANGES,
         STMT_TASK_CHANGE_LAST,
+        STMT_COMPLETION_INSERT,
+        STMT_COMPLETIONS,
+        STMT_COMPLETION_REOPENED,
         STMT_NEXT_FIRE,
         STMT_TASKS_DUE,
 

@@ -108,18 +108,14 @@ bool delivery_receivers_equal(const struct delivery_receiver *a, size_t n_a,
 /* Appends one entry if the values differ (or the task is new); returns 1
  * if it did. */
 static int record_field(struct store *s, const struct task *after, enum task_field field, bool created,
-                        const char *old_value, const char *new_value, enum change_source source,
-                        const char *note, int64_t now) {
-        struct task_change c = {
-                .task_id = after->id,
-                .at = now,
-                .field = field,
-                .old_value = created ? NULL : (char *) old_value,
-                .new_value = (char *) new_value,
-                .source = source,
-                .note = (char *) note,
-        };
+                        const char *old_value, const char *new_value, const struct task_change *how) {
+        struct task_change c = *how;
         int r;
+
+        c.task_id = after->id;
+        c.field = field;
+        c.old_value = created ? NULL : (char *) old_value;
+        c.new_value = (char *) new_value;
 
         if (!created && streq_ptr(old_value, new_value))
                 return 0;
@@ -128,12 +124,12 @@ static int record_field(struct store *s, const struct task *after, enum task_fie
 }
 
 int store_task_changes_record(struct store *s, const struct task *before, const struct task *after,
-                              enum change_source source, const char *note, int64_t now) {
+                              const struct task_change *how) {
         _cleanup_free_ char *old_agencies = NULL, *new_agencies = NULL;
         bool created = !before;
         int n = 0, r;
 
-        if (!after || after->id <= 0 || (before && before->id != after->id))
+        if (!after || !how || after->id <= 0 || (before && before->id != after->id))
                 return -EINVAL;
         new_agencies = task_agencies_format(after->agencies, after->n_agencies);
         if (before)
@@ -156,7 +152,7 @@ int store_task_changes_record(struct store *s, const struct task *before, const 
         };
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                 r = record_field(s, after, fields[i].field, created, fields[i].old_value, fields[i].new_value,
-                                 source, note, now);
+                                 how);
                 if (r < 0)
                         return r;
                 n += r;
@@ -265,6 +261,7 @@ void task_done(struct task *t) {
         free(t->title);
         free(t->detail);
         free(t->due);
+        free(t->original_due);
         free(t->recurrence);
         for (size_t i = 0; i < t->n_agencies; i++)
                 free(t->agencies[i].agency);
@@ -286,6 +283,9 @@ void task_change_done(struct task_change *c) {
         free(c->old_value);
         free(c->new_value);
         free(c->note);
+        free(c->actor);
+        free(c->approved_by);
+        free(c->reason);
         *c = (struct task_change) {};
 }
 
@@ -297,6 +297,25 @@ void task_change_list_done(struct task_change_list *l) {
         free(l->items);
         *l = (struct task_change_list) {};
 }
+void task_completion_done(struct task_completion *c) {
+        if (!c)
+                return;
+        free(c->due);
+        free(c->done_on);
+        free(c->note);
+        free(c->actor);
+        *c = (struct task_completion) {};
+}
+
+void task_completion_list_done(struct task_completion_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                task_completion_done(&l->items[i]);
+        free(l->items);
+        *l = (struct task_completion_list) {};
+}
+
 void delivery_done(struct delivery *d) {
         if (!d)
                 return;

@@ -44,7 +44,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -120,6 +120,11 @@ struct task {
         char *detail;
         char *due;                /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM" (local), NULL: ongoing */
         int64_t due_at;           /* the instant it ends, NO_TIME when no deadline */
+        /* The deadline as first set (for a recurring task, as its current
+         * occurrence's was), which changes and extensions leave be: as due,
+         * NULL when it had none. store_task_add() takes due when this is
+         * NULL; store_task_update() writes it as given. */
+        char *original_due;
         enum task_status status;
         char *recurrence;         /* "monthly:25" or NULL */
         int64_t created_at;
@@ -173,10 +178,33 @@ struct task_change {
         char *new_value;
         enum change_source source;
         char *note;               /* what it came with: "import 2417/UBND-KTTH", "deadlinectl edit", or NULL */
+        char *actor;              /* the user who made it ("alice"), or NULL when not known */
+        char *approved_by;        /* the document that approved it ("Công văn số 123/UBND-KTTH"), or NULL */
+        char *reason;             /* why, as given, or NULL */
 };
 
 struct task_change_list {
         struct task_change *items;
+        size_t n;
+};
+
+/* A task reported done: which deadline it answered (a recurring task's
+ * occurrence, one entry each), when it was done and with what. */
+struct task_completion {
+        int64_t id;
+        int64_t task_id;
+        char *due;                /* the occurrence's deadline as in struct task, NULL: none */
+        int64_t due_at;           /* its instant, NO_TIME when none */
+        char *done_on;            /* the date (or date and time) reported, as due; NULL: when recorded */
+        int64_t done_at;          /* when it was done: done_on's first instant, or recorded_at */
+        char *note;               /* the evidence: "Báo cáo số 45/BC-STC ngày 12/5/2025", or NULL */
+        int64_t recorded_at;      /* when it was recorded */
+        char *actor;              /* who recorded it, or NULL */
+        int64_t reopened_at;      /* when the task was reopened after it, NO_TIME if it was not */
+};
+
+struct task_completion_list {
+        struct task_completion *items;
         size_t n;
 };
 
@@ -292,17 +320,26 @@ int store_task_set_status(struct store *s, int64_t id, enum task_status status, 
 /* The change log. add appends one entry and sets c->id (a task_id that
  * does not exist: -EINVAL). record appends one entry for each field that
  * differs between `before` and `after` (before NULL: every field of a task
- * just created, old values NULL), all at `now`, and returns how many. A
+ * just created, old values NULL), and returns how many; each entry takes
+ * `how`'s at, source, note, actor, approved_by and reason. A
  * task's entries come back in the order they were made (which `at` need
  * not follow: a command may be given another time with --now); last gives
  * the latest entry of one field, from one source or from either (source
  * -1), -ENOENT if none. Entries go with their task. */
 int store_task_change_add(struct store *s, struct task_change *c);
 int store_task_changes_record(struct store *s, const struct task *before, const struct task *after,
-                              enum change_source source, const char *note, int64_t now);
+                              const struct task_change *how);
 int store_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret);
 int store_task_change_last(struct store *s, int64_t task_id, enum task_field field, int source,
                            struct task_change *ret);
+/* Completions. add records one and sets c->id (a task_id that does not
+ * exist: -EINVAL). A task's come back in the order they were recorded.
+ * reopened marks the task's latest completion not yet marked as undone at
+ * `now` (the task was reopened: its history stays); returns 1, or 0 when
+ * it had none. Entries go with their task. */
+int store_task_completion_add(struct store *s, struct task_completion *c);
+int store_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret);
+int store_task_completion_reopened(struct store *s, int64_t task_id, int64_t now);
 /* A task's agencies as one line, "lead stc,skhdt; support kbnn" (leads and
  * supports each in their order; "; support …" only when it has some): the
  * form the change log keeps them in. NULL when out of memory. */
@@ -428,6 +465,8 @@ void task_done(struct task *t);
 void task_list_done(struct task_list *l);
 void task_change_done(struct task_change *c);
 void task_change_list_done(struct task_change_list *l);
+void task_completion_done(struct task_completion *c);
+void task_completion_list_done(struct task_completion_list *l);
 void delivery_done(struct delivery *d);
 void delivery_list_done(struct delivery_list *l);
 

@@ -490,6 +490,32 @@ static void test_no_blank_line_runs_when_fields_are_missing(void **state) {
         render_output_done(&o);
 }
 
+/* A deadline later than the one first set is an extension, said so with
+ * both dates; the same or an earlier one (a correction) says nothing. */
+static void test_an_extended_deadline_says_so(void **state) {
+        struct due original = { .day = days_from_civil(2024, 4, 15), .minute = -1 };
+        struct due same = due_30_4;
+        struct render_task t = task_5c();
+        struct render_output o;
+
+        t.original_due = &original;
+        o = render_task(LANGUAGE_VI, &t, at("2024-04-27T08:00"));
+        assert_non_null(strstr(o.text, "- Hạn đã gia hạn đến 30/4/2024 (hạn ban đầu: 15/4/2024)\n"));
+        assert_non_null(strstr(o.html, "Hạn đã gia hạn đến 30/4/2024 (hạn ban đầu: 15/4/2024)"));
+        render_output_done(&o);
+        o = render_task(LANGUAGE_EN, &t, at("2024-04-27T08:00"));
+        assert_non_null(strstr(o.text, "- Deadline extended to 30/4/2024 (originally 15/4/2024)\n"));
+        render_output_done(&o);
+
+        original.day = days_from_civil(2024, 5, 15);
+        for (int i = 0; i < 2; i++) {
+                t.original_due = i == 0 ? &original : &same;
+                o = render_task(LANGUAGE_VI, &t, at("2024-04-27T08:00"));
+                assert_null(strstr(o.text, "gia hạn"));
+                render_output_done(&o);
+        }
+}
+
 static void test_digest_subject_and_one_section_per_task(void **state) {
         struct render_task tasks[4] = { task_5c(), task_5c(), task_5c(), task_5c() };
         struct render_input in = {
@@ -778,6 +804,7 @@ int main(void) {
                 cmocka_unit_test(test_test_message_needs_no_task),
                 cmocka_unit_test(test_time_left_in_words),
                 cmocka_unit_test(test_kind_names),
+                cmocka_unit_test(test_an_extended_deadline_says_so),
                 cmocka_unit_test(test_task_text_is_cleaned),
                 cmocka_unit_test(test_output_is_nfc_across_pieces),
                 cmocka_unit_test(test_bad_input_is_refused),

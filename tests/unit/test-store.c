@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 5);
+        assert_int_equal(STORE_SCHEMA_VERSION, 6);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 5");
+                            "schema 99, this one knows 6");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -153,6 +153,13 @@ static void test_open_unversioned_foreign_database_is_refused(void **state) {
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"), 1);
         sqlite3_close(db);
 }
+
+/* What schema version 6 added, taken away again: a database as version 5
+ * left it (UNDO_V6_CHANGES too when the change log stays). */
+#define UNDO_V6 "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
+#define UNDO_V6_CHANGES                                                         \
+        "ALTER TABLE task_changes DROP COLUMN actor; ALTER TABLE task_changes DROP COLUMN approved_by; " \
+        "ALTER TABLE task_changes DROP COLUMN reason; "
 
 static void make_v1_database(const char *path) {
         sqlite3 *db = raw_open(path);
@@ -230,7 +237,7 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
         assert_int_equal(store_delivery_insert(f->s, &d), 1);
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        assert_int_equal(sqlite3_exec(db, "ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
+        assert_int_equal(sqlite3_exec(db, UNDO_V6 "ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                                           "ALTER TABLE deliveries DROP COLUMN delivered_to; DROP TABLE task_changes; "
                                           "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
@@ -258,7 +265,7 @@ static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
 
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        raw_exec(db, "ALTER TABLE deliveries DROP COLUMN first_attempt_at; DROP TABLE task_changes; "
+        raw_exec(db, UNDO_V6 "ALTER TABLE deliveries DROP COLUMN first_attempt_at; DROP TABLE task_changes; "
                      "PRAGMA user_version = 3");
         sqlite3_close(db);
 
@@ -286,17 +293,107 @@ static void test_migrate_from_version_4_dates_first_attempts(void **state) {
         assert_int_equal(store_delivery_insert(f->s, &fresh), 1);
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        raw_exec(db, "ALTER TABLE deliveries DROP COLUMN first_attempt_at; PRAGMA user_version = 4");
+        raw_exec(db, UNDO_V6 UNDO_V6_CHANGES "ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
+                     "PRAGMA user_version = 4");
         sqlite3_close(db);
 
         assert_int_equal(store_open(f->path, 0, &f->s), 0);
-        assert_int_equal(store_schema_version(f->s), 5);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
         assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 2);
         for (size_t i = 0; i < l.n; i++)
                 if (l.items[i].id == tried.id)
                         assert_int_equal(l.items[i].first_attempt_at, NOW - 3600);
                 else
                         assert_int_equal(l.items[i].first_attempt_at, NO_TIME);
+}
+
+/* Version 5 to 6 keeps every task, change and delivery: a task gets its
+ * original deadline (the value before its first logged change, or its
+ * deadline), the log's old entries no user or document, and a task done
+ * already one completion, from when it was closed. */
+static void test_migrate_from_version_5_keeps_the_data_and_dates_the_history(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_completion_list_done) struct task_completion_list done_l = {}, open_l = {};
+        _cleanup_(task_change_list_done) struct task_change_list log = {};
+        _cleanup_(task_done) struct task moved = {}, done = {};
+        struct task_agency a[] = { { "stc", ROLE_LEAD } };
+        struct task t1 = { .title = "Dời hạn", .due = "2025-05-15", .due_at = NOW + 100, .status = TASK_OPEN,
+                           .agencies = a, .n_agencies = 1 };
+        struct task t2 = { .title = "Giữ hạn", .due = "2025-05-20", .due_at = NOW + 200, .status = TASK_OPEN,
+                           .agencies = a, .n_agencies = 1 };
+        struct task_change how = { .at = NOW, .source = CHANGE_PERSON, .note = "deadlinectl edit" };
+        sqlite3 *db;
+
+        assert_int_equal(store_task_add(f->s, &t1, NOW), 0);
+        assert_int_equal(store_task_add(f->s, &t2, NOW), 0);
+        assert_int_equal(store_task_changes_record(f->s, NULL, &t1, &how), 7);
+        moved = (struct task) {};
+        assert_int_equal(store_task_get(f->s, t1.id, &moved), 0);
+        free(moved.due);
+        moved.due = strdup("2025-06-30");
+        assert_int_equal(store_task_update(f->s, &moved, NOW + 10), 0);
+        assert_int_equal(store_task_changes_record(f->s, &t1, &moved, &how), 1);
+        assert_int_equal(store_task_set_status(f->s, t2.id, TASK_DONE, NOW + 50), 0);
+        task_done(&moved);
+        f->s = store_close(f->s);
+
+        db = raw_open(f->path);
+        raw_exec(db, UNDO_V6 UNDO_V6_CHANGES "PRAGMA user_version = 5");
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+        assert_int_equal(store_task_get(f->s, t1.id, &moved), 0);
+        assert_string_equal(moved.due, "2025-06-30");
+        assert_string_equal(moved.original_due, "2025-05-15");
+        assert_int_equal(store_task_get(f->s, t2.id, &done), 0);
+        assert_string_equal(done.original_due, "2025-05-20");
+        assert_int_equal(store_task_changes(f->s, t1.id, &log), 8);
+        assert_string_equal(log.items[7].new_value, "2025-06-30");
+        assert_null(log.items[7].actor);
+        assert_null(log.items[7].approved_by);
+
+        assert_int_equal(store_task_completions(f->s, t1.id, &open_l), 0);
+        assert_int_equal(store_task_completions(f->s, t2.id, &done_l), 1);
+        assert_string_equal(done_l.items[0].due, "2025-05-20");
+        assert_int_equal(done_l.items[0].due_at, NOW + 200);
+        assert_int_equal(done_l.items[0].done_at, NOW + 50);
+        assert_null(done_l.items[0].done_on);
+        assert_null(done_l.items[0].note);
+        assert_int_equal(done_l.items[0].reopened_at, NO_TIME);
+}
+
+/* Completions come back in order with what they were recorded with;
+ * reopening marks the latest one, and the history stays. */
+static void test_task_completions(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_completion_list_done) struct task_completion_list l = {};
+        int64_t task = add_task(f->s, "Báo cáo tháng", NOW + 100, NULL, 0);
+        struct task_completion first = { .task_id = task, .due = "2025-05-25", .due_at = NOW + 100,
+                                         .done_on = "2025-05-24", .done_at = NOW + 50,
+                                         .note = "Báo cáo số 45/BC-STC", .recorded_at = NOW + 60, .actor = "alice" };
+        struct task_completion second = { .task_id = task, .due = "2025-06-25", .due_at = NOW + 200,
+                                          .done_at = NOW + 300, .recorded_at = NOW + 300 };
+        struct task_completion bad = { .task_id = 999, .done_at = NOW, .recorded_at = NOW };
+
+        assert_int_equal(store_task_completion_add(f->s, &first), 0);
+        assert_int_equal(store_task_completion_add(f->s, &second), 0);
+        assert_true(second.id > first.id);
+        assert_int_equal(store_task_completion_add(f->s, &bad), -EINVAL);
+        assert_int_equal(store_task_completion_reopened(f->s, task, NOW + 400), 1);
+        assert_int_equal(store_task_completions(f->s, task, &l), 2);
+        assert_string_equal(l.items[0].due, "2025-05-25");
+        assert_string_equal(l.items[0].done_on, "2025-05-24");
+        assert_int_equal(l.items[0].done_at, NOW + 50);
+        assert_string_equal(l.items[0].note, "Báo cáo số 45/BC-STC");
+        assert_int_equal(l.items[0].recorded_at, NOW + 60);
+        assert_string_equal(l.items[0].actor, "alice");
+        assert_int_equal(l.items[0].reopened_at, NO_TIME);
+        assert_null(l.items[1].done_on);
+        assert_int_equal(l.items[1].reopened_at, NOW + 400);
+        /* Each reopening marks one more; none left: nothing to mark. */
+        assert_int_equal(store_task_completion_reopened(f->s, task, NOW + 500), 1);
+        assert_int_equal(store_task_completion_reopened(f->s, task, NOW + 600), 0);
 }
 
 /* The change log keeps, per field, the value before and after and who
@@ -313,7 +410,9 @@ static void test_task_change_log(void **state) {
 
         assert_int_equal(store_task_add(f->s, &t, NOW), 0);
         /* A new task: every field, without an old value. */
-        assert_int_equal(store_task_changes_record(f->s, NULL, &t, CHANGE_IMPORT, "import 2417/UBND-KTTH", NOW), 7);
+        assert_int_equal(store_task_changes_record(f->s, NULL, &t,
+                                                   &(struct task_change) { .at = NOW, .source = CHANGE_IMPORT,
+                                                                           .note = "import 2417/UBND-KTTH" }), 7);
         assert_int_equal(store_task_get(f->s, t.id, &before), 0);
         assert_int_equal(store_task_get(f->s, t.id, &after), 0);
         free(after.due);
@@ -321,10 +420,16 @@ static void test_task_change_log(void **state) {
         after.status = TASK_DONE;
         after.agencies[0].role = ROLE_SUPPORT;
         after.agencies[1].role = ROLE_LEAD;
-        assert_int_equal(store_task_changes_record(f->s, &before, &after, CHANGE_PERSON, "deadlinectl edit",
-                                                   NOW + 60), 3);
+        assert_int_equal(store_task_changes_record(f->s, &before, &after,
+                                                   &(struct task_change) { .at = NOW + 60, .source = CHANGE_PERSON,
+                                                                           .note = "deadlinectl extend",
+                                                                           .actor = "alice",
+                                                                           .approved_by = "Công văn số 123/UBND-KTTH",
+                                                                           .reason = "chờ số liệu" }), 3);
         /* Nothing differs: nothing logged. */
-        assert_int_equal(store_task_changes_record(f->s, &after, &after, CHANGE_PERSON, NULL, NOW + 70), 0);
+        assert_int_equal(store_task_changes_record(f->s, &after, &after,
+                                                   &(struct task_change) { .at = NOW + 70, .source = CHANGE_PERSON }),
+                         0);
 
         assert_int_equal(store_task_changes(f->s, t.id, &l), 10);
         assert_int_equal(l.items[0].field, TASK_FIELD_STATUS);
@@ -343,6 +448,11 @@ static void test_task_change_log(void **state) {
         assert_string_equal(l.items[8].new_value, "2025-06-30");
         assert_int_equal(l.items[8].source, CHANGE_PERSON);
         assert_int_equal(l.items[8].at, NOW + 60);
+        assert_string_equal(l.items[8].actor, "alice");
+        assert_string_equal(l.items[8].approved_by, "Công văn số 123/UBND-KTTH");
+        assert_string_equal(l.items[8].reason, "chờ số liệu");
+        assert_null(l.items[0].actor);
+        assert_null(l.items[0].approved_by);
         assert_string_equal(l.items[9].old_value, "lead stc; support skhdt,kbnn");
         assert_string_equal(l.items[9].new_value, "lead skhdt; support stc,kbnn");
 
@@ -885,6 +995,8 @@ int main(void) {
                 T(test_migrate_from_version_3_adds_an_empty_change_log),
                 T(test_migrate_from_version_4_dates_first_attempts),
                 T(test_task_change_log),
+                T(test_migrate_from_version_5_keeps_the_data_and_dates_the_history),
+                T(test_task_completions),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_reschedule_in_slices),
                 T(test_readonly_open_reads_but_does_not_write),
