@@ -7,6 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "lateness.h"
 #include "render-text.h"
 #include "render.h"
 #include "strbuf.h"
@@ -152,46 +153,10 @@ const char *render_kind_to_string(enum render_kind k) {
 
 /* ---- time left ---------------------------------------------------------- */
 
-enum when {
-        WHEN_LEFT,      /* n units left */
-        WHEN_TODAY,     /* a date-only deadline, today */
-        WHEN_NOW,       /* a deadline with a time, this very minute */
-        WHEN_OVERDUE,   /* n units past */
-};
-enum unit { UNIT_MINUTE, UNIT_HOUR, UNIT_DAY };
+/* How late, and its wording, come from lateness.h: a message says what
+ * `deadlinectl list` says and what the escalation ladder acts on. */
 
-static enum when time_left(const struct due *due, int64_t now, int64_t *ret_n, enum unit *ret_unit) {
-        int64_t s = due_instant(due) - now, a = s < 0 ? -s : s;
-        int32_t today;
-        int64_t sec_of_day;
-
-        instant_to_local(now, &today, &sec_of_day);
-        *ret_unit = UNIT_DAY;
-        *ret_n = due->day - today;
-
-        if (due->minute < 0) {
-                if (*ret_n == 0)
-                        return WHEN_TODAY;
-                if (*ret_n < 0)
-                        *ret_n = -*ret_n;
-                return s >= 0 ? WHEN_LEFT : WHEN_OVERDUE;
-        }
-
-        if (a < SEC_PER_MIN)
-                return WHEN_NOW;
-        if (a < SEC_PER_HOUR) {
-                *ret_unit = UNIT_MINUTE;
-                *ret_n = a / SEC_PER_MIN;
-        } else if (a < SEC_PER_DAY) {
-                *ret_unit = UNIT_HOUR;
-                *ret_n = a / SEC_PER_HOUR;
-        } else
-                /* A day or more: count calendar days, as for dates. */
-                *ret_n = *ret_n < 0 ? -*ret_n : *ret_n;
-        return s >= 0 ? WHEN_LEFT : WHEN_OVERDUE;
-}
-
-static void format_span_words(int64_t n, enum unit u, enum language lang, char *buf, size_t size) {
+static void format_span_words(int64_t n, enum lateness_unit u, enum language lang, char *buf, size_t size) {
         static const char *const vi[] = { "phút", "giờ", "ngày" };
         static const char *const en[][2] = { { "minute", "minutes" }, { "hour", "hours" }, { "day", "days" } };
 
@@ -204,25 +169,25 @@ static void format_span_words(int64_t n, enum unit u, enum language lang, char *
 void render_time_left(const struct due *due, int64_t now, enum language lang,
                       enum render_time_style style, char buf[static RENDER_TIME_LEFT_MAX]) {
         bool headline = style == RENDER_TIME_HEADLINE, en = lang == LANGUAGE_EN;
+        struct lateness l;
         char span[32];
-        enum unit u;
-        int64_t n;
 
-        switch (time_left(due, now, &n, &u)) {
-        case WHEN_TODAY:
+        lateness_of(due, now, &l);
+        switch (l.state) {
+        case LATENESS_TODAY:
                 strcpy(buf, en ? (headline ? "Due today" : "due today")
                                : (headline ? "Hạn hôm nay" : "đến hạn hôm nay"));
                 return;
-        case WHEN_NOW:
+        case LATENESS_NOW:
                 strcpy(buf, en ? (headline ? "Due now" : "due now")
                                : (headline ? "Đến hạn" : "đã đến hạn"));
                 return;
-        case WHEN_LEFT:
-                format_span_words(n, u, lang, span, sizeof span);
+        case LATENESS_LEFT:
+                format_span_words(l.n, l.unit, lang, span, sizeof span);
                 snprintf(buf, RENDER_TIME_LEFT_MAX, en ? "%s left" : headline ? "Còn %s" : "còn %s", span);
                 return;
-        case WHEN_OVERDUE:
-                format_span_words(n, u, lang, span, sizeof span);
+        case LATENESS_OVERDUE:
+                format_span_words(l.n, l.unit, lang, span, sizeof span);
                 snprintf(buf, RENDER_TIME_LEFT_MAX,
                          en ? (headline ? "%s overdue" : "overdue by %s") : (headline ? "Quá hạn %s" : "quá hạn %s"),
                          span);
@@ -500,8 +465,7 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
 
         if (t->due) {
                 char buf[MAX(24, RENDER_TIME_LEFT_MAX)];
-                enum unit u;
-                int64_t k;
+                struct lateness l;
 
                 format_due_vn(t->due, buf);
                 v[TV_DUE] = text_value(pool_keep(p, strdup(buf)));
@@ -510,7 +474,8 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
                 v[TV_TIME_LEFT] = text_value(pool_keep(p, strdup(buf)));
                 render_time_left(t->due, in->now, lang, RENDER_TIME_HEADLINE, buf);
                 v[TV_TIME_LEFT_HEADLINE] = text_value(pool_keep(p, strdup(buf)));
-                v[TV_OVERDUE] = flag_value(time_left(t->due, in->now, &k, &u) == WHEN_OVERDUE);
+                lateness_of(t->due, in->now, &l);
+                v[TV_OVERDUE] = flag_value(l.state == LATENESS_OVERDUE);
         }
 
         v[TV_STATUS] = text_value(t->status >= 0 && t->status < _TASK_STATUS_MAX ? w->status[t->status] : NULL);
@@ -551,11 +516,11 @@ static const char *format_after(struct pool *p, int64_t secs, enum language lang
         if (secs <= 0)
                 return NULL;
         if (secs % SEC_PER_DAY == 0)
-                format_span_words(secs / SEC_PER_DAY, UNIT_DAY, lang, buf, sizeof buf);
+                format_span_words(secs / SEC_PER_DAY, LATENESS_DAYS, lang, buf, sizeof buf);
         else if (secs >= SEC_PER_HOUR)
-                format_span_words(secs / SEC_PER_HOUR, UNIT_HOUR, lang, buf, sizeof buf);
+                format_span_words(secs / SEC_PER_HOUR, LATENESS_HOURS, lang, buf, sizeof buf);
         else
-                format_span_words(MAX(secs / SEC_PER_MIN, (int64_t) 1), UNIT_MINUTE, lang, buf, sizeof buf);
+                format_span_words(MAX(secs / SEC_PER_MIN, (int64_t) 1), LATENESS_MINUTES, lang, buf, sizeof buf);
         return pool_keep(p, strdup(buf));
 }
 

@@ -139,9 +139,10 @@ enum render_time_style {
 
 #define RENDER_TIME_LEFT_MAX 64
 
-/* The time left until a deadline, in words. A date-only deadline counts
- * calendar days ("hạn hôm nay" on the day itself); a deadline with a time
- * of day counts minutes under an hour and hours under a day, then calendar
- * days. The seconds left are due_instant(due) − now. */
+/* The time left until a deadline, or how late it is, in words, as
+ * lateness_of() counts it: a date-only deadline counts calendar days ("hạn
+ * hôm nay" on the day itself); a deadline with a time of day counts minutes
+ * under an hour and hours under a day, then calendar days; once the
+ * deadline's day is over, whole calendar days overdue. */
 void render_time_left(const struct due *due, int64_t now, enum language lang,
                       enum render_time_style style, char buf[static RENDER_TIME_LEFT_MAX]);

@@ -616,6 +616,10 @@ static void test_time_left_in_words(void **state) {
                 /* From a day on, calendar days, as for dates. */
                 { 2024, 4, 30, 8 * 60, "2024-04-28T20:00", LANGUAGE_VI, RENDER_TIME_PHRASE, "còn 2 ngày" },
                 { 2024, 4, 30, 17 * 60, "2024-05-02T09:00", LANGUAGE_VI, RENDER_TIME_PHRASE, "quá hạn 2 ngày" },
+                /* Once the deadline's day is over, days overdue as the office
+                 * counts them, even under 24 hours after it. */
+                { 2024, 4, 30, 17 * 60, "2024-05-01T09:00", LANGUAGE_VI, RENDER_TIME_HEADLINE, "Quá hạn 1 ngày" },
+                { 2024, 4, 30, 23 * 60 + 30, "2024-05-01T00:10", LANGUAGE_EN, RENDER_TIME_PHRASE, "overdue by 1 day" },
                 { 2024, 4, 30, -1, "2024-04-27T08:00", LANGUAGE_EN, RENDER_TIME_PHRASE, "3 days left" },
                 { 2024, 4, 30, -1, "2024-04-29T08:00", LANGUAGE_EN, RENDER_TIME_PHRASE, "1 day left" },
                 { 2024, 4, 30, -1, "2024-04-30T08:00", LANGUAGE_EN, RENDER_TIME_HEADLINE, "Due today" },
