@@ -36,7 +36,7 @@ enum {
         TV_ID, TV_INDEX, TV_FIRST, TV_LAST,
         TV_DOCUMENT, TV_DOCUMENT_SUBJECT, TV_REF, TV_TITLE, TV_TITLE_SHORT, TV_DETAIL,
         TV_DUE, TV_DUE_LONG, TV_TIME_LEFT, TV_TIME_LEFT_HEADLINE, TV_OVERDUE, TV_STATUS,
-        TV_LEADS, TV_SUPPORTS, TV_ROLE, TV_ROLE_LEAD, TV_ROLE_SUPPORT, TV_URL,
+        TV_LEADS, TV_SUPPORTS, TV_ROLE, TV_ROLE_LEAD, TV_ROLE_SUPPORT, TV_ROLES, TV_URL,
         _TV_MAX,
 };
 
@@ -62,6 +62,7 @@ static const struct tvar_def task_vars[_TV_MAX] = {
         [TV_ROLE]               = { .name = "role" },
         [TV_ROLE_LEAD]          = { .name = "role_lead" },
         [TV_ROLE_SUPPORT]       = { .name = "role_support" },
+        [TV_ROLES]              = { .name = "roles" },
         [TV_URL]                = { .name = "url" },
 };
 static const struct tscope_def task_scope = { task_vars, _TV_MAX };
@@ -412,6 +413,41 @@ static void role_values(const struct words *w, enum role role, struct tvalue *v_
         *v_support = flag_value(role == ROLE_SUPPORT);
 }
 
+/* "chủ trì: Sở Tài chính; phối hợp: Sở Xây dựng, Kho bạc Nhà nước tỉnh":
+ * the addressed agencies, each under its role in the task. */
+static int format_roles(struct pool *p, const struct words *w, const struct render_task *t, const char **ret) {
+        const char *const *lists[_ROLE_MAX] = { [ROLE_LEAD] = t->to_leads, [ROLE_SUPPORT] = t->to_supports };
+        struct strbuf b = STRBUF_INIT(RENDER_OUTPUT_MAX);
+        char *s;
+        int r;
+
+        for (enum role role = 0; role < _ROLE_MAX; role++) {
+                const char **names, *joined;
+                size_t n;
+
+                if (!lists[role] || !lists[role][0])
+                        continue;
+                r = clean_names(p, lists[role], &names, &n);
+                if (r < 0)
+                        return r;
+                r = join_names(p, names, n, &joined);
+                if (r < 0)
+                        return r;
+                if (!*joined)
+                        continue;
+                if (b.len > 0)
+                        strbuf_puts(&b, "; ");
+                strbuf_puts(&b, w->role[role]);
+                strbuf_puts(&b, ": ");
+                strbuf_puts(&b, joined);
+        }
+        r = strbuf_steal(&b, &s, NULL);
+        if (r < 0)
+                return r;
+        *ret = pool_keep(p, s);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static const char *format_due_long(struct pool *p, const struct due *due, enum language lang) {
         const char *wd = words_table[lang].weekday[weekday_from_days(due->day)];
         int y, m, d;
@@ -495,6 +531,10 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
                 return r;
         v[TV_SUPPORTS] = text_value(s);
         role_values(w, t->role, &v[TV_ROLE], &v[TV_ROLE_LEAD], &v[TV_ROLE_SUPPORT]);
+        r = format_roles(p, w, t, &s);
+        if (r < 0)
+                return r;
+        v[TV_ROLES] = text_value(s);
 
         if (in->base_url && *in->base_url) {
                 size_t len = strlen(in->base_url);

@@ -62,7 +62,12 @@ struct render_task {
         enum task_status status;
         const char *const *leads;    /* agency names, NULL-terminated (NULL: none) */
         const char *const *supports;
-        enum role role;              /* the recipient's role in it; _ROLE_INVALID: not one */
+        enum role role;              /* the recipients' role in it; _ROLE_INVALID: not one */
+        /* The agencies the message is addressed to, by their role in this
+         * task (NULL: not said), for {{roles}}: "chủ trì: Sở Tài chính;
+         * phối hợp: Kho bạc Nhà nước tỉnh". */
+        const char *const *to_leads;
+        const char *const *to_supports;
 };
 
 struct render_input {
