@@ -42,18 +42,41 @@ static const char **role_names(const struct config *c, const struct task *t, enu
 }
 
 void compose_parts_done(struct compose_parts *p) {
-        for (size_t i = 0; i < p->n * 2; i++)
+        for (size_t i = 0; i < p->n * COMPOSE_NAMES_PER_TASK; i++)
                 free(p->names[i]);
         free(p->names);
         free(p->tasks);
         free(p->dues);
 }
 
+/* The names of the agencies a job's rows address about task `id`, in one
+ * role: whom the message is To (leads) or Cc (cooperating) for it. */
+static const char **addressed_names(const struct config *c, const struct job *j, const struct task *const *tasks,
+                                    int64_t id, enum role role) {
+        const char **v = calloc(j->n_rows + 1, sizeof *v);
+        size_t n = 0;
+
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < j->n_rows; i++) {
+                if (tasks[i]->id != id || j->rows[i].role != role)
+                        continue;
+                const struct agency *a = config_find_agency(c, j->rows[i].agency);
+                const char *name = a ? a->name : j->rows[i].agency;
+                bool seen = false;
+                for (size_t k = 0; k < n && !seen; k++)
+                        seen = streq(v[k], name);
+                if (!seen)
+                        v[n++] = name;
+        }
+        return v;
+}
+
 int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
                           struct compose_parts *p) {
         p->tasks = calloc(j->n_rows, sizeof *p->tasks);
         p->dues = calloc(j->n_rows * 2, sizeof *p->dues);
-        p->names = calloc(j->n_rows * 2, sizeof *p->names);
+        p->names = calloc(j->n_rows * COMPOSE_NAMES_PER_TASK, sizeof *p->names);
         if (!p->tasks || !p->dues || !p->names)
                 return -ENOMEM;
         for (size_t i = 0; i < j->n_rows; i++) {
@@ -64,10 +87,24 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
                 if (seen)
                         continue;
                 size_t k = p->n++;
-                p->names[2 * k] = role_names(c, t, ROLE_LEAD);
-                p->names[2 * k + 1] = role_names(c, t, ROLE_SUPPORT);
-                if (!p->names[2 * k] || !p->names[2 * k + 1])
+                const char ***names = p->names + COMPOSE_NAMES_PER_TASK * k;
+                names[0] = role_names(c, t, ROLE_LEAD);
+                names[1] = role_names(c, t, ROLE_SUPPORT);
+                names[2] = addressed_names(c, j, tasks, t->id, ROLE_LEAD);
+                names[3] = addressed_names(c, j, tasks, t->id, ROLE_SUPPORT);
+                if (!names[0] || !names[1] || !names[2] || !names[3])
                         return -ENOMEM;
+
+                /* The recipients' role in the task, when they share one: a
+                 * message To the lead and Cc the cooperating agencies has
+                 * none, and names each agency's role instead. An escalation
+                 * goes to supervisors, who have no role in it. */
+                bool escalation = compose_slot_kind(j->rows[i].slot) == RENDER_ESCALATION;
+                enum role role = escalation ? _ROLE_INVALID : j->rows[i].role;
+                for (size_t r = i + 1; r < j->n_rows && role != _ROLE_INVALID; r++)
+                        if (tasks[r]->id == t->id && j->rows[r].role != role)
+                                role = _ROLE_INVALID;
+
                 bool has_due = t->due && parse_due(t->due, 0, &p->dues[k]) >= 0;
                 /* The second half of dues: original deadlines, for "extended to". */
                 bool has_original = has_due && t->original_due &&
@@ -81,10 +118,11 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
                         .due = has_due ? &p->dues[k] : NULL,
                         .original_due = has_original ? &p->dues[j->n_rows + k] : NULL,
                         .status = t->status,
-                        .leads = p->names[2 * k],
-                        .supports = p->names[2 * k + 1],
-                        .role = compose_slot_kind(j->rows[i].slot) == RENDER_ESCALATION ? _ROLE_INVALID
-                                                                                        : j->rows[i].role,
+                        .leads = names[0],
+                        .supports = names[1],
+                        .role = role,
+                        .to_leads = escalation ? NULL : names[2],
+                        .to_supports = escalation ? NULL : names[3],
                 };
         }
         return 0;

@@ -30,10 +30,13 @@ int64_t compose_escalation_after(const struct config *c, const char *slot);
 
 /* The render input for a job's tasks: one render_task per distinct task,
  * in row order. */
+#define COMPOSE_NAMES_PER_TASK 4
 struct compose_parts {
         struct render_task *tasks;
         struct due *dues;       /* 2n: each task's deadline, then each one's original */
-        const char ***names;    /* leads and supports per task, to free */
+        /* Per task, to free: its leads and supports, then the agencies
+         * addressed as leads and as supports. */
+        const char ***names;
         size_t n;
 };
 int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,

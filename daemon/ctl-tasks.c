@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "json-util.h"
+#include "lateness.h"
 #include "recurrence.h"
 #include "table.h"
 #include "timeutil.h"
@@ -260,6 +261,44 @@ static void due_cell(const struct task *t, char *buf, size_t size) {
         snprintf(buf, size, "%s", vn);
 }
 
+/* How late an open task with a deadline is at `now`; false for a task
+ * that has none (no deadline, done, cancelled). */
+static bool task_lateness(const struct task *t, int64_t now, struct lateness *ret) {
+        struct due d;
+
+        if (t->status != TASK_OPEN || !t->due || t->due_at == NO_TIME || parse_due(t->due, 0, &d) < 0)
+                return false;
+        lateness_of(&d, now, ret);
+        return true;
+}
+
+/* The LEFT column: "3 days left", "2 days overdue", or "-". */
+static void left_cell(const struct task *t, int64_t now, char buf[static LATENESS_TEXT_MAX]) {
+        struct lateness l;
+
+        if (task_lateness(t, now, &l))
+                lateness_format(&l, buf);
+        else
+                snprintf(buf, LATENESS_TEXT_MAX, "-");
+}
+
+/* What the LEFT column says, for --json: the same words, the seconds left
+ * (negative once past) and the whole calendar days overdue. */
+static json_t *task_to_json_at(const struct task *t, int64_t now) {
+        json_t *j = ctl_task_json(t);
+        struct lateness l;
+        char left[LATENESS_TEXT_MAX];
+
+        if (!j || !task_lateness(t, now, &l))
+                return j;
+        lateness_format(&l, left);
+        json_object_set_new(j, "left", json_string(left));
+        json_object_set_new(j, "seconds_left", json_integer(l.seconds_left));
+        json_object_set_new(j, "overdue", json_boolean(l.state == LATENESS_OVERDUE));
+        json_object_set_new(j, "days_overdue", json_integer(l.days_overdue));
+        return j;
+}
+
 int cmd_add(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = {
                 CTL_COMMON_OPTIONS,
@@ -445,7 +484,7 @@ int cmd_list(struct ctl *c, int argc, char **argv) {
         if (c->json) {
                 json_t *a = json_array();
                 for (size_t i = 0; i < l.n; i++)
-                        json_array_append_new(a, ctl_task_json(&l.tasks[i]));
+                        json_array_append_new(a, task_to_json_at(&l.tasks[i], c->now));
                 task_list_done(&l);
                 return ctl_print_json(c, a);
         }
@@ -462,13 +501,10 @@ int cmd_list(struct ctl *c, int argc, char **argv) {
                 table_add(t, head[i]);
         for (size_t i = 0; i < l.n; i++) {
                 const struct task *k = &l.tasks[i];
-                char id[24], due[32], left[48], lead[256], support[256];
+                char id[24], due[32], left[LATENESS_TEXT_MAX], lead[256], support[256];
                 snprintf(id, sizeof id, "%lld", (long long) k->id);
                 due_cell(k, due, sizeof due);
-                if (k->due_at != NO_TIME && k->status == TASK_OPEN)
-                        format_left(k->due_at - c->now, left, sizeof left);
-                else
-                        snprintf(left, sizeof left, "-");
+                left_cell(k, c->now, left);
                 join_agencies(k, ROLE_LEAD, lead, sizeof lead);
                 join_agencies(k, ROLE_SUPPORT, support, sizeof support);
                 char ref[64];
@@ -539,7 +575,8 @@ static int print_record(const struct ctl_record *rec) {
 int cmd_show(struct ctl *c, int argc, char **argv) {
         _cleanup_(ctl_record_done) struct ctl_record rec = {};
         struct task t = {};
-        char lead[512], support[512], due[32], left[48] = "", when[26];
+        char lead[512], support[512], due[32], left[LATENESS_TEXT_MAX] = "", when[26];
+        struct lateness l;
         int r = load_task(c, argc, argv, &t);
 
         if (r != 0)
@@ -550,7 +587,7 @@ int cmd_show(struct ctl *c, int argc, char **argv) {
                 return r;
         }
         if (c->json) {
-                json_t *j = ctl_task_json(&t);
+                json_t *j = task_to_json_at(&t, c->now);
                 if (j) {
                         json_object_set_new(j, "changes", ctl_changes_json(&rec.changes));
                         json_object_set_new(j, "completions", ctl_completions_json(&rec.completions));
@@ -562,8 +599,8 @@ int cmd_show(struct ctl *c, int argc, char **argv) {
         join_agencies(&t, ROLE_LEAD, lead, sizeof lead);
         join_agencies(&t, ROLE_SUPPORT, support, sizeof support);
         due_cell(&t, due, sizeof due);
-        if (t.due_at != NO_TIME && t.status == TASK_OPEN)
-                format_left(t.due_at - c->now, left, sizeof left);
+        if (task_lateness(&t, c->now, &l))
+                lateness_format(&l, left);
         printf("Task %lld: %s\n", (long long) t.id, t.title);
         if (t.document_number)
                 printf("  Document:   %s\n", t.document_number);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "lateness.h"
 #include "render-text.h"
 #include "render.h"
 #include "strbuf.h"
@@ -35,7 +36,7 @@ enum {
         TV_ID, TV_INDEX, TV_FIRST, TV_LAST,
         TV_DOCUMENT, TV_DOCUMENT_SUBJECT, TV_REF, TV_TITLE, TV_TITLE_SHORT, TV_DETAIL,
         TV_DUE, TV_DUE_LONG, TV_TIME_LEFT, TV_TIME_LEFT_HEADLINE, TV_OVERDUE, TV_STATUS,
-        TV_LEADS, TV_SUPPORTS, TV_ROLE, TV_ROLE_LEAD, TV_ROLE_SUPPORT, TV_URL,
+        TV_LEADS, TV_SUPPORTS, TV_ROLE, TV_ROLE_LEAD, TV_ROLE_SUPPORT, TV_ROLES, TV_URL,
         TV_EXTENDED, TV_ORIGINAL_DUE,
         _TV_MAX,
 };
@@ -62,6 +63,7 @@ static const struct tvar_def task_vars[_TV_MAX] = {
         [TV_ROLE]               = { .name = "role" },
         [TV_ROLE_LEAD]          = { .name = "role_lead" },
         [TV_ROLE_SUPPORT]       = { .name = "role_support" },
+        [TV_ROLES]              = { .name = "roles" },
         [TV_URL]                = { .name = "url" },
         [TV_EXTENDED]           = { .name = "extended" },
         [TV_ORIGINAL_DUE]       = { .name = "original_due" },
@@ -155,46 +157,10 @@ const char *render_kind_to_string(enum render_kind k) {
 
 /* ---- time left ---------------------------------------------------------- */
 
-enum when {
-        WHEN_LEFT,      /* n units left */
-        WHEN_TODAY,     /* a date-only deadline, today */
-        WHEN_NOW,       /* a deadline with a time, this very minute */
-        WHEN_OVERDUE,   /* n units past */
-};
-enum unit { UNIT_MINUTE, UNIT_HOUR, UNIT_DAY };
+/* How late, and its wording, come from lateness.h: a message says what
+ * `deadlinectl list` says and what the escalation ladder acts on. */
 
-static enum when time_left(const struct due *due, int64_t now, int64_t *ret_n, enum unit *ret_unit) {
-        int64_t s = due_instant(due) - now, a = s < 0 ? -s : s;
-        int32_t today;
-        int64_t sec_of_day;
-
-        instant_to_local(now, &today, &sec_of_day);
-        *ret_unit = UNIT_DAY;
-        *ret_n = due->day - today;
-
-        if (due->minute < 0) {
-                if (*ret_n == 0)
-                        return WHEN_TODAY;
-                if (*ret_n < 0)
-                        *ret_n = -*ret_n;
-                return s >= 0 ? WHEN_LEFT : WHEN_OVERDUE;
-        }
-
-        if (a < SEC_PER_MIN)
-                return WHEN_NOW;
-        if (a < SEC_PER_HOUR) {
-                *ret_unit = UNIT_MINUTE;
-                *ret_n = a / SEC_PER_MIN;
-        } else if (a < SEC_PER_DAY) {
-                *ret_unit = UNIT_HOUR;
-                *ret_n = a / SEC_PER_HOUR;
-        } else
-                /* A day or more: count calendar days, as for dates. */
-                *ret_n = *ret_n < 0 ? -*ret_n : *ret_n;
-        return s >= 0 ? WHEN_LEFT : WHEN_OVERDUE;
-}
-
-static void format_span_words(int64_t n, enum unit u, enum language lang, char *buf, size_t size) {
+static void format_span_words(int64_t n, enum lateness_unit u, enum language lang, char *buf, size_t size) {
         static const char *const vi[] = { "phút", "giờ", "ngày" };
         static const char *const en[][2] = { { "minute", "minutes" }, { "hour", "hours" }, { "day", "days" } };
 
@@ -207,25 +173,25 @@ static void format_span_words(int64_t n, enum unit u, enum language lang, char *
 void render_time_left(const struct due *due, int64_t now, enum language lang,
                       enum render_time_style style, char buf[static RENDER_TIME_LEFT_MAX]) {
         bool headline = style == RENDER_TIME_HEADLINE, en = lang == LANGUAGE_EN;
+        struct lateness l;
         char span[32];
-        enum unit u;
-        int64_t n;
 
-        switch (time_left(due, now, &n, &u)) {
-        case WHEN_TODAY:
+        lateness_of(due, now, &l);
+        switch (l.state) {
+        case LATENESS_TODAY:
                 strcpy(buf, en ? (headline ? "Due today" : "due today")
                                : (headline ? "Hạn hôm nay" : "đến hạn hôm nay"));
                 return;
-        case WHEN_NOW:
+        case LATENESS_NOW:
                 strcpy(buf, en ? (headline ? "Due now" : "due now")
                                : (headline ? "Đến hạn" : "đã đến hạn"));
                 return;
-        case WHEN_LEFT:
-                format_span_words(n, u, lang, span, sizeof span);
+        case LATENESS_LEFT:
+                format_span_words(l.n, l.unit, lang, span, sizeof span);
                 snprintf(buf, RENDER_TIME_LEFT_MAX, en ? "%s left" : headline ? "Còn %s" : "còn %s", span);
                 return;
-        case WHEN_OVERDUE:
-                format_span_words(n, u, lang, span, sizeof span);
+        case LATENESS_OVERDUE:
+                format_span_words(l.n, l.unit, lang, span, sizeof span);
                 snprintf(buf, RENDER_TIME_LEFT_MAX,
                          en ? (headline ? "%s overdue" : "overdue by %s") : (headline ? "Quá hạn %s" : "quá hạn %s"),
                          span);
@@ -450,6 +416,41 @@ static void role_values(const struct words *w, enum role role, struct tvalue *v_
         *v_support = flag_value(role == ROLE_SUPPORT);
 }
 
+/* "chủ trì: Sở Tài chính; phối hợp: Sở Xây dựng, Kho bạc Nhà nước tỉnh":
+ * the addressed agencies, each under its role in the task. */
+static int format_roles(struct pool *p, const struct words *w, const struct render_task *t, const char **ret) {
+        const char *const *lists[_ROLE_MAX] = { [ROLE_LEAD] = t->to_leads, [ROLE_SUPPORT] = t->to_supports };
+        struct strbuf b = STRBUF_INIT(RENDER_OUTPUT_MAX);
+        char *s;
+        int r;
+
+        for (enum role role = 0; role < _ROLE_MAX; role++) {
+                const char **names, *joined;
+                size_t n;
+
+                if (!lists[role] || !lists[role][0])
+                        continue;
+                r = clean_names(p, lists[role], &names, &n);
+                if (r < 0)
+                        return r;
+                r = join_names(p, names, n, &joined);
+                if (r < 0)
+                        return r;
+                if (!*joined)
+                        continue;
+                if (b.len > 0)
+                        strbuf_puts(&b, "; ");
+                strbuf_puts(&b, w->role[role]);
+                strbuf_puts(&b, ": ");
+                strbuf_puts(&b, joined);
+        }
+        r = strbuf_steal(&b, &s, NULL);
+        if (r < 0)
+                return r;
+        *ret = pool_keep(p, s);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static const char *format_due_long(struct pool *p, const struct due *due, enum language lang) {
         const char *wd = words_table[lang].weekday[weekday_from_days(due->day)];
         int y, m, d;
@@ -503,8 +504,7 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
 
         if (t->due) {
                 char buf[MAX(24, RENDER_TIME_LEFT_MAX)];
-                enum unit u;
-                int64_t k;
+                struct lateness l;
 
                 format_due_vn(t->due, buf);
                 v[TV_DUE] = text_value(pool_keep(p, strdup(buf)));
@@ -513,7 +513,8 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
                 v[TV_TIME_LEFT] = text_value(pool_keep(p, strdup(buf)));
                 render_time_left(t->due, in->now, lang, RENDER_TIME_HEADLINE, buf);
                 v[TV_TIME_LEFT_HEADLINE] = text_value(pool_keep(p, strdup(buf)));
-                v[TV_OVERDUE] = flag_value(time_left(t->due, in->now, &k, &u) == WHEN_OVERDUE);
+                lateness_of(t->due, in->now, &l);
+                v[TV_OVERDUE] = flag_value(l.state == LATENESS_OVERDUE);
                 if (t->original_due && due_instant(t->original_due) < due_instant(t->due)) {
                         format_due_vn(t->original_due, buf);
                         v[TV_ORIGINAL_DUE] = text_value(pool_keep(p, strdup(buf)));
@@ -538,6 +539,10 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
                 return r;
         v[TV_SUPPORTS] = text_value(s);
         role_values(w, t->role, &v[TV_ROLE], &v[TV_ROLE_LEAD], &v[TV_ROLE_SUPPORT]);
+        r = format_roles(p, w, t, &s);
+        if (r < 0)
+                return r;
+        v[TV_ROLES] = text_value(s);
 
         if (in->base_url && *in->base_url) {
                 size_t len = strlen(in->base_url);
@@ -559,11 +564,11 @@ static const char *format_after(struct pool *p, int64_t secs, enum language lang
         if (secs <= 0)
                 return NULL;
         if (secs % SEC_PER_DAY == 0)
-                format_span_words(secs / SEC_PER_DAY, UNIT_DAY, lang, buf, sizeof buf);
+                format_span_words(secs / SEC_PER_DAY, LATENESS_DAYS, lang, buf, sizeof buf);
         else if (secs >= SEC_PER_HOUR)
-                format_span_words(secs / SEC_PER_HOUR, UNIT_HOUR, lang, buf, sizeof buf);
+                format_span_words(secs / SEC_PER_HOUR, LATENESS_HOURS, lang, buf, sizeof buf);
         else
-                format_span_words(MAX(secs / SEC_PER_MIN, (int64_t) 1), UNIT_MINUTE, lang, buf, sizeof buf);
+                format_span_words(MAX(secs / SEC_PER_MIN, (int64_t) 1), LATENESS_MINUTES, lang, buf, sizeof buf);
         return pool_keep(p, strdup(buf));
 }
 

@@ -63,7 +63,12 @@ struct render_task {
         enum task_status status;
         const char *const *leads;    /* agency names, NULL-terminated (NULL: none) */
         const char *const *supports;
-        enum role role;              /* the recipient's role in it; _ROLE_INVALID: not one */
+        enum role role;              /* the recipients' role in it; _ROLE_INVALID: not one */
+        /* The agencies the message is addressed to, by their role in this
+         * task (NULL: not said), for {{roles}}: "chủ trì: Sở Tài chính;
+         * phối hợp: Kho bạc Nhà nước tỉnh". */
+        const char *const *to_leads;
+        const char *const *to_supports;
 };
 
 struct render_input {
@@ -140,9 +145,10 @@ enum render_time_style {
 
 #define RENDER_TIME_LEFT_MAX 64
 
-/* The time left until a deadline, in words. A date-only deadline counts
- * calendar days ("hạn hôm nay" on the day itself); a deadline with a time
- * of day counts minutes under an hour and hours under a day, then calendar
- * days. The seconds left are due_instant(due) − now. */
+/* The time left until a deadline, or how late it is, in words, as
+ * lateness_of() counts it: a date-only deadline counts calendar days ("hạn
+ * hôm nay" on the day itself); a deadline with a time of day counts minutes
+ * under an hour and hours under a day, then calendar days; once the
+ * deadline's day is over, whole calendar days overdue. */
 void render_time_left(const struct due *due, int64_t now, enum language lang,
                       enum render_time_style style, char buf[static RENDER_TIME_LEFT_MAX]);

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "lateness.h"
 #include "macro.h"
 #include "schedule.h"
 #include "timeutil.h"
@@ -224,13 +225,27 @@ static bool escalate_at(const struct policy *p, const struct deadline *d, size_t
                 if (!workday_walk(p, MAX((int64_t) d->day + after / SEC_PER_DAY, (int64_t) d->day), +1, &day))
                         return false;
                 at = at_send_time(p, day);
-                /* Escalating before the deadline has passed would accuse an
-                 * agency that is still on time. */
-                if (at <= d->at) {
+                /* Escalating before the task is that late (before the
+                 * deadline has passed, for "0d") would accuse an agency
+                 * that is still on time. */
+                if (!lateness_reached(d->at, d->day, at, after)) {
                         if (!workday_walk(p, (int64_t) day + 1, +1, &day))
                                 return false;
                         at = at_send_time(p, day);
                 }
+        } else if (after > 0 && duration_is_days(after)) {
+                /* Whole days count on the calendar, as lateness.h does: at
+                 * the deadline's time of day, that many days after its
+                 * day, so that a change of the clocks in between moves
+                 * it neither to the day before nor to the day after. */
+                int32_t day;
+                int64_t sec;
+                if (after > (int64_t) day_max() * SEC_PER_DAY || !day_in_range((int64_t) d->day + after / SEC_PER_DAY))
+                        return false;
+                instant_to_local(d->at, &day, &sec);
+                at = local_to_instant((int32_t) (d->day + after / SEC_PER_DAY), sec);
+                if (!instant_in_range(at))
+                        return false;
         } else {
                 if (after > (int64_t) day_max() * SEC_PER_DAY)
                         return false;
@@ -238,6 +253,8 @@ static bool escalate_at(const struct policy *p, const struct deadline *d, size_t
                 if (!instant_in_range(at))
                         return false;
         }
+        if (!lateness_reached(d->at, d->day, at, after))
+                return false;  /* not reached in the range we schedule */
         *ret = at;
         return true;
 }

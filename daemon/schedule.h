@@ -38,13 +38,19 @@
  *    lazily: finding slot k for a task years overdue counts working days by
  *    whole weeks and binary search, never day by day.
  *
- *  ESCALATE, one per escalation level i. When `after` is whole days and
- *    send_at is set, the slot is at send_at on the day after/86400 days
- *    after the due day, moved forward to the next working day. Otherwise
- *    it is at due_at + after. An escalation never comes before the deadline
- *    has passed: a level whose slot would be at or before due_at ("0d", or
- *    a deadline late in the day) moves to the next working day after it,
- *    or, for exact offsets, to the second after due_at.
+ *  ESCALATE, one per escalation level i. A level is told when the task is
+ *    `after` late as lateness.h counts it: "3d" on the third calendar day
+ *    after the due day, never earlier; "12h" twelve hours after the
+ *    deadline's instant. When `after` is whole days and send_at is set,
+ *    the slot is at send_at on the day after/86400 days after the due day,
+ *    moved forward to the next working day. When it is whole days without
+ *    send_at, the slot is at the deadline's local time of day on that day
+ *    (a change of the clocks in between does not move it to another day).
+ *    Otherwise it is at due_at + after. An escalation never comes before
+ *    the deadline has passed: a level whose slot would be at or before
+ *    due_at ("0d", or a deadline late in the day) moves to the next
+ *    working day after it, or, for exact offsets, to the second after
+ *    due_at.
  *
  * A walk to the previous or next working day gives up after 366 days
  * without one (only a broken policy has such a stretch), and so does the

@@ -32,7 +32,7 @@ def test_add_and_list_vietnamese_aligned(env):
     starts = [display_width(line[:line.index(t)]) for line, t in
               zip(lines, ["TITLE", "Kiểm tra", "Báo cáo", "Rà soát"])]
     assert len(set(starts)) == 1, (starts, lines)
-    assert "25/4/2025" in lines[1] and "in 5d" in lines[1]
+    assert "25/4/2025" in lines[1] and "5 days left" in lines[1]
 
 
 def test_list_json_and_filters(env):

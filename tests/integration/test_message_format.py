@@ -138,7 +138,7 @@ def test_digest_lists_tasks_and_does_not_thread(samples):
     assert "1. Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực\n" in text
     assert "   - Vai trò của Quý cơ quan: chủ trì\n" in text
     assert "   - Vai trò của Quý cơ quan: phối hợp\n" in text
-    assert "- Thời hạn hoàn thành: 17:00 thứ Sáu, ngày 26/4/2024 (quá hạn 15 giờ)\n" in text
+    assert "- Thời hạn hoàn thành: 17:00 thứ Sáu, ngày 26/4/2024 (quá hạn 1 ngày)\n" in text
 
 
 def test_task_text_cannot_inject_anything(samples):

@@ -451,6 +451,44 @@ static void test_per_task_body_says_everything(void **state) {
         render_output_done(&o);
 }
 
+/* A message To the lead and Cc the cooperating agencies names each one's
+ * role in the task, and tells none of them a role that is not its own. */
+static void test_per_task_message_names_each_role(void **state) {
+        static const char *const to_leads[] = { "Sở Tài chính", NULL };
+        static const char *const to_supports[] = { "Sở Kế hoạch và Đầu tư", "Kho bạc Nhà nước tỉnh", NULL };
+        struct render_task t = task_5c();
+        struct render_input in = {
+                .kind = RENDER_REMINDER, .now = at("2024-04-27T08:00"),
+                .recipients = per_task_recipients, .n_recipients = ELEMENTSOF(per_task_recipients),
+                .tasks = &t, .n_tasks = 1,
+        };
+        struct render_output o;
+
+        t.to_leads = to_leads;
+        t.to_supports = to_supports;
+        o = render_ok(LANGUAGE_VI, &in);
+        assert_non_null(strstr(o.text, "- Vai trò của các cơ quan: chủ trì: Sở Tài chính; phối hợp: Sở Kế hoạch và "
+                                       "Đầu tư, Kho bạc Nhà nước tỉnh\n"));
+        assert_null(strstr(o.text, "Vai trò của Quý cơ quan"));
+        assert_non_null(strstr(o.html, ">chủ trì: Sở Tài chính; phối hợp: Sở Kế hoạch và Đầu tư, Kho bạc Nhà nước "
+                                       "tỉnh</td>"));
+        render_output_done(&o);
+        o = render_ok(LANGUAGE_EN, &in);
+        assert_non_null(strstr(o.text, "- Roles: lead: Sở Tài chính; cooperating: Sở Kế hoạch và Đầu tư, Kho bạc "
+                                       "Nhà nước tỉnh\n"));
+        assert_null(strstr(o.text, "Your role"));
+        render_output_done(&o);
+
+        /* Recipients who share a role are told it as theirs. */
+        t.role = ROLE_LEAD;
+        t.to_supports = NULL;
+        in.n_recipients = 1;
+        o = render_ok(LANGUAGE_VI, &in);
+        assert_non_null(strstr(o.text, "- Vai trò của Quý cơ quan: chủ trì\n"));
+        assert_null(strstr(o.text, "Vai trò của các cơ quan"));
+        render_output_done(&o);
+}
+
 static void test_single_recipient_role_and_wording(void **state) {
         struct render_task t = task_5c();
         struct render_recipient r = { "Kho bạc Nhà nước tỉnh", ROLE_SUPPORT };
@@ -642,6 +680,10 @@ static void test_time_left_in_words(void **state) {
                 /* From a day on, calendar days, as for dates. */
                 { 2024, 4, 30, 8 * 60, "2024-04-28T20:00", LANGUAGE_VI, RENDER_TIME_PHRASE, "còn 2 ngày" },
                 { 2024, 4, 30, 17 * 60, "2024-05-02T09:00", LANGUAGE_VI, RENDER_TIME_PHRASE, "quá hạn 2 ngày" },
+                /* Once the deadline's day is over, days overdue as the office
+                 * counts them, even under 24 hours after it. */
+                { 2024, 4, 30, 17 * 60, "2024-05-01T09:00", LANGUAGE_VI, RENDER_TIME_HEADLINE, "Quá hạn 1 ngày" },
+                { 2024, 4, 30, 23 * 60 + 30, "2024-05-01T00:10", LANGUAGE_EN, RENDER_TIME_PHRASE, "overdue by 1 day" },
                 { 2024, 4, 30, -1, "2024-04-27T08:00", LANGUAGE_EN, RENDER_TIME_PHRASE, "3 days left" },
                 { 2024, 4, 30, -1, "2024-04-29T08:00", LANGUAGE_EN, RENDER_TIME_PHRASE, "1 day left" },
                 { 2024, 4, 30, -1, "2024-04-30T08:00", LANGUAGE_EN, RENDER_TIME_HEADLINE, "Due today" },
@@ -797,6 +839,7 @@ int main(void) {
                 cmocka_unit_test(test_subject_without_ref_or_deadline),
                 cmocka_unit_test(test_long_title_is_shortened_in_the_subject_only),
                 cmocka_unit_test(test_per_task_body_says_everything),
+                cmocka_unit_test(test_per_task_message_names_each_role),
                 cmocka_unit_test(test_single_recipient_role_and_wording),
                 cmocka_unit_test(test_no_blank_line_runs_when_fields_are_missing),
                 cmocka_unit_test(test_digest_subject_and_one_section_per_task),

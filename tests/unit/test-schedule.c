@@ -330,6 +330,37 @@ static void test_exact_offset_across_dst(void **state) {
         assert_string_equal(show(s.at), "2025-03-29 23:00:00");
 }
 
+/* An escalation "3d" without send_at is on the third calendar day after
+ * the deadline's day, at the deadline's time of day: 72 real hours after
+ * 00:30 on Friday 24/10 are 23:30 on Sunday, the day the clocks go back,
+ * which would be the second day. */
+static void test_escalation_days_across_dst(void **state) {
+        struct policy p = sonha();
+        struct escalation ladder[] = { { .after = dur("3d") }, { .after = dur("12h") } };
+        struct slot s;
+
+        p.send_at = -1;
+        p.n_remind_before = 0;
+        p.overdue_every = 0;
+        p.escalation = ladder;
+        p.n_escalation = 1;
+        use_tz("Europe/Berlin");
+        int64_t due = local("2025-10-24 00:30");
+        assert_true(schedule_next(&p, due, false, due, &s));
+        assert_int_equal(s.kind, SLOT_ESCALATE);
+        assert_string_equal(show(s.at), "2025-10-27 00:30:00");
+        /* Going forward (30/3), never the day after. */
+        due = date_due("2025-03-28");
+        assert_true(schedule_next(&p, due, true, due, &s));
+        assert_string_equal(show(s.at), "2025-03-31 23:59:59");
+        /* "12h" counts real hours from the deadline's instant. */
+        ladder[0] = ladder[1];
+        due = local("2025-10-25 20:00");
+        assert_true(schedule_next(&p, due, false, due, &s));
+        assert_int_equal(s.at, due + 12 * 3600);
+        assert_string_equal(show(s.at), "2025-10-26 07:00:00");
+}
+
 static void test_no_further_slot(void **state) {
         struct policy p = sonha();
         int64_t due = date_due("2025-05-15");
@@ -448,6 +479,7 @@ int main(void) {
                 cmocka_unit_test(test_second_sized_offset),
                 cmocka_unit_test_teardown(test_local_send_time_across_dst, reset_tz),
                 cmocka_unit_test_teardown(test_exact_offset_across_dst, reset_tz),
+                cmocka_unit_test_teardown(test_escalation_days_across_dst, reset_tz),
                 cmocka_unit_test(test_no_further_slot),
                 cmocka_unit_test(test_same_instant_order),
                 cmocka_unit_test(test_keys_stable_when_send_at_changes),
