@@ -48,6 +48,24 @@ static int parse_options(struct ctl *c, int argc, char **argv, const struct opti
         return ctl_parse_task_id(c, argv[optind], ret_id);
 }
 
+/* Opens a transaction and reads the task in it twice: as it was, for the
+ * change log to compare with, and the copy the command changes. Checked
+ * inside the transaction that changes it. On failure nothing is open. */
+static int begin_with_task(struct ctl *c, int64_t id, struct task *before, struct task *t) {
+        int r = ctl_open_store(c);
+        if (r != 0)
+                return r;
+        r = store_begin(c->store);
+        if (r < 0)
+                return ctl_store_fail(c, r, "cannot start a transaction");
+        r = ctl_get_task(c, id, before);
+        if (r == 0)
+                r = ctl_get_task(c, id, t);
+        if (r != 0)
+                store_rollback(c->store);
+        return r;
+}
+
 /* Runs after store_begin(): a failure rolls back and says what failed. */
 static int rollback_fail(struct ctl *c, int r, const char *what) {
         store_rollback(c->store);
@@ -117,21 +135,9 @@ int cmd_extend(struct ctl *c, int argc, char **argv) {
                 return ctl_fail(c, EX_DATAERR,
                                 "--to: \"%s\" is not a date (use 2025-05-30, 30/5/2025, 2025-05-30T17:00 or +7d)",
                                 v[ARG_TO - ARG_TO]);
-        r = ctl_open_store(c);
+        r = begin_with_task(c, id, &before, &t);
         if (r != 0)
                 return r;
-
-        r = store_begin(c->store);
-        if (r < 0)
-                return ctl_store_fail(c, r, "cannot start a transaction");
-        /* Read and checked inside the transaction that changes it. */
-        r = ctl_get_task(c, id, &before);
-        if (r == 0)
-                r = ctl_get_task(c, id, &t);
-        if (r != 0) {
-                store_rollback(c->store);
-                return r;
-        }
         due_words(t.due, old_words);
         format_due_vn(&to, new_words);
         if (t.status != TASK_OPEN) {
@@ -257,20 +263,9 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                 if (r != 0)
                         return r;
         }
-        r = ctl_open_store(c);
+        r = begin_with_task(c, id, &before, &t);
         if (r != 0)
                 return r;
-        r = store_begin(c->store);
-        if (r < 0)
-                return ctl_store_fail(c, r, "cannot start a transaction");
-        /* What the change log compares with, read in the transaction. */
-        r = ctl_get_task(c, id, &before);
-        if (r == 0)
-                r = ctl_get_task(c, id, &t);
-        if (r != 0) {
-                store_rollback(c->store);
-                return r;
-        }
 
         if (status == TASK_DONE && t.status == TASK_OPEN && t.recurrence && recurrence_parse(t.recurrence, &rec) >= 0 &&
             t.due) {
