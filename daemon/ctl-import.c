@@ -80,9 +80,8 @@ static struct item *import_add(struct import *im) {
 
 static int read_file(struct ctl *c, const char *path, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
         struct stat st;
+        int r;
 
         if (fd < 0)
                 return ctl_fail(c, errno == ENOENT ? EX_NOINPUT : EX_NOINPUT, "%s: %s", path, strerror(errno));
@@ -93,26 +92,14 @@ static int read_file(struct ctl *c, const char *path, char **ret, size_t *ret_si
         if (S_ISREG(st.st_mode) && st.st_size > IMPORT_MAX_INPUT)
                 return ctl_fail(c, EX_DATAERR, "%s: %lld bytes is more than an import takes (%d MiB)", path,
                                 (long long) st.st_size, IMPORT_MAX_INPUT / 1024 / 1024);
-        buf = malloc(IMPORT_MAX_INPUT + 1);
-        if (!buf)
+        r = read_full(fd, IMPORT_MAX_INPUT, S_ISREG(st.st_mode) ? (size_t) st.st_size : 0, ret, ret_size);
+        if (r == -EFBIG)
+                return ctl_fail(c, EX_DATAERR, "%s: more than an import takes (%d MiB)", path,
+                                IMPORT_MAX_INPUT / 1024 / 1024);
+        if (r == -ENOMEM)
                 return ctl_fail(c, EX_OSERR, "out of memory");
-        for (;;) {
-                ssize_t n = read(fd, buf + size, IMPORT_MAX_INPUT + 1 - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return ctl_fail(c, EX_IOERR, "%s: %s", path, strerror(errno));
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > IMPORT_MAX_INPUT)
-                        return ctl_fail(c, EX_DATAERR, "%s: more than an import takes (%d MiB)", path,
-                                        IMPORT_MAX_INPUT / 1024 / 1024);
-        }
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
+        if (r < 0)
+                return ctl_fail(c, EX_IOERR, "%s: %s", path, strerror(-r));
         return 0;
 }
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,32 +117,6 @@ static void last_line(int fd, char *buf, size_t size) {
         snprintf(buf, size, "%s", nl ? nl + 1 : tail);
 }
 
-static int read_memfd(int fd, char **ret, size_t *ret_size) {
-        struct stat st;
-        char *buf;
-        size_t size;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_size > SCAN_MAX_TEXT)
-                return -EFBIG;
-        size = (size_t) st.st_size;
-        if (!(buf = malloc(size + 1)))
-                return -ENOMEM;
-        for (size_t got = 0; got < size;) {
-                ssize_t n = pread(fd, buf + got, size - got, (off_t) got);
-                if (n <= 0) {
-                        free(buf);
-                        return n < 0 ? -errno : -EIO;
-                }
-                got += (size_t) n;
-        }
-        buf[size] = 0;
-        *ret = buf;
-        *ret_size = size;
-        return 0;
-}
-
 static _noreturn_ void exec_helper(const char *helper, char **args, int in_fd, int out_fd, int err_fd,
                                    int status_fd) {
         /* Descriptors 0-3 as the helper expects them, nothing else open. */
@@ -242,7 +215,8 @@ int scan_read(struct ctl *c, const char *path, enum scan_format format, const st
                 return ctl_fail(c, code, "%s: the OCR helper %s failed (exit status %d)%s%s", path, helper, code,
                                 *said ? ": " : "", said);
         }
-        r = read_memfd(out, ret_text, ret_size);
+        /* The helper wrote through the same open file: its offset is at the end. */
+        r = lseek(out, 0, SEEK_SET) < 0 ? -errno : read_full(out, SCAN_MAX_TEXT, 0, ret_text, ret_size);
         if (r == -EFBIG)
                 return ctl_fail(c, EX_DATAERR, "%s: more text than a directive has (%d MiB)", path,
                                 SCAN_MAX_TEXT / 1024 / 1024);

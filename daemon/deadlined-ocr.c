@@ -161,9 +161,9 @@ static unsigned cpus(void) {
 
 static int read_input(const char *path, void **ret, size_t *ret_size, struct ocr_error *e) {
         _cleanup_close_ int fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
         struct stat st;
+        char *buf;
+        int r;
 
         if (fd < 0)
                 return ocr_fail(e, EX_NOINPUT, "%s", strerror(errno));
@@ -174,32 +174,14 @@ static int read_input(const char *path, void **ret, size_t *ret_size, struct ocr
         if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > OCR_MAX_INPUT)
                 return ocr_fail(e, EX_DATAERR, "%" PRIu64 " MiB is more than an import reads (%u MiB)",
                                 (uint64_t) st.st_size / 1024 / 1024, OCR_MAX_INPUT / 1024 / 1024);
-        for (;;) {
-                if (size == allocated) {
-                        size_t want = allocated ? allocated * 2 : (S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : 65536);
-                        char *p;
-                        if (want > OCR_MAX_INPUT + 1)
-                                want = OCR_MAX_INPUT + 1;
-                        if (want <= allocated)
-                                return ocr_fail(e, EX_DATAERR, "more than an import reads (%u MiB)",
-                                                OCR_MAX_INPUT / 1024 / 1024);
-                        if (!(p = realloc(buf, want)))
-                                return ocr_fail(e, EX_OSERR, "out of memory");
-                        buf = p;
-                        allocated = want;
-                }
-                ssize_t n = read(fd, buf + size, allocated - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return ocr_fail(e, EX_IOERR, "%s", strerror(errno));
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
+        r = read_full(fd, OCR_MAX_INPUT, S_ISREG(st.st_mode) ? (size_t) st.st_size : 0, &buf, ret_size);
+        if (r == -EFBIG)
+                return ocr_fail(e, EX_DATAERR, "more than an import reads (%u MiB)", OCR_MAX_INPUT / 1024 / 1024);
+        if (r == -ENOMEM)
+                return ocr_fail(e, EX_OSERR, "out of memory");
+        if (r < 0)
+                return ocr_fail(e, EX_IOERR, "%s", strerror(-r));
+        *ret = buf;
         return 0;
 }
 
