@@ -45,17 +45,12 @@ struct run {
         unsigned page_seconds;
         pthread_mutex_t lock;   /* the source (poppler is not thread-safe), next, done */
         unsigned next, done, n_pages;
+        unsigned workers;       /* threads reading pages, this one included */
         bool stop;
         struct page *pages;
         FILE *status;
         bool verbose;
 };
-
-static double now_seconds(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 static void status_line(struct run *run, const char *format, ...) _printf_(2, 3);
 static void status_line(struct run *run, const char *format, ...) {
@@ -87,7 +82,7 @@ static void *worker(void *userdata) {
                 }
                 index = run->next++;
                 p = &run->pages[index];
-                start = now_seconds();
+                start = ocr_now_seconds();
                 r = ocr_source_page(run->source, index, &p->text, &pix, &p->error);
                 pthread_mutex_unlock(&run->lock);
 
@@ -108,7 +103,7 @@ static void *worker(void *userdata) {
                         }
                         pixDestroy(&pix);
                 }
-                p->seconds = now_seconds() - start;
+                p->seconds = ocr_now_seconds() - start;
 
                 pthread_mutex_lock(&run->lock);
                 if (r < 0) {
@@ -256,7 +251,7 @@ int main(int argc, char **argv) {
         struct ocr_error e = {};
         uint64_t v, jobs = 0;
         int opt, status_fd = -1, r = 0;
-        double start = now_seconds();
+        double start = ocr_now_seconds();
         void *data = NULL;
         size_t size = 0;
 
@@ -348,6 +343,7 @@ int main(int argc, char **argv) {
                                 break;
                         started++;
                 }
+                run.workers = started + 1;
                 worker(&run);
                 for (unsigned i = 0; i < started; i++)
                         pthread_join(threads[i], NULL);
@@ -361,17 +357,18 @@ int main(int argc, char **argv) {
         if (r >= 0) {
                 for (unsigned i = 0; r >= 0 && i < run.n_pages; i++) {
                         const char *t = run.pages[i].text ? run.pages[i].text : "";
-                        if ((i > 0 && write_all(STDOUT_FILENO, "\f", 1) < 0) ||
-                            write_all(STDOUT_FILENO, t, strlen(t)) < 0)
-                                r = ocr_fail(&e, EX_IOERR, "writing the text: %s", strerror(errno));
+                        int w = i > 0 ? write_all(STDOUT_FILENO, "\f", 1) : 0;
+                        if (w >= 0)
+                                w = write_all(STDOUT_FILENO, t, strlen(t));
+                        if (w < 0)
+                                r = ocr_fail(&e, EX_IOERR, "writing the text: %s", strerror(-w));
                 }
         }
         if (run.verbose && r >= 0) {
                 struct rusage ru;
                 getrusage(RUSAGE_SELF, &ru);
                 fprintf(stderr, "deadlined-ocr: %u pages in %.2f s, %u at once, peak memory %ld MiB\n", run.n_pages,
-                        now_seconds() - start, (unsigned) MIN(jobs ? jobs : cpus(), (uint64_t) run.n_pages),
-                        ru.ru_maxrss / 1024);
+                        ocr_now_seconds() - start, run.workers, ru.ru_maxrss / 1024);
         }
         for (unsigned i = 0; run.pages && i < run.n_pages; i++)
                 free(run.pages[i].text);

@@ -105,7 +105,7 @@ static int upright_quads(struct ocr_reader *r, PIX *pix) {
         return ((360 - degrees) / 90) % 4;
 }
 
-static double now_seconds(void) {
+double ocr_now_seconds(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
@@ -114,13 +114,13 @@ static double now_seconds(void) {
 int ocr_reader_read(struct ocr_reader *r, PIX *pix, unsigned seconds, char **ret_text, struct ocr_error *e) {
         PIX *upright, *straight;
         ETEXT_DESC *monitor;
-        double start = now_seconds();
+        double start = ocr_now_seconds();
         char *text;
         int quads, rc;
 
         quads = upright_quads(r, pix);
         r->rotation = quads * 90;
-        r->osd_seconds = now_seconds() - start;
+        r->osd_seconds = ocr_now_seconds() - start;
         upright = quads ? pixRotateOrth(pix, quads) : pixClone(pix);
         if (!upright)
                 return ocr_fail(e, EX_OSERR, "out of memory");
@@ -145,7 +145,7 @@ int ocr_reader_read(struct ocr_reader *r, PIX *pix, unsigned seconds, char **ret
         pixDestroy(&straight);
         if (rc != 0) {
                 TessBaseAPIClear(r->api);
-                if (now_seconds() - start >= seconds)
+                if (ocr_now_seconds() - start >= seconds)
                         return ocr_fail(e, EX_DATAERR, "took longer than %u s to read (see --page-seconds)", seconds);
                 return ocr_fail(e, EX_SOFTWARE, "tesseract could not read it");
         }

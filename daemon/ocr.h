@@ -72,6 +72,9 @@ double ocr_reader_last_osd_seconds(const struct ocr_reader *r);
 void ocr_reader_free(struct ocr_reader *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ocr_reader *, ocr_reader_free);
 
+/* CLOCK_MONOTONIC in seconds, for the time a page takes. */
+double ocr_now_seconds(void);
+
 /* Silences the libraries' own messages on stderr (leptonica's, tesseract's
  * debug output); poppler's go to stderr, which deadlinectl keeps aside. */
 void ocr_quiet(void);
