@@ -25,6 +25,7 @@
 #include "ctl-import.h"
 #include "directive.h"
 #include "fileio.h"
+#include "number.h"
 #include "recurrence.h"
 #include "textnorm.h"
 #include "timeutil.h"
@@ -587,14 +588,8 @@ static enum format guess_format(const char *path) {
 }
 
 static int parse_limit(struct ctl *c, const char *option, const char *s, uint64_t max, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s || *end || *s == '-' || v < 1 || v > max)
+        if (parse_u64_range(s, 1, max, ret) < 0)
                 return ctl_fail(c, EX_USAGE, "%s: \"%s\" is not a number from 1 to %" PRIu64, option, s, max);
-        *ret = v;
         return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "fileio.h"
+#include "number.h"
 #include "ocr.h"
 
 struct page {
@@ -181,17 +182,11 @@ static int read_input(const char *path, void **ret, size_t *ret_size, struct ocr
 }
 
 static int parse_unsigned(const char *option, const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+        if (parse_u64_range(s, min, max, ret) < 0) {
                 fprintf(stderr, "deadlined-ocr: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64 "\n", option,
                         s, min, max);
                 return -1;
         }
-        *ret = v;
         return 0;
 }
 
