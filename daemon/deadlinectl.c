@@ -42,6 +42,8 @@ static const struct command {
         { "status", cmd_status, "status [--limit N]" },
         { "history", cmd_history, "history [TASK] [--deliveries|--changes] [--limit N]" },
         { "new-instance-id", cmd_new_instance_id, "new-instance-id" },
+        { "report", cmd_report, "report [--period 2025-Q2|2025-05|2025 | --from DATE --to DATE] [--agency ID]\n"
+          "                 [--document NUMBER] [--format table|csv|json|html] [--output FILE]" },
 };
 
 static void help(FILE *f) {

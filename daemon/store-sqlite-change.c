@@ -4,6 +4,8 @@
  * for an approved change of deadline, the document and the reason. Which
  * fields changed is worked out in store.c, for any backend. And each
  * task's completions: what it was done with, and when. */
+#include <limits.h>
+
 #include "store-sqlite.h"
 
 int store_task_change_add(struct store *s, struct task_change *c) {
@@ -181,4 +183,47 @@ int store_task_completion_reopened(struct store *s, int64_t task_id, int64_t now
         if (r < 0)
                 return r;
         return sqlite3_changes(s->db) > 0;
+}
+
+static int occurrence_from_row(sqlite3_stmt *st, void *item) {
+        struct task_occurrence *o = item;
+
+        *o = (struct task_occurrence) {
+                .task_id = sqlite3_column_int64(st, 0),
+                .completion_id = sqlite3_column_int64(st, 1),
+                .due_at = store_column_time(st, 4),
+                .done_at = store_column_time(st, 5),
+                .extensions = (unsigned) MIN(sqlite3_column_int64(st, 6), (int64_t) UINT_MAX),
+        };
+        if (store_column_strdup(st, 2, &o->document_number) < 0 || store_column_strdup(st, 3, &o->agency) < 0) {
+                free(o->document_number);
+                *o = (struct task_occurrence) {};
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int store_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret) {
+        _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        void *items = NULL;
+        int r;
+
+        if (!f || !ret || f->due_from == NO_TIME || f->due_to == NO_TIME)
+                return -EINVAL;
+        r = store_statement(s, STMT_TASK_OCCURRENCES, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, f->due_from) != SQLITE_OK ||
+            sqlite3_bind_int64(st, 2, f->due_to) != SQLITE_OK ||
+            store_bind_id(st, 3, f->document_id) != SQLITE_OK ||
+            store_bind_text(st, 4, f->agency) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_read_rows(s, st, &items, &l.n, sizeof *l.items, occurrence_from_row);
+        l.items = items;
+        if (r < 0)
+                return r;
+        *ret = l;
+        l = (struct task_occurrence_list) {};
+        return (int) MIN(ret->n, (size_t) INT32_MAX);
 }

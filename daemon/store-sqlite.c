@@ -127,6 +127,34 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_COMPLETION_REOPENED] =
                 "UPDATE completions SET reopened_at = ?2 WHERE id = (SELECT max(id) FROM completions "
                 "WHERE task_id = ?1 AND reopened_at IS NULL)",
+        /* A report's occurrences: completions not reopened, then open
+         * tasks, each by the index on its deadline. An occurrence's
+         * extensions are the approved deadline changes after the task's
+         * previous completion that stands (a recurring task's earlier
+         * occurrence), up to its own (or now, for an open task). */
+        [STMT_TASK_OCCURRENCES] =
+                "SELECT k.task_id, k.id, d.number, a.agency, k.due_at, k.done_at, "
+                "(SELECT count(*) FROM task_changes AS c WHERE c.task_id = k.task_id AND c.field = 'due' "
+                "AND c.approved_by IS NOT NULL AND c.at <= k.recorded_at AND c.at > coalesce("
+                "(SELECT max(p.recorded_at) FROM completions AS p WHERE p.task_id = k.task_id "
+                "AND p.id < k.id AND p.reopened_at IS NULL), -9223372036854775807)) "
+                "FROM completions AS k INDEXED BY completions_due "
+                "JOIN tasks AS t ON t.id = k.task_id "
+                "JOIN task_agencies AS a ON a.task_id = k.task_id AND a.role = 'lead' "
+                "LEFT JOIN documents AS d ON d.id = t.document_id "
+                "WHERE k.reopened_at IS NULL AND k.due_at BETWEEN ?1 AND ?2 AND t.status <> 'cancelled' "
+                "AND (?3 IS NULL OR t.document_id = ?3) AND (?4 IS NULL OR a.agency = ?4) "
+                "UNION ALL "
+                "SELECT t.id, 0, d.number, a.agency, t.due_at, NULL, "
+                "(SELECT count(*) FROM task_changes AS c WHERE c.task_id = t.id AND c.field = 'due' "
+                "AND c.approved_by IS NOT NULL AND c.at > coalesce("
+                "(SELECT max(p.recorded_at) FROM completions AS p WHERE p.task_id = t.id "
+                "AND p.reopened_at IS NULL), -9223372036854775807)) "
+                "FROM tasks AS t INDEXED BY tasks_status_due "
+                "JOIN task_agencies AS a ON a.task_id = t.id AND a.role = 'lead' "
+                "LEFT JOIN documents AS d ON d.id = t.document_id "
+                "WHERE t.status = 'open' AND t.due_at BETWEEN ?1 AND ?2 "
+                "AND (?3 IS NULL OR t.document_id = ?3) AND (?4 IS NULL OR a.agency = ?4)",
         [STMT_NEXT_FIRE]          = SQL_NEXT_FIRE,
         [STMT_TASKS_DUE]          = SQL_TASKS_DUE,
 

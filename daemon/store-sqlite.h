@@ -83,6 +83,7 @@ enum store_statement {
         STMT_COMPLETION_INSERT,
         STMT_COMPLETIONS,
         STMT_COMPLETION_REOPENED,
+        STMT_TASK_OCCURRENCES,
         STMT_NEXT_FIRE,
         STMT_TASKS_DUE,
 

@@ -316,6 +316,17 @@ void task_completion_list_done(struct task_completion_list *l) {
         *l = (struct task_completion_list) {};
 }
 
+void task_occurrence_list_done(struct task_occurrence_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].document_number);
+                free(l->items[i].agency);
+        }
+        free(l->items);
+        *l = (struct task_occurrence_list) {};
+}
+
 void delivery_done(struct delivery *d) {
         if (!d)
                 return;

@@ -44,7 +44,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -360,6 +360,40 @@ int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, i
  * the daemon takes small slices, between which its loop runs. */
 int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id);
 
+/* What a compliance report counts: one occurrence of a task with a
+ * deadline, once for each of its lead agencies. An occurrence is either a
+ * completion (a task, or one occurrence of a recurring task, reported done
+ * and not reopened since), with the deadline it answered, or an open
+ * task's current deadline. Cancelled tasks and tasks without a deadline
+ * have none. */
+struct task_occurrence {
+        int64_t task_id;
+        int64_t completion_id;    /* 0: an open task's current deadline */
+        char *document_number;    /* NULL: the task has no document */
+        char *agency;             /* one of its lead agencies, as stored */
+        int64_t due_at;           /* the deadline in force */
+        int64_t done_at;          /* when it was done, NO_TIME when open */
+        /* Approved deadline changes (extend, which names a document) made
+         * to this occurrence: after the task's previous completion, up to
+         * this one's recording. */
+        unsigned extensions;
+};
+
+struct task_occurrence_list {
+        struct task_occurrence *items;
+        size_t n;
+};
+
+struct occurrence_filter {
+        int64_t due_from, due_to; /* deadlines at or after from and at or before to */
+        int64_t document_id;      /* 0: any */
+        const char *agency;       /* a lead agency or group id as stored, NULL: any */
+};
+
+/* The occurrences whose deadline falls in the filter's range, in no
+ * particular order. Slow: reads every one of them (indexed by deadline). */
+int store_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret);
+
 /* The agency and group ids open tasks name, sorted, NULL-terminated: for
  * telling which ones the configuration no longer has. Slow: reads every
  * open task's agencies (the daemon asks at start and at each reload). */
@@ -467,6 +501,7 @@ void task_change_done(struct task_change *c);
 void task_change_list_done(struct task_change_list *l);
 void task_completion_done(struct task_completion *c);
 void task_completion_list_done(struct task_completion_list *l);
+void task_occurrence_list_done(struct task_occurrence_list *l);
 void delivery_done(struct delivery *d);
 void delivery_list_done(struct delivery_list *l);
 

@@ -3,7 +3,9 @@
 """make bench-scale: databases of 10,000, 100,000 and 1,000,000 open tasks
 spread over two years; for each, the time to find the next due slot and to
 decide and claim one run's deliveries, the daemon's start-up time to READY,
-its resident memory, and `deadlinectl list --due-within 7d`."""
+its resident memory, `deadlinectl list --due-within 7d`, and a year's
+compliance report (`deadlinectl report`, CSV and HTML) once a third of the
+tasks are done, half of those late."""
 
 import os
 import pathlib
@@ -48,6 +50,30 @@ def make_db(path, n, now):
     con.close()
 
 
+def complete_some(path, now):
+    """A third of the tasks done, half of them after their deadline: what
+    a report reads besides the open tasks."""
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("INSERT INTO completions (task_id, due, due_at, done_at, recorded_at) "
+                    "SELECT id, due, due_at, due_at + CASE WHEN id % 2 = 0 THEN -86400 ELSE 3 * 86400 END, ?1 "
+                    "FROM tasks WHERE id % 3 = 0", (now,))
+        con.execute("UPDATE tasks SET status = 'done', closed_at = ?1, next_fire_at = NULL WHERE id % 3 = 0",
+                    (now,))
+    con.close()
+
+
+def report(conf, now, fmt):
+    """A year's report, as of its end: seconds."""
+    first = time.strftime("%Y-%m-%d", time.localtime(now + 86400))
+    last = time.strftime("%Y-%m-%d", time.localtime(now + 365 * 86400))
+    end = time.strftime("%Y-%m-%dT%H:%M", time.localtime(now + 366 * 86400))
+    t0 = time.monotonic()
+    subprocess.run([BUILD / "deadlinectl", "-c", conf, "--now", end, "report", "--from", first, "--to", last,
+                    "--format", fmt], check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - t0
+
+
 def startup(conf, workdir):
     sock_path = str(workdir / "notify")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -75,7 +101,8 @@ def startup(conf, workdir):
 def main():
     now = int(time.time())
     print(f"{'tasks':>9} {'prime s':>8} {'next due µs':>12} {'decide ms':>10} {'claim ms':>9} "
-          f"{'deliveries':>10} {'1st READY s':>11} {'READY s':>8} {'peak RSS MB':>11} {'list 7d s':>10}")
+          f"{'deliveries':>10} {'1st READY s':>11} {'READY s':>8} {'peak RSS MB':>11} {'list 7d s':>10} "
+          f"{'report 1y csv s':>15} {'html s':>7}")
     for n in SIZES:
         with tempfile.TemporaryDirectory() as d:
             d = pathlib.Path(d)
@@ -93,9 +120,13 @@ def main():
             subprocess.run([BUILD / "deadlinectl", "-c", conf, "list", "--due-within", "7d"], check=True,
                            stdout=subprocess.DEVNULL)
             listing = time.monotonic() - t0
+            complete_some(d / "bench.db", now)
+            report_csv = report(conf, now, "csv")
+            report_html = report(conf, now, "html")
             print(f"{n:>9} {float(v['prime_ms']) / 1000:>8.2f} {float(v['next_due_us']):>12.1f} "
                   f"{float(v['decide_ms']):>10.2f} {float(v['claim_ms']):>9.2f} {v['deliveries']:>10} "
-                  f"{first_ready:>11.3f} {ready:>8.3f} {rss / 1024:>11.1f} {listing:>10.3f}", flush=True)
+                  f"{first_ready:>11.3f} {ready:>8.3f} {rss / 1024:>11.1f} {listing:>10.3f} "
+                  f"{report_csv:>15.3f} {report_html:>7.3f}", flush=True)
 
 
 main()

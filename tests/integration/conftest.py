@@ -120,6 +120,9 @@ def pytest_configure(config):
         "markers", "faults: a slow fault scenario, run by `make check-faults` and not by `make check`")
     config.addinivalue_line(
         "markers", "ocr: reads real scans with tesseract, run by `make check-ocr` and not by `make check`")
+    config.addinivalue_line(
+        "markers", "browser: prints the HTML report with headless Chromium, run by `make check-browser` and not "
+        "by `make check`")
 
 
 @pytest.fixture(autouse=True)

@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 6);
+        assert_int_equal(STORE_SCHEMA_VERSION, 7);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 6");
+                            "schema 99, this one knows 7");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -980,6 +980,96 @@ static void test_task_list_fills_agencies_of_every_task(void **state) {
         }
 }
 
+/* A report's occurrences: completions that stand and open tasks, by the
+ * deadline in force, once per lead; extensions per occurrence; cancelled
+ * tasks and reopened completions left out. And a database of version 6
+ * gains the index they are read by, keeping its data. */
+static int occurrences(struct store *s, int64_t from, int64_t to, const char *agency,
+                       struct task_occurrence_list *l) {
+        struct occurrence_filter f = { .due_from = from, .due_to = to, .agency = agency };
+
+        task_occurrence_list_done(l);
+        return store_task_occurrences(s, &f, l);
+}
+
+static void test_task_occurrences_and_migration_from_version_6(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
+        const struct task_agency two[] = { { "stc", ROLE_LEAD }, { "skhdt", ROLE_LEAD }, { "kbnn", ROLE_SUPPORT } };
+        const struct task_agency one[] = { { "stc", ROLE_LEAD } };
+        int64_t a = add_task(f->s, "Hai cơ quan chủ trì", NOW + 1000, two, ELEMENTSOF(two));
+        int64_t b = add_task(f->s, "Đã xong", NOW + 2000, one, 1);
+        int64_t c = add_task(f->s, "Mở lại", NOW + 3000, one, 1);
+        int64_t d = add_task(f->s, "Đã huỷ", NOW + 4000, one, 1);
+        int64_t outside = add_task(f->s, "Ngoài kỳ", NOW + 99999, one, 1);
+        struct task_change ext = { .task_id = b, .at = NOW + 10, .field = TASK_FIELD_DUE, .old_value = "x",
+                                   .new_value = "y", .source = CHANGE_PERSON, .approved_by = "CV 1" };
+        struct task_change edit = { .task_id = b, .at = NOW + 11, .field = TASK_FIELD_DUE, .old_value = "y",
+                                    .new_value = "z", .source = CHANGE_PERSON };
+        struct task_completion kb = { .task_id = b, .due_at = NOW + 2000, .done_at = NOW + 2500, .recorded_at = NOW + 20 };
+        struct task_completion kc = { .task_id = c, .due_at = NOW + 3000, .done_at = NOW + 30, .recorded_at = NOW + 30 };
+        struct task_completion kd = { .task_id = d, .due_at = NOW + 4000, .done_at = NOW + 40, .recorded_at = NOW + 40 };
+        struct task_change later = ext;
+        sqlite3 *db;
+
+        (void) outside;
+        later.at = NOW + 30;  /* after b's completion: not that occurrence's */
+        assert_int_equal(store_task_change_add(f->s, &ext), 0);
+        assert_int_equal(store_task_change_add(f->s, &edit), 0);
+        assert_int_equal(store_task_change_add(f->s, &later), 0);
+        assert_int_equal(store_task_set_status(f->s, b, TASK_DONE, NOW + 20), 0);
+        assert_int_equal(store_task_completion_add(f->s, &kb), 0);
+        assert_int_equal(store_task_set_status(f->s, c, TASK_DONE, NOW + 30), 0);
+        assert_int_equal(store_task_completion_add(f->s, &kc), 0);
+        assert_int_equal(store_task_set_status(f->s, c, TASK_OPEN, NOW + 35), 0);
+        assert_int_equal(store_task_completion_reopened(f->s, c, NOW + 35), 1);
+        assert_int_equal(store_task_completion_add(f->s, &kd), 0);
+        assert_int_equal(store_task_set_status(f->s, d, TASK_CANCELLED, NOW + 45), 0);
+
+        for (int pass = 0; pass < 2; pass++) {
+                int64_t seen_a = 0, seen_b = 0, seen_c = 0;
+
+                assert_int_equal(occurrences(f->s, NOW, NOW + 5000, NULL, &l), 4);
+                for (size_t i = 0; i < l.n; i++) {
+                        const struct task_occurrence *o = &l.items[i];
+
+                        assert_true(o->task_id == a || o->task_id == b || o->task_id == c);
+                        if (o->task_id == a) {
+                                seen_a++;
+                                assert_int_equal(o->completion_id, 0);
+                                assert_int_equal(o->done_at, NO_TIME);
+                                assert_true(streq(o->agency, "stc") || streq(o->agency, "skhdt"));
+                        } else if (o->task_id == b) {
+                                seen_b++;
+                                assert_int_equal(o->completion_id, kb.id);
+                                assert_int_equal(o->done_at, NOW + 2500);
+                                assert_int_equal(o->due_at, NOW + 2000);
+                                assert_int_equal(o->extensions, 1);
+                        } else {
+                                seen_c++;
+                                /* reopened: open again, its completion left out */
+                                assert_int_equal(o->completion_id, 0);
+                                assert_int_equal(o->done_at, NO_TIME);
+                        }
+                }
+                assert_true(seen_a == 2 && seen_b == 1 && seen_c == 1);
+                assert_int_equal(occurrences(f->s, NOW, NOW + 5000, "skhdt", &l), 1);
+                assert_int_equal(l.items[0].task_id, a);
+                assert_int_equal(occurrences(f->s, NOW, NOW + 5000, "kbnn", &l), 0);
+                assert_int_equal(occurrences(f->s, NOW + 1001, NOW + 2000, NULL, &l), 1);
+                assert_int_equal(l.items[0].task_id, b);
+                if (pass == 1)
+                        break;
+
+                f->s = store_close(f->s);
+                db = raw_open(f->path);
+                raw_exec(db, "DROP INDEX completions_due; PRAGMA user_version = 6");
+                sqlite3_close(db);
+                assert_int_equal(store_open(f->path, 0, &f->s), 0);
+                assert_int_equal(store_schema_version(f->s), 7);
+        }
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 #define D(name) cmocka_unit_test_setup_teardown(name, fixture_dir_setup, fixture_teardown)
@@ -997,6 +1087,7 @@ int main(void) {
                 T(test_task_change_log),
                 T(test_migrate_from_version_5_keeps_the_data_and_dates_the_history),
                 T(test_task_completions),
+                T(test_task_occurrences_and_migration_from_version_6),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_reschedule_in_slices),
                 T(test_readonly_open_reads_but_does_not_write),
