@@ -86,7 +86,7 @@ static int64_t at(int y, int m, int d, int hh, int mm) {
 /* A task due on a date, with a lead and supports, added at `now`. */
 static int64_t add_task(struct fx *f, const char *title, const char *due, const char *lead,
                         const char *support, int64_t now) {
-        struct task_agency ag[2] = { { (char *) lead, ROLE_LEAD }, { (char *) support, ROLE_SUPPORT } };
+        struct task_agency ag[2] = { { (char *) lead, ROLE_LEAD, 0 }, { (char *) support, ROLE_SUPPORT, 0 } };
         struct due d;
         assert_int_equal(parse_due(due, 0, &d), 0);
         struct task t = {
@@ -425,7 +425,7 @@ static void test_task_closed_elsewhere_is_not_sent(void **state) {
 static void test_recurring_task_past_its_deadline_moves_on_quietly(void **state) {
         struct fx *f = *state;
         _cleanup_(task_done) struct task t = {};
-        struct task_agency ag[] = { { (char *) "stc", ROLE_LEAD } };
+        struct task_agency ag[] = { { (char *) "stc", ROLE_LEAD, 0 } };
         struct due d;
 
         assert_int_equal(parse_due("2025-05-15", 0, &d), 0);

@@ -45,7 +45,7 @@ static void test_next_fire_is_the_earliest_open_task(void **state) {
 static void test_tasks_due_are_open_tasks_at_or_before_now_earliest_first(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_list_done) struct task_list l = {}, one = {}, none = {};
-        struct task_agency ag[] = { { "stc", ROLE_SUPPORT }, { "sxd", ROLE_LEAD } };
+        struct task_agency ag[] = { { "stc", ROLE_SUPPORT, 0 }, { "sxd", ROLE_LEAD, 0 } };
         int64_t a, b, c, d;
 
         a = add_task(f->s, "a", NOW + 900, ag, 2);
@@ -500,7 +500,7 @@ static void test_delivery_list_for_task_by_slot_time(void **state) {
 static void test_deleting_a_task_deletes_its_deliveries(void **state) {
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
-        int64_t task = add_task(f->s, "x", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD } }, 1);
+        int64_t task = add_task(f->s, "x", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD, 0 } }, 1);
         char sql[64];
         sqlite3 *db;
 
