@@ -23,7 +23,7 @@ int compose_webhook(const struct config *c, struct job *j, const struct task *co
 /* What the two composers share. */
 
 /* What a slot is about, from its key ("before:…", "overdue:…",
- * "escalate:…"). */
+ * "escalate:…", "notice:…"). */
 enum render_kind compose_slot_kind(const char *slot);
 /* An escalation slot's level's `after`, in seconds (0 if unknown). */
 int64_t compose_escalation_after(const struct config *c, const char *slot);
@@ -40,5 +40,5 @@ struct compose_parts {
         size_t n;
 };
 int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
-                          struct compose_parts *p);
+                          int64_t now, struct compose_parts *p);
 void compose_parts_done(struct compose_parts *p);
