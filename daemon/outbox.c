@@ -49,7 +49,8 @@ static void add_recipient(const struct config *c, struct recipient *r, size_t *n
                 r[(*n)++] = (struct recipient) { a->id, role };
 }
 
-/* Inserts one delivery per channel of each recipient. */
+/* Inserts one delivery per channel of each recipient, due when its slot
+ * is (at once for a slot already past). */
 static int insert_deliveries(struct store *s, const struct config *c, const struct task *t, const struct slot *slot,
                              const struct recipient *r, size_t n, int64_t now, int *created) {
         for (size_t i = 0; i < n; i++) {
@@ -72,7 +73,7 @@ static int insert_deliveries(struct store *s, const struct config *c, const stru
                                 .role = r[i].role,
                                 .channel = channel,
                                 .state = DELIVERY_PENDING,
-                                .next_attempt_at = now,
+                                .next_attempt_at = MAX(slot->at, now),
                                 .created_at = now,
                                 .sent_at = NO_TIME,
                         };
@@ -126,6 +127,40 @@ static int roll_recurrence(struct store *s, struct task *t, int64_t now, const s
         return store_task_update(s, t, now);
 }
 
+/* The notices owed for a task's new assignments (task_agency.notice_at)
+ * become deliveries, one per (task, "notice:<assigned_at>", agency,
+ * channel), in the transaction that clears what was owed: made once,
+ * whatever happens to the process. Agencies given the task together share
+ * a key and so one message (To the leads, Cc the cooperating ones); in
+ * digest mode, an agency's notices due together go as one message. A task
+ * without a deadline, or a configuration with notify_on_assign off, owes
+ * nothing: the notices are cleared unsent. */
+static int decide_notices(struct store *s, const struct config *c, const struct task *t, int64_t now,
+                          int *created) {
+        bool owed = false;
+        int r;
+
+        for (size_t i = 0; i < t->n_agencies; i++)
+                owed = owed || t->agencies[i].notice_at != 0;
+        if (!owed)
+                return 0;
+        for (size_t i = 0; c->policy.notify_on_assign && t->due_at != NO_TIME && i < t->n_agencies; i++) {
+                const struct task_agency *a = &t->agencies[i];
+                struct recipient rcpt[256];
+                size_t nr = 0;
+
+                if (a->notice_at == 0)
+                        continue;
+                add_recipient(c, rcpt, &nr, ELEMENTSOF(rcpt), a->agency, a->role);
+                struct slot slot = { .at = schedule_notice_at(&c->policy, t->due_at, a->notice_at) };
+                snprintf(slot.key, sizeof slot.key, "notice:%lld", (long long) a->notice_at);
+                r = insert_deliveries(s, c, t, &slot, rcpt, nr, now, created);
+                if (r < 0)
+                        return r;
+        }
+        return store_task_notices_clear(s, t->id);
+}
+
 static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
         const struct policy *p = &c->policy;
         _cleanup_free_ struct slot *slots = calloc(SCHEDULE_DUE_MAX(p), sizeof *slots);
@@ -134,6 +169,9 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
 
         if (!slots)
                 return -ENOMEM;
+        r = decide_notices(s, c, t, now, created);
+        if (r < 0)
+                return r;
         if (t->due_at == NO_TIME)
                 return store_task_set_schedule(s, t->id, NO_TIME, now);
 
@@ -280,9 +318,11 @@ static void job_key(const struct config *c, const struct delivery *d, char *buf,
         bool email = streq(d->channel, "email");
 
         /* A digest's rows travel together unless some are retries that
-         * some of the agency's addresses have already. */
+         * some of the agency's addresses have already; notices of new
+         * tasks and reminders go as separate messages. */
         if (c->policy.digest)
-                snprintf(buf, size, "%s|%s|%s", d->agency, d->channel, strempty(d->delivered_to));
+                snprintf(buf, size, "%s|%s|%s|%s", d->agency, d->channel, strempty(d->delivered_to),
+                         render_kind_to_string(compose_slot_kind(d->slot)));
         else if (email)
                 snprintf(buf, size, "%lld|%s|email", (long long) d->task_id, d->slot);
         else
@@ -290,8 +330,11 @@ static void job_key(const struct config *c, const struct delivery *d, char *buf,
 }
 
 /* Slot keys end in "@<due_at>": a delivery decided for a deadline that has
- * since been edited is stale. */
+ * since been edited is stale. A notice of an assignment is not: it tells
+ * of the task with the deadline it has when it goes. */
 static bool slot_matches(const char *slot, int64_t due_at) {
+        if (compose_slot_kind(slot) == RENDER_ASSIGNMENT)
+                return true;
         const char *at = strrchr(slot, '@');
         return at && due_at != NO_TIME && strtoll(at + 1, NULL, 10) == due_at;
 }
