@@ -339,6 +339,17 @@ finish:
         return r;
 }
 
+int compose_untasked(const struct config *c, struct job *j, int64_t now) {
+        (void) c;
+        (void) now;
+        if (j->n_rows == 0)
+                return -EINVAL;
+        /* No kind has a composer yet: the monthly compliance report
+         * ("report:<agency>:<period>", HTML with its CSV attached) is to
+         * be the first. */
+        return -EOPNOTSUPP;
+}
+
 int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,
                        struct job *j) {
         _cleanup_free_ char *from_addr = NULL, *data = NULL;

@@ -19,6 +19,11 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
 int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,
                        struct job *j);
 int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
+/* The message of a delivery about no one task (outbox_enqueue()), by the
+ * kind its key begins with: "report:<agency>:<period>" and the other kinds
+ * get their composer here, each filling in j's envelope and data (or
+ * webhook request) for j->agency. -EOPNOTSUPP for a kind that has none. */
+int compose_untasked(const struct config *c, struct job *j, int64_t now);
 
 /* What the two composers share. */
 

@@ -226,6 +226,26 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
         return store_task_set_schedule(s, t->id, next_at, now);
 }
 
+int outbox_enqueue(struct store *s, const struct config *c, const char *key, const char *agency, int64_t at,
+                   int64_t now) {
+        const char *colon = key ? strchr(key, ':') : NULL;
+        int created = 0;
+
+        if (!colon || colon == key || !colon[1] || strlen(key) >= SLOT_KEY_MAX)
+                return -EINVAL;
+        /* The kinds of the task's own slots are not for this. */
+        if (compose_slot_kind(key) != RENDER_REMINDER || strncmp(key, "before:", 7) == 0)
+                return -EINVAL;
+        if (!config_find_agency(c, agency))
+                return -ENOENT;
+        struct slot slot = { .at = at };
+        snprintf(slot.key, sizeof slot.key, "%s", key);
+        struct recipient r = { agency, _ROLE_INVALID };
+        const struct task none = { .id = 0 };
+        int k = insert_deliveries(s, c, &none, &slot, &r, 1, now, &created);
+        return k < 0 ? k : created;
+}
+
 int outbox_decide(struct store *s, const struct config *c, int64_t now) {
         return outbox_decide_some(s, c, now, SIZE_MAX, NULL);
 }
@@ -317,6 +337,11 @@ static char *row_delivered_now(const struct job *j, size_t row) {
 static void job_key(const struct config *c, const struct delivery *d, char *buf, size_t size) {
         bool email = streq(d->channel, "email");
 
+        /* A delivery about no one task is a message of its own. */
+        if (d->task_id == 0) {
+                snprintf(buf, size, "untasked|%lld", (long long) d->id);
+                return;
+        }
         /* A digest's rows travel together unless some are retries that
          * some of the agency's addresses have already; notices of new
          * tasks and reminders go as separate messages. */
@@ -464,7 +489,10 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                 const struct task *t = task_cache_get(&tc, d->task_id);
                 const char *why = NULL;
 
-                if (!t)
+                if (d->task_id == 0) {
+                        if (!config_find_agency(c, d->agency))
+                                why = "not sent: the agency is no longer in the configuration";
+                } else if (!t)
                         why = "not sent: the task is gone";
                 else if (t->status != TASK_OPEN)
                         why = "not sent: the task was closed before its reminder went out";
@@ -534,13 +562,18 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                 }
                 for (size_t i = 0; i < j->n_rows; i++)
                         tasks[i] = task_cache_get(&tc, j->rows[i].task_id);
-                r = j->channel == CHANNEL_EMAIL ? compose_email(c, j, tasks, now) : compose_webhook(c, j, tasks, now);
+                if (j->rows[0].task_id == 0)
+                        r = compose_untasked(c, j, now);
+                else
+                        r = j->channel == CHANNEL_EMAIL ? compose_email(c, j, tasks, now)
+                                                        : compose_webhook(c, j, tasks, now);
                 if (r < 0) {
                         /* A message that cannot be built will not build
                          * next time either. */
                         log_error_errno(r, "Cannot compose the message for %s (task %lld): %m", j->agency,
                                         (long long) j->rows[0].task_id);
-                        job_set_result(j, RESULT_FAIL, "the message could not be composed");
+                        job_set_result(j, RESULT_FAIL, r == -EOPNOTSUPP ? "no message is made for this kind of delivery"
+                                                                        : "the message could not be composed");
                 }
                 for (size_t i = 0; i < j->n_rows; i++)
                         ids[n_ids++] = j->rows[i].delivery_id;
@@ -573,6 +606,15 @@ static void log_row(const struct job *j, const struct job_row *row, int level, c
 
         snprintf(task, sizeof task, "%lld", (long long) row->task_id);
         snprintf(delivery, sizeof delivery, "%lld", (long long) row->delivery_id);
+        if (row->task_id == 0) {
+                log_set_field("AGENCY", row->agency);
+                log_set_field("DELIVERY", delivery);
+                log_full_errno(level, 0, "Delivery %s %s to %s by %s%s%s", row->slot, what, row->agency,
+                               j->channel == CHANNEL_EMAIL ? "e-mail" : "webhook", detail ? ": " : "",
+                               strempty(detail));
+                log_clear_fields();
+                return;
+        }
         log_set_field("TASK_ID", task);
         log_set_field("AGENCY", row->agency);
         log_set_field("DELIVERY", delivery);
