@@ -161,6 +161,31 @@ static void test_delivery_insert_is_idempotent(void **state) {
         assert_int_equal(counts[DELIVERY_PENDING], 2);
 }
 
+/* A delivery about no one task (task_id 0, stored as none) is unique by
+ * slot, agency and channel: the same key is inserted once, and a task's
+ * delivery with the same slot is another. */
+static void test_untasked_delivery_insert_is_idempotent(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        struct delivery d = delivery(0, "report:sxd:2025-05", "sxd", "email", NOW);
+        struct delivery again = d, other = delivery(0, "report:sxd:2025-05", "stc", "email", NOW);
+        struct delivery tasked = delivery(task, "report:sxd:2025-05", "sxd", "email", NOW);
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+
+        assert_int_equal(store_delivery_insert(f->s, &d), 1);
+        again.id = 0;
+        assert_int_equal(store_delivery_insert(f->s, &again), 0);
+        assert_int_equal(again.id, d.id);
+        assert_int_equal(store_delivery_insert(f->s, &other), 1);
+        assert_int_equal(store_delivery_insert(f->s, &tasked), 1);
+        assert_true(tasked.id != d.id);
+        assert_int_equal(store_deliveries_due(f->s, NOW, NULL, &l), 3);
+        assert_int_equal(l.items[0].task_id, 0);
+        assert_string_equal(l.items[0].slot, "report:sxd:2025-05");
+        d.task_id = -1;
+        assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
+}
+
 static void test_delivery_insert_refuses_bad_input(void **state) {
         struct fixture *f = *state;
         int64_t task = add_task(f->s, "x", NOW, NULL, 0);
@@ -522,6 +547,7 @@ int main(void) {
                 T(test_scheduler_queries_use_the_partial_indexes),
                 T(test_delivery_insert_is_idempotent),
                 T(test_delivery_insert_refuses_bad_input),
+                T(test_untasked_delivery_insert_is_idempotent),
                 T(test_delivery_round_trip_and_defaults),
                 T(test_deliveries_due_pending_earliest_first_with_limit),
                 T(test_deliveries_due_filter_skips_receivers_then_limits),

@@ -983,6 +983,89 @@ static void test_task_list_fills_agencies_of_every_task(void **state) {
         }
 }
 
+/* Version 6 to 7: the assignments that exist are taken as notified (no
+ * notice owed), the outbox is kept, and a delivery about no one task can
+ * be stored. */
+static void test_migrate_from_version_6_takes_assignments_as_notified(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        _cleanup_(task_done) struct task back = {};
+        struct task_agency a[] = { { "stc", ROLE_LEAD, NOW }, { "kbnn", ROLE_SUPPORT, NOW } };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, a, 2);
+        struct delivery d = { .task_id = task, .slot = "before:1d@1", .agency = "stc", .channel = "email",
+                              .attempts = 1, .next_attempt_at = NOW, .created_at = NOW, .sent_at = NO_TIME };
+        sqlite3 *db;
+
+        assert_int_equal(store_delivery_insert(f->s, &d), 1);
+        f->s = store_close(f->s);
+        db = raw_open(f->path);
+        raw_exec(db, UNDO_V7 "PRAGMA user_version = 6");
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM task_agencies"), 2);
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+        assert_int_equal(store_task_get(f->s, task, &back), 0);
+        assert_int_equal(back.n_agencies, 2);
+        assert_int_equal(back.agencies[0].notice_at, 0);
+        assert_int_equal(back.agencies[1].notice_at, 0);
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
+        assert_int_equal(l.items[0].id, d.id);
+        assert_int_equal(l.items[0].attempts, 1);
+        struct delivery none = { .slot = "report:stc:2025-05", .agency = "stc", .channel = "email",
+                                 .next_attempt_at = NOW, .created_at = NOW, .sent_at = NO_TIME };
+        assert_int_equal(store_delivery_insert(f->s, &none), 1);
+}
+
+/* A notice owed is stored with its agency, read back, kept by an update
+ * that passes it on, and cleared for the whole task at once. */
+static void test_notice_at_round_trips_and_clears(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task t = {}, u = {};
+        struct task_agency a[] = { { "stc", ROLE_LEAD, NOW - 5 }, { "kbnn", ROLE_SUPPORT, 0 } };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, a, 2);
+
+        assert_int_equal(store_task_get(f->s, task, &t), 0);
+        assert_int_equal(t.agencies[0].notice_at, NOW - 5);
+        assert_int_equal(t.agencies[1].notice_at, 0);
+        assert_int_equal(store_task_update(f->s, &t, NOW + 1), 0);
+        assert_int_equal(store_task_get(f->s, task, &u), 0);
+        assert_int_equal(u.agencies[0].notice_at, NOW - 5);
+        task_done(&u);
+        assert_int_equal(store_task_notices_clear(f->s, task), 0);
+        assert_int_equal(store_task_get(f->s, task, &u), 0);
+        assert_int_equal(u.agencies[0].notice_at, 0);
+        assert_int_equal(u.agencies[1].notice_at, 0);
+}
+
+/* Which agencies are new to a task: all when it is created; after an
+ * edit, those not there before in the same role, while the others keep
+ * what they are owed. */
+static void test_task_agencies_mark_assigned(void **state) {
+        struct task_agency old_a[] = { { "stc", ROLE_LEAD, 0 }, { "kbnn", ROLE_SUPPORT, 7 } };
+        struct task_agency new_a[] = { { "skhdt", ROLE_LEAD, 0 }, { "kbnn", ROLE_SUPPORT, 0 },
+                                       { "stc", ROLE_SUPPORT, 0 } };
+        struct task before = { .agencies = old_a, .n_agencies = 2 };
+        struct task after = { .agencies = new_a, .n_agencies = 3 };
+
+        assert_int_equal(task_agencies_mark_assigned(NULL, &before, 100), 2);
+        assert_int_equal(old_a[0].notice_at, 100);
+        assert_int_equal(old_a[1].notice_at, 100);
+        old_a[0].notice_at = 0;
+        old_a[1].notice_at = 7;
+
+        assert_int_equal(task_agencies_mark_assigned(&before, &after, 200), 2);
+        assert_int_equal(new_a[0].notice_at, 200); /* the new lead */
+        assert_int_equal(new_a[1].notice_at, 7);   /* kept, still owed */
+        assert_int_equal(new_a[2].notice_at, 200); /* a new role */
+
+        /* Quietly (--no-notify): none owed for the new ones. */
+        assert_int_equal(task_agencies_mark_assigned(&before, &after, 0), 2);
+        assert_int_equal(new_a[0].notice_at, 0);
+        assert_int_equal(new_a[1].notice_at, 7);
+        assert_int_equal(task_agencies_mark_assigned(&before, &before, 300), 0);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 #define D(name) cmocka_unit_test_setup_teardown(name, fixture_dir_setup, fixture_teardown)
@@ -999,6 +1082,9 @@ int main(void) {
                 T(test_migrate_from_version_4_dates_first_attempts),
                 T(test_task_change_log),
                 T(test_migrate_from_version_5_keeps_the_data_and_dates_the_history),
+                T(test_migrate_from_version_6_takes_assignments_as_notified),
+                T(test_notice_at_round_trips_and_clears),
+                cmocka_unit_test(test_task_agencies_mark_assigned),
                 T(test_task_completions),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_reschedule_in_slices),
