@@ -237,3 +237,23 @@ def test_a_schema_6_database_migrates_with_its_tasks_notified_and_sends_nothing(
     once(env, "2025-05-05T10:00:30")
     (m,) = env.messages()
     assert "Việc mới" in m["Subject"]
+
+
+def test_a_webhook_gets_an_assignment_event_that_follows_the_schema(env):
+    from httpserver import Server
+    import test_webhook as wh
+    with Server() as server:
+        wh.configure(env, server.url())
+        env.config.write_text(env.config.read_text(encoding="utf-8").replace("notify_on_assign = false;", ""),
+                              encoding="utf-8")
+        task = wh.add_task(env)
+        wh.once(env, wh.at("2025-05-01 09:00:30"))
+        [req] = server.wait_for(1)
+    payload = req.json()
+    wh.validate(payload)
+    assert payload["type"] == "assignment" and payload["agency"]["role"] == "lead"
+    assert payload["subject"].startswith("[Giao nhiệm vụ] 5.c — Báo cáo đánh giá nguồn lực")
+    assert [t["id"] for t in payload["tasks"]] == [task]
+    # skhdt, the cooperating agency, has e-mail: one message for it too.
+    (m,) = env.messages()
+    assert m["Subject"].startswith("[Giao nhiệm vụ]") and "skhdt@sonha.gov.vn" in m["To"]
