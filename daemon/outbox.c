@@ -134,17 +134,18 @@ static int roll_recurrence(struct store *s, struct task *t, int64_t now, const s
  * a key and so one message (To the leads, Cc the cooperating ones); in
  * digest mode, an agency's notices due together go as one message. A task
  * without a deadline, or a configuration with notify_on_assign off, owes
- * nothing: the notices are cleared unsent. */
-static int decide_notices(struct store *s, const struct config *c, const struct task *t, int64_t now,
-                          int *created) {
-        bool owed = false;
+ * nothing: the notices are cleared unsent. The task in memory is cleared
+ * too, so that writing it back (a recurring task moving on) owes nothing
+ * again. */
+static int decide_notices(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
+        bool owed = false, send = c->policy.notify_on_assign && t->due_at != NO_TIME;
         int r;
 
         for (size_t i = 0; i < t->n_agencies; i++)
                 owed = owed || t->agencies[i].notice_at != 0;
         if (!owed)
                 return 0;
-        for (size_t i = 0; c->policy.notify_on_assign && t->due_at != NO_TIME && i < t->n_agencies; i++) {
+        for (size_t i = 0; send && i < t->n_agencies; i++) {
                 const struct task_agency *a = &t->agencies[i];
                 struct recipient rcpt[256];
                 size_t nr = 0;
@@ -158,7 +159,12 @@ static int decide_notices(struct store *s, const struct config *c, const struct 
                 if (r < 0)
                         return r;
         }
-        return store_task_notices_clear(s, t->id);
+        r = store_task_notices_clear(s, t->id);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < t->n_agencies; i++)
+                t->agencies[i].notice_at = 0;
+        return 0;
 }
 
 static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {

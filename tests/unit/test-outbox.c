@@ -511,6 +511,26 @@ static void test_notices_are_decided_once_and_cleared(void **state) {
         job_list_done(&jobs);
 }
 
+/* A recurring task that moves on to its next deadline in the same pass
+ * is written back owing no notice: none is made again. */
+static void test_a_recurring_task_moving_on_owes_no_notice_again(void **state) {
+        struct fx *f = *state;
+        int64_t added = at(2025, 5, 5, 10, 0);
+        struct task_agency ag[1] = { { "stc", ROLE_LEAD, added } };
+        struct task t = { .title = "Báo cáo tháng", .due = "2025-04-25", .recurrence = "monthly:25",
+                          .status = TASK_OPEN, .agencies = ag, .n_agencies = 1 };
+        struct due d;
+        _cleanup_(task_done) struct task back = {};
+
+        assert_int_equal(parse_due(t.due, 0, &d), 0);
+        t.due_at = due_instant(&d);
+        assert_int_equal(store_task_add(f->s, &t, added), 0);
+        assert_int_equal(outbox_decide(f->s, f->c, added + 30), 1);
+        assert_int_equal(store_task_get(f->s, t.id, &back), 0);
+        assert_string_equal(back.due, "2025-05-25");
+        assert_int_equal(back.agencies[0].notice_at, 0);
+}
+
 /* In digest mode a notice waits for the next briefing (send_at on a
  * working day) unless the deadline comes first. */
 static void test_digest_notices_wait_for_the_briefing(void **state) {
@@ -596,6 +616,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unsent_rows_go_back_as_they_were, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_notices_are_decided_once_and_cleared, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_digest_notices_wait_for_the_briefing, setup_digest, teardown),
+                cmocka_unit_test_setup_teardown(test_a_recurring_task_moving_on_owes_no_notice_again, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_enqueue_is_once_per_key_agency_and_channel, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_untasked_delivery_without_a_composer_fails_with_its_reason, setup,
                                                 teardown),
