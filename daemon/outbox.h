@@ -9,6 +9,9 @@
  *     row per (task, slot, agency, channel), inserted under that unique key
  *     in the same transaction that advances the task's schedule. A crash
  *     before the commit decides nothing; after it, the rows are there.
+ *     The notices owed to the agencies a task was given to become rows in
+ *     the same way, keyed "notice:<assigned_at>", and stop being owed in
+ *     that transaction: each assignment is told of once.
  *  2. outbox_claim(): pending deliveries that are due are grouped into jobs
  *     (job.h: one e-mail per task and slot, or one per agency in digest
  *     mode; one webhook request per agency) and marked "attempting" in a

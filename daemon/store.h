@@ -226,10 +226,15 @@ struct task_filter {
 #define TASK_FILTER_INIT                                                \
         ((struct task_filter) { .status = -1, .due_before = NO_TIME })
 
+/* A delivery's key is (task, slot, agency, channel). The slot's first word
+ * is its kind: a reminder's ("before:7d@<due_at>", "overdue:…",
+ * "escalate:…"), an assignment notice's ("notice:<assigned_at>"), or, for
+ * a delivery about no one task (task_id 0, stored as none; unique by slot,
+ * agency and channel), its own ("report:<agency>:<period>"). */
 struct delivery {
         int64_t id;
-        int64_t task_id;
-        char *slot;               /* "before:7d@<due_at>", "overdue:2025-05-02", "escalate:1@<due_at>" */
+        int64_t task_id;          /* 0: about no one task */
+        char *slot;               /* "before:7d@<due_at>", "overdue:2025-05-02", "escalate:1@<due_at>", "notice:<at>" */
         int64_t slot_at;          /* when the slot fell due */
         char *agency;
         enum role role;
