@@ -257,3 +257,24 @@ def test_a_webhook_gets_an_assignment_event_that_follows_the_schema(env):
     # skhdt, the cooperating agency, has e-mail: one message for it too.
     (m,) = env.messages()
     assert m["Subject"].startswith("[Giao nhiệm vụ]") and "skhdt@sonha.gov.vn" in m["To"]
+
+
+def test_a_reimport_handing_the_task_to_another_lead_notifies_it_alone(env, tmp_path):
+    configure(env)
+    f = tmp_path / "t.csv"
+    f.write_text("document,ref,title,due,lead\n12/KH,1,Lập kế hoạch,30/6/2025,stc\n", encoding="utf-8")
+    env.ctl("--now", MONDAY, "import", f, check=True)
+    seen = set()
+    once(env, "2025-05-05T09:01")
+    assert len(new_messages(env, seen)) == 1
+    f.write_text("document,ref,title,due,lead\n12/KH,1,Lập kế hoạch,30/6/2025,sxd\n", encoding="utf-8")
+    env.ctl("--now", "2025-05-06T09:00", "import", f, check=True)
+    once(env, "2025-05-06T09:01")
+    (m,) = new_messages(env, seen)
+    assert [a.addr_spec for a in m["To"].addresses] == ["sxd@sonha.gov.vn"]
+    # Quietly: the next hand-over is recorded as told.
+    f.write_text("document,ref,title,due,lead\n12/KH,1,Lập kế hoạch,30/6/2025,skhdt\n", encoding="utf-8")
+    env.ctl("--now", "2025-05-07T09:00", "import", "--no-notify", f, check=True)
+    assert owed(env) == []
+    once(env, "2025-05-07T09:01")
+    assert new_messages(env, seen) == []
