@@ -6,6 +6,7 @@
 
 #include "mail-message.h"
 #include "render.h"
+#include "schedule.h"
 #include "timeutil.h"
 
 enum render_kind compose_slot_kind(const char *slot) {
@@ -13,6 +14,8 @@ enum render_kind compose_slot_kind(const char *slot) {
                 return RENDER_OVERDUE;
         if (strncmp(slot, "escalate:", 9) == 0)
                 return RENDER_ESCALATION;
+        if (strncmp(slot, "notice:", 7) == 0)
+                return RENDER_ASSIGNMENT;
         return RENDER_REMINDER;
 }
 
@@ -73,7 +76,7 @@ static const char **addressed_names(const struct config *c, const struct job *j,
 }
 
 int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
-                          struct compose_parts *p) {
+                          int64_t now, struct compose_parts *p) {
         p->tasks = calloc(j->n_rows, sizeof *p->tasks);
         p->dues = calloc(j->n_rows * 2, sizeof *p->dues);
         p->names = calloc(j->n_rows * COMPOSE_NAMES_PER_TASK, sizeof *p->names);
@@ -123,6 +126,9 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
                         .role = role,
                         .to_leads = escalation ? NULL : names[2],
                         .to_supports = escalation ? NULL : names[3],
+                        .no_reminder_left = compose_slot_kind(j->rows[i].slot) == RENDER_ASSIGNMENT &&
+                                            has_due && !schedule_reminder_left(&c->policy, t->due_at,
+                                                                    t->due && !strchr(t->due, 'T'), now),
                 };
         }
         return 0;
@@ -243,7 +249,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 n_cc = 0;
         }
 
-        r = compose_collect_tasks(c, j, tasks, &parts);
+        r = compose_collect_tasks(c, j, tasks, now, &parts);
         if (r < 0)
                 goto finish;
         struct render_input in = {
@@ -331,6 +337,17 @@ finish:
         render_output_done(&out);
         compose_parts_done(&parts);
         return r;
+}
+
+int compose_untasked(const struct config *c, struct job *j, int64_t now) {
+        (void) c;
+        (void) now;
+        if (j->n_rows == 0)
+                return -EINVAL;
+        /* No kind has a composer yet: the monthly compliance report
+         * ("report:<agency>:<period>", HTML with its CSV attached) is to
+         * be the first. */
+        return -EOPNOTSUPP;
 }
 
 int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,

@@ -19,11 +19,16 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
 int compose_test_email(const struct config *c, const struct agency *a, int64_t now, const char *token,
                        struct job *j);
 int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
+/* The message of a delivery about no one task (outbox_enqueue()), by the
+ * kind its key begins with: "report:<agency>:<period>" and the other kinds
+ * get their composer here, each filling in j's envelope and data (or
+ * webhook request) for j->agency. -EOPNOTSUPP for a kind that has none. */
+int compose_untasked(const struct config *c, struct job *j, int64_t now);
 
 /* What the two composers share. */
 
 /* What a slot is about, from its key ("before:…", "overdue:…",
- * "escalate:…"). */
+ * "escalate:…", "notice:…"). */
 enum render_kind compose_slot_kind(const char *slot);
 /* An escalation slot's level's `after`, in seconds (0 if unknown). */
 int64_t compose_escalation_after(const struct config *c, const char *slot);
@@ -40,5 +45,5 @@ struct compose_parts {
         size_t n;
 };
 int compose_collect_tasks(const struct config *c, const struct job *j, const struct task *const *tasks,
-                          struct compose_parts *p);
+                          int64_t now, struct compose_parts *p);
 void compose_parts_done(struct compose_parts *p);

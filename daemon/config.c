@@ -111,6 +111,7 @@ static int config_new(struct config **ret) {
         c->policy = (struct policy) {
                 .send_at = 8 * 60,
                 .overdue_every = SEC_PER_DAY,
+                .notify_on_assign = true,
                 .workdays = 0x3e, /* Monday to Friday */
         };
         c->policy.remind_before = malloc(sizeof remind_before);
@@ -286,7 +287,7 @@ static const char *overdue_check(const char *s) {
 static void parse_schedule(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const keys[] = { "remind_before", "overdue_every", "escalation", "send_at",
                                             "workdays",      "holidays",      "extra_workdays", "not_holidays",
-                                            "digest",        NULL };
+                                            "digest",        "notify_on_assign", NULL };
         struct policy *pol = &c->policy;
         config_setting_t *g;
         _cleanup_free_ char *send_at = NULL, *overdue = NULL;
@@ -317,6 +318,7 @@ static void parse_schedule(struct parser *p, const config_setting_t *root, struc
         }
         parse_workdays(p, g, pol);
         (void) parser_get_bool(p, g, "schedule", "digest", &pol->digest);
+        (void) parser_get_bool(p, g, "schedule", "notify_on_assign", &pol->notify_on_assign);
 }
 
 static void parse_delivery(struct parser *p, const config_setting_t *root, struct config *c) {

@@ -103,6 +103,7 @@ struct policy {
         int32_t *extra_workdays;  /* sorted, every year */
         size_t n_extra_workdays;
         bool digest;
+        bool notify_on_assign;    /* notices of new tasks to the agencies given them (default true) */
 };
 
 struct smtp {

@@ -53,10 +53,10 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
                 return -ENOMEM;
         size_t n = 0;
         for (size_t i = 0; i < nl; i++)
-                ag[n++] = (struct task_agency) { it->lead[i], ROLE_LEAD };
+                ag[n++] = (struct task_agency) { it->lead[i], ROLE_LEAD, 0 };
         for (size_t i = 0; i < ns; i++)
                 if (!strv_contains(it->lead, it->support[i]))
-                        ag[n++] = (struct task_agency) { it->support[i], ROLE_SUPPORT };
+                        ag[n++] = (struct task_agency) { it->support[i], ROLE_SUPPORT, 0 };
 
         struct due d;
         t = (struct task) {
@@ -99,8 +99,9 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
         }
         if (id > 0) {
                 *ret_updated = true;
-                return reimport_task(c, &old, &t, note, &im->conflicts);
+                return reimport_task(c, &old, &t, note, im->notice_at, &im->conflicts);
         }
+        (void) task_agencies_mark_assigned(NULL, &t, im->notice_at);
         r = store_task_add(c->store, &t, c->now);
         if (r >= 0)
                 r = store_task_changes_record(c->store, NULL, &t,
@@ -189,6 +190,7 @@ int import_preview_conflicts(struct ctl *c, struct import *im) {
         /* Only the items the import would apply. */
         if (import_with_lead(im, &sub) < 0)
                 return ctl_fail(c, EX_OSERR, "out of memory");
+        sub.notice_at = im->notice_at;
         r = ctl_open_store(c);
         if (r == 0)
                 r = import_apply(c, &sub, true, &added, &updated);

@@ -607,7 +607,7 @@ static int parse_format(struct ctl *c, const char *s, enum format *ret) {
 
 int cmd_import(struct ctl *c, int argc, char **argv) {
         enum { ARG_FORMAT = CTL_ARG_JSON + 1, ARG_DRY_RUN, ARG_NUMBER, ARG_DEFAULT_LEAD, ARG_PARTIAL, ARG_OCR_TEXT,
-               ARG_OCR_LANGUAGE, ARG_MAX_PAGES, ARG_MAX_PIXELS };
+               ARG_OCR_LANGUAGE, ARG_MAX_PAGES, ARG_MAX_PIXELS, ARG_NO_NOTIFY };
         static const struct option options[] = {
                 CTL_COMMON_OPTIONS,
                 { "format", required_argument, NULL, ARG_FORMAT },
@@ -619,6 +619,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 { "ocr-language", required_argument, NULL, ARG_OCR_LANGUAGE },
                 { "max-pages", required_argument, NULL, ARG_MAX_PAGES },
                 { "max-pixels", required_argument, NULL, ARG_MAX_PIXELS },
+                { "no-notify", no_argument, NULL, ARG_NO_NOTIFY },
                 {},
         };
         struct scan_options scan = {
@@ -631,7 +632,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
         uint64_t v;
         enum format format = FORMAT_GUESS;
         const char *number = NULL, *default_lead = NULL;
-        bool dry_run = false;
+        bool dry_run = false, notify = true;
         struct review rv = {};
         _cleanup_free_ char *text = NULL;
         struct import im = {};
@@ -644,6 +645,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                         return k - 1000;
                 switch (opt) {
                 case ARG_DRY_RUN: dry_run = true; break;
+                case ARG_NO_NOTIFY: notify = false; break;
                 case ARG_NUMBER: number = optarg; break;
                 case ARG_DEFAULT_LEAD: default_lead = optarg; break;
                 case ARG_PARTIAL: rv.partial = true; break;
@@ -770,6 +772,7 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                                 "left out\n", path, *u);
                 if (r == 0)
                         r = ctl_open_store(c);
+                sub.notice_at = notify ? c->now : 0;
                 if (r == 0)
                         r = import_apply(c, &sub, false, &added, &updated);
                 if (r == 0) {

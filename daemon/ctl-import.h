@@ -42,6 +42,10 @@ struct import {
         struct item *items;
         size_t n;
         struct reimport_conflicts conflicts;
+        /* When notices of the assignments it makes become owed: the
+         * command's time, or 0 with --no-notify (old documents imported
+         * quietly). */
+        int64_t notice_at;
 };
 
 struct review {

@@ -134,7 +134,7 @@ static int decide(struct ctl *c, struct reimport_conflicts *l, const struct task
 /* Fields first, then status: a closed task is updated like an open one,
  * and store_task_update() leaves it closed. */
 int reimport_task(struct ctl *c, const struct task *old, const struct task *t, const char *note,
-                  struct reimport_conflicts *l) {
+                  int64_t notice_at, struct reimport_conflicts *l) {
         _cleanup_free_ char *old_agencies = task_agencies_format(old->agencies, old->n_agencies);
         _cleanup_free_ char *new_agencies = task_agencies_format(t->agencies, t->n_agencies);
         bool take, changed = false;
@@ -170,6 +170,7 @@ int reimport_task(struct ctl *c, const struct task *old, const struct task *t, c
         if (take) {
                 merged.agencies = t->agencies;
                 merged.n_agencies = t->n_agencies;
+                (void) task_agencies_mark_assigned(old, &merged, notice_at);
                 changed = true;
         }
         r = decide(c, l, old, TASK_FIELD_STATUS, task_status_to_string(old->status),

@@ -33,10 +33,11 @@ struct reimport_conflicts {
 /* Updates `old` (as read from the store, in the caller's transaction)
  * with the fields of `doc`, the document's version of the same task, that
  * nobody changed since; logs what it changed (source import, `note`) and
- * appends a conflict for each value kept. Returns 0 or a negative errno
- * from the store. */
+ * appends a conflict for each value kept. An agency the document hands
+ * the task to is owed a notice from `notice_at` (0: none). Returns 0 or a
+ * negative errno from the store. */
 int reimport_task(struct ctl *c, const struct task *old, const struct task *doc, const char *note,
-                  struct reimport_conflicts *l);
+                  int64_t notice_at, struct reimport_conflicts *l);
 
 /* The conflicts as a JSON array of { task, ref, field, kept, document,
  * changed_at, message }. */

@@ -67,7 +67,11 @@ static void delivery_cells(struct table *t, const struct delivery *d, bool with_
         char id[24], slot[80], at[20], attempts[16], when[20];
 
         if (with_task) {
-                snprintf(id, sizeof id, "%lld", (long long) d->task_id);
+                /* A delivery about no one task (a report) has none. */
+                if (d->task_id != 0)
+                        snprintf(id, sizeof id, "%lld", (long long) d->task_id);
+                else
+                        snprintf(id, sizeof id, "-");
                 table_add(t, id);
         }
         slot_cell(d->slot, slot, sizeof slot);

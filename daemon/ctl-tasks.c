@@ -31,6 +31,7 @@ enum {
         ARG_OVERDUE,
         ARG_DUE_WITHIN,
         ARG_ALL,
+        ARG_NO_NOTIFY,
 };
 
 /* A list of agency ids given with a repeated option, checked later. A
@@ -88,12 +89,12 @@ static int set_agencies(struct ctl *c, struct task *t, const struct ids *lead, c
         if (!t->agencies && lead->n + support->n > 0)
                 return ctl_fail(c, EX_OSERR, "out of memory");
         for (size_t i = 0; i < lead->n; i++)
-                t->agencies[t->n_agencies++] = (struct task_agency) { strdup(lead->v[i]), ROLE_LEAD };
+                t->agencies[t->n_agencies++] = (struct task_agency) { strdup(lead->v[i]), ROLE_LEAD, 0 };
         for (size_t i = 0; i < support->n; i++) {
                 if (strv_contains(lead->v, support->v[i]))
                         return ctl_fail(c, EX_DATAERR, "--support: \"%s\" is already the lead agency",
                                         support->v[i]);
-                t->agencies[t->n_agencies++] = (struct task_agency) { strdup(support->v[i]), ROLE_SUPPORT };
+                t->agencies[t->n_agencies++] = (struct task_agency) { strdup(support->v[i]), ROLE_SUPPORT, 0 };
         }
         return 0;
 }
@@ -173,8 +174,10 @@ int ctl_record_change(struct ctl *c, const struct task *before, const struct tas
         return r < 0 ? r : 0;
 }
 
-/* Writes a task, and its document if named, in one transaction. */
-static int save_task(struct ctl *c, struct task *t, const char *document, bool update) {
+/* Writes a task, and its document if named, in one transaction. The
+ * agencies it is new to are owed a notice of their assignment, which the
+ * daemon sends, unless `notify` is false. */
+static int save_task(struct ctl *c, struct task *t, const char *document, bool update, bool notify) {
         _cleanup_(task_done) struct task before = {};
         int r = store_begin(c->store);
         if (r < 0)
@@ -199,6 +202,7 @@ static int save_task(struct ctl *c, struct task *t, const char *document, bool u
                         return ctl_store_fail(c, r, "cannot record the document");
                 }
         }
+        (void) task_agencies_mark_assigned(update ? &before : NULL, t, notify ? c->now : 0);
         r = update ? store_task_update(c->store, t, c->now) : store_task_add(c->store, t, c->now);
         if (r >= 0)
                 r = ctl_record_change(c, update ? &before : NULL, t, NULL, NULL);
@@ -310,10 +314,12 @@ int cmd_add(struct ctl *c, int argc, char **argv) {
                 { "document", required_argument, NULL, ARG_DOCUMENT },
                 { "detail", required_argument, NULL, ARG_DETAIL },
                 { "recurrence", required_argument, NULL, ARG_RECURRENCE },
+                { "no-notify", no_argument, NULL, ARG_NO_NOTIFY },
                 {},
         };
         struct ids lead = {}, support = {};
         const char *due = NULL, *recurrence = NULL, *document = NULL, *ref = NULL, *detail = NULL;
+        bool notify = true;
         struct task t = { .due_at = NO_TIME, .status = TASK_OPEN };
         _cleanup_free_ char *document_nfc = NULL;
         int opt, r = 0;
@@ -334,6 +340,7 @@ int cmd_add(struct ctl *c, int argc, char **argv) {
                 case ARG_DOCUMENT: document = optarg; break;
                 case ARG_DETAIL: detail = optarg; break;
                 case ARG_RECURRENCE: recurrence = optarg; break;
+                case ARG_NO_NOTIFY: notify = false; break;
                 }
         }
         if (r == 0 && optind != argc - 1)
@@ -369,7 +376,7 @@ int cmd_add(struct ctl *c, int argc, char **argv) {
         if (r == 0)
                 r = ctl_open_store(c);
         if (r == 0)
-                r = save_task(c, &t, document_nfc, false);
+                r = save_task(c, &t, document_nfc, false, notify);
         if (r == 0) {
                 if (c->json) {
                         struct task back = {};
@@ -641,10 +648,12 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                 { "ref", required_argument, NULL, ARG_REF },
                 { "detail", required_argument, NULL, ARG_DETAIL },
                 { "recurrence", required_argument, NULL, ARG_RECURRENCE },
+                { "no-notify", no_argument, NULL, ARG_NO_NOTIFY },
                 {},
         };
         struct ids lead = {}, support = {};
         const char *title = NULL, *due = NULL, *ref = NULL, *detail = NULL, *recurrence = NULL;
+        bool notify = true;
         struct task t = {};
         int64_t id;
         int opt, r = 0;
@@ -665,6 +674,7 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                 case ARG_REF: ref = optarg; break;
                 case ARG_DETAIL: detail = optarg; break;
                 case ARG_RECURRENCE: recurrence = optarg; break;
+                case ARG_NO_NOTIFY: notify = false; break;
                 }
         }
         if (r == 0 && optind != argc - 1)
@@ -716,7 +726,7 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                         r = set_agencies(c, &t, &lead, &support);
         }
         if (r == 0)
-                r = save_task(c, &t, NULL, true);
+                r = save_task(c, &t, NULL, true, notify);
         if (r == 0)
                 printf("Task %lld updated.\n", (long long) t.id);
         ids_done(&lead);

@@ -49,7 +49,8 @@ static void add_recipient(const struct config *c, struct recipient *r, size_t *n
                 r[(*n)++] = (struct recipient) { a->id, role };
 }
 
-/* Inserts one delivery per channel of each recipient. */
+/* Inserts one delivery per channel of each recipient, due when its slot
+ * is (at once for a slot already past). */
 static int insert_deliveries(struct store *s, const struct config *c, const struct task *t, const struct slot *slot,
                              const struct recipient *r, size_t n, int64_t now, int *created) {
         for (size_t i = 0; i < n; i++) {
@@ -72,7 +73,7 @@ static int insert_deliveries(struct store *s, const struct config *c, const stru
                                 .role = r[i].role,
                                 .channel = channel,
                                 .state = DELIVERY_PENDING,
-                                .next_attempt_at = now,
+                                .next_attempt_at = MAX(slot->at, now),
                                 .created_at = now,
                                 .sent_at = NO_TIME,
                         };
@@ -126,6 +127,46 @@ static int roll_recurrence(struct store *s, struct task *t, int64_t now, const s
         return store_task_update(s, t, now);
 }
 
+/* The notices owed for a task's new assignments (task_agency.notice_at)
+ * become deliveries, one per (task, "notice:<assigned_at>", agency,
+ * channel), in the transaction that clears what was owed: made once,
+ * whatever happens to the process. Agencies given the task together share
+ * a key and so one message (To the leads, Cc the cooperating ones); in
+ * digest mode, an agency's notices due together go as one message. A task
+ * without a deadline, or a configuration with notify_on_assign off, owes
+ * nothing: the notices are cleared unsent. The task in memory is cleared
+ * too, so that writing it back (a recurring task moving on) owes nothing
+ * again. */
+static int decide_notices(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
+        bool owed = false, send = c->policy.notify_on_assign && t->due_at != NO_TIME;
+        int r;
+
+        for (size_t i = 0; i < t->n_agencies; i++)
+                owed = owed || t->agencies[i].notice_at != 0;
+        if (!owed)
+                return 0;
+        for (size_t i = 0; send && i < t->n_agencies; i++) {
+                const struct task_agency *a = &t->agencies[i];
+                struct recipient rcpt[256];
+                size_t nr = 0;
+
+                if (a->notice_at == 0)
+                        continue;
+                add_recipient(c, rcpt, &nr, ELEMENTSOF(rcpt), a->agency, a->role);
+                struct slot slot = { .at = schedule_notice_at(&c->policy, t->due_at, a->notice_at) };
+                snprintf(slot.key, sizeof slot.key, "notice:%lld", (long long) a->notice_at);
+                r = insert_deliveries(s, c, t, &slot, rcpt, nr, now, created);
+                if (r < 0)
+                        return r;
+        }
+        r = store_task_notices_clear(s, t->id);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < t->n_agencies; i++)
+                t->agencies[i].notice_at = 0;
+        return 0;
+}
+
 static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
         const struct policy *p = &c->policy;
         _cleanup_free_ struct slot *slots = calloc(SCHEDULE_DUE_MAX(p), sizeof *slots);
@@ -134,6 +175,9 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
 
         if (!slots)
                 return -ENOMEM;
+        r = decide_notices(s, c, t, now, created);
+        if (r < 0)
+                return r;
         if (t->due_at == NO_TIME)
                 return store_task_set_schedule(s, t->id, NO_TIME, now);
 
@@ -186,6 +230,26 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
         }
         int64_t next_at = schedule_next(p, t->due_at, task_date_only(t), now, &next) ? next.at : NO_TIME;
         return store_task_set_schedule(s, t->id, next_at, now);
+}
+
+int outbox_enqueue(struct store *s, const struct config *c, const char *key, const char *agency, int64_t at,
+                   int64_t now) {
+        const char *colon = key ? strchr(key, ':') : NULL;
+        int created = 0;
+
+        if (!colon || colon == key || !colon[1] || strlen(key) >= SLOT_KEY_MAX)
+                return -EINVAL;
+        /* The kinds of the task's own slots are not for this. */
+        if (compose_slot_kind(key) != RENDER_REMINDER || strncmp(key, "before:", 7) == 0)
+                return -EINVAL;
+        if (!config_find_agency(c, agency))
+                return -ENOENT;
+        struct slot slot = { .at = at };
+        snprintf(slot.key, sizeof slot.key, "%s", key);
+        struct recipient r = { agency, _ROLE_INVALID };
+        const struct task none = { .id = 0 };
+        int k = insert_deliveries(s, c, &none, &slot, &r, 1, now, &created);
+        return k < 0 ? k : created;
 }
 
 int outbox_decide(struct store *s, const struct config *c, int64_t now) {
@@ -279,10 +343,17 @@ static char *row_delivered_now(const struct job *j, size_t row) {
 static void job_key(const struct config *c, const struct delivery *d, char *buf, size_t size) {
         bool email = streq(d->channel, "email");
 
+        /* A delivery about no one task is a message of its own. */
+        if (d->task_id == 0) {
+                snprintf(buf, size, "untasked|%lld", (long long) d->id);
+                return;
+        }
         /* A digest's rows travel together unless some are retries that
-         * some of the agency's addresses have already. */
+         * some of the agency's addresses have already; notices of new
+         * tasks and reminders go as separate messages. */
         if (c->policy.digest)
-                snprintf(buf, size, "%s|%s|%s", d->agency, d->channel, strempty(d->delivered_to));
+                snprintf(buf, size, "%s|%s|%s|%s", d->agency, d->channel, strempty(d->delivered_to),
+                         render_kind_to_string(compose_slot_kind(d->slot)));
         else if (email)
                 snprintf(buf, size, "%lld|%s|email", (long long) d->task_id, d->slot);
         else
@@ -290,8 +361,11 @@ static void job_key(const struct config *c, const struct delivery *d, char *buf,
 }
 
 /* Slot keys end in "@<due_at>": a delivery decided for a deadline that has
- * since been edited is stale. */
+ * since been edited is stale. A notice of an assignment is not: it tells
+ * of the task with the deadline it has when it goes. */
 static bool slot_matches(const char *slot, int64_t due_at) {
+        if (compose_slot_kind(slot) == RENDER_ASSIGNMENT)
+                return true;
         const char *at = strrchr(slot, '@');
         return at && due_at != NO_TIME && strtoll(at + 1, NULL, 10) == due_at;
 }
@@ -421,7 +495,10 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                 const struct task *t = task_cache_get(&tc, d->task_id);
                 const char *why = NULL;
 
-                if (!t)
+                if (d->task_id == 0) {
+                        if (!config_find_agency(c, d->agency))
+                                why = "not sent: the agency is no longer in the configuration";
+                } else if (!t)
                         why = "not sent: the task is gone";
                 else if (t->status != TASK_OPEN)
                         why = "not sent: the task was closed before its reminder went out";
@@ -491,13 +568,18 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                 }
                 for (size_t i = 0; i < j->n_rows; i++)
                         tasks[i] = task_cache_get(&tc, j->rows[i].task_id);
-                r = j->channel == CHANNEL_EMAIL ? compose_email(c, j, tasks, now) : compose_webhook(c, j, tasks, now);
+                if (j->rows[0].task_id == 0)
+                        r = compose_untasked(c, j, now);
+                else
+                        r = j->channel == CHANNEL_EMAIL ? compose_email(c, j, tasks, now)
+                                                        : compose_webhook(c, j, tasks, now);
                 if (r < 0) {
                         /* A message that cannot be built will not build
                          * next time either. */
                         log_error_errno(r, "Cannot compose the message for %s (task %lld): %m", j->agency,
                                         (long long) j->rows[0].task_id);
-                        job_set_result(j, RESULT_FAIL, "the message could not be composed");
+                        job_set_result(j, RESULT_FAIL, r == -EOPNOTSUPP ? "no message is made for this kind of delivery"
+                                                                        : "the message could not be composed");
                 }
                 for (size_t i = 0; i < j->n_rows; i++)
                         ids[n_ids++] = j->rows[i].delivery_id;
@@ -530,6 +612,15 @@ static void log_row(const struct job *j, const struct job_row *row, int level, c
 
         snprintf(task, sizeof task, "%lld", (long long) row->task_id);
         snprintf(delivery, sizeof delivery, "%lld", (long long) row->delivery_id);
+        if (row->task_id == 0) {
+                log_set_field("AGENCY", row->agency);
+                log_set_field("DELIVERY", delivery);
+                log_full_errno(level, 0, "Delivery %s %s to %s by %s%s%s", row->slot, what, row->agency,
+                               j->channel == CHANNEL_EMAIL ? "e-mail" : "webhook", detail ? ": " : "",
+                               strempty(detail));
+                log_clear_fields();
+                return;
+        }
         log_set_field("TASK_ID", task);
         log_set_field("AGENCY", row->agency);
         log_set_field("DELIVERY", delivery);

@@ -9,6 +9,9 @@
  *     row per (task, slot, agency, channel), inserted under that unique key
  *     in the same transaction that advances the task's schedule. A crash
  *     before the commit decides nothing; after it, the rows are there.
+ *     The notices owed to the agencies a task was given to become rows in
+ *     the same way, keyed "notice:<assigned_at>", and stop being owed in
+ *     that transaction: each assignment is told of once.
  *  2. outbox_claim(): pending deliveries that are due are grouped into jobs
  *     (job.h: one e-mail per task and slot, or one per agency in digest
  *     mode; one webhook request per agency) and marked "attempting" in a
@@ -25,6 +28,22 @@
 #include "config.h"
 #include "job.h"
 #include "store.h"
+
+/* Deliveries that are about no one task (a report for an agency and a
+ * period, later an acknowledgement of an agency's reply) go through the
+ * same table under the same rules: a row per (key, agency, channel) with no
+ * task, inserted once whatever happens, claimed, sent, settled and retried
+ * like a reminder. The key begins with its kind and says what the delivery
+ * is about: "report:<agency>:<period>", "ack:<message>". enqueue inserts a
+ * pending row for each channel of `agency`, due at `at` (now if past), and
+ * returns how many it inserted (0: the key is there already), -ENOENT for
+ * an agency the configuration does not have, -EINVAL for a key that is not
+ * "<kind>:<what>". What such a delivery says is made when it is claimed,
+ * by compose_untasked() for its kind; a kind that no composer knows fails
+ * with that reason. Call it in the caller's transaction or alone (it then
+ * takes its own). */
+int outbox_enqueue(struct store *s, const struct config *c, const char *key, const char *agency, int64_t at,
+                   int64_t now);
 
 /* Decides the slots due at `now`; returns the number of delivery rows
  * created (0 or more) or a negative errno. */

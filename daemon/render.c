@@ -37,7 +37,7 @@ enum {
         TV_DOCUMENT, TV_DOCUMENT_SUBJECT, TV_REF, TV_TITLE, TV_TITLE_SHORT, TV_DETAIL,
         TV_DUE, TV_DUE_LONG, TV_TIME_LEFT, TV_TIME_LEFT_HEADLINE, TV_OVERDUE, TV_STATUS,
         TV_LEADS, TV_SUPPORTS, TV_ROLE, TV_ROLE_LEAD, TV_ROLE_SUPPORT, TV_ROLES, TV_URL,
-        TV_EXTENDED, TV_ORIGINAL_DUE,
+        TV_EXTENDED, TV_ORIGINAL_DUE, TV_NO_REMINDER_LEFT,
         _TV_MAX,
 };
 
@@ -67,6 +67,7 @@ static const struct tvar_def task_vars[_TV_MAX] = {
         [TV_URL]                = { .name = "url" },
         [TV_EXTENDED]           = { .name = "extended" },
         [TV_ORIGINAL_DUE]       = { .name = "original_due" },
+        [TV_NO_REMINDER_LEFT]   = { .name = "no_reminder_left" },
 };
 static const struct tscope_def task_scope = { task_vars, _TV_MAX };
 
@@ -101,7 +102,7 @@ static const struct tscope_def *const root_defs[] = { &message_scope, &task_scop
 
 /* One group of three files per kind of message. */
 enum {
-        TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_TEST,
+        TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_ASSIGN, TPL_TEST,
         _TPL_GROUP_MAX,
 };
 enum { PART_SUBJECT, PART_TEXT, PART_HTML, _PART_MAX };
@@ -111,6 +112,7 @@ const char *const render_template_names[N_TEMPLATES + 1] = {
         "task-subject.txt",       "task.txt",       "task.html",
         "digest-subject.txt",     "digest.txt",     "digest.html",
         "escalation-subject.txt", "escalation.txt", "escalation.html",
+        "assign-subject.txt",     "assign.txt",     "assign.html",
         "test-subject.txt",       "test.txt",       "test.html",
         NULL,
 };
@@ -150,6 +152,7 @@ const char *render_kind_to_string(enum render_kind k) {
                 [RENDER_REMINDER] = "reminder",
                 [RENDER_OVERDUE] = "overdue",
                 [RENDER_ESCALATION] = "escalation",
+                [RENDER_ASSIGNMENT] = "assignment",
                 [RENDER_TEST] = "test",
         };
         return k >= 0 && k < _RENDER_KIND_MAX ? table[k] : NULL;
@@ -522,6 +525,7 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
                 }
         }
 
+        v[TV_NO_REMINDER_LEFT] = flag_value(t->due && t->no_reminder_left);
         v[TV_STATUS] = text_value(t->status >= 0 && t->status < _TASK_STATUS_MAX ? w->status[t->status] : NULL);
 
         r = clean_names(p, t->leads, &leads, &n_leads);
@@ -752,6 +756,11 @@ int render_message(const struct render_templates *t, const struct render_input *
                 if (in->n_tasks == 0)
                         return -EINVAL;
                 group = TPL_ESCALATION;
+                break;
+        case RENDER_ASSIGNMENT:
+                if (in->n_tasks == 0)
+                        return -EINVAL;
+                group = TPL_ASSIGN;
                 break;
         default:
                 group = TPL_TEST;

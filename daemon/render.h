@@ -38,12 +38,14 @@ enum render_kind {
         RENDER_REMINDER,    /* before the deadline */
         RENDER_OVERDUE,     /* after it, to the task's own agencies */
         RENDER_ESCALATION,  /* to a supervising agency, listing what is overdue */
+        RENDER_ASSIGNMENT,  /* a notice of new tasks to the agencies now responsible */
         RENDER_TEST,        /* send-test: checks the set-up, about no task */
         _RENDER_KIND_MAX,
         _RENDER_KIND_INVALID = -1,
 };
 
-/* "reminder", "overdue", "escalation", "test": the webhook event types. */
+/* "reminder", "overdue", "escalation", "assignment", "test": the webhook
+ * event types. */
 const char *render_kind_to_string(enum render_kind k) _pure_;
 
 struct render_recipient {
@@ -69,6 +71,9 @@ struct render_task {
          * phối hợp: Kho bạc Nhà nước tỉnh". */
         const char *const *to_leads;
         const char *const *to_supports;
+        /* RENDER_ASSIGNMENT: no reminder is left before the deadline, so
+         * this notice is the only word before it. */
+        bool no_reminder_left;
 };
 
 struct render_input {
@@ -97,7 +102,7 @@ struct render_output {
 void render_output_done(struct render_output *o);
 
 /* The file names of a template set, NULL-terminated: "task-subject.txt",
- * "task.txt", "task.html", "digest-…", "escalation-…", "test-…". A folder
+ * "task.txt", "task.html", "digest-…", "escalation-…", "assign-…", "test-…". A folder
  * overriding them holds LANGUAGE/NAME, e.g. "vi/task.txt". */
 extern const char *const render_template_names[];
 /* The built-in templates: conf/templates as compiled into the program by

@@ -425,3 +425,26 @@ size_t schedule_due(const struct policy *p, int64_t due_at, bool date_only, int6
 
         return n;
 }
+
+bool schedule_reminder_left(const struct policy *p, int64_t due_at, bool date_only, int64_t now) {
+        struct slot s;
+
+        return schedule_next(p, due_at, date_only, now, &s) && s.kind == SLOT_BEFORE &&
+               s.at < due_at;
+}
+
+int64_t schedule_notice_at(const struct policy *p, int64_t due_at, int64_t assigned_at) {
+        int32_t day, next;
+        int64_t sec, at;
+
+        if (!p->digest || p->send_at < 0)
+                return assigned_at;
+        instant_to_local(assigned_at, &day, &sec);
+        if (schedule_is_workday(p, day) && at_send_time(p, day) >= assigned_at)
+                at = at_send_time(p, day);
+        else if (schedule_add_workdays(p, day, 1, &next))
+                at = at_send_time(p, next);
+        else
+                return assigned_at;
+        return due_at <= at ? assigned_at : at;
+}

@@ -125,3 +125,16 @@ bool schedule_next(const struct policy *p, int64_t due_at, bool date_only, int64
  * creation time, so that slots already past when it was created are
  * skipped; a slot exactly at `from` was handled by the previous window. */
 size_t schedule_due(const struct policy *p, int64_t due_at, bool date_only, int64_t from, int64_t to, struct slot *out);
+
+/* Whether a reminder before the deadline is still to come after `now`:
+ * a BEFORE slot strictly between now and the deadline's instant. An
+ * assignment notice that finds none says so. */
+bool schedule_reminder_left(const struct policy *p, int64_t due_at, bool date_only, int64_t now);
+
+/* When the notice of an assignment made at `assigned_at` falls due. One
+ * message per task (digest off, or send_at "none"): at once. In digest
+ * mode: at the next briefing, send_at on the first working day whose
+ * send_at is at or after assigned_at, so that an agency's new tasks of a
+ * day reach it as one message; at once all the same when the deadline
+ * comes before that briefing. */
+int64_t schedule_notice_at(const struct policy *p, int64_t due_at, int64_t assigned_at);

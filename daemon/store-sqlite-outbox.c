@@ -7,7 +7,7 @@ int store_delivery_insert(struct store *s, struct delivery *d) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
-        if (!d || d->task_id <= 0 || !d->slot || !d->agency || !d->channel || d->attempts < 0)
+        if (!d || d->task_id < 0 || !d->slot || !d->agency || !d->channel || d->attempts < 0)
                 return -EINVAL;
         if (!delivery_state_to_string(d->state))
                 return -EINVAL;
@@ -17,7 +17,7 @@ int store_delivery_insert(struct store *s, struct delivery *d) {
         r = store_statement(s, STMT_DELIVERY_INSERT, &st);
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(st, 1, d->task_id) != SQLITE_OK ||
+        if ((d->task_id != 0 ? sqlite3_bind_int64(st, 1, d->task_id) : sqlite3_bind_null(st, 1)) != SQLITE_OK ||
             store_bind_text(st, 2, d->slot) != SQLITE_OK ||
             sqlite3_bind_int64(st, 3, d->slot_at) != SQLITE_OK ||
             store_bind_text(st, 4, d->agency) != SQLITE_OK ||
@@ -42,7 +42,7 @@ int store_delivery_insert(struct store *s, struct delivery *d) {
         r = store_statement(s, STMT_DELIVERY_FIND, &st);
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(st, 1, d->task_id) != SQLITE_OK ||
+        if ((d->task_id != 0 ? sqlite3_bind_int64(st, 1, d->task_id) : sqlite3_bind_null(st, 1)) != SQLITE_OK ||
             store_bind_text(st, 2, d->slot) != SQLITE_OK ||
             store_bind_text(st, 3, d->agency) != SQLITE_OK ||
             store_bind_text(st, 4, d->channel) != SQLITE_OK)

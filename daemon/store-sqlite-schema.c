@@ -156,6 +156,49 @@ static const struct migration migrations[] = {
          * answered, those that stand (not reopened). */
         { 7,
           "CREATE INDEX completions_due ON completions(due_at) WHERE reopened_at IS NULL;\n" },
+
+        /* Assignment notices, and deliveries that are about no one task.
+         * task_agencies.notice_at: when a notice of the assignment became
+         * owed to that agency (the task was created or handed to it), NULL
+         * once the daemon has made it into deliveries or when none is owed.
+         * The assignments that exist already are taken as notified, so that
+         * nobody is sent a notice of an old task.
+         * deliveries.task_id may be NULL: a delivery about a set of tasks or
+         * about none (a report for an agency and period) is keyed by its
+         * slot, agency and channel alone. SQLite cannot drop a NOT NULL, so
+         * the table is made again under its name, with its rows. */
+        { 8,
+          "ALTER TABLE task_agencies ADD COLUMN notice_at INTEGER;\n"
+          "CREATE TABLE deliveries_new (\n"
+          "        id INTEGER PRIMARY KEY,\n"
+          "        task_id INTEGER REFERENCES tasks(id) ON DELETE CASCADE,\n"
+          "        slot TEXT NOT NULL,\n"
+          "        slot_at INTEGER NOT NULL,\n"
+          "        agency TEXT NOT NULL,\n"
+          "        role TEXT,\n"
+          "        channel TEXT NOT NULL,\n"
+          "        state TEXT NOT NULL DEFAULT 'pending'\n"
+          "                CHECK (state IN ('pending', 'attempting', 'sent', 'failed')),\n"
+          "        attempts INTEGER NOT NULL DEFAULT 0,\n"
+          "        next_attempt_at INTEGER,\n"
+          "        last_error TEXT,\n"
+          "        created_at INTEGER NOT NULL,\n"
+          "        sent_at INTEGER,\n"
+          "        delivered_to TEXT,\n"
+          "        first_attempt_at INTEGER,\n"
+          "        UNIQUE (task_id, slot, agency, channel)\n"
+          ");\n"
+          "INSERT INTO deliveries_new (id, task_id, slot, slot_at, agency, role, channel, state, attempts,\n"
+          "        next_attempt_at, last_error, created_at, sent_at, delivered_to, first_attempt_at)\n"
+          "        SELECT id, task_id, slot, slot_at, agency, role, channel, state, attempts,\n"
+          "        next_attempt_at, last_error, created_at, sent_at, delivered_to, first_attempt_at\n"
+          "        FROM deliveries;\n"
+          "DROP TABLE deliveries;\n"
+          "ALTER TABLE deliveries_new RENAME TO deliveries;\n"
+          "CREATE UNIQUE INDEX deliveries_untasked ON deliveries(slot, agency, channel)\n"
+          "        WHERE task_id IS NULL;\n"
+          "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';\n"
+          "CREATE INDEX deliveries_task ON deliveries(task_id);\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

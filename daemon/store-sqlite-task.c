@@ -34,7 +34,9 @@ static int task_insert_agencies(struct store *s, int64_t id, const struct task_a
                         if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
                             store_bind_text(st, 2, a[i].agency) != SQLITE_OK ||
                             store_bind_text(st, 3, role_to_string(a[i].role)) != SQLITE_OK ||
-                            sqlite3_bind_int64(st, 4, position++) != SQLITE_OK)
+                            sqlite3_bind_int64(st, 4, position++) != SQLITE_OK ||
+                            (a[i].notice_at != 0 ? sqlite3_bind_int64(st, 5, a[i].notice_at)
+                                                 : sqlite3_bind_null(st, 5)) != SQLITE_OK)
                                 return store_error(s, sqlite3_errcode(s->db));
                         r = store_run(s, st);
                         if (r < 0)
@@ -243,6 +245,7 @@ static int task_agency_append(struct task *t, sqlite3_stmt *st) {
         *a = (struct task_agency) { .role = role_from_string((const char *) sqlite3_column_text(st, 2)) };
         if (a->role < 0)
                 return -EBADMSG;
+        a->notice_at = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3);
         r = store_column_strdup(st, 1, &a->agency);
         if (r < 0)
                 return r;
@@ -499,6 +502,18 @@ int store_task_list(struct store *s, const struct task_filter *f, struct task_li
          * the subquery chooses the rows under the limit, the order is made
          * here. */
         return tasks_fetch(s, st, task_due_compare, ret);
+}
+
+int store_task_notices_clear(struct store *s, int64_t task_id) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_statement(s, STMT_TASK_NOTICES_CLEAR, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, task_id) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        return store_run(s, st);
 }
 
 int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through) {

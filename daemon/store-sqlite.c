@@ -59,8 +59,11 @@ static const char *const store_sql[_STMT_MAX] = {
                 "recurrence, created_at, updated_at, closed_at, next_fire_at, fired_through, original_due) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?9, ?12)",
         [STMT_TASK_AGENCY_INSERT] =
-                "INSERT INTO task_agencies (task_id, agency, role, position) "
-                "VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO task_agencies (task_id, agency, role, position, notice_at) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
+        [STMT_TASK_NOTICES_CLEAR] =
+                "UPDATE task_agencies SET notice_at = NULL "
+                "WHERE task_id = ?1 AND notice_at IS NOT NULL",
         [STMT_TASK_AGENCIES_DELETE] =
                 "DELETE FROM task_agencies WHERE task_id = ?1",
         [STMT_TASK_FIND_REF] =
@@ -79,7 +82,7 @@ static const char *const store_sql[_STMT_MAX] = {
                 "LEFT JOIN documents AS d ON d.id = t.document_id "
                 "WHERE t.id IN (SELECT value FROM json_each(?1)) ORDER BY t.id",
         [STMT_TASK_GET_AGENCIES] =
-                "SELECT task_id, agency, role FROM task_agencies WHERE task_id = ?1 "
+                "SELECT task_id, agency, role, notice_at FROM task_agencies WHERE task_id = ?1 "
                 "ORDER BY position",
         [STMT_TASK_STATUS] =
                 "SELECT status FROM tasks WHERE id = ?1",
@@ -88,10 +91,11 @@ static const char *const store_sql[_STMT_MAX] = {
                 "next_fire_at = NULL WHERE id = ?1",
         /* Reminders not sent yet that no longer have a reason: all of a
          * closed task's (?2 NULL), or those of a deadline since changed
-         * (slot keys end in "@<due_at>"). */
+         * (slot keys end in "@<due_at>"; a notice of an assignment,
+         * "notice:<assigned_at>", tells of the deadline as it is then). */
         [STMT_DELIVERIES_DROP_STALE] =
                 "DELETE FROM deliveries WHERE task_id = ?1 AND state = 'pending' "
-                "AND (?2 IS NULL OR slot NOT LIKE '%@' || ?2)",
+                "AND (?2 IS NULL OR (slot NOT LIKE '%@' || ?2 AND slot NOT LIKE 'notice:%'))",
         [STMT_TASK_REOPEN] =
                 "UPDATE tasks SET status = 'open', closed_at = NULL, updated_at = ?2, "
                 "next_fire_at = ?2, fired_through = ?2 WHERE id = ?1",
@@ -103,7 +107,7 @@ static const char *const store_sql[_STMT_MAX] = {
                 SQL_TASK_FILTER ") AS k CROSS JOIN tasks AS t ON t.id = k.id "
                 "LEFT JOIN documents AS d ON d.id = t.document_id",
         [STMT_TASK_AGENCIES_RANGE] =
-                "SELECT task_id, agency, role FROM task_agencies "
+                "SELECT task_id, agency, role, notice_at FROM task_agencies "
                 "WHERE task_id BETWEEN ?1 AND ?2 ORDER BY task_id, position",
         [STMT_TASK_SET_SCHEDULE] =
                 "UPDATE tasks SET next_fire_at = CASE WHEN status = 'open' THEN ?2 END, "
@@ -159,8 +163,10 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_TASKS_DUE]          = SQL_TASKS_DUE,
 
         /* A pending delivery inserted without next_attempt_at is due when
-         * it was created, or it would never come due. ON CONFLICT names the
-         * key, where INSERT OR IGNORE would also swallow a NOT NULL or CHECK
+         * it was created, or it would never come due. ON CONFLICT applies
+         * to the keys alone (task, slot, agency, channel; or slot, agency,
+         * channel for a delivery about no one task, whose task_id is NULL),
+         * where INSERT OR IGNORE would also swallow a NOT NULL or CHECK
          * violation. */
         [STMT_DELIVERY_INSERT] =
                 "INSERT INTO deliveries (task_id, slot, slot_at, agency, role, channel, state, "
@@ -169,10 +175,10 @@ static const char *const store_sql[_STMT_MAX] = {
                 "coalesce(?9, CASE WHEN ?7 = 'pending' "
                 "THEN coalesce(?11, CAST(strftime('%s', 'now') AS INTEGER)) END), "
                 "?10, coalesce(?11, CAST(strftime('%s', 'now') AS INTEGER))) "
-                "ON CONFLICT (task_id, slot, agency, channel) DO NOTHING",
+                "ON CONFLICT DO NOTHING",
         [STMT_DELIVERY_FIND] =
                 "SELECT id FROM deliveries "
-                "WHERE task_id = ?1 AND slot = ?2 AND agency = ?3 AND channel = ?4",
+                "WHERE task_id IS ?1 AND slot = ?2 AND agency = ?3 AND channel = ?4",
         [STMT_DELIVERIES_DUE] = SQL_DELIVERIES_DUE,
         [STMT_NEXT_DELIVERY]  = SQL_NEXT_DELIVERY,
         [STMT_DELIVERY_STATE] =

@@ -65,6 +65,7 @@ enum store_statement {
         STMT_TASK_INSERT,
         STMT_TASK_AGENCY_INSERT,
         STMT_TASK_AGENCIES_DELETE,
+        STMT_TASK_NOTICES_CLEAR,
         STMT_TASK_FIND_REF,
         STMT_TASK_UPDATE,
         STMT_TASK_GET,

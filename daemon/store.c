@@ -69,6 +69,26 @@ char *task_agencies_format(const struct task_agency *a, size_t n) {
         return ret;
 }
 
+size_t task_agencies_mark_assigned(const struct task *before, struct task *after, int64_t at) {
+        size_t n_new = 0;
+
+        for (size_t i = 0; i < after->n_agencies; i++) {
+                struct task_agency *a = &after->agencies[i];
+                const struct task_agency *old = NULL;
+
+                for (size_t k = 0; before && k < before->n_agencies && !old; k++)
+                        if (streq(before->agencies[k].agency, a->agency) && before->agencies[k].role == a->role)
+                                old = &before->agencies[k];
+                if (old)
+                        a->notice_at = old->notice_at;
+                else {
+                        a->notice_at = at;
+                        n_new++;
+                }
+        }
+        return n_new;
+}
+
 int delivery_receivers_dup(const struct delivery_receiver *r, size_t n, struct delivery_receiver **ret) {
         struct delivery_receiver *copy;
         size_t size = n * sizeof *r;

@@ -44,7 +44,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -109,6 +109,11 @@ struct document {
 struct task_agency {
         char *agency;             /* agency or group id from the configuration */
         enum role role;
+        /* When a notice of this assignment became owed (the task was
+         * created, or handed to this agency in this role); 0: none is owed,
+         * it was made into deliveries or was not to be sent. The daemon's
+         * decide step turns it into deliveries and clears it. */
+        int64_t notice_at;
 };
 
 struct task {
@@ -221,10 +226,15 @@ struct task_filter {
 #define TASK_FILTER_INIT                                                \
         ((struct task_filter) { .status = -1, .due_before = NO_TIME })
 
+/* A delivery's key is (task, slot, agency, channel). The slot's first word
+ * is its kind: a reminder's ("before:7d@<due_at>", "overdue:…",
+ * "escalate:…"), an assignment notice's ("notice:<assigned_at>"), or, for
+ * a delivery about no one task (task_id 0, stored as none; unique by slot,
+ * agency and channel), its own ("report:<agency>:<period>"). */
 struct delivery {
         int64_t id;
-        int64_t task_id;
-        char *slot;               /* "before:7d@<due_at>", "overdue:2025-05-02", "escalate:1@<due_at>" */
+        int64_t task_id;          /* 0: about no one task */
+        char *slot;               /* "before:7d@<due_at>", "overdue:2025-05-02", "escalate:1@<due_at>", "notice:<at>" */
         int64_t slot_at;          /* when the slot fell due */
         char *agency;
         enum role role;
@@ -310,6 +320,9 @@ int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, i
  * deadline). */
 int store_task_update(struct store *s, const struct task *t, int64_t now);
 int store_task_get(struct store *s, int64_t id, struct task *ret);
+/* Clears the notices owed for a task's agencies (notice_at = 0): they were
+ * made into deliveries, or are not to be sent. Loop. */
+int store_task_notices_clear(struct store *s, int64_t task_id);
 /* The tasks of `ids` that exist, by id, with their agencies, in one read;
  * returns how many. Loop. */
 int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret);
@@ -493,6 +506,13 @@ int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list 
 /* Counts per state, indexed by enum delivery_state. Slow: counts every
  * delivery (the daemon calls it for its status line, at each re-arm). */
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);
+
+/* Which of a task's assignments are new and owe a notice: each agency of
+ * `after` that `before` does not have in the same role gets notice_at =
+ * `at` (0: none is owed, as for an import that is to stay quiet); those
+ * `before` has keep its notice_at (a notice still owed stays owed). before
+ * NULL: a task just created, every agency new. Returns how many are new. */
+size_t task_agencies_mark_assigned(const struct task *before, struct task *after, int64_t at);
 
 void document_done(struct document *d);
 void task_done(struct task *t);

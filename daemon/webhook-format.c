@@ -410,6 +410,7 @@ int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret)
                 [RENDER_REMINDER] = { "3", "alarm_clock" },
                 [RENDER_OVERDUE] = { "4", "warning" },
                 [RENDER_ESCALATION] = { "5", "rotating_light" },
+                [RENDER_ASSIGNMENT] = { "3", "memo" },
                 [RENDER_TEST] = { "2", "white_check_mark" },
         };
         _cleanup_(webhook_body_done) struct webhook_body b = {};

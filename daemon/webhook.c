@@ -213,7 +213,7 @@ int compose_webhook(const struct config *c, struct job *j, const struct task *co
         if (e.digest || e.kind == RENDER_ESCALATION)
                 e.role = _ROLE_INVALID;
 
-        r = compose_collect_tasks(c, j, tasks, &parts);
+        r = compose_collect_tasks(c, j, tasks, now, &parts);
         if (r >= 0)
                 r = compose(c, j, &e);
         compose_parts_done(&parts);

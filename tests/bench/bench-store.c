@@ -48,8 +48,8 @@ int main(int argc, char *argv[]) {
                 goto finish;
         for (long i = 0; i < n; i++) {
                 struct task_agency a[] = {
-                        { (char *) agencies[i % 7], ROLE_LEAD },
-                        { (char *) agencies[(i + 3) % 7], ROLE_SUPPORT },
+                        { (char *) agencies[i % 7], ROLE_LEAD, 0 },
+                        { (char *) agencies[(i + 3) % 7], ROLE_SUPPORT, 0 },
                 };
                 struct task t = {
                         .title = "Báo cáo tình hình thực hiện nhiệm vụ",

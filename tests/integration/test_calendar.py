@@ -14,7 +14,7 @@ VN_SCHEDULE = """
 schedule = {
   remind_before = ["1d"];
   overdue_every = "0";
-  send_at = "08:00";
+  send_at = "08:00"; notify_on_assign = false;
 %s
 };
 """

@@ -18,7 +18,8 @@ HANOI = datetime.timezone(datetime.timedelta(hours=7))
 
 def second_schedule(offsets, extra=""):
     quoted = ", ".join(f'"{o}s"' for o in offsets)
-    return f'schedule = {{ remind_before = [{quoted}]; overdue_every = "0s"; send_at = "08:00"; {extra} }};\n'
+    return (f'schedule = {{ remind_before = [{quoted}]; overdue_every = "0s"; send_at = "08:00"; '
+            f'notify_on_assign = false; {extra} }};\n')
 
 
 def next_minute(after):
@@ -177,7 +178,7 @@ def test_a_changed_policy_reschedules_open_tasks(env):
     slot it adds that falls due is sent, one that already passed is not."""
     def policy(before):
         return (f'schedule = {{ remind_before = [{before}]; overdue_every = "0s"; send_at = "08:00"; '
-                'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]; };\n')
+                'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]; notify_on_assign = false; };\n')
 
     env.write_config(schedule=policy('"7d"'))
     for title in ("Việc A", "Việc B", "Việc C"):

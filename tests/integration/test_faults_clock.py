@@ -34,7 +34,7 @@ def test_a_clock_set_back_moves_retry_times_back(env, tmp_path):
   {{ id = "stc"; name = "Sở Tài chính"; webhook = {{ url = "{server.url()}"; format = "json"; }}; }}
 );"""
         env.write_config(schedule=(f'schedule = {{ remind_before = ["{due - when}s"]; overdue_every = "0s"; '
-                                   f'send_at = "08:00"; }};\n'),
+                                   f'send_at = "08:00"; notify_on_assign = false; }};\n'),
                          agencies=agencies,
                          extra='delivery = { retry_min = "10m"; retry_max = "1h"; max_retry_age = "2d"; };')
         env.ctl("add", "Việc A", "--agency", "stc", "--due", due_text, check=True)

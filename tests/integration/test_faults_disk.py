@@ -60,7 +60,7 @@ def test_a_full_disk_loses_nothing_and_sends_everything_once_space_is_freed(env,
     lead = 20           # the reminders fall due this many seconds after the start
     env.write_config(extra=f'database = "{small_disk}/deadlined.db";',
                      schedule=f'schedule = {{ remind_before = ["{3600 - lead}s"]; overdue_every = "0s"; '
-                              f'send_at = "08:00"; }};\n')
+                              f'send_at = "08:00"; notify_on_assign = false; }};\n')
     env.config.write_text(env.config.read_text().replace('database = "deadlined.db";\n', "", 1))
     env.database = small_disk / "deadlined.db"
     due = datetime.datetime.fromtimestamp(due_at, HANOI).strftime("%Y-%m-%dT%H:%M")

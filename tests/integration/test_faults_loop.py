@@ -32,7 +32,7 @@ def deadline_after(seconds):
 def schedule_at(due, when):
     """A policy whose one reminder falls at `when` (epoch seconds)."""
     return (f'schedule = {{ remind_before = ["{due - when}s"]; overdue_every = "0s"; '
-            f'send_at = "08:00"; }};\n')
+            f'send_at = "08:00"; notify_on_assign = false; }};\n')
 
 
 class Lock:

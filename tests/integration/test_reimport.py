@@ -251,13 +251,14 @@ def test_tasks_from_before_the_change_log_are_kept_as_they_are(sonha, tmp_path):
     by_hand(sonha, "edit", task(sonha, "2")["id"], "--due", "2025-06-30")
     import sqlite3
     con = sqlite3.connect(sonha.database)
-    con.executescript("DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
+    con.executescript("DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
+                      "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                       "PRAGMA user_version = 3;")
     con.close()
     f = changed_text(tmp_path, "hoàn thành trước ngày 15/5/2025", "hoàn thành trước ngày 31/5/2025")
     p = reimport(sonha, f)
-    assert sonha.query("PRAGMA user_version") == [(7,)]
+    assert sonha.query("PRAGMA user_version") == [(8,)]
     assert task(sonha, "1")["status"] == "done"
     assert task(sonha, "1")["due"] == "2025-05-15"
     assert task(sonha, "2")["due"] == "2025-06-30"

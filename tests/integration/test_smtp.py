@@ -517,7 +517,8 @@ def test_a_digest_retry_and_a_new_digest_reach_each_address_once(env, smtp_serve
     agencies = AGENCIES.replace('email = ["stc@sonha.gov.vn"]',
                                 'email = ["stc@sonha.gov.vn"]; cc = ["VanThu.STC@sonha.gov.vn"]')
     schedule = ('schedule = { remind_before = ["14d"]; overdue_every = "0s"; send_at = "08:00"; '
-                'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]; digest = true; };')
+                'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]; digest = true; '
+                'notify_on_assign = false; };')
     server = smtp_server(script=Script(rcpt={"vanthu.stc@sonha.gov.vn": ["452 4.2.2 Mailbox full"]}))
     smtp_config(env, server, agencies=agencies, schedule=schedule)
     add_task(env, title="Việc A", support=None, due="2025-05-20", ref="1")

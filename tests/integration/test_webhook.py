@@ -29,6 +29,7 @@ SCHEDULE = """schedule = {
   workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   escalation = ( { after = "2d"; to = ["vpubnd"]; } );
   digest = %s;
+  notify_on_assign = false;
 };"""
 BASE_URL = 'base_url = "https://nhacviec.sonha.gov.vn";'
 

@@ -86,7 +86,7 @@ static int64_t at(int y, int m, int d, int hh, int mm) {
 /* A task due on a date, with a lead and supports, added at `now`. */
 static int64_t add_task(struct fx *f, const char *title, const char *due, const char *lead,
                         const char *support, int64_t now) {
-        struct task_agency ag[2] = { { (char *) lead, ROLE_LEAD }, { (char *) support, ROLE_SUPPORT } };
+        struct task_agency ag[2] = { { (char *) lead, ROLE_LEAD, 0 }, { (char *) support, ROLE_SUPPORT, 0 } };
         struct due d;
         assert_int_equal(parse_due(due, 0, &d), 0);
         struct task t = {
@@ -425,7 +425,7 @@ static void test_task_closed_elsewhere_is_not_sent(void **state) {
 static void test_recurring_task_past_its_deadline_moves_on_quietly(void **state) {
         struct fx *f = *state;
         _cleanup_(task_done) struct task t = {};
-        struct task_agency ag[] = { { (char *) "stc", ROLE_LEAD } };
+        struct task_agency ag[] = { { (char *) "stc", ROLE_LEAD, 0 } };
         struct due d;
 
         assert_int_equal(parse_due("2025-05-15", 0, &d), 0);
@@ -475,6 +475,128 @@ static void test_backoff_doubles_to_the_cap(void **state) {
         assert_true(outbox_backoff(&p, 1, 0.999) <= 330);
 }
 
+/* A task added with its agencies owed a notice: the decide step makes one
+ * delivery per agency under "notice:<assigned_at>" and clears what was
+ * owed, so a second pass (or a restart) makes none. */
+static void test_notices_are_decided_once_and_cleared(void **state) {
+        struct fx *f = *state;
+        int64_t added = at(2025, 5, 5, 10, 0);
+        struct task_agency ag[2] = { { "stc", ROLE_LEAD, added }, { "kbnn", ROLE_SUPPORT, added } };
+        struct task t = { .title = "Báo cáo", .due = "2025-05-30", .status = TASK_OPEN, .agencies = ag,
+                          .n_agencies = 2 };
+        struct due d;
+        char key[32];
+
+        assert_int_equal(parse_due(t.due, 0, &d), 0);
+        t.due_at = due_instant(&d);
+        assert_int_equal(store_task_add(f->s, &t, added), 0);
+        assert_int_equal(outbox_decide(f->s, f->c, added + 30), 2);
+        assert_int_equal(outbox_decide(f->s, f->c, added + 60), 0);
+
+        _cleanup_(task_done) struct task back = {};
+        assert_int_equal(store_task_get(f->s, t.id, &back), 0);
+        assert_int_equal(back.agencies[0].notice_at, 0);
+        assert_int_equal(back.agencies[1].notice_at, 0);
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        assert_int_equal(store_delivery_list_for_task(f->s, t.id, &l), 2);
+        snprintf(key, sizeof key, "notice:%lld", (long long) added);
+        assert_string_equal(l.items[0].slot, key);
+        assert_string_equal(l.items[1].slot, key);
+
+        /* Both go in one message, To the lead and Cc the cooperating one. */
+        struct job_list jobs = {};
+        assert_int_equal(outbox_claim(f->s, f->c, added + 60, 100, NULL, &jobs), 1);
+        assert_int_equal(jobs.jobs[0]->n_rows, 2);
+        assert_non_null(strstr(jobs.jobs[0]->subject, "[Giao nhiệm vụ] Báo cáo (hạn 30/5/2025)"));
+        job_list_done(&jobs);
+}
+
+/* A recurring task that moves on to its next deadline in the same pass
+ * is written back owing no notice: none is made again. */
+static void test_a_recurring_task_moving_on_owes_no_notice_again(void **state) {
+        struct fx *f = *state;
+        int64_t added = at(2025, 5, 5, 10, 0);
+        struct task_agency ag[1] = { { "stc", ROLE_LEAD, added } };
+        struct task t = { .title = "Báo cáo tháng", .due = "2025-04-25", .recurrence = "monthly:25",
+                          .status = TASK_OPEN, .agencies = ag, .n_agencies = 1 };
+        struct due d;
+        _cleanup_(task_done) struct task back = {};
+
+        assert_int_equal(parse_due(t.due, 0, &d), 0);
+        t.due_at = due_instant(&d);
+        assert_int_equal(store_task_add(f->s, &t, added), 0);
+        assert_int_equal(outbox_decide(f->s, f->c, added + 30), 1);
+        assert_int_equal(store_task_get(f->s, t.id, &back), 0);
+        assert_string_equal(back.due, "2025-05-25");
+        assert_int_equal(back.agencies[0].notice_at, 0);
+}
+
+/* In digest mode a notice waits for the next briefing (send_at on a
+ * working day) unless the deadline comes first. */
+static void test_digest_notices_wait_for_the_briefing(void **state) {
+        struct fx *f = *state;
+        int64_t added = at(2025, 5, 9, 14, 55); /* a Friday */
+        struct task_agency ag[1] = { { "stc", ROLE_LEAD, added } };
+        struct task later = { .title = "Kế hoạch", .due = "2025-05-30", .status = TASK_OPEN, .agencies = ag,
+                              .n_agencies = 1 };
+        struct task today = { .title = "Báo cáo nhanh", .due = "2025-05-09T17:00", .status = TASK_OPEN,
+                              .agencies = ag, .n_agencies = 1 };
+        struct due d;
+
+        assert_int_equal(parse_due(later.due, 0, &d), 0);
+        later.due_at = due_instant(&d);
+        assert_int_equal(parse_due(today.due, 0, &d), 0);
+        today.due_at = due_instant(&d);
+        assert_int_equal(store_task_add(f->s, &later, added), 0);
+        assert_int_equal(store_task_add(f->s, &today, added), 0);
+        assert_int_equal(outbox_decide(f->s, f->c, added), 2);
+
+        _cleanup_(delivery_list_done) struct delivery_list a = {}, b = {};
+        assert_int_equal(store_delivery_list_for_task(f->s, later.id, &a), 1);
+        assert_int_equal(a.items[0].next_attempt_at, at(2025, 5, 12, 8, 0)); /* Monday's briefing */
+        assert_int_equal(store_delivery_list_for_task(f->s, today.id, &b), 1);
+        assert_int_equal(b.items[0].next_attempt_at, added);
+}
+
+/* A delivery about no one task: once per key, agency and channel. */
+static void test_enqueue_is_once_per_key_agency_and_channel(void **state) {
+        struct fx *f = *state;
+        int64_t now = at(2025, 6, 1, 8, 0);
+
+        assert_int_equal(outbox_enqueue(f->s, f->c, "report:stc:2025-05", "stc", now, now), 1);
+        assert_int_equal(outbox_enqueue(f->s, f->c, "report:stc:2025-05", "stc", now, now + 60), 0);
+        assert_int_equal(outbox_enqueue(f->s, f->c, "report:stc:2025-05", "kbnn", now, now), 1);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 2);
+
+        assert_int_equal(outbox_enqueue(f->s, f->c, "report", "stc", now, now), -EINVAL);
+        assert_int_equal(outbox_enqueue(f->s, f->c, ":x", "stc", now, now), -EINVAL);
+        assert_int_equal(outbox_enqueue(f->s, f->c, "before:7d@1", "stc", now, now), -EINVAL);
+        assert_int_equal(outbox_enqueue(f->s, f->c, "notice:1", "stc", now, now), -EINVAL);
+        assert_int_equal(outbox_enqueue(f->s, f->c, "report:x:1", "nosuch", now, now), -ENOENT);
+        assert_int_equal(count_state(f, DELIVERY_PENDING), 2);
+}
+
+/* Claimed like any delivery; a kind without a composer fails, saying so,
+ * and is not tried again. */
+static void test_untasked_delivery_without_a_composer_fails_with_its_reason(void **state) {
+        struct fx *f = *state;
+        int64_t now = at(2025, 6, 1, 8, 0);
+        struct job_list jobs = {}, again = {};
+
+        assert_int_equal(outbox_enqueue(f->s, f->c, "ack:42", "stc", now, now), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
+        assert_int_equal(jobs.jobs[0]->rows[0].task_id, 0);
+        assert_int_equal(jobs.jobs[0]->rows[0].result, RESULT_FAIL);
+        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+        assert_int_equal(count_state(f, DELIVERY_FAILED), 1);
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        assert_int_equal(store_deliveries_trouble(f->s, 10, &l), 1);
+        assert_string_equal(l.items[0].last_error, "no message is made for this kind of delivery");
+        assert_int_equal(outbox_claim(f->s, f->c, now + 3600, 100, NULL, &again), 0);
+        job_list_done(&again);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_decide_inserts_one_row_per_agency_once, setup, teardown),
@@ -492,6 +614,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_retry_age_counts_from_the_first_attempt_and_ends_with_one,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unsent_rows_go_back_as_they_were, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_notices_are_decided_once_and_cleared, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_digest_notices_wait_for_the_briefing, setup_digest, teardown),
+                cmocka_unit_test_setup_teardown(test_a_recurring_task_moving_on_owes_no_notice_again, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_enqueue_is_once_per_key_agency_and_channel, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_untasked_delivery_without_a_composer_fails_with_its_reason, setup,
+                                                teardown),
                 cmocka_unit_test(test_row_delivered_matches_whole_addresses),
                 cmocka_unit_test(test_backoff_doubles_to_the_cap),
         };

@@ -166,7 +166,7 @@ static void test_builtins_are_complete_nfc_utf8(void **state) {
                         free(nfc);
                 }
         assert_null(render_builtin_template(LANGUAGE_VI, "nosuch.txt"));
-        assert_int_equal(render_builtins_count, 2 * 12);
+        assert_int_equal(render_builtins_count, 2 * 15);
 }
 
 static void test_builtin_sets_build(void **state) {
@@ -554,6 +554,55 @@ static void test_an_extended_deadline_says_so(void **state) {
         }
 }
 
+/* An assignment notice names the task, its deadline with the time left and
+ * the agency's role; with no reminder left before the deadline it says so,
+ * and otherwise says nothing of reminders. */
+static void test_assignment_notice(void **state) {
+        struct render_task t = task_5c();
+        struct render_recipient one = { "Sở Tài chính", ROLE_LEAD };
+        struct render_input in = {
+                .kind = RENDER_ASSIGNMENT, .now = at("2024-04-22T10:00"),
+                .recipients = &one, .n_recipients = 1, .tasks = &t, .n_tasks = 1,
+        };
+        struct render_output o;
+
+        t.role = ROLE_LEAD;
+        o = render_ok(LANGUAGE_VI, &in);
+        assert_string_equal(o.subject, "[Giao nhiệm vụ] 5.c — Báo cáo đánh giá nguồn lực (hạn 30/4/2024)");
+        assert_non_null(strstr(o.text, "Quý cơ quan được giao thực hiện nhiệm vụ sau."));
+        assert_non_null(strstr(o.text, "- Thời hạn hoàn thành: thứ Ba, ngày 30/4/2024 (còn 8 ngày)\n"));
+        assert_non_null(strstr(o.text, "- Vai trò của Quý cơ quan: chủ trì\n"));
+        assert_null(strstr(o.text, "lượt nhắc"));
+        assert_null(strstr(o.html, "lượt nhắc"));
+        render_output_done(&o);
+
+        t.no_reminder_left = true;
+        o = render_ok(LANGUAGE_VI, &in);
+        assert_non_null(strstr(o.text, "không còn lượt nhắc nào trước hạn"));
+        assert_non_null(strstr(o.html, "Không còn lượt nhắc nào trước hạn"));
+        render_output_done(&o);
+        o = render_ok(LANGUAGE_EN, &in);
+        assert_string_equal(o.subject, "[New task] 5.c — Báo cáo đánh giá nguồn lực (due 30/4/2024)");
+        assert_non_null(strstr(o.text, "no reminder is left before the deadline"));
+        render_output_done(&o);
+
+        /* Several tasks for one agency: one numbered section each. */
+        struct render_task two[2] = { task_5c(), task_5c() };
+        two[1].title = "Kiểm tra tiến độ";
+        in.tasks = two;
+        in.n_tasks = 2;
+        o = render_ok(LANGUAGE_VI, &in);
+        assert_string_equal(o.subject, "[Giao nhiệm vụ] 2 nhiệm vụ mới — Sở Tài chính");
+        assert_non_null(strstr(o.text, "\n1. Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực\n"));
+        assert_non_null(strstr(o.text, "\n2. Nhiệm vụ 5.c: Kiểm tra tiến độ\n"));
+        render_output_done(&o);
+
+        in.n_tasks = 0;
+        o = (struct render_output) {};
+        _cleanup_(render_templates_freep) struct render_templates *tpl = templates(LANGUAGE_VI);
+        assert_int_equal(render_message(tpl, &in, &o), -EINVAL);
+}
+
 static void test_digest_subject_and_one_section_per_task(void **state) {
         struct render_task tasks[4] = { task_5c(), task_5c(), task_5c(), task_5c() };
         struct render_input in = {
@@ -713,6 +762,7 @@ static void test_kind_names(void **state) {
         assert_string_equal(render_kind_to_string(RENDER_REMINDER), "reminder");
         assert_string_equal(render_kind_to_string(RENDER_OVERDUE), "overdue");
         assert_string_equal(render_kind_to_string(RENDER_ESCALATION), "escalation");
+        assert_string_equal(render_kind_to_string(RENDER_ASSIGNMENT), "assignment");
         assert_string_equal(render_kind_to_string(RENDER_TEST), "test");
         assert_null(render_kind_to_string(_RENDER_KIND_MAX));
         assert_null(render_kind_to_string(_RENDER_KIND_INVALID));
@@ -852,6 +902,7 @@ int main(void) {
                 cmocka_unit_test(test_output_is_nfc_across_pieces),
                 cmocka_unit_test(test_bad_input_is_refused),
                 cmocka_unit_test(test_digest_of_many_tasks_stays_in_bounds),
+                cmocka_unit_test(test_assignment_notice),
         };
 
         return cmocka_run_group_tests(tests, setup, NULL);

@@ -460,9 +460,54 @@ static void test_date_only_ends_the_day(void **state) {
         assert_string_equal(show(a.at), "2025-05-14 00:00:00");
 }
 
+/* An assignment notice goes at once, or in digest mode at the next
+ * briefing: send_at on a working day, today's if still to come, skipping
+ * weekends and holidays; at once when the deadline comes first. */
+static void test_notice_time(void **state) {
+        struct policy p = sonha();
+        int64_t due = date_due("2025-05-30");
+
+        p.digest = false;
+        assert_int_equal(schedule_notice_at(&p, due, local("2025-05-05 10:00")), local("2025-05-05 10:00"));
+        p.digest = true;
+        assert_int_equal(schedule_notice_at(&p, due, local("2025-05-05 10:00")), local("2025-05-06 08:00"));
+        assert_int_equal(schedule_notice_at(&p, due, local("2025-05-05 07:00")), local("2025-05-05 08:00"));
+        assert_int_equal(schedule_notice_at(&p, due, local("2025-05-05 08:00")), local("2025-05-05 08:00"));
+        assert_int_equal(schedule_notice_at(&p, due, local("2025-05-09 14:55")), local("2025-05-12 08:00"));
+        /* Tuesday 29/4, before the holidays of 30/4 and 1/5: Friday 2/5. */
+        assert_int_equal(schedule_notice_at(&p, due, local("2025-04-29 10:00")), local("2025-05-02 08:00"));
+        /* Due before the briefing, or at it: at once. */
+        int64_t friday = local("2025-05-09 17:00");
+        assert_int_equal(schedule_notice_at(&p, friday, local("2025-05-09 14:55")), local("2025-05-09 14:55"));
+        assert_int_equal(schedule_notice_at(&p, local("2025-05-12 08:00"), local("2025-05-09 14:55")),
+                         local("2025-05-09 14:55"));
+        p.send_at = -1;
+        assert_int_equal(schedule_notice_at(&p, due, local("2025-05-05 10:00")), local("2025-05-05 10:00"));
+}
+
+/* Whether a reminder before the deadline is still to come. */
+static void test_reminder_left(void **state) {
+        struct policy p = sonha();
+
+        assert_true(schedule_reminder_left(&p, date_due("2025-05-30"), true, local("2025-05-05 10:00")));
+        /* The day's own reminder (0d, at 08:00) is still to come, then not. */
+        assert_true(schedule_reminder_left(&p, date_due("2025-05-15"), true, local("2025-05-15 07:00")));
+        assert_false(schedule_reminder_left(&p, date_due("2025-05-15"), true, local("2025-05-15 08:00")));
+        /* Friday 14:55, due at 17:00: the day's reminder went at 08:00. */
+        assert_false(schedule_reminder_left(&p, local("2025-05-09 17:00"), false, local("2025-05-09 14:55")));
+        /* Past the deadline: none. */
+        assert_false(schedule_reminder_left(&p, date_due("2025-05-01"), true, local("2025-05-05 10:00")));
+        /* Without send_at, 0d falls at the deadline's instant: not before it. */
+        p.send_at = -1;
+        assert_false(schedule_reminder_left(&p, local("2025-05-09 17:00"), false, local("2025-05-09 16:00")));
+        assert_true(schedule_reminder_left(&p, local("2025-05-09 17:00"), false, local("2025-05-08 16:00")));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_workday_rules),
+                cmocka_unit_test(test_notice_time),
+                cmocka_unit_test(test_reminder_left),
                 cmocka_unit_test(test_every_slot_of_a_date_deadline),
                 cmocka_unit_test(test_slot_fields),
                 cmocka_unit_test(test_datetime_deadline),

@@ -45,7 +45,7 @@ static void test_next_fire_is_the_earliest_open_task(void **state) {
 static void test_tasks_due_are_open_tasks_at_or_before_now_earliest_first(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_list_done) struct task_list l = {}, one = {}, none = {};
-        struct task_agency ag[] = { { "stc", ROLE_SUPPORT }, { "sxd", ROLE_LEAD } };
+        struct task_agency ag[] = { { "stc", ROLE_SUPPORT, 0 }, { "sxd", ROLE_LEAD, 0 } };
         int64_t a, b, c, d;
 
         a = add_task(f->s, "a", NOW + 900, ag, 2);
@@ -159,6 +159,31 @@ static void test_delivery_insert_is_idempotent(void **state) {
 
         assert_int_equal(store_delivery_counts(f->s, counts), 0);
         assert_int_equal(counts[DELIVERY_PENDING], 2);
+}
+
+/* A delivery about no one task (task_id 0, stored as none) is unique by
+ * slot, agency and channel: the same key is inserted once, and a task's
+ * delivery with the same slot is another. */
+static void test_untasked_delivery_insert_is_idempotent(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        struct delivery d = delivery(0, "report:sxd:2025-05", "sxd", "email", NOW);
+        struct delivery again = d, other = delivery(0, "report:sxd:2025-05", "stc", "email", NOW);
+        struct delivery tasked = delivery(task, "report:sxd:2025-05", "sxd", "email", NOW);
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+
+        assert_int_equal(store_delivery_insert(f->s, &d), 1);
+        again.id = 0;
+        assert_int_equal(store_delivery_insert(f->s, &again), 0);
+        assert_int_equal(again.id, d.id);
+        assert_int_equal(store_delivery_insert(f->s, &other), 1);
+        assert_int_equal(store_delivery_insert(f->s, &tasked), 1);
+        assert_true(tasked.id != d.id);
+        assert_int_equal(store_deliveries_due(f->s, NOW, NULL, &l), 3);
+        assert_int_equal(l.items[0].task_id, 0);
+        assert_string_equal(l.items[0].slot, "report:sxd:2025-05");
+        d.task_id = -1;
+        assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
 }
 
 static void test_delivery_insert_refuses_bad_input(void **state) {
@@ -500,7 +525,7 @@ static void test_delivery_list_for_task_by_slot_time(void **state) {
 static void test_deleting_a_task_deletes_its_deliveries(void **state) {
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
-        int64_t task = add_task(f->s, "x", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD } }, 1);
+        int64_t task = add_task(f->s, "x", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD, 0 } }, 1);
         char sql[64];
         sqlite3 *db;
 
@@ -522,6 +547,7 @@ int main(void) {
                 T(test_scheduler_queries_use_the_partial_indexes),
                 T(test_delivery_insert_is_idempotent),
                 T(test_delivery_insert_refuses_bad_input),
+                T(test_untasked_delivery_insert_is_idempotent),
                 T(test_delivery_round_trip_and_defaults),
                 T(test_deliveries_due_pending_earliest_first_with_limit),
                 T(test_deliveries_due_filter_skips_receivers_then_limits),

@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 7);
+        assert_int_equal(STORE_SCHEMA_VERSION, 8);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 7");
+                            "schema 99, this one knows 8");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -154,9 +154,13 @@ static void test_open_unversioned_foreign_database_is_refused(void **state) {
         sqlite3_close(db);
 }
 
+/* What schema version 8 added, taken away again (the deliveries' task_id
+ * stays nullable, which version 8 takes as it is), and version 7. */
+#define UNDO_V8 "DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
+#define UNDO_V7 UNDO_V8 "DROP INDEX completions_due; "
 /* What schema version 6 added, taken away again: a database as version 5
  * left it (UNDO_V6_CHANGES too when the change log stays). */
-#define UNDO_V6 "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
+#define UNDO_V6 UNDO_V8 "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
 #define UNDO_V6_CHANGES                                                         \
         "ALTER TABLE task_changes DROP COLUMN actor; ALTER TABLE task_changes DROP COLUMN approved_by; " \
         "ALTER TABLE task_changes DROP COLUMN reason; "
@@ -258,7 +262,7 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
 static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_change_list_done) struct task_change_list l = {};
-        struct task_agency a[] = { { "stc", ROLE_LEAD } };
+        struct task_agency a[] = { { "stc", ROLE_LEAD, 0 } };
         int64_t task = add_task(f->s, "Báo cáo", NOW + 100, a, 1);
         struct task_change c = {};
         sqlite3 *db;
@@ -316,7 +320,7 @@ static void test_migrate_from_version_5_keeps_the_data_and_dates_the_history(voi
         _cleanup_(task_completion_list_done) struct task_completion_list done_l = {}, open_l = {};
         _cleanup_(task_change_list_done) struct task_change_list log = {};
         _cleanup_(task_done) struct task moved = {}, done = {};
-        struct task_agency a[] = { { "stc", ROLE_LEAD } };
+        struct task_agency a[] = { { "stc", ROLE_LEAD, 0 } };
         struct task t1 = { .title = "Dời hạn", .due = "2025-05-15", .due_at = NOW + 100, .status = TASK_OPEN,
                            .agencies = a, .n_agencies = 1 };
         struct task t2 = { .title = "Giữ hạn", .due = "2025-05-20", .due_at = NOW + 200, .status = TASK_OPEN,
@@ -403,7 +407,7 @@ static void test_task_change_log(void **state) {
         _cleanup_(task_change_list_done) struct task_change_list l = {};
         _cleanup_(task_change_done) struct task_change last = {};
         _cleanup_(task_done) struct task before = {}, after = {};
-        struct task_agency a[] = { { "stc", ROLE_LEAD }, { "skhdt", ROLE_SUPPORT }, { "kbnn", ROLE_SUPPORT } };
+        struct task_agency a[] = { { "stc", ROLE_LEAD, 0 }, { "skhdt", ROLE_SUPPORT, 0 }, { "kbnn", ROLE_SUPPORT, 0 } };
         struct task t = { .title = "Báo cáo", .due = "2025-05-15", .due_at = NOW + 100, .status = TASK_OPEN,
                           .ref = "1", .agencies = a, .n_agencies = 3 };
         sqlite3 *db;
@@ -482,8 +486,8 @@ static void test_task_change_log(void **state) {
 static void test_tasks_get_reads_many_at_once(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_list_done) struct task_list l = {}, none = {};
-        struct task_agency two[] = { { "sxd", ROLE_LEAD }, { "stc", ROLE_SUPPORT } };
-        struct task_agency one[] = { { "skhdt", ROLE_LEAD } };
+        struct task_agency two[] = { { "sxd", ROLE_LEAD, 0 }, { "stc", ROLE_SUPPORT, 0 } };
+        struct task_agency one[] = { { "skhdt", ROLE_LEAD, 0 } };
 
         int64_t a = add_task(f->s, "Việc A", NOW, two, 2);
         int64_t b = add_task(f->s, "Việc B", NOW, one, 1);
@@ -572,7 +576,7 @@ static void test_begin_is_ebusy_while_another_process_holds_the_lock(void **stat
 static void test_rollback_leaves_no_trace(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_list_done) struct task_list l = {};
-        struct task_agency a[] = { { "sxd", ROLE_LEAD } };
+        struct task_agency a[] = { { "sxd", ROLE_LEAD, 0 } };
         struct document d = { .number = "1/QĐ-UBND" };
 
         assert_int_equal(store_begin(f->s), 0);
@@ -641,7 +645,7 @@ static void test_task_add_and_get_round_trip(void **state) {
         _cleanup_(task_done) struct task got = {};
         struct document d = { .number = "2417/UBND-KTTH" };
         struct task_agency a[] = {
-                { "stc", ROLE_SUPPORT }, { "sxd", ROLE_LEAD }, { "snn", ROLE_SUPPORT }, { "skhdt", ROLE_LEAD },
+                { "stc", ROLE_SUPPORT, 0 }, { "sxd", ROLE_LEAD, 0 }, { "snn", ROLE_SUPPORT, 0 }, { "skhdt", ROLE_LEAD, 0 },
         };
         struct task t = {
                 .ref = "5.c", .title = "Rà soát quy hoạch", .detail = "Chi tiết\ntừng bước",
@@ -704,8 +708,8 @@ static void test_task_without_deadline_or_document_stores_null(void **state) {
 
 static void test_task_add_refuses_bad_input(void **state) {
         struct fixture *f = *state;
-        struct task_agency dup[] = { { "sxd", ROLE_LEAD }, { "sxd", ROLE_SUPPORT } };
-        struct task_agency bad[] = { { "sxd", 7 } };
+        struct task_agency dup[] = { { "sxd", ROLE_LEAD, 0 }, { "sxd", ROLE_SUPPORT, 0 } };
+        struct task_agency bad[] = { { "sxd", 7, 0 } };
         struct task t = { .due_at = NO_TIME };
 
         assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);      /* no title */
@@ -732,8 +736,8 @@ static void test_task_get_missing_is_enoent(void **state) {
 static void test_task_update_replaces_fields_and_agencies(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_done) struct task got = {};
-        struct task_agency a[] = { { "sxd", ROLE_LEAD }, { "stc", ROLE_SUPPORT } };
-        struct task_agency b[] = { { "snn", ROLE_SUPPORT }, { "stc", ROLE_LEAD } };
+        struct task_agency a[] = { { "sxd", ROLE_LEAD, 0 }, { "stc", ROLE_SUPPORT, 0 } };
+        struct task_agency b[] = { { "snn", ROLE_SUPPORT, 0 }, { "stc", ROLE_LEAD, 0 } };
         struct task t = { .title = "Cũ", .due = "2025-04-30", .due_at = 1746032399, .agencies = a,
                           .n_agencies = 2 };
 
@@ -871,10 +875,10 @@ static void test_task_list_filters(void **state) {
         struct task t = { .title = "in doc", .due_at = NOW + 500 };
         int64_t a, b, c, d;
 
-        a = add_task(f->s, "a", NOW + 100, (struct task_agency[]) { { "sxd", ROLE_LEAD } }, 1);
+        a = add_task(f->s, "a", NOW + 100, (struct task_agency[]) { { "sxd", ROLE_LEAD, 0 } }, 1);
         b = add_task(f->s, "b", NOW + 200,
-                     (struct task_agency[]) { { "stc", ROLE_LEAD }, { "sxd", ROLE_SUPPORT } }, 2);
-        c = add_task(f->s, "c", NO_TIME, (struct task_agency[]) { { "snn", ROLE_LEAD } }, 1);
+                     (struct task_agency[]) { { "stc", ROLE_LEAD, 0 }, { "sxd", ROLE_SUPPORT, 0 } }, 2);
+        c = add_task(f->s, "c", NO_TIME, (struct task_agency[]) { { "snn", ROLE_LEAD, 0 } }, 1);
         assert_int_equal(store_document_upsert(f->s, &doc), 0);
         t.document_id = doc.id;
         assert_int_equal(store_task_add(f->s, &t, NOW), 0);
@@ -936,7 +940,7 @@ static void test_task_list_fills_agencies_of_every_task(void **state) {
 
                 for (size_t j = 0; j < k; j++) {
                         snprintf(names[j], sizeof names[j], "a%zu-%zu", i, j);
-                        a[j] = (struct task_agency) { names[j], j == 1 ? ROLE_LEAD : ROLE_SUPPORT };
+                        a[j] = (struct task_agency) { names[j], j == 1 ? ROLE_LEAD : ROLE_SUPPORT, 0 };
                 }
                 snprintf(title, sizeof title, "%zu", i);
                 /* Deadlines run against the ids. */
@@ -995,8 +999,8 @@ static int occurrences(struct store *s, int64_t from, int64_t to, const char *ag
 static void test_task_occurrences_and_migration_from_version_6(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
-        const struct task_agency two[] = { { "stc", ROLE_LEAD }, { "skhdt", ROLE_LEAD }, { "kbnn", ROLE_SUPPORT } };
-        const struct task_agency one[] = { { "stc", ROLE_LEAD } };
+        const struct task_agency two[] = { { "stc", ROLE_LEAD, 0 }, { "skhdt", ROLE_LEAD, 0 }, { "kbnn", ROLE_SUPPORT, 0 } };
+        const struct task_agency one[] = { { "stc", ROLE_LEAD, 0 } };
         int64_t a = add_task(f->s, "Hai cơ quan chủ trì", NOW + 1000, two, ELEMENTSOF(two));
         int64_t b = add_task(f->s, "Đã xong", NOW + 2000, one, 1);
         int64_t c = add_task(f->s, "Mở lại", NOW + 3000, one, 1);
@@ -1063,11 +1067,94 @@ static void test_task_occurrences_and_migration_from_version_6(void **state) {
 
                 f->s = store_close(f->s);
                 db = raw_open(f->path);
-                raw_exec(db, "DROP INDEX completions_due; PRAGMA user_version = 6");
+                raw_exec(db, UNDO_V7 "PRAGMA user_version = 6");
                 sqlite3_close(db);
                 assert_int_equal(store_open(f->path, 0, &f->s), 0);
-                assert_int_equal(store_schema_version(f->s), 7);
+                assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
         }
+}
+
+/* Version 6 to 8: the assignments that exist are taken as notified (no
+ * notice owed), the outbox is kept, and a delivery about no one task can
+ * be stored. */
+static void test_migrate_from_version_6_takes_assignments_as_notified(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        _cleanup_(task_done) struct task back = {};
+        struct task_agency a[] = { { "stc", ROLE_LEAD, NOW }, { "kbnn", ROLE_SUPPORT, NOW } };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, a, 2);
+        struct delivery d = { .task_id = task, .slot = "before:1d@1", .agency = "stc", .channel = "email",
+                              .attempts = 1, .next_attempt_at = NOW, .created_at = NOW, .sent_at = NO_TIME };
+        sqlite3 *db;
+
+        assert_int_equal(store_delivery_insert(f->s, &d), 1);
+        f->s = store_close(f->s);
+        db = raw_open(f->path);
+        raw_exec(db, UNDO_V7 "PRAGMA user_version = 6");
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM task_agencies"), 2);
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+        assert_int_equal(store_task_get(f->s, task, &back), 0);
+        assert_int_equal(back.n_agencies, 2);
+        assert_int_equal(back.agencies[0].notice_at, 0);
+        assert_int_equal(back.agencies[1].notice_at, 0);
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
+        assert_int_equal(l.items[0].id, d.id);
+        assert_int_equal(l.items[0].attempts, 1);
+        struct delivery none = { .slot = "report:stc:2025-05", .agency = "stc", .channel = "email",
+                                 .next_attempt_at = NOW, .created_at = NOW, .sent_at = NO_TIME };
+        assert_int_equal(store_delivery_insert(f->s, &none), 1);
+}
+
+/* A notice owed is stored with its agency, read back, kept by an update
+ * that passes it on, and cleared for the whole task at once. */
+static void test_notice_at_round_trips_and_clears(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task t = {}, u = {};
+        struct task_agency a[] = { { "stc", ROLE_LEAD, NOW - 5 }, { "kbnn", ROLE_SUPPORT, 0 } };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, a, 2);
+
+        assert_int_equal(store_task_get(f->s, task, &t), 0);
+        assert_int_equal(t.agencies[0].notice_at, NOW - 5);
+        assert_int_equal(t.agencies[1].notice_at, 0);
+        assert_int_equal(store_task_update(f->s, &t, NOW + 1), 0);
+        assert_int_equal(store_task_get(f->s, task, &u), 0);
+        assert_int_equal(u.agencies[0].notice_at, NOW - 5);
+        task_done(&u);
+        assert_int_equal(store_task_notices_clear(f->s, task), 0);
+        assert_int_equal(store_task_get(f->s, task, &u), 0);
+        assert_int_equal(u.agencies[0].notice_at, 0);
+        assert_int_equal(u.agencies[1].notice_at, 0);
+}
+
+/* Which agencies are new to a task: all when it is created; after an
+ * edit, those not there before in the same role, while the others keep
+ * what they are owed. */
+static void test_task_agencies_mark_assigned(void **state) {
+        struct task_agency old_a[] = { { "stc", ROLE_LEAD, 0 }, { "kbnn", ROLE_SUPPORT, 7 } };
+        struct task_agency new_a[] = { { "skhdt", ROLE_LEAD, 0 }, { "kbnn", ROLE_SUPPORT, 0 },
+                                       { "stc", ROLE_SUPPORT, 0 } };
+        struct task before = { .agencies = old_a, .n_agencies = 2 };
+        struct task after = { .agencies = new_a, .n_agencies = 3 };
+
+        assert_int_equal(task_agencies_mark_assigned(NULL, &before, 100), 2);
+        assert_int_equal(old_a[0].notice_at, 100);
+        assert_int_equal(old_a[1].notice_at, 100);
+        old_a[0].notice_at = 0;
+        old_a[1].notice_at = 7;
+
+        assert_int_equal(task_agencies_mark_assigned(&before, &after, 200), 2);
+        assert_int_equal(new_a[0].notice_at, 200); /* the new lead */
+        assert_int_equal(new_a[1].notice_at, 7);   /* kept, still owed */
+        assert_int_equal(new_a[2].notice_at, 200); /* a new role */
+
+        /* Quietly (--no-notify): none owed for the new ones. */
+        assert_int_equal(task_agencies_mark_assigned(&before, &after, 0), 2);
+        assert_int_equal(new_a[0].notice_at, 0);
+        assert_int_equal(new_a[1].notice_at, 7);
+        assert_int_equal(task_agencies_mark_assigned(&before, &before, 300), 0);
 }
 
 int main(void) {
@@ -1086,6 +1173,9 @@ int main(void) {
                 T(test_migrate_from_version_4_dates_first_attempts),
                 T(test_task_change_log),
                 T(test_migrate_from_version_5_keeps_the_data_and_dates_the_history),
+                T(test_migrate_from_version_6_takes_assignments_as_notified),
+                T(test_notice_at_round_trips_and_clears),
+                cmocka_unit_test(test_task_agencies_mark_assigned),
                 T(test_task_completions),
                 T(test_task_occurrences_and_migration_from_version_6),
                 T(test_tasks_get_reads_many_at_once),
