@@ -151,6 +151,13 @@ static const struct migration migrations[] = {
           "INSERT INTO completions (task_id, due, due_at, done_at, recorded_at)\n"
           "        SELECT id, due, due_at, coalesce(closed_at, updated_at), coalesce(closed_at, updated_at)\n"
           "        FROM tasks WHERE status = 'done';\n" },
+
+        /* An operator's retry of a delivery that was given up: when, by
+         * whom, and how many times. */
+        { 7,
+          "ALTER TABLE deliveries ADD COLUMN retried_at INTEGER;\n"
+          "ALTER TABLE deliveries ADD COLUMN retried_by TEXT;\n"
+          "ALTER TABLE deliveries ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

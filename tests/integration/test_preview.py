@@ -253,7 +253,8 @@ def test_preview_of_a_database_that_needs_migrating_leaves_it_at_its_version(env
     con = sqlite3.connect(env.database)
     con.executescript("DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
-                      "PRAGMA user_version = 3;")
+                      "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "
+                      "ALTER TABLE deliveries DROP COLUMN retries; PRAGMA user_version = 3;")
     con.close()
     before = env.dump()
 
