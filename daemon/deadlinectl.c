@@ -42,6 +42,8 @@ static const struct command {
         { "status", cmd_status, "status [--limit N]" },
         { "history", cmd_history, "history [TASK] [--deliveries|--changes] [--limit N]" },
         { "new-instance-id", cmd_new_instance_id, "new-instance-id" },
+        { "retry", cmd_retry, "retry DELIVERY | retry --failed [--task ID] [--agency ID]" },
+        { "delete", cmd_delete, "delete ID [--force]" },
 };
 
 static void help(FILE *f) {
@@ -408,6 +410,11 @@ int cmd_check_config(struct ctl *c, int argc, char **argv) {
                 if (missing > 0)
                         return EX_CONFIG;
         }
+        if (c->json)
+                return ctl_print_json(c, json_pack("{s:b, s:s, s:I, s:I, s:s, s:s}", "ok", true, "config",
+                                                   c->config->path, "agencies", (json_int_t) c->config->n_agencies,
+                                                   "groups", (json_int_t) c->config->n_groups, "database",
+                                                   c->config->database, "timezone", c->config->timezone));
         printf("%s: configuration OK: %zu agencies, %zu groups, database %s, time zone %s\n", c->config->path,
                c->config->n_agencies, c->config->n_groups, c->config->database, c->config->timezone);
         return 0;
