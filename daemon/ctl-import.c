@@ -775,7 +775,12 @@ int cmd_import(struct ctl *c, int argc, char **argv) {
                 sub.notice_at = notify ? c->now : 0;
                 if (r == 0)
                         r = import_apply(c, &sub, false, &added, &updated);
-                if (r == 0) {
+                if (r == 0 && c->json)
+                        r = ctl_print_json(c, json_pack("{s:s, s:s?, s:I, s:I, s:I}", "file", path, "document",
+                                                        im.doc.number, "added", (json_int_t) added, "updated",
+                                                        (json_int_t) updated, "left_out",
+                                                        (json_int_t) rv.n_need_lead));
+                else if (r == 0) {
                         printf("Imported %s: %zu tasks added, %zu updated", im.doc.number ? im.doc.number : path,
                                added, updated);
                         if (rv.n_need_lead > 0)

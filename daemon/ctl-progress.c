@@ -297,6 +297,8 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                 if (r < 0)
                         return rollback_fail(c, r, "cannot change the task");
                 r = commit(c);
+                if (r == 0 && c->json)
+                        return ctl_print_json(c, ctl_task_json(&t));
                 if (r == 0)
                         printf("Task %lld done for this period; next deadline %s.\n", (long long) t.id, buf);
                 return r;
@@ -320,6 +322,13 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
         if (r < 0)
                 return rollback_fail(c, r, "cannot change the task");
         r = commit(c);
+        if (r == 0 && c->json) {
+                struct task back = {};
+                r = store_task_get(c->store, t.id, &back);
+                r = r < 0 ? ctl_store_fail(c, r, "cannot read the task back") : ctl_print_json(c, ctl_task_json(&back));
+                task_done(&back);
+                return r;
+        }
         if (r == 0)
                 printf("Task %lld is now %s.\n", (long long) t.id, task_status_to_string(status));
         return r;

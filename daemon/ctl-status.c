@@ -37,7 +37,7 @@ static json_t *delivered_to_json(const char *list) {
 }
 
 static json_t *delivery_to_json(const struct delivery *d) {
-        return json_pack("{s:I, s:I, s:s, s:o, s:s, s:s?, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+        json_t *j = json_pack("{s:I, s:I, s:s, s:o, s:s, s:s?, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                          (json_int_t) d->id, "task", (json_int_t) d->task_id, "slot", d->slot, "slot_at",
                          json_time(d->slot_at), "agency", d->agency, "role",
                          d->role >= 0 ? role_to_string(d->role) : NULL, "channel", d->channel, "state",
@@ -46,6 +46,13 @@ static json_t *delivery_to_json(const struct delivery *d) {
                          json_time(d->state == DELIVERY_PENDING ? d->next_attempt_at : NO_TIME), "created_at",
                          json_time(d->created_at), "first_attempt_at", json_time(d->first_attempt_at),
                          "sent_at", json_time(d->sent_at), "delivered_to", delivered_to_json(d->delivered_to));
+        /* An operator's retries (deadlinectl retry). */
+        if (j) {
+                json_object_set_new(j, "retries", json_integer(d->retries));
+                json_object_set_new(j, "retried_at", json_time(d->retried_at));
+                json_object_set_new(j, "retried_by", json_text(d->retried_by));
+        }
+        return j;
 }
 
 /* A slot for people: its key without the deadline it was decided for
@@ -210,18 +217,24 @@ int cmd_status(struct ctl *c, int argc, char **argv) {
                 return 0;
 
         _cleanup_(table_freep) struct table *t = NULL;
-        r = table_new(9, &t);
+        r = table_new(10, &t);
         if (r < 0)
                 return ctl_fail(c, EX_OSERR, "%s", strerror(-r));
-        printf("\nFailed, or waiting to be retried:\n");
-        const char *head[] = { "TASK", "SLOT", "SLOT TIME", "AGENCY", "CHANNEL", "STATE", "TRIES", "NEXT", "ERROR" };
+        printf("\nFailed, or waiting to be retried (deadlinectl retry ID puts a failed one back):\n");
+        const char *head[] = { "ID", "TASK", "SLOT", "SLOT TIME", "AGENCY", "CHANNEL", "STATE", "TRIES", "NEXT",
+                               "ERROR" };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
                 table_add(t, head[i]);
-        for (size_t i = 0; i < shown; i++)
+        for (size_t i = 0; i < shown; i++) {
+                char did[24];
+                snprintf(did, sizeof did, "%lld", (long long) trouble.items[i].id);
+                table_add(t, did);
                 delivery_cells(t, &trouble.items[i], true);
+        }
         table_set_align_right(t, 0, true);
-        table_set_align_right(t, 6, true);
-        table_set_max_width(t, 8, 100);
+        table_set_align_right(t, 1, true);
+        table_set_align_right(t, 7, true);
+        table_set_max_width(t, 9, 100);
         r = table_print(t, stdout);
         if (r < 0)
                 return EX_IOERR;
@@ -241,9 +254,15 @@ static int delivery_event(const struct delivery *d, struct ctl_event **events, s
         snprintf(what, sizeof what, "reminder %.64s", slot);
         if (d->state == DELIVERY_SENT || (d->state == DELIVERY_PENDING && d->next_attempt_at != NO_TIME))
                 when_cell(d->state == DELIVERY_SENT ? d->sent_at : d->next_attempt_at, when);
-        if (asprintf(&detail, "%s %s: %s, %d %s%s%.16s%s%s", d->agency, d->channel, delivery_state_to_string(d->state),
+        char retried[128] = "";
+        if (d->retries > 0 && d->retried_at != NO_TIME) {
+                char at[20];
+                format_local(d->retried_at, at);
+                snprintf(retried, sizeof retried, ", retried by %.64s at %.16s", strempty(d->retried_by), at);
+        }
+        if (asprintf(&detail, "%s %s: %s, %d %s%s%.16s%s%s%s", d->agency, d->channel, delivery_state_to_string(d->state),
                      d->attempts, d->attempts == 1 ? "try" : "tries",
-                     !*when ? "" : d->state == DELIVERY_SENT ? ", sent " : ", next ", when,
+                     !*when ? "" : d->state == DELIVERY_SENT ? ", sent " : ", next ", when, retried,
                      d->last_error ? ": " : "", strempty(d->last_error)) < 0)
                 return -ENOMEM;
         e = reallocarray(*events, *n + 1, sizeof **events);

@@ -727,7 +727,12 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
         }
         if (r == 0)
                 r = save_task(c, &t, NULL, true, notify);
-        if (r == 0)
+        if (r == 0 && c->json) {
+                struct task back = {};
+                r = store_task_get(c->store, t.id, &back);
+                r = r < 0 ? ctl_store_fail(c, r, "cannot read the task back") : ctl_print_json(c, ctl_task_json(&back));
+                task_done(&back);
+        } else if (r == 0)
                 printf("Task %lld updated.\n", (long long) t.id);
         ids_done(&lead);
         ids_done(&support);

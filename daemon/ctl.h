@@ -120,6 +120,8 @@ int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_history(struct ctl *c, int argc, char **argv);
 int cmd_new_instance_id(struct ctl *c, int argc, char **argv);
 int cmd_report(struct ctl *c, int argc, char **argv);
+int cmd_retry(struct ctl *c, int argc, char **argv);
+int cmd_delete(struct ctl *c, int argc, char **argv);
 
 /* send-test --channel webhook: a test message to each of the agency's
  * webhooks, waited for; prints one line (or JSON) per webhook. Returns 0

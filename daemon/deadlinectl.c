@@ -44,6 +44,8 @@ static const struct command {
         { "new-instance-id", cmd_new_instance_id, "new-instance-id" },
         { "report", cmd_report, "report [--period 2025-Q2|2025-05|2025 | --from DATE --to DATE] [--agency ID]\n"
           "                 [--document NUMBER] [--format table|csv|json|html] [--output FILE]" },
+        { "retry", cmd_retry, "retry DELIVERY | retry --failed [--task ID] [--agency ID]" },
+        { "delete", cmd_delete, "delete ID [--force]" },
 };
 
 static void help(FILE *f) {
@@ -410,6 +412,11 @@ int cmd_check_config(struct ctl *c, int argc, char **argv) {
                 if (missing > 0)
                         return EX_CONFIG;
         }
+        if (c->json)
+                return ctl_print_json(c, json_pack("{s:b, s:s, s:I, s:I, s:s, s:s}", "ok", true, "config",
+                                                   c->config->path, "agencies", (json_int_t) c->config->n_agencies,
+                                                   "groups", (json_int_t) c->config->n_groups, "database",
+                                                   c->config->database, "timezone", c->config->timezone));
         printf("%s: configuration OK: %zu agencies, %zu groups, database %s, time zone %s\n", c->config->path,
                c->config->n_agencies, c->config->n_groups, c->config->database, c->config->timezone);
         return 0;

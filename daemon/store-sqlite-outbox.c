@@ -68,11 +68,14 @@ static int delivery_from_row(sqlite3_stmt *st, void *item) {
         d.created_at = store_column_time(st, 11);
         d.sent_at = store_column_time(st, 12);
         d.first_attempt_at = store_column_time(st, 14);
+        d.retried_at = store_column_time(st, 15);
+        d.retries = sqlite3_column_int(st, 17);
         if (store_column_strdup(st, 2, &d.slot) < 0 ||
             store_column_strdup(st, 4, &d.agency) < 0 ||
             store_column_strdup(st, 6, &d.channel) < 0 ||
             store_column_strdup(st, 10, &d.last_error) < 0 ||
-            store_column_strdup(st, 13, &d.delivered_to) < 0)
+            store_column_strdup(st, 13, &d.delivered_to) < 0 ||
+            store_column_strdup(st, 16, &d.retried_by) < 0)
                 return -ENOMEM;
         d.role = sqlite3_column_type(st, 5) == SQLITE_NULL ? _ROLE_INVALID
                  : role_from_string((const char *) sqlite3_column_text(st, 5));
@@ -384,4 +387,82 @@ int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE
         }
         memcpy(counts, c, sizeof c);
         return 0;
+}
+
+int store_delivery_get(struct store *s, int64_t id, struct delivery *ret) {
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = store_statement(s, STMT_DELIVERY_GET, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = deliveries_read(s, st, &l);
+        if (r < 0)
+                return r;
+        if (l.n == 0)
+                return -ENOENT;
+        *ret = l.items[0];
+        l.items[0] = (struct delivery) {};
+        return 0;
+}
+
+static int agencies_to_json(char *const *agencies, char **ret) {
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
+
+        if (!agencies) {
+                *ret = NULL;
+                return 0;
+        }
+        strbuf_putc(&b, '[');
+        for (char *const *a = agencies; *a; a++) {
+                strbuf_puts(&b, a == agencies ? "\"" : ",\"");
+                store_json_escape(&b, *a);
+                strbuf_putc(&b, '"');
+        }
+        strbuf_putc(&b, ']');
+        return strbuf_steal(&b, ret, NULL);
+}
+
+int store_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor, int64_t now,
+                           int64_t **ret_ids) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        _cleanup_free_ char *agencies = NULL;
+        _cleanup_free_ int64_t *ids = NULL;
+        size_t n = 0, cap = 0;
+        int r;
+
+        if (!f)
+                return -EINVAL;
+        r = agencies_to_json(f->agencies, &agencies);
+        if (r < 0)
+                return r;
+        r = store_statement(s, STMT_DELIVERIES_RETRY, &st);
+        if (r < 0)
+                return r;
+        if (store_bind_id(st, 1, f->id) != SQLITE_OK ||
+            store_bind_id(st, 2, f->task_id) != SQLITE_OK ||
+            store_bind_text(st, 3, agencies) != SQLITE_OK ||
+            sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+            store_bind_text(st, 5, actor) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        while ((r = store_step(s, st)) > 0) {
+                if (n == cap) {
+                        int64_t *m = reallocarray(ids, cap ? cap * 2 : 16, sizeof *ids);
+                        if (!m)
+                                return -ENOMEM;
+                        ids = m;
+                        cap = cap ? cap * 2 : 16;
+                }
+                ids[n++] = sqlite3_column_int64(st, 0);
+        }
+        if (r < 0)
+                return r;
+        if (ret_ids)
+                *ret_ids = TAKE_PTR(ids);
+        return (int) MIN(n, (size_t) INT32_MAX);
 }

@@ -199,6 +199,13 @@ static const struct migration migrations[] = {
           "        WHERE task_id IS NULL;\n"
           "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';\n"
           "CREATE INDEX deliveries_task ON deliveries(task_id);\n" },
+
+        /* An operator's retry of a delivery that was given up: when, by
+         * whom, and how many times. */
+        { 9,
+          "ALTER TABLE deliveries ADD COLUMN retried_at INTEGER;\n"
+          "ALTER TABLE deliveries ADD COLUMN retried_by TEXT;\n"
+          "ALTER TABLE deliveries ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

@@ -574,3 +574,26 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
                 return store_error(s, sqlite3_errcode(s->db));
         return tasks_fetch(s, st, NULL, ret);
 }
+
+int store_task_delete(struct store *s, int64_t id) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        /* Its id and its deliveries' are never given again. */
+        r = store_statement(s, STMT_IDS_USED, &st);
+        if (r < 0)
+                return r;
+        r = store_run(s, st);
+        if (r < 0)
+                return r;
+        (void) sqlite3_reset(st);
+        r = store_statement(s, STMT_TASK_DELETE, &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+                return store_error(s, sqlite3_errcode(s->db));
+        r = store_run(s, st);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}

@@ -29,6 +29,13 @@
         "WHERE f.task_id = t.id AND f.agency IN (SELECT value FROM json_each(?4)))) " \
         "ORDER BY t.due_at IS NULL, t.due_at, t.id LIMIT ?5"
 
+/* A new row's id: above every id the table has had. SQLite would give a
+ * deleted task's or delivery's id to the next row (max(id) + 1), and ids
+ * make Message-IDs; store_task_delete() keeps the highest in meta. */
+#define SQL_NEXT_ID(table, key)                                                 \
+        "(SELECT max(coalesce((SELECT max(id) FROM " table "), 0), "            \
+        "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" key "'), 0)) + 1)"
+
 /* Every statement the store runs, prepared on first use and kept until
  * close. Tasks and deliveries have their own files; their SQL is here so
  * that the whole vocabulary can be read at once. */
@@ -55,9 +62,9 @@ static const char *const store_sql[_STMT_MAX] = {
                 "WHERE number = ?1",
 
         [STMT_TASK_INSERT] =
-                "INSERT INTO tasks (document_id, ref, title, detail, due, due_at, status, "
+                "INSERT INTO tasks (id, document_id, ref, title, detail, due, due_at, status, "
                 "recurrence, created_at, updated_at, closed_at, next_fire_at, fired_through, original_due) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?9, ?12)",
+                "VALUES (" SQL_NEXT_ID("tasks", "task_id_used") ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?9, ?12)",
         [STMT_TASK_AGENCY_INSERT] =
                 "INSERT INTO task_agencies (task_id, agency, role, position, notice_at) "
                 "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -169,9 +176,9 @@ static const char *const store_sql[_STMT_MAX] = {
          * where INSERT OR IGNORE would also swallow a NOT NULL or CHECK
          * violation. */
         [STMT_DELIVERY_INSERT] =
-                "INSERT INTO deliveries (task_id, slot, slot_at, agency, role, channel, state, "
+                "INSERT INTO deliveries (id, task_id, slot, slot_at, agency, role, channel, state, "
                 "attempts, next_attempt_at, last_error, created_at) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                "VALUES (" SQL_NEXT_ID("deliveries", "delivery_id_used") ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
                 "coalesce(?9, CASE WHEN ?7 = 'pending' "
                 "THEN coalesce(?11, CAST(strftime('%s', 'now') AS INTEGER)) END), "
                 "?10, coalesce(?11, CAST(strftime('%s', 'now') AS INTEGER))) "
@@ -247,6 +254,36 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_DATA_VERSION] = "PRAGMA data_version",
         [STMT_AGENCY_IDS]   = "SELECT DISTINCT a.agency FROM task_agencies AS a "
                               "JOIN tasks AS t ON t.id = a.task_id WHERE t.status = 'open' ORDER BY a.agency",
+
+        /* An operator's tools. A failed delivery is put back only while it
+         * has a reason to go: its task open and, for a reminder, its slot of
+         * the current deadline (as STMT_DELIVERIES_DROP_STALE keeps pending
+         * ones); a notice while its task is open; a delivery about no one
+         * task (a report) always.
+         * ?1 delivery, ?2 task, ?3 a JSON array of agencies (NULL: any),
+         * ?4 now, ?5 the operator. */
+        [STMT_DELIVERY_GET] =
+                "SELECT " SQL_DELIVERY_COLUMNS " FROM deliveries WHERE id = ?1",
+        [STMT_DELIVERIES_RETRY] =
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?4, attempts = 0, "
+                "first_attempt_at = NULL, retried_at = ?4, retried_by = ?5, retries = retries + 1 "
+                "WHERE state = 'failed' AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR task_id = ?2) "
+                "AND (?3 IS NULL OR agency IN (SELECT value FROM json_each(?3))) "
+                "AND (deliveries.task_id IS NULL OR EXISTS (SELECT 1 FROM tasks AS t "
+                "WHERE t.id = deliveries.task_id AND t.status = 'open' "
+                "AND (deliveries.slot LIKE 'notice:%' OR (t.due_at IS NOT NULL "
+                "AND (deliveries.slot LIKE '%@' || t.due_at "
+                "OR (deliveries.slot LIKE 'overdue:%' AND deliveries.slot_at > t.due_at)))))) "
+                "RETURNING id",
+        /* The task's agencies, deliveries, changes and completions go with
+         * it (ON DELETE CASCADE). */
+        [STMT_TASK_DELETE] = "DELETE FROM tasks WHERE id = ?1",
+        [STMT_IDS_USED] =
+                "INSERT INTO meta (key, value) VALUES "
+                "('task_id_used', (SELECT coalesce(max(id), 0) FROM tasks)), "
+                "('delivery_id_used', (SELECT coalesce(max(id), 0) FROM deliveries)) "
+                "ON CONFLICT (key) DO UPDATE SET value = "
+                "max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
 };
 
 /* store_open() has no store to keep its message in when it fails. */

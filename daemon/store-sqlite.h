@@ -33,7 +33,7 @@
 #define SQL_DELIVERY_COLUMNS                                                    \
         "id, task_id, slot, slot_at, agency, role, channel, state, attempts, "  \
         "next_attempt_at, last_error, created_at, sent_at, delivered_to, "     \
-        "first_attempt_at"
+        "first_attempt_at, retried_at, retried_by, retries"
 
 /* ?3: the receivers left out, a JSON array of "agency|channel" keys that
  * json_each() reads whole once (an agency id has no '|'), or NULL. */
@@ -113,6 +113,11 @@ enum store_statement {
         STMT_META_SET,
         STMT_DATA_VERSION,
         STMT_AGENCY_IDS,
+
+        STMT_DELIVERY_GET,
+        STMT_DELIVERIES_RETRY,
+        STMT_TASK_DELETE,
+        STMT_IDS_USED,
         _STMT_MAX,
 };
 

@@ -355,6 +355,7 @@ void delivery_done(struct delivery *d) {
         free(d->channel);
         free(d->last_error);
         free(d->delivered_to);
+        free(d->retried_by);
         *d = (struct delivery) {};
 }
 

@@ -44,7 +44,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -247,6 +247,11 @@ struct delivery {
         int64_t sent_at;
         char *delivered_to;       /* e-mail: addresses that accepted it already, one per line, or NULL */
         int64_t first_attempt_at; /* when it was first claimed to be sent, NO_TIME if never */
+        /* An operator's retries after it was given up: the latest one's
+         * time (NO_TIME: never) and user, and how many. */
+        int64_t retried_at;
+        char *retried_by;
+        int retries;
 };
 
 struct delivery_list {
@@ -503,6 +508,30 @@ int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list
 /* The latest deliveries of every task, newest first, at most limit (0: no
  * limit). */
 int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret);
+/* An operator's tools. get reads one delivery (-ENOENT). retry puts
+ * failed deliveries back: those of f (id 0: any; task_id 0: any;
+ * agencies NULL: any) that still have a reason to go (their task is open
+ * and the slot is of its current deadline: a "…@<due_at>" slot of that
+ * due_at, or an overdue slot after it) become pending, due at `now`, with
+ * attempts and first_attempt_at cleared so that max_retry_age counts
+ * afresh; the error and the addresses that accepted it already stay, and
+ * retried_at = now, retried_by = actor, retries + 1 record the operator's
+ * act. Returns how many, their ids in *ret_ids (freed with free(); may be
+ * NULL). Slow: reads the failed deliveries f lets through. */
+struct delivery_retry_filter {
+        int64_t id;
+        int64_t task_id;
+        char *const *agencies;
+};
+int store_delivery_get(struct store *s, int64_t id, struct delivery *ret);
+int store_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor, int64_t now,
+                           int64_t **ret_ids);
+/* Deletes a task with its agencies, deliveries (sent ones too), change log
+ * and completions; its document stays, and its (document, reference) pair
+ * is free again. Its id and its deliveries' ids are not given to new rows
+ * (they name messages). -ENOENT for a missing task. */
+int store_task_delete(struct store *s, int64_t id);
+
 /* Counts per state, indexed by enum delivery_state. Slow: counts every
  * delivery (the daemon calls it for its status line, at each re-arm). */
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);

@@ -254,7 +254,8 @@ def test_preview_of_a_database_that_needs_migrating_leaves_it_at_its_version(env
     con.executescript("DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
                       "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
-                      "PRAGMA user_version = 3;")
+                      "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "
+                      "ALTER TABLE deliveries DROP COLUMN retries; PRAGMA user_version = 3;")
     con.close()
     before = env.dump()
 

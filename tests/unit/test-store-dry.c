@@ -75,6 +75,8 @@ static void test_dry_store_migrates_inside_and_leaves_the_version(void **state) 
         raw_exec(db, "DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
                      "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                      "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
+                     "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "
+                     "ALTER TABLE deliveries DROP COLUMN retries; "
                      "PRAGMA user_version = 3");
 
         assert_int_equal(store_open(f->path, STORE_DRY, &dry), 0);

@@ -539,6 +539,92 @@ static void test_deleting_a_task_deletes_its_deliveries(void **state) {
         assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 0);
 }
 
+static int64_t failed(struct store *s, int64_t task, const char *slot, const char *agency, int64_t slot_at) {
+        struct delivery d = delivery(task, slot, agency, "email", NOW);
+
+        d.slot_at = slot_at;
+        d.state = DELIVERY_FAILED;
+        d.attempts = 5;
+        d.last_error = (char *) "550 no";
+        assert_int_equal(store_delivery_insert(s, &d), 1);
+        assert_int_equal(store_delivery_set_state(s, d.id, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), -EALREADY);
+        return d.id;
+}
+
+static void test_retry_puts_back_failed_deliveries_that_have_a_reason_to_go(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_done) struct delivery back = {}, left = {};
+        _cleanup_free_ int64_t *ids = NULL, *none = NULL;
+        char *stc[] = { (char *) "stc", NULL };
+        int64_t open = add_task(f->s, "open", NOW + 900, NULL, 0);
+        int64_t closed = add_task(f->s, "closed", NOW + 900, NULL, 0);
+        char current[64], old[64];
+        int64_t a, b, c, d, e, sent;
+
+        snprintf(current, sizeof current, "before:7d@%lld", (long long) (NOW + 900));
+        snprintf(old, sizeof old, "before:7d@%lld", (long long) (NOW + 100));
+        a = failed(f->s, open, current, "stc", NOW);
+        b = failed(f->s, open, current, "sxd", NOW);
+        c = failed(f->s, open, old, "stc", NOW);                  /* an earlier deadline */
+        d = failed(f->s, open, "overdue:2025-04-01", "stc", NOW);  /* before the deadline */
+        e = failed(f->s, closed, current, "stc", NOW);
+        assert_int_equal(store_task_set_status(f->s, closed, TASK_CANCELLED, NOW), 0);
+        sent = insert(f->s, delivery(open, "before:14d@1", "stc", "email", NOW));
+        assert_int_equal(store_delivery_set_state(f->s, sent, DELIVERY_SENT, NO_TIME, NULL, NOW), 0);
+
+        /* One agency's, then the rest. */
+        assert_int_equal(store_deliveries_retry(f->s, &(struct delivery_retry_filter) { .agencies = stc }, "alice",
+                                                NOW + 60, &ids), 1);
+        assert_int_equal(ids[0], a);
+        assert_int_equal(store_delivery_get(f->s, a, &back), 0);
+        assert_int_equal(back.state, DELIVERY_PENDING);
+        assert_int_equal(back.attempts, 0);
+        assert_int_equal(back.first_attempt_at, NO_TIME);
+        assert_int_equal(back.next_attempt_at, NOW + 60);
+        assert_int_equal(back.retried_at, NOW + 60);
+        assert_string_equal(back.retried_by, "alice");
+        assert_int_equal(back.retries, 1);
+        assert_string_equal(back.last_error, "550 no");
+        assert_int_equal(store_deliveries_retry(f->s, &(struct delivery_retry_filter) { .task_id = open }, "bob",
+                                                NOW + 60, &none), 1);
+        assert_int_equal(none[0], b);
+        /* Withdrawn ones stay failed, whatever is asked. */
+        assert_int_equal(store_deliveries_retry(f->s, &(struct delivery_retry_filter) {}, "bob", NOW, NULL), 0);
+        assert_int_equal(store_deliveries_retry(f->s, &(struct delivery_retry_filter) { .id = e }, "bob", NOW, NULL), 0);
+        assert_int_equal(store_deliveries_retry(f->s, &(struct delivery_retry_filter) { .id = sent }, "bob", NOW, NULL), 0);
+        assert_int_equal(store_delivery_get(f->s, c, &left), 0);
+        assert_int_equal(left.state, DELIVERY_FAILED);
+        assert_int_equal(left.retries, 0);
+        assert_int_equal(left.retried_at, NO_TIME);
+        (void) d;
+        /* A notice goes while its task is open, whatever its deadline; a
+         * delivery about no one task (a report) always. */
+        int64_t notice = failed(f->s, open, "notice:1746000000", "stc", NOW);
+        int64_t closed_notice = failed(f->s, closed, "notice:1746000000", "stc", NOW);
+        int64_t report = failed(f->s, 0, "report:stc:2025-05", "stc", NOW);
+        free(ids);
+        ids = NULL;
+        assert_int_equal(store_deliveries_retry(f->s, &(struct delivery_retry_filter) {}, "carol", NOW + 90, &ids), 2);
+        assert_true((ids[0] == notice && ids[1] == report) || (ids[0] == report && ids[1] == notice));
+        assert_int_equal(store_deliveries_retry(f->s, &(struct delivery_retry_filter) { .id = closed_notice }, "carol",
+                                                NOW, NULL), 0);
+        assert_int_equal(store_delivery_get(f->s, 999, &left), -ENOENT);
+}
+
+static void test_task_delete_never_gives_its_ids_again(void **state) {
+        struct fixture *f = *state;
+        int64_t keep = add_task(f->s, "keep", NOW, NULL, 0);
+        int64_t gone = add_task(f->s, "gone", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD } }, 1);
+        int64_t d = insert(f->s, delivery(gone, "s", "sxd", "email", NOW));
+        _cleanup_(task_done) struct task t = {};
+
+        assert_int_equal(store_task_delete(f->s, gone), 0);
+        assert_int_equal(store_task_get(f->s, gone, &t), -ENOENT);
+        assert_int_equal(store_task_delete(f->s, gone), -ENOENT);
+        assert_true(add_task(f->s, "new", NOW, NULL, 0) > gone);
+        assert_true(insert(f->s, delivery(keep, "s", "sxd", "email", NOW)) > d);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
         const struct CMUnitTest tests[] = {
@@ -559,6 +645,8 @@ int main(void) {
                 T(test_delivery_counts_by_state),
                 T(test_delivery_list_for_task_by_slot_time),
                 T(test_deleting_a_task_deletes_its_deliveries),
+                T(test_retry_puts_back_failed_deliveries_that_have_a_reason_to_go),
+                T(test_task_delete_never_gives_its_ids_again),
         };
 #undef T
         return cmocka_run_group_tests(tests, NULL, NULL);

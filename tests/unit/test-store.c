@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 8);
+        assert_int_equal(STORE_SCHEMA_VERSION, 9);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 8");
+                            "schema 99, this one knows 9");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -154,9 +154,12 @@ static void test_open_unversioned_foreign_database_is_refused(void **state) {
         sqlite3_close(db);
 }
 
-/* What schema version 8 added, taken away again (the deliveries' task_id
- * stays nullable, which version 8 takes as it is), and version 7. */
-#define UNDO_V8 "DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
+/* What schema versions 9, 8 and 7 added, taken away again (the deliveries'
+ * task_id stays nullable, which version 8 takes as it is). */
+#define UNDO_V9                                                                 \
+        "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; " \
+        "ALTER TABLE deliveries DROP COLUMN retries; "
+#define UNDO_V8 UNDO_V9 "DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
 #define UNDO_V7 UNDO_V8 "DROP INDEX completions_due; "
 /* What schema version 6 added, taken away again: a database as version 5
  * left it (UNDO_V6_CHANGES too when the change log stays). */
