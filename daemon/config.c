@@ -305,11 +305,19 @@ static void parse_report(struct parser *p, const config_setting_t *g, const stru
         if (parser_get_strv(p, g, "schedule", "report_to", REPORT_TO_MAX, 64, parser_check_id, &pol->report_to,
                             &to) <= 0)
                 return;
-        for (size_t j = 0; pol->report_to[j]; j++)
-                if (!config_find_agency(c, pol->report_to[j]))
+        for (size_t j = 0; pol->report_to[j]; j++) {
+                const struct agency *a = config_find_agency(c, pol->report_to[j]);
+                if (!a)
                         parser_error(p, parser_setting_elem(to, j),
                                      parser_path_elem(epath, "schedule.report_to", j), "%s is not an agency id",
                                      parser_quote(pol->report_to[j], q, sizeof q));
+                else if (strv_length(a->email) + strv_length(a->cc) == 0)
+                        /* The report goes by e-mail only. */
+                        parser_error(p, parser_setting_elem(to, j),
+                                     parser_path_elem(epath, "schedule.report_to", j),
+                                     "agency %s has no e-mail address for the report",
+                                     parser_quote(pol->report_to[j], q, sizeof q));
+        }
 }
 
 static void parse_schedule(struct parser *p, const config_setting_t *root, struct config *c) {
