@@ -6,7 +6,9 @@
 
 #include "mail-message.h"
 #include "render.h"
+#include "report-render.h"
 #include "schedule.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 enum render_kind compose_slot_kind(const char *slot) {
@@ -146,7 +148,9 @@ static int message_token(const struct job *j, bool digest, char **ret) {
 
         if (digest)
                 return asprintf(ret, "%lld", (long long) j->rows[0].delivery_id) < 0 ? -ENOMEM : 0;
-        if (asprintf(&t, "%lld-%s", (long long) j->rows[0].task_id, slot) < 0)
+        /* About no one task: the key, which names the agency. */
+        if (j->rows[0].task_id == 0 ? asprintf(&t, "%s", slot) < 0
+                                    : asprintf(&t, "%lld-%s", (long long) j->rows[0].task_id, slot) < 0)
                 return -ENOMEM;
         for (char *p = t; *p; p++)
                 if (*p == ':')
@@ -339,14 +343,145 @@ finish:
         return r;
 }
 
-int compose_untasked(const struct config *c, struct job *j, int64_t now) {
-        (void) c;
-        (void) now;
+/* The report's page with the letter (report.html) at the top of its body. */
+static int report_page(const struct report *rep, enum language lang, const char *letter, char **ret) {
+        _cleanup_(strbuf_done) struct strbuf page = STRBUF_INIT(MAIL_BODY_MAX), b = STRBUF_INIT(MAIL_BODY_MAX);
+        int r;
+
+        r = report_render_html(rep, lang, &page);
+        if (r < 0)
+                return r;
+        const char *at = strstr(page.data, "<body>\n");
+        if (!at)
+                return -EINVAL;
+        at += strlen("<body>\n");
+        strbuf_putn(&b, page.data, (size_t) (at - page.data));
+        strbuf_puts(&b, strempty(letter));
+        strbuf_puts(&b, at);
+        return strbuf_steal(&b, ret, NULL);
+}
+
+static int compose_report(const struct config *c, struct job *j, const struct report *rep, int64_t now) {
+        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *html = NULL, *csv = NULL;
+        _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
+        _cleanup_free_ bool *in_row = NULL;
+        _cleanup_strv_free_ char **rcpt = NULL;
+        _cleanup_(render_output_done) struct render_output out = {};
+        _cleanup_(strbuf_done) struct strbuf cb = STRBUF_INIT(MAIL_ATTACHMENT_MAX);
+        const struct agency *a = config_find_agency(c, j->agency);
+        size_t n_to = 0, n_cc = 0, size, csv_size;
+        char filename[MAIL_FILENAME_MAX + 1];
+        const char *period;
+        int r;
+
+        if (!rep || j->channel != CHANNEL_EMAIL)
+                return -EOPNOTSUPP;
+        if (!a)
+                return -ENOENT;
+        period = strrchr(j->rows[0].slot, ':') + 1;
+        size_t n = strv_length(a->email) + strv_length(a->cc);
+        if (n == 0)
+                return -ENXIO;
+        to = calloc(n, sizeof *to);
+        cc = calloc(n, sizeof *cc);
+        if (!to || !cc)
+                return -ENOMEM;
+        for (char **e = a->email; *e; e++)
+                to[n_to++] = (struct mail_address) { a->name, *e };
+        for (char **e = a->cc; *e; e++)
+                cc[n_cc++] = (struct mail_address) { a->name, *e };
+
+        struct render_recipient recipient = { .name = a->name, .role = _ROLE_INVALID };
+        struct render_input in = {
+                .kind = RENDER_REPORT,
+                .now = now,
+                .recipients = &recipient,
+                .n_recipients = 1,
+                .base_url = c->base_url,
+                .report_period = period,
+                .report_from = rep->from_day,
+                .report_to = rep->to_day,
+                .report_on_time = rep->total.on_time,
+                .report_late = rep->total.late,
+                .report_open = rep->total.open,
+                .report_overdue = rep->total.overdue,
+        };
+        r = render_message(c->render, &in, &out);
+        if (r < 0)
+                return r;
+        r = report_page(rep, c->language, out.html, &html);
+        if (r < 0)
+                return r;
+        /* UTF-8 with a byte order mark: without it, Excel takes a CSV file
+         * for the local ANSI code page and garbles every Vietnamese name. */
+        strbuf_puts(&cb, "\xEF\xBB\xBF");
+        r = report_render_csv(rep, &cb);
+        if (r >= 0)
+                r = strbuf_steal(&cb, &csv, &csv_size);
+        if (r < 0)
+                return r;
+        snprintf(filename, sizeof filename, "%s-%s.csv", c->language == LANGUAGE_VI ? "bao-cao" : "report", period);
+
+        r = message_token(j, false, &token);
+        if (r < 0)
+                return r;
+        struct mail_address reply_to = { c->reply_name, c->reply_address };
+        struct mail_attachment att = {
+                .filename = filename,
+                .content_type = "text/csv; charset=utf-8",
+                .data = csv,
+                .size = csv_size,
+        };
+        struct mail_message m = {
+                .from = { c->from_name, c->from_address },
+                .to = n_to > 0 ? to : cc,
+                .n_to = n_to > 0 ? n_to : n_cc,
+                .cc = n_to > 0 ? cc : NULL,
+                .n_cc = n_to > 0 ? n_cc : 0,
+                .reply_to = c->reply_address ? &reply_to : NULL,
+                .subject = out.subject,
+                .text = out.text,
+                .html = html,
+                .date = now,
+                .delivery = token,
+                .instance = j->instance,
+                .attachments = &att,
+                .n_attachments = 1,
+        };
+        r = mail_message_format(&m, &data, &size);
+        if (r >= 0)
+                r = mail_message_recipients(&m, &rcpt);
+        if (r < 0)
+                return r;
+        from_addr = strdup(strempty(c->from_address));
+        free(j->subject);
+        j->subject = strdup(strempty(out.subject));
+        if (!from_addr || !j->subject)
+                return -ENOMEM;
+
+        /* One row: every address settles it. */
+        size_t n_rcpt = strv_length(rcpt);
+        in_row = calloc(n_rcpt * j->n_rows + 1, sizeof *in_row);
+        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
+        if (!in_row || !j->rcpt_refused)
+                return -ENOMEM;
+        for (size_t k = 0; k < n_rcpt * j->n_rows; k++)
+                in_row[k] = true;
+        j->mail_from = TAKE_PTR(from_addr);
+        j->rcpt = TAKE_PTR(rcpt);
+        j->rcpt_in_row = TAKE_PTR(in_row);
+        j->n_rcpt = n_rcpt;
+        drop_delivered(j);
+        j->data = TAKE_PTR(data);
+        j->size = size;
+        return 0;
+}
+
+int compose_untasked(const struct config *c, struct job *j, const struct report *report, int64_t now) {
         if (j->n_rows == 0)
                 return -EINVAL;
-        /* No kind has a composer yet: the monthly compliance report
-         * ("report:<agency>:<period>", HTML with its CSV attached) is to
-         * be the first. */
+        if (strncmp(j->rows[0].slot, "report:", 7) == 0 && strrchr(j->rows[0].slot, ':') > j->rows[0].slot + 6)
+                return compose_report(c, j, report, now);
         return -EOPNOTSUPP;
 }
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "job.h"
 #include "render.h"
+#include "report.h"
 #include "store.h"
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
@@ -20,10 +21,17 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
                        struct job *j);
 int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
 /* The message of a delivery about no one task (outbox_enqueue()), by the
- * kind its key begins with: "report:<agency>:<period>" and the other kinds
- * get their composer here, each filling in j's envelope and data (or
- * webhook request) for j->agency. -EOPNOTSUPP for a kind that has none. */
-int compose_untasked(const struct config *c, struct job *j, int64_t now);
+ * kind its key begins with, filling in j's envelope and data for
+ * j->agency. -EOPNOTSUPP for a kind (or a channel) that has none.
+ *
+ * "report:<agency>:<period>": the compliance report of the period, which
+ * the caller computed (`report`; NULL for other kinds), by e-mail only:
+ * multipart/mixed, the body a multipart/alternative of the report-*.txt
+ * letter with the totals and the report's HTML page with the report.html
+ * letter at its top; attached, the report as CSV, UTF-8 with a byte order
+ * mark (so that spreadsheet programs read it as UTF-8), named
+ * "bao-cao-<period>.csv" ("report-<period>.csv" in English). */
+int compose_untasked(const struct config *c, struct job *j, const struct report *report, int64_t now);
 
 /* What the two composers share. */
 

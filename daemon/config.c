@@ -20,6 +20,7 @@
 #define REMIND_BEFORE_MAX 32
 #define ESCALATION_MAX 32
 #define ESCALATION_TO_MAX 1000
+#define REPORT_TO_MAX 100
 #define YEAR_SECONDS (366 * SEC_PER_DAY)
 
 static const char *const language_table[_LANGUAGE_MAX] = {
@@ -75,6 +76,7 @@ struct config *config_free(struct config *c) {
         for (size_t i = 0; i < c->policy.n_escalation; i++)
                 strv_free(c->policy.escalation[i].to);
         free(c->policy.escalation);
+        strv_free(c->policy.report_to);
         free(c->policy.holidays);
         free(c->policy.extra_workdays);
         free(c->holidays_added);
@@ -284,10 +286,45 @@ static const char *overdue_check(const char *s) {
         return streq(s, "0") ? NULL : parser_check_duration(s);
 }
 
+static const char *report_every_check(const char *s) {
+        return streq(s, "never") || streq(s, "weekly") || streq(s, "monthly")
+                       ? NULL
+                       : "must be \"monthly\", \"weekly\" or \"never\"";
+}
+
+/* report_every and report_to: the e-mailed compliance report. */
+static void parse_report(struct parser *p, const config_setting_t *g, const struct config *c, struct policy *pol) {
+        _cleanup_free_ char *every = NULL;
+        config_setting_t *to;
+        char epath[SETTING_PATH_MAX], q[QUOTE_MAX];
+
+        if (parser_get_string(p, g, "schedule", "report_every", 16, report_every_check, &every) > 0)
+                pol->report_every = streq(every, "weekly")    ? REPORT_WEEKLY
+                                    : streq(every, "monthly") ? REPORT_MONTHLY
+                                                              : REPORT_NEVER;
+        if (parser_get_strv(p, g, "schedule", "report_to", REPORT_TO_MAX, 64, parser_check_id, &pol->report_to,
+                            &to) <= 0)
+                return;
+        for (size_t j = 0; pol->report_to[j]; j++) {
+                const struct agency *a = config_find_agency(c, pol->report_to[j]);
+                if (!a)
+                        parser_error(p, parser_setting_elem(to, j),
+                                     parser_path_elem(epath, "schedule.report_to", j), "%s is not an agency id",
+                                     parser_quote(pol->report_to[j], q, sizeof q));
+                else if (strv_length(a->email) + strv_length(a->cc) == 0)
+                        /* The report goes by e-mail only. */
+                        parser_error(p, parser_setting_elem(to, j),
+                                     parser_path_elem(epath, "schedule.report_to", j),
+                                     "agency %s has no e-mail address for the report",
+                                     parser_quote(pol->report_to[j], q, sizeof q));
+        }
+}
+
 static void parse_schedule(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const keys[] = { "remind_before", "overdue_every", "escalation", "send_at",
                                             "workdays",      "holidays",      "extra_workdays", "not_holidays",
-                                            "digest",        "notify_on_assign", NULL };
+                                            "digest",        "notify_on_assign", "report_every", "report_to",
+                                            NULL };
         struct policy *pol = &c->policy;
         config_setting_t *g;
         _cleanup_free_ char *send_at = NULL, *overdue = NULL;
@@ -319,6 +356,7 @@ static void parse_schedule(struct parser *p, const config_setting_t *root, struc
         parse_workdays(p, g, pol);
         (void) parser_get_bool(p, g, "schedule", "digest", &pol->digest);
         (void) parser_get_bool(p, g, "schedule", "notify_on_assign", &pol->notify_on_assign);
+        parse_report(p, g, c, pol);
 }
 
 static void parse_delivery(struct parser *p, const config_setting_t *root, struct config *c) {

@@ -88,6 +88,14 @@ struct escalation {
         char **to;             /* agency or group ids */
 };
 
+enum report_every {
+        REPORT_NEVER,
+        REPORT_WEEKLY,            /* ISO weeks, Monday to Sunday */
+        REPORT_MONTHLY,
+        _REPORT_EVERY_MAX,
+        _REPORT_EVERY_INVALID = -1,
+};
+
 struct policy {
         int64_t *remind_before;   /* seconds before the deadline, sorted descending */
         size_t n_remind_before;
@@ -104,6 +112,10 @@ struct policy {
         size_t n_extra_workdays;
         bool digest;
         bool notify_on_assign;    /* notices of new tasks to the agencies given them (default true) */
+        /* The compliance report e-mailed for each period that ends
+         * (report.h): how often, and to which agencies (ids). */
+        enum report_every report_every; /* default REPORT_NEVER */
+        char **report_to;         /* NULL-terminated, or NULL */
 };
 
 struct smtp {

@@ -21,6 +21,10 @@
  * encoded as "=3D" or ends a line as a soft break. So this boundary cannot
  * occur inside a part, whatever the text. */
 #define BOUNDARY "=_deadlined_alternative"
+/* No base64 or quoted-printable line can hold "=_", so neither boundary
+ * can occur in a part. */
+#define BOUNDARY_MIXED "=_deadlined_mixed"
+#define BASE64_LINE 76          /* RFC 2045 6.8: at most 76 characters */
 
 /* ---- checks ------------------------------------------------------------- */
 
@@ -480,6 +484,62 @@ static void body_part(struct strbuf *b, const char *type) {
                       "Content-Transfer-Encoding: quoted-printable\r\n", type);
 }
 
+/* Base64 in lines of BASE64_LINE characters (57 input bytes each), each
+ * ended by CRLF. */
+static void base64_lines(struct strbuf *b, const uint8_t *p, size_t n) {
+        const size_t chunk = BASE64_LINE / 4 * 3;
+
+        for (size_t i = 0; i < n; i += chunk) {
+                base64(b, p + i, MIN(chunk, n - i));
+                strbuf_puts(b, "\r\n");
+        }
+}
+
+static bool filename_is_plain(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > MAIL_FILENAME_MAX || s[0] == '.')
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
+}
+
+/* "type/subtype" and parameters in printable ASCII without quotes or
+ * backslashes: nothing that could end the header or need escaping. */
+static bool content_type_is_plain(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > 200 || !strchr(s, '/'))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (*p < 32 || *p > 126 || *p == '"' || *p == '\\')
+                        return false;
+        return true;
+}
+
+static int check_attachments(const struct mail_message *m) {
+        if (m->n_attachments > 0 && !m->attachments)
+                return -EINVAL;
+        if (m->n_attachments > MAIL_ATTACHMENTS_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < m->n_attachments; i++) {
+                const struct mail_attachment *a = &m->attachments[i];
+                if (!filename_is_plain(a->filename) || !content_type_is_plain(a->content_type) ||
+                    (a->size > 0 && !a->data))
+                        return -EINVAL;
+                if (a->size > MAIL_ATTACHMENT_MAX)
+                        return -E2BIG;
+        }
+        return 0;
+}
+
+static void attachment_part(struct strbuf *b, const struct mail_attachment *a) {
+        strbuf_printf(b, "Content-Type: %s; name=\"%s\"\r\n"
+                      "Content-Disposition: attachment; filename=\"%s\"\r\n"
+                      "Content-Transfer-Encoding: base64\r\n\r\n",
+                      a->content_type, a->filename, a->filename);
+        base64_lines(b, a->data, a->size);
+}
+
 /* ---- the message -------------------------------------------------------- */
 
 static int check_body(const char *s) {
@@ -525,6 +585,9 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
                 if (r < 0)
                         return r;
         }
+        r = check_attachments(m);
+        if (r < 0)
+                return r;
 
         format_date(m->date, date);
         strbuf_printf(&b, "Date: %s\r\n", date);
@@ -550,7 +613,9 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
                 header_simple(&b, "References", thread);
         }
         strbuf_puts(&b, "MIME-Version: 1.0\r\n");
-        if (m->html)
+        if (m->n_attachments > 0)
+                strbuf_puts(&b, "Content-Type: multipart/mixed; boundary=\"" BOUNDARY_MIXED "\"\r\n");
+        else if (m->html)
                 strbuf_puts(&b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n");
         else
                 body_part(&b, "text/plain");
@@ -568,6 +633,16 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
         header_simple(&b, "X-Deadlined-Delivery", m->delivery);
         strbuf_puts(&b, "\r\n");
 
+        if (m->n_attachments > 0) {
+                /* The body is the first part of the mixed message, with
+                 * its own content headers. */
+                strbuf_puts(&b, "--" BOUNDARY_MIXED "\r\n");
+                if (m->html)
+                        strbuf_puts(&b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n");
+                else
+                        body_part(&b, "text/plain");
+                strbuf_puts(&b, "\r\n");
+        }
         if (!m->html) {
                 quoted_printable(&b, m->text);
                 if (!ends_with_newline(m->text))
@@ -585,6 +660,12 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
                 quoted_printable(&b, m->html);
                 strbuf_puts(&b, "\r\n--" BOUNDARY "--\r\n");
         }
+        for (size_t i = 0; i < m->n_attachments; i++) {
+                strbuf_puts(&b, "\r\n--" BOUNDARY_MIXED "\r\n");
+                attachment_part(&b, &m->attachments[i]);
+        }
+        if (m->n_attachments > 0)
+                strbuf_puts(&b, "\r\n--" BOUNDARY_MIXED "--\r\n");
 
         return strbuf_steal(&b, ret, ret_size);
 }

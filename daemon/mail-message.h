@@ -29,10 +29,26 @@
 #define MAIL_RECIPIENTS_MAX 1000          /* To and Cc together */
 #define MAIL_TASKS_MAX      1000
 #define MAIL_TOKEN_MAX      128
+#define MAIL_ATTACHMENTS_MAX 8
+#define MAIL_ATTACHMENT_MAX (4 * 1024 * 1024) /* bytes of each attachment, before base64 */
+#define MAIL_FILENAME_MAX   64
 
 struct mail_address {
         const char *name;       /* display name, UTF-8; NULL or "": none */
         const char *address;    /* local@domain */
+};
+
+/* A file sent with the message: a part of its own after the body,
+ * "Content-Disposition: attachment", base64 in lines of 76 characters. The
+ * file name is plain (letters, digits, ".", "-", "_"; at most 64 bytes),
+ * so that it needs no encoding; the content type is a plain "type/subtype"
+ * with optional parameters (e.g. "text/csv; charset=utf-8"), written as
+ * given. */
+struct mail_attachment {
+        const char *filename;
+        const char *content_type;
+        const void *data;
+        size_t size;
 };
 
 struct mail_message {
@@ -60,6 +76,11 @@ struct mail_message {
          * thread root, so every reminder about it threads together. */
         const int64_t *tasks;
         size_t n_tasks;
+        /* With attachments the message is multipart/mixed: the body (text,
+         * or text and HTML as multipart/alternative) first, then each
+         * attachment. */
+        const struct mail_attachment *attachments;
+        size_t n_attachments;
 };
 
 /* Whether `address` is a plain dot-atom local@domain of at most 254 bytes,

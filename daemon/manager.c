@@ -169,7 +169,7 @@ static void manager_notify_status(struct manager *m) {
         int64_t next = NO_TIME, counts[_DELIVERY_STATE_MAX] = {};
         char when[20] = "none";
 
-        (void) outbox_next_wakeup(m->store, &next);
+        (void) outbox_next_wakeup(m->store, m->config, manager_now(m), &next);
         (void) store_delivery_counts(m->store, counts);
         if (next != NO_TIME)
                 format_local(next, when);
@@ -181,7 +181,7 @@ static void manager_notify_status(struct manager *m) {
 /* Arms the timer for whatever comes next, after any change. */
 static void manager_rearm(struct manager *m) {
         int64_t next;
-        int r = outbox_next_wakeup(m->store, &next);
+        int r = outbox_next_wakeup(m->store, m->config, manager_now(m), &next);
 
         if (r < 0) {
                 manager_db_failed(m, r, "tell when to wake up next");

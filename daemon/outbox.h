@@ -40,8 +40,14 @@
  * an agency the configuration does not have, -EINVAL for a key that is not
  * "<kind>:<what>". What such a delivery says is made when it is claimed,
  * by compose_untasked() for its kind; a kind that no composer knows fails
- * with that reason. Call it in the caller's transaction or alone (it then
- * takes its own). */
+ * with that reason. A report ("report:…") is e-mail only: an agency's
+ * webhooks get no row for it. Call it in the caller's transaction or alone
+ * (it then takes its own).
+ *
+ * outbox_decide() enqueues the periodic report (schedule.report_every,
+ * report_to; report.h says when one is owed) for each agency of report_to,
+ * due at its due time; outbox_claim() computes a report's figures from the
+ * store when it composes it. */
 int outbox_enqueue(struct store *s, const struct config *c, const char *key, const char *agency, int64_t at,
                    int64_t now);
 
@@ -72,9 +78,10 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
 /* Writes back the results of `n` jobs in one transaction; jobs with rows
  * still RESULT_NONE are put back to pending. */
 int outbox_settle(struct store *s, const struct config *c, int64_t now, struct job **jobs, size_t n);
-/* When the daemon next has something to do: the earliest slot of an open
- * task or attempt of a pending delivery (NO_TIME: nothing ever). */
-int outbox_next_wakeup(struct store *s, int64_t *ret);
+/* When the daemon next has something to do after `now`: the earliest slot
+ * of an open task, attempt of a pending delivery, or periodic report of
+ * `c` (report.h; NULL: reports left out), NO_TIME for nothing ever. */
+int outbox_next_wakeup(struct store *s, const struct config *c, int64_t now, int64_t *ret);
 
 /* The delay before attempt n+1 after n failed attempts: retry_min doubling
  * to retry_max, with ±10% jitter so that many deferred deliveries do not

@@ -75,6 +75,8 @@ enum {
         MV_RECIPIENT, MV_RECIPIENTS, MV_SINGLE_RECIPIENT,
         MV_TASKS, MV_N_TASKS, MV_N_OVERDUE, MV_N_UPCOMING, MV_SINGLE, MV_LEADS_ALL,
         MV_TODAY, MV_ESCALATION_AFTER, MV_SIGNATURE, MV_WEBHOOK,
+        MV_PERIOD, MV_PERIOD_FROM, MV_PERIOD_TO, MV_REPORT_TOTAL, MV_REPORT_ON_TIME, MV_REPORT_LATE,
+        MV_REPORT_OPEN, MV_REPORT_OVERDUE,
         _MV_MAX,
 };
 
@@ -92,6 +94,14 @@ static const struct tvar_def message_vars[_MV_MAX] = {
         [MV_ESCALATION_AFTER] = { .name = "escalation_after" },
         [MV_SIGNATURE]        = { .name = "signature" },
         [MV_WEBHOOK]          = { .name = "webhook" },
+        [MV_PERIOD]           = { .name = "period" },
+        [MV_PERIOD_FROM]      = { .name = "period_from" },
+        [MV_PERIOD_TO]        = { .name = "period_to" },
+        [MV_REPORT_TOTAL]     = { .name = "report_total" },
+        [MV_REPORT_ON_TIME]   = { .name = "report_on_time" },
+        [MV_REPORT_LATE]      = { .name = "report_late" },
+        [MV_REPORT_OPEN]      = { .name = "report_open" },
+        [MV_REPORT_OVERDUE]   = { .name = "report_overdue" },
 };
 static const struct tscope_def message_scope = { message_vars, _MV_MAX };
 
@@ -102,7 +112,7 @@ static const struct tscope_def *const root_defs[] = { &message_scope, &task_scop
 
 /* One group of three files per kind of message. */
 enum {
-        TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_ASSIGN, TPL_TEST,
+        TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_ASSIGN, TPL_TEST, TPL_REPORT,
         _TPL_GROUP_MAX,
 };
 enum { PART_SUBJECT, PART_TEXT, PART_HTML, _PART_MAX };
@@ -114,6 +124,7 @@ const char *const render_template_names[N_TEMPLATES + 1] = {
         "escalation-subject.txt", "escalation.txt", "escalation.html",
         "assign-subject.txt",     "assign.txt",     "assign.html",
         "test-subject.txt",       "test.txt",       "test.html",
+        "report-subject.txt",     "report.txt",     "report.html",
         NULL,
 };
 
@@ -154,6 +165,7 @@ const char *render_kind_to_string(enum render_kind k) {
                 [RENDER_ESCALATION] = "escalation",
                 [RENDER_ASSIGNMENT] = "assignment",
                 [RENDER_TEST] = "test",
+                [RENDER_REPORT] = "report",
         };
         return k >= 0 && k < _RENDER_KIND_MAX ? table[k] : NULL;
 }
@@ -597,6 +609,40 @@ static void message_values_done(struct message_values *m) {
         free(m->recipient_scopes);
 }
 
+/* "tháng 5/2025", "tuần 19/2025"; "May 2025", "week 19 of 2025": the
+ * period a report covers, from its name (report.h). */
+static int report_values(struct message_values *m, const struct render_input *in, enum language lang) {
+        static const char *const months[] = { "January", "February", "March", "April", "May", "June", "July",
+                                              "August", "September", "October", "November", "December" };
+        const uint64_t counts[] = { in->report_on_time + in->report_late + in->report_open + in->report_overdue,
+                                    in->report_on_time, in->report_late, in->report_open, in->report_overdue };
+        char buf[64];
+        int y, n, k = 0;
+
+        if (!in->report_period)
+                return -EINVAL;
+        if (sscanf(in->report_period, "%4d-W%2d%n", &y, &n, &k) == 2 && k > 0)
+                snprintf(buf, sizeof buf, lang == LANGUAGE_VI ? "tuần %d/%d" : "week %d of %d", n, y);
+        else if (sscanf(in->report_period, "%4d-%2d%n", &y, &n, &k) == 2 && k > 0 && n >= 1 && n <= 12) {
+                if (lang == LANGUAGE_VI)
+                        snprintf(buf, sizeof buf, "tháng %d/%d", n, y);
+                else
+                        snprintf(buf, sizeof buf, "%s %d", months[n - 1], y);
+        }
+        else
+                snprintf(buf, sizeof buf, "%s", in->report_period);
+        m->msg[MV_PERIOD] = text_value(pool_keep(&m->pool, strdup(buf)));
+        for (int i = 0; i < 2; i++) {
+                int yy, mm, dd;
+                civil_from_days(i == 0 ? in->report_from : in->report_to, &yy, &mm, &dd);
+                snprintf(buf, sizeof buf, "%d/%d/%d", dd, mm, yy);
+                m->msg[i == 0 ? MV_PERIOD_FROM : MV_PERIOD_TO] = text_value(pool_keep(&m->pool, strdup(buf)));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(counts); i++)
+                m->msg[MV_REPORT_TOTAL + i] = count_value(&m->pool, counts[i]);
+        return m->pool.error;
+}
+
 static int message_values_build(struct message_values *m, const struct render_input *in, enum language lang) {
         const struct words *w = &words_table[lang];
         _cleanup_free_ const char **names = NULL, **all_leads = NULL;
@@ -675,6 +721,11 @@ static int message_values_build(struct message_values *m, const struct render_in
                 civil_from_days(day, &y, &mo, &d);
                 snprintf(buf, sizeof buf, "%d/%d/%d", d, mo, y);
                 m->msg[MV_TODAY] = text_value(pool_keep(&m->pool, strdup(buf)));
+        }
+        if (in->kind == RENDER_REPORT) {
+                r = report_values(m, in, lang);
+                if (r < 0)
+                        return r;
         }
         if (in->kind == RENDER_ESCALATION)
                 m->msg[MV_ESCALATION_AFTER] = text_value(format_after(&m->pool, in->escalation_after, lang));
@@ -761,6 +812,9 @@ int render_message(const struct render_templates *t, const struct render_input *
                 if (in->n_tasks == 0)
                         return -EINVAL;
                 group = TPL_ASSIGN;
+                break;
+        case RENDER_REPORT:
+                group = TPL_REPORT;
                 break;
         default:
                 group = TPL_TEST;

@@ -40,11 +40,12 @@ enum render_kind {
         RENDER_ESCALATION,  /* to a supervising agency, listing what is overdue */
         RENDER_ASSIGNMENT,  /* a notice of new tasks to the agencies now responsible */
         RENDER_TEST,        /* send-test: checks the set-up, about no task */
+        RENDER_REPORT,      /* the periodic compliance report's letter, about no one task */
         _RENDER_KIND_MAX,
         _RENDER_KIND_INVALID = -1,
 };
 
-/* "reminder", "overdue", "escalation", "assignment", "test": the webhook
+/* "reminder", "overdue", "escalation", "assignment", "test", "report": the webhook
  * event types. */
 const char *render_kind_to_string(enum render_kind k) _pure_;
 
@@ -92,6 +93,12 @@ struct render_input {
         int64_t escalation_after;    /* RENDER_ESCALATION: the level's "after", seconds; 0: unsaid */
         const char *signature;       /* who signs; NULL: the language's default */
         bool webhook;                /* for a webhook: {{webhook}} is true, no HTML part */
+        /* RENDER_REPORT: the period ("2025-05", "2025-W19", report.h), its
+         * first and last local day, and the total counts (report.h's
+         * struct report_counts: on time, late, open, open overdue). */
+        const char *report_period;
+        int32_t report_from, report_to;
+        uint64_t report_on_time, report_late, report_open, report_overdue;
 };
 
 struct render_output {
@@ -102,7 +109,7 @@ struct render_output {
 void render_output_done(struct render_output *o);
 
 /* The file names of a template set, NULL-terminated: "task-subject.txt",
- * "task.txt", "task.html", "digest-…", "escalation-…", "assign-…", "test-…". A folder
+ * "task.txt", "task.html", "digest-…", "escalation-…", "assign-…", "test-…", "report-…". A folder
  * overriding them holds LANGUAGE/NAME, e.g. "vi/task.txt". */
 extern const char *const render_template_names[];
 /* The built-in templates: conf/templates as compiled into the program by

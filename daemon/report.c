@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A compliance report's aggregates from a period's occurrences. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +9,79 @@
 #include "lateness.h"
 #include "macro.h"
 #include "report.h"
+#include "schedule.h"
 #include "timeutil.h"
 
+/* The Monday of ISO week 1 of year y: the week that holds 4 January. */
+static int32_t iso_week1_monday(int y) {
+        int32_t jan4 = days_from_civil(y, 1, 4);
+        return jan4 - (weekday_from_days(jan4) + 6) % 7;
+}
+
+/* 52 or 53: a year has week 53 when its last week's Thursday is in it. */
+static int iso_weeks(int y) {
+        return (iso_week1_monday(y + 1) - iso_week1_monday(y)) / 7;
+}
+
+int report_period_of(enum report_every every, int32_t day, struct report_period *ret) {
+        int y, m, d;
+
+        if (every == REPORT_MONTHLY) {
+                civil_from_days(day, &y, &m, &d);
+                ret->from_day = days_from_civil(y, m, 1);
+                ret->to_day = days_from_civil(y, m, days_in_month(y, m));
+                snprintf(ret->name, sizeof ret->name, "%04d-%02d", y, m);
+                return 0;
+        }
+        if (every == REPORT_WEEKLY) {
+                ret->from_day = day - (weekday_from_days(day) + 6) % 7;
+                ret->to_day = ret->from_day + 6;
+                /* The ISO year is the year of the week's Thursday. */
+                civil_from_days(ret->from_day + 3, &y, &m, &d);
+                snprintf(ret->name, sizeof ret->name, "%04d-W%02d", y,
+                         (ret->from_day - iso_week1_monday(y)) / 7 + 1);
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int64_t report_period_due(const struct policy *p, const struct report_period *period) {
+        int32_t day;
+
+        if (!schedule_add_workdays(p, period->to_day, 1, &day) || day > period->to_day + 366)
+                return NO_TIME;
+        return local_to_instant(day, (int64_t) (p->send_at >= 0 ? p->send_at : 8 * 60) * 60);
+}
+
+bool report_owed(const struct policy *p, int64_t now, struct report_period *ret, int64_t *ret_next) {
+        struct report_period cur, prev;
+        int64_t sec, prev_due;
+        int32_t today;
+
+        if (ret_next)
+                *ret_next = NO_TIME;
+        instant_to_local(now, &today, &sec);
+        if (report_period_of(p->report_every, today, &cur) < 0 || !p->report_to || !p->report_to[0])
+                return false;
+        (void) report_period_of(p->report_every, cur.from_day - 1, &prev);
+        prev_due = report_period_due(p, &prev);
+        if (prev_due != NO_TIME && prev_due > now) {
+                /* The period just ended is not due yet (the first working
+                 * day of this one has not come). */
+                if (ret_next)
+                        *ret_next = prev_due;
+                return false;
+        }
+        if (ret_next)
+                *ret_next = report_period_due(p, &cur);
+        if (prev_due == NO_TIME)
+                return false;
+        *ret = prev;
+        return true;
+}
+
 int report_period_parse(const char *s, int32_t *ret_from, int32_t *ret_to) {
-        int y, m = 0, q = 0, n = 0;
+        int y, m = 0, q = 0, w = 0, n = 0;
 
         if (!s)
                 return -EINVAL;
@@ -26,6 +96,11 @@ int report_period_parse(const char *s, int32_t *ret_from, int32_t *ret_to) {
                         return -EINVAL;
                 *ret_from = days_from_civil(y, m, 1);
                 *ret_to = days_from_civil(y, m, days_in_month(y, m));
+        } else if (sscanf(s, "%4d-W%2d%n", &y, &w, &n) == 2 && (size_t) n == strlen(s) && n == 8) {
+                if (!isdigit((unsigned char) s[6]) || !isdigit((unsigned char) s[7]) || w < 1 || w > iso_weeks(y))
+                        return -EINVAL;
+                *ret_from = iso_week1_monday(y) + 7 * (w - 1);
+                *ret_to = *ret_from + 6;
         } else if (sscanf(s, "%4d%n", &y, &n) == 1 && (size_t) n == strlen(s) && n == 4) {
                 *ret_from = days_from_civil(y, 1, 1);
                 *ret_to = days_from_civil(y, 12, 31);

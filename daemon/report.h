@@ -29,11 +29,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "store.h"
 
-/* "2025" (the year), "2025-05" (a month), "2025-Q2" (a quarter): the first
- * and last local day. -EINVAL when it does not parse. */
+/* "2025" (the year), "2025-05" (a month), "2025-Q2" (a quarter),
+ * "2025-W19" (an ISO week, Monday to Sunday): the first and last local
+ * day. -EINVAL when it does not parse. */
 int report_period_parse(const char *s, int32_t *ret_from, int32_t *ret_to);
+
+/* The periodic report (schedule.report_every, report_to), e-mailed once a
+ * period under the outbox key "report:<agency>:<period>".
+ *
+ * A period's report is due on the first working day after the period
+ * (schedule.h's working days: workdays, holidays, extra_workdays) at
+ * send_at, or at 08:00 when send_at is "none". It is owed from then until
+ * the end of the period that follows: a daemon that was down at the due
+ * time sends it when it starts, but only for the period just ended; the
+ * reports of periods before it, missed in a longer downtime, are not made
+ * (no flood, as for reminders). */
+#define REPORT_PERIOD_NAME_MAX 32
+struct report_period {
+        int32_t from_day, to_day;
+        char name[REPORT_PERIOD_NAME_MAX];  /* "2025-05", "2025-W19" */
+};
+
+/* The period of `every` (weekly or monthly) that holds local day `day`.
+ * -EINVAL for REPORT_NEVER. */
+int report_period_of(enum report_every every, int32_t day, struct report_period *ret);
+/* When the report of `period` is due (above); NO_TIME when the policy has
+ * no working day within a year after it. */
+int64_t report_period_due(const struct policy *p, const struct report_period *period);
+/* The report owed at `now`: true with the period just ended, once its due
+ * time has come. *ret_next (if not NULL) is when the next report falls due
+ * after `now` (NO_TIME: never), for arming the timer. */
+bool report_owed(const struct policy *p, int64_t now, struct report_period *ret, int64_t *ret_next);
 
 struct report_counts {
         uint64_t on_time;

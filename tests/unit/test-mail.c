@@ -748,6 +748,171 @@ static void test_recipients_are_to_and_cc_once(void **state) {
         assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
 }
 
+
+/* ---- attachments -------------------------------------------------------- */
+
+static const char csv_bom[] = "\xEF\xBB\xBF" "kind,id,name\r\nagency,stc,Sở Tài chính\r\n";
+
+static struct mail_message with_attachment(struct mail_attachment *a, size_t size) {
+        struct mail_message m = sample();
+
+        *a = (struct mail_attachment) {
+                .filename = "bao-cao-2025-05.csv",
+                .content_type = "text/csv; charset=utf-8",
+                .data = csv_bom,
+                .size = size,
+        };
+        m.attachments = a;
+        m.n_attachments = 1;
+        return m;
+}
+
+/* The part `index` (from 0) of a multipart/mixed msg, up to the
+ * next line starting "--=_deadlined_mixed". */
+static const char *mixed_part(const char *msg, size_t index, const char **ret_end) {
+        const char *p = msg;
+
+        for (size_t i = 0; i <= index; i++) {
+                p = strstr(p, "\r\n--=_deadlined_mixed\r\n");
+                assert_non_null(p);
+                p += strlen("\r\n--=_deadlined_mixed\r\n");
+        }
+        *ret_end = strstr(p, "\r\n--=_deadlined_mixed");
+        assert_non_null(*ret_end);
+        return p;
+}
+
+static void test_attachment_makes_multipart_mixed(void **state) {
+        struct mail_attachment a;
+        struct mail_message m = with_attachment(&a, sizeof csv_bom - 1);
+        _cleanup_free_ char *msg = format_ok(&m), *text = NULL, *html = NULL;
+        const char *part, *end, *body;
+        char decoded[256];
+        struct parsed p;
+
+        assert_lines_wellformed(msg);
+        parse_message(msg, &p);
+        assert_string_equal(header(&p, "Content-Type"), "multipart/mixed; boundary=\"=_deadlined_mixed\"");
+        assert_null(header(&p, "Content-Transfer-Encoding"));
+        parsed_done(&p);
+
+        /* First part: the body, text and HTML as alternatives, whole. */
+        part = mixed_part(msg, 0, &end);
+        assert_true(strncmp(part, "Content-Type: multipart/alternative; boundary=\"=_deadlined_alternative\"\r\n\r\n",
+                            strlen("Content-Type: multipart/alternative; boundary=\"=_deadlined_alternative\"\r\n\r\n")) == 0);
+        assert_non_null(strstr(part, "\r\n--=_deadlined_alternative--\r\n"));
+        assert_true(strstr(part, "\r\n--=_deadlined_alternative--\r\n") < end);
+        text = part_text(msg, "text/plain");
+        html = part_text(msg, "text/html");
+        assert_string_equal(text, m.text);
+        assert_string_equal(html, m.html);
+
+        /* Second part: the file, base64, its exact bytes (the BOM too). */
+        part = mixed_part(msg, 1, &end);
+        parse_message(part, &p);
+        assert_string_equal(header(&p, "Content-Type"), "text/csv; charset=utf-8; name=\"bao-cao-2025-05.csv\"");
+        assert_string_equal(header(&p, "Content-Disposition"), "attachment; filename=\"bao-cao-2025-05.csv\"");
+        assert_string_equal(header(&p, "Content-Transfer-Encoding"), "base64");
+        parsed_done(&p);
+        body = strstr(part, "\r\n\r\n") + 4;
+        {
+                char compact[512];
+                size_t n = 0;
+                for (const char *c = body; c < end; c++)
+                        if (*c != '\r' && *c != '\n')
+                                compact[n++] = *c;
+                assert_int_equal(b64_decode(compact, n, decoded), sizeof csv_bom - 1);
+                assert_memory_equal(decoded, csv_bom, sizeof csv_bom - 1);
+        }
+        /* The message ends with the closing delimiter. */
+        assert_non_null(strstr(end, "\r\n--=_deadlined_mixed--\r\n"));
+        assert_string_equal(end + strlen(end) - strlen("--=_deadlined_mixed--\r\n"), "--=_deadlined_mixed--\r\n");
+}
+
+/* A file of many lines' worth: base64 lines of exactly 76 characters but
+ * the last, and every size's padding decodes back to the bytes. */
+static void test_attachment_base64_lines_and_padding(void **state) {
+        _cleanup_free_ uint8_t *data = malloc(1000);
+        _cleanup_free_ char *decoded = malloc(1000);
+
+        for (size_t i = 0; i < 1000; i++)
+                data[i] = (uint8_t) (i * 7 + 3);
+        for (size_t size = 0; size <= 230; size += size < 60 ? 1 : 57) {
+                struct mail_attachment a = {
+                        .filename = "data.bin", .content_type = "application/octet-stream", .data = data, .size = size,
+                };
+                struct mail_message m = sample();
+                m.attachments = &a;
+                m.n_attachments = 1;
+                _cleanup_free_ char *msg = format_ok(&m);
+                const char *end, *part = mixed_part(msg, 1, &end), *body = strstr(part, "\r\n\r\n") + 4;
+                char compact[512];
+                size_t n = 0, lines = 0;
+
+                assert_lines_wellformed(msg);
+                for (const char *l = body; l < end;) {
+                        const char *eol = strstr(l, "\r\n");
+                        size_t len = eol - l;
+                        lines++;
+                        /* Only the last line may be short. */
+                        assert_true(len == 76 || eol + 2 >= end);
+                        assert_true(len <= 76 && len % 4 == 0);
+                        memcpy(compact + n, l, len);
+                        n += len;
+                        l = eol + 2;
+                }
+                assert_int_equal(lines, (size + 56) / 57);
+                assert_int_equal(b64_decode(compact, n, decoded), size);
+                assert_memory_equal(decoded, data, size);
+        }
+}
+
+static void test_text_only_body_with_attachment(void **state) {
+        struct mail_attachment a;
+        struct mail_message m = with_attachment(&a, 10);
+        m.html = NULL;
+        _cleanup_free_ char *msg = format_ok(&m);
+        const char *end, *part = mixed_part(msg, 0, &end);
+
+        assert_true(strncmp(part, "Content-Type: text/plain; charset=utf-8\r\n"
+                                  "Content-Transfer-Encoding: quoted-printable\r\n\r\n", 88) == 0);
+        assert_null(strstr(msg, "multipart/alternative"));
+}
+
+static void test_attachment_bad_input(void **state) {
+        const char *bad_names[] = { "", ".hidden", "a b.csv", "a\"b.csv", "a\r\nX: y.csv", "báo-cáo.csv",
+                                    "a/b.csv",
+                                    "0123456789012345678901234567890123456789012345678901234567890123456789.csv" };
+        struct mail_attachment a;
+        struct mail_message m;
+        char *out = NULL;
+        size_t size;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad_names); i++) {
+                m = with_attachment(&a, 10);
+                a.filename = bad_names[i];
+                assert_int_equal(mail_message_format(&m, &out, &size), -EINVAL);
+        }
+        m = with_attachment(&a, 10);
+        a.content_type = "text/csv\r\nBcc: x@y.vn";
+        assert_int_equal(mail_message_format(&m, &out, &size), -EINVAL);
+        a.content_type = "csv";
+        assert_int_equal(mail_message_format(&m, &out, &size), -EINVAL);
+        m = with_attachment(&a, 10);
+        a.data = NULL;
+        assert_int_equal(mail_message_format(&m, &out, &size), -EINVAL);
+        m = with_attachment(&a, MAIL_ATTACHMENT_MAX + 1);
+        assert_int_equal(mail_message_format(&m, &out, &size), -E2BIG);
+        m = with_attachment(&a, 10);
+        m.attachments = NULL;
+        assert_int_equal(mail_message_format(&m, &out, &size), -EINVAL);
+        m = with_attachment(&a, 10);
+        m.n_attachments = MAIL_ATTACHMENTS_MAX + 1;
+        assert_int_equal(mail_message_format(&m, &out, &size), -E2BIG);
+        assert_null(out);
+}
+
+
 static void test_limits_and_bad_input(void **state) {
         struct mail_message m = sample();
         struct mail_address *many;
@@ -923,6 +1088,10 @@ static int dump_samples(const char *dir) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_attachment_makes_multipart_mixed),
+                cmocka_unit_test(test_attachment_base64_lines_and_padding),
+                cmocka_unit_test(test_text_only_body_with_attachment),
+                cmocka_unit_test(test_attachment_bad_input),
                 cmocka_unit_test(test_address_validation),
                 cmocka_unit_test(test_address_parse),
                 cmocka_unit_test(test_message_and_thread_ids),

@@ -63,6 +63,10 @@ static int setup(void **state) {
         return setup_with(state, "false");
 }
 
+static int setup_report(void **state) {
+        return setup_with(state, "false; report_every = \"monthly\"; report_to = [\"vpubnd\"]");
+}
+
 static int setup_digest(void **state) {
         return setup_with(state, "true");
 }
@@ -597,6 +601,45 @@ static void test_untasked_delivery_without_a_composer_fails_with_its_reason(void
         job_list_done(&again);
 }
 
+/* Idle without a report configured: nothing to wake for. With one, the
+ * next report's due time; once decided, the row's. */
+static void test_next_wakeup_without_reports_is_never(void **state) {
+        struct fx *f = *state;
+        int64_t next;
+
+        assert_int_equal(outbox_next_wakeup(f->s, f->c, at(2025, 6, 1, 12, 0), &next), 0);
+        assert_int_equal(next, NO_TIME);
+}
+
+static void test_the_periodic_report_is_decided_once_and_woken_for(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        int64_t next;
+
+        /* Sunday 1 June: May's report is due on Monday at 08:00. */
+        assert_int_equal(outbox_next_wakeup(f->s, f->c, at(2025, 6, 1, 12, 0), &next), 0);
+        assert_int_equal(next, at(2025, 6, 2, 8, 0));
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 6, 1, 12, 0)), 0);
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 6, 2, 8, 0)), 1);
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 6, 2, 8, 5)), 0);
+        assert_int_equal(outbox_decide(f->s, f->c, at(2025, 6, 30, 8, 5)), 0);
+
+        assert_int_equal(outbox_claim(f->s, f->c, at(2025, 6, 2, 8, 5), 100, NULL, &jobs), 1);
+        struct job *j = jobs.jobs[0];
+        assert_string_equal(j->rows[0].slot, "report:vpubnd:2025-05");
+        assert_int_equal(j->rows[0].result, RESULT_NONE);
+        assert_non_null(strstr(j->data, "Content-Type: multipart/mixed"));
+        assert_non_null(strstr(j->data, "filename=\"bao-cao-2025-05.csv\""));
+        assert_int_equal(j->n_rcpt, 1);
+        assert_string_equal(j->rcpt[0], "vp@sonha.gov.vn");
+        job_set_result(j, RESULT_SENT, NULL);
+        assert_int_equal(outbox_settle(f->s, f->c, at(2025, 6, 2, 8, 5), jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+        /* Sent: the next is June's, on Tuesday 1 July. */
+        assert_int_equal(outbox_next_wakeup(f->s, f->c, at(2025, 6, 2, 8, 5), &next), 0);
+        assert_int_equal(next, at(2025, 7, 1, 8, 0));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_decide_inserts_one_row_per_agency_once, setup, teardown),
@@ -618,6 +661,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_digest_notices_wait_for_the_briefing, setup_digest, teardown),
                 cmocka_unit_test_setup_teardown(test_a_recurring_task_moving_on_owes_no_notice_again, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_enqueue_is_once_per_key_agency_and_channel, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_next_wakeup_without_reports_is_never, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_the_periodic_report_is_decided_once_and_woken_for,
+                                                setup_report, teardown),
                 cmocka_unit_test_setup_teardown(test_untasked_delivery_without_a_composer_fails_with_its_reason, setup,
                                                 teardown),
                 cmocka_unit_test(test_row_delivered_matches_whole_addresses),

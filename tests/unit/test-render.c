@@ -166,7 +166,44 @@ static void test_builtins_are_complete_nfc_utf8(void **state) {
                         free(nfc);
                 }
         assert_null(render_builtin_template(LANGUAGE_VI, "nosuch.txt"));
-        assert_int_equal(render_builtins_count, 2 * 15);
+        assert_int_equal(render_builtins_count, 2 * 18);
+}
+
+static void test_report_letter_names_the_period_and_totals(void **state) {
+        const struct render_recipient vp = { "Văn phòng UBND tỉnh", _ROLE_INVALID };
+        struct render_input in = {
+                .kind = RENDER_REPORT,
+                .now = 1748826000, /* 2025-06-02 08:00 +07:00 */
+                .recipients = &vp,
+                .n_recipients = 1,
+                .report_period = "2025-05",
+                .report_from = days_from_civil(2025, 5, 1),
+                .report_to = days_from_civil(2025, 5, 31),
+                .report_on_time = 4, .report_late = 3, .report_open = 2, .report_overdue = 1,
+        };
+        struct render_output o = render_ok(LANGUAGE_VI, &in);
+
+        assert_string_equal(o.subject, "[Báo cáo] Tình hình thực hiện nhiệm vụ tháng 5/2025");
+        assert_non_null(strstr(o.text, "Kính gửi: Văn phòng UBND tỉnh."));
+        assert_non_null(strstr(o.text, "từ ngày 1/5/2025 đến ngày 31/5/2025"));
+        assert_non_null(strstr(o.text, "Tổng số nhiệm vụ: 10\n- Hoàn thành đúng hạn: 4\n- Hoàn thành quá hạn: 3\n"
+                                       "- Đang thực hiện, trong hạn: 2\n- Đang thực hiện, quá hạn: 1\n"));
+        /* The HTML is a fragment for the top of the report's page. */
+        assert_null(strstr(o.html, "<html"));
+        assert_non_null(strstr(o.html, "<strong>Văn phòng UBND tỉnh</strong>"));
+        render_output_done(&o);
+
+        in.report_period = "2025-W19";
+        o = render_ok(LANGUAGE_EN, &in);
+        assert_string_equal(o.subject, "[Report] Progress of assigned tasks, week 19 of 2025");
+        render_output_done(&o);
+        in.report_period = "2025-05";
+        o = render_ok(LANGUAGE_EN, &in);
+        assert_string_equal(o.subject, "[Report] Progress of assigned tasks, May 2025");
+        render_output_done(&o);
+        in.report_period = NULL;
+        _cleanup_(render_templates_freep) struct render_templates *t = templates(LANGUAGE_VI);
+        assert_int_equal(render_message(t, &in, &o), -EINVAL);
 }
 
 static void test_builtin_sets_build(void **state) {
@@ -874,6 +911,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_builtins_match_conf_templates),
                 cmocka_unit_test(test_builtins_are_complete_nfc_utf8),
+                cmocka_unit_test(test_report_letter_names_the_period_and_totals),
                 cmocka_unit_test(test_builtin_sets_build),
                 cmocka_unit_test(test_unknown_placeholder_is_an_error),
                 cmocka_unit_test(test_template_syntax_errors_name_the_line),

@@ -63,6 +63,126 @@ static void test_period_parse(void **state) {
                 assert_int_equal(report_period_parse(bad[i], &from, &to), -EINVAL);
 }
 
+static void test_iso_week_periods(void **state) {
+        int32_t from, to;
+
+        assert_int_equal(report_period_parse("2025-W19", &from, &to), 0);
+        assert_int_equal(from, day("2025-05-05"));
+        assert_int_equal(to, day("2025-05-11"));
+        /* Week 1 holds 4 January, and may begin in December. */
+        assert_int_equal(report_period_parse("2025-W01", &from, &to), 0);
+        assert_int_equal(from, day("2024-12-30"));
+        assert_int_equal(report_period_parse("2020-W53", &from, &to), 0);
+        assert_int_equal(from, day("2020-12-28"));
+        assert_int_equal(to, day("2021-01-03"));
+
+        const char *bad[] = { "2025-W53", "2025-W00", "2025-W1", "2025-W+1", "2025-W019", "2025-w19" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_int_equal(report_period_parse(bad[i], &from, &to), -EINVAL);
+}
+
+static void assert_period_of(enum report_every e, const char *d, const char *name, const char *from,
+                             const char *to) {
+        struct report_period p;
+        int32_t pf, pt;
+
+        assert_int_equal(report_period_of(e, day(d), &p), 0);
+        assert_string_equal(p.name, name);
+        assert_int_equal(p.from_day, day(from));
+        assert_int_equal(p.to_day, day(to));
+        /* The name reads back as the same days. */
+        assert_int_equal(report_period_parse(p.name, &pf, &pt), 0);
+        assert_int_equal(pf, p.from_day);
+        assert_int_equal(pt, p.to_day);
+}
+
+static void test_period_of_a_day(void **state) {
+        struct report_period p;
+
+        assert_period_of(REPORT_MONTHLY, "2025-05-17", "2025-05", "2025-05-01", "2025-05-31");
+        assert_period_of(REPORT_MONTHLY, "2024-02-29", "2024-02", "2024-02-01", "2024-02-29");
+        assert_period_of(REPORT_WEEKLY, "2025-05-11", "2025-W19", "2025-05-05", "2025-05-11");
+        assert_period_of(REPORT_WEEKLY, "2025-05-05", "2025-W19", "2025-05-05", "2025-05-11");
+        assert_period_of(REPORT_WEEKLY, "2024-12-31", "2025-W01", "2024-12-30", "2025-01-05");
+        assert_period_of(REPORT_WEEKLY, "2021-01-02", "2020-W53", "2020-12-28", "2021-01-03");
+        assert_int_equal(report_period_of(REPORT_NEVER, day("2025-05-17"), &p), -EINVAL);
+}
+
+static struct policy report_policy(enum report_every e, char **to) {
+        static int32_t holidays[2];
+
+        holidays[0] = day("2025-09-01");
+        holidays[1] = day("2025-09-02");
+        return (struct policy) {
+                .send_at = 8 * 60,
+                .workdays = 0x3e, /* Monday to Friday */
+                .holidays = holidays,
+                .n_holidays = 2,
+                .report_every = e,
+                .report_to = to,
+        };
+}
+
+static void test_report_due_on_first_working_day_at_send_at(void **state) {
+        char *to[] = { (char *) "vpubnd", NULL };
+        struct policy pol = report_policy(REPORT_MONTHLY, to);
+        struct report_period p;
+
+        /* 1 June 2025 is a Sunday. */
+        assert_int_equal(report_period_of(REPORT_MONTHLY, day("2025-05-01"), &p), 0);
+        assert_int_equal(report_period_due(&pol, &p), local("2025-06-02 08:00"));
+        /* 1 and 2 September are holidays. */
+        assert_int_equal(report_period_of(REPORT_MONTHLY, day("2025-08-10"), &p), 0);
+        assert_int_equal(report_period_due(&pol, &p), local("2025-09-03 08:00"));
+        pol.send_at = 7 * 60 + 30;
+        assert_int_equal(report_period_due(&pol, &p), local("2025-09-03 07:30"));
+        /* send_at = "none": at the start of the office day. */
+        pol.send_at = -1;
+        assert_int_equal(report_period_due(&pol, &p), local("2025-09-03 08:00"));
+        /* A week's report: the Monday after it. */
+        assert_int_equal(report_period_of(REPORT_WEEKLY, day("2025-05-07"), &p), 0);
+        assert_int_equal(report_period_due(&pol, &p), local("2025-05-12 08:00"));
+}
+
+static void test_report_owed_and_next(void **state) {
+        char *to[] = { (char *) "vpubnd", NULL }, *none[] = { NULL };
+        struct policy pol = report_policy(REPORT_MONTHLY, to);
+        struct report_period p;
+        int64_t next;
+
+        /* Before the first working day's send time: nothing owed yet, the
+         * timer for then. */
+        assert_false(report_owed(&pol, local("2025-06-01 12:00"), &p, &next));
+        assert_int_equal(next, local("2025-06-02 08:00"));
+        assert_false(report_owed(&pol, local("2025-06-02 07:59:59"), &p, &next));
+        assert_int_equal(next, local("2025-06-02 08:00"));
+        /* From then on, May's, until June ends; next is June's. */
+        assert_true(report_owed(&pol, local("2025-06-02 08:00"), &p, &next));
+        assert_string_equal(p.name, "2025-05");
+        assert_int_equal(next, local("2025-07-01 08:00"));
+        assert_true(report_owed(&pol, local("2025-06-30 23:59:59"), &p, &next));
+        assert_string_equal(p.name, "2025-05");
+        /* Down through all of June and July: only July's is owed. */
+        assert_true(report_owed(&pol, local("2025-08-04 10:00"), &p, &next));
+        assert_string_equal(p.name, "2025-07");
+
+        pol.report_every = REPORT_WEEKLY;
+        assert_true(report_owed(&pol, local("2025-05-12 08:00"), &p, &next));
+        assert_string_equal(p.name, "2025-W19");
+        assert_int_equal(next, local("2025-05-19 08:00"));
+
+        /* Off: nothing, and no wake-up. */
+        pol.report_every = REPORT_NEVER;
+        assert_false(report_owed(&pol, local("2025-06-02 08:00"), &p, &next));
+        assert_int_equal(next, NO_TIME);
+        pol = report_policy(REPORT_MONTHLY, none);
+        assert_false(report_owed(&pol, local("2025-06-02 08:00"), &p, &next));
+        assert_int_equal(next, NO_TIME);
+        pol = report_policy(REPORT_MONTHLY, NULL);
+        assert_false(report_owed(&pol, local("2025-06-02 08:00"), &p, &next));
+        assert_int_equal(next, NO_TIME);
+}
+
 static void test_as_of_is_the_period_end_or_now(void **state) {
         assert_int_equal(report_as_of(day("2025-06-30"), local("2025-06-01 09:00")), local("2025-06-01 09:00"));
         assert_int_equal(report_as_of(day("2025-06-30"), local("2025-08-01 09:00")), local("2025-06-30 23:59:59"));
@@ -241,6 +361,10 @@ static void test_csv_quotes_fields(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_period_parse),
+                cmocka_unit_test(test_iso_week_periods),
+                cmocka_unit_test(test_period_of_a_day),
+                cmocka_unit_test(test_report_due_on_first_working_day_at_send_at),
+                cmocka_unit_test(test_report_owed_and_next),
                 cmocka_unit_test(test_as_of_is_the_period_end_or_now),
                 cmocka_unit_test(test_four_counts_and_days_late),
                 cmocka_unit_test(test_two_leads_count_once_in_totals),
