@@ -11,6 +11,7 @@
 #include "render.h"
 #include "config.h"
 #include "timeutil.h"
+#include "workcal.h"
 
 #define DEFAULT_DATABASE "/var/lib/deadlined/deadlined.db"
 #define DEFAULT_TIMEZONE "Asia/Ho_Chi_Minh"
@@ -75,6 +76,7 @@ struct config *config_free(struct config *c) {
         for (size_t i = 0; i < c->policy.n_escalation; i++)
                 strv_free(c->policy.escalation[i].to);
         free(c->policy.escalation);
+        workcal_free(c->policy.calendar);
         free(c->policy.holidays);
         free(c->policy.extra_workdays);
         free(c->holidays_added);

@@ -6,6 +6,7 @@
 #include "macro.h"
 #include "schedule.h"
 #include "timeutil.h"
+#include "workcal.h"
 
 /* However broken a policy, no walk to a working day goes further. */
 #define WORKDAY_SEARCH_DAYS 366
@@ -91,10 +92,62 @@ static bool weekday_works(const struct policy *p, int32_t day) {
         return p->workdays & (1u << weekday_from_days(day));
 }
 
+/* The day's exceptions to the weekly pattern: from the calendar's year
+ * when the policy has one, from its arrays otherwise. */
+static void exceptions_of(const struct policy *p, int32_t day, const int32_t **hol, size_t *nh,
+                          const int32_t **ext, size_t *ne) {
+        if (p->calendar) {
+                const struct workcal_year *y;
+                int year, m, d;
+
+                civil_from_days(day, &year, &m, &d);
+                y = workcal_year(p->calendar, year);
+                *hol = y->holidays;
+                *nh = y->n_holidays;
+                *ext = y->extra_workdays;
+                *ne = y->n_extra_workdays;
+        } else {
+                *hol = p->holidays;
+                *nh = p->n_holidays;
+                *ext = p->extra_workdays;
+                *ne = p->n_extra_workdays;
+        }
+}
+
 bool schedule_is_workday(const struct policy *p, int32_t day) {
-        if (contains(p->extra_workdays, p->n_extra_workdays, day))
+        const int32_t *hol, *ext;
+        size_t nh, ne;
+
+        exceptions_of(p, day, &hol, &nh, &ext, &ne);
+        if (contains(ext, ne, day))
                 return true;
-        return weekday_works(p, day) && !contains(p->holidays, p->n_holidays, day);
+        return weekday_works(p, day) && !contains(hol, nh, day);
+}
+
+/* What the holidays and extra working days in (from, to] change in the
+ * count of working days: a holiday on a working weekday takes one away
+ * unless it is also an extra working day (then it stays counted), and an
+ * extra working day on a weekday not worked adds one. The arrays are
+ * sorted; a duplicate is counted once. */
+static int64_t count_exceptions(const struct policy *p, const int32_t *hol, size_t nh, const int32_t *ext,
+                                size_t ne, int32_t from, int32_t to) {
+        int64_t count = 0;
+
+        for (size_t i = upper_bound(hol, nh, from); i < nh && hol[i] <= to; i++) {
+                int32_t h = hol[i];
+                if (i > 0 && hol[i - 1] == h)
+                        continue;
+                if (weekday_works(p, h) && !contains(ext, ne, h))
+                        count--;
+        }
+        for (size_t i = upper_bound(ext, ne, from); i < ne && ext[i] <= to; i++) {
+                int32_t e = ext[i];
+                if (i > 0 && ext[i - 1] == e)
+                        continue;
+                if (!weekday_works(p, e))
+                        count++;
+        }
+        return count;
 }
 
 int64_t schedule_count_workdays(const struct policy *p, int32_t from, int32_t to) {
@@ -114,26 +167,24 @@ int64_t schedule_count_workdays(const struct policy *p, int32_t from, int32_t to
                 if (weekday_works(p, ++day))
                         count++;
 
-        /* Then the exceptions in the range: a holiday on a working weekday
-         * takes one away unless it is also an extra working day (then it
-         * stays counted), and an extra working day on a weekday not worked
-         * adds one.
-         * The arrays are sorted; a duplicate is counted once. */
-        for (size_t i = upper_bound(p->holidays, p->n_holidays, from); i < p->n_holidays && p->holidays[i] <= to; i++) {
-                int32_t h = p->holidays[i];
-                if (i > 0 && p->holidays[i - 1] == h)
-                        continue;
-                if (weekday_works(p, h) && !contains(p->extra_workdays, p->n_extra_workdays, h))
-                        count--;
-        }
-        for (size_t i = upper_bound(p->extra_workdays, p->n_extra_workdays, from);
-             i < p->n_extra_workdays && p->extra_workdays[i] <= to; i++) {
-                int32_t e = p->extra_workdays[i];
-                if (i > 0 && p->extra_workdays[i - 1] == e)
-                        continue;
-                if (!weekday_works(p, e))
-                        count++;
-        }
+        /* Then the exceptions in the range. A calendar keeps them by year,
+         * with each year's total, so a span of years costs a step a year. */
+        if (p->calendar) {
+                int y_from, y_to, m, d;
+
+                civil_from_days(from + 1, &y_from, &m, &d);
+                civil_from_days(to, &y_to, &m, &d);
+                for (int y = y_from; y <= y_to; y++) {
+                        const struct workcal_year *wy = workcal_year(p->calendar, y);
+                        if (days_from_civil(y, 1, 1) > from && days_from_civil(y + 1, 1, 1) - 1 <= to)
+                                count += wy->delta;
+                        else
+                                count += count_exceptions(p, wy->holidays, wy->n_holidays, wy->extra_workdays,
+                                                          wy->n_extra_workdays, from, to);
+                }
+        } else
+                count += count_exceptions(p, p->holidays, p->n_holidays, p->extra_workdays, p->n_extra_workdays,
+                                          from, to);
         return count;
 }
 
