@@ -224,6 +224,38 @@ bool schedule_add_workdays(const struct policy *p, int32_t day, int64_t n, int32
         return true;
 }
 
+bool schedule_sub_workdays(const struct policy *p, int32_t day, int64_t n, int32_t *ret) {
+        int64_t limit, lo = 0, hi;
+
+        if (n < 1 || !day_in_range(day))
+                return false;
+
+        /* As schedule_add_workdays(), backwards: the smallest k such that
+         * the days day − k … day − 1 hold n working days; day − k is then
+         * the n-th working day before `day`. */
+        limit = (int64_t) day - day_min();
+        if (n < limit / WORKDAY_SEARCH_DAYS)
+                limit = n * WORKDAY_SEARCH_DAYS;
+        if (limit < 1)
+                return false;
+        hi = MIN((int64_t) 8, limit);
+        while (schedule_count_workdays(p, (int32_t) (day - hi - 1), day - 1) < n) {
+                if (hi >= limit)
+                        return false;
+                lo = hi;
+                hi = MIN(hi * 2, limit);
+        }
+        while (hi - lo > 1) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (schedule_count_workdays(p, (int32_t) (day - mid - 1), day - 1) >= n)
+                        hi = mid;
+                else
+                        lo = mid;
+        }
+        *ret = (int32_t) (day - hi);
+        return true;
+}
+
 /* The working day on or before (step -1) or on or after (step +1) `day`. */
 static bool workday_walk(const struct policy *p, int64_t day, int step, int32_t *ret) {
         for (int i = 0; i <= WORKDAY_SEARCH_DAYS; i++, day += step) {
@@ -246,10 +278,27 @@ static int64_t at_send_time(const struct policy *p, int32_t day) {
         return local_to_instant(day, (int64_t) p->send_at * SEC_PER_MIN);
 }
 
+/* A slot in working days: at send_at on its day, or without send_at at
+ * the deadline's own time of day. */
+static int64_t at_workday_time(const struct policy *p, const struct deadline *d, int32_t day) {
+        int32_t due_day;
+        int64_t sec;
+
+        if (p->send_at >= 0)
+                return at_send_time(p, day);
+        instant_to_local(d->at, &due_day, &sec);
+        return local_to_instant(day, sec);
+}
+
 static bool before_at(const struct policy *p, const struct deadline *d, size_t i, int64_t *ret) {
         int64_t o = p->remind_before[i], at;
 
-        if (by_day(p, o)) {
+        if (duration_is_workdays(o)) {
+                int32_t day;
+                if (!schedule_sub_workdays(p, d->day, duration_workdays(o), &day))
+                        return false;
+                at = at_workday_time(p, d, day);
+        } else if (by_day(p, o)) {
                 int32_t day;
                 if (!workday_walk(p, (int64_t) d->day - o / SEC_PER_DAY, -1, &day))
                         return false;
@@ -271,6 +320,15 @@ static bool before_at(const struct policy *p, const struct deadline *d, size_t i
 static bool escalate_at(const struct policy *p, const struct deadline *d, size_t i, int64_t *ret) {
         int64_t after = p->escalation[i].after, at;
 
+        if (duration_is_workdays(after)) {
+                /* The n-th working day after the due day: always after the
+                 * deadline's day, so never before the task is late. */
+                int32_t day;
+                if (!schedule_add_workdays(p, d->day, duration_workdays(after), &day))
+                        return false;
+                *ret = at_workday_time(p, d, day);
+                return instant_in_range(*ret);
+        }
         if (by_day(p, after)) {
                 int32_t day;
                 if (!workday_walk(p, MAX((int64_t) d->day + after / SEC_PER_DAY, (int64_t) d->day), +1, &day))

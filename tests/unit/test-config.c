@@ -820,7 +820,7 @@ static void test_remind_before_bad_duration(void **state) {
                 "                   \"7d\",\n"
                 "                   \"7x\"];\n"
                 "};\n");
-        assert_one_error(t, 5, "schedule.remind_before[2]: \"7x\" is not a duration (use 90s, 15m, 12h, 7d or 2w)\n");
+        assert_one_error(t, 5, "schedule.remind_before[2]: \"7x\" is not a duration (use 90s, 15m, 12h, 7d, 2w, or 5wd for working days)\n");
 }
 
 static void test_remind_before_sorted_descending(void **state) {
@@ -969,6 +969,41 @@ static void test_calendar_vn(void **state) {
         assert_int_equal(t->c->calendar, HOLIDAY_CALENDAR_NONE);
         for (int y = YEAR_MIN; y <= YEAR_MAX; y++)
                 assert_true(has_day(&t->c->policy, y, 4, 30));
+}
+
+/* Working days in remind_before and escalation; "0wd", "3wdx" and a
+ * working-day overdue_every are refused with file, line and setting. */
+static void test_workday_offsets(void **state) {
+        struct t *t = *state;
+        const struct policy *p;
+
+        load_ok(t, AGENCY_STC
+                   "calendar = \"vn\";\n"
+                   "schedule = {\n"
+                   "  remind_before = [\"1wd\", \"7d\", \"5wd\"];\n"
+                   "  escalation = ( { after = \"10d\"; to = [\"stc\"]; }, { after = \"3wd\"; to = [\"stc\"]; } );\n"
+                   "};\n");
+        p = &t->c->policy;
+        assert_int_equal(p->n_remind_before, 3);
+        assert_int_equal(p->remind_before[0], duration_from_workdays(5));
+        assert_int_equal(p->remind_before[1], duration_from_workdays(1));
+        assert_int_equal(p->remind_before[2], 7 * SEC_PER_DAY);
+        /* 3 working days come before 10 days on the ladder. */
+        assert_int_equal(p->escalation[0].after, duration_from_workdays(3));
+        assert_int_equal(p->escalation[1].after, 10 * SEC_PER_DAY);
+
+        load(t, "schedule = {\n  remind_before = [\"5wd\", \"0wd\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[1]: \"0wd\" counts no working day (use 0d");
+        load(t, "schedule = {\n  remind_before = [\"3wdx\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[0]: \"3wdx\" is not a duration");
+        load(t, "schedule = {\n  remind_before = [\"400wd\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[0]: \"400wd\" is too long (at most 366wd");
+        load(t, "schedule = {\n  remind_before = [\"1wd\", \"1wd\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[1]: \"1wd\" is the same as \"1wd\"");
+        load(t, AGENCY_STC "schedule = {\n  escalation = ( { after = \"0wd\"; to = [\"stc\"]; } );\n};\n");
+        assert_one_error(t, 3, "schedule.escalation[0].after: \"0wd\" counts no working day");
+        load(t, "schedule = {\n  overdue_every = \"2wd\";\n};\n");
+        assert_one_error(t, 2, "schedule.overdue_every: \"2wd\" is not a duration");
 }
 
 static void test_calendar_errors(void **state) {
@@ -1461,6 +1496,7 @@ int main(void) {
                 T(test_workdays),
                 T(test_holidays),
                 T(test_calendar_vn),
+                T(test_workday_offsets),
                 T(test_calendar_errors),
                 T(test_escalation),
                 T(test_escalation_errors),
