@@ -85,3 +85,24 @@ def test_working_days_with_no_calendar_count_weekends_only(env):
     p = run_once(env, "--now", "2026-02-20T08:00:30")
     assert p.returncode == 0, p.stderr
     assert [s.split("@")[0] for s in slots(env)] == ["before:1wd"]
+
+
+def test_add_due_in_working_days_skips_tet(env):
+    write(env)
+    # From Thursday 5/2/2026, 15 working days: 6, 9-13 February, Tết and
+    # two weekends skipped, 23-27 February, 2-5 March.
+    env.ctl("--now", "2026-02-05T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "+15wd", check=True)
+    assert env.ctl_json("--now", "2026-02-05T09:00", "show", "1")["due"] == "2026-03-05"
+    env.ctl("--now", "2026-02-05T09:00", "edit", "1", "--due", "+1wd", check=True)
+    assert env.ctl_json("--now", "2026-02-05T09:00", "show", "1")["due"] == "2026-02-06"
+
+
+def test_add_due_zero_working_days_is_refused(env):
+    write(env)
+    for value, what in [("+0wd", '"+0wd" counts no working day'), ("+3wdx", '"+3wdx" is not a date'),
+                        ("-3wd", '"-3wd" is not a date'), ("+400wd", '"+400wd" is too far')]:
+        p = env.ctl("--now", "2026-02-05T09:00", "add", "Báo cáo", "--agency", "stc", "--due", value)
+        assert p.returncode == 65, p.stderr
+        [line] = p.stderr.strip().splitlines()
+        assert line.startswith(f"deadlinectl: add: --due: {what}"), line
+    assert env.query("SELECT count(*) FROM tasks") == [(0,)]
