@@ -99,10 +99,12 @@ def test_add_due_in_working_days_skips_tet(env):
 
 def test_add_due_zero_working_days_is_refused(env):
     write(env)
+    env.ctl("--now", "2026-02-05T09:00", "list", check=True)
     for value, what in [("+0wd", '"+0wd" counts no working day'), ("+3wdx", '"+3wdx" is not a date'),
                         ("-3wd", '"-3wd" is not a date'), ("+400wd", '"+400wd" is too far')]:
         p = env.ctl("--now", "2026-02-05T09:00", "add", "Báo cáo", "--agency", "stc", "--due", value)
         assert p.returncode == 65, p.stderr
         [line] = p.stderr.strip().splitlines()
         assert line.startswith(f"deadlinectl: add: --due: {what}"), line
-    assert env.query("SELECT count(*) FROM tasks") == [(0,)]
+    db = env.config.parent / "deadlined.db"
+    assert not db.exists() or env.query("SELECT count(*) FROM tasks") == [(0,)]
