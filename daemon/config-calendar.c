@@ -5,6 +5,7 @@
 #include "config-parse.h"
 #include "holiday.h"
 #include "timeutil.h"
+#include "workcal.h"
 
 /* How many dates schedule.holidays, not_holidays and extra_workdays may
  * list each, and how many of them may recur every year (each recurring one
@@ -19,42 +20,6 @@ static const char *check_holiday_date(const char *s) {
                 return "is not a date (use YYYY-MM-DD, years " STRINGIFY(YEAR_MIN) "-" STRINGIFY(
                         YEAR_MAX) ", or *-MM-DD for every year)";
         return NULL;
-}
-
-static int cmp_int32(const void *a, const void *b) {
-        int32_t x = *(const int32_t *) a, y = *(const int32_t *) b;
-        return x < y ? -1 : x > y;
-}
-
-struct days {
-        int32_t *v;
-        size_t n, size;
-};
-
-static int days_add(struct days *d, int32_t day) {
-        if (d->n == d->size) {
-                size_t size = d->size ? d->size * 2 : 1024;
-                int32_t *v = reallocarray(d->v, size, sizeof *v);
-                if (!v)
-                        return -ENOMEM;
-                d->v = v;
-                d->size = size;
-        }
-        d->v[d->n++] = day;
-        return 0;
-}
-
-/* Sorted, each day once. */
-static void days_finish(struct days *d) {
-        size_t j = 0;
-
-        if (d->n == 0)
-                return;
-        qsort(d->v, d->n, sizeof *d->v, cmp_int32);
-        for (size_t i = 0; i < d->n; i++)
-                if (j == 0 || d->v[j - 1] != d->v[i])
-                        d->v[j++] = d->v[i];
-        d->n = j;
 }
 
 /* One of the three date lists, as written. */
@@ -152,7 +117,6 @@ void config_parse_calendar(struct parser *p, const config_setting_t *root, struc
         _cleanup_free_ char *name = NULL;
         config_setting_t *g = config_setting_get_member(root, "schedule");
         struct policy *pol = &c->policy;
-        struct days holidays = {}, extra = {};
         struct holiday_rules rules;
         char q[QUOTE_MAX];
 
@@ -188,32 +152,10 @@ void config_parse_calendar(struct parser *p, const config_setting_t *root, struc
         if (parser_failed(p))
                 return;
 
-        /* Every year's days, so that the schedule counts working days with
-         * sorted arrays and binary search, whatever the span. */
+        /* The days of a year are worked out when the schedule first asks
+         * for it: expanding all YEAR_MIN–YEAR_MAX here cost every
+         * deadlinectl command some 16 ms. */
         config_holiday_rules(c, &rules);
-        for (int y = YEAR_MIN; y <= YEAR_MAX; y++) {
-                _cleanup_free_ struct holiday *h = NULL;
-                size_t n;
-                int32_t day;
-
-                if (holiday_year(&rules, y, &h, &n) < 0)
-                        goto oom;
-                for (size_t i = 0; i < n; i++)
-                        if (!h[i].removed && days_add(&holidays, h[i].day) < 0)
-                                goto oom;
-                for (size_t i = 0; i < c->n_workdays_added; i++)
-                        if (holiday_date_in_year(&c->workdays_added[i], y, &day) && days_add(&extra, day) < 0)
-                                goto oom;
-        }
-        days_finish(&holidays);
-        days_finish(&extra);
-        pol->holidays = holidays.v;
-        pol->n_holidays = holidays.n;
-        pol->extra_workdays = extra.v;
-        pol->n_extra_workdays = extra.n;
-        return;
-oom:
-        free(holidays.v);
-        free(extra.v);
-        p->oom = true;
+        if (workcal_new(&rules, c->workdays_added, c->n_workdays_added, &pol->calendar) < 0)
+                p->oom = true;
 }

@@ -405,6 +405,28 @@ int parser_get_duration(struct parser *p, const config_setting_t *g, const char 
         return 1;
 }
 
+int parser_get_offset(struct parser *p, const config_setting_t *g, const char *path, const char *key, int64_t max,
+                      int64_t *ret) {
+        _cleanup_free_ char *v = NULL;
+        char buf[SETTING_PATH_MAX], limit[32], q[QUOTE_MAX];
+        int64_t d;
+        int r;
+
+        r = parser_get_string(p, g, path, key, 32, parser_check_offset, &v);
+        if (r <= 0)
+                return r;
+        if (parse_offset(v, &d) < 0)
+                return -EINVAL; /* parser_check_offset() let it through: cannot happen */
+        if (!duration_is_workdays(d) && d > max) {
+                format_duration(max, limit, sizeof limit);
+                parser_error(p, config_setting_get_member(g, key), parser_path_member(buf, path, key),
+                             "%s is too long (at most %s)", parser_quote(v, q, sizeof q), limit);
+                return -EINVAL;
+        }
+        *ret = d;
+        return 1;
+}
+
 int parser_get_path(struct parser *p, const config_setting_t *g, const char *path, const char *key, char **ret) {
         _cleanup_free_ char *v = NULL;
         char *abs;
@@ -814,6 +836,19 @@ const char *parser_check_duration(const char *s) {
                 return "is too long";
         if (r < 0)
                 return "is not a duration (use 90s, 15m, 12h, 7d or 2w)";
+        return NULL;
+}
+
+const char *parser_check_offset(const char *s) {
+        int64_t d;
+        int r = parse_offset(s, &d);
+
+        if (r == -EDOM)
+                return "counts no working day (use 0d for the deadline's own day)";
+        if (r == -ERANGE)
+                return "is too long (at most " STRINGIFY(WORKDAYS_MAX) "wd or 3660d)";
+        if (r < 0)
+                return "is not a duration (use 90s, 15m, 12h, 7d, 2w, or 5wd for working days)";
         return NULL;
 }
 

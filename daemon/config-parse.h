@@ -80,6 +80,9 @@ int parser_get_string(struct parser *p, const config_setting_t *g, const char *p
 int parser_get_bool(struct parser *p, const config_setting_t *g, const char *path, const char *key, bool *ret);
 int parser_get_int(struct parser *p, const config_setting_t *g, const char *path, const char *key, int min, int max,
                    int *ret);
+/* An offset (parse_offset()): working days, or a duration of at most `max`. */
+int parser_get_offset(struct parser *p, const config_setting_t *g, const char *path, const char *key, int64_t max,
+                      int64_t *ret);
 int parser_get_duration(struct parser *p, const config_setting_t *g, const char *path, const char *key, int64_t min,
                         int64_t max, int64_t *ret);
 /* A file or folder name; a relative one resolves against the config's folder. */
@@ -124,6 +127,8 @@ const char *parser_check_id(const char *s);
 const char *parser_check_email(const char *s);
 const char *parser_check_mailbox(const char *s);
 const char *parser_check_duration(const char *s);
+/* A duration or working days ("5wd"): remind_before and escalation's after. */
+const char *parser_check_offset(const char *s);
 const char *parser_check_date(const char *s);
 const char *parser_check_weekday(const char *s);
 

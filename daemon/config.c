@@ -11,6 +11,7 @@
 #include "render.h"
 #include "config.h"
 #include "timeutil.h"
+#include "workcal.h"
 
 #define DEFAULT_DATABASE "/var/lib/deadlined/deadlined.db"
 #define DEFAULT_TIMEZONE "Asia/Ho_Chi_Minh"
@@ -77,6 +78,7 @@ struct config *config_free(struct config *c) {
                 strv_free(c->policy.escalation[i].to);
         free(c->policy.escalation);
         strv_free(c->policy.report_to);
+        workcal_free(c->policy.calendar);
         free(c->policy.holidays);
         free(c->policy.extra_workdays);
         free(c->holidays_added);
@@ -142,7 +144,8 @@ static int cmp_int64_desc(const void *a, const void *b) {
 
 static int cmp_escalation(const void *a, const void *b) {
         const struct escalation *x = a, *y = b;
-        return (x->after > y->after) - (x->after < y->after);
+        int64_t ax = duration_approx_seconds(x->after), ay = duration_approx_seconds(y->after);
+        return (ax > ay) - (ax < ay);
 }
 
 static void parse_remind_before(struct parser *p, const config_setting_t *g, struct policy *pol) {
@@ -152,7 +155,7 @@ static void parse_remind_before(struct parser *p, const config_setting_t *g, str
         int64_t *v;
         size_t n;
 
-        if (parser_get_strv(p, g, "schedule", "remind_before", REMIND_BEFORE_MAX, 32, parser_check_duration, &l,
+        if (parser_get_strv(p, g, "schedule", "remind_before", REMIND_BEFORE_MAX, 32, parser_check_offset, &l,
                             &list) <= 0)
                 return;
         n = strv_length(l);
@@ -165,9 +168,9 @@ static void parse_remind_before(struct parser *p, const config_setting_t *g, str
         pol->remind_before = v;
         pol->n_remind_before = n;
         for (size_t i = 0; i < n; i++) {
-                (void) parse_duration(l[i], &v[i]);
+                (void) parse_offset(l[i], &v[i]);
                 parser_path_elem(path, "schedule.remind_before", i);
-                if (v[i] > YEAR_SECONDS)
+                if (!duration_is_workdays(v[i]) && v[i] > YEAR_SECONDS)
                         parser_error(p, parser_setting_elem(list, i), path, "%s is too long (at most 366d)",
                                      parser_quote(l[i], q, sizeof q));
                 for (size_t j = 0; j < i; j++)
@@ -223,7 +226,7 @@ static void parse_escalation(struct parser *p, const config_setting_t *g, const 
                         continue;
                 }
                 parser_check_keys(p, e, path, keys);
-                r = parser_get_duration(p, e, path, "after", 0, YEAR_SECONDS, &esc->after);
+                r = parser_get_offset(p, e, path, "after", YEAR_SECONDS, &esc->after);
                 if (r == 0)
                         parser_error(p, e, parser_path_member(epath, path, "after"), "missing (e.g. after = \"3d\";)");
                 after_ok[i] = r > 0;

@@ -95,6 +95,7 @@ enum report_every {
         _REPORT_EVERY_MAX,
         _REPORT_EVERY_INVALID = -1,
 };
+struct workcal;
 
 struct policy {
         int64_t *remind_before;   /* seconds before the deadline, sorted descending */
@@ -105,10 +106,11 @@ struct policy {
         struct escalation *escalation; /* sorted by `after` ascending */
         size_t n_escalation;
         unsigned workdays;        /* bit (1 << tm_wday), Sunday = bit 0 */
-        int32_t *holidays;        /* days since epoch, sorted: the calendar's and the
-                                   * configured days off of every year YEAR_MIN–YEAR_MAX */
+        struct workcal *calendar; /* the days off and extra working days, year by year; when
+                                   * NULL, the two arrays below instead */
+        int32_t *holidays;        /* days since epoch, sorted */
         size_t n_holidays;
-        int32_t *extra_workdays;  /* sorted, every year */
+        int32_t *extra_workdays;  /* sorted */
         size_t n_extra_workdays;
         bool digest;
         bool notify_on_assign;    /* notices of new tasks to the agencies given them (default true) */

@@ -14,6 +14,7 @@
 #include "holiday.h"
 #include "table.h"
 #include "timeutil.h"
+#include "workcal.h"
 
 /* One line of the listing. Weekdays are written as the configuration's
  * workdays are ("mon"), or as Vietnamese calendars do ("T2", "CN"). */
@@ -36,8 +37,13 @@ static const char *weekday_name(int32_t day, bool vi) {
 }
 
 static bool is_extra_workday(const struct config *cfg, int32_t day) {
-        for (size_t i = 0; i < cfg->policy.n_extra_workdays; i++)
-                if (cfg->policy.extra_workdays[i] == day)
+        const struct workcal_year *y;
+        int year, m, d;
+
+        civil_from_days(day, &year, &m, &d);
+        y = workcal_year(cfg->policy.calendar, year);
+        for (size_t i = 0; i < y->n_extra_workdays; i++)
+                if (y->extra_workdays[i] == day)
                         return true;
         return false;
 }
@@ -58,6 +64,7 @@ int cmd_calendar(struct ctl *c, int argc, char **argv) {
         static const struct option options[] = { CTL_COMMON_OPTIONS, {} };
         _cleanup_free_ struct holiday *h = NULL;
         _cleanup_free_ struct entry *e = NULL;
+        const struct workcal_year *wy;
         _cleanup_(table_freep) struct table *t = NULL;
         struct holiday_rules rules;
         size_t n = 0, n_e = 0;
@@ -93,7 +100,8 @@ int cmd_calendar(struct ctl *c, int argc, char **argv) {
                 return ctl_fail(c, EX_SOFTWARE, "cannot compute the holidays of %d: %s", year, strerror(-r));
 
         /* The holidays, then the extra working days that are no holiday. */
-        e = calloc(n + c->config->policy.n_extra_workdays + 1, sizeof *e);
+        wy = workcal_year(c->config->policy.calendar, year);
+        e = calloc(n + wy->n_extra_workdays + 1, sizeof *e);
         if (!e)
                 return ctl_fail(c, EX_OSERR, "%s", strerror(ENOMEM));
         for (size_t i = 0; i < n; i++) {
@@ -103,15 +111,13 @@ int cmd_calendar(struct ctl *c, int argc, char **argv) {
                 holiday_name(&h[i], vi, x->name, sizeof x->name);
                 x->working = h[i].removed || is_extra_workday(c->config, h[i].day);
         }
-        for (size_t i = 0; i < c->config->policy.n_extra_workdays; i++) {
-                int32_t day = c->config->policy.extra_workdays[i];
-                int y, m, d;
+        for (size_t i = 0; i < wy->n_extra_workdays; i++) {
+                int32_t day = wy->extra_workdays[i];
                 bool listed = false;
 
-                civil_from_days(day, &y, &m, &d);
                 for (size_t j = 0; j < n; j++)
                         listed = listed || h[j].day == day;
-                if (y != year || listed)
+                if (listed)
                         continue;
                 e[n_e++] = (struct entry) { .day = day, .kind = "workday", .working = true };
                 snprintf(e[n_e - 1].name, sizeof e[n_e - 1].name, "%s",

@@ -10,6 +10,7 @@
 #include "json-util.h"
 #include "lateness.h"
 #include "recurrence.h"
+#include "schedule.h"
 #include "table.h"
 #include "timeutil.h"
 
@@ -102,7 +103,7 @@ static int set_agencies(struct ctl *c, struct task *t, const struct ids *lead, c
 static int parse_due_option(struct ctl *c, const char *value, struct task *t) {
         struct due d;
         char buf[17];
-        int r;
+        int64_t offset;
 
         if (streq(value, "none")) {
                 free(t->due);
@@ -110,10 +111,25 @@ static int parse_due_option(struct ctl *c, const char *value, struct task *t) {
                 t->due_at = NO_TIME;
                 return 0;
         }
-        r = parse_due(value, c->now, &d);
-        if (r < 0)
+        /* "+15wd": the 15th working day after today on the configured
+         * calendar, fixed now as a date. */
+        if (value[0] == '+' && parse_offset(value + 1, &offset) == 0 && duration_is_workdays(offset)) {
+                int32_t today, day;
+                int64_t sec;
+
+                instant_to_local(c->now, &today, &sec);
+                if (!schedule_add_workdays(&c->config->policy, today, duration_workdays(offset), &day))
+                        return ctl_fail(c, EX_DATAERR, "--due: \"%s\": no working day that far on the calendar",
+                                        value);
+                d = (struct due) { .day = day, .minute = -1 };
+        } else if (value[0] == '+' && parse_offset(value + 1, &offset) == -EDOM)
+                return ctl_fail(c, EX_DATAERR, "--due: \"%s\" counts no working day (use +0d for today)", value);
+        else if (value[0] == '+' && parse_offset(value + 1, &offset) == -ERANGE && strstr(value, "wd"))
+                return ctl_fail(c, EX_DATAERR, "--due: \"%s\" is too far (at most +%dwd)", value, WORKDAYS_MAX);
+        else if (parse_due(value, c->now, &d) < 0)
                 return ctl_fail(c, EX_DATAERR,
-                                "--due: \"%s\" is not a date (use 2025-04-30, 30/4/2025, 2025-04-30T17:00 or +7d)",
+                                "--due: \"%s\" is not a date (use 2025-04-30, 30/4/2025, 2025-04-30T17:00, +7d "
+                                "or +15wd for working days)",
                                 value);
         format_due(&d, buf);
         free(t->due);

@@ -868,8 +868,11 @@ static void policy_fingerprint(const struct config *c, char buf[static 17]) {
         MIX(&p->send_at, sizeof p->send_at);
         MIX(&p->overdue_every, sizeof p->overdue_every);
         MIX(&p->workdays, sizeof p->workdays);
-        MIX(p->holidays, p->n_holidays * sizeof *p->holidays);
-        MIX(p->extra_workdays, p->n_extra_workdays * sizeof *p->extra_workdays);
+        /* The calendar by its rules: its days are computed year by year. */
+        MIX(&c->calendar, sizeof c->calendar);
+        MIX(c->holidays_added, c->n_holidays_added * sizeof *c->holidays_added);
+        MIX(c->holidays_removed, c->n_holidays_removed * sizeof *c->holidays_removed);
+        MIX(c->workdays_added, c->n_workdays_added * sizeof *c->workdays_added);
         for (size_t i = 0; i < p->n_escalation; i++)
                 MIX(&p->escalation[i].after, sizeof p->escalation[i].after);
 #undef MIX

@@ -575,11 +575,17 @@ static int task_values(struct pool *p, const struct render_input *in, enum langu
 }
 
 static const char *format_after(struct pool *p, int64_t secs, enum language lang) {
-        char buf[32];
+        char buf[64];
 
         if (secs <= 0)
                 return NULL;
-        if (secs % SEC_PER_DAY == 0)
+        if (duration_is_workdays(secs)) {
+                int64_t n = duration_workdays(secs);
+                if (lang == LANGUAGE_VI)
+                        snprintf(buf, sizeof buf, "%" PRId64 " ngày làm việc", n);
+                else
+                        snprintf(buf, sizeof buf, "%" PRId64 " working day%s", n, n == 1 ? "" : "s");
+        } else if (secs % SEC_PER_DAY == 0)
                 format_span_words(secs / SEC_PER_DAY, LATENESS_DAYS, lang, buf, sizeof buf);
         else if (secs >= SEC_PER_HOUR)
                 format_span_words(secs / SEC_PER_HOUR, LATENESS_HOURS, lang, buf, sizeof buf);

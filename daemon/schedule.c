@@ -6,6 +6,7 @@
 #include "macro.h"
 #include "schedule.h"
 #include "timeutil.h"
+#include "workcal.h"
 
 /* However broken a policy, no walk to a working day goes further. */
 #define WORKDAY_SEARCH_DAYS 366
@@ -91,10 +92,62 @@ static bool weekday_works(const struct policy *p, int32_t day) {
         return p->workdays & (1u << weekday_from_days(day));
 }
 
+/* The day's exceptions to the weekly pattern: from the calendar's year
+ * when the policy has one, from its arrays otherwise. */
+static void exceptions_of(const struct policy *p, int32_t day, const int32_t **hol, size_t *nh,
+                          const int32_t **ext, size_t *ne) {
+        if (p->calendar) {
+                const struct workcal_year *y;
+                int year, m, d;
+
+                civil_from_days(day, &year, &m, &d);
+                y = workcal_year(p->calendar, year);
+                *hol = y->holidays;
+                *nh = y->n_holidays;
+                *ext = y->extra_workdays;
+                *ne = y->n_extra_workdays;
+        } else {
+                *hol = p->holidays;
+                *nh = p->n_holidays;
+                *ext = p->extra_workdays;
+                *ne = p->n_extra_workdays;
+        }
+}
+
 bool schedule_is_workday(const struct policy *p, int32_t day) {
-        if (contains(p->extra_workdays, p->n_extra_workdays, day))
+        const int32_t *hol, *ext;
+        size_t nh, ne;
+
+        exceptions_of(p, day, &hol, &nh, &ext, &ne);
+        if (contains(ext, ne, day))
                 return true;
-        return weekday_works(p, day) && !contains(p->holidays, p->n_holidays, day);
+        return weekday_works(p, day) && !contains(hol, nh, day);
+}
+
+/* What the holidays and extra working days in (from, to] change in the
+ * count of working days: a holiday on a working weekday takes one away
+ * unless it is also an extra working day (then it stays counted), and an
+ * extra working day on a weekday not worked adds one. The arrays are
+ * sorted; a duplicate is counted once. */
+static int64_t count_exceptions(const struct policy *p, const int32_t *hol, size_t nh, const int32_t *ext,
+                                size_t ne, int32_t from, int32_t to) {
+        int64_t count = 0;
+
+        for (size_t i = upper_bound(hol, nh, from); i < nh && hol[i] <= to; i++) {
+                int32_t h = hol[i];
+                if (i > 0 && hol[i - 1] == h)
+                        continue;
+                if (weekday_works(p, h) && !contains(ext, ne, h))
+                        count--;
+        }
+        for (size_t i = upper_bound(ext, ne, from); i < ne && ext[i] <= to; i++) {
+                int32_t e = ext[i];
+                if (i > 0 && ext[i - 1] == e)
+                        continue;
+                if (!weekday_works(p, e))
+                        count++;
+        }
+        return count;
 }
 
 int64_t schedule_count_workdays(const struct policy *p, int32_t from, int32_t to) {
@@ -114,26 +167,24 @@ int64_t schedule_count_workdays(const struct policy *p, int32_t from, int32_t to
                 if (weekday_works(p, ++day))
                         count++;
 
-        /* Then the exceptions in the range: a holiday on a working weekday
-         * takes one away unless it is also an extra working day (then it
-         * stays counted), and an extra working day on a weekday not worked
-         * adds one.
-         * The arrays are sorted; a duplicate is counted once. */
-        for (size_t i = upper_bound(p->holidays, p->n_holidays, from); i < p->n_holidays && p->holidays[i] <= to; i++) {
-                int32_t h = p->holidays[i];
-                if (i > 0 && p->holidays[i - 1] == h)
-                        continue;
-                if (weekday_works(p, h) && !contains(p->extra_workdays, p->n_extra_workdays, h))
-                        count--;
-        }
-        for (size_t i = upper_bound(p->extra_workdays, p->n_extra_workdays, from);
-             i < p->n_extra_workdays && p->extra_workdays[i] <= to; i++) {
-                int32_t e = p->extra_workdays[i];
-                if (i > 0 && p->extra_workdays[i - 1] == e)
-                        continue;
-                if (!weekday_works(p, e))
-                        count++;
-        }
+        /* Then the exceptions in the range. A calendar keeps them by year,
+         * with each year's total, so a span of years costs a step a year. */
+        if (p->calendar) {
+                int y_from, y_to, m, d;
+
+                civil_from_days(from + 1, &y_from, &m, &d);
+                civil_from_days(to, &y_to, &m, &d);
+                for (int y = y_from; y <= y_to; y++) {
+                        const struct workcal_year *wy = workcal_year(p->calendar, y);
+                        if (days_from_civil(y, 1, 1) > from && days_from_civil(y + 1, 1, 1) - 1 <= to)
+                                count += wy->delta;
+                        else
+                                count += count_exceptions(p, wy->holidays, wy->n_holidays, wy->extra_workdays,
+                                                          wy->n_extra_workdays, from, to);
+                }
+        } else
+                count += count_exceptions(p, p->holidays, p->n_holidays, p->extra_workdays, p->n_extra_workdays,
+                                          from, to);
         return count;
 }
 
@@ -173,6 +224,38 @@ bool schedule_add_workdays(const struct policy *p, int32_t day, int64_t n, int32
         return true;
 }
 
+bool schedule_sub_workdays(const struct policy *p, int32_t day, int64_t n, int32_t *ret) {
+        int64_t limit, lo = 0, hi;
+
+        if (n < 1 || !day_in_range(day))
+                return false;
+
+        /* As schedule_add_workdays(), backwards: the smallest k such that
+         * the days day − k … day − 1 hold n working days; day − k is then
+         * the n-th working day before `day`. */
+        limit = (int64_t) day - day_min();
+        if (n < limit / WORKDAY_SEARCH_DAYS)
+                limit = n * WORKDAY_SEARCH_DAYS;
+        if (limit < 1)
+                return false;
+        hi = MIN((int64_t) 8, limit);
+        while (schedule_count_workdays(p, (int32_t) (day - hi - 1), day - 1) < n) {
+                if (hi >= limit)
+                        return false;
+                lo = hi;
+                hi = MIN(hi * 2, limit);
+        }
+        while (hi - lo > 1) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (schedule_count_workdays(p, (int32_t) (day - mid - 1), day - 1) >= n)
+                        hi = mid;
+                else
+                        lo = mid;
+        }
+        *ret = (int32_t) (day - hi);
+        return true;
+}
+
 /* The working day on or before (step -1) or on or after (step +1) `day`. */
 static bool workday_walk(const struct policy *p, int64_t day, int step, int32_t *ret) {
         for (int i = 0; i <= WORKDAY_SEARCH_DAYS; i++, day += step) {
@@ -195,10 +278,27 @@ static int64_t at_send_time(const struct policy *p, int32_t day) {
         return local_to_instant(day, (int64_t) p->send_at * SEC_PER_MIN);
 }
 
+/* A slot in working days: at send_at on its day, or without send_at at
+ * the deadline's own time of day. */
+static int64_t at_workday_time(const struct policy *p, const struct deadline *d, int32_t day) {
+        int32_t due_day;
+        int64_t sec;
+
+        if (p->send_at >= 0)
+                return at_send_time(p, day);
+        instant_to_local(d->at, &due_day, &sec);
+        return local_to_instant(day, sec);
+}
+
 static bool before_at(const struct policy *p, const struct deadline *d, size_t i, int64_t *ret) {
         int64_t o = p->remind_before[i], at;
 
-        if (by_day(p, o)) {
+        if (duration_is_workdays(o)) {
+                int32_t day;
+                if (!schedule_sub_workdays(p, d->day, duration_workdays(o), &day))
+                        return false;
+                at = at_workday_time(p, d, day);
+        } else if (by_day(p, o)) {
                 int32_t day;
                 if (!workday_walk(p, (int64_t) d->day - o / SEC_PER_DAY, -1, &day))
                         return false;
@@ -220,6 +320,15 @@ static bool before_at(const struct policy *p, const struct deadline *d, size_t i
 static bool escalate_at(const struct policy *p, const struct deadline *d, size_t i, int64_t *ret) {
         int64_t after = p->escalation[i].after, at;
 
+        if (duration_is_workdays(after)) {
+                /* The n-th working day after the due day: always after the
+                 * deadline's day, so never before the task is late. */
+                int32_t day;
+                if (!schedule_add_workdays(p, d->day, duration_workdays(after), &day))
+                        return false;
+                *ret = at_workday_time(p, d, day);
+                return instant_in_range(*ret);
+        }
         if (by_day(p, after)) {
                 int32_t day;
                 if (!workday_walk(p, MAX((int64_t) d->day + after / SEC_PER_DAY, (int64_t) d->day), +1, &day))

@@ -11,9 +11,11 @@
  * due_at as given). Its "due day" is the local day of due_at, for both
  * kinds.
  *
- * Working day: the weekday is in policy->workdays and the day is not in
- * policy->holidays, or the day is in policy->extra_workdays (a Saturday
- * worked to make up a bridge day counts even though it is also a weekend).
+ * Working day: the weekday is in policy->workdays and the day is not a
+ * holiday, or the day is an extra working day (a Saturday worked to make up
+ * a bridge day counts even though it is also a weekend). The holidays and
+ * extra working days are policy->calendar's (workcal.h) when it has one,
+ * policy->holidays and policy->extra_workdays otherwise.
  *
  * A task has three series of slots:
  *
@@ -26,7 +28,10 @@
  *    and the overdue series is there for that. Two BEFORE slots at the same
  *    instant (a deadline on a Saturday: "0d" and "1d" both move to Friday)
  *    are one slot, the one with the smaller offset, so the text says the
- *    time really left.
+ *    time really left. An offset in working days ("5wd", timeutil.h) is
+ *    the n-th working day before the due day, at send_at, or without
+ *    send_at at the deadline's time of day: "1wd" for a deadline on the
+ *    Monday after Tết is the last working day before Tết.
  *
  *  OVERDUE, k = 1, 2, … while overdue_every > 0. When overdue_every is N
  *    whole days and send_at is set, slot k is at send_at on the (k·N)-th
@@ -50,7 +55,8 @@
  *    the deadline has passed: a level whose slot would be at or before
  *    due_at ("0d", or a deadline late in the day) moves to the next
  *    working day after it, or, for exact offsets, to the second after
- *    due_at.
+ *    due_at. An `after` in working days ("3wd") is the n-th working day
+ *    after the due day, at send_at or at the deadline's time of day.
  *
  * A walk to the previous or next working day gives up after 366 days
  * without one (only a broken policy has such a stretch), and so does the
@@ -105,6 +111,11 @@ int64_t schedule_count_workdays(const struct policy *p, int32_t from, int32_t to
  * day). Returns false for n < 1, or when there is none within n·366 days
  * or before the end of the year YEAR_MAX + 20. */
 bool schedule_add_workdays(const struct policy *p, int32_t day, int64_t n, int32_t *ret);
+
+/* The n-th working day before `day` (n >= 1; the 1st is the last working
+ * day before it). Returns false for n < 1, or when there is none within
+ * n·366 days or after the start of the year YEAR_MIN − 20. */
+bool schedule_sub_workdays(const struct policy *p, int32_t day, int64_t n, int32_t *ret);
 
 /* The earliest slot strictly after `after`, for arming the timer. Returns
  * false when the task has no further slot (no overdue series and every

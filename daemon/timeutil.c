@@ -101,12 +101,38 @@ int parse_duration(const char *s, int64_t *ret) {
         return 0;
 }
 
+int parse_offset(const char *s, int64_t *ret) {
+        const char *p = s;
+        int64_t v;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = parse_uint(&p, 9, &v);
+        if (r < 0 || strcmp(p, "wd") != 0)
+                return parse_duration(s, ret);
+        if (v == 0)
+                return -EDOM;
+        if (v > WORKDAYS_MAX)
+                return -ERANGE;
+        *ret = duration_from_workdays(v);
+        return 0;
+}
+
+int64_t duration_approx_seconds(int64_t d) {
+        return duration_is_workdays(d) ? duration_workdays(d) * SEC_PER_DAY * 7 / 5 : d;
+}
+
 void format_duration(int64_t secs, char *buf, size_t size) {
         static const struct {
                 int64_t unit;
                 char c;
         } units[] = { { SEC_PER_WEEK, 'w' }, { SEC_PER_DAY, 'd' }, { SEC_PER_HOUR, 'h' }, { SEC_PER_MIN, 'm' } };
 
+        if (duration_is_workdays(secs)) {
+                snprintf(buf, size, "%" PRId64 "wd", duration_workdays(secs));
+                return;
+        }
         /* Prefer days over weeks: people write "14d", not "2w". */
         for (size_t i = 1; i < ELEMENTSOF(units); i++)
                 if (secs != 0 && secs % units[i].unit == 0) {

@@ -39,12 +39,36 @@ int days_in_month(int y, int m);
 /* "90s", "15m", "12h", "7d", "2w" (one number, one unit; "0d" is valid).
  * Returns 0 or -EINVAL / -ERANGE. */
 int parse_duration(const char *s, int64_t *ret);
+/* A reminder offset or escalation delay may be given in working days
+ * ("5wd", 1 to WORKDAYS_MAX), counted on the configured calendar. It shares
+ * the int64_t of a duration in seconds, marked by a bit no duration
+ * parse_duration() reads can have, so that policies, keys and fingerprints
+ * carry it unchanged. */
+#define DURATION_WORKDAYS_FLAG ((int64_t) 1 << 62)
+#define WORKDAYS_MAX 366
+static inline bool duration_is_workdays(int64_t d) {
+        return d >= DURATION_WORKDAYS_FLAG;
+}
+static inline int64_t duration_workdays(int64_t d) {
+        return d - DURATION_WORKDAYS_FLAG;
+}
+static inline int64_t duration_from_workdays(int64_t n) {
+        return DURATION_WORKDAYS_FLAG + n;
+}
+/* What parse_duration() reads, or "Nwd". "0wd" is -EDOM (no working day
+ * comes zero working days before a deadline: "0d" is the day itself),
+ * more than WORKDAYS_MAX -ERANGE. */
+int parse_offset(const char *s, int64_t *ret);
+/* Roughly how many seconds an offset spans, for ordering: a working day
+ * counts 7/5 of a day. */
+int64_t duration_approx_seconds(int64_t d);
+
 /* Whether a duration is a whole number of days: such offsets are sent at
  * send_at on that day rather than at deadline − offset exactly. */
 static inline bool duration_is_days(int64_t d) {
-        return d % SEC_PER_DAY == 0;
+        return !duration_is_workdays(d) && d % SEC_PER_DAY == 0;
 }
-/* Shortest exact spelling that parse_duration() reads back ("7d", "90s"). */
+/* Shortest exact spelling that parse_offset() reads back ("7d", "90s", "5wd"). */
 void format_duration(int64_t secs, char *buf, size_t size);
 
 /* "HH:MM", 00:00–23:59, into minutes after midnight. */

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "timeutil.h"
 #include "url.h"
+#include "workcal.h"
 
 /* Each test gets a fresh folder holding its deadlined.conf and any secret
  * files, created at run time because git does not keep file modes. */
@@ -185,10 +186,10 @@ static void test_sample_loads(void **state) {
         assert_int_equal(t->c->policy.escalation[1].after, 10 * SEC_PER_DAY);
         assert_int_equal(t->c->policy.send_at, 8 * 60);
         assert_int_equal(t->c->policy.workdays, 0x3e);
-        assert_int_equal(t->c->policy.n_holidays, 4);
-        assert_int_equal(t->c->policy.holidays[0], days_from_civil(2025, 4, 30));
-        assert_int_equal(t->c->policy.n_extra_workdays, 1);
-        assert_int_equal(t->c->policy.extra_workdays[0], days_from_civil(2025, 4, 26));
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2025)->n_holidays, 4);
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2025)->holidays[0], days_from_civil(2025, 4, 30));
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2025)->n_extra_workdays, 1);
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2025)->extra_workdays[0], days_from_civil(2025, 4, 26));
         assert_true(t->c->policy.digest);
 
         assert_true(t->c->has_smtp);
@@ -271,7 +272,7 @@ static void test_empty_file_gets_defaults(void **state) {
         assert_int_equal(p->n_escalation, 0);
         assert_int_equal(p->send_at, 8 * 60);
         assert_int_equal(p->workdays, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5));
-        assert_int_equal(p->n_holidays, 0);
+        assert_int_equal(workcal_year(p->calendar, 2025)->n_holidays, 0);
         assert_false(p->digest);
         assert_int_equal(t->c->delivery.retry_min, 5 * SEC_PER_MIN);
         assert_int_equal(t->c->delivery.retry_max, SEC_PER_HOUR);
@@ -819,7 +820,7 @@ static void test_remind_before_bad_duration(void **state) {
                 "                   \"7d\",\n"
                 "                   \"7x\"];\n"
                 "};\n");
-        assert_one_error(t, 5, "schedule.remind_before[2]: \"7x\" is not a duration (use 90s, 15m, 12h, 7d or 2w)\n");
+        assert_one_error(t, 5, "schedule.remind_before[2]: \"7x\" is not a duration (use 90s, 15m, 12h, 7d, 2w, or 5wd for working days)\n");
 }
 
 static void test_remind_before_sorted_descending(void **state) {
@@ -891,9 +892,10 @@ static void test_holidays(void **state) {
         struct t *t = *state;
 
         load_ok(t, "schedule = { holidays = [\"2025-09-02\", \"2025-01-01\"]; };\n");
-        assert_int_equal(t->c->policy.n_holidays, 2);
-        assert_int_equal(t->c->policy.holidays[0], days_from_civil(2025, 1, 1));
-        assert_int_equal(t->c->policy.holidays[1], days_from_civil(2025, 9, 2));
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2025)->n_holidays, 2);
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2025)->holidays[0], days_from_civil(2025, 1, 1));
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2025)->holidays[1], days_from_civil(2025, 9, 2));
+        assert_int_equal(workcal_year(t->c->policy.calendar, 2026)->n_holidays, 0);
 
         load(t, "schedule = {\n"
                 "  holidays = [\"2025-02-30\", \"30/4/2025\", \"2025-05-01\", \"2025-05-01\"];\n"
@@ -914,10 +916,11 @@ static void test_holidays(void **state) {
         assert_one_error(t, 3, "schedule.extra_workdays[1]: \"2025-04-30\" is also listed in schedule.holidays");
 }
 
-static bool has_day(const int32_t *v, size_t n, int y, int m, int d) {
+static bool has_day(const struct policy *p, int y, int m, int d) {
+        const struct workcal_year *wy = workcal_year(p->calendar, y);
         int32_t day = days_from_civil(y, m, d);
-        for (size_t i = 0; i < n; i++)
-                if (v[i] == day)
+        for (size_t i = 0; i < wy->n_holidays; i++)
+                if (wy->holidays[i] == day)
                         return true;
         return false;
 }
@@ -931,15 +934,19 @@ static void test_calendar_vn(void **state) {
         load_ok(t, "calendar = \"vn\";\n");
         p = &t->c->policy;
         assert_int_equal(t->c->calendar, HOLIDAY_CALENDAR_VN);
-        for (size_t i = 1; i < p->n_holidays; i++)
-                assert_true(p->holidays[i - 1] < p->holidays[i]);
+        /* Loading computes no year: each is worked out when first asked for. */
+        assert_int_equal(workcal_years_computed(p->calendar), 0);
+        for (size_t i = 1; i < workcal_year(p->calendar, 2026)->n_holidays; i++)
+                assert_true(workcal_year(p->calendar, 2026)->holidays[i - 1] <
+                            workcal_year(p->calendar, 2026)->holidays[i]);
+        assert_int_equal(workcal_years_computed(p->calendar), 1);
         for (int d = 16; d <= 20; d++)
-                assert_true(has_day(p->holidays, p->n_holidays, 2026, 2, d));
-        assert_true(has_day(p->holidays, p->n_holidays, 2026, 4, 26));
-        assert_true(has_day(p->holidays, p->n_holidays, 2026, 4, 27));   /* in lieu of Sunday 26/4 */
-        assert_true(has_day(p->holidays, p->n_holidays, 2099, 9, 2));
-        assert_true(has_day(p->holidays, p->n_holidays, 1970, 1, 1));
-        assert_false(has_day(p->holidays, p->n_holidays, 2026, 2, 23));
+                assert_true(has_day(p, 2026, 2, d));
+        assert_true(has_day(p, 2026, 4, 26));
+        assert_true(has_day(p, 2026, 4, 27));   /* in lieu of Sunday 26/4 */
+        assert_true(has_day(p, 2099, 9, 2));
+        assert_true(has_day(p, 1970, 1, 1));
+        assert_false(has_day(p, 2026, 2, 23));
 
         load_ok(t, "calendar = \"vn\";\n"
                    "schedule = {\n"
@@ -948,18 +955,55 @@ static void test_calendar_vn(void **state) {
                    "  extra_workdays = [\"2026-02-28\"];\n"
                    "};\n");
         p = &t->c->policy;
-        assert_true(has_day(p->holidays, p->n_holidays, 2026, 2, 21));
-        assert_true(has_day(p->holidays, p->n_holidays, 2031, 11, 20));
-        assert_false(has_day(p->holidays, p->n_holidays, 2026, 9, 1));
-        assert_true(has_day(p->holidays, p->n_holidays, 2027, 9, 1));
-        assert_false(has_day(p->holidays, p->n_holidays, 2030, 1, 1));
-        assert_int_equal(p->n_extra_workdays, 1);
-        assert_int_equal(p->extra_workdays[0], days_from_civil(2026, 2, 28));
+        assert_true(has_day(p, 2026, 2, 21));
+        assert_true(has_day(p, 2031, 11, 20));
+        assert_false(has_day(p, 2026, 9, 1));
+        assert_true(has_day(p, 2027, 9, 1));
+        assert_false(has_day(p, 2030, 1, 1));
+        assert_int_equal(workcal_year(p->calendar, 2026)->n_extra_workdays, 1);
+        assert_int_equal(workcal_year(p->calendar, 2026)->extra_workdays[0], days_from_civil(2026, 2, 28));
+        assert_int_equal(workcal_year(p->calendar, 2027)->n_extra_workdays, 0);
 
         /* Without a calendar, a recurring day is every year's. */
         load_ok(t, "schedule = { holidays = [\"*-04-30\"]; };\n");
         assert_int_equal(t->c->calendar, HOLIDAY_CALENDAR_NONE);
-        assert_int_equal(t->c->policy.n_holidays, YEAR_MAX - YEAR_MIN + 1);
+        for (int y = YEAR_MIN; y <= YEAR_MAX; y++)
+                assert_true(has_day(&t->c->policy, y, 4, 30));
+}
+
+/* Working days in remind_before and escalation; "0wd", "3wdx" and a
+ * working-day overdue_every are refused with file, line and setting. */
+static void test_workday_offsets(void **state) {
+        struct t *t = *state;
+        const struct policy *p;
+
+        load_ok(t, AGENCY_STC
+                   "calendar = \"vn\";\n"
+                   "schedule = {\n"
+                   "  remind_before = [\"1wd\", \"7d\", \"5wd\"];\n"
+                   "  escalation = ( { after = \"10d\"; to = [\"stc\"]; }, { after = \"3wd\"; to = [\"stc\"]; } );\n"
+                   "};\n");
+        p = &t->c->policy;
+        assert_int_equal(p->n_remind_before, 3);
+        assert_int_equal(p->remind_before[0], duration_from_workdays(5));
+        assert_int_equal(p->remind_before[1], duration_from_workdays(1));
+        assert_int_equal(p->remind_before[2], 7 * SEC_PER_DAY);
+        /* 3 working days come before 10 days on the ladder. */
+        assert_int_equal(p->escalation[0].after, duration_from_workdays(3));
+        assert_int_equal(p->escalation[1].after, 10 * SEC_PER_DAY);
+
+        load(t, "schedule = {\n  remind_before = [\"5wd\", \"0wd\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[1]: \"0wd\" counts no working day (use 0d");
+        load(t, "schedule = {\n  remind_before = [\"3wdx\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[0]: \"3wdx\" is not a duration");
+        load(t, "schedule = {\n  remind_before = [\"400wd\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[0]: \"400wd\" is too long (at most 366wd");
+        load(t, "schedule = {\n  remind_before = [\"1wd\", \"1wd\"];\n};\n");
+        assert_one_error(t, 2, "schedule.remind_before[1]: \"1wd\" is the same as \"1wd\"");
+        load(t, AGENCY_STC "schedule = {\n  escalation = ( { after = \"0wd\"; to = [\"stc\"]; } );\n};\n");
+        assert_one_error(t, 3, "schedule.escalation[0].after: \"0wd\" counts no working day");
+        load(t, "schedule = {\n  overdue_every = \"2wd\";\n};\n");
+        assert_one_error(t, 2, "schedule.overdue_every: \"2wd\" is not a duration");
 }
 
 static void test_calendar_errors(void **state) {
@@ -1452,6 +1496,7 @@ int main(void) {
                 T(test_workdays),
                 T(test_holidays),
                 T(test_calendar_vn),
+                T(test_workday_offsets),
                 T(test_calendar_errors),
                 T(test_escalation),
                 T(test_escalation_errors),
