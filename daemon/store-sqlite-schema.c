@@ -151,6 +151,10 @@ static const struct migration migrations[] = {
           "INSERT INTO completions (task_id, due, due_at, done_at, recorded_at)\n"
           "        SELECT id, due, due_at, coalesce(closed_at, updated_at), coalesce(closed_at, updated_at)\n"
           "        FROM tasks WHERE status = 'done';\n" },
+        /* tasks.revision: how many times the task was changed (its
+         * calendar entry's SEQUENCE). Existing tasks start at 0. */
+        { 7,
+          "ALTER TABLE tasks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
