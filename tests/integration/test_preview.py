@@ -251,7 +251,8 @@ def test_preview_beside_a_resident_daemon_leaves_its_deliveries_alone(env):
 def test_preview_of_a_database_that_needs_migrating_leaves_it_at_its_version(env, tmp_path):
     add_tasks(env)
     con = sqlite3.connect(env.database)
-    con.executescript("DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
+    con.executescript("ALTER TABLE tasks DROP COLUMN revision; "
+                      "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                       "PRAGMA user_version = 3;")
     con.close()

@@ -251,7 +251,8 @@ def test_tasks_from_before_the_change_log_are_kept_as_they_are(sonha, tmp_path):
     by_hand(sonha, "edit", task(sonha, "2")["id"], "--due", "2025-06-30")
     import sqlite3
     con = sqlite3.connect(sonha.database)
-    con.executescript("DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
+    con.executescript("ALTER TABLE tasks DROP COLUMN revision; "
+                      "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                       "PRAGMA user_version = 3;")
     con.close()

@@ -72,7 +72,8 @@ static void test_dry_store_migrates_inside_and_leaves_the_version(void **state) 
 
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        raw_exec(db, "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
+        raw_exec(db, "ALTER TABLE tasks DROP COLUMN revision; "
+                     "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                      "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                      "PRAGMA user_version = 3");
 

@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 6);
+        assert_int_equal(STORE_SCHEMA_VERSION, 7);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -154,9 +154,10 @@ static void test_open_unversioned_foreign_database_is_refused(void **state) {
         sqlite3_close(db);
 }
 
-/* What schema version 6 added, taken away again: a database as version 5
- * left it (UNDO_V6_CHANGES too when the change log stays). */
-#define UNDO_V6 "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
+/* What schema versions 6 and 7 added, taken away again: a database as
+ * version 5 left it (UNDO_V6_CHANGES too when the change log stays). */
+#define UNDO_V6 "ALTER TABLE tasks DROP COLUMN revision; " \
+        "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
 #define UNDO_V6_CHANGES                                                         \
         "ALTER TABLE task_changes DROP COLUMN actor; ALTER TABLE task_changes DROP COLUMN approved_by; " \
         "ALTER TABLE task_changes DROP COLUMN reason; "
