@@ -12,7 +12,7 @@ VERSION    := 0.3.0
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl
+PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl libical
 
 # SANITIZE=1 builds everything with AddressSanitizer and UBSan into its own
 # directory, so the two builds never mix objects.
@@ -152,11 +152,12 @@ install: $(PROGRAMS) install-data
 # installed; otherwise the exact command is printed.
 DEB_BUILD_DEPS := build-essential pkg-config libcurl4-openssl-dev libconfig-dev \
                   libsqlite3-dev libsystemd-dev libjansson-dev libssl-dev libutf8proc-dev \
-                  libpoppler-glib-dev libcairo2-dev libtesseract-dev libleptonica-dev
+                  libpoppler-glib-dev libcairo2-dev libtesseract-dev libleptonica-dev libical-dev
 # What deadlined-ocr needs to read a scan: the Vietnamese model and the
 # orientation model.
 DEB_RUN_DEPS   := tesseract-ocr-vie tesseract-ocr-osd
-DEB_TEST_DEPS  := libcmocka-dev python3 python3-pytest python3-aiosmtpd faketime openssl sqlite3 valgrind
+DEB_TEST_DEPS  := libcmocka-dev python3 python3-pytest python3-aiosmtpd faketime openssl sqlite3 valgrind \
+                  python3-icalendar
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \

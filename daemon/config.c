@@ -71,6 +71,7 @@ struct config *config_free(struct config *c) {
         free(c->reply_name);
         free(c->reply_address);
         free(c->base_url);
+        free(c->calendar_dir);
         free(c->templates);
         render_templates_free(c->render);
         free(c->policy.remind_before);
@@ -582,6 +583,7 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
                 for (size_t n = strlen(c->base_url); n > 0 && c->base_url[n - 1] == '/'; n--)
                         c->base_url[n - 1] = 0;
         }
+        (void) parser_get_path(p, root, "", "calendar_dir", &c->calendar_dir);
         if (parser_get_path(p, root, "", "templates", &c->templates) > 0) {
                 if (stat(c->templates, &st) < 0)
                         parser_error(p, config_setting_get_member(root, "templates"), "templates", "%s: %s",
@@ -684,7 +686,7 @@ static int invalid(struct parser *p, char **ret_errors) {
 int config_load(const char *path, struct config **ret, char **ret_errors) {
         static const char *const keys[] = { "database", "timezone", "language", "transport", "from",
                                             "base_url", "templates", "calendar", "schedule", "delivery",
-                                            "smtp", "agencies", "groups", NULL };
+                                            "smtp", "agencies", "groups", "calendar_dir", NULL };
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(parser_done) struct parser p = { .file = path };
         _cleanup_free_ char *text = NULL;

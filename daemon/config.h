@@ -167,6 +167,7 @@ struct config {
         char *reply_name, *reply_address;   /* NULL without smtp.reply_to */
         char *base_url;           /* optional: links to tasks in messages, no trailing '/' */
         char *templates;          /* optional folder overriding the built-in templates */
+        char *calendar_dir;       /* optional: the daemon keeps AGENCY.ics here (absolute) */
         struct render_templates *render; /* the templates to use, built and checked at load */
         struct policy policy;     /* its holidays computed from the calendar and the dates below */
         enum holiday_calendar calendar;   /* `calendar`, default none */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* deadlinectl export: tasks as CSV or JSON, in the form import reads back,
  * so that a spreadsheet round trip works. Each task carries its current
- * deadline (due) and the one first set (original_due). */
+ * deadline (due) and the one first set (original_due). Or the open tasks
+ * as an iCalendar calendar (ics.h), all of them or one agency's. */
 
 #include <getopt.h>
 #include <stdio.h>
@@ -9,18 +10,55 @@
 
 #include "csv.h"
 #include "ctl.h"
+#include "fileio.h"
+#include "ics.h"
+
+static int export_ics(struct ctl *c, const struct task_list *l, const char *agency, enum ics_component kind,
+                      const char *output) {
+        const struct agency *a = agency ? config_find_agency(c->config, agency) : NULL;
+        struct ics_options o = {
+                .instance_id = store_instance_id(c->store),
+                .agency = agency,
+                .component = kind,
+                .name = a ? a->name ?: a->id : NULL,
+        };
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = ics_build(c->config, l->tasks, l->n, &o, &text);
+        if (r == -ENOENT)
+                return ctl_fail(c, EX_CONFIG, "timezone \"%s\" of %s: no zoneinfo to describe it",
+                                c->config->timezone, c->config->path);
+        if (r < 0)
+                return ctl_fail(c, r == -ENOMEM ? EX_OSERR : EX_DATAERR, "cannot make the calendar: %s",
+                                strerror(-r));
+        if (!output) {
+                fputs(text, stdout);
+                return fflush(stdout) == 0 ? 0 : EX_IOERR;
+        }
+        r = write_file_atomic(output, text, strlen(text), 0644);
+        if (r < 0)
+                return ctl_fail(c, r == -ENOSPC || r == -EIO ? EX_IOERR : EX_CANTCREAT, "--output: cannot write %s: %s",
+                                output, strerror(-r));
+        return 0;
+}
 
 int cmd_export(struct ctl *c, int argc, char **argv) {
-        enum { ARG_JSON = 0x100, ARG_FORMAT, ARG_DOCUMENT, ARG_STATUS };
+        enum { ARG_JSON = 0x100, ARG_FORMAT, ARG_DOCUMENT, ARG_STATUS, ARG_AGENCY, ARG_ICS_AS, ARG_OUTPUT };
         static const struct option options[] = {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "config", required_argument, NULL, 'c' },
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "document", required_argument, NULL, ARG_DOCUMENT },
                 { "status", required_argument, NULL, ARG_STATUS },
+                { "agency", required_argument, NULL, ARG_AGENCY },
+                { "ics-as", required_argument, NULL, ARG_ICS_AS },
+                { "output", required_argument, NULL, ARG_OUTPUT },
                 {},
         };
-        bool json = false;
+        bool json = false, ics = false;
+        const char *agency = NULL, *output = NULL;
+        int kind = ICS_EVENT;
         struct task_filter f = { .status = -1, .due_before = NO_TIME };
         const char *document = NULL;
         struct task_list l = {};
@@ -32,9 +70,16 @@ int cmd_export(struct ctl *c, int argc, char **argv) {
                 case 'c': c->config_path = optarg; break;
                 case ARG_DOCUMENT: document = optarg; break;
                 case ARG_FORMAT:
-                        if (!streq(optarg, "csv") && !streq(optarg, "json"))
-                                return ctl_fail(c, EX_USAGE, "--format: \"%s\" is not csv or json", optarg);
+                        if (!streq(optarg, "csv") && !streq(optarg, "json") && !streq(optarg, "ics"))
+                                return ctl_fail(c, EX_USAGE, "--format: \"%s\" is not csv, json or ics", optarg);
                         json = streq(optarg, "json");
+                        ics = streq(optarg, "ics");
+                        break;
+                case ARG_AGENCY: agency = optarg; break;
+                case ARG_OUTPUT: output = optarg; break;
+                case ARG_ICS_AS:
+                        if ((kind = ics_component_from_string(optarg)) < 0)
+                                return ctl_fail(c, EX_USAGE, "--ics-as: \"%s\" is not event or todo", optarg);
                         break;
                 case ARG_STATUS:
                         if (!streq(optarg, "all") && (f.status = task_status_from_string(optarg)) < 0)
@@ -45,6 +90,19 @@ int cmd_export(struct ctl *c, int argc, char **argv) {
                 }
         if (optind < argc)
                 return ctl_fail(c, EX_USAGE, "unexpected argument \"%s\"", argv[optind]);
+        if (!ics && (agency || output || kind != ICS_EVENT))
+                return ctl_fail(c, EX_USAGE, "--agency, --ics-as and --output go with --format ics");
+        if (ics) {
+                if ((r = ctl_load_config(c)) != 0)
+                        return r;
+                if (agency && (r = ctl_check_agency(c, "--agency", agency)) != 0)
+                        return r;
+                if (agency && !config_find_agency(c->config, agency))
+                        return ctl_fail(c, EX_DATAERR, "--agency: \"%s\" is a group in %s; give one of its agencies",
+                                        agency, c->config->path);
+                /* A calendar shows what is still to be done. */
+                f.status = TASK_OPEN;
+        }
         if ((r = ctl_open_store(c)) != 0)
                 return r;
         if (document) {
@@ -61,6 +119,11 @@ int cmd_export(struct ctl *c, int argc, char **argv) {
         if (r < 0)
                 return ctl_store_fail(c, r, "cannot list tasks");
 
+        if (ics) {
+                r = export_ics(c, &l, agency, kind, output);
+                task_list_done(&l);
+                return r;
+        }
         if (json) {
                 json_t *tasks = json_array();
                 for (size_t i = 0; i < l.n; i++) {

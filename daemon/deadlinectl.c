@@ -34,7 +34,7 @@ static const struct command {
         { "import", cmd_import, "import FILE [--format directive|csv|json] [--dry-run] [--document-number N]\n"
           "         [--default-lead ID] [--partial] [--ocr-text FILE] [--ocr-language LANG]\n"
           "         [--max-pages N] [--max-pixels N]" },
-        { "export", cmd_export, "export [--format csv|json] [--document NUMBER] [--status STATUS]" },
+        { "export", cmd_export, "export [--format csv|json|ics] [--document NUMBER] [--status STATUS] [--agency ID] [--ics-as event|todo] [--output FILE]" },
         { "agencies", cmd_agencies, "agencies" },
         { "calendar", cmd_calendar, "calendar [YEAR]" },
         { "check-config", cmd_check_config, "check-config" },

@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "lockfile.h"
 #include "log.h"
+#include "ics-feed.h"
 #include "maildir.h"
 #include "preview.h"
 #include "timeutil.h"
@@ -421,9 +422,35 @@ static int manager_pass(struct manager *m, bool *ret_more) {
         return 0;
 }
 
+/* Brings calendar_dir up to date after a change. It reads every open
+ * task, so it runs only when something changed (a commit from outside, a
+ * reload, the start), never on a timer; a busy database leaves it for the
+ * next pass. */
+static void manager_write_calendars(struct manager *m) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!m->calendars_stale || !m->config->calendar_dir || m->preview)
+                return;
+        r = ics_feed_update(m->config, m->store, &path);
+        if (r == -EBUSY)
+                return;
+        m->calendars_stale = false;
+        if (r < 0 && path)
+                log_warning_errno(r, "Cannot write the calendar %s: %m", path);
+        else if (r < 0)
+                log_warning_errno(r, "Cannot read the tasks for the calendars in %s: %s (%s)", m->config->calendar_dir,
+                                  store_strerror(r), store_last_error(m->store));
+        else if (r > 0)
+                log_debug("%d calendars rewritten in %s", r, m->config->calendar_dir);
+}
+
 static int manager_on_due(struct manager *m) {
         bool more = false;
         int r = manager_pass(m, &more);
+
+        if (r >= 0 && !more)
+                manager_write_calendars(m);
 
         m->pass_error = MIN(r, 0);
         if (r >= 0 && more) {
@@ -526,6 +553,7 @@ static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *us
         if (v == m->data_version)
                 return 0;
         m->data_version = v;
+        m->calendars_stale = true;
         manager_forget_dry(m);
         log_debug("The database changed, looking again");
         manager_arm_soon(m);
@@ -729,6 +757,9 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         }
         dispatch_reconfigure(m->dispatch, m->config);
         manager_check_agencies(m);
+        if (m->config->calendar_dir && !m->preview && (r = ics_feed_prepare(m->config->calendar_dir)) < 0)
+                log_warning_errno(r, "calendar_dir %s: cannot write calendars there: %m", m->config->calendar_dir);
+        m->calendars_stale = true;
         log_info("Reloaded %s: %zu agencies, %zu groups", m->config_path, m->config->n_agencies, m->config->n_groups);
         (void) sd_notify(false, "READY=1");
         manager_arm_soon(m);
@@ -1025,6 +1056,13 @@ int manager_start(struct manager *m) {
         r = manager_maildir_prepare(m);
         if (r < 0)
                 return r;
+        if (m->config->calendar_dir && !m->preview) {
+                r = ics_feed_prepare(m->config->calendar_dir);
+                if (r < 0)
+                        return log_error_errno(r, "calendar_dir %s: cannot write calendars there: %m",
+                                               m->config->calendar_dir);
+                m->calendars_stale = true;
+        }
         /* From here on the loop never waits for a lock: it defers the work
          * (--once, with no watchdog, waits as a person would). */
         (void) store_set_busy_timeout(m->store, m->once ? STORE_BUSY_MS : STORE_NOWAIT_BUSY_MS);

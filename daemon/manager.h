@@ -35,6 +35,9 @@ struct manager {
         int64_t clock_base_usec;       /* CLOCK_REALTIME - CLOCK_MONOTONIC at the last look */
         int64_t clock_step;            /* seconds the clock was set back, not yet re-planned (<= 0) */
         uint64_t data_version;         /* the store's, to tell others' commits from ours */
+        /* The tasks or the configuration changed since the calendar files
+         * in calendar_dir were last brought up to date (ics-feed.h). */
+        bool calendars_stale;
 
         struct dispatch *dispatch;     /* SMTP and webhook transfers under way */
         struct job **finished;         /* jobs done, waiting to be settled */

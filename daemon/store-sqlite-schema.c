@@ -206,6 +206,11 @@ static const struct migration migrations[] = {
           "ALTER TABLE deliveries ADD COLUMN retried_at INTEGER;\n"
           "ALTER TABLE deliveries ADD COLUMN retried_by TEXT;\n"
           "ALTER TABLE deliveries ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;\n" },
+
+        /* tasks.revision: how many times the task was changed (its
+         * calendar entry's SEQUENCE). Existing tasks start at 0. */
+        { 10,
+          "ALTER TABLE tasks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

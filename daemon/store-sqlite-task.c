@@ -198,6 +198,7 @@ static int task_from_row(sqlite3_stmt *st, void *item) {
         t.closed_at = store_column_time(st, 12);
         t.next_fire_at = store_column_time(st, 13);
         t.fired_through = store_column_time(st, 14);
+        t.revision = sqlite3_column_int64(st, 16);
 
         *ret = t;
         t = (struct task) {};

@@ -77,7 +77,7 @@ static const char *const store_sql[_STMT_MAX] = {
                 "SELECT id FROM tasks WHERE document_id IS ?1 AND ref = ?2",
         [STMT_TASK_UPDATE] =
                 "UPDATE tasks SET ref = ?2, title = ?3, detail = ?4, due = ?5, due_at = ?6, "
-                "recurrence = ?7, updated_at = ?8, original_due = ?9, "
+                "recurrence = ?7, updated_at = ?8, original_due = ?9, revision = revision + 1, "
                 "next_fire_at = CASE WHEN status = 'open' THEN ?8 ELSE next_fire_at END, "
                 "fired_through = CASE WHEN status = 'open' THEN ?8 ELSE fired_through END "
                 "WHERE id = ?1",
@@ -94,7 +94,7 @@ static const char *const store_sql[_STMT_MAX] = {
         [STMT_TASK_STATUS] =
                 "SELECT status FROM tasks WHERE id = ?1",
         [STMT_TASK_CLOSE] =
-                "UPDATE tasks SET status = ?2, closed_at = ?3, updated_at = ?3, "
+                "UPDATE tasks SET status = ?2, closed_at = ?3, updated_at = ?3, revision = revision + 1, "
                 "next_fire_at = NULL WHERE id = ?1",
         /* Reminders not sent yet that no longer have a reason: all of a
          * closed task's (?2 NULL), or those of a deadline since changed
@@ -104,7 +104,7 @@ static const char *const store_sql[_STMT_MAX] = {
                 "DELETE FROM deliveries WHERE task_id = ?1 AND state = 'pending' "
                 "AND (?2 IS NULL OR (slot NOT LIKE '%@' || ?2 AND slot NOT LIKE 'notice:%'))",
         [STMT_TASK_REOPEN] =
-                "UPDATE tasks SET status = 'open', closed_at = NULL, updated_at = ?2, "
+                "UPDATE tasks SET status = 'open', closed_at = NULL, updated_at = ?2, revision = revision + 1, "
                 "next_fire_at = ?2, fired_through = ?2 WHERE id = ?1",
         /* The subquery picks the rows and sorts only their ids; sorting
          * whole rows made SQLite spill them to temporary files and took

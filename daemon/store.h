@@ -44,7 +44,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -135,6 +135,9 @@ struct task {
         int64_t created_at;
         int64_t updated_at;
         int64_t closed_at;        /* when done or cancelled, else NO_TIME */
+        /* How many times the task was changed since it was made (0 for a
+         * new task): each store_task_update() and status change adds one. */
+        int64_t revision;
         /* Scheduling state owned by the daemon: the next instant this task
          * needs looking at (NO_TIME: never), and the instant up to which its
          * reminder slots have been decided. */

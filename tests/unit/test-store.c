@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 9);
+        assert_int_equal(STORE_SCHEMA_VERSION, 10);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 9");
+                            "schema 1010, this one knows 10");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -154,9 +154,10 @@ static void test_open_unversioned_foreign_database_is_refused(void **state) {
         sqlite3_close(db);
 }
 
-/* What schema versions 9, 8 and 7 added, taken away again (the deliveries'
+/* What schema versions 10 to 7 added, taken away again (the deliveries'
  * task_id stays nullable, which version 8 takes as it is). */
-#define UNDO_V9                                                                 \
+#define UNDO_V10 "ALTER TABLE tasks DROP COLUMN revision; "
+#define UNDO_V9 UNDO_V10                                                                 \
         "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; " \
         "ALTER TABLE deliveries DROP COLUMN retries; "
 #define UNDO_V8 UNDO_V9 "DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
@@ -220,6 +221,9 @@ static void test_migrate_from_version_1(void **state) {
         assert_int_equal(done.closed_at, 1743500000);
         assert_int_equal(done.next_fire_at, NO_TIME);
         assert_int_equal(done.n_agencies, 1);
+        /* Version 7: a revision count, from 0 for the tasks already there. */
+        assert_int_equal(open.revision, 0);
+        assert_int_equal(done.revision, 0);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -760,10 +764,18 @@ static void test_task_update_replaces_fields_and_agencies(void **state) {
         assert_int_equal(got.updated_at, NOW + 60);
         assert_int_equal(got.next_fire_at, NOW + 60);
         assert_int_equal(got.fired_through, NOW + 60);
+        assert_int_equal(got.revision, 1);
         assert_int_equal(got.n_agencies, 2);
         assert_string_equal(got.agencies[0].agency, "stc");
         assert_int_equal(got.agencies[0].role, ROLE_LEAD);
         assert_string_equal(got.agencies[1].agency, "snn");
+
+        /* A status change is a revision too. */
+        assert_int_equal(store_task_set_status(f->s, t.id, TASK_DONE, NOW + 70), 0);
+        assert_int_equal(store_task_set_status(f->s, t.id, TASK_OPEN, NOW + 80), 0);
+        task_done(&got);
+        assert_int_equal(store_task_get(f->s, t.id, &got), 0);
+        assert_int_equal(got.revision, 3);
 
         t.id = 999;
         assert_int_equal(store_task_update(f->s, &t, NOW), -ENOENT);
