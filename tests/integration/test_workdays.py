@@ -11,6 +11,7 @@ SCHEDULE = """
 schedule = {
   remind_before = [%s];
   overdue_every = "0";
+  notify_on_assign = false;
   send_at = "08:00";
   escalation = ( { after = "3wd"; to = ["vpubnd"]; } );
 };
