@@ -253,9 +253,11 @@ static void parse_telegram(struct parser *p, const config_setting_t *s, const ch
         /* The file's text is not shown: it is the secret. */
         if (r > 0 && !telegram_token_valid(w->token)) {
                 const char *key = has_file ? "token_file" : "token_credential";
+                const char *where = config_setting_get_string(config_setting_get_member(s, key));
                 parser_error(p, config_setting_get_member(s, key), parser_path_member(buf, path, key),
-                             "does not hold a bot token (digits, \":\" and letters, digits, \"_\" or \"-\", as "
-                             "@BotFather gives it)");
+                             "%s does not hold a bot token (digits, \":\" and letters, digits, \"_\" or \"-\", as "
+                             "@BotFather gives it)",
+                             strempty(where));
                 explicit_bzero(w->token, strlen(w->token));
                 w->token = mfree(w->token);
         }
