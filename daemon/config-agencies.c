@@ -21,6 +21,12 @@ static void webhook_done(struct webhook *w) {
         free(w->url);
         free(w->host);
         free(w->ca_file);
+        free(w->api_url);
+        free(w->chat_id);
+        if (w->token) {
+                explicit_bzero(w->token, strlen(w->token));
+                free(w->token);
+        }
         if (w->secret) {
                 explicit_bzero(w->secret, strlen(w->secret));
                 free(w->secret);
@@ -62,7 +68,7 @@ static void strv_ensure(struct parser *p, char ***l) {
 }
 
 static const char *format_check(const char *s) {
-        return webhook_format_from_string(s) >= 0 ? NULL : "is not a webhook format (use json, slack or ntfy)";
+        return webhook_format_from_string(s) >= 0 ? NULL : "is not a webhook format (use json, slack, ntfy or telegram)";
 }
 
 /* Headers the sender sets itself: a second copy would make the request
@@ -172,9 +178,96 @@ static void parse_headers(struct parser *p, const config_setting_t *h, const cha
         }
 }
 
+/* Telegram's chat ids: a number (negative for groups and channels) or a
+ * public channel's "@username". */
+static const char *chat_id_check(const char *s) {
+        const char *d = s + (*s == '-');
+
+        if (*s == '@') {
+                if (strlen(s) < 6 || strlen(s) > 33 || strspn(s + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(s + 1))
+                        return "is not a Telegram chat: a number (e.g. -1001234567890) or \"@channelname\"";
+                return NULL;
+        }
+        if (!*d || strlen(d) > 20 || strspn(d, "0123456789") != strlen(d))
+                return "is not a Telegram chat: a number (e.g. -1001234567890) or \"@channelname\"";
+        return NULL;
+}
+
+/* A bot token ("123456789:AA…") goes into the request's path: it may
+ * hold nothing that would change the URL. */
+static bool telegram_token_valid(const char *t) {
+        const char *colon = strchr(t, ':');
+
+        return colon && colon > t && strspn(t, "0123456789") == (size_t) (colon - t) && colon[1] &&
+               strspn(colon + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                       strlen(colon + 1) &&
+               strlen(t) <= 128;
+}
+
+/* format = "telegram": the Bot API's sendMessage at api_url (by default
+ * Telegram's own), to chat_id, with the bot token from token_file or the
+ * systemd credential token_credential. The token is part of the request's
+ * URL, so w->url, which is shown and logged, carries "***" in its place. */
+static void parse_telegram(struct parser *p, const config_setting_t *s, const char *path, struct webhook *w,
+                           bool *loopback) {
+        static const char *const schemes[] = { "http", "https", NULL };
+        bool has_file = config_setting_get_member(s, "token_file"), has_cred = config_setting_get_member(s, "token_credential");
+        char buf[SETTING_PATH_MAX];
+        int r;
+
+        if (config_setting_get_member(s, "url"))
+                parser_error(p, config_setting_get_member(s, "url"), parser_path_member(buf, path, "url"),
+                             "is not used with format = \"telegram\" (set api_url to reach another Bot API server)");
+        if (parser_get_url(p, s, path, "api_url", schemes, loopback, &w->api_url) == 0) {
+                w->api_url = strdup("https://api.telegram.org");
+                *loopback = false;
+                if (!w->api_url)
+                        p->oom = true;
+        }
+        if (w->api_url) {
+                size_t n = strlen(w->api_url);
+                while (n > 0 && w->api_url[n - 1] == '/')
+                        w->api_url[--n] = 0;
+                if (asprintf(&w->url, "%s/bot***/sendMessage", w->api_url) < 0) {
+                        w->url = NULL;
+                        p->oom = true;
+                }
+        }
+        if (parser_get_string(p, s, path, "chat_id", 64, chat_id_check, &w->chat_id) == 0)
+                parser_error(p, s, parser_path_member(buf, path, "chat_id"),
+                             "missing (e.g. chat_id = \"-1001234567890\";)");
+        if (has_file && has_cred) {
+                parser_error(p, s, parser_path_member(buf, path, "token_file"),
+                             "and token_credential are both set; set one");
+                return;
+        }
+        if (!has_file && !has_cred) {
+                parser_error(p, s, parser_path_member(buf, path, "token_file"),
+                             "missing: the bot token comes from token_file = \"PATH\" or token_credential = \"NAME\"");
+                return;
+        }
+        if (has_file)
+                r = parser_get_secret_file(p, s, path, "token_file", &w->token);
+        else
+                r = parser_get_credential(p, s, path, "token_credential", &w->token);
+        /* The file's text is not shown: it is the secret. */
+        if (r > 0 && !telegram_token_valid(w->token)) {
+                const char *key = has_file ? "token_file" : "token_credential";
+                const char *where = config_setting_get_string(config_setting_get_member(s, key));
+                parser_error(p, config_setting_get_member(s, key), parser_path_member(buf, path, key),
+                             "%s does not hold a bot token (digits, \":\" and letters, digits, \"_\" or \"-\", as "
+                             "@BotFather gives it)",
+                             strempty(where));
+                explicit_bzero(w->token, strlen(w->token));
+                w->token = mfree(w->token);
+        }
+}
+
 static void parse_webhook(struct parser *p, const config_setting_t *s, const char *path, struct webhook *w) {
-        static const char *const keys[] = { "url", "format", "secret_file", "headers", "allow_plaintext_remote",
-                                            "ca_file", NULL };
+        static const char *const keys[] = { "url",       "format",     "secret_file",      "headers",
+                                            "allow_plaintext_remote", "ca_file", "api_url", "chat_id",
+                                            "token_file", "token_credential", NULL };
+        static const char *const telegram_only[] = { "api_url", "chat_id", "token_file", "token_credential" };
         static const char *const schemes[] = { "http", "https", NULL };
         _cleanup_free_ char *format = NULL;
         config_setting_t *h;
@@ -187,14 +280,27 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
         w->line = (int) config_setting_source_line(s);
         parser_check_keys(p, s, path, keys);
         (void) parser_get_bool(p, s, path, "allow_plaintext_remote", &w->allow_plaintext_remote);
+        if (parser_get_string(p, s, path, "format", 16, format_check, &format) > 0)
+                w->format = webhook_format_from_string(format);
 
-        parser_path_member(buf, path, "url");
-        if (parser_get_url(p, s, path, "url", schemes, &loopback, &w->url) == 0)
-                parser_error(p, s, buf, "missing (e.g. url = \"https://chat.example.gov.vn/hooks/…\";)");
+        parser_path_member(buf, path, w->format == WEBHOOK_TELEGRAM ? "api_url" : "url");
+        if (w->format == WEBHOOK_TELEGRAM)
+                parse_telegram(p, s, path, w, &loopback);
+        else {
+                for (size_t i = 0; i < ELEMENTSOF(telegram_only); i++)
+                        if (config_setting_get_member(s, telegram_only[i])) {
+                                char tpath[SETTING_PATH_MAX];
+                                parser_error(p, config_setting_get_member(s, telegram_only[i]),
+                                             parser_path_member(tpath, path, telegram_only[i]),
+                                             "is only used with format = \"telegram\"");
+                        }
+                if (parser_get_url(p, s, path, "url", schemes, &loopback, &w->url) == 0)
+                        parser_error(p, s, buf, "missing (e.g. url = \"https://chat.example.gov.vn/hooks/…\";)");
+        }
         /* Plain http:// is fine to a relay on this machine; anywhere else
          * the payload and its signature would cross the network in clear. */
-        else if (w->url && strncasecmp(w->url, "http:", 5) == 0 && !loopback && !w->allow_plaintext_remote)
-                parser_error(p, config_setting_get_member(s, "url"), buf,
+        if (w->url && strncasecmp(w->url, "http:", 5) == 0 && !loopback && !w->allow_plaintext_remote)
+                parser_error(p, config_setting_get_member(s, w->format == WEBHOOK_TELEGRAM ? "api_url" : "url"), buf,
                              "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",
                              parser_quote_url(w->url, q, sizeof q));
         if (w->url) {
@@ -205,8 +311,6 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
                         parser_error(p, s, buf, "out of memory");
         }
 
-        if (parser_get_string(p, s, path, "format", 16, format_check, &format) > 0)
-                w->format = webhook_format_from_string(format);
         /* The Standard Webhooks form: "whsec_" and the base64 of 24 to 64
          * random bytes. A secret that does not decode would sign nothing a
          * receiver could check; better to say so now than at the first

@@ -33,6 +33,7 @@ static const char *const webhook_format_table[_WEBHOOK_FORMAT_MAX] = {
         [WEBHOOK_JSON] = "json",
         [WEBHOOK_SLACK] = "slack",
         [WEBHOOK_NTFY] = "ntfy",
+        [WEBHOOK_TELEGRAM] = "telegram",
 };
 
 const char *language_to_string(enum language l) {

@@ -44,6 +44,7 @@ enum webhook_format {
         WEBHOOK_JSON,
         WEBHOOK_SLACK,
         WEBHOOK_NTFY,
+        WEBHOOK_TELEGRAM,
         _WEBHOOK_FORMAT_MAX,
 };
 
@@ -53,7 +54,7 @@ struct header {
 };
 
 struct webhook {
-        char *url;
+        char *url;             /* for telegram the sendMessage URL with "***" for the token */
         char *host;            /* the receiver: "scheme://host:port", for the per-receiver bounds */
         enum webhook_format format;
         char *secret;          /* contents of secret_file ("whsec_…"), or NULL */
@@ -61,6 +62,11 @@ struct webhook {
         struct header *headers;
         size_t n_headers;
         bool allow_plaintext_remote;
+        /* telegram: the Bot API's base URL, the chat, and the bot token
+         * (from token_file or a credential; NULL when unreadable here). */
+        char *api_url;
+        char *chat_id;
+        char *token;
         int line;
 };
 

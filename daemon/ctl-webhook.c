@@ -66,7 +66,8 @@ static int send_one(struct ctl *c, const struct agency *a, size_t index, char id
         }
         r = webhook_setup_easy(e, &a->webhooks[index], &j, &headers);
         if (r < 0) {
-                snprintf(error, error_size, "cannot set up the request: %s", strerror(-r));
+                snprintf(error, error_size, "cannot set up the request: %s",
+                         r == -ENOKEY ? "the bot token is not readable here" : strerror(-r));
                 goto finish;
         }
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -112,6 +113,7 @@ int ctl_send_test_webhook(struct ctl *c, const struct agency *a) {
                 url_redact(w->url, url, sizeof url);
                 if (r >= 0 && status > 0 && !ok)
                         snprintf(error, sizeof error, "HTTP %ld%s%s", status, reply.len ? ": " : "", reply.text);
+                webhook_mask_secret(w, error);
 
                 if (results) {
                         json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:b}", "webhook", (json_int_t) i, "url",

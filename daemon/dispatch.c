@@ -296,12 +296,14 @@ void dispatch_submit(struct dispatch *d, struct job *j) {
 
 static void finish_webhook(struct transfer *t, CURLcode code) {
         struct job *j = t->job;
+        const struct webhook *w = webhook_find(t->dispatch->config, j);
         long status = 0;
         char err[CURL_ERROR_SIZE + 300];
 
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
         if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && status > 0)) {
                 snprintf(err, sizeof err, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+                webhook_mask_secret(w, err);
                 job_set_result(j, RESULT_RETRY, err);
                 return;
         }
@@ -310,14 +312,18 @@ static void finish_webhook(struct transfer *t, CURLcode code) {
                 job_set_result(j, RESULT_SENT, NULL);
                 return;
         }
+        int64_t body_after = webhook_reply_retry_after(w, t->body);
         for (char *p = t->body; *p; p++)
                 if ((unsigned char) *p < 0x20)
                         *p = ' ';
         snprintf(err, sizeof err, "HTTP %ld%s%s", status, t->body_len ? ": " : "", t->body);
+        webhook_mask_secret(w, err);
         job_set_result(j, kind, err);
         if (kind == RESULT_RETRY) {
                 curl_off_t after = 0;
-                if (curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+                if (curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after) != CURLE_OK || after <= 0)
+                        after = (curl_off_t) body_after;
+                if (after > 0)
                         for (size_t i = 0; i < j->n_rows; i++)
                                 j->rows[i].retry_after = (int64_t) after;
         }

@@ -447,3 +447,103 @@ int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret)
         b = (struct webhook_body) {};
         return 0;
 }
+
+/* Telegram counts a message's length in UTF-16 code units, after its
+ * entities are parsed: "&amp;" is one character, a tag none. */
+#define TELEGRAM_TEXT_MAX 4096
+#define TELEGRAM_TITLE_MAX 256
+
+static size_t utf16_units(size_t utf8_len) {
+        return utf8_len == 4 ? 2 : 1;
+}
+
+/* Appends `s` escaped for Telegram's HTML parse mode, stopping before
+ * `*room` units would be exceeded; returns whether all of it fitted. */
+static bool telegram_escape(struct strbuf *b, const char *s, size_t *room) {
+        for (const char *p = s; *p;) {
+                size_t len = strnlen(p, utf8_len((unsigned char) *p)), units = utf16_units(len);
+                if (units > *room)
+                        return false;
+                *room -= units;
+                switch (*p) {
+                case '&':
+                        strbuf_puts(b, "&amp;");
+                        break;
+                case '<':
+                        strbuf_puts(b, "&lt;");
+                        break;
+                case '>':
+                        strbuf_puts(b, "&gt;");
+                        break;
+                default:
+                        strbuf_putn(b, p, len);
+                }
+                p += len;
+        }
+        return true;
+}
+
+int webhook_telegram_text(const char *subject, const char *text, char **ret) {
+        struct strbuf b = STRBUF_INIT(4 * 6 * TELEGRAM_TEXT_MAX + 64);
+        _cleanup_free_ char *title = NULL;
+        size_t room;
+        int r;
+
+        r = text_shorten(subject, TELEGRAM_TITLE_MAX, &title);
+        if (r < 0)
+                return r;
+        /* The title, its two line breaks and the text share the 4096
+         * units; text that does not fit is cut and ends in "…" (one unit):
+         * one delivery stays one request, so a retry never repeats half a
+         * message. */
+        room = TELEGRAM_TEXT_MAX - 2 - 1;
+        strbuf_puts(&b, "<b>");
+        (void) telegram_escape(&b, title, &room);
+        strbuf_puts(&b, "</b>\n\n");
+        if (!telegram_escape(&b, text, &room))
+                strbuf_puts(&b, "…");
+        return strbuf_steal(&b, ret, NULL);
+}
+
+int webhook_format_telegram(const struct webhook_event *e, struct webhook_body *ret) {
+        _cleanup_free_ char *text = NULL;
+        const char *chat = e->webhook->chat_id;
+        json_t *root;
+        bool ok;
+        int r;
+
+        if (!chat)
+                return -EINVAL;
+        r = webhook_telegram_text(e->subject, e->text, &text);
+        if (r < 0)
+                return r;
+        root = json_object();
+        ok = root != NULL;
+        if (!ok)
+                return -ENOMEM;
+        /* A numeric id is sent as a number, "@channel" as a string. */
+        if (chat[0] == '@')
+                set(root, "chat_id", json_string(chat), &ok);
+        else
+                set(root, "chat_id", json_integer(strtoll(chat, NULL, 10)), &ok);
+        set(root, "text", json_text(text), &ok);
+        set(root, "parse_mode", json_string("HTML"), &ok);
+        set(root, "disable_web_page_preview", json_true(), &ok);
+        if (!ok) {
+                json_decref(root);
+                return -ENOMEM;
+        }
+        ret->content_type = "application/json";
+        return dump(root, ret);
+}
+
+int64_t webhook_telegram_retry_after(const char *reply) {
+        json_t *root = json_loads(reply, 0, NULL), *v;
+        int64_t after = 0;
+
+        v = json_object_get(json_object_get(root, "parameters"), "retry_after");
+        if (json_is_integer(v) && json_integer_value(v) > 0)
+                after = (int64_t) json_integer_value(v);
+        json_decref(root);
+        return after;
+}

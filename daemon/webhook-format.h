@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* The three webhook body formats (internal to webhook.c, pure). */
+/* The webhook body formats (internal to webhook.c, pure). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +53,18 @@ void webhook_body_done(struct webhook_body *b);
 int webhook_format_json(const struct webhook_event *e, struct webhook_body *ret);
 int webhook_format_slack(const struct webhook_event *e, struct webhook_body *ret);
 int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret);
+/* Bot API sendMessage: {chat_id, text, parse_mode "HTML",
+ * disable_web_page_preview}. */
+int webhook_format_telegram(const struct webhook_event *e, struct webhook_body *ret);
+
+/* The text of a Telegram message: the subject in bold, a blank line, the
+ * text; "&", "<" and ">" escaped for the HTML parse mode, so that no task
+ * text adds a tag; at most 4096 UTF-16 units once parsed, the text cut with
+ * "…" when longer. */
+int webhook_telegram_text(const char *subject, const char *text, char **ret);
+/* The seconds a Bot API error reply asks to wait
+ * ({"parameters":{"retry_after":N}}), or 0. */
+int64_t webhook_telegram_retry_after(const char *reply);
 
 /* A header value as RFC 2047 encoded-words ("=?UTF-8?B?…?=", several
  * separated by spaces, each at most 75 characters) when it is not plain

@@ -149,6 +149,9 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
         case WEBHOOK_NTFY:
                 r = webhook_format_ntfy(e, &b);
                 break;
+        case WEBHOOK_TELEGRAM:
+                r = webhook_format_telegram(e, &b);
+                break;
         default:
                 r = -EINVAL;
         }
@@ -296,8 +299,51 @@ int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
         return 1;
 }
 
+int webhook_request_url(const struct webhook *w, const char *job_url, char **ret) {
+        char *u;
+
+        /* A Telegram job's URL has "***" for the token, which only the
+         * configuration holds: without it (a reload removed the webhook, or
+         * the credential is not readable here) there is nothing to send to. */
+        if (!strstr(job_url, "/bot***/")) {
+                u = strdup(job_url);
+                if (!u)
+                        return -ENOMEM;
+                *ret = u;
+                return 0;
+        }
+        if (!w || w->format != WEBHOOK_TELEGRAM || !w->token || !w->url || !streq(w->url, job_url))
+                return -ENOKEY;
+        if (asprintf(&u, "%s/bot%s/sendMessage", w->api_url, w->token) < 0)
+                return -ENOMEM;
+        *ret = u;
+        return 0;
+}
+
+void webhook_mask_secret(const struct webhook *w, char *s) {
+        const char *token = w ? w->token : NULL;
+        size_t n = token ? strlen(token) : 0;
+
+        if (n == 0)
+                return;
+        for (char *p = strstr(s, token); p; p = strstr(p + 3, token)) {
+                memcpy(p, "***", 3);
+                memmove(p + 3, p + n, strlen(p + n) + 1);
+        }
+}
+
+int64_t webhook_reply_retry_after(const struct webhook *w, const char *reply) {
+        return w && w->format == WEBHOOK_TELEGRAM ? webhook_telegram_retry_after(reply) : 0;
+}
+
 int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers) {
+        _cleanup_free_ char *url = NULL;
         struct curl_slist *l = NULL;
+        int r;
+
+        r = webhook_request_url(w, j->url, &url);
+        if (r < 0)
+                return r;
 
         for (char **h = j->headers; h && *h; h++) {
                 struct curl_slist *n = curl_slist_append(l, *h);
@@ -317,7 +363,9 @@ int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, st
         }
         l = n;
 
-        curl_easy_setopt(e, CURLOPT_URL, j->url);
+        /* curl copies the URL: the copy with a token in it is wiped here. */
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        explicit_bzero(url, strlen(url));
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         /* A 3xx is a failure to report (the URL needs updating), never a
          * reason to send the signed payload somewhere else. */

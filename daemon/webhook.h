@@ -9,7 +9,11 @@
  *  slack  an incoming-webhook message ("text" plus Block Kit "blocks") that
  *         Slack, Mattermost and Rocket.Chat accept;
  *  ntfy   the message text as a text/plain body, with Title, Priority and
- *         Tags headers.
+ *         Tags headers;
+ *  telegram  the Bot API's sendMessage (JSON, HTML parse mode) to a chat;
+ *         the bot token is part of the request's URL, so the job's URL (which
+ *         is shown and logged) has "***" in its place and the real one is
+ *         made only for curl.
  *
  * Every request carries webhook-id (the same on every retry of the same
  * deliveries: the receiver's idempotency key), webhook-timestamp (this
@@ -59,6 +63,19 @@ int webhook_compose_test(const struct config *c, struct job *j, const char *id, 
  * above. *headers is allocated here and must outlive the transfer; free it
  * with curl_slist_free_all(). */
 int webhook_setup_easy(CURL *e, const struct webhook *w, const struct job *j, struct curl_slist **headers);
+
+/* The URL to request for a job: its own, or for a Telegram job the Bot
+ * API's with w's token in it (-ENOKEY when w has none, or is not the
+ * job's). The caller wipes and frees it. */
+int webhook_request_url(const struct webhook *w, const char *job_url, char **ret);
+
+/* Replaces w's bot token, wherever it appears in `s`, by "***" in place:
+ * for curl's error messages and receivers' replies. */
+void webhook_mask_secret(const struct webhook *w, char *s);
+
+/* The delay a receiver's error reply asks for in its body (Telegram's
+ * parameters.retry_after), in seconds, or 0. */
+int64_t webhook_reply_retry_after(const struct webhook *w, const char *reply);
 
 /* The start of a receiver's reply, for the log, the outbox's last_error
  * and deadlinectl: made one line of valid UTF-8 in place (it was cut at

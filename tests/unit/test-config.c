@@ -1307,7 +1307,7 @@ static void test_webhook_url_errors(void **state) {
         assert_error(t, 3, "agencies[0].webhook[1].url: \"ftp://hooks.sonha.gov.vn/x\" must start with http:// or https://");
         assert_error(t, 4, "agencies[0].webhook[2].url: \"https://hooks.sonha.gov.vn/a b\" contains a space");
         assert_error(t, 5, "agencies[0].webhook[3].url: missing");
-        assert_error(t, 5, "agencies[0].webhook[3].format: \"teams\" is not a webhook format (use json, slack or ntfy)");
+        assert_error(t, 5, "agencies[0].webhook[3].format: \"teams\" is not a webhook format (use json, slack, ntfy or telegram)");
         assert_int_equal(error_count(t->errors), 5);
 }
 
@@ -1365,6 +1365,42 @@ static void test_webhook_list_and_headers(void **state) {
         assert_string_equal(a->webhooks[1].headers[0].value, "Nhắc việc");
         assert_string_equal(a->webhooks[1].headers[1].name, "X-Priority");
         assert_null(a->webhooks[0].secret);
+}
+
+static void test_webhook_telegram(void **state) {
+        struct t *t = *state;
+        const struct webhook *w;
+
+        write_text(t, "tg.token", "7012345678:AAHq-x_Secr3t\n", 0600);
+        load_ok(t, "agencies = ( { id = \"stc\"; name = \"A\"; webhook = (\n"
+                   "  { format = \"telegram\"; chat_id = \"-1001234567890\"; token_file = \"tg.token\"; },\n"
+                   "  { format = \"telegram\"; chat_id = \"@stc_nhacviec\"; token_file = \"tg.token\";\n"
+                   "    api_url = \"http://127.0.0.1:8081/\"; }\n"
+                   "); } );\n");
+        w = &t->c->agencies[0].webhooks[0];
+        assert_int_equal(w->format, WEBHOOK_TELEGRAM);
+        assert_string_equal(w->url, "https://api.telegram.org/bot***/sendMessage");
+        assert_string_equal(w->host, "https://api.telegram.org:443");
+        assert_string_equal(w->chat_id, "-1001234567890");
+        assert_string_equal(w->token, "7012345678:AAHq-x_Secr3t");
+        w = &t->c->agencies[0].webhooks[1];
+        assert_string_equal(w->url, "http://127.0.0.1:8081/bot***/sendMessage");
+        assert_string_equal(w->api_url, "http://127.0.0.1:8081");
+
+        write_text(t, "bad.token", "7012345678:AAH/../x?y\n", 0600);
+        load(t, "agencies = ( { id = \"stc\"; name = \"A\"; webhook = (\n"
+                "  { format = \"telegram\"; chat_id = \"12ab\"; token_file = \"bad.token\"; },\n"
+                "  { format = \"telegram\"; url = \"https://x/y\"; chat_id = \"1\"; },\n"
+                "  { url = \"https://x/y\"; chat_id = \"1\"; }\n"
+                "); } );\n");
+        assert_error(t, 2, "agencies[0].webhook[0].chat_id: \"12ab\" is not a Telegram chat");
+        assert_error(t, 2, "agencies[0].webhook[0].token_file: bad.token does not hold a bot token");
+        assert_error(t, 3, "agencies[0].webhook[1].url: is not used with format = \"telegram\"");
+        assert_error(t, 3, "agencies[0].webhook[1].token_file: missing");
+        assert_error(t, 4, "agencies[0].webhook[2].chat_id: is only used with format = \"telegram\"");
+        assert_null(strstr(t->errors, "Secr3t"));
+        assert_null(strstr(t->errors, "AAH/"));
+        assert_int_equal(error_count(t->errors), 5);
 }
 
 static void test_webhook_header_errors(void **state) {
@@ -1516,6 +1552,7 @@ int main(void) {
                 T(test_url_redact),
                 T(test_webhook_list_and_headers),
                 T(test_webhook_header_errors),
+                T(test_webhook_telegram),
                 T(test_lookups_and_expand),
                 T(test_enum_strings),
         };

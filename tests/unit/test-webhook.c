@@ -497,6 +497,95 @@ static void test_ntfy_long_message_is_cut_at_a_character(void **state) {
         f->task.detail = NULL;
 }
 
+/* Telegram's length: UTF-16 units of the text once its entities are
+ * parsed (tags count nothing, "&amp;" one). */
+static size_t telegram_visible_units(const char *s) {
+        size_t n = 0;
+        for (const char *p = s; *p;) {
+                if (*p == '<') {
+                        p = strchr(p, '>') + 1;
+                        continue;
+                }
+                if (*p == '&') {
+                        p = strchr(p, ';') + 1;
+                        n++;
+                        continue;
+                }
+                unsigned char c = (unsigned char) *p;
+                size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+                n += len == 4 ? 2 : 1;
+                p += len;
+        }
+        return n;
+}
+
+static void test_telegram_text_escapes_html_and_bolds_the_subject(void **state) {
+        char *t = NULL;
+
+        assert_int_equal(webhook_telegram_text("Nhắc <việc> & hạn", "A <b>x</b> & \"q\" </pre>\nB", &t), 0);
+        assert_string_equal(t, "<b>Nhắc &lt;việc&gt; &amp; hạn</b>\n\nA &lt;b&gt;x&lt;/b&gt; &amp; \"q\" &lt;/pre&gt;\nB");
+        free(t);
+}
+
+static void test_telegram_text_is_cut_to_4096_units_with_an_ellipsis(void **state) {
+        /* 3000 "&" (5 bytes each once escaped, one unit each) and 3000
+         * characters outside the BMP (two units each). */
+        size_t n = 3000;
+        char *text = malloc(n + n * 4 + 1), *p = text, *t = NULL;
+
+        for (size_t i = 0; i < n; i++)
+                *p++ = '&';
+        for (size_t i = 0; i < n; i++) {
+                memcpy(p, "\xf0\x9f\x93\x85", 4);   /* 📅 */
+                p += 4;
+        }
+        *p = 0;
+        assert_int_equal(webhook_telegram_text("Tiêu đề", text, &t), 0);
+        assert_true(telegram_visible_units(t) <= 4096);
+        assert_true(telegram_visible_units(t) >= 4090);
+        assert_non_null(strstr(t, "…"));
+        assert_string_equal(t + strlen(t) - strlen("…"), "…");
+        /* Never a character cut in half: the last one before "…" is whole. */
+        assert_memory_equal(t + strlen(t) - strlen("…") - 4, "\xf0\x9f\x93\x85", 4);
+        free(t);
+        free(text);
+
+        assert_int_equal(webhook_telegram_text("S", "short", &t), 0);
+        assert_null(strstr(t, "…"));
+        free(t);
+}
+
+static void test_telegram_retry_after_is_read_from_the_reply(void **state) {
+        assert_int_equal(webhook_telegram_retry_after("{\"ok\":false,\"error_code\":429,\"description\":"
+                                                      "\"Too Many Requests: retry after 7\",\"parameters\":"
+                                                      "{\"retry_after\":7}}"),
+                         7);
+        assert_int_equal(webhook_telegram_retry_after("{\"ok\":false,\"error_code\":400}"), 0);
+        assert_int_equal(webhook_telegram_retry_after("not json"), 0);
+        assert_int_equal(webhook_telegram_retry_after("{\"parameters\":{\"retry_after\":-3}}"), 0);
+}
+
+static void test_telegram_token_is_masked_and_only_in_the_request_url(void **state) {
+        struct webhook w = { .format = WEBHOOK_TELEGRAM, .api_url = (char *) "https://api.telegram.org",
+                             .url = (char *) "https://api.telegram.org/bot***/sendMessage",
+                             .token = (char *) "123456:AAbb-cc_DD" };
+        char s[] = "Failed: https://api.telegram.org/bot123456:AAbb-cc_DD/sendMessage and 123456:AAbb-cc_DD";
+        char *u = NULL;
+
+        webhook_mask_secret(&w, s);
+        assert_string_equal(s, "Failed: https://api.telegram.org/bot***/sendMessage and ***");
+        assert_int_equal(webhook_request_url(&w, w.url, &u), 0);
+        assert_string_equal(u, "https://api.telegram.org/bot123456:AAbb-cc_DD/sendMessage");
+        free(u);
+        /* Without the token, or for another webhook, nothing is sent. */
+        w.token = NULL;
+        assert_int_equal(webhook_request_url(&w, "https://api.telegram.org/bot***/sendMessage", &u), -ENOKEY);
+        assert_int_equal(webhook_request_url(NULL, "https://api.telegram.org/bot***/sendMessage", &u), -ENOKEY);
+        assert_int_equal(webhook_request_url(NULL, "https://hooks.example/x", &u), 0);
+        assert_string_equal(u, "https://hooks.example/x");
+        free(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_secret_decodes_with_or_without_prefix),
@@ -523,6 +612,10 @@ int main(void) {
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_ntfy_configured_header_replaces_the_formats, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ntfy_long_message_is_cut_at_a_character, setup, teardown),
+                cmocka_unit_test(test_telegram_text_escapes_html_and_bolds_the_subject),
+                cmocka_unit_test(test_telegram_text_is_cut_to_4096_units_with_an_ellipsis),
+                cmocka_unit_test(test_telegram_retry_after_is_read_from_the_reply),
+                cmocka_unit_test(test_telegram_token_is_masked_and_only_in_the_request_url),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
