@@ -27,6 +27,7 @@
 #include "fileio.h"
 #include "number.h"
 #include "recurrence.h"
+#include "schedule.h"
 #include "textnorm.h"
 #include "timeutil.h"
 
@@ -169,6 +170,22 @@ static char *short_title(const char *text) {
         return t;
 }
 
+/* A task's deadline as the importer keeps it: "N ngày làm việc kể từ …"
+ * counted again on the configured calendar (the parser, which knows none,
+ * counted Monday to Friday). */
+static char *directive_due(const struct ctl *c, const struct directive_task *t) {
+        struct due d = t->due_parsed;
+        char buf[17];
+
+        if (!t->due)
+                return NULL;
+        if (t->due_workdays > 0 && !schedule_add_workdays(&c->config->policy, t->due_workdays_from,
+                                                          t->due_workdays, &d.day))
+                d = t->due_parsed;
+        format_due(&d, buf);
+        return strdup(buf);
+}
+
 static int import_directive(struct ctl *c, const char *path, const char *text, size_t size, struct import *im) {
         _cleanup_(directive_freep) struct directive *d = NULL;
         struct candidates k = {};
@@ -210,7 +227,7 @@ static int import_directive(struct ctl *c, const char *path, const char *text, s
                         r = asprintf(&it->detail, "%s\n%s", t->heading, t->text);
                 else
                         it->detail = strdup(t->text);
-                it->due = t->due ? strdup(t->due) : NULL;
+                it->due = directive_due(c, t);
                 it->recurrence = t->recurrence ? strdup(t->recurrence) : NULL;
                 it->lead = strv_copy(t->lead);
                 it->support = strv_copy(t->support);

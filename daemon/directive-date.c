@@ -182,6 +182,8 @@ struct when {
         int32_t day;
         int minute;             /* -1: none */
         int day_of_month;
+        int workdays;           /* counted in working days from `from` (0: not) */
+        int32_t from;
 };
 
 static bool make_day(struct ctx *c, int y, int m, int d, bool has_year, struct when *ret) {
@@ -357,7 +359,9 @@ static size_t parse_period(struct ctx *c, size_t i, struct when *ret) {
 }
 
 /* Adds `n` days to `from`, or `n` working days (Monday to Friday) when
- * `working`; holidays are the scheduler's business, not the parser's. */
+ * `working`. The parser knows no calendar: it records the rule
+ * (directive_task.due_workdays) and the importer counts the days again on
+ * the configured one, holidays included. */
 static int32_t add_days(int32_t from, int n, bool working) {
         if (!working)
                 return from + n;
@@ -395,7 +399,8 @@ static size_t parse_relative(struct ctx *c, size_t i, struct when *ret) {
                 c->flags |= DIRECTIVE_TASK_NEEDS_DATE;
                 return 0;
         }
-        *ret = (struct when) { .kind = WHEN_DAY, .day = add_days(c->issued, n, working), .minute = -1 };
+        *ret = (struct when) { .kind = WHEN_DAY, .day = add_days(c->issued, n, working), .minute = -1,
+                               .workdays = working ? n : 0, .from = c->issued };
         return j - i;
 }
 
@@ -547,6 +552,8 @@ void directive_find_deadline(const struct textnorm_tokens *t, int32_t issued, st
         if (pick) {
                 ret->has_due = true;
                 ret->due = (struct due) { .day = pick->when.day, .minute = pick->when.minute };
+                ret->workdays = pick->when.workdays;
+                ret->workdays_from = pick->when.from;
         }
         if (!ret->has_due && ret->monthly_day == 0)
                 ret->flags |= DIRECTIVE_TASK_NO_DEADLINE;

@@ -110,6 +110,8 @@ struct deadline {
         bool has_due;
         struct due due;
         int monthly_day;        /* "hằng tháng … trước ngày 25": 25; 0 if none */
+        int workdays;           /* due is this many working days after workdays_from; 0 if not */
+        int32_t workdays_from;
         unsigned flags;         /* DIRECTIVE_TASK_* about the deadline */
 };
 

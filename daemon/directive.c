@@ -493,6 +493,8 @@ static int task_build(struct parser *p, size_t i, const struct item_info *infos,
         if (dl->has_due) {
                 char buf[17];
                 task->due_parsed = dl->due;
+                task->due_workdays = dl->workdays;
+                task->due_workdays_from = dl->workdays_from;
                 format_due(&dl->due, buf);
                 if (!(task->due = strdup(buf)))
                         return -ENOMEM;

@@ -88,6 +88,11 @@ struct directive_task {
         char *due;              /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM" (local), or NULL */
         struct due due_parsed;  /* the same, valid when due is set */
         char *recurrence;       /* "monthly:25", or NULL */
+        /* "trong thời hạn 15 ngày làm việc kể từ ngày ký": 15 working days
+         * from the day below. `due` counts them Monday to Friday; the
+         * importer counts them again on the configured calendar. 0: none. */
+        int due_workdays;
+        int32_t due_workdays_from;
         unsigned flags;         /* DIRECTIVE_TASK_* */
         unsigned page;          /* where the item starts: page (from 1; a form feed or a */
         unsigned line;          /* page number line starts the next) and line on that page */

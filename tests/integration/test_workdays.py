@@ -109,3 +109,47 @@ def test_add_due_zero_working_days_is_refused(env):
         assert line.startswith(f"deadlinectl: add: --due: {what}"), line
     db = env.config.parent / "deadlined.db"
     assert not db.exists() or env.query("SELECT count(*) FROM tasks") == [(0,)]
+
+
+DIRECTIVE = """ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+  TỈNH SƠN HÀ                          Độc lập - Tự do - Hạnh phúc
+
+Số: 77/UBND-KTTH                   Sơn Hà, ngày 10 tháng 02 năm 2026
+V/v rà soát hồ sơ đầu tư
+
+Kính gửi: Sở Tài chính.
+
+Chủ tịch UBND tỉnh yêu cầu:
+
+1. Sở Tài chính rà soát hồ sơ, báo cáo UBND tỉnh trong thời hạn 15 ngày
+làm việc kể từ ngày ký văn bản này.
+
+2. Sở Tài chính tổng hợp số liệu trong thời hạn 15 ngày kể từ ngày ký.
+
+Nơi nhận:                                      KT. CHỦ TỊCH
+- Như trên;                                    PHÓ CHỦ TỊCH
+- Lưu: VT.
+
+                                               Lê Văn Nam
+"""
+
+
+def test_import_counts_working_days_on_the_calendar(env, tmp_path):
+    # Signed Tuesday 10/2/2026: 15 working days skip the weekends and Tết
+    # (16-20/2), so 10/3/2026; Monday to Friday alone would give 3/3. 15
+    # calendar days are 25/2, holidays or not.
+    write(env)
+    f = tmp_path / "77.txt"
+    f.write_text(DIRECTIVE, encoding="utf-8")
+    env.ctl("--now", "2026-02-10T09:00", "import", str(f), "--no-notify", check=True)
+    assert env.query("SELECT ref, due FROM tasks ORDER BY ref") == [("1", "2026-03-10"), ("2", "2026-02-25")]
+
+
+def test_import_in_working_days_without_a_calendar_skips_weekends(env, tmp_path):
+    text = ('database = "deadlined.db";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+            'transport = "maildir:maildir";\n' + SCHEDULE % '"5wd"' + AGENCIES)
+    env.write_config(text)
+    f = tmp_path / "77.txt"
+    f.write_text(DIRECTIVE, encoding="utf-8")
+    env.ctl("--now", "2026-02-10T09:00", "import", str(f), "--no-notify", check=True)
+    assert env.query("SELECT due FROM tasks WHERE ref = '1'") == [("2026-03-03",)]

@@ -63,6 +63,22 @@ static void test_deadline_counted_from_signing(void **state) {
         assert_due("1. Sở Y tế báo cáo trong thời hạn 5 ngày làm việc kể từ ngày ký.", "2025-04-15");
 }
 
+/* A deadline in working days carries its rule, for the importer to count
+ * again on the configured calendar; one in calendar days carries none. */
+static void test_deadline_in_working_days_keeps_its_rule(void **state) {
+        _cleanup_(directive_freep) struct directive *d =
+                parse_item("1. Sở Y tế báo cáo trong thời hạn 5 ngày làm việc kể từ ngày ký.");
+        _cleanup_(directive_freep) struct directive *e =
+                parse_item("1. Sở Y tế báo cáo trong thời hạn 15 ngày kể từ ngày ký.");
+        _cleanup_(directive_freep) struct directive *f =
+                parse_item("1. Sở Y tế báo cáo trước ngày 30/6/2025.");
+
+        assert_int_equal(only_task(d)->due_workdays, 5);
+        assert_int_equal(only_task(d)->due_workdays_from, days_from_civil(2025, 4, 8));
+        assert_int_equal(only_task(e)->due_workdays, 0);
+        assert_int_equal(only_task(f)->due_workdays, 0);
+}
+
 static void test_deadline_time_of_day(void **state) {
         _cleanup_(directive_freep) struct directive *d =
                 parse_item("1. Sở Tài chính báo cáo trước 17 giờ 30 ngày 20/5/2025.");
@@ -735,6 +751,7 @@ int main(void) {
                 cmocka_unit_test(test_deadline_month_quarter_year_ends),
                 cmocka_unit_test(test_deadline_without_year_takes_documents),
                 cmocka_unit_test(test_deadline_counted_from_signing),
+                cmocka_unit_test(test_deadline_in_working_days_keeps_its_rule),
                 cmocka_unit_test(test_deadline_time_of_day),
                 cmocka_unit_test(test_deadline_labelled),
                 cmocka_unit_test(test_deadline_monthly_is_recurrence_without_due),
