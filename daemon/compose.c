@@ -361,6 +361,30 @@ static int report_page(const struct report *rep, enum language lang, const char 
         return strbuf_steal(&b, ret, NULL);
 }
 
+/* One agency's addresses for a message to it alone: its e-mail addresses
+ * in To, its cc addresses in Cc. -ENXIO when it has none. */
+static int agency_addresses(const struct agency *a, struct mail_address **ret_to, size_t *ret_n_to,
+                            struct mail_address **ret_cc, size_t *ret_n_cc) {
+        _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
+        size_t n = strv_length(a->email) + strv_length(a->cc), n_to = 0, n_cc = 0;
+
+        if (n == 0)
+                return -ENXIO;
+        to = calloc(n, sizeof *to);
+        cc = calloc(n, sizeof *cc);
+        if (!to || !cc)
+                return -ENOMEM;
+        for (char **e = a->email; *e; e++)
+                to[n_to++] = (struct mail_address) { a->name, *e };
+        for (char **e = a->cc; *e; e++)
+                cc[n_cc++] = (struct mail_address) { a->name, *e };
+        *ret_to = TAKE_PTR(to);
+        *ret_cc = TAKE_PTR(cc);
+        *ret_n_to = n_to;
+        *ret_n_cc = n_cc;
+        return 0;
+}
+
 static int compose_report(const struct config *c, struct job *j, const struct report *rep, int64_t now) {
         _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *html = NULL, *csv = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
@@ -379,17 +403,9 @@ static int compose_report(const struct config *c, struct job *j, const struct re
         if (!a)
                 return -ENOENT;
         period = strrchr(j->rows[0].slot, ':') + 1;
-        size_t n = strv_length(a->email) + strv_length(a->cc);
-        if (n == 0)
-                return -ENXIO;
-        to = calloc(n, sizeof *to);
-        cc = calloc(n, sizeof *cc);
-        if (!to || !cc)
-                return -ENOMEM;
-        for (char **e = a->email; *e; e++)
-                to[n_to++] = (struct mail_address) { a->name, *e };
-        for (char **e = a->cc; *e; e++)
-                cc[n_cc++] = (struct mail_address) { a->name, *e };
+        r = agency_addresses(a, &to, &n_to, &cc, &n_cc);
+        if (r < 0)
+                return r;
 
         struct render_recipient recipient = { .name = a->name, .role = _ROLE_INVALID };
         struct render_input in = {
@@ -494,17 +510,9 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
         size_t n_to = 0, n_cc = 0, size;
         int r;
 
-        size_t n = strv_length(a->email) + strv_length(a->cc);
-        if (n == 0)
-                return -ENXIO;
-        to = calloc(n, sizeof *to);
-        cc = calloc(n, sizeof *cc);
-        if (!to || !cc)
-                return -ENOMEM;
-        for (char **e = a->email; *e; e++)
-                to[n_to++] = (struct mail_address) { a->name, *e };
-        for (char **e = a->cc; *e; e++)
-                cc[n_cc++] = (struct mail_address) { a->name, *e };
+        r = agency_addresses(a, &to, &n_to, &cc, &n_cc);
+        if (r < 0)
+                return r;
 
         struct render_recipient recipient = { .name = a->name, .role = _ROLE_INVALID };
         struct render_input in = {

@@ -59,21 +59,6 @@ static int32_t local_day(int64_t t) {
         return day;
 }
 
-static bool contains(const int32_t *a, size_t n, int32_t day) {
-        size_t lo = 0, hi = n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (a[mid] == day)
-                        return true;
-                if (a[mid] < day)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return false;
-}
-
 /* The index of the first element greater than `day`. */
 static size_t upper_bound(const int32_t *a, size_t n, int32_t day) {
         size_t lo = 0, hi = n;
@@ -119,9 +104,9 @@ bool schedule_is_workday(const struct policy *p, int32_t day) {
         size_t nh, ne;
 
         exceptions_of(p, day, &hol, &nh, &ext, &ne);
-        if (contains(ext, ne, day))
+        if (workcal_days_contain(ext, ne, day))
                 return true;
-        return weekday_works(p, day) && !contains(hol, nh, day);
+        return weekday_works(p, day) && !workcal_days_contain(hol, nh, day);
 }
 
 /* What the holidays and extra working days in (from, to] change in the
@@ -137,7 +122,7 @@ static int64_t count_exceptions(const struct policy *p, const int32_t *hol, size
                 int32_t h = hol[i];
                 if (i > 0 && hol[i - 1] == h)
                         continue;
-                if (weekday_works(p, h) && !contains(ext, ne, h))
+                if (weekday_works(p, h) && !workcal_days_contain(ext, ne, h))
                         count--;
         }
         for (size_t i = upper_bound(ext, ne, from); i < ne && ext[i] <= to; i++) {

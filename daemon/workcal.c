@@ -62,7 +62,7 @@ static size_t sort_unique(int32_t *v, size_t n) {
         return j;
 }
 
-static bool contains(const int32_t *a, size_t n, int32_t day) {
+bool workcal_days_contain(const int32_t *a, size_t n, int32_t day) {
         size_t lo = 0, hi = n;
 
         while (lo < hi) {
@@ -111,7 +111,7 @@ static int compute(struct workcal *w, int year, struct cached_year *c) {
                 .n_extra_workdays = ne,
         };
         for (size_t i = 0; i < nh; i++)
-                if ((mask & (1u << weekday_from_days(days[i]))) && !contains(extra, ne, days[i]))
+                if ((mask & (1u << weekday_from_days(days[i]))) && !workcal_days_contain(extra, ne, days[i]))
                         c->y.delta--;
         for (size_t i = 0; i < ne; i++)
                 if (!(mask & (1u << weekday_from_days(extra[i]))))

@@ -10,6 +10,7 @@
  *
  * Not thread-safe: one thread asks (the schedule runs on the loop). */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct workcal *, workcal_free);
  * year's days take a few hundred bytes; if even that cannot be had the
  * process aborts rather than schedule on a calendar with holidays missing. */
 const struct workcal_year *workcal_year(struct workcal *w, int year);
+
+/* Whether `day` is in the sorted days `a` (a year's holidays or extra
+ * working days). */
+bool workcal_days_contain(const int32_t *a, size_t n, int32_t day);
 
 /* How many years have been computed (for tests and measurements). */
 size_t workcal_years_computed(const struct workcal *w);
