@@ -211,6 +211,13 @@ static const struct migration migrations[] = {
          * calendar entry's SEQUENCE). Existing tasks start at 0. */
         { 10,
           "ALTER TABLE tasks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;\n" },
+
+        /* A deadline counted in working days keeps its rule: the number
+         * of working days and the day they are counted from. Existing
+         * tasks have none (their deadlines stand as dates). */
+        { 11,
+          "ALTER TABLE tasks ADD COLUMN due_rule_days INTEGER;\n"
+          "ALTER TABLE tasks ADD COLUMN due_rule_from TEXT;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

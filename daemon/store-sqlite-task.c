@@ -7,6 +7,8 @@ static bool task_valid(const struct task *t) {
                 return false;
         if (!task_status_to_string(t->status))
                 return false;
+        if (t->due_rule_days < 0 || (t->due_rule_days > 0) != !!t->due_rule_from)
+                return false;
         if (t->n_agencies > 0 && !t->agencies)
                 return false;
         for (size_t i = 0; i < t->n_agencies; i++)
@@ -45,6 +47,12 @@ static int task_insert_agencies(struct store *s, int64_t id, const struct task_a
         return 0;
 }
 
+/* The due rule at `i` (days, NULL when none) and `i` + 1 (from). */
+static int bind_rule(sqlite3_stmt *st, int i, const struct task *t) {
+        int rc = t->due_rule_days > 0 ? sqlite3_bind_int(st, i, t->due_rule_days) : sqlite3_bind_null(st, i);
+        return rc != SQLITE_OK ? rc : store_bind_text(st, i + 1, t->due_rule_days > 0 ? t->due_rule_from : NULL);
+}
+
 int store_task_add(struct store *s, struct task *t, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         bool open;
@@ -71,7 +79,8 @@ int store_task_add(struct store *s, struct task *t, int64_t now) {
             sqlite3_bind_int64(st, 9, now) != SQLITE_OK ||
             store_bind_time(st, 10, open ? NO_TIME : now) != SQLITE_OK ||
             store_bind_time(st, 11, open ? now : NO_TIME) != SQLITE_OK ||
-            store_bind_text(st, 12, t->original_due) != SQLITE_OK)
+            store_bind_text(st, 12, t->original_due) != SQLITE_OK ||
+            bind_rule(st, 13, t) != SQLITE_OK)
                 return store_error(s, sqlite3_errcode(s->db));
         r = store_run(s, st);
         if (r < 0)
@@ -149,7 +158,8 @@ int store_task_update(struct store *s, const struct task *t, int64_t now) {
                     store_bind_time(st, 6, t->due_at) != SQLITE_OK ||
                     store_bind_text(st, 7, t->recurrence) != SQLITE_OK ||
                     sqlite3_bind_int64(st, 8, now) != SQLITE_OK ||
-                    store_bind_text(st, 9, t->original_due) != SQLITE_OK)
+                    store_bind_text(st, 9, t->original_due) != SQLITE_OK ||
+                    bind_rule(st, 10, t) != SQLITE_OK)
                         return store_error(s, sqlite3_errcode(s->db));
                 r = store_run(s, st);
                 if (r < 0)
@@ -187,7 +197,8 @@ static int task_from_row(sqlite3_stmt *st, void *item) {
             store_column_strdup(st, 5, &t.detail) < 0 ||
             store_column_strdup(st, 6, &t.due) < 0 ||
             store_column_strdup(st, 9, &t.recurrence) < 0 ||
-            store_column_strdup(st, 15, &t.original_due) < 0)
+            store_column_strdup(st, 15, &t.original_due) < 0 ||
+            store_column_strdup(st, 18, &t.due_rule_from) < 0)
                 return -ENOMEM;
         t.due_at = store_column_time(st, 7);
         t.status = task_status_from_string((const char *) sqlite3_column_text(st, 8));
@@ -199,6 +210,7 @@ static int task_from_row(sqlite3_stmt *st, void *item) {
         t.next_fire_at = store_column_time(st, 13);
         t.fired_through = store_column_time(st, 14);
         t.revision = sqlite3_column_int64(st, 16);
+        t.due_rule_days = sqlite3_column_int(st, 17); /* NULL reads as 0 */
 
         *ret = t;
         t = (struct task) {};

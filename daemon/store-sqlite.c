@@ -63,8 +63,10 @@ static const char *const store_sql[_STMT_MAX] = {
 
         [STMT_TASK_INSERT] =
                 "INSERT INTO tasks (id, document_id, ref, title, detail, due, due_at, status, "
-                "recurrence, created_at, updated_at, closed_at, next_fire_at, fired_through, original_due) "
-                "VALUES (" SQL_NEXT_ID("tasks", "task_id_used") ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?9, ?12)",
+                "recurrence, created_at, updated_at, closed_at, next_fire_at, fired_through, original_due, "
+                "due_rule_days, due_rule_from) "
+                "VALUES (" SQL_NEXT_ID("tasks", "task_id_used") ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?9, ?12, "
+                "?13, ?14)",
         [STMT_TASK_AGENCY_INSERT] =
                 "INSERT INTO task_agencies (task_id, agency, role, position, notice_at) "
                 "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -77,7 +79,8 @@ static const char *const store_sql[_STMT_MAX] = {
                 "SELECT id FROM tasks WHERE document_id IS ?1 AND ref = ?2",
         [STMT_TASK_UPDATE] =
                 "UPDATE tasks SET ref = ?2, title = ?3, detail = ?4, due = ?5, due_at = ?6, "
-                "recurrence = ?7, updated_at = ?8, original_due = ?9, revision = revision + 1, "
+                "recurrence = ?7, updated_at = ?8, original_due = ?9, due_rule_days = ?10, due_rule_from = ?11, "
+                "revision = revision + 1, "
                 "next_fire_at = CASE WHEN status = 'open' THEN ?8 ELSE next_fire_at END, "
                 "fired_through = CASE WHEN status = 'open' THEN ?8 ELSE fired_through END "
                 "WHERE id = ?1",

@@ -22,7 +22,8 @@
 #define SQL_TASK_COLUMNS                                                        \
         "t.id, t.document_id, d.number, t.ref, t.title, t.detail, t.due, "      \
         "t.due_at, t.status, t.recurrence, t.created_at, t.updated_at, "        \
-        "t.closed_at, t.next_fire_at, t.fired_through, t.original_due, t.revision"
+        "t.closed_at, t.next_fire_at, t.fired_through, t.original_due, t.revision, " \
+        "t.due_rule_days, t.due_rule_from"
 
 #define SQL_TASKS_DUE                                                           \
         "SELECT " SQL_TASK_COLUMNS " FROM tasks AS t INDEXED BY tasks_next_fire " \

@@ -282,6 +282,7 @@ void task_done(struct task *t) {
         free(t->detail);
         free(t->due);
         free(t->original_due);
+        free(t->due_rule_from);
         free(t->recurrence);
         for (size_t i = 0; i < t->n_agencies; i++)
                 free(t->agencies[i].agency);

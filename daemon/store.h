@@ -44,7 +44,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -130,6 +130,13 @@ struct task {
          * NULL when it had none. store_task_add() takes due when this is
          * NULL; store_task_update() writes it as given. */
         char *original_due;
+        /* A deadline counted in working days keeps the rule it came from:
+         * due is the due_rule_days-th working day after due_rule_from
+         * ("YYYY-MM-DD"), on the calendar in force when it was counted.
+         * 0 and NULL: due was given as it is. Writes take both as given;
+         * a rule needs a from day, and days in 1..WORKDAYS_MAX. */
+        int due_rule_days;
+        char *due_rule_from;
         enum task_status status;
         char *recurrence;         /* "monthly:25" or NULL */
         int64_t created_at;
@@ -323,7 +330,7 @@ int store_document_get(struct store *s, const char *number, struct document *ret
 int store_task_add(struct store *s, struct task *t, int64_t now);
 /* Finds the task of a document by reference, for imports (-ENOENT). */
 int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id);
-/* Replaces title, detail, due, due_at, recurrence, ref and agencies of
+/* Replaces title, detail, due, due_at, the due rule, recurrence, ref and agencies of
  * t->id; rescheduled like a new task. Loop (a recurring task's next
  * deadline). */
 int store_task_update(struct store *s, const struct task *t, int64_t now);

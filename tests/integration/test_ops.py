@@ -228,13 +228,13 @@ def test_a_schema_6_database_migrates_with_its_deliveries(env):
     task = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")["id"]
     assert run_once(env, "--now", FIRST).returncode == 0
     con = sqlite3.connect(env.database)
-    con.executescript("ALTER TABLE tasks DROP COLUMN revision; ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by;"
+    con.executescript("ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; ALTER TABLE tasks DROP COLUMN revision; ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by;"
                       "ALTER TABLE deliveries DROP COLUMN retries; DROP INDEX deliveries_untasked; "
                       "ALTER TABLE task_agencies DROP COLUMN notice_at; DROP INDEX completions_due; "
                       "PRAGMA user_version = 6;")
     con.close()
     (d,) = env.ctl_json("history", task)["deliveries"]
-    assert env.query("PRAGMA user_version") == [(10,)]
+    assert env.query("PRAGMA user_version") == [(11,)]
     assert d["state"] == "sent" and d["retries"] == 0 and d["retried_by"] is None
 
 

@@ -251,7 +251,7 @@ def test_preview_beside_a_resident_daemon_leaves_its_deliveries_alone(env):
 def test_preview_of_a_database_that_needs_migrating_leaves_it_at_its_version(env, tmp_path):
     add_tasks(env)
     con = sqlite3.connect(env.database)
-    con.executescript("ALTER TABLE tasks DROP COLUMN revision; DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
+    con.executescript("ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; ALTER TABLE tasks DROP COLUMN revision; DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
                       "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                       "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "

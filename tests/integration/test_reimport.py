@@ -251,7 +251,7 @@ def test_tasks_from_before_the_change_log_are_kept_as_they_are(sonha, tmp_path):
     by_hand(sonha, "edit", task(sonha, "2")["id"], "--due", "2025-06-30")
     import sqlite3
     con = sqlite3.connect(sonha.database)
-    con.executescript("ALTER TABLE tasks DROP COLUMN revision; DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
+    con.executescript("ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; ALTER TABLE tasks DROP COLUMN revision; DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
                       "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                       "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "
@@ -260,7 +260,7 @@ def test_tasks_from_before_the_change_log_are_kept_as_they_are(sonha, tmp_path):
     con.close()
     f = changed_text(tmp_path, "hoàn thành trước ngày 15/5/2025", "hoàn thành trước ngày 31/5/2025")
     p = reimport(sonha, f)
-    assert sonha.query("PRAGMA user_version") == [(10,)]
+    assert sonha.query("PRAGMA user_version") == [(11,)]
     assert task(sonha, "1")["status"] == "done"
     assert task(sonha, "1")["due"] == "2025-05-15"
     assert task(sonha, "2")["due"] == "2025-06-30"

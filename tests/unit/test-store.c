@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 10);
+        assert_int_equal(STORE_SCHEMA_VERSION, 11);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 10");
+                            "schema 99, this one knows 11");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -154,9 +154,10 @@ static void test_open_unversioned_foreign_database_is_refused(void **state) {
         sqlite3_close(db);
 }
 
-/* What schema versions 10 to 7 added, taken away again (the deliveries'
+/* What schema versions 11 to 7 added, taken away again (the deliveries'
  * task_id stays nullable, which version 8 takes as it is). */
-#define UNDO_V10 "ALTER TABLE tasks DROP COLUMN revision; "
+#define UNDO_V11 "ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; "
+#define UNDO_V10 UNDO_V11 "ALTER TABLE tasks DROP COLUMN revision; "
 #define UNDO_V9 UNDO_V10                                                                 \
         "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; " \
         "ALTER TABLE deliveries DROP COLUMN retries; "
@@ -372,6 +373,30 @@ static void test_migrate_from_version_5_keeps_the_data_and_dates_the_history(voi
         assert_null(done_l.items[0].done_on);
         assert_null(done_l.items[0].note);
         assert_int_equal(done_l.items[0].reopened_at, NO_TIME);
+}
+
+/* Version 11 adds the due rule: a version 10 database keeps its tasks,
+ * which have none. */
+static void test_migrate_from_version_10(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task got = {};
+        struct task t = { .title = "Báo cáo", .due = "2025-05-15", .due_at = NOW + 100 };
+        sqlite3 *db;
+
+        assert_int_equal(store_open(f->path, STORE_CREATE, &f->s), 0);
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        f->s = store_close(f->s);
+        db = raw_open(f->path);
+        raw_exec(db, UNDO_V11 "PRAGMA user_version = 10");
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+        assert_int_equal(store_task_get(f->s, t.id, &got), 0);
+        assert_string_equal(got.title, "Báo cáo");
+        assert_string_equal(got.due, "2025-05-15");
+        assert_int_equal(got.due_rule_days, 0);
+        assert_null(got.due_rule_from);
 }
 
 /* Completions come back in order with what they were recorded with;
@@ -779,6 +804,32 @@ static void test_task_update_replaces_fields_and_agencies(void **state) {
 
         t.id = 999;
         assert_int_equal(store_task_update(f->s, &t, NOW), -ENOENT);
+}
+
+/* A deadline counted in working days is stored with its rule, which an
+ * update replaces or clears; half a rule is refused. */
+static void test_task_due_rule(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(task_done) struct task got = {};
+        struct task t = { .title = "Rà soát", .due = "2025-04-02", .due_at = 1743613199, .due_rule_days = 15,
+                          .due_rule_from = "2025-03-12" };
+
+        assert_int_equal(store_task_add(f->s, &t, NOW), 0);
+        assert_int_equal(store_task_get(f->s, t.id, &got), 0);
+        assert_int_equal(got.due_rule_days, 15);
+        assert_string_equal(got.due_rule_from, "2025-03-12");
+
+        t.due = "2025-04-10", t.due_rule_days = 0, t.due_rule_from = NULL;
+        assert_int_equal(store_task_update(f->s, &t, NOW + 60), 0);
+        task_done(&got);
+        assert_int_equal(store_task_get(f->s, t.id, &got), 0);
+        assert_int_equal(got.due_rule_days, 0);
+        assert_null(got.due_rule_from);
+
+        t.due_rule_days = 3;
+        assert_int_equal(store_task_update(f->s, &t, NOW + 60), -EINVAL);
+        t.due_rule_days = 0, t.due_rule_from = "2025-03-12";
+        assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);
 }
 
 static void test_task_update_of_closed_task_does_not_schedule_it(void **state) {
@@ -1208,6 +1259,8 @@ int main(void) {
                 T(test_task_add_refuses_bad_input),
                 T(test_task_get_missing_is_enoent),
                 T(test_task_update_replaces_fields_and_agencies),
+                T(test_task_due_rule),
+                D(test_migrate_from_version_10),
                 T(test_task_update_of_closed_task_does_not_schedule_it),
                 T(test_task_status_transitions),
                 T(test_task_find_ref),
