@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* deadlinectl export: tasks as CSV or JSON, in the form import reads back,
  * so that a spreadsheet round trip works. Each task carries its current
- * deadline (due) and the one first set (original_due). Or the open tasks
+ * deadline (due) and the one first set (original_due), and a deadline
+ * counted in working days its rule (due_rule, "15wd:2025-03-12" in CSV,
+ * {"days": 15, "from": "2025-03-12"} in JSON). Or the open tasks
  * as an iCalendar calendar (ics.h), all of them or one agency's. */
 
 #include <getopt.h>
@@ -137,10 +139,11 @@ int cmd_export(struct ctl *c, int argc, char **argv) {
                         /* original_due is always there, null for a task that had
                          * no deadline at first: import tells that from "the same
                          * as due", which a missing key means. */
-                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:o, s:s?, s:s}",
+                        json_array_append_new(tasks, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:o, s:o, s:s?, s:s}",
                                 "document", t->document_number, "ref", t->ref, "title", t->title, "detail",
                                 t->detail, "due", t->due, "original_due",
-                                t->original_due ? json_string(t->original_due) : json_null(), "lead",
+                                t->original_due ? json_string(t->original_due) : json_null(), "due_rule",
+                                ctl_due_rule_json(t), "lead",
                                 json_strv(lead), "support", json_strv(support), "recurrence", t->recurrence,
                                 "status", task_status_to_string(t->status)));
                 }
@@ -171,7 +174,11 @@ int cmd_export(struct ctl *c, int argc, char **argv) {
                 csv_write_field(stdout, support, false);
                 csv_write_field(stdout, t->recurrence, false);
                 csv_write_field(stdout, task_status_to_string(t->status), false);
-                csv_write_field(stdout, t->original_due, true);
+                csv_write_field(stdout, t->original_due, false);
+                char rule[48] = "";
+                if (t->due_rule_days > 0 && t->due_rule_from)
+                        snprintf(rule, sizeof rule, "%dwd:%s", t->due_rule_days, t->due_rule_from);
+                csv_write_field(stdout, rule, true);
         }
         task_list_done(&l);
         return fflush(stdout) == 0 ? 0 : EX_IOERR;

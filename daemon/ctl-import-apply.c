@@ -68,6 +68,8 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
                 .due = it->due,
                 .due_at = it->due && parse_due(it->due, 0, &d) >= 0 ? due_instant(&d) : NO_TIME,
                 .original_due = it->original_due_given ? it->original_due : it->due,
+                .due_rule_days = it->due_rule_from ? it->due_rule_days : 0,
+                .due_rule_from = it->due_rule_from,
                 .status = it->status,
                 .recurrence = it->recurrence,
                 .agencies = ag,
@@ -81,6 +83,8 @@ static int apply_item(struct ctl *c, struct import *im, struct item *it, int64_t
                 t.due = old.due;
                 t.due_at = old.due_at;
                 t.original_due = old.original_due;
+                t.due_rule_days = old.due_rule_days;
+                t.due_rule_from = old.due_rule_from;
         } else if (!t.due && t.recurrence) {
                 /* A recurring task starts at its next occurrence from today. */
                 struct recurrence rec;

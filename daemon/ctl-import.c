@@ -49,6 +49,8 @@ static void item_done(struct item *it) {
         free(it->detail);
         free(it->due);
         free(it->original_due);
+        free(it->due_rule);
+        free(it->due_rule_from);
         free(it->recurrence);
         strv_free(it->lead);
         strv_free(it->support);
@@ -172,16 +174,21 @@ static char *short_title(const char *text) {
 
 /* A task's deadline as the importer keeps it: "N ngày làm việc kể từ …"
  * counted again on the configured calendar (the parser, which knows none,
- * counted Monday to Friday). */
-static char *directive_due(const struct ctl *c, const struct directive_task *t) {
+ * counted Monday to Friday), and kept with its rule. */
+static char *directive_due(const struct ctl *c, const struct directive_task *t, struct item *it) {
         struct due d = t->due_parsed;
-        char buf[17];
+        char buf[17], from[11];
 
         if (!t->due)
                 return NULL;
         if (t->due_workdays > 0 && !schedule_add_workdays(&c->config->policy, t->due_workdays_from,
                                                           t->due_workdays, &d.day))
                 d = t->due_parsed;
+        else if (t->due_workdays > 0) {
+                format_iso_date(t->due_workdays_from, from);
+                if (asprintf(&it->due_rule, "%dwd:%s", t->due_workdays, from) < 0)
+                        it->due_rule = NULL;
+        }
         format_due(&d, buf);
         return strdup(buf);
 }
@@ -227,7 +234,7 @@ static int import_directive(struct ctl *c, const char *path, const char *text, s
                         r = asprintf(&it->detail, "%s\n%s", t->heading, t->text);
                 else
                         it->detail = strdup(t->text);
-                it->due = directive_due(c, t);
+                it->due = directive_due(c, t, it);
                 it->recurrence = t->recurrence ? strdup(t->recurrence) : NULL;
                 it->lead = strv_copy(t->lead);
                 it->support = strv_copy(t->support);
@@ -273,7 +280,8 @@ static int split_ids(const char *s, char ***ret) {
 }
 
 const char *const csv_columns[] = { "document", "ref", "title", "detail", "due",
-                                           "lead", "support", "recurrence", "status", "original_due", NULL };
+                                           "lead", "support", "recurrence", "status", "original_due", "due_rule",
+                                           NULL };
 
 static int import_csv(struct ctl *c, const char *path, const char *text, size_t size, struct import *im) {
         struct csv in;
@@ -288,7 +296,7 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
                 return ctl_fail(c, EX_OSERR, "out of memory");
         if (n_cols <= 0)
                 return ctl_fail(c, EX_DATAERR, "%s:1: no header line (columns: document, ref, title, detail, due, "
-                                "lead, support, recurrence, status, original_due)", path);
+                                "lead, support, recurrence, status, original_due, due_rule)", path);
         if (n_cols > (int) ELEMENTSOF(map))
                 return ctl_fail(c, EX_DATAERR, "%s:1: too many columns", path);
         bool have_title = false, have_lead = false;
@@ -347,6 +355,7 @@ static int import_csv(struct ctl *c, const char *path, const char *text, size_t 
                                                         "or cancelled", path, line, v);
                                 break;
                         case 9: it->original_due = strdup(v); break;
+                        case 10: it->due_rule = strdup(v); break;
                         }
                         if (r < 0)
                                 return ctl_fail(c, EX_OSERR, "out of memory");
@@ -456,6 +465,22 @@ static int import_json(struct ctl *c, const char *path, const char *text, size_t
                         if ((s = json_str(t, "original_due")))
                                 it->original_due = strdup(s);
                 }
+                json_t *rule = json_object_get(t, "due_rule");
+                if (rule && !json_is_null(rule)) {
+                        json_t *days = json_object_get(rule, "days"), *from = json_object_get(rule, "from");
+                        if (!json_is_integer(days) || !json_is_string(from) || json_integer_value(days) < 1 ||
+                            json_integer_value(days) > WORKDAYS_MAX) {
+                                json_decref(root);
+                                return ctl_fail(c, EX_DATAERR, "%s: tasks[%zu].due_rule: not {\"days\": 1 to %d, "
+                                                "\"from\": \"YYYY-MM-DD\"}", path, i, WORKDAYS_MAX);
+                        }
+                        if (asprintf(&it->due_rule, "%lldwd:%s", (long long) json_integer_value(days),
+                                     json_string_value(from)) < 0) {
+                                it->due_rule = NULL;
+                                json_decref(root);
+                                return ctl_fail(c, EX_OSERR, "out of memory");
+                        }
+                }
                 if ((s = json_str(t, "status")) && (int) (it->status = task_status_from_string(s)) < 0) {
                         json_decref(root);
                         return ctl_fail(c, EX_DATAERR, "%s: tasks[%zu].status: \"%s\" is not open, done or cancelled",
@@ -525,6 +550,21 @@ static int validate(struct ctl *c, const char *path, struct import *im, const ch
                                                 it->original_due);
                         format_due(&d, buf);
                         free(it->original_due), it->original_due = strdup(buf);
+                }
+                if (it->due_rule) {
+                        int32_t from;
+                        char iso[11];
+                        if (ctl_due_rule_parse(it->due_rule, &it->due_rule_days, &from) < 0)
+                                return ctl_fail(c, EX_DATAERR, "%s: due_rule: \"%s\" is not a rule (use "
+                                                "15wd:2025-03-12, 15 working days from that day)", where,
+                                                it->due_rule);
+                        if (!it->due)
+                                return ctl_fail(c, EX_DATAERR, "%s: due_rule: \"%s\" without a due date", where,
+                                                it->due_rule);
+                        format_iso_date(from, iso);
+                        free(it->due_rule_from);
+                        if (!(it->due_rule_from = strdup(iso)))
+                                return ctl_fail(c, EX_OSERR, "out of memory");
                 }
                 if (it->recurrence) {
                         struct recurrence rec;

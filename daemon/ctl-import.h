@@ -22,6 +22,12 @@ struct item {
         char *due;
         char *original_due;             /* the deadline as first set, when the input says (export's column) */
         bool original_due_given;        /* it says: original_due is that, NULL for none; else the same as due */
+        /* A deadline counted in working days: its rule as export writes it,
+         * "15wd:2025-03-12" (NULL: none), read by validate() into days and
+         * from. */
+        char *due_rule;
+        int due_rule_days;
+        char *due_rule_from;
         char *recurrence;
         char **lead;
         char **support;

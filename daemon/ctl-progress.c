@@ -165,6 +165,8 @@ int cmd_extend(struct ctl *c, int argc, char **argv) {
                 return ctl_fail(c, EX_OSERR, "out of memory");
         }
         t.due_at = due_instant(&to);
+        /* An extended deadline is a date, no longer counted from a day. */
+        task_due_rule_clear(&t);
         /* The reminders of the old deadline that are still to go are
          * withdrawn with the update; the new one's are decided afresh. */
         r = store_task_update(c->store, &t, c->now);
@@ -291,6 +293,7 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                 if (!t.due || !t.original_due)
                         return rollback_fail(c, -ENOMEM, "cannot change the task");
                 t.due_at = due_instant(&d);
+                task_due_rule_clear(&t);
                 r = store_task_update(c->store, &t, c->now);
                 if (r >= 0)
                         r = ctl_record_change(c, &before, &t, NULL, NULL);

@@ -163,6 +163,9 @@ int reimport_task(struct ctl *c, const struct task *old, const struct task *t, c
                 /* The document's deadline is the one it set: no extension. */
                 merged.due_at = t->due_at;
                 merged.original_due = t->original_due;
+                /* And is counted as the document says, or is not. */
+                merged.due_rule_days = t->due_rule_days;
+                merged.due_rule_from = t->due_rule_from;
         }
         r = decide(c, l, old, TASK_FIELD_AGENCIES, old_agencies, new_agencies, &take);
         if (r < 0)

@@ -33,6 +33,7 @@ enum {
         ARG_DUE_WITHIN,
         ARG_ALL,
         ARG_NO_NOTIFY,
+        ARG_RECOMPUTE,
 };
 
 /* A list of agency ids given with a repeated option, checked later. A
@@ -100,6 +101,66 @@ static int set_agencies(struct ctl *c, struct task *t, const struct ids *lead, c
         return 0;
 }
 
+/* Sets t's deadline to the `days`-th working day after `from` on the
+ * configured calendar, and keeps that rule with it. False when the
+ * calendar has no working day that far. */
+static bool due_rule_apply(struct ctl *c, struct task *t, int days, int32_t from, bool *ret_changed) {
+        struct due d = { .minute = -1 };
+        char buf[17], from_iso[11];
+        char *due, *rule_from;
+
+        if (!schedule_add_workdays(&c->config->policy, from, days, &d.day))
+                return false;
+        format_due(&d, buf);
+        format_iso_date(from, from_iso);
+        if (ret_changed)
+                *ret_changed = !streq_ptr(t->due, buf);
+        due = strdup(buf);
+        rule_from = strdup(from_iso);
+        if (!due || !rule_from) {
+                free(due), free(rule_from);
+                return false;
+        }
+        free(t->due), free(t->due_rule_from);
+        t->due = due;
+        t->due_at = due_instant(&d);
+        t->due_rule_days = days;
+        t->due_rule_from = rule_from;
+        return true;
+}
+
+int ctl_due_rule_words(const struct ctl *c, const struct task *t, char *buf, size_t size) {
+        int32_t from;
+        int y, m, d;
+
+        if (t->due_rule_days <= 0 || !t->due_rule_from || parse_iso_date(t->due_rule_from, &from) < 0)
+                return snprintf(buf, size, "%s", "");
+        civil_from_days(from, &y, &m, &d);
+        if (c->config && c->config->language == LANGUAGE_EN)
+                return snprintf(buf, size, "%d working day%s from %d/%d/%d", t->due_rule_days,
+                                t->due_rule_days == 1 ? "" : "s", d, m, y);
+        return snprintf(buf, size, "%d ngày làm việc kể từ %d/%d/%d", t->due_rule_days, d, m, y);
+}
+
+int ctl_due_rule_parse(const char *s, int *ret_days, int32_t *ret_from) {
+        _cleanup_free_ char *copy = strdup(s);
+        char *colon;
+        int64_t offset;
+
+        if (!copy)
+                return -ENOMEM;
+        colon = strchr(copy, ':');
+        if (!colon)
+                return -EINVAL;
+        *colon = 0;
+        if (parse_offset(copy, &offset) < 0 || !duration_is_workdays(offset))
+                return -EINVAL;
+        if (parse_iso_date(colon + 1, ret_from) < 0)
+                return -EINVAL;
+        *ret_days = (int) duration_workdays(offset);
+        return 0;
+}
+
 static int parse_due_option(struct ctl *c, const char *value, struct task *t) {
         struct due d;
         char buf[17];
@@ -109,20 +170,22 @@ static int parse_due_option(struct ctl *c, const char *value, struct task *t) {
                 free(t->due);
                 t->due = NULL;
                 t->due_at = NO_TIME;
+                task_due_rule_clear(t);
                 return 0;
         }
         /* "+15wd": the 15th working day after today on the configured
-         * calendar, fixed now as a date. */
+         * calendar, fixed now as a date, kept with its rule. */
         if (value[0] == '+' && parse_offset(value + 1, &offset) == 0 && duration_is_workdays(offset)) {
-                int32_t today, day;
+                int32_t today;
                 int64_t sec;
 
                 instant_to_local(c->now, &today, &sec);
-                if (!schedule_add_workdays(&c->config->policy, today, duration_workdays(offset), &day))
+                if (!due_rule_apply(c, t, (int) duration_workdays(offset), today, NULL))
                         return ctl_fail(c, EX_DATAERR, "--due: \"%s\": no working day that far on the calendar",
                                         value);
-                d = (struct due) { .day = day, .minute = -1 };
-        } else if (value[0] == '+' && parse_offset(value + 1, &offset) == -EDOM)
+                return 0;
+        }
+        if (value[0] == '+' && parse_offset(value + 1, &offset) == -EDOM)
                 return ctl_fail(c, EX_DATAERR, "--due: \"%s\" counts no working day (use +0d for today)", value);
         else if (value[0] == '+' && parse_offset(value + 1, &offset) == -ERANGE && strstr(value, "wd"))
                 return ctl_fail(c, EX_DATAERR, "--due: \"%s\" is too far (at most +%dwd)", value, WORKDAYS_MAX);
@@ -135,6 +198,8 @@ static int parse_due_option(struct ctl *c, const char *value, struct task *t) {
         free(t->due);
         t->due = strdup(buf);
         t->due_at = due_instant(&d);
+        /* A deadline given as a date is no longer counted. */
+        task_due_rule_clear(t);
         return 0;
 }
 
@@ -193,7 +258,8 @@ int ctl_record_change(struct ctl *c, const struct task *before, const struct tas
 /* Writes a task, and its document if named, in one transaction. The
  * agencies it is new to are owed a notice of their assignment, which the
  * daemon sends, unless `notify` is false. */
-static int save_task(struct ctl *c, struct task *t, const char *document, bool update, bool notify) {
+static int save_task(struct ctl *c, struct task *t, const char *document, bool update, bool notify,
+                     const char *reason) {
         _cleanup_(task_done) struct task before = {};
         int r = store_begin(c->store);
         if (r < 0)
@@ -221,7 +287,7 @@ static int save_task(struct ctl *c, struct task *t, const char *document, bool u
         (void) task_agencies_mark_assigned(update ? &before : NULL, t, notify ? c->now : 0);
         r = update ? store_task_update(c->store, t, c->now) : store_task_add(c->store, t, c->now);
         if (r >= 0)
-                r = ctl_record_change(c, update ? &before : NULL, t, NULL, NULL);
+                r = ctl_record_change(c, update ? &before : NULL, t, NULL, reason);
         if (r == -EEXIST) {
                 store_rollback(c->store);
                 return ctl_fail(c, EX_DATAERR, "--ref: document %s already has a task %s", strempty(document),
@@ -239,6 +305,12 @@ static int save_task(struct ctl *c, struct task *t, const char *document, bool u
         return 0;
 }
 
+json_t *ctl_due_rule_json(const struct task *t) {
+        if (t->due_rule_days <= 0 || !t->due_rule_from)
+                return json_null();
+        return json_pack("{s:i, s:s}", "days", t->due_rule_days, "from", t->due_rule_from);
+}
+
 json_t *ctl_task_json(const struct task *t) {
         json_t *lead = json_array(), *support = json_array();
 
@@ -254,6 +326,7 @@ json_t *ctl_task_json(const struct task *t) {
         if (t->due_at != NO_TIME)
                 json_object_set_new(j, "due_at", json_time(t->due_at));
         json_object_set_new(j, "original_due", t->original_due ? json_string(t->original_due) : json_null());
+        json_object_set_new(j, "due_rule", ctl_due_rule_json(t));
         json_object_set_new(j, "created_at", json_time(t->created_at));
         json_object_set_new(j, "updated_at", json_time(t->updated_at));
         if (t->closed_at != NO_TIME)
@@ -392,7 +465,7 @@ int cmd_add(struct ctl *c, int argc, char **argv) {
         if (r == 0)
                 r = ctl_open_store(c);
         if (r == 0)
-                r = save_task(c, &t, document_nfc, false, notify);
+                r = save_task(c, &t, document_nfc, false, notify, NULL);
         if (r == 0) {
                 if (c->json) {
                         struct task back = {};
@@ -598,7 +671,7 @@ static int print_record(const struct ctl_record *rec) {
 int cmd_show(struct ctl *c, int argc, char **argv) {
         _cleanup_(ctl_record_done) struct ctl_record rec = {};
         struct task t = {};
-        char lead[512], support[512], due[32], left[LATENESS_TEXT_MAX] = "", when[26];
+        char lead[512], support[512], due[32], left[LATENESS_TEXT_MAX] = "", when[26], rule[96];
         struct lateness l;
         int r = load_task(c, argc, argv, &t);
 
@@ -630,7 +703,9 @@ int cmd_show(struct ctl *c, int argc, char **argv) {
         if (t.ref)
                 printf("  Reference:  %s\n", t.ref);
         printf("  Status:     %s\n", task_status_to_string(t.status));
-        printf("  Deadline:   %s%s%s%s\n", t.due ? due : "none (ongoing)", *left ? " (" : "", left, *left ? ")" : "");
+        (void) ctl_due_rule_words(c, &t, rule, sizeof rule);
+        printf("  Deadline:   %s%s%s%s%s%s\n", t.due ? due : "none (ongoing)", *rule ? ", " : "", rule,
+               *left ? " (" : "", left, *left ? ")" : "");
         if (!streq_ptr(t.original_due, t.due)) {
                 struct task o = { .due = t.original_due };
                 due_cell(&o, due, sizeof due);
@@ -665,11 +740,13 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                 { "detail", required_argument, NULL, ARG_DETAIL },
                 { "recurrence", required_argument, NULL, ARG_RECURRENCE },
                 { "no-notify", no_argument, NULL, ARG_NO_NOTIFY },
+                { "recompute", no_argument, NULL, ARG_RECOMPUTE },
                 {},
         };
         struct ids lead = {}, support = {};
         const char *title = NULL, *due = NULL, *ref = NULL, *detail = NULL, *recurrence = NULL;
-        bool notify = true;
+        bool notify = true, recompute = false, moved = false;
+        char reason[128] = "", old_words[24] = "";
         struct task t = {};
         int64_t id;
         int opt, r = 0;
@@ -691,13 +768,18 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                 case ARG_DETAIL: detail = optarg; break;
                 case ARG_RECURRENCE: recurrence = optarg; break;
                 case ARG_NO_NOTIFY: notify = false; break;
+                case ARG_RECOMPUTE: recompute = true; break;
                 }
         }
         if (r == 0 && optind != argc - 1)
                 r = ctl_fail(c, EX_USAGE, optind >= argc ? "missing task ID" : "unexpected argument \"%s\"",
                              argv[MIN(optind + 1, argc - 1)]);
-        if (r == 0 && !title && !due && !ref && !detail && !recurrence && !lead.given && !support.given)
-                r = ctl_fail(c, EX_USAGE, "nothing to change (give --title, --due, --agency, --support, …)");
+        if (r == 0 && !title && !due && !ref && !detail && !recurrence && !lead.given && !support.given &&
+            !recompute)
+                r = ctl_fail(c, EX_USAGE,
+                             "nothing to change (give --title, --due, --agency, --support, --recompute, …)");
+        if (r == 0 && recompute && due)
+                r = ctl_fail(c, EX_USAGE, "--recompute and --due cannot go together");
         if (r == 0)
                 r = ctl_parse_task_id(c, argv[optind], &id);
         if (r == 0)
@@ -721,6 +803,44 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                 r = parse_due_option(c, due, &t);
         if (r == 0 && recurrence)
                 r = parse_recurrence_option(c, recurrence, &t);
+        if (r == 0 && recompute) {
+                /* The deadline counted again from its rule, on the
+                 * calendar as it is now (a holiday added since). */
+                char words[96];
+                int32_t from;
+
+                if (t.due_rule_days <= 0 || !t.due_rule_from || parse_iso_date(t.due_rule_from, &from) < 0)
+                        r = ctl_fail(c, EX_DATAERR,
+                                     "--recompute: task %lld's deadline is not counted in working days "
+                                     "(it has no rule to count again)",
+                                     (long long) id);
+                else {
+                        struct due od;
+                        if (t.due && parse_due(t.due, 0, &od) >= 0)
+                                format_due_vn(&od, old_words);
+                        (void) ctl_due_rule_words(c, &t, words, sizeof words);
+                        if (!due_rule_apply(c, &t, t.due_rule_days, from, &moved))
+                                r = ctl_fail(c, EX_DATAERR, "--recompute: %s: no working day that far on the calendar",
+                                             words);
+                        snprintf(reason, sizeof reason, "--recompute: %s", words);
+                }
+        }
+        if (r == 0 && recompute && !moved && !title && !ref && !detail && !recurrence && !lead.given &&
+            !support.given) {
+                /* Nothing to write: the calendar gives the same day. */
+                if (c->json) {
+                        json_t *j = ctl_task_json(&t);
+                        if (j)
+                                json_object_set_new(j, "changed", json_false());
+                        r = ctl_print_json(c, j);
+                } else
+                        printf("Task %lld: deadline %s unchanged (%s on the current calendar).\n", (long long) t.id,
+                               old_words, reason + strlen("--recompute: "));
+                ids_done(&lead);
+                ids_done(&support);
+                task_done(&t);
+                return r;
+        }
         if (r == 0 && (lead.given || support.given)) {
                 /* Keep whichever role list was not given. */
                 for (size_t i = 0; i < t.n_agencies; i++) {
@@ -742,12 +862,22 @@ int cmd_edit(struct ctl *c, int argc, char **argv) {
                         r = set_agencies(c, &t, &lead, &support);
         }
         if (r == 0)
-                r = save_task(c, &t, NULL, true, notify);
+                r = save_task(c, &t, NULL, true, notify, moved ? reason : NULL);
         if (r == 0 && c->json) {
                 struct task back = {};
                 r = store_task_get(c->store, t.id, &back);
-                r = r < 0 ? ctl_store_fail(c, r, "cannot read the task back") : ctl_print_json(c, ctl_task_json(&back));
+                json_t *j = r < 0 ? NULL : ctl_task_json(&back);
+                if (j && recompute)
+                        json_object_set_new(j, "changed", json_boolean(moved));
+                r = r < 0 ? ctl_store_fail(c, r, "cannot read the task back") : ctl_print_json(c, j);
                 task_done(&back);
+        } else if (r == 0 && moved) {
+                char now_words[24];
+                struct due nd;
+                (void) parse_due(t.due, 0, &nd);
+                format_due_vn(&nd, now_words);
+                printf("Task %lld: deadline moved from %s to %s (%s on the current calendar).\n", (long long) t.id,
+                       *old_words ? old_words : "none", now_words, reason + strlen("--recompute: "));
         } else if (r == 0)
                 printf("Task %lld updated.\n", (long long) t.id);
         ids_done(&lead);

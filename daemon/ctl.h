@@ -65,6 +65,13 @@ int ctl_check_text(const struct ctl *c, const char *option, const char *s, size_
 int ctl_get_task(struct ctl *c, int64_t id, struct task *ret);
 /* A task as list and show print it with --json. */
 json_t *ctl_task_json(const struct task *t);
+/* A deadline counted in working days: its rule as --json gives it,
+ * {"days": 15, "from": "2025-03-12"} (null: none); in words in the
+ * configured language, "15 ngày làm việc kể từ 12/3/2025" ("" when none);
+ * and read back from export's text, "15wd:2025-03-12" (-EINVAL). */
+json_t *ctl_due_rule_json(const struct task *t);
+int ctl_due_rule_words(const struct ctl *c, const struct task *t, char *buf, size_t size);
+int ctl_due_rule_parse(const char *s, int *ret_days, int32_t *ret_from);
 /* Logs what this command changed in a task (before NULL: it made it), as
  * a person's change by ctl_user(), with the approving document and the
  * reason when given; inside the caller's transaction. A negative errno. */

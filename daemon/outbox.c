@@ -119,6 +119,7 @@ static int roll_recurrence(struct store *s, struct task *t, int64_t now, const s
         if (!t->due)
                 return -ENOMEM;
         t->due_at = due_instant(&d);
+        task_due_rule_clear(t);
         /* The next occurrence's deadline is its own original one. */
         free(t->original_due);
         t->original_due = strdup(buf);

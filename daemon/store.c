@@ -290,6 +290,11 @@ void task_done(struct task *t) {
         *t = (struct task) {};
 }
 
+void task_due_rule_clear(struct task *t) {
+        t->due_rule_days = 0;
+        t->due_rule_from = mfree(t->due_rule_from);
+}
+
 void task_list_done(struct task_list *l) {
         if (!l)
                 return;

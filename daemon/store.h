@@ -553,6 +553,10 @@ int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE
  * NULL: a task just created, every agency new. Returns how many are new. */
 size_t task_agencies_mark_assigned(const struct task *before, struct task *after, int64_t at);
 
+/* The task's deadline is no longer counted (given as a date, extended, or
+ * a recurring task's next occurrence): it keeps no due rule. */
+void task_due_rule_clear(struct task *t);
+
 void document_done(struct document *d);
 void task_done(struct task *t);
 void task_list_done(struct task_list *l);
