@@ -9,6 +9,7 @@
 
 #include "config-parse.h"
 #include "config.h"
+#include "template.h"
 #include "url.h"
 #include "webhook-secret.h"
 
@@ -23,6 +24,10 @@ static void webhook_done(struct webhook *w) {
         free(w->ca_file);
         free(w->api_url);
         free(w->chat_id);
+        template_free(w->body);
+        free(w->body_file);
+        free(w->body_setting);
+        free(w->content_type);
         if (w->token) {
                 explicit_bzero(w->token, strlen(w->token));
                 free(w->token);
@@ -68,7 +73,7 @@ static void strv_ensure(struct parser *p, char ***l) {
 }
 
 static const char *format_check(const char *s) {
-        return webhook_format_from_string(s) >= 0 ? NULL : "is not a webhook format (use json, slack, ntfy or telegram)";
+        return webhook_format_from_string(s) >= 0 ? NULL : "is not a webhook format (use json, slack, ntfy, telegram or template)";
 }
 
 /* Headers the sender sets itself: a second copy would make the request
@@ -266,8 +271,10 @@ static void parse_telegram(struct parser *p, const config_setting_t *s, const ch
 static void parse_webhook(struct parser *p, const config_setting_t *s, const char *path, struct webhook *w) {
         static const char *const keys[] = { "url",       "format",     "secret_file",      "headers",
                                             "allow_plaintext_remote", "ca_file", "api_url", "chat_id",
-                                            "token_file", "token_credential", NULL };
+                                            "token_file", "token_credential", "template", "content_type",
+                                            "text_max", NULL };
         static const char *const telegram_only[] = { "api_url", "chat_id", "token_file", "token_credential" };
+        static const char *const template_only[] = { "template", "content_type", "text_max" };
         static const char *const schemes[] = { "http", "https", NULL };
         _cleanup_free_ char *format = NULL;
         config_setting_t *h;
@@ -299,6 +306,16 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
         }
         /* Plain http:// is fine to a relay on this machine; anywhere else
          * the payload and its signature would cross the network in clear. */
+        if (w->format == WEBHOOK_TEMPLATE)
+                config_webhook_body_parse(p, s, path, w);
+        else
+                for (size_t i = 0; i < ELEMENTSOF(template_only); i++)
+                        if (config_setting_get_member(s, template_only[i])) {
+                                char tpath[SETTING_PATH_MAX];
+                                parser_error(p, config_setting_get_member(s, template_only[i]),
+                                             parser_path_member(tpath, path, template_only[i]),
+                                             "is only used with format = \"template\"");
+                        }
         if (w->url && strncasecmp(w->url, "http:", 5) == 0 && !loopback && !w->allow_plaintext_remote)
                 parser_error(p, config_setting_get_member(s, w->format == WEBHOOK_TELEGRAM ? "api_url" : "url"), buf,
                              "%s uses http:// to another host; use https:// (or set allow_plaintext_remote = true)",

@@ -148,3 +148,9 @@ void config_parse_calendar(struct parser *p, const config_setting_t *root, struc
 /* Builds c->render from the built-in templates and the `templates` folder's
  * overrides; problems are reported at `line`. */
 int config_templates_load(struct parser *p, unsigned line, struct config *c);
+/* A webhook's body template (format = "template"): its `template` file,
+ * `content_type` and `text_max`. */
+void config_webhook_body_parse(struct parser *p, const config_setting_t *s, const char *path, struct webhook *w);
+/* Every body template, tried on a test message once the message templates
+ * are loaded: what it makes must be JSON. */
+void config_webhook_bodies_check(struct parser *p, const struct config *c);

@@ -34,6 +34,7 @@ static const char *const webhook_format_table[_WEBHOOK_FORMAT_MAX] = {
         [WEBHOOK_SLACK] = "slack",
         [WEBHOOK_NTFY] = "ntfy",
         [WEBHOOK_TELEGRAM] = "telegram",
+        [WEBHOOK_TEMPLATE] = "template",
 };
 
 const char *language_to_string(enum language l) {
@@ -747,6 +748,8 @@ int config_load(const char *path, struct config **ret, char **ret_errors) {
         r = config_templates_load(&p, templates_line, c);
         if (r < 0)
                 return r;
+        if (!parser_failed(&p))
+                config_webhook_bodies_check(&p, c);
         if (parser_failed(&p))
                 goto invalid;
         *ret = TAKE_PTR(c);

@@ -45,8 +45,11 @@ enum webhook_format {
         WEBHOOK_SLACK,
         WEBHOOK_NTFY,
         WEBHOOK_TELEGRAM,
+        WEBHOOK_TEMPLATE,
         _WEBHOOK_FORMAT_MAX,
 };
+
+struct template;
 
 struct header {
         char *name;
@@ -67,6 +70,15 @@ struct webhook {
         char *api_url;
         char *chat_id;
         char *token;
+        /* template: the body's template (JSON), its file and the line of
+         * the setting, the Content-Type, and how many characters of the
+         * message's text {{text}} may carry (0: all). */
+        struct template *body;
+        char *body_file;
+        char *body_setting;    /* "agencies[0].webhook.template", for messages */
+        int body_line;
+        char *content_type;
+        size_t text_max;
         int line;
 };
 

@@ -675,8 +675,10 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                          * next time either. */
                         log_error_errno(r, "Cannot compose the message for %s (task %lld): %m", j->agency,
                                         (long long) j->rows[0].task_id);
-                        job_set_result(j, RESULT_FAIL, r == -EOPNOTSUPP ? "no message is made for this kind of delivery"
-                                                                        : "the message could not be composed");
+                        job_set_result(j, RESULT_FAIL,
+                                       r == -EOPNOTSUPP ? "no message is made for this kind of delivery"
+                                       : r == -EBADMSG  ? "the webhook's body template did not make JSON"
+                                                        : "the message could not be composed");
                 }
                 for (size_t i = 0; i < j->n_rows; i++)
                         ids[n_ids++] = j->rows[i].delivery_id;

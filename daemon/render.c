@@ -110,6 +110,21 @@ static const struct tscope_def message_scope = { message_vars, _MV_MAX };
  * say {{title}} without a section. */
 static const struct tscope_def *const root_defs[] = { &message_scope, &task_scope };
 
+/* A webhook's body: what the message said, and what it is. */
+enum {
+        BV_SUBJECT, BV_TEXT, BV_KIND, BV_EVENT_ID,
+        _BV_MAX,
+};
+
+static const struct tvar_def body_vars[_BV_MAX] = {
+        [BV_SUBJECT]  = { .name = "subject" },
+        [BV_TEXT]     = { .name = "text" },
+        [BV_KIND]     = { .name = "kind" },
+        [BV_EVENT_ID] = { .name = "event_id" },
+};
+static const struct tscope_def body_scope = { body_vars, _BV_MAX };
+static const struct tscope_def *const body_root_defs[] = { &body_scope, &message_scope, &task_scope };
+
 /* One group of three files per kind of message. */
 enum {
         TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_ASSIGN, TPL_TEST, TPL_REPORT,
@@ -298,7 +313,8 @@ int render_templates_new(enum language lang,
                         if (r < 0)
                                 return r;
                 }
-                r = template_parse(label, nfc ?: texts[i], ends_with(render_template_names[i], ".html"),
+                r = template_parse(label, nfc ?: texts[i],
+                                   ends_with(render_template_names[i], ".html") ? TEMPLATE_ESCAPE_HTML : TEMPLATE_ESCAPE_NONE,
                                    root_defs, ELEMENTSOF(root_defs), &t->t[i], ret_error);
                 if (r < 0)
                         return r;
@@ -751,13 +767,22 @@ static int message_values_build(struct message_values *m, const struct render_in
         return 0;
 }
 
-static int render_part(const struct template *t, const struct tscope *const *roots, char **ret) {
+int render_body_template_parse(const char *name, const char *text, struct template **ret, char **ret_error) {
+        _cleanup_free_ uint8_t *nfc = utf8proc_NFC((const uint8_t *) text);
+
+        if (!nfc)
+                return -ENOMEM;
+        return template_parse(name, (const char *) nfc, TEMPLATE_ESCAPE_JSON, body_root_defs,
+                              ELEMENTSOF(body_root_defs), ret, ret_error);
+}
+
+static int render_part(const struct template *t, const struct tscope *const *roots, size_t n_roots, char **ret) {
         struct strbuf b = STRBUF_INIT(RENDER_OUTPUT_MAX);
         _cleanup_free_ char *s = NULL;
         uint8_t *nfc;
         int r;
 
-        template_render(t, roots, 2, &b);
+        template_render(t, roots, n_roots, &b);
         r = strbuf_steal(&b, &s, NULL);
         if (r < 0)
                 return r;
@@ -782,6 +807,7 @@ void render_output_done(struct render_output *o) {
         o->subject = mfree(o->subject);
         o->text = mfree(o->text);
         o->html = mfree(o->html);
+        o->body = mfree(o->body);
 }
 
 int render_message(const struct render_templates *t, const struct render_input *in,
@@ -833,7 +859,7 @@ int render_message(const struct render_templates *t, const struct render_input *
         roots[0] = &m.msg_scope;
         roots[1] = &m.first_task_scope;
 
-        r = render_part(t->t[group * _PART_MAX + PART_SUBJECT], roots, &o.subject);
+        r = render_part(t->t[group * _PART_MAX + PART_SUBJECT], roots, 2, &o.subject);
         if (r < 0)
                 return r;
         text_collapse_spaces(o.subject);
@@ -843,13 +869,33 @@ int render_message(const struct render_templates *t, const struct render_input *
         free(o.subject);
         o.subject = s;
 
-        r = render_part(t->t[group * _PART_MAX + PART_TEXT], roots, &o.text);
+        r = render_part(t->t[group * _PART_MAX + PART_TEXT], roots, 2, &o.text);
         if (r < 0)
                 return r;
         text_collapse_blank_lines(o.text);
 
         if (!in->webhook) {
-                r = render_part(t->t[group * _PART_MAX + PART_HTML], roots, &o.html);
+                r = render_part(t->t[group * _PART_MAX + PART_HTML], roots, 2, &o.html);
+                if (r < 0)
+                        return r;
+        }
+
+        if (in->body) {
+                _cleanup_free_ char *cut = NULL;
+                struct tvalue body[_BV_MAX] = {};
+                const struct tscope body_root = { &body_scope, body };
+                const struct tscope *body_roots[] = { &body_root, roots[0], roots[1] };
+
+                if (in->body_text_max > 0) {
+                        r = text_shorten(o.text, in->body_text_max, &cut);
+                        if (r < 0)
+                                return r;
+                }
+                body[BV_SUBJECT] = text_value(o.subject);
+                body[BV_TEXT] = text_value(cut ?: o.text);
+                body[BV_KIND] = text_value(render_kind_to_string(in->kind));
+                body[BV_EVENT_ID] = text_value(in->event_id);
+                r = render_part(in->body, body_roots, ELEMENTSOF(body_roots), &o.body);
                 if (r < 0)
                         return r;
         }

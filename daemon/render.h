@@ -99,12 +99,19 @@ struct render_input {
         const char *report_period;
         int32_t report_from, report_to;
         uint64_t report_on_time, report_late, report_open, report_overdue;
+        /* A webhook's own body (format = "template"), rendered after the
+         * subject and text, which it may quote; NULL: none. body_text_max
+         * cuts {{text}} to that many characters ("…"); 0: whole. */
+        const struct template *body;
+        size_t body_text_max;
+        const char *event_id;        /* {{event_id}}: the webhook-id */
 };
 
 struct render_output {
         char *subject;               /* one line, no line breaks */
         char *text;                  /* text/plain, "\n" line ends */
         char *html;                  /* text/html; NULL for a webhook */
+        char *body;                  /* in->body's output, or NULL */
 };
 void render_output_done(struct render_output *o);
 
@@ -132,6 +139,15 @@ struct render_template_text {
 };
 
 struct render_templates;
+struct template;
+
+/* Parses a webhook body template (format = "template"): the message
+ * template language (template.h) with every value written as the inside
+ * of a JSON string. At its top are {{subject}}, {{text}}, {{kind}}
+ * ("reminder", "overdue", "escalation", "assignment", "test") and
+ * {{event_id}}, then the variables of a message and of its first task, as
+ * in the text templates. Errors: -EINVAL with *ret_error "NAME:LINE: …". */
+int render_body_template_parse(const char *name, const char *text, struct template **ret, char **ret_error);
 
 /* Builds the template set for `lang`: the built-in texts, with `overrides`
  * taking their place. Returns -EINVAL for an unknown name or a template

@@ -30,7 +30,7 @@ struct tnode {
 
 struct template {
         char *text;
-        bool html;
+        enum template_escape escape;
         struct tnode *nodes;
         size_t n_nodes;
 };
@@ -249,7 +249,7 @@ static int parse(struct parser *p) {
         return add_text(p, text_start, strlen(s) - text_start);
 }
 
-int template_parse(const char *name, const char *text, bool html,
+int template_parse(const char *name, const char *text, enum template_escape escape,
                    const struct tscope_def *const *roots, size_t n_roots,
                    struct template **ret, char **ret_error) {
         _cleanup_(template_freep) struct template *t = NULL;
@@ -270,7 +270,7 @@ int template_parse(const char *name, const char *text, bool html,
         t->text = strdup(text);
         if (!t->text)
                 return -ENOMEM;
-        t->html = html;
+        t->escape = escape;
 
         p.text = t->text;
         p.t = t;
@@ -305,6 +305,35 @@ static void html_escape(struct strbuf *out, const char *s) {
         strbuf_putn(out, run, s - run);
 }
 
+/* Appends `s` as the inside of a JSON string (RFC 8259, 7): '"' and '\\'
+ * escaped, control characters as \n, \t, \r or \u00XX; the rest, valid
+ * UTF-8, as it is. */
+static void json_escape(struct strbuf *out, const char *s) {
+        const char *run = s;
+
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char) *s;
+                char e[8];
+
+                if (ch == '"' || ch == '\\')
+                        snprintf(e, sizeof e, "\\%c", ch);
+                else if (ch == '\n')
+                        strcpy(e, "\\n");
+                else if (ch == '\t')
+                        strcpy(e, "\\t");
+                else if (ch == '\r')
+                        strcpy(e, "\\r");
+                else if (ch < 0x20 || ch == 0x7f)
+                        snprintf(e, sizeof e, "\\u%04x", ch);
+                else
+                        continue;
+                strbuf_putn(out, run, s - run);
+                strbuf_puts(out, e);
+                run = s + 1;
+        }
+        strbuf_putn(out, run, s - run);
+}
+
 struct render_state {
         const struct template *t;
         const struct tscope *stack[TEMPLATE_DEPTH_MAX * 2 + 4];
@@ -328,10 +357,16 @@ static void render_range(struct render_state *st, size_t depth, size_t from, siz
                         v = value_at(st, n);
                         if (!v->text)
                                 break;
-                        if (st->t->html)
+                        switch (st->t->escape) {
+                        case TEMPLATE_ESCAPE_HTML:
                                 html_escape(st->out, v->text);
-                        else
+                                break;
+                        case TEMPLATE_ESCAPE_JSON:
+                                json_escape(st->out, v->text);
+                                break;
+                        default:
                                 strbuf_puts(st->out, v->text);
+                        }
                         break;
                 case TN_SECTION:
                         v = value_at(st, n);

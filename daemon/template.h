@@ -3,7 +3,8 @@
 
 /* A small logic-less template language, a subset of Mustache:
  *
- *   {{name}}              the value of a variable (HTML-escaped in HTML templates)
+ *   {{name}}              the value of a variable (escaped for HTML or JSON
+ *                         in templates of those kinds)
  *   {{#name}}…{{/name}}   a section: once if a text variable is non-empty and
  *                         not false, once per item if it is a list
  *   {{^name}}…{{/name}}   an inverted section: once if empty, false or no items
@@ -62,11 +63,21 @@ struct tscope {
 
 struct template;
 
+/* How a value is written into the output: as it is (text/plain), with
+ * & < > " ' as entities (HTML), or as the inside of a JSON string ('"',
+ * '\\' and control characters escaped), so that no value can end the
+ * string it is written in. */
+enum template_escape {
+        TEMPLATE_ESCAPE_NONE,
+        TEMPLATE_ESCAPE_HTML,
+        TEMPLATE_ESCAPE_JSON,
+};
+
 /* Parses `text`. `roots` are the scopes in force at the top, outermost
  * first: a name resolves to the innermost scope that declares it. `name`
  * only labels errors, which are returned as -EINVAL with *ret_error set to
  * "NAME:LINE: message" (when ret_error is not NULL). */
-int template_parse(const char *name, const char *text, bool html,
+int template_parse(const char *name, const char *text, enum template_escape escape,
                    const struct tscope_def *const *roots, size_t n_roots,
                    struct template **ret, char **ret_error);
 struct template *template_free(struct template *t);

@@ -547,3 +547,23 @@ int64_t webhook_telegram_retry_after(const char *reply) {
         json_decref(root);
         return after;
 }
+
+int webhook_format_template(const struct webhook_event *e, struct webhook_body *ret) {
+        _cleanup_(webhook_body_done) struct webhook_body b = {};
+        json_t *j;
+
+        if (!e->body || !e->webhook->content_type)
+                return -EINVAL;
+        j = json_loads(e->body, JSON_REJECT_DUPLICATES, NULL);
+        if (!j)
+                return -EBADMSG;
+        json_decref(j);
+        b.body = strdup(e->body);
+        if (!b.body)
+                return -ENOMEM;
+        b.size = strlen(b.body);
+        b.content_type = e->webhook->content_type;
+        *ret = b;
+        b = (struct webhook_body) {};
+        return 0;
+}

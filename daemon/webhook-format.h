@@ -34,6 +34,7 @@ struct webhook_event {
         const struct compose_parts *parts; /* the distinct tasks, as rendered; NULL for a test */
         const char *subject;             /* render_message()'s */
         const char *text;
+        const char *body;                /* format = "template": the rendered body */
 };
 
 #define WEBHOOK_FORMAT_HEADERS_MAX 4
@@ -56,6 +57,11 @@ int webhook_format_ntfy(const struct webhook_event *e, struct webhook_body *ret)
 /* Bot API sendMessage: {chat_id, text, parse_mode "HTML",
  * disable_web_page_preview}. */
 int webhook_format_telegram(const struct webhook_event *e, struct webhook_body *ret);
+
+/* format = "template": the body the site's template made, sent as it is
+ * with the configured Content-Type once it is known to be JSON (-EBADMSG
+ * otherwise: a list written without separators, say). */
+int webhook_format_template(const struct webhook_event *e, struct webhook_body *ret);
 
 /* The text of a Telegram message: the subject in bold, a blank line, the
  * text; "&", "<" and ">" escaped for the HTML parse mode, so that no task

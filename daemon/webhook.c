@@ -132,12 +132,16 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
                 .base_url = c->base_url,
                 .escalation_after = e->escalation_after,
                 .webhook = true,
+                .body = e->webhook->body,
+                .body_text_max = e->webhook->text_max,
+                .event_id = e->id,
         };
         r = render_message(c->render, &in, &out);
         if (r < 0)
                 return r;
         e->subject = out.subject;
         e->text = out.text;
+        e->body = out.body;
 
         switch (e->webhook->format) {
         case WEBHOOK_JSON:
@@ -151,6 +155,9 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
                 break;
         case WEBHOOK_TELEGRAM:
                 r = webhook_format_telegram(e, &b);
+                break;
+        case WEBHOOK_TEMPLATE:
+                r = webhook_format_template(e, &b);
                 break;
         default:
                 r = -EINVAL;

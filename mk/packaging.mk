@@ -48,6 +48,9 @@ install-data: $(MAN_PAGES)
 	for f in $(TEMPLATE_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/deadlined/templates/$${f#conf/templates/} || exit 1; \
 	done
+	for f in contrib/webhook-templates/*.json; do \
+		install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/deadlined/webhook-templates/$${f##*/} || exit 1; \
+	done
 	@# An administrator's configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/deadlined/deadlined.conf || \
 		install -m 0640 packaging/deadlined.conf $(DESTDIR)$(SYSCONFDIR)/deadlined/deadlined.conf

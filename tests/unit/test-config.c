@@ -1307,7 +1307,7 @@ static void test_webhook_url_errors(void **state) {
         assert_error(t, 3, "agencies[0].webhook[1].url: \"ftp://hooks.sonha.gov.vn/x\" must start with http:// or https://");
         assert_error(t, 4, "agencies[0].webhook[2].url: \"https://hooks.sonha.gov.vn/a b\" contains a space");
         assert_error(t, 5, "agencies[0].webhook[3].url: missing");
-        assert_error(t, 5, "agencies[0].webhook[3].format: \"teams\" is not a webhook format (use json, slack, ntfy or telegram)");
+        assert_error(t, 5, "agencies[0].webhook[3].format: \"teams\" is not a webhook format (use json, slack, ntfy, telegram or template)");
         assert_int_equal(error_count(t->errors), 5);
 }
 

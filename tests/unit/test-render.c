@@ -354,6 +354,61 @@ static void test_html_escapes_every_value(void **state) {
 
 /* ---- subjects ----------------------------------------------------------- */
 
+/* A webhook body: every value the inside of a JSON string, whatever it
+ * holds; subject, text, kind and event_id at the top; text cut. */
+static void test_body_template_escapes_values_as_json_strings(void **state) {
+        _cleanup_(render_templates_freep) struct render_templates *t = templates(LANGUAGE_VI);
+        _cleanup_(template_freep) struct template *body = NULL;
+        _cleanup_(render_output_done) struct render_output o = {};
+        _cleanup_free_ char *error = NULL;
+        struct render_task task = task_5c();
+
+        task.title = "Trả lời \"gấp\" \\ C:\\dữ liệu\tđỏ\x01\nhết";
+        assert_int_equal(render_body_template_parse("b.json",
+                                                    "{ \"s\": \"{{subject}}\", \"k\": \"{{kind}}\", "
+                                                    "\"id\": \"{{event_id}}\", \"t\": \"{{title}}\", "
+                                                    "\"x\": \"{{text}}\", \"n\": {{n_tasks}} }",
+                                                    &body, &error),
+                         0);
+        struct render_input in = {
+                .kind = RENDER_OVERDUE, .now = at("2024-05-02T08:00"),
+                .recipients = &stc, .n_recipients = 1, .tasks = &task, .n_tasks = 1,
+                .webhook = true, .body = body, .body_text_max = 40, .event_id = "msg_1",
+        };
+        assert_int_equal(render_message(t, &in, &o), 0);
+        assert_non_null(o.body);
+        /* Quotes and backslashes escaped; the control characters a title
+         * loses when it is cleaned; the text's line breaks as \n. */
+        assert_non_null(strstr(o.body, "\"t\": \"Trả lời \\\"gấp\\\" \\\\ C:\\\\dữ liệu đỏ hết\""));
+        assert_non_null(strstr(o.body, "\"x\": \"Kính gửi: Sở Tài chính.\\n\\n"));
+        assert_non_null(strstr(o.body, "\"k\": \"overdue\""));
+        assert_non_null(strstr(o.body, "\"id\": \"msg_1\""));
+        assert_non_null(strstr(o.body, "\"n\": 1 }"));
+        /* {{text}} cut to 40 characters, ending in "…". */
+        const char *x = strstr(o.body, "\"x\": \"");
+        assert_non_null(x);
+        x += 6;
+        const char *end = strstr(x, "\", \"n\"");
+        assert_non_null(end);
+        size_t chars = 0;
+        for (const char *c = x; c < end; c++)
+                chars += ((unsigned char) *c & 0xc0) != 0x80 && *c != '\\';
+        assert_true(chars <= 40);
+        assert_memory_equal(end - strlen("…"), "…", strlen("…"));
+}
+
+static void test_body_template_unknown_placeholder_names_file_and_line(void **state) {
+        _cleanup_(template_freep) struct template *body = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        assert_int_equal(render_body_template_parse("teams.json", "{\n  \"a\": \"{{subjekt}}\"\n}", &body, &error),
+                         -EINVAL);
+        assert_null(body);
+        assert_non_null(error);
+        assert_non_null(strstr(error, "teams.json:2:"));
+        assert_non_null(strstr(error, "subjekt"));
+}
+
 static void test_subject_reminder_vi(void **state) {
         struct render_task t = task_5c();
         struct render_output o = render_task(LANGUAGE_VI, &t, at("2024-04-27T08:00"));
@@ -919,6 +974,10 @@ int main(void) {
                 cmocka_unit_test(test_sections_lists_and_standalone_lines),
                 cmocka_unit_test(test_counts_print_zero_but_are_false),
                 cmocka_unit_test(test_html_escapes_every_value),
+                cmocka_unit_test(test_body_template_escapes_values_as_json_strings),
+                cmocka_unit_test(test_body_template_unknown_placeholder_names_file_and_line),
+        cmocka_unit_test(test_body_template_escapes_values_as_json_strings),
+        cmocka_unit_test(test_body_template_unknown_placeholder_names_file_and_line),
                 cmocka_unit_test(test_subject_reminder_vi),
                 cmocka_unit_test(test_webhook_leaves_the_html_out),
                 cmocka_unit_test(test_subject_overdue_vi),
