@@ -396,10 +396,14 @@ static int manager_pass(struct manager *m, bool *ret_more) {
                 if (r < 0)
                         return manager_db_failed(m, r, "reschedule tasks for the new policy");
         }
-        r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, ret_more);
-        *ret_more = *ret_more || m->rescheduling;
+        struct outbox_decided decided;
+        r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, &decided);
+        *ret_more = decided.more || m->rescheduling;
         if (r < 0)
                 return manager_db_failed(m, r, "decide due reminders");
+        /* A recurring task that moved on has a new calendar entry. */
+        if (decided.rolled > 0)
+                m->calendars_stale = true;
         if (r > 0) {
                 log_debug("%d new deliveries", r);
                 manager_forget_dry(m);

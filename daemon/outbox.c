@@ -169,7 +169,8 @@ static int decide_notices(struct store *s, const struct config *c, struct task *
         return 0;
 }
 
-static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
+static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created,
+                       size_t *rolled) {
         const struct policy *p = &c->policy;
         _cleanup_free_ struct slot *slots = calloc(SCHEDULE_DUE_MAX(p), sizeof *slots);
         struct slot next;
@@ -229,6 +230,7 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
                 r = roll_recurrence(s, t, now, &rec, d);
                 if (r < 0)
                         return r;
+                (*rolled)++;
         }
         int64_t next_at = schedule_next(p, t->due_at, task_date_only(t), now, &next) ? next.at : NO_TIME;
         return store_task_set_schedule(s, t->id, next_at, now);
@@ -294,29 +296,30 @@ static int decide_reports(struct store *s, const struct config *c, int64_t now) 
         return created;
 }
 
-int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks, bool *ret_more) {
+int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks,
+                       struct outbox_decided *ret) {
+        struct outbox_decided unused, *out = ret ?: &unused;
         size_t done = 0;
         int created = 0, r;
 
-        if (ret_more)
-                *ret_more = false;
+        *out = (struct outbox_decided) {};
         r = decide_reports(s, c, now);
         if (r < 0)
                 return r;
         created = r;
         for (;;) {
                 if (done >= max_tasks) {
-                        if (ret_more)
-                                *ret_more = true;
+                        out->more = true;
                         return created;
                 }
                 struct task_list l = {};
+                size_t rolled = 0;
                 r = store_begin(s);
                 if (r < 0)
                         return r;
                 r = store_tasks_due(s, now, DECIDE_BATCH, &l);
                 for (size_t i = 0; r >= 0 && i < l.n; i++)
-                        r = decide_task(s, c, &l.tasks[i], now, &created);
+                        r = decide_task(s, c, &l.tasks[i], now, &created, &rolled);
                 size_t n = l.n;
                 done += n;
                 task_list_done(&l);
@@ -326,6 +329,7 @@ int outbox_decide_some(struct store *s, const struct config *c, int64_t now, siz
                         (void) store_rollback(s);
                         return r;
                 }
+                out->rolled += rolled;
                 if (n < DECIDE_BATCH)
                         return created;
         }

@@ -54,11 +54,18 @@ int outbox_enqueue(struct store *s, const struct config *c, const char *key, con
 /* Decides the slots due at `now`; returns the number of delivery rows
  * created (0 or more) or a negative errno. */
 int outbox_decide(struct store *s, const struct config *c, int64_t now);
-/* The same, stopping after about `max_tasks` tasks (whole batches); *ret_more
- * tells whether due tasks remain. The daemon decides a large backlog (the
- * first start over a million tasks) a slice at a time, so its loop keeps
- * answering signals and the watchdog in between. */
-int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks, bool *ret_more);
+/* What one outbox_decide_some() did besides creating deliveries. */
+struct outbox_decided {
+        bool more;              /* due tasks remain */
+        size_t rolled;          /* recurring tasks moved to their next deadline */
+};
+/* The same, stopping after about `max_tasks` tasks (whole batches); *ret
+ * (optional) tells whether due tasks remain and how many recurring tasks
+ * moved on (a change to their calendar entries). The daemon decides a large
+ * backlog (the first start over a million tasks) a slice at a time, so its
+ * loop keeps answering signals and the watchdog in between. */
+int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks,
+                       struct outbox_decided *ret);
 /* What a claim may take now, in the transport's say (NULL: everything due).
  * busy: the n_busy receivers whose deliveries stay pending (they are
  * full), or NULL; one allocation with its strings (delivery_receivers_dup()),
