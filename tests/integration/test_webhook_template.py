@@ -223,3 +223,23 @@ def test_a_list_without_separators_fails_the_delivery_with_a_reason(env):
         assert server.received() == []
     rows = webhook_rows(env)
     assert len(rows) == 2 and all(r[1] == "failed" and "did not make JSON" in r[4] for r in rows)
+
+
+def test_google_chat_rate_limit_is_waited_out(env):
+    # Google Chat answers 429 beyond its rate per space, with Retry-After.
+    chat = text_limit(4096)
+    answers = [lambda r: (429, {"Retry-After": "600", "Content-Type": "application/json"},
+                          b'{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}'), chat]
+    with Server(lambda r: answers.pop(0)(r) if len(answers) > 1 else chat(r)) as server:
+        configure(env, server.url(), "google-chat.json", "text_max = 3800;")
+        add(env)
+        once(env)
+        [(_, state, _, next_at, error)] = webhook_rows(env)
+        assert state == "pending" and error.startswith("HTTP 429")
+        assert REMIND + 600 <= next_at <= REMIND + 605
+        from daemon_helpers import run_once
+        assert run_once(env, "--now", f"@{REMIND + 610}").returncode == 0
+        reqs = server.wait_for(2)
+    assert reqs[0].body == reqs[1].body
+    assert reqs[0].header("webhook-id") == reqs[1].header("webhook-id")
+    assert webhook_rows(env)[0][1] == "sent"
