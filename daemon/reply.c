@@ -900,7 +900,7 @@ finish:
 /* The chosen text part decoded to UTF-8 (HTML turned into text), at most
  * max_text bytes. */
 static int part_text(const struct text_part *t, bool html, size_t max_text, char **ret) {
-        struct strbuf raw = STRBUF_INIT(SIZE_MAX), utf8 = STRBUF_INIT(SIZE_MAX), out = STRBUF_INIT(max_text);
+        struct strbuf raw = STRBUF_INIT(SIZE_MAX), utf8 = STRBUF_INIT(SIZE_MAX), out = STRBUF_INIT(SIZE_MAX);
         int r;
 
         if (strcmp(t->encoding, "base64") == 0)
@@ -922,20 +922,14 @@ static int part_text(const struct text_part *t, bool html, size_t max_text, char
                 reply_html_to_text(utf8.data ? utf8.data : "", utf8.len, &out);
         else
                 strbuf_putn(&out, utf8.data ? utf8.data : "", utf8.len);
-        if (out.error == -E2BIG) {
+        if (out.error == 0 && out.len >= max_text) {
                 /* Too long to read whole: the beginning is the reply. */
-                size_t keep = out.len;
+                size_t keep = max_text > 0 ? max_text - 1 : 0;
                 while (keep > 0 && ((unsigned char) out.data[keep] & 0xC0) == 0x80)
                         keep--;
                 out.len = keep;
-                out.data[keep] = 0;
-                out.error = 0;
         }
         strbuf_putc(&out, 0);
-        if (out.error == -E2BIG && out.len > 0) {
-                out.data[out.len - 1] = 0;
-                out.error = 0;
-        }
         r = strbuf_steal(&out, ret, NULL);
 finish:
         strbuf_done(&raw);
