@@ -620,13 +620,16 @@ static int add_ids(char ***list, size_t *n, const char *v) {
                         continue;
                 } else {
                         a = p;
-                        e = a + strcspn(a, " \t,<");
-                        p = e;
+                        e = a + strcspn(a, " \t,<>");
+                        p = *e == '>' ? e + 1 : e;
                         if (!memchr(a, '@', (size_t) (e - a)))
                                 continue;
                 }
                 size_t len = (size_t) (e - a);
-                if (len == 0 || len > 998 || memchr(a, ' ', len))
+                bool printable = len > 0 && len <= 998;
+                for (size_t k = 0; k < len && printable; k++)
+                        printable = (unsigned char) a[k] > ' ' && (unsigned char) a[k] < 0x7F && a[k] != '<';
+                if (!printable)
                         continue;
                 bool dup = false;
                 for (size_t k = 0; k < *n && !dup; k++)
@@ -761,15 +764,15 @@ struct walk {
 /* A file name as evidence: its last path component, no controls, at most
  * NAME_MAX_BYTES bytes cut at a character boundary. */
 static int add_attachment(struct walk *w, char *name) {
-        _cleanup_free_ char *owned = name;
         char *base = name;
 
         for (char *p = name; *p; p++)
                 if (*p == '/' || *p == '\\')
                         base = p + 1;
-        size_t len = strlen(base);
-        while (len > NAME_MAX_BYTES || (len > 0 && ((unsigned char) base[len] & 0xC0) == 0x80 && len < strlen(base)))
-                len--;
+                else if (*p == '\t' || *p == '\n')
+                        *p = ' ';
+        base += strspn(base, " ");
+        size_t len = MIN(strlen(base), (size_t) NAME_MAX_BYTES);
         while (len > 0 && ((unsigned char) base[len] & 0xC0) == 0x80)
                 len--;
         while (len > 0 && (base[len - 1] == ' ' || base[len - 1] == '.'))
@@ -875,7 +878,7 @@ static int walk_entity(struct walk *w, const char *p, size_t n, unsigned depth, 
 
         if (attachment) {
                 if (fname)
-                        r = add_attachment(w, TAKE_PTR(fname));
+                        r = add_attachment(w, fname);
                 goto finish;
         }
         if (is_text) {
@@ -1013,7 +1016,9 @@ int reply_parse(const char *raw, size_t n, const struct reply_limits *limits, st
                 }
                 if (nid > 0)
                         r.message_id = TAKE_PTR(ids[0]);
-                strv_free(ids);
+                for (size_t q = 1; q < nid; q++)
+                        free(ids[q]);
+                free(ids);
         }
         if ((v = header_get(hs, "In-Reply-To")) && (k = add_ids(&r.references, &nrefs, v)) < 0)
                 goto fail;
@@ -1042,6 +1047,14 @@ int reply_parse(const char *raw, size_t n, const struct reply_limits *limits, st
                 }
                 free(r.text);
                 r.text = cut;
+                /* NFC may lengthen a text a little: kept within max_text still. */
+                size_t len = strlen(r.text);
+                if (len >= lim->max_text) {
+                        len = lim->max_text > 0 ? lim->max_text - 1 : 0;
+                        while (len > 0 && ((unsigned char) r.text[len] & 0xC0) == 0x80)
+                                len--;
+                        r.text[len] = 0;
+                }
         }
         if ((k = reply_understand(&r)) < 0)
                 goto fail;

@@ -159,6 +159,20 @@ static void test_corpus_thread_ids(void **state) {
 
 /* ---- headers ---- */
 
+static void test_thread_ids_cleaned(void **state) {
+        struct reply r;
+        const char *m = "From: a@b.vn\nMessage-ID: <m@x> <second@x>\n"
+                        "In-Reply-To: \x1cjunk@x> <a@x>\nReferences: <a@x>\n <b@x> bare@x <c d@x> <>\n\nx";
+
+        assert_int_equal(parse(m, &r), 0);
+        assert_string_equal(r.message_id, "m@x");
+        assert_string_equal(r.references[0], "a@x");
+        assert_string_equal(r.references[1], "b@x");
+        assert_string_equal(r.references[2], "bare@x");
+        assert_null(r.references[3]);
+        reply_done(&r);
+}
+
 static void test_headers_unfolded_and_encoded_words(void **state) {
         struct reply r;
         const char *m = "From: a@b.vn\r\n"
@@ -578,6 +592,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_corpus),
                 cmocka_unit_test(test_corpus_thread_ids),
+                cmocka_unit_test(test_thread_ids_cleaned),
                 cmocka_unit_test(test_headers_unfolded_and_encoded_words),
                 cmocka_unit_test(test_date_forms),
                 cmocka_unit_test(test_from_address_only),
