@@ -51,8 +51,8 @@ fuzz-scan: $(FUZZ_DIR)/fuzz-scan
 		scan-corpus $(CURDIR)/tests/fuzz/scan
 
 # The reply reader (tests/fuzz/fuzz-reply.c): raw e-mail messages as the
-# inbox fetches them. Seeds: tests/fuzz/reply/ (the corpus of
-# tests/data/replies/ and a nested one).
+# inbox fetches them. Seeds: the corpus of tests/data/replies/ and
+# tests/fuzz/reply/.
 #
 #   make fuzz-reply                 build, then run for FUZZ_SECONDS
 REPLY_FUZZ_SRCS := tests/fuzz/fuzz-reply.c $(sort $(wildcard daemon/reply*.c daemon/textnorm*.c)) \
@@ -68,4 +68,4 @@ $(FUZZ_DIR)/fuzz-reply: $(REPLY_FUZZ_SRCS) $(wildcard daemon/*.h)
 fuzz-reply: $(FUZZ_DIR)/fuzz-reply
 	@mkdir -p $(FUZZ_DIR)/reply-corpus
 	cd $(FUZZ_DIR) && ./fuzz-reply -max_total_time=$(FUZZ_SECONDS) $(REPLY_FUZZ_ARGS) \
-		reply-corpus $(CURDIR)/tests/fuzz/reply
+		reply-corpus $(CURDIR)/tests/data/replies $(CURDIR)/tests/fuzz/reply
