@@ -14,6 +14,18 @@
  *   - a completion ("đã hoàn thành", "xong", "completed", "done");
  *   - an extension request with the date asked for ("xin gia hạn đến
  *     15/6/2025", "đề nghị lùi thời hạn …", "request an extension to …").
+ * When a reply both reports completion and asks for time, it is read as an
+ * extension request: asking for time names the completion it puts off
+ * ("chưa thể hoàn thành, xin gia hạn đến …"); the officer sees the text
+ * either way. A completion word under a negation or in the future ("chưa
+ * hoàn thành", "not yet done", "sẽ xong") is no completion, and a negated
+ * one anywhere in the reply leaves it REPLY_UNKNOWN. An extension asked in
+ * days ("gia hạn thêm 10 ngày") is REPLY_EXTENSION with no day: the officer
+ * gives it. A day written without its year ("đến 15/6") is the first such
+ * day from the reply's Date on (none without a Date). Only the reply's own
+ * words are read for intent, never the subject (which repeats the
+ * reminder's).
+ *
  * Which task it is about comes from the thread (In-Reply-To / References,
  * matched by the caller against the Message-IDs deadlined wrote) or from
  * the text: a tag "[#123]" in the subject or body, "#123", or "nhiệm vụ
@@ -50,7 +62,7 @@ struct reply {
         enum reply_intent intent;
         int32_t asked_day;       /* REPLY_EXTENSION: the day asked for (days since 1970-01-01), or INT32_MIN */
         int64_t task_tag;        /* "[#123]" or "#123": the task id, or 0 */
-        char *task_ref;          /* "nhiệm vụ 5.c": the reference "5.c", or NULL */
+        char *task_ref;          /* "nhiệm vụ 5.c": the reference "5.c" (folded: lower case), or NULL */
 };
 
 /* Reads a raw RFC 5322 message. Returns 0, -EMSGSIZE when a limit is
