@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The inbox read from a real IMAP server: Debian's dovecot on a loopback
+port with implicit TLS and a certificate from the test CA (imapserver.py),
+holding the agencies' replies of tests/data/replies, their thread ids
+pointed at the reminders the daemon really sent. Run by `make check-imap`
+(marker `imap`), not by `make check`."""
+
+import os
+import re
+import time
+
+import pytest
+
+from conftest import SCHEDULE, SOURCE
+from daemon_helpers import run_once, start_daemon, stop, wait_until
+from imapserver import PASSWORD, USER, Dovecot
+
+pytestmark = pytest.mark.imap
+
+CORPUS = SOURCE / "tests" / "data" / "replies"
+
+AGENCIES = """
+agencies = (
+  { id = "stc"; name = "Sở Tài chính"; email = ["stc@sonha.gov.vn"]; cc = ["tranvannam.stc@gmail.com"]; },
+  { id = "syt"; name = "Sở Y tế"; email = ["hoa.nt@syt.sonha.gov.vn"]; },
+  { id = "snv"; name = "Sở Nội vụ"; email = ["lethib@sonoivu.sonha.gov.vn"]; },
+  { id = "sxd"; name = "Sở Xây dựng"; email = ["sxd@sonha.gov.vn"]; },
+  { id = "skhdt"; name = "Sở Kế hoạch và Đầu tư"; email = ["skhdt@sonha.gov.vn"]; },
+  { id = "vpubnd"; name = "Văn phòng UBND tỉnh"; email = ["vanthu.vpub@sonha.gov.vn"]; },
+  { id = "lanhdao"; name = "Lãnh đạo UBND tỉnh"; email = ["lanhdao@sonha.gov.vn"]; }
+);
+"""
+
+
+@pytest.fixture
+def dovecot(test_ca):
+    d = Dovecot(test_ca)
+    yield d
+    d.stop()
+
+
+def configure(env, dovecot, test_ca, *, poll_every="5m", ca=None, password=PASSWORD):
+    secret = env.path / "imap-password"
+    secret.write_text(password + "\n")
+    os.chmod(secret, 0o600)
+    inbox = (f'inbox = {{ url = "{dovecot.url}"; username = "{USER}"; password_file = "imap-password";\n'
+             f'  ca_file = "{ca or test_ca.ca_cert}"; address = "theodoi@sonha.gov.vn";\n'
+             f'  poll_every = "{poll_every}"; timeout = "20s"; }};\n')
+    env.write_config(agencies=AGENCIES, extra=inbox, schedule=SCHEDULE)
+
+
+def add(env, title, agency, *extra):
+    return env.ctl_json("--now", "2025-06-01T09:00", "add", title, "--agency", agency, "--due", "2025-06-12",
+                        *extra)["id"]
+
+
+def reminders(env):
+    """The Message-ID of the reminder each task got, by task id."""
+    out = {}
+    for m in env.messages():
+        mid = m["Message-ID"]
+        found = re.search(r"deadlined\.[^.]+\.(\d+)-", mid)
+        if found:
+            out[int(found.group(1))] = mid.strip()
+    return out
+
+
+def adjusted(name, env, tasks, sent):
+    """A corpus reply as it would arrive here: its thread ids and tags name
+    this database's instance and tasks, its In-Reply-To the reminder the
+    task really got."""
+    raw = (CORPUS / name).read_bytes().decode("latin-1")
+    inst = env.instance_id()
+
+    def thread(m):
+        n = int(m.group(2))
+        return f"deadlined.{inst}.{m.group(1) or ''}{tasks.get(n, n)}"
+    raw = re.sub(r"deadlined\.7c1e9a4b2d\.(task-)?(\d+)", thread, raw)
+    raw = re.sub(r"#(1[23]\d)\b", lambda m: f"#{tasks.get(int(m.group(1)), 9999)}", raw)
+    found = re.search(r"^In-Reply-To: <deadlined\.[^.]+\.(\d+)-[^>]*>", raw, re.M)
+    if found and int(found.group(1)) in sent:
+        raw = raw[:found.start()] + "In-Reply-To: " + sent[int(found.group(1))] + raw[found.end():]
+    return raw.encode("latin-1")
+
+
+def inbox_rows(env):
+    return {r[0]: r[1:] for r in env.query(
+        "SELECT message_id, state, task_id, agency, intent, asked_day, evidence, note FROM inbox_messages")}
+
+
+def tasks_table(env):
+    return env.query("SELECT id, status, due, due_at, closed_at, updated_at FROM tasks ORDER BY id")
+
+
+def test_corpus_replies_are_recognised_or_refused(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca)
+    t = {
+        123: add(env, "Rà soát", "stc", "--ref", "5.c"),
+        124: add(env, "Kiểm tra an toàn thực phẩm", "syt"),
+        125: add(env, "Báo cáo kết quả", "stc"),
+        126: add(env, "Tuyển dụng viên chức", "snv"),
+        128: add(env, "Quá hạn xây dựng", "sxd"),
+    }
+    p = run_once(env, "--now", "2025-06-09T09:00")
+    assert p.returncode == 0, p.stderr
+    sent = reminders(env)
+    assert set(sent) == set(t.values())
+    sent_by_old = {old: sent[new] for old, new in t.items()}
+
+    files = ["outlook-html-received.eml", "outlook-plain-done.eml", "gmail-vao-da-viet.eml",
+             "plain-no-diacritics.eml", "attachment-bao-cao.eml", "digest-reply-task-ref.eml", "forwarded.eml"]
+    for f in files:
+        dovecot.append(adjusted(f, env, t, sent_by_old))
+    # A reply to a digest that names no task.
+    digest = adjusted("digest-reply-task-ref.eml", env, t, sent_by_old).replace(
+        "Nhiệm vụ 5.c đã hoàn thành, các nhiệm vụ khác đang thực hiện.".encode(),
+        "Chúng tôi đang thực hiện các nhiệm vụ.".encode()).replace(
+        b"<5d2c9e10.3b4a.4c1e@", b"<digest-none@")
+    digest = re.sub(rb"\n> .*", b"", digest)
+    dovecot.append(digest)
+    # A forged References from an outside address.
+    forged = adjusted("outlook-plain-done.eml", env, t, sent_by_old).replace(
+        b'"Nguyen Thi Hoa (SYT)" <hoa.nt@syt.sonha.gov.vn>', b"Ke gia mao <hoa.nt@syt-sonha.example>").replace(
+        b"$@syt.sonha.gov.vn>", b"$@forged.example>")
+    dovecot.append(forged)
+
+    before = tasks_table(env)
+    p = run_once(env, "--now", "2025-06-10T09:00")
+    rows = inbox_rows(env)
+    # Until acknowledgements are composed, their deliveries fail (69), one line each; nothing crashes.
+    assert p.returncode in (0, 69), p.stderr
+    assert len(rows) == 9, (rows, p.stderr)
+    by = lambda needle: next(v for k, v in rows.items() if k and needle in k)
+
+    outlook = by("SEYPR04MB6457A1B2C3D4E5F6")
+    assert outlook[:3] == ("pending", t[123], "stc")          # From STC@…: any case
+    plain = by("6a2b1c40$3e8154c0$@syt")
+    assert plain[:4] == ("pending", t[124], "syt", "done")
+    gmail = by("CAF8x3vQ")
+    assert gmail[:3] == ("pending", t[125], "stc")           # a cc address of stc
+    nodiac = by("4F2A1C0@mail.sonoivu")
+    assert nodiac[:3] == ("pending", t[126], "snv")
+    attach = by("b7e2c1d0")
+    assert attach[:4] == ("pending", t[128], "sxd", "done") and attach[5]
+    assert by("5d2c9e10")[:3] == ("pending", t[123], "stc")   # digest reply naming 5.c
+    assert by("digest-none")[:3] == ("unassigned", None, "stc")
+    fwd = by("CAB1x9kR7tq0")
+    assert fwd[0] == "ignored" and fwd[1] is None and "ducvh1987@gmail.com" in fwd[6]
+    forged_row = by("forged.example")
+    assert forged_row[0] == "ignored" and "hoa.nt@syt-sonha.example" in forged_row[6]
+    assert "ignored: from ducvh1987@gmail.com" in p.stderr
+
+    # Nothing changed a task; each pending reply is acknowledged through the outbox.
+    assert tasks_table(env) == before
+    pending = [r for r in env.query("SELECT id FROM inbox_messages WHERE state = 'pending'")]
+    acks = env.query("SELECT slot, agency FROM deliveries WHERE slot LIKE 'ack:%'")
+    assert sorted(a[0] for a in acks) == sorted(f"ack:{i}" for (i,) in pending)
+    # The messages keep their flags: none was marked \Seen.
+    flags = dovecot.flags()
+    assert len(flags) == 9 and all("\\Seen" not in f for f in flags.values()), flags
+
+    # A second pass reads nothing again.
+    dump = env.query("SELECT * FROM inbox_messages ORDER BY id")
+    p = run_once(env, "--now", "2025-06-10T10:00")
+    assert env.query("SELECT * FROM inbox_messages ORDER BY id") == dump
+    assert "Inbox message" not in p.stderr
