@@ -164,3 +164,114 @@ def test_corpus_replies_are_recognised_or_refused(env, dovecot, test_ca):
     p = run_once(env, "--now", "2025-06-10T10:00")
     assert env.query("SELECT * FROM inbox_messages ORDER BY id") == dump
     assert "Inbox message" not in p.stderr
+
+
+def reply(sender, subject, body, *, mid, in_reply_to=None, extra=b""):
+    head = (f"From: {sender}\r\nTo: theodoi@sonha.gov.vn\r\nSubject: {subject}\r\n"
+            f"Date: Tue, 10 Jun 2025 08:00:00 +0700\r\nMessage-ID: <{mid}>\r\n")
+    if in_reply_to:
+        head += f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n"
+    head += "MIME-Version: 1.0\r\n"
+    if not extra:
+        head += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+    return head.encode() + extra + b"\r\n" + body.encode() + b"\r\n"
+
+
+def test_large_message_and_mime_bomb_are_logged_and_change_nothing(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca)
+    task = add(env, "Báo cáo quý", "stc")
+    assert run_once(env, "--now", "2025-06-09T09:00").returncode == 0
+    # 50 MB, written straight into the Maildir.
+    big = reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.", mid="big@stc.sonha.gov.vn")
+    dovecot.drop("big", big + b"x" * (50 * 1024 * 1024) + b"\r\n")
+    # Multipart nested 60 levels deep.
+    bomb = b"".join(f"--b{i}\r\nContent-Type: multipart/mixed; boundary=b{i + 1}\r\n\r\n".encode()
+                    for i in range(60)) + "--b60\r\nContent-Type: text/plain\r\n\r\nĐã hoàn thành.\r\n".encode()
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "", mid="bomb@stc.sonha.gov.vn",
+                         extra=b"Content-Type: multipart/mixed; boundary=b0\r\n") + bomb)
+    # Many parts side by side.
+    many = b"".join(b"--p\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(5000)) + b"--p--\r\n"
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "", mid="many@stc.sonha.gov.vn",
+                         extra=b"Content-Type: multipart/mixed; boundary=p\r\n") + many)
+    # And a good one after them, which is still read.
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.", mid="ok@stc.sonha.gov.vn"))
+    before = tasks_table(env)
+    p = run_once(env, "--now", "2025-06-10T09:00", timeout=180)
+    rows = env.query("SELECT uid, message_id, state, task_id, note FROM inbox_messages ORDER BY uid")
+    states = [r[2] for r in rows]
+    assert states.count("ignored") == 3 and states.count("pending") == 1, (rows, p.stderr)
+    assert rows[-1][1] == "ok@stc.sonha.gov.vn" and rows[-1][3] == task
+    assert any("too large" in (r[4] or "") for r in rows)
+    assert sum("beyond the reader's limits" in (r[4] or "") for r in rows) == 2
+    assert p.stderr.count("left unread: too large") == 1
+    assert p.stderr.count("beyond the reader's limits") == 2
+    assert tasks_table(env) == before
+    assert all("\\Seen" not in f for f in dovecot.flags().values())
+
+
+def test_reply_to_a_deleted_task_is_logged_and_changes_nothing(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca)
+    task = add(env, "Báo cáo quý", "stc")
+    assert run_once(env, "--now", "2025-06-09T09:00").returncode == 0
+    [mid] = reminders(env).values()
+    env.ctl("delete", "--force", task, check=True)
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.",
+                         mid="late@stc.sonha.gov.vn", in_reply_to=mid))
+    p = run_once(env, "--now", "2025-06-10T09:00")
+    assert p.returncode == 0, p.stderr
+    assert f"about task {task}, which does not exist" in p.stderr
+    assert env.query("SELECT state, task_id FROM inbox_messages") == [("ignored", None)]
+    assert env.query("SELECT count(*) FROM deliveries WHERE slot LIKE 'ack:%'") == [(0,)]
+    assert env.query("SELECT count(*) FROM tasks") == [(0,)]
+
+
+def test_certificate_from_another_ca_is_refused(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca, ca=test_ca.other_ca_cert)
+    task = add(env, "Báo cáo quý", "stc")
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.", mid="a@stc.sonha.gov.vn"))
+    p = run_once(env, "--now", "2025-06-10T09:00")
+    lines = [line for line in p.stderr.splitlines() if "inbox" in line.lower()]
+    assert len(lines) == 1 and "Cannot read the inbox" in lines[0], p.stderr
+    assert "certificate" in lines[0].lower(), lines[0]
+    assert env.query("SELECT count(*) FROM inbox_messages") == [(0,)]
+    # The one login is the test's own APPEND: the daemon never sent the password.
+    assert dovecot.log_text().count("Login: user=<theodoi>") == 1
+    assert "unknown ca" in dovecot.log_text()
+
+
+def test_wrong_password_is_one_line_a_poll_and_the_daemon_runs_on(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca, poll_every="2s", password="not-the-password")
+    p = start_daemon(env)
+    log = env.path / "daemon.log"
+    try:
+        assert wait_until(lambda: "Cannot read the inbox" in log.read_text(), timeout=20), log.read_text()
+        assert wait_until(lambda: log.read_text().count("Cannot read the inbox") >= 2, timeout=20)
+        assert p.poll() is None
+        text = log.read_text()
+        failing = [line for line in text.splitlines() if "Cannot read the inbox" in line]
+        assert "not-the-password" not in text
+        assert all("IMAP connection failed" in line for line in failing), failing
+    finally:
+        assert stop(p) == 0
+
+
+def test_message_appended_while_running_is_read_within_poll_every(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca, poll_every="2s")
+    task = add(env, "Báo cáo quý", "stc")
+    p = start_daemon(env)
+    log = env.path / "daemon.log"
+    try:
+        # The first poll at the start finds nothing.
+        assert wait_until(lambda: "Started" in log.read_text(), timeout=20)
+        time.sleep(1)
+        dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.",
+                             mid="live@stc.sonha.gov.vn"))
+        t0 = time.monotonic()
+        assert wait_until(lambda: env.query("SELECT count(*) FROM inbox_messages") == [(1,)], timeout=20)
+        # Within poll_every, with room for a loaded machine.
+        assert time.monotonic() - t0 < 2 + 5
+        assert env.query("SELECT state, task_id FROM inbox_messages") == [("pending", task)]
+        assert p.poll() is None
+    finally:
+        assert stop(p) == 0
+    assert all("\\Seen" not in f for f in dovecot.flags().values())
