@@ -147,7 +147,8 @@ service stats {{
                     continue
                 text = line.decode() if isinstance(line, bytes) else line[0].decode()
                 uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
-                out[uid] = text.split("FLAGS (")[1].split(")")[0].split()
+                # \Recent belongs to the session, not to the message.
+                out[uid] = [f for f in text.split("FLAGS (")[1].split(")")[0].split() if f != "\\Recent"]
             return out
         finally:
             m.logout()

@@ -275,3 +275,29 @@ def test_message_appended_while_running_is_read_within_poll_every(env, dovecot, 
     finally:
         assert stop(p) == 0
     assert all("\\Seen" not in f for f in dovecot.flags().values())
+
+
+def test_new_uidvalidity_does_not_read_a_reply_twice(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca)
+    task = add(env, "Báo cáo quý", "stc")
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.", mid="once@stc.sonha.gov.vn"))
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Xong.", mid="seen@stc.sonha.gov.vn"),
+                   flags="(\\Seen)")
+    run_once(env, "--now", "2025-06-10T09:00")
+    [(v1,)] = env.query("SELECT DISTINCT uidvalidity FROM inbox_messages")
+    assert env.query("SELECT count(*) FROM inbox_messages") == [(2,)]
+    # The server forgets its UIDs (a rebuilt mailbox): a new UIDVALIDITY.
+    for f in dovecot.maildir.iterdir():
+        if f.name.startswith("dovecot"):
+            f.unlink()
+    time.sleep(1.1)
+    run_once(env, "--now", "2025-06-10T10:00")
+    assert env.query("SELECT count(*) FROM inbox_messages") == [(2,)]
+    flags = sorted(dovecot.flags().values())
+    # The message that was \Seen stays so, the other stays unseen.
+    assert flags == [[], ["\\Seen"]], flags
+    m = dovecot.client()
+    try:
+        assert int(m.response("UIDVALIDITY")[1][0]) != v1
+    finally:
+        m.logout()
