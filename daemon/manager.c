@@ -836,11 +836,12 @@ static int on_inbox_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static void inbox_done(int r, const char *detail, size_t n, void *userdata) {
         struct manager *m = userdata;
 
-        m->inbox_poll = imap_poll_free(m->inbox_poll);
+        /* `detail` is the poll's own: logged before the poll is freed. */
         if (r < 0)
                 log_warning("Cannot read the inbox %s: %s", m->config->inbox.url, detail);
         else
                 log_debug("Inbox read: %zu new messages", n);
+        m->inbox_poll = imap_poll_free(m->inbox_poll);
         if (!m->once && !m->stopping) {
                 int k = sd_event_add_time_relative(m->event, &m->inbox_timer, CLOCK_MONOTONIC,
                                                    (uint64_t) m->config->inbox.poll_every * 1000000ULL,
