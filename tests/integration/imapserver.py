@@ -33,6 +33,7 @@ class Dovecot:
         os.chmod(self.dir, 0o755)
         self.ca = ca
         self.port = _free_port()
+        self.starttls_port = _free_port()
         nobody = pwd.getpwnam("nobody")
         self.uid, self.gid = nobody.pw_uid, nobody.pw_gid
         self.maildir = self.dir / "mail" / USER
@@ -75,7 +76,8 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.starttls_port}
   }}
   inet_listener imaps {{
     address = 127.0.0.1
@@ -108,6 +110,11 @@ service stats {{
     @property
     def url(self):
         return f"imaps://127.0.0.1:{self.port}/INBOX"
+
+    @property
+    def starttls_url(self):
+        """Plain IMAP that offers STARTTLS (and refuses LOGIN before it)."""
+        return f"imap://127.0.0.1:{self.starttls_port}/INBOX"
 
     def log_text(self):
         return self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -39,11 +39,11 @@ def dovecot(test_ca):
     d.stop()
 
 
-def configure(env, dovecot, test_ca, *, poll_every="5m", ca=None, password=PASSWORD):
+def configure(env, dovecot, test_ca, *, poll_every="5m", ca=None, password=PASSWORD, url=None):
     secret = env.path / "imap-password"
     secret.write_text(password + "\n")
     os.chmod(secret, 0o600)
-    inbox = (f'inbox = {{ url = "{dovecot.url}"; username = "{USER}"; password_file = "imap-password";\n'
+    inbox = (f'inbox = {{ url = "{url or dovecot.url}"; username = "{USER}"; password_file = "imap-password";\n'
              f'  ca_file = "{ca or test_ca.ca_cert}"; address = "theodoi@sonha.gov.vn";\n'
              f'  poll_every = "{poll_every}"; timeout = "20s"; }};\n')
     env.write_config(agencies=AGENCIES, extra=inbox, schedule=SCHEDULE)
@@ -301,3 +301,14 @@ def test_new_uidvalidity_does_not_read_a_reply_twice(env, dovecot, test_ca):
         assert int(m.response("UIDVALIDITY")[1][0]) != v1
     finally:
         m.logout()
+
+
+def test_imap_with_starttls(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca, url=dovecot.starttls_url)
+    task = add(env, "Báo cáo quý", "stc")
+    dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.", mid="tls@stc.sonha.gov.vn"))
+    p = run_once(env, "--now", "2025-06-10T09:00")
+    assert env.query("SELECT state, task_id FROM inbox_messages") == [("pending", task)], p.stderr
+    # Both logins (the test's APPEND and the daemon's, after STARTTLS) went over TLS.
+    logins = [line for line in dovecot.log_text().splitlines() if "Login: user=<theodoi>" in line]
+    assert len(logins) == 2 and all(", TLS," in line for line in logins), logins
