@@ -190,13 +190,19 @@ static void poll_flush(struct imap_poll *p) {
 
 static void poll_send(struct imap_poll *p, const char *format, ...) _printf_(2, 3);
 static void poll_send(struct imap_poll *p, const char *format, ...) {
+        _cleanup_free_ char *line = NULL;
         va_list ap;
-        char line[1024];
+        int r;
 
         p->tag++;
         va_start(ap, format);
-        vsnprintf(line, sizeof line, format, ap);
+        r = vasprintf(&line, format, ap);
         va_end(ap);
+        if (r < 0) {
+                line = NULL;
+                poll_finish(p, -ENOMEM, "out of memory");
+                return;
+        }
         strbuf_printf(&p->out, "D%u %s\r\n", p->tag, line);
         if (p->out.error < 0) {
                 poll_finish(p, p->out.error, "out of memory");

@@ -312,3 +312,41 @@ def test_imap_with_starttls(env, dovecot, test_ca):
     # Both logins (the test's APPEND and the daemon's, after STARTTLS) went over TLS.
     logins = [line for line in dovecot.log_text().splitlines() if "Login: user=<theodoi>" in line]
     assert len(logins) == 2 and all(", TLS," in line for line in logins), logins
+
+
+def test_reload_while_reading_restarts_the_reading(env, dovecot, test_ca):
+    import signal
+    configure(env, dovecot, test_ca, poll_every="1s")
+    task = add(env, "Báo cáo quý", "stc")
+    p = start_daemon(env)
+    log = env.path / "daemon.log"
+    try:
+        assert wait_until(lambda: "Started" in log.read_text(), timeout=20)
+        for _ in range(10):
+            p.send_signal(signal.SIGHUP)
+            time.sleep(0.15)
+        assert wait_until(lambda: log.read_text().count("Reloaded") >= 1, timeout=20)
+        dovecot.append(reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", "Đã hoàn thành.",
+                             mid="reload@stc.sonha.gov.vn"))
+        assert wait_until(lambda: env.query("SELECT count(*) FROM inbox_messages") == [(1,)], timeout=20)
+        assert p.poll() is None
+    finally:
+        assert stop(p) == 0
+    assert "Cannot read the inbox" not in log.read_text()
+
+
+def test_many_messages_are_read_500_a_poll(env, dovecot, test_ca):
+    configure(env, dovecot, test_ca)
+    task = add(env, "Báo cáo quý", "stc")
+    m = dovecot.client()
+    try:
+        for i in range(600):
+            typ, _ = m.append("INBOX", "", None, reply("stc@sonha.gov.vn", f"Re: [#{task}] Báo cáo", f"Ý kiến {i}.",
+                                                      mid=f"many{i}@stc.sonha.gov.vn"))
+            assert typ == "OK"
+    finally:
+        m.logout()
+    run_once(env, "--now", "2025-06-10T09:00", timeout=300)
+    assert env.query("SELECT count(*), min(uid), max(uid) FROM inbox_messages") == [(500, 1, 500)]
+    run_once(env, "--now", "2025-06-10T09:05", timeout=300)
+    assert env.query("SELECT count(*), count(DISTINCT message_id) FROM inbox_messages") == [(600, 600)]
