@@ -130,7 +130,7 @@ check-unit: $(UNIT_BINS)
 
 check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser" tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser and not imap" tests/integration $(PYTEST_ARGS)
 
 # The slow fault scenarios (tests marked `faults`): two senders, a locked
 # database under the watchdog, SMTP and webhook fault matrices, a full disk,
@@ -176,6 +176,7 @@ help:
 	@echo "make check-faults    the slow fault scenarios (two senders, locks, full disk, valgrind)"
 	@echo "make check-ocr       import real scans (PDF, images) through the OCR helper"
 	@echo "make check-browser   print the HTML compliance report with headless Chromium and check it"
+	@echo "make check-imap      read agencies' replies from a real IMAP server (dovecot) and check them"
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 

@@ -102,8 +102,6 @@ int cmd_extend(struct ctl *c, int argc, char **argv) {
         };
         const char *v[5] = {};
         _cleanup_free_ char *by = NULL, *reason = NULL;
-        _cleanup_(task_done) struct task before = {}, t = {};
-        char buf[17], old_words[24], new_words[24];
         struct due to;
         int64_t id;
         int r;
@@ -135,6 +133,16 @@ int cmd_extend(struct ctl *c, int argc, char **argv) {
                 return ctl_fail(c, EX_DATAERR,
                                 "--to: \"%s\" is not a date (use 2025-05-30, 30/5/2025, 2025-05-30T17:00 or +7d)",
                                 v[ARG_TO - ARG_TO]);
+        return ctl_task_extend(c, id, &to, by, reason, NULL, NULL);
+}
+
+int ctl_task_extend(struct ctl *c, int64_t id, const struct due *to_, const char *by, const char *reason,
+                    ctl_inside_t inside, void *userdata) {
+        _cleanup_(task_done) struct task before = {}, t = {};
+        char buf[17], old_words[24], new_words[24];
+        struct due to = *to_;
+        int r;
+
         r = begin_with_task(c, id, &before, &t);
         if (r != 0)
                 return r;
@@ -174,6 +182,13 @@ int cmd_extend(struct ctl *c, int argc, char **argv) {
                 r = ctl_record_change(c, &before, &t, by, reason);
         if (r < 0)
                 return rollback_fail(c, r, "cannot extend the task");
+        if (inside) {
+                r = inside(c, &t, userdata);
+                if (r != 0) {
+                        store_rollback(c->store);
+                        return r;
+                }
+        }
         r = commit(c);
         if (r != 0)
                 return r;
@@ -240,11 +255,9 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                 {},
         };
         static const struct option options[] = { CTL_COMMON_OPTIONS, {} };
-        _cleanup_(task_done) struct task before = {}, t = {};
         _cleanup_free_ char *note = NULL, *done_on = NULL;
         const char *v[5] = {};
         int64_t id, done_at = NO_TIME;
-        struct recurrence rec;
         int r;
 
         r = parse_options(c, argc, argv, status == TASK_DONE ? done_options : options, v, &id);
@@ -265,6 +278,15 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                 if (r != 0)
                         return r;
         }
+        return ctl_task_set_status(c, id, status, done_on, done_at, note, NULL, NULL);
+}
+
+int ctl_task_set_status(struct ctl *c, int64_t id, enum task_status status, const char *done_on, int64_t done_at,
+                        const char *note, ctl_inside_t inside, void *userdata) {
+        _cleanup_(task_done) struct task before = {}, t = {};
+        struct recurrence rec;
+        int r;
+
         r = begin_with_task(c, id, &before, &t);
         if (r != 0)
                 return r;
@@ -299,6 +321,13 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
                         r = ctl_record_change(c, &before, &t, NULL, NULL);
                 if (r < 0)
                         return rollback_fail(c, r, "cannot change the task");
+                if (inside) {
+                        r = inside(c, &t, userdata);
+                        if (r != 0) {
+                                store_rollback(c->store);
+                                return r;
+                        }
+                }
                 r = commit(c);
                 if (r == 0 && c->json)
                         return ctl_print_json(c, ctl_task_json(&t));
@@ -324,6 +353,13 @@ static int set_status(struct ctl *c, int argc, char **argv, enum task_status sta
         }
         if (r < 0)
                 return rollback_fail(c, r, "cannot change the task");
+        if (inside) {
+                r = inside(c, &t, userdata);
+                if (r != 0) {
+                        store_rollback(c->store);
+                        return r;
+                }
+        }
         r = commit(c);
         if (r == 0 && c->json) {
                 struct task back = {};

@@ -129,6 +129,20 @@ int cmd_new_instance_id(struct ctl *c, int argc, char **argv);
 int cmd_report(struct ctl *c, int argc, char **argv);
 int cmd_retry(struct ctl *c, int argc, char **argv);
 int cmd_delete(struct ctl *c, int argc, char **argv);
+int cmd_inbox(struct ctl *c, int argc, char **argv);
+int cmd_confirm(struct ctl *c, int argc, char **argv);
+int cmd_reject(struct ctl *c, int argc, char **argv);
+
+/* What extend and done do once their options are read, shared with
+ * confirm: one transaction, in which `inside` (when given) runs last, on
+ * the task as changed; a non-zero return from it rolls everything back and
+ * is returned. Print the result as the commands do. */
+struct due;
+typedef int (*ctl_inside_t)(struct ctl *c, const struct task *t, void *userdata);
+int ctl_task_extend(struct ctl *c, int64_t id, const struct due *to, const char *by, const char *reason,
+                    ctl_inside_t inside, void *userdata);
+int ctl_task_set_status(struct ctl *c, int64_t id, enum task_status status, const char *done_on, int64_t done_at,
+                        const char *note, ctl_inside_t inside, void *userdata);
 
 /* send-test --channel webhook: a test message to each of the agency's
  * webhooks, waited for; prints one line (or JSON) per webhook. Returns 0

@@ -46,6 +46,9 @@ static const struct command {
           "                 [--document NUMBER] [--format table|csv|json|html] [--output FILE]" },
         { "retry", cmd_retry, "retry DELIVERY | retry --failed [--task ID] [--agency ID]" },
         { "delete", cmd_delete, "delete ID [--force]" },
+        { "inbox", cmd_inbox, "inbox" },
+        { "confirm", cmd_confirm, "confirm N [--by DOCUMENT]" },
+        { "reject", cmd_reject, "reject N --reason TEXT" },
 };
 
 static void help(FILE *f) {

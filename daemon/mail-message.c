@@ -151,6 +151,69 @@ int mail_thread_id(int64_t task_id, const char *instance, const char *from_addre
                         task_id, address_domain(from_address)) < 0 ? -ENOMEM : 0;
 }
 
+/* A positive decimal task id at the start of s, ending at `end` (one of
+ * its characters, or NUL): 0 when there is none. */
+static int64_t leading_id(const char *s, const char *end) {
+        int64_t v = 0;
+        const char *p = s;
+
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (INT64_MAX - 9) / 10)
+                        return 0;
+                v = v * 10 + (*p - '0');
+        }
+        if (p == s || *s == '0' || !strchr(end, *p))
+                return 0;
+        return v;
+}
+
+enum mail_reference mail_reference_parse(const char *id, const char *instance, int64_t *ret_task) {
+        const char *p, *at;
+        size_t n;
+        int64_t task;
+
+        if (!id)
+                return MAIL_REFERENCE_FOREIGN;
+        id += strspn(id, " \t<");
+        if (strncmp(id, "deadlined.", 10) != 0)
+                return MAIL_REFERENCE_FOREIGN;
+        p = id + 10;
+        if (instance) {
+                n = strlen(instance);
+                if (strncmp(p, instance, n) != 0 || p[n] != '.')
+                        return MAIL_REFERENCE_FOREIGN;
+                p += n + 1;
+        }
+        at = strchr(p, '@');
+        if (!at || at == p)
+                return MAIL_REFERENCE_FOREIGN;
+        if (strncmp(p, "task-", 5) == 0 && (task = leading_id(p + 5, "@")) > 0) {
+                *ret_task = task;
+                return MAIL_REFERENCE_TASK;
+        }
+        if (leading_id(p, "@") > 0)
+                return MAIL_REFERENCE_DIGEST;
+        task = leading_id(p, "-");
+        if (task > 0) {
+                *ret_task = task;
+                return MAIL_REFERENCE_TASK;
+        }
+        return MAIL_REFERENCE_OTHER;
+}
+
+enum mail_reference mail_references_task(char *const *ids, const char *instance, int64_t *ret_task) {
+        bool digest = false;
+
+        for (char *const *i = ids; i && *i; i++) {
+                enum mail_reference k = mail_reference_parse(*i, instance, ret_task);
+                if (k == MAIL_REFERENCE_TASK)
+                        return k;
+                if (k == MAIL_REFERENCE_DIGEST)
+                        digest = true;
+        }
+        return digest ? MAIL_REFERENCE_DIGEST : MAIL_REFERENCE_FOREIGN;
+}
+
 int mail_address_parse(const char *s, char **ret_name, char **ret_address) {
         _cleanup_free_ char *name = NULL, *address = NULL;
         size_t n;

@@ -99,6 +99,24 @@ int mail_message_id(const char *token, const char *instance, const char *from_ad
  * about one task refers to. */
 int mail_thread_id(int64_t task_id, const char *instance, const char *from_address, char **ret);
 
+/* What an id deadlined wrote names, read back from a reply's In-Reply-To or
+ * References (with or without the angle brackets; any domain, since a
+ * reply keeps the id as it was): a task (its thread root, or a message
+ * about it alone: "deadlined.INSTANCE.42-before-7d.1747760399"), a digest
+ * (named by its first delivery's row, digits alone), or another message
+ * of ours (a report, an acknowledgement). Only ids of this `instance`
+ * (NULL: ids without one) are ours. */
+enum mail_reference {
+        MAIL_REFERENCE_FOREIGN,  /* not ours */
+        MAIL_REFERENCE_TASK,     /* *ret_task set */
+        MAIL_REFERENCE_DIGEST,
+        MAIL_REFERENCE_OTHER,
+};
+enum mail_reference mail_reference_parse(const char *id, const char *instance, int64_t *ret_task);
+/* The first task the ids name, in order (In-Reply-To first, then
+ * References); when none does, DIGEST if one names a digest. */
+enum mail_reference mail_references_task(char *const *ids, const char *instance, int64_t *ret_task);
+
 /* The whole message, NUL-terminated, with its size. -EINVAL for a missing
  * or invalid field (From, delivery token, an address, no recipient),
  * -EILSEQ for text that is not UTF-8, -E2BIG beyond the limits above. */

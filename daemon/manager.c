@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "manager.h"
 
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 #include "lockfile.h"
 #include "log.h"
 #include "ics-feed.h"
+#include "imap.h"
+#include "inbox.h"
 #include "maildir.h"
 #include "preview.h"
 #include "timeutil.h"
@@ -60,6 +63,8 @@ static int manager_sync_policy(struct manager *m);
 static int manager_reschedule_some(struct manager *m);
 static void manager_check_agencies(struct manager *m);
 static int manager_on_due(struct manager *m);
+static void manager_inbox_stop(struct manager *m);
+static void manager_inbox_start(struct manager *m);
 
 int64_t manager_now(const struct manager *m) {
         struct timespec ts;
@@ -203,7 +208,7 @@ static void manager_rearm(struct manager *m) {
 }
 
 static void manager_maybe_exit(struct manager *m) {
-        if (m->in_flight > 0 || m->n_finished > 0)
+        if (m->in_flight > 0 || m->n_finished > 0 || m->inbox_poll)
                 return;
         if (m->stopping || m->once)
                 (void) sd_event_exit(m->event, 0);
@@ -633,6 +638,7 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         /* What has not started yet waits for the next start; what is under
          * way may finish. */
         dispatch_stop(m->dispatch);
+        manager_inbox_stop(m);
         if (m->in_flight == 0) {
                 if (manager_settle(m) >= 0) {
                         (void) sd_event_exit(m->event, 0);
@@ -732,6 +738,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         r = config_apply_timezone(c);
         if (r < 0)
                 log_warning_errno(r, "Failed to set time zone %s: %m", c->timezone);
+        /* A poll under way reads the old configuration's inbox settings. */
+        manager_inbox_stop(m);
         config_free(m->config);
         m->config = TAKE_PTR(c);
         if (st) {
@@ -760,6 +768,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 m->reschedule_at = manager_now(m);
         }
         dispatch_reconfigure(m->dispatch, m->config);
+        manager_inbox_start(m);
         manager_check_agencies(m);
         if (m->config->calendar_dir && !m->preview && (r = ics_feed_prepare(m->config->calendar_dir)) < 0)
                 log_warning_errno(r, "calendar_dir %s: cannot write calendars there: %m", m->config->calendar_dir);
@@ -784,6 +793,102 @@ static int add_signal(struct manager *m, int sig, sd_event_signal_handler_t hand
                 r = sd_event_source_set_floating(s, true);
         sd_event_source_unref(s);
         return r;
+}
+
+/* The inbox: a poll of the mailbox at the start (and in --once's pass),
+ * then every inbox.poll_every after the last one ended; no timer without
+ * an inbox. Not in a dry run, which writes nothing. */
+static void manager_inbox_stop(struct manager *m) {
+        m->inbox_poll = imap_poll_free(m->inbox_poll);
+        m->inbox_timer = sd_event_source_disable_unref(m->inbox_timer);
+}
+
+static int inbox_last_uid(uint64_t uidvalidity, uint64_t *ret, void *userdata) {
+        struct manager *m = userdata;
+        int64_t last = 0;
+        int r = store_inbox_last_uid(m->store, (int64_t) uidvalidity, &last);
+
+        if (r < 0)
+                return r;
+        *ret = (uint64_t) MAX(last, 0);
+        return 0;
+}
+
+static int inbox_message(uint64_t uidvalidity, uint64_t uid, const char *data, size_t size, void *userdata) {
+        struct manager *m = userdata;
+        int r = inbox_receive(m->store, m->config, (int64_t) uidvalidity, (int64_t) uid, data, size, manager_now(m));
+
+        if (r < 0)
+                log_warning("Cannot record inbox message UID %" PRIu64 ": %s (%s); it is read again at the next poll",
+                            uid, store_strerror(r), store_last_error(m->store));
+        return MIN(r, 0);
+}
+
+static int inbox_too_large(uint64_t uidvalidity, uint64_t uid, uint64_t size, void *userdata) {
+        struct manager *m = userdata;
+        int r = inbox_receive_too_large(m->store, m->config, (int64_t) uidvalidity, (int64_t) uid, size,
+                                        manager_now(m));
+
+        if (r < 0)
+                log_warning("Cannot record inbox message UID %" PRIu64 ": %s (%s); it is read again at the next poll",
+                            uid, store_strerror(r), store_last_error(m->store));
+        return MIN(r, 0);
+}
+
+static int on_inbox_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void inbox_done(int r, const char *detail, size_t n, void *userdata) {
+        struct manager *m = userdata;
+
+        /* `detail` is the poll's own: logged before the poll is freed. */
+        if (r < 0)
+                log_warning("Cannot read the inbox %s: %s", m->config->inbox.url, detail);
+        else
+                log_debug("Inbox read: %zu new messages", n);
+        m->inbox_poll = imap_poll_free(m->inbox_poll);
+        if (!m->once && !m->stopping) {
+                int k = sd_event_add_time_relative(m->event, &m->inbox_timer, CLOCK_MONOTONIC,
+                                                   (uint64_t) m->config->inbox.poll_every * 1000000ULL,
+                                                   TIMER_ACCURACY_USEC, on_inbox_timer, m);
+                if (k < 0)
+                        log_error_errno(k, "Failed to set the inbox timer, the inbox is no longer read: %m");
+                else
+                        (void) sd_event_source_set_description(m->inbox_timer, "inbox-timer");
+        }
+        /* Acknowledgements were enqueued: a pass sends them (and ends --once). */
+        if (n > 0 || m->once)
+                manager_arm_soon(m);
+}
+
+static const struct imap_ops inbox_ops = {
+        .last_uid = inbox_last_uid,
+        .message = inbox_message,
+        .too_large = inbox_too_large,
+        .done = inbox_done,
+};
+
+static void manager_inbox_poll(struct manager *m) {
+        int r;
+
+        if (m->inbox_poll || m->stopping)
+                return;
+        r = imap_poll_start(m->event, &m->config->inbox, &inbox_ops, m, &m->inbox_poll);
+        if (r < 0)
+                log_error_errno(r, "Failed to start reading the inbox: %m");
+}
+
+static int on_inbox_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+
+        m->inbox_timer = sd_event_source_disable_unref(m->inbox_timer);
+        manager_inbox_poll(m);
+        return 0;
+}
+
+static void manager_inbox_start(struct manager *m) {
+        manager_inbox_stop(m);
+        if (m->config->has_inbox && !m->preview)
+                manager_inbox_poll(m);
 }
 
 int manager_new(const char *config_path, struct config *config, struct store *store, struct manager **ret) {
@@ -862,6 +967,7 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         /* Transfers first: curl may still call back into the sources. */
+        manager_inbox_stop(m);
         m->dispatch = dispatch_free(m->dispatch);
         for (size_t i = 0; i < m->n_finished; i++)
                 job_free(m->finished[i]);
@@ -1057,6 +1163,7 @@ int manager_start(struct manager *m) {
                         log_warning_errno(r, "Failed to watch the clock, steps are seen at the next wake-up: %m");
         }
         dispatch_reconfigure(m->dispatch, m->config);
+        manager_inbox_start(m);
         r = manager_maildir_prepare(m);
         if (r < 0)
                 return r;

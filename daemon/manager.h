@@ -15,6 +15,7 @@
 #include "store.h"
 
 struct dispatch;
+struct imap_poll;
 struct preview;
 
 struct manager {
@@ -38,6 +39,11 @@ struct manager {
         /* The tasks or the configuration changed since the calendar files
          * in calendar_dir were last brought up to date (ics-feed.h). */
         bool calendars_stale;
+
+        /* The inbox (config inbox): a poll of the mailbox under way, and the
+         * timer to the next one, armed only when an inbox is configured. */
+        struct imap_poll *inbox_poll;
+        sd_event_source *inbox_timer;
 
         struct dispatch *dispatch;     /* SMTP and webhook transfers under way */
         struct job **finished;         /* jobs done, waiting to be settled */

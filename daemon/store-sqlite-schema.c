@@ -218,6 +218,42 @@ static const struct migration migrations[] = {
         { 11,
           "ALTER TABLE tasks ADD COLUMN due_rule_days INTEGER;\n"
           "ALTER TABLE tasks ADD COLUMN due_rule_from TEXT;\n" },
+
+        /* The inbox: every message read from it, once (by its mailbox's
+         * UIDVALIDITY and UID, and by its Message-ID, which survives a
+         * mailbox rebuilt under a new UIDVALIDITY), with what was made of
+         * it and what the officer decided. A deleted task leaves its
+         * replies, unassigned to it. */
+        { 12,
+          "CREATE TABLE inbox_messages (\n"
+          "        id INTEGER PRIMARY KEY,\n"
+          "        uidvalidity INTEGER NOT NULL,\n"
+          "        uid INTEGER NOT NULL,\n"
+          "        message_id TEXT,\n"
+          "        sender TEXT,\n"
+          "        subject TEXT,\n"
+          "        received_at INTEGER NOT NULL,\n"
+          "        sent_at INTEGER,\n"
+          "        task_id INTEGER REFERENCES tasks(id) ON DELETE SET NULL,\n"
+          "        agency TEXT,\n"
+          "        intent TEXT NOT NULL DEFAULT 'unknown'\n"
+          "                CHECK (intent IN ('unknown', 'done', 'extension')),\n"
+          "        asked_day INTEGER,\n"
+          "        evidence TEXT,\n"
+          "        text TEXT,\n"
+          "        state TEXT NOT NULL\n"
+          "                CHECK (state IN ('pending', 'confirmed', 'rejected', 'unassigned', 'ignored')),\n"
+          "        note TEXT,\n"
+          "        decided_by TEXT,\n"
+          "        decided_at INTEGER,\n"
+          "        reason TEXT,\n"
+          "        UNIQUE (uidvalidity, uid)\n"
+          ");\n"
+          "CREATE UNIQUE INDEX inbox_messages_message_id ON inbox_messages(message_id)\n"
+          "        WHERE message_id IS NOT NULL;\n"
+          "CREATE INDEX inbox_messages_open ON inbox_messages(state)\n"
+          "        WHERE state IN ('pending', 'unassigned');\n"
+          "CREATE INDEX inbox_messages_task ON inbox_messages(task_id);\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

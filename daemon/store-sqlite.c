@@ -36,6 +36,10 @@
         "(SELECT max(coalesce((SELECT max(id) FROM " table "), 0), "            \
         "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" key "'), 0)) + 1)"
 
+#define SQL_INBOX_COLUMNS \
+        "id, uidvalidity, uid, message_id, sender, subject, received_at, sent_at, task_id, agency, intent, " \
+        "asked_day, evidence, text, state, note, decided_by, decided_at, reason"
+
 /* Every statement the store runs, prepared on first use and kept until
  * close. Tasks and deliveries have their own files; their SQL is here so
  * that the whole vocabulary can be read at once. */
@@ -287,6 +291,30 @@ static const char *const store_sql[_STMT_MAX] = {
                 "('delivery_id_used', (SELECT coalesce(max(id), 0) FROM deliveries)) "
                 "ON CONFLICT (key) DO UPDATE SET value = "
                 "max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+
+        /* The inbox. A message already read, under either key, is left
+         * as it was (ON CONFLICT DO NOTHING covers both). */
+        [STMT_INBOX_ADD] =
+                "INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, sent_at, "
+                "task_id, agency, intent, asked_day, evidence, text, state, note) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+                "ON CONFLICT DO NOTHING RETURNING id",
+        [STMT_INBOX_LAST_UID] =
+                "SELECT coalesce(max(uid), 0) FROM inbox_messages WHERE uidvalidity = ?1",
+        [STMT_INBOX_GET] =
+                "SELECT " SQL_INBOX_COLUMNS " FROM inbox_messages WHERE id = ?1",
+        [STMT_INBOX_OPEN] =
+                "SELECT " SQL_INBOX_COLUMNS " FROM inbox_messages "
+                "WHERE state IN ('pending', 'unassigned') ORDER BY id",
+        [STMT_INBOX_TASK] =
+                "SELECT " SQL_INBOX_COLUMNS " FROM inbox_messages WHERE task_id = ?1 ORDER BY id",
+        [STMT_INBOX_AGENCY_WAITING] =
+                "SELECT EXISTS (SELECT 1 FROM inbox_messages "
+                "WHERE state = 'pending' AND agency = ?1 AND intent = 'done')",
+        [STMT_INBOX_DECIDE] =
+                "UPDATE inbox_messages SET state = ?2, task_id = coalesce(?3, task_id), decided_by = ?4, "
+                "decided_at = ?5, reason = ?6 WHERE id = ?1 AND state IN ('pending', 'unassigned') "
+                "RETURNING id",
 };
 
 /* store_open() has no store to keep its message in when it fails. */

@@ -119,6 +119,14 @@ enum store_statement {
         STMT_DELIVERIES_RETRY,
         STMT_TASK_DELETE,
         STMT_IDS_USED,
+
+        STMT_INBOX_ADD,
+        STMT_INBOX_LAST_UID,
+        STMT_INBOX_GET,
+        STMT_INBOX_OPEN,
+        STMT_INBOX_TASK,
+        STMT_INBOX_AGENCY_WAITING,
+        STMT_INBOX_DECIDE,
         _STMT_MAX,
 };
 

@@ -373,3 +373,57 @@ void delivery_list_done(struct delivery_list *l) {
         free(l->items);
         *l = (struct delivery_list) {};
 }
+
+static const char *const inbox_state_table[_INBOX_STATE_MAX] = {
+        [INBOX_PENDING]    = "pending",
+        [INBOX_CONFIRMED]  = "confirmed",
+        [INBOX_REJECTED]   = "rejected",
+        [INBOX_UNASSIGNED] = "unassigned",
+        [INBOX_IGNORED]    = "ignored",
+};
+
+static const char *const inbox_intent_table[_INBOX_INTENT_MAX] = {
+        [INBOX_INTENT_UNKNOWN]   = "unknown",
+        [INBOX_INTENT_DONE]      = "done",
+        [INBOX_INTENT_EXTENSION] = "extension",
+};
+
+const char *inbox_state_to_string(enum inbox_state s) {
+        return s >= 0 && s < _INBOX_STATE_MAX ? inbox_state_table[s] : NULL;
+}
+
+enum inbox_state inbox_state_from_string(const char *s) {
+        return (enum inbox_state) lookup(inbox_state_table, _INBOX_STATE_MAX, s);
+}
+
+const char *inbox_intent_to_string(enum inbox_intent i) {
+        return i >= 0 && i < _INBOX_INTENT_MAX ? inbox_intent_table[i] : NULL;
+}
+
+enum inbox_intent inbox_intent_from_string(const char *s) {
+        return (enum inbox_intent) lookup(inbox_intent_table, _INBOX_INTENT_MAX, s);
+}
+
+void inbox_message_done(struct inbox_message *m) {
+        if (!m)
+                return;
+        free(m->message_id);
+        free(m->sender);
+        free(m->subject);
+        free(m->agency);
+        strv_free(m->evidence);
+        free(m->text);
+        free(m->note);
+        free(m->decided_by);
+        free(m->reason);
+        *m = (struct inbox_message) {};
+}
+
+void inbox_message_list_done(struct inbox_message_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                inbox_message_done(&l->items[i]);
+        free(l->items);
+        *l = (struct inbox_message_list) {};
+}

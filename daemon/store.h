@@ -44,7 +44,7 @@
 
 #include "macro.h"
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 #define NO_TIME INT64_MIN
 
 /* What one task or one filter may carry (-E2BIG beyond). */
@@ -542,6 +542,77 @@ int store_deliveries_retry(struct store *s, const struct delivery_retry_filter *
  * (they name messages). -ENOENT for a missing task. */
 int store_task_delete(struct store *s, int64_t id);
 
+/* The inbox: each message read from the office's mailbox, recorded once
+ * (by its mailbox's UIDVALIDITY and UID, and by its Message-ID), with the
+ * task and agency it was matched to, what it says, and what became of it.
+ * Nothing in a message changes a task by itself: PENDING waits for the
+ * officer, who CONFIRMs or REJECTs it; UNASSIGNED names no task (a reply
+ * to a digest); IGNORED is kept only so that it is not read again (a
+ * stranger, a message too large). */
+enum inbox_state {
+        INBOX_PENDING,
+        INBOX_CONFIRMED,
+        INBOX_REJECTED,
+        INBOX_UNASSIGNED,
+        INBOX_IGNORED,
+        _INBOX_STATE_MAX,
+        _INBOX_STATE_INVALID = -1,
+};
+
+enum inbox_intent {
+        INBOX_INTENT_UNKNOWN,    /* the officer reads it */
+        INBOX_INTENT_DONE,       /* reports the task done */
+        INBOX_INTENT_EXTENSION,  /* asks for a later deadline (asked_day) */
+        _INBOX_INTENT_MAX,
+        _INBOX_INTENT_INVALID = -1,
+};
+
+#define INBOX_EVIDENCE_MAX 64
+
+struct inbox_message {
+        int64_t id;
+        int64_t uidvalidity, uid;  /* where the mailbox keeps it */
+        char *message_id;          /* without brackets, or NULL */
+        char *sender;              /* the From address, lower case, or NULL */
+        char *subject;
+        int64_t received_at;       /* when it was read */
+        int64_t sent_at;           /* its Date header, or NO_TIME */
+        int64_t task_id;           /* 0: none (unassigned, ignored, or the task deleted since) */
+        char *agency;              /* the agency the sender is listed for, or NULL */
+        enum inbox_intent intent;
+        int32_t asked_day;         /* EXTENSION: days since 1970-01-01, or INT32_MIN */
+        char **evidence;           /* attachments' names, NULL-terminated, or NULL; no line breaks */
+        char *text;                /* the reply's own words */
+        enum inbox_state state;
+        char *note;                /* why it was read so (ignored: the reason), or NULL */
+        char *decided_by;          /* CONFIRMED / REJECTED: who, when and why */
+        int64_t decided_at;
+        char *reason;
+};
+
+struct inbox_message_list {
+        struct inbox_message *items;
+        size_t n;
+};
+
+/* Records a message unless one with its (uidvalidity, uid) or its
+ * Message-ID is there already. Returns 1 and sets m->id when recorded, 0
+ * when it was there. Loop. */
+int store_inbox_add(struct store *s, struct inbox_message *m);
+/* The highest UID recorded under `uidvalidity` (0: none). Loop. */
+int store_inbox_last_uid(struct store *s, int64_t uidvalidity, int64_t *ret);
+int store_inbox_get(struct store *s, int64_t id, struct inbox_message *ret);
+/* The messages that wait for the officer (pending and unassigned), oldest
+ * first; task_id > 0: every message matched to that task instead. */
+int store_inbox_list(struct store *s, int64_t task_id, struct inbox_message_list *ret);
+/* Whether `agency` has a pending report (any task) waiting: its reminders
+ * pause meanwhile. Loop. */
+int store_inbox_agency_waiting(struct store *s, const char *agency, bool *ret);
+/* CONFIRMED or REJECTED, from PENDING or UNASSIGNED only (-EALREADY
+ * otherwise); a message confirmed while unassigned is given task_id. */
+int store_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by,
+                       int64_t at, const char *reason);
+
 /* Counts per state, indexed by enum delivery_state. Slow: counts every
  * delivery (the daemon calls it for its status line, at each re-arm). */
 int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);
@@ -567,6 +638,12 @@ void task_completion_list_done(struct task_completion_list *l);
 void task_occurrence_list_done(struct task_occurrence_list *l);
 void delivery_done(struct delivery *d);
 void delivery_list_done(struct delivery_list *l);
+void inbox_message_done(struct inbox_message *m);
+void inbox_message_list_done(struct inbox_message_list *l);
+const char *inbox_state_to_string(enum inbox_state s);
+enum inbox_state inbox_state_from_string(const char *s);
+const char *inbox_intent_to_string(enum inbox_intent i);
+enum inbox_intent inbox_intent_from_string(const char *s);
 
 const char *task_status_to_string(enum task_status s);
 enum task_status task_status_from_string(const char *s);

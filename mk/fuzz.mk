@@ -49,3 +49,23 @@ fuzz-scan: $(FUZZ_DIR)/fuzz-scan
 	@mkdir -p $(FUZZ_DIR)/scan-corpus
 	cd $(FUZZ_DIR) && ./fuzz-scan -max_total_time=$(FUZZ_SECONDS) $(SCAN_FUZZ_ARGS) \
 		scan-corpus $(CURDIR)/tests/fuzz/scan
+
+# The reply reader (tests/fuzz/fuzz-reply.c): raw e-mail messages as the
+# inbox fetches them. Seeds: the corpus of tests/data/replies/ and
+# tests/fuzz/reply/.
+#
+#   make fuzz-reply                 build, then run for FUZZ_SECONDS
+REPLY_FUZZ_SRCS := tests/fuzz/fuzz-reply.c $(sort $(wildcard daemon/reply*.c daemon/textnorm*.c)) \
+                   daemon/strbuf.c daemon/timeutil.c
+REPLY_FUZZ_ARGS ?= -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+.PHONY: fuzz-reply
+
+$(FUZZ_DIR)/fuzz-reply: $(REPLY_FUZZ_SRCS) $(wildcard daemon/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(REPLY_FUZZ_SRCS) $(FUZZ_LIBS)
+
+fuzz-reply: $(FUZZ_DIR)/fuzz-reply
+	@mkdir -p $(FUZZ_DIR)/reply-corpus
+	cd $(FUZZ_DIR) && ./fuzz-reply -max_total_time=$(FUZZ_SECONDS) $(REPLY_FUZZ_ARGS) \
+		reply-corpus $(CURDIR)/tests/data/replies $(CURDIR)/tests/fuzz/reply

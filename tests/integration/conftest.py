@@ -126,6 +126,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "browser: prints the HTML report with headless Chromium, run by `make check-browser` and not "
         "by `make check`")
+    config.addinivalue_line(
+        "markers", "imap: reads replies from a real IMAP server (dovecot), run by `make check-imap` and not by "
+        "`make check`")
 
 
 @pytest.fixture(autouse=True)

@@ -302,6 +302,68 @@ static void test_address_parse(void **state) {
         assert_int_equal(mail_address_parse("A <b>", &name, &addr), -EINVAL);
 }
 
+/* The ids deadlined writes, read back from a reply's thread headers: the
+ * task they are about, a digest, another message of ours, or not ours. */
+static void test_reference_parse_reads_back_what_we_write(void **state) {
+        int64_t task = 0;
+        char *id;
+
+        assert_int_equal(mail_thread_id(42, "k5ayrf3x", "nhacviec@sonha.gov.vn", &id), 0);
+        assert_int_equal(mail_reference_parse(id, "k5ayrf3x", &task), MAIL_REFERENCE_TASK);
+        assert_int_equal(task, 42);
+        free(id);
+        task = 0;
+        /* Without brackets, as reply_parse() gives them; a per-task
+         * reminder names its task before its slot. */
+        assert_int_equal(mail_reference_parse("deadlined.k5ayrf3x.123-before-7d.1747760399@sonha.gov.vn",
+                                              "k5ayrf3x", &task), MAIL_REFERENCE_TASK);
+        assert_int_equal(task, 123);
+        assert_int_equal(mail_reference_parse("deadlined.k5ayrf3x.7-notice-1747760399@x.vn", "k5ayrf3x", &task),
+                         MAIL_REFERENCE_TASK);
+        assert_int_equal(task, 7);
+        /* A digest is named by its first delivery's row alone. */
+        assert_int_equal(mail_reference_parse("<deadlined.k5ayrf3x.991@sonha.gov.vn>", "k5ayrf3x", &task),
+                         MAIL_REFERENCE_DIGEST);
+        assert_int_equal(mail_reference_parse("deadlined.k5ayrf3x.report-stc-2025-05@sonha.gov.vn", "k5ayrf3x",
+                                              &task), MAIL_REFERENCE_OTHER);
+        /* Another database's ids, or someone else's, are not ours. */
+        assert_int_equal(mail_reference_parse("deadlined.zzzzzzzz.task-42@sonha.gov.vn", "k5ayrf3x", &task),
+                         MAIL_REFERENCE_FOREIGN);
+        assert_int_equal(mail_reference_parse("deadlined.k5ayrf3x9.task-42@sonha.gov.vn", "k5ayrf3x", &task),
+                         MAIL_REFERENCE_FOREIGN);
+        assert_int_equal(mail_reference_parse("CAF=abc123@mail.gmail.com", "k5ayrf3x", &task),
+                         MAIL_REFERENCE_FOREIGN);
+        assert_int_equal(mail_reference_parse(NULL, "k5ayrf3x", &task), MAIL_REFERENCE_FOREIGN);
+        /* Broken numbers name nothing. */
+        const char *bad[] = {
+                "deadlined.k5ayrf3x.task-0@x.vn", "deadlined.k5ayrf3x.task-@x.vn", "deadlined.k5ayrf3x.task-4x@x.vn",
+                "deadlined.k5ayrf3x.task-99999999999999999999@x.vn", "deadlined.k5ayrf3x.042-before@x.vn",
+                "deadlined.k5ayrf3x.@x.vn", "deadlined.k5ayrf3x.task-42",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                task = -1;
+                assert_int_not_equal(mail_reference_parse(bad[i], "k5ayrf3x", &task), MAIL_REFERENCE_TASK);
+                assert_int_equal(task, -1);
+        }
+        /* Without an instance (ids of a database from before them). */
+        assert_int_equal(mail_reference_parse("deadlined.task-5@x.vn", NULL, &task), MAIL_REFERENCE_TASK);
+        assert_int_equal(task, 5);
+}
+
+static void test_references_task_takes_the_first_task_named(void **state) {
+        char *thread[] = { "CAF=x@mail.gmail.com", "deadlined.k5.991@x.vn", "deadlined.k5.task-8@x.vn",
+                           "deadlined.k5.task-9@x.vn", NULL };
+        char *digest[] = { "deadlined.k5.991@x.vn", "outlook.123@x.vn", NULL };
+        char *none[] = { "a@b", NULL };
+        int64_t task = 0;
+
+        assert_int_equal(mail_references_task(thread, "k5", &task), MAIL_REFERENCE_TASK);
+        assert_int_equal(task, 8);
+        assert_int_equal(mail_references_task(digest, "k5", &task), MAIL_REFERENCE_DIGEST);
+        assert_int_equal(mail_references_task(none, "k5", &task), MAIL_REFERENCE_FOREIGN);
+        assert_int_equal(mail_references_task(NULL, "k5", &task), MAIL_REFERENCE_FOREIGN);
+}
+
 static void test_message_and_thread_ids(void **state) {
         char *id;
 
@@ -1111,6 +1173,8 @@ int main(void) {
                 cmocka_unit_test(test_random_texts_round_trip),
                 cmocka_unit_test(test_recipients_are_to_and_cc_once),
                 cmocka_unit_test(test_limits_and_bad_input),
+                cmocka_unit_test(test_reference_parse_reads_back_what_we_write),
+                cmocka_unit_test(test_references_task_takes_the_first_task_named),
         };
         const char *dump = getenv("DEADLINED_MAIL_DUMP");
 

@@ -72,7 +72,7 @@ static void test_dry_store_migrates_inside_and_leaves_the_version(void **state) 
 
         f->s = store_close(f->s);
         db = raw_open(f->path);
-        raw_exec(db, "ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; ALTER TABLE tasks DROP COLUMN revision; DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
+        raw_exec(db, "DROP TABLE inbox_messages; ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; ALTER TABLE tasks DROP COLUMN revision; DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
                      "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                      "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                      "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "

@@ -57,7 +57,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 11);
+        assert_int_equal(STORE_SCHEMA_VERSION, 12);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -128,7 +128,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 11");
+                            "schema 99, this one knows 12");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -154,9 +154,10 @@ static void test_open_unversioned_foreign_database_is_refused(void **state) {
         sqlite3_close(db);
 }
 
-/* What schema versions 11 to 7 added, taken away again (the deliveries'
+/* What schema versions 12 to 7 added, taken away again (the deliveries'
  * task_id stays nullable, which version 8 takes as it is). */
-#define UNDO_V11 "ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; "
+#define UNDO_V12 "DROP TABLE inbox_messages; "
+#define UNDO_V11 UNDO_V12 "ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; "
 #define UNDO_V10 UNDO_V11 "ALTER TABLE tasks DROP COLUMN revision; "
 #define UNDO_V9 UNDO_V10                                                                 \
         "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; " \
@@ -1062,6 +1063,94 @@ static int occurrences(struct store *s, int64_t from, int64_t to, const char *ag
         return store_task_occurrences(s, &f, l);
 }
 
+/* A message is recorded once: by its UID under a UIDVALIDITY, and by its
+ * Message-ID when the mailbox was rebuilt under a new UIDVALIDITY. */
+static void test_inbox_records_each_message_once(void **state) {
+        struct fixture *f = *state;
+        const struct task_agency one[] = { { "stc", ROLE_LEAD, 0 } };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 1000, one, 1);
+        char *evidence[] = { "bao-cao-45.pdf", "phu luc.xlsx", NULL };
+        struct inbox_message m = {
+                .uidvalidity = 1700, .uid = 3, .message_id = "abc@stc.vn", .sender = "vanthu@stc.sonha.gov.vn",
+                .subject = "Re: [#1] Nhắc", .received_at = NOW, .sent_at = NOW - 60, .task_id = task,
+                .agency = "stc", .intent = INBOX_INTENT_DONE, .asked_day = INT32_MIN, .evidence = evidence,
+                .text = "Đã hoàn thành.", .state = INBOX_PENDING,
+        };
+        _cleanup_(inbox_message_done) struct inbox_message back = {};
+        _cleanup_(inbox_message_list_done) struct inbox_message_list l = {};
+        int64_t uid;
+        bool waiting;
+
+        assert_int_equal(store_inbox_last_uid(f->s, 1700, &uid), 0);
+        assert_int_equal(uid, 0);
+        assert_int_equal(store_inbox_add(f->s, &m), 1);
+        assert_true(m.id > 0);
+        int64_t first = m.id;
+        assert_int_equal(store_inbox_add(f->s, &m), 0);
+        /* The mailbox rebuilt: new UIDVALIDITY, the same message. */
+        m.uidvalidity = 1800;
+        m.uid = 1;
+        assert_int_equal(store_inbox_add(f->s, &m), 0);
+        assert_int_equal(store_inbox_last_uid(f->s, 1700, &uid), 0);
+        assert_int_equal(uid, 3);
+        /* A message without a Message-ID is known by its UID alone. */
+        m.message_id = NULL;
+        m.uid = 2;
+        m.state = INBOX_IGNORED;
+        m.evidence = NULL;
+        assert_int_equal(store_inbox_add(f->s, &m), 1);
+        assert_int_equal(store_inbox_add(f->s, &m), 0);
+        assert_int_equal(store_inbox_last_uid(f->s, 1800, &uid), 0);
+        assert_int_equal(uid, 2);
+
+        assert_int_equal(store_inbox_get(f->s, first, &back), 0);
+        assert_string_equal(back.evidence[0], "bao-cao-45.pdf");
+        assert_string_equal(back.evidence[1], "phu luc.xlsx");
+        assert_null(back.evidence[2]);
+        assert_int_equal(back.intent, INBOX_INTENT_DONE);
+        assert_int_equal(back.asked_day, INT32_MIN);
+        assert_int_equal(back.sent_at, NOW - 60);
+        assert_int_equal(store_inbox_list(f->s, 0, &l), 1);  /* the ignored one is not the officer's */
+        inbox_message_list_done(&l);
+        assert_int_equal(store_inbox_agency_waiting(f->s, "stc", &waiting), 0);
+        assert_true(waiting);
+
+        assert_int_equal(store_inbox_decide(f->s, first, INBOX_CONFIRMED, 0, "vpub", NOW + 5, NULL), 0);
+        assert_int_equal(store_inbox_decide(f->s, first, INBOX_REJECTED, 0, "vpub", NOW + 6, "x"), -EALREADY);
+        assert_int_equal(store_inbox_decide(f->s, 999, INBOX_CONFIRMED, 0, "vpub", NOW + 6, NULL), -EALREADY);
+        assert_int_equal(store_inbox_agency_waiting(f->s, "stc", &waiting), 0);
+        assert_false(waiting);
+        assert_int_equal(store_inbox_list(f->s, 0, &l), 0);
+        assert_int_equal(store_inbox_list(f->s, task, &l), 2);
+
+        /* A line break would make two names of one. */
+        char *bad[] = { "a\nb", NULL };
+        m.uid = 9;
+        m.evidence = bad;
+        assert_int_equal(store_inbox_add(f->s, &m), -EINVAL);
+}
+
+/* A database of schema 9 takes the inbox and keeps its tasks. */
+static void test_migration_from_version_9_keeps_tasks(void **state) {
+        struct fixture *f = *state;
+        const struct task_agency one[] = { { "stc", ROLE_LEAD, 0 } };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 1000, one, 1);
+        _cleanup_(task_done) struct task t = {};
+        sqlite3 *db;
+
+        store_close(f->s);
+        db = raw_open(f->path);
+        raw_exec(db, UNDO_V12 "PRAGMA user_version = 11;");
+        sqlite3_close(db);
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), 12);
+        assert_int_equal(store_task_get(f->s, task, &t), 0);
+        assert_string_equal(t.title, "Báo cáo");
+        struct inbox_message m = { .uidvalidity = 1, .uid = 1, .received_at = NOW, .task_id = task,
+                                   .asked_day = INT32_MIN, .state = INBOX_PENDING };
+        assert_int_equal(store_inbox_add(f->s, &m), 1);
+}
+
 static void test_task_occurrences_and_migration_from_version_6(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
@@ -1244,6 +1333,8 @@ int main(void) {
                 cmocka_unit_test(test_task_agencies_mark_assigned),
                 T(test_task_completions),
                 T(test_task_occurrences_and_migration_from_version_6),
+                T(test_inbox_records_each_message_once),
+                T(test_migration_from_version_9_keeps_tasks),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_reschedule_in_slices),
                 T(test_readonly_open_reads_but_does_not_write),
