@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "compose.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,18 +137,32 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
         return 0;
 }
 
+int compose_subject_tag(char **subject, int64_t task_id) {
+        char *t;
+
+        if (asprintf(&t, "%s [#%" PRId64 "]", strempty(*subject), task_id) < 0)
+                return -ENOMEM;
+        free(*subject);
+        *subject = t;
+        return 0;
+}
+
 /* What names a message (its Message-ID and X-Deadlined-Delivery): the same
  * on every retry, so that a receiver who sees it twice can tell. A per-task
  * message is the task and its slot, whichever of its recipients a retry is
  * for: "42-before-7d.1747760399". A digest is named by its first delivery.
  * The Message-ID puts the database's instance id before it, which makes it
  * unique across databases. */
-static int message_token(const struct job *j, bool digest, char **ret) {
+static int message_token(const struct job *j, bool digest, int64_t now, char **ret) {
         const char *slot = j->rows[0].slot;
         char *t;
 
-        if (digest)
-                return asprintf(ret, "%lld", (long long) j->rows[0].delivery_id) < 0 ? -ENOMEM : 0;
+        if (digest) {
+                int32_t day;
+                int64_t sec;
+                instant_to_local(now, &day, &sec);
+                return mail_digest_token(j->rows[0].agency, day, j->rows[0].delivery_id, ret);
+        }
         /* About no one task: the key, which names the agency. */
         if (j->rows[0].task_id == 0 ? asprintf(&t, "%s", slot) < 0
                                     : asprintf(&t, "%lld-%s", (long long) j->rows[0].task_id, slot) < 0)
@@ -195,7 +210,7 @@ static void drop_delivered(struct job *j) {
 }
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
-        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL;
+        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *thread = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_free_ struct render_recipient *recipients = NULL;
         _cleanup_free_ bool *in_row = NULL;
@@ -269,6 +284,11 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = render_message(c->render, &in, &out);
         if (r < 0)
                 goto finish;
+        if (parts.n == 1) {
+                r = compose_subject_tag(&out.subject, parts.tasks[0].id);
+                if (r < 0)
+                        goto finish;
+        }
 
         task_ids = calloc(parts.n, sizeof *task_ids);
         if (!task_ids) {
@@ -277,9 +297,19 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         }
         for (size_t i = 0; i < parts.n; i++)
                 task_ids[i] = parts.tasks[i].id;
-        r = message_token(j, digest, &token);
+        r = message_token(j, digest, now, &token);
         if (r < 0)
                 goto finish;
+        if (digest) {
+                /* Every digest to the agency on one day threads together,
+                 * and a reply to one names the agency. */
+                int32_t day;
+                int64_t sec;
+                instant_to_local(now, &day, &sec);
+                r = mail_digest_thread_id(j->rows[0].agency, day, j->instance, c->from_address, &thread);
+                if (r < 0)
+                        goto finish;
+        }
         struct mail_message m = {
                 .from = { c->from_name, c->from_address },
                 .to = to,
@@ -295,6 +325,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .instance = j->instance,
                 .tasks = task_ids,
                 .n_tasks = parts.n,
+                .thread = thread,
         };
         r = mail_message_format(&m, &data, &size);
         if (r < 0)
@@ -438,7 +469,7 @@ static int compose_report(const struct config *c, struct job *j, const struct re
                 return r;
         snprintf(filename, sizeof filename, "%s-%s.csv", c->language == LANGUAGE_VI ? "bao-cao" : "report", period);
 
-        r = message_token(j, false, &token);
+        r = message_token(j, false, now, &token);
         if (r < 0)
                 return r;
         struct mail_address reply_to = { c->reply_name, c->reply_address };

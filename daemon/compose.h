@@ -33,6 +33,12 @@ int compose_webhook(const struct config *c, struct job *j, const struct task *co
  * "bao-cao-<period>.csv" ("report-<period>.csv" in English). */
 int compose_untasked(const struct config *c, struct job *j, const struct report *report, int64_t now);
 
+/* Appends the task tag " [#ID]" to a message's subject, which a reply
+ * keeps ("Re: …") and the inbox reader finds the task by. Every e-mail
+ * about one task carries it; a digest, about several, carries none (each
+ * of its task lines shows its "#ID" instead). */
+int compose_subject_tag(char **subject, int64_t task_id);
+
 /* What the two composers share. */
 
 /* What a slot is about, from its key ("before:…", "overdue:…",
