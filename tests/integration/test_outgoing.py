@@ -51,3 +51,23 @@ def test_a_digest_subject_has_no_tag_but_each_task_line_shows_its_number(env):
     assert f"1. [#{a}] Nhiệm vụ 5.c: Báo cáo quý" in plain
     assert f"2. [#{b}] Kế hoạch năm" in plain
     assert f"[#{a}]" in html and f"[#{b}]" in html
+
+
+def test_digests_of_an_agency_on_one_day_thread_together_and_name_it(env):
+    env.write_config(schedule=SCHEDULE.replace("digest = false", "digest = true"))
+    add(env, "Báo cáo quý", "--agency", "stc", "--due", "2025-05-20")
+    add(env, "Kế hoạch năm", "--agency", "stc", "--support", "kbnn", "--due", "2025-05-20")
+    assert run_once(env, "--now", "2025-05-06T08:00:30").returncode == 0
+    # A task added later that day is due at once: a second digest to stc.
+    add(env, "Việc gấp", "--agency", "stc", "--due", "2025-05-06T17:00")
+    assert run_once(env, "--now", "2025-05-06T16:00:30").returncode == 0
+    inst = env.instance_id()
+    stc = [m for m in env.messages() if m["To"].addresses[0].addr_spec == "stc@sonha.gov.vn"]
+    kbnn = [m for m in env.messages() if m["To"].addresses[0].addr_spec == "kbnn@sonha.gov.vn"]
+    assert len(stc) == 2 and len(kbnn) == 1
+    root = f"<deadlined.{inst}.digest.stc.2025-05-06@sonha.gov.vn>"
+    for m in stc:
+        assert m["In-Reply-To"] == root and m["References"] == root
+        assert m["Message-ID"].startswith(f"<deadlined.{inst}.digest.stc.2025-05-06.")
+    assert stc[0]["Message-ID"] != stc[1]["Message-ID"]
+    assert kbnn[0]["In-Reply-To"] == f"<deadlined.{inst}.digest.kbnn.2025-05-06@sonha.gov.vn>"
