@@ -234,6 +234,22 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
         return store_task_set_schedule(s, t->id, next_at, now);
 }
 
+/* The inbox message an answer to a reply is about ("ack:<id>",
+ * "reject:<id>"); 0 for any other key. */
+static int64_t reply_answer_id(const char *key) {
+        const char *p = strncmp(key, "ack:", 4) == 0 ? key + 4 : strncmp(key, "reject:", 7) == 0 ? key + 7 : NULL;
+        int64_t v = 0;
+
+        if (!p || *p < '1' || *p > '9')
+                return 0;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (INT64_MAX - 9) / 10)
+                        return 0;
+                v = v * 10 + (*p - '0');
+        }
+        return *p ? 0 : v;
+}
+
 int outbox_enqueue(struct store *s, const struct config *c, const char *key, const char *agency, int64_t at,
                    int64_t now) {
         const char *colon = key ? strchr(key, ':') : NULL;
@@ -252,7 +268,7 @@ int outbox_enqueue(struct store *s, const struct config *c, const char *key, con
         const struct task none = { .id = 0 };
         /* A report is an HTML page with a file attached: nothing a
          * webhook's chat message could carry. */
-        bool email_only = strncmp(key, "report:", 7) == 0;
+        bool email_only = strncmp(key, "report:", 7) == 0 || reply_answer_id(key) > 0;
         int k = insert_deliveries(s, c, &none, &slot, &r, 1, email_only, now, &created);
         return k < 0 ? k : created;
 }
@@ -505,6 +521,22 @@ static int compose_untasked_job(struct store *s, const struct config *c, struct 
         int32_t from_day, to_day;
         int r;
 
+        int64_t reply_id = reply_answer_id(slot);
+        if (reply_id > 0) {
+                /* An answer to an agency's reply: the reply, and the task it
+                 * names, from the store (compose is pure). */
+                _cleanup_(inbox_message_done) struct inbox_message reply = {};
+                _cleanup_(task_done) struct task t = {};
+                r = store_inbox_get(s, reply_id, &reply);
+                if (r < 0)
+                        return r;
+                if (reply.task_id > 0) {
+                        r = store_task_get(s, reply.task_id, &t);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                }
+                return compose_reply_answer(c, j, &reply, t.id > 0 ? &t : NULL, now);
+        }
         if (strncmp(slot, "report:", 7) != 0)
                 return compose_untasked(c, j, NULL, now);
         if (report_period_parse(period + 1, &from_day, &to_day) < 0)

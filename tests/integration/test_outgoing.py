@@ -71,3 +71,82 @@ def test_digests_of_an_agency_on_one_day_thread_together_and_name_it(env):
         assert m["Message-ID"].startswith(f"<deadlined.{inst}.digest.stc.2025-05-06.")
     assert stc[0]["Message-ID"] != stc[1]["Message-ID"]
     assert kbnn[0]["In-Reply-To"] == f"<deadlined.{inst}.digest.kbnn.2025-05-06@sonha.gov.vn>"
+
+
+def record_reply(env, task, intent, *, uid=1, asked_day=None, subject=None, sender="vanthu@stc.sonha.gov.vn",
+                 agency="stc", state="pending"):
+    """An agency's reply, as the daemon's inbox reader records it."""
+    import sqlite3
+    subject = subject if subject is not None else f"Re: [Nhắc việc] Báo cáo quý [#{task}]"
+    con = sqlite3.connect(env.database)
+    with con:
+        cur = con.execute(
+            "INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, sent_at, task_id,"
+            " agency, intent, asked_day, evidence, text, state) VALUES (1, ?, ?, ?, ?, 1747017060, 1747017000, ?, ?,"
+            " ?, ?, NULL, 'Đã hoàn thành.', ?)",
+            (uid, f"CAF+r{uid}=x@mail.stc.sonha.gov.vn", sender, subject, task, agency, intent, asked_day, state))
+    con.close()
+    return cur.lastrowid
+
+
+def answers(env, kind):
+    """The messages answering an agency's reply ("ack", "reject"), not
+    the task's own reminders."""
+    return [m for m in env.messages() if m["X-Deadlined-Delivery"].startswith(f"{kind}-")]
+
+
+def test_reject_tells_the_agency_why_in_its_replys_thread(env):
+    task = add(env, "Báo cáo quý", "--agency", "stc", "--ref", "5.c", "--due", "2025-05-20")
+    n = record_reply(env, task, "done")
+    p = env.ctl("--now", "2025-05-13T08:00", "reject", n, "--reason", "Chưa kèm báo cáo\nđề nghị bổ sung")
+    assert p.returncode == 0, p.stderr
+    assert "vanthu@stc.sonha.gov.vn" in p.stdout
+    assert env.query("SELECT slot, agency, channel, state FROM deliveries WHERE task_id IS NULL") == [
+        (f"reject:{n}", "stc", "email", "pending")]
+    assert run_once(env, "--now", "2025-05-13T08:00:30").returncode == 0
+    [m] = answers(env, "reject")
+    assert m["To"].addresses[0].addr_spec == "vanthu@stc.sonha.gov.vn" and len(m["To"].addresses) == 1
+    assert m["Cc"] is None
+    assert m["In-Reply-To"] == "<CAF+r1=x@mail.stc.sonha.gov.vn>"
+    assert m["References"] == "<CAF+r1=x@mail.stc.sonha.gov.vn>"
+    assert m["Subject"] == f"Re: [Nhắc việc] Báo cáo quý [#{task}]"
+    plain = m.get_body(("plain",)).get_content()
+    assert "Chưa kèm báo cáo" in plain and "đề nghị bổ sung" in plain
+    assert f"[#{task}] 5.c — Báo cáo quý" in plain and "báo cáo hoàn thành nhiệm vụ" in plain
+    assert "Chưa kèm báo cáo" in m.get_body(("html",)).get_content()
+    assert env.query("SELECT state FROM deliveries WHERE task_id IS NULL") == [("sent",)]
+
+
+def test_reject_in_english_names_the_extension_asked_for(env):
+    english(env)
+    task = add(env, "Quarterly report", "--agency", "stc", "--due", "2025-05-20")
+    # 2025-06-15 as days since 1970-01-01.
+    n = record_reply(env, task, "extension", asked_day=20254, subject="RE: Re: Quarterly report")
+    assert env.ctl("--now", "2025-05-13T08:00", "reject", n, "--reason", "No grounds given").returncode == 0
+    assert run_once(env, "--now", "2025-05-13T08:00:30").returncode == 0
+    [m] = answers(env, "reject")
+    # The reply lost the tag: the answer has it again, and one "Re: ".
+    assert m["Subject"] == f"Re: Quarterly report [#{task}]"
+    assert m["In-Reply-To"] == "<CAF+r1=x@mail.stc.sonha.gov.vn>"
+    plain = m.get_body(("plain",)).get_content()
+    assert "asking for an extension to 15/6/2025" in plain and "No grounds given" in plain
+    assert "Dear Sở Tài chính" in plain
+
+
+def test_reject_that_cannot_be_recorded_queues_no_answer(env):
+    task = add(env, "Báo cáo quý", "--agency", "stc", "--due", "2025-05-20")
+    n = record_reply(env, task, "done", state="confirmed")
+    before = env.dump()
+    p = env.ctl("reject", n, "--reason", "x")
+    assert p.returncode == 65, p.stderr
+    assert p.stderr.count("\n") == 1 and str(n) in p.stderr
+    assert env.dump() == before
+
+
+def test_reject_of_a_reply_from_no_configured_agency_sends_nothing(env):
+    task = add(env, "Báo cáo quý", "--agency", "stc", "--due", "2025-05-20")
+    n = record_reply(env, task, "done", agency="dagone")
+    p = env.ctl("reject", n, "--reason", "Không rõ cơ quan")
+    assert p.returncode == 0, p.stderr and "no answer" in p.stdout
+    assert env.query("SELECT count(*) FROM deliveries WHERE task_id IS NULL") == [(0,)]
+    assert env.query("SELECT state FROM inbox_messages WHERE id = ?", n) == [("rejected",)]

@@ -166,7 +166,7 @@ static void test_builtins_are_complete_nfc_utf8(void **state) {
                         free(nfc);
                 }
         assert_null(render_builtin_template(LANGUAGE_VI, "nosuch.txt"));
-        assert_int_equal(render_builtins_count, 2 * 18);
+        assert_int_equal(render_builtins_count, 2 * 24);
 }
 
 static void test_report_letter_names_the_period_and_totals(void **state) {
