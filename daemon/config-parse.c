@@ -691,7 +691,8 @@ const char *parser_check_url(const char *url, const char *const *schemes, bool *
                         scheme_ok = true;
         }
         if (!scheme_ok)
-                return schemes[1] ? (streq(schemes[0], "http") ? "must start with http:// or https://"
+                return schemes[1] ? (streq(schemes[0], "http") ? "must start with http:// or https://" :
+                                     streq(schemes[0], "imap") ? "must start with imaps:// or imap://"
                                                                : "must start with smtp:// or smtps://")
                                   : "has an unsupported scheme";
         for (const unsigned char *c = (const unsigned char *) url; *c; c++)

@@ -145,6 +145,19 @@ void group_done(struct group *g);
  * (after the schedule group, whose workdays the calendar needs). */
 void config_parse_calendar(struct parser *p, const config_setting_t *root, struct config *c);
 
+/* A password from the group's password_file, or else from the systemd
+ * credential `credential` (in the service from $CREDENTIALS_DIRECTORY,
+ * outside it from /run/credstore or /etc/credstore; *unreadable when it is
+ * there but this user may not read it). Returns 1 when password_file gave
+ * it, 0 otherwise, -errno after recording an error. */
+int config_read_password(struct parser *p, const config_setting_t *g, const char *path, const char *credential,
+                         char **password, bool *unreadable);
+
+/* config-inbox.c: the `inbox` group, the IMAP mailbox the agencies' replies
+ * arrive in. */
+void config_parse_inbox(struct parser *p, const config_setting_t *root, struct config *c);
+void config_inbox_done(struct inbox *i);
+
 /* Builds c->render from the built-in templates and the `templates` folder's
  * overrides; problems are reported at `line`. */
 int config_templates_load(struct parser *p, unsigned line, struct config *c);

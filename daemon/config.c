@@ -95,6 +95,7 @@ struct config *config_free(struct config *c) {
         free(c->smtp.from);
         free(c->smtp.reply_to);
         free(c->smtp.ca_file);
+        config_inbox_done(&c->inbox);
         for (size_t i = 0; i < c->n_agencies; i++)
                 agency_done(&c->agencies[i]);
         free(c->agencies);
@@ -132,6 +133,13 @@ static int config_new(struct config **ret) {
         };
         c->smtp = (struct smtp) {
                 .max_connections = 4,
+                .connect_timeout = 30,
+                .timeout = 5 * SEC_PER_MIN,
+        };
+        c->inbox = (struct inbox) {
+                .poll_every = 5 * SEC_PER_MIN,
+                .pause_reminders = true,
+                .max_size = INBOX_MAX_SIZE_DEFAULT,
                 .connect_timeout = 30,
                 .timeout = 5 * SEC_PER_MIN,
         };
@@ -386,42 +394,57 @@ static void parse_delivery(struct parser *p, const config_setting_t *root, struc
         }
 }
 
-static void parse_smtp_password(struct parser *p, const config_setting_t *g, struct smtp *smtp) {
+int config_read_password(struct parser *p, const config_setting_t *g, const char *path, const char *credential,
+                         char **password, bool *unreadable) {
         const char *creds = getenv("CREDENTIALS_DIRECTORY");
         _cleanup_free_ char *file = NULL;
         int r;
 
-        r = parser_get_secret_file(p, g, "smtp", "password_file", &smtp->password);
+        r = parser_get_secret_file(p, g, path, "password_file", password);
         if (r < 0)
-                return;
+                return r;
         /* systemd's LoadCredential= puts the secret where only this service
          * can read it, so its mode says nothing and is not checked. */
         if (r == 0 && creds && *creds) {
-                if (asprintf(&file, "%s/%s", creds, CREDENTIAL_SMTP_PASSWORD) < 0) {
+                if (asprintf(&file, "%s/%s", creds, credential) < 0) {
                         p->oom = true;
-                        return;
+                        return -ENOMEM;
                 }
-                if (access(file, F_OK) >= 0 && parser_read_secret(p, g, "smtp", file, false, &smtp->password) < 0)
-                        return;
+                if (access(file, F_OK) >= 0 && parser_read_secret(p, g, path, file, false, password) < 0)
+                        return -EINVAL;
         }
         /* Outside the service (deadlinectl, check-config) the credential is
-         * where LoadCredential=smtp-password finds it: in systemd's credential
-         * store. Read it if this user may; if not, it is still there for the
-         * service, which is all a check needs to know. */
-        if (r == 0 && !smtp->password && !(creds && *creds)) {
-                static const char *const stores[] = { "/run/credstore/" CREDENTIAL_SMTP_PASSWORD,
-                                                      "/etc/credstore/" CREDENTIAL_SMTP_PASSWORD };
-                for (size_t i = 0; i < ELEMENTSOF(stores) && !smtp->password; i++) {
-                        if (access(stores[i], F_OK) < 0)
+         * where LoadCredential= finds it: in systemd's credential store. Read
+         * it if this user may; if not, it is still there for the service,
+         * which is all a check needs to know. */
+        if (r == 0 && !*password && !(creds && *creds)) {
+                const char *const stores[] = { "/run/credstore/", "/etc/credstore/" };
+                for (size_t i = 0; i < ELEMENTSOF(stores) && !*password; i++) {
+                        _cleanup_free_ char *f = NULL;
+
+                        if (asprintf(&f, "%s%s", stores[i], credential) < 0) {
+                                p->oom = true;
+                                return -ENOMEM;
+                        }
+                        if (access(f, F_OK) < 0)
                                 continue;
-                        if (access(stores[i], R_OK) < 0) {
-                                smtp->password_unreadable = true;
+                        if (access(f, R_OK) < 0) {
+                                *unreadable = true;
                                 break;
                         }
-                        if (parser_read_secret(p, g, "smtp", stores[i], false, &smtp->password) < 0)
-                                return;
+                        if (parser_read_secret(p, g, path, f, false, password) < 0)
+                                return -EINVAL;
                 }
         }
+        return r;
+}
+
+static void parse_smtp_password(struct parser *p, const config_setting_t *g, struct smtp *smtp) {
+        int r;
+
+        r = config_read_password(p, g, "smtp", CREDENTIAL_SMTP_PASSWORD, &smtp->password, &smtp->password_unreadable);
+        if (r < 0)
+                return;
         if (smtp->password_unreadable)
                 return;
         if (smtp->password && !smtp->username)
@@ -687,7 +710,8 @@ static int invalid(struct parser *p, char **ret_errors) {
 int config_load(const char *path, struct config **ret, char **ret_errors) {
         static const char *const keys[] = { "database", "timezone", "language", "transport", "from",
                                             "base_url", "templates", "calendar", "schedule", "delivery",
-                                            "smtp", "agencies", "groups", "calendar_dir", NULL };
+                                            "smtp", "agencies", "groups", "calendar_dir",
+                                            "inbox", NULL };
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(parser_done) struct parser p = { .file = path };
         _cleanup_free_ char *text = NULL;
@@ -735,6 +759,7 @@ int config_load(const char *path, struct config **ret, char **ret_errors) {
                 config_parse_calendar(&p, root, c);
                 parse_delivery(&p, root, c);
                 parse_smtp(&p, root, c);
+                config_parse_inbox(&p, root, c);
                 parse_toplevel(&p, root, c);
         }
         const config_setting_t *tpl = config_setting_get_member(root, "templates");

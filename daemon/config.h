@@ -141,6 +141,22 @@ struct smtp {
         int64_t timeout;          /* seconds, default 300 */
 };
 
+/* The IMAP mailbox the agencies' replies arrive in (the `inbox` group). */
+#define INBOX_MAX_SIZE_DEFAULT (10 * 1024 * 1024)
+struct inbox {
+        char *url;                /* imaps://host[:port]/MAILBOX, or imap:// with STARTTLS required */
+        char *username;
+        char *password;           /* from password_file or credential "imap-password" */
+        bool password_unreadable; /* in systemd's credential store, which this user cannot read */
+        char *ca_file;
+        char *address;            /* the bare address replies are sent to */
+        int64_t poll_every;       /* seconds, default 5m */
+        bool pause_reminders;     /* default true: an agency's reminders wait while its report does */
+        int64_t max_size;         /* bytes; larger messages are recorded as ignored, not fetched */
+        int64_t connect_timeout;  /* seconds, default 30 */
+        int64_t timeout;          /* seconds, default 300 */
+};
+
 struct delivery_policy {
         int64_t retry_min;        /* default 5m */
         int64_t retry_max;        /* default 1h */
@@ -186,6 +202,8 @@ struct config {
         struct delivery_policy delivery;
         bool has_smtp;
         struct smtp smtp;
+        bool has_inbox;
+        struct inbox inbox;
         struct agency *agencies;
         size_t n_agencies;
         struct group *groups;

@@ -1184,6 +1184,82 @@ static void test_credentials_directory_provides_password(void **state) {
         assert_one_error(t, 1, "smtp.username: missing: a password is set (credential smtp-password) but no user name");
 }
 
+/* --- inbox ----------------------------------------------------------------- */
+
+static void test_inbox_settings(void **state) {
+        struct t *t = *state;
+
+        write_text(t, "imap.secret", "mật-khẩu\n", 0600);
+        load_ok(t, "inbox = {\n"
+                   "  url = \"imaps://mail.sonha.gov.vn/INBOX\";\n"
+                   "  username = \"theodoi\";\n"
+                   "  password_file = \"imap.secret\";\n"
+                   "  poll_every = \"2m\";\n"
+                   "  address = \"theodoi@sonha.gov.vn\";\n"
+                   "  pause_reminders = false;\n"
+                   "};\n");
+        assert_true(t->c->has_inbox);
+        assert_string_equal(t->c->inbox.url, "imaps://mail.sonha.gov.vn/INBOX");
+        assert_string_equal(t->c->inbox.username, "theodoi");
+        assert_string_equal(t->c->inbox.password, "mật-khẩu");
+        assert_string_equal(t->c->inbox.address, "theodoi@sonha.gov.vn");
+        assert_int_equal(t->c->inbox.poll_every, 2 * SEC_PER_MIN);
+        assert_false(t->c->inbox.pause_reminders);
+        assert_int_equal(t->c->inbox.max_size, 10 * 1024 * 1024);
+        assert_null(t->c->inbox.ca_file);
+
+        /* Defaults; the password from the systemd credential. */
+        char creds[PATH_MAX + 16];
+        snprintf(creds, sizeof creds, "%s/creds", t->dir);
+        assert_int_equal(mkdir(creds, 0700), 0);
+        write_text(t, "creds/imap-password", "from-systemd\n", 0644);
+        setenv("CREDENTIALS_DIRECTORY", creds, 1);
+        load_ok(t, "inbox = { url = \"imap://mail.sonha.gov.vn/\"; username = \"u\"; address = \"a@b\"; };\n");
+        assert_string_equal(t->c->inbox.password, "from-systemd");
+        assert_int_equal(t->c->inbox.poll_every, 5 * SEC_PER_MIN);
+        assert_true(t->c->inbox.pause_reminders);
+        unsetenv("CREDENTIALS_DIRECTORY");
+
+        load_ok(t, "language = \"en\";\n");
+        assert_false(t->c->has_inbox);
+}
+
+static void test_inbox_errors(void **state) {
+        struct t *t = *state;
+
+        write_text(t, "pw", "secret\n", 0600);
+        load(t, "inbox = {\n"
+                "  url = \"https://mail.sonha.gov.vn/INBOX\";\n"
+                "  password_file = \"pw\";\n"
+                "  address = \"theodoi\";\n"
+                "  poll_every = \"soon\";\n"
+                "  pause_reminders = \"yes\";\n"
+                "  verify = false;\n"
+                "};\n");
+        assert_error(t, 2, "inbox.url: \"https://mail.sonha.gov.vn/INBOX\" must start with imaps:// or imap://");
+        assert_error(t, 1, "inbox.username: missing");
+        assert_error(t, 4, "inbox.address: \"theodoi\"");
+        assert_error(t, 5, "inbox.poll_every: ");
+        assert_error(t, 6, "inbox.pause_reminders: must be true or false");
+        assert_error(t, 7, "inbox.verify: unknown setting");
+
+        load(t, "inbox = {\n  url = \"imaps://h/INBOX;UID=5\";\n  username = \"u\";\n  password_file = \"pw\";\n"
+                "  address = \"a@b\";\n};\n");
+        assert_one_error(t, 2, "inbox.url: \"imaps://h/INBOX;UID=5\" names more than a mailbox");
+
+        load(t, "inbox = {\n  url = \"imaps://h/INBOX\";\n  username = \"u\";\n  address = \"a@b\";\n};\n");
+        assert_one_error(t, 1, "inbox.password_file: missing (set password_file, or the credential imap-password)");
+
+        write_text(t, "pw", "secret\n", 0644);
+        load(t, "inbox = {\n  url = \"imaps://h/INBOX\";\n  username = \"u\";\n  password_file = \"pw\";\n"
+                "  address = \"a@b\";\n};\n");
+        assert_one_error(t, 4, "inbox.password_file: ");
+        assert_non_null(strstr(t->errors, "is readable by group or others"));
+
+        load(t, "inbox = {\n  url = \"imaps://u:p@h/INBOX\";\n  username = \"u\";\n  address = \"a@b\";\n};\n");
+        assert_null(strstr(t->errors, ":p@"));
+}
+
 static void test_username_and_password_go_together(void **state) {
         struct t *t = *state;
 
@@ -1543,6 +1619,8 @@ int main(void) {
                 T(test_secret_contents),
                 T(test_secret_larger_than_limit),
                 T(test_credentials_directory_provides_password),
+                T(test_inbox_settings),
+                T(test_inbox_errors),
                 T(test_username_and_password_go_together),
                 T(test_smtp_settings),
                 T(test_sender_is_split_at_load),
