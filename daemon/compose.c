@@ -147,6 +147,19 @@ int compose_subject_tag(char **subject, int64_t task_id) {
         return 0;
 }
 
+/* Where an agency's answer goes: the inbox's address when one is
+ * configured (the daemon reads it), else smtp.reply_to, else nowhere
+ * (NULL). */
+static const struct mail_address *answer_address(const struct config *c, struct mail_address *buf) {
+        if (c->has_inbox && c->inbox.address)
+                *buf = (struct mail_address) { c->from_name, c->inbox.address };
+        else if (c->reply_address)
+                *buf = (struct mail_address) { c->reply_name, c->reply_address };
+        else
+                return NULL;
+        return buf;
+}
+
 /* What names a message (its Message-ID and X-Deadlined-Delivery): the same
  * on every retry, so that a receiver who sees it twice can tell. A per-task
  * message is the task and its slot, whichever of its recipients a retry is
@@ -221,7 +234,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         size_t n_to = 0, n_cc = 0, size;
         int r;
 
-        struct mail_address reply_to = { c->reply_name, c->reply_address };
+        struct mail_address reply_to;
         from_addr = strdup(strempty(c->from_address));
         if (!from_addr)
                 return -ENOMEM;
@@ -316,7 +329,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .n_to = n_to,
                 .cc = cc,
                 .n_cc = n_cc,
-                .reply_to = c->reply_address ? &reply_to : NULL,
+                .reply_to = answer_address(c, &reply_to),
                 .subject = out.subject,
                 .text = out.text,
                 .html = out.html,
@@ -615,12 +628,12 @@ int compose_reply_answer(const struct config *c, struct job *j, const struct inb
         if (r < 0)
                 goto finish;
         struct mail_address to = { a ? a->name : NULL, reply->sender };
-        struct mail_address reply_to = { c->reply_name, c->reply_address };
+        struct mail_address reply_to;
         struct mail_message m = {
                 .from = { c->from_name, c->from_address },
                 .to = &to,
                 .n_to = 1,
-                .reply_to = c->reply_address ? &reply_to : NULL,
+                .reply_to = answer_address(c, &reply_to),
                 .subject = out.subject,
                 .text = out.text,
                 .html = out.html,

@@ -150,3 +150,33 @@ def test_reject_of_a_reply_from_no_configured_agency_sends_nothing(env):
     assert p.returncode == 0, p.stderr and "no answer" in p.stdout
     assert env.query("SELECT count(*) FROM deliveries WHERE task_id IS NULL") == [(0,)]
     assert env.query("SELECT state FROM inbox_messages WHERE id = ?", n) == [("rejected",)]
+
+
+def with_inbox(env, tmp_path, **kw):
+    pw = tmp_path / "imap-password"
+    pw.write_text("secret\n")
+    pw.chmod(0o600)
+    env.write_config(extra=f'inbox = {{ url = "imaps://127.0.0.1:1/INBOX"; username = "theodoi"; '
+                           f'password_file = "{pw}"; address = "theodoi@sonha.gov.vn"; }};', **kw)
+
+
+def test_with_an_inbox_every_reminder_notice_and_digest_says_reply_to_it(env, tmp_path):
+    with_inbox(env, tmp_path, schedule=SCHEDULE.replace("notify_on_assign = false", "notify_on_assign = true"))
+    add(env, "Báo cáo quý", "--agency", "stc", "--support", "kbnn", "--due", "2025-05-20")
+    assert run_once(env, "--now", "2025-05-01T09:00:30").returncode == 0     # the notices
+    assert run_once(env, "--now", "2025-05-06T08:00:30").returncode == 0     # the 14d reminder
+    with_inbox(env, tmp_path, schedule=SCHEDULE.replace("digest = false", "digest = true"))
+    assert run_once(env, "--now", "2025-05-13T08:00:30").returncode == 0     # the 7d one, as a digest
+    msgs = env.messages()
+    assert {m["Subject"].split("]")[0] for m in msgs} == {"[Giao nhiệm vụ", "[Nhắc việc"}
+    assert sum(".digest." in m["Message-ID"] for m in msgs) == 2                # stc's and kbnn's
+    assert len(msgs) == 4
+    for m in msgs:
+        assert [a.addr_spec for a in m["Reply-To"].addresses] == ["theodoi@sonha.gov.vn"]
+
+
+def test_without_an_inbox_there_is_no_reply_to(env):
+    add(env, "Báo cáo quý", "--agency", "stc", "--due", "2025-05-20")
+    assert run_once(env, "--now", "2025-05-06T08:00:30").returncode == 0
+    [m] = env.messages()
+    assert m["Reply-To"] is None

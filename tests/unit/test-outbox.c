@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
 
@@ -43,6 +44,7 @@ static const char *const CONFIG_TEXT =
 
 static int setup_config(void **state, const char *digest, const char *extra) {
         struct fx *f = calloc(1, sizeof *f);
+        int r;
         char path[256];
         _cleanup_free_ char *errors = NULL;
 
@@ -53,7 +55,10 @@ static int setup_config(void **state, const char *digest, const char *extra) {
         assert_non_null(fp);
         fprintf(fp, CONFIG_TEXT, digest, extra);
         fclose(fp);
-        assert_int_equal(config_load(path, &f->c, &errors), 0);
+        r = config_load(path, &f->c, &errors);
+        if (r < 0)
+                fprintf(stderr, "%s\n", strempty(errors));
+        assert_int_equal(r, 0);
         assert_int_equal(config_apply_timezone(f->c), 0);
         assert_int_equal(store_open(f->c->database, STORE_CREATE, &f->s), 0);
         *state = f;
@@ -66,6 +71,26 @@ static int setup_with(void **state, const char *digest) {
 
 static int setup_en(void **state) {
         return setup_config(state, "false", "language = \"en\";\n");
+}
+
+static int setup_inbox(void **state) {
+        char path[256];
+        int r;
+
+        /* The password file sits in a folder of its own, made first. */
+        snprintf(path, sizeof path, "/tmp/test-outbox-imap.%d", (int) getpid());
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("secret\n", fp);
+        fclose(fp);
+        assert_int_equal(chmod(path, 0600), 0);
+        _cleanup_free_ char *extra = NULL;
+        assert_true(asprintf(&extra, "inbox = { url = \"imaps://127.0.0.1:1/INBOX\"; username = \"u\"; "
+                                     "password_file = \"%s\"; address = \"theodoi@sonha.gov.vn\"; };\n",
+                             path) > 0);
+        r = setup_config(state, "false", extra);
+        unlink(path);
+        return r;
 }
 
 static int setup(void **state) {
@@ -732,6 +757,35 @@ static void test_ack_of_a_missing_reply_fails(void **state) {
         assert_int_equal(count_state(f, DELIVERY_FAILED), 1);
 }
 
+/* With an inbox, what goes to an agency says Reply-To: the inbox's
+ * address; without one, nothing (or smtp.reply_to, when set). */
+static void reply_to_of_claimed(struct fx *f, const char *want) {
+        struct job_list jobs = {};
+        int64_t now = at(2025, 5, 8, 8, 0);
+
+        add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        assert_int_equal(outbox_decide(f->s, f->c, now), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
+        assert_non_null(jobs.jobs[0]->data);
+        const char *h = strstr(jobs.jobs[0]->data, "\r\nReply-To:");
+        if (!want)
+                assert_null(h);
+        else {
+                assert_non_null(h);
+                assert_non_null(strstr(h, want));
+                assert_true(strstr(h, want) < strstr(h + 2, "\r\n"));
+        }
+        job_list_done(&jobs);
+}
+
+static void test_reply_to_is_the_inbox(void **state) {
+        reply_to_of_claimed(*state, "<theodoi@sonha.gov.vn>");
+}
+
+static void test_no_reply_to_without_an_inbox(void **state) {
+        reply_to_of_claimed(*state, NULL);
+}
+
 /* Idle without a report configured: nothing to wake for. With one, the
  * next report's due time; once decided, the row's. */
 static void test_next_wakeup_without_reports_is_never(void **state) {
@@ -801,6 +855,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ack_of_an_extension_request, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ack_in_english, setup_en, teardown),
                 cmocka_unit_test_setup_teardown(test_ack_of_a_missing_reply_fails, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reply_to_is_the_inbox, setup_inbox, teardown),
+                cmocka_unit_test_setup_teardown(test_no_reply_to_without_an_inbox, setup, teardown),
                 cmocka_unit_test(test_row_delivered_matches_whole_addresses),
                 cmocka_unit_test(test_backoff_doubles_to_the_cap),
         };
