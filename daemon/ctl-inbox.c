@@ -303,6 +303,21 @@ int cmd_reject(struct ctl *c, int argc, char **argv) {
                 store_rollback(c->store);
                 return r;
         }
+        /* A refused report of completion no longer holds the task's
+         * reminders to the agency (outbox.c): the schedule winds back to
+         * when the report came, and the next pass sends the latest slot
+         * held meanwhile, as after downtime (slots others had are not
+         * made twice). */
+        if (m.state == INBOX_PENDING && m.intent == INBOX_INTENT_DONE && m.task_id > 0) {
+                _cleanup_(task_done) struct task t = {};
+                r = store_task_get(c->store, m.task_id, &t);
+                if (r >= 0 && t.status == TASK_OPEN && t.due_at != NO_TIME)
+                        r = store_task_set_schedule(c->store, t.id, c->now, MIN(t.fired_through, m.received_at));
+                if (r < 0 && r != -ENOENT) {
+                        store_rollback(c->store);
+                        return ctl_store_fail(c, r, "cannot resume the task's reminders");
+                }
+        }
         /* The agency hears why, in its reply's thread, with the decision
          * or not at all. A reply whose sender is no configured agency's
          * is refused without an answer. */

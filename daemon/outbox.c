@@ -169,7 +169,36 @@ static int decide_notices(struct store *s, const struct config *c, struct task *
         return 0;
 }
 
-static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
+/* Whether `agency` waits for the officer on its report that task `task`
+ * is done: its reminders of the task are held meanwhile. */
+static bool held(const struct inbox_wait_list *w, int64_t task, const char *agency) {
+        for (size_t i = 0; w && i < w->n; i++)
+                if (w->items[i].task_id == task && streq(w->items[i].agency, agency))
+                        return true;
+        return false;
+}
+
+/* Leaves out of a reminder the agencies whose report of completion waits:
+ * the slot is skipped for them, not dropped, since a refused report
+ * (deadlinectl reject) winds the task's schedule back to when it came,
+ * and the latest slot missed meanwhile then goes, as after downtime. */
+static size_t drop_held(const struct inbox_wait_list *w, const struct task *t, const struct slot *slot,
+                        struct recipient *rcpt, size_t nr) {
+        size_t kept = 0;
+
+        for (size_t k = 0; k < nr; k++) {
+                if (held(w, t->id, rcpt[k].agency)) {
+                        log_info("Reminder for task %lld to %s held (%s): its report of completion waits for "
+                                 "the officer", (long long) t->id, rcpt[k].agency, slot->key);
+                        continue;
+                }
+                rcpt[kept++] = rcpt[k];
+        }
+        return kept;
+}
+
+static int decide_task(struct store *s, const struct config *c, struct task *t, const struct inbox_wait_list *w,
+                       int64_t now, int *created) {
         const struct policy *p = &c->policy;
         _cleanup_free_ struct slot *slots = calloc(SCHEDULE_DUE_MAX(p), sizeof *slots);
         struct slot next;
@@ -216,10 +245,12 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
                                 rcpt[kept++] = rcpt[k];
                         }
                         nr = kept;
-                } else
+                } else {
                         for (size_t k = 0; k < t->n_agencies; k++)
                                 add_recipient(c, rcpt, &nr, ELEMENTSOF(rcpt), t->agencies[k].agency,
                                               t->agencies[k].role);
+                        nr = drop_held(w, t, &slots[i], rcpt, nr);
+                }
                 r = insert_deliveries(s, c, t, &slots[i], rcpt, nr, false, now, created);
                 if (r < 0)
                         return r;
@@ -327,15 +358,21 @@ int outbox_decide_some(struct store *s, const struct config *c, int64_t now, siz
                         return created;
                 }
                 struct task_list l = {};
+                struct inbox_wait_list w = {};
                 r = store_begin(s);
                 if (r < 0)
                         return r;
                 r = store_tasks_due(s, now, DECIDE_BATCH, &l);
+                /* The reports of completion that hold reminders, read once
+                 * per batch, only when some task is due. */
+                if (r >= 0 && l.n > 0 && c->has_inbox && c->inbox.pause_reminders)
+                        r = store_inbox_reports_waiting(s, &w);
                 for (size_t i = 0; r >= 0 && i < l.n; i++)
-                        r = decide_task(s, c, &l.tasks[i], now, &created);
+                        r = decide_task(s, c, &l.tasks[i], &w, now, &created);
                 size_t n = l.n;
                 done += n;
                 task_list_done(&l);
+                inbox_wait_list_done(&w);
                 if (r >= 0)
                         r = store_commit(s);
                 if (r < 0) {

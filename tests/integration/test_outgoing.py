@@ -180,3 +180,61 @@ def test_without_an_inbox_there_is_no_reply_to(env):
     assert run_once(env, "--now", "2025-05-06T08:00:30").returncode == 0
     [m] = env.messages()
     assert m["Reply-To"] is None
+
+
+def recipients(m):
+    return sorted(a.addr_spec for h in ("To", "Cc") if m[h] for a in m[h].addresses)
+
+
+def test_reminders_to_an_agency_wait_while_its_report_does_and_resume_on_reject(env, tmp_path):
+    with_inbox(env, tmp_path)
+    task = add(env, "Báo cáo quý", "--agency", "stc", "--support", "kbnn", "--due", "2025-05-30")
+    # stc reports it done on 12/5; the officer has not confirmed it.
+    n = record_reply(env, task, "done")
+    # The 14d reminder (Fri 16/5): kbnn alone.
+    p = run_once(env, "--now", "2025-05-16T08:00:30")
+    assert p.returncode == 0, p.stderr
+    [m] = env.messages()
+    assert recipients(m) == ["kbnn@sonha.gov.vn"]
+    assert env.query("SELECT agency FROM deliveries WHERE task_id = ?", task) == [("kbnn",)]
+    assert run_once(env, "--now", "2025-05-16T09:00:30").returncode == 0
+    assert len(env.messages()) == 1
+
+    # Refused on Mon 19/5: stc gets the reminder it missed, with the time
+    # left now; kbnn nothing twice.
+    assert env.ctl("--now", "2025-05-19T09:00", "reject", n, "--reason", "Chưa đủ hồ sơ").returncode == 0
+    assert run_once(env, "--now", "2025-05-19T09:00:30").returncode == 0
+    reminders = [m for m in env.messages() if not m["X-Deadlined-Delivery"].startswith("reject-")]
+    assert len(reminders) == 2
+    assert recipients(reminders[1]) == ["stc@sonha.gov.vn"]
+    assert reminders[1]["Subject"].startswith("[Nhắc việc] Còn 11 ngày:")
+    assert sorted(env.query("SELECT agency, slot LIKE 'before:14d@%' FROM deliveries WHERE task_id = ?", task)) == [
+        ("kbnn", 1), ("stc", 1)]
+    # And the next slot goes to both, as one message.
+    assert run_once(env, "--now", "2025-05-23T08:00:30").returncode == 0
+    last = [m for m in env.messages() if not m["X-Deadlined-Delivery"].startswith("reject-")][-1]
+    assert recipients(last) == ["kbnn@sonha.gov.vn", "stc@sonha.gov.vn"]
+
+
+def test_pause_reminders_false_sends_them_as_before(env, tmp_path):
+    pw = tmp_path / "imap-password"
+    pw.write_text("secret\n")
+    pw.chmod(0o600)
+    env.write_config(extra=f'inbox = {{ url = "imaps://127.0.0.1:1/INBOX"; username = "theodoi"; '
+                           f'password_file = "{pw}"; address = "theodoi@sonha.gov.vn"; pause_reminders = false; }};')
+    task = add(env, "Báo cáo quý", "--agency", "stc", "--support", "kbnn", "--due", "2025-05-30")
+    record_reply(env, task, "done")
+    assert run_once(env, "--now", "2025-05-16T08:00:30").returncode == 0
+    [m] = env.messages()
+    assert recipients(m) == ["kbnn@sonha.gov.vn", "stc@sonha.gov.vn"]
+
+
+def test_only_a_waiting_report_of_completion_holds_reminders(env, tmp_path):
+    with_inbox(env, tmp_path)
+    task = add(env, "Báo cáo quý", "--agency", "stc", "--due", "2025-05-30")
+    other = add(env, "Kế hoạch năm", "--agency", "stc", "--due", "2025-05-30")
+    record_reply(env, task, "extension", uid=1, asked_day=20254)    # a request, not a report
+    record_reply(env, task, "done", uid=2, state="rejected")         # decided already
+    record_reply(env, other, "done", uid=3, agency="kbnn")           # another agency's
+    assert run_once(env, "--now", "2025-05-16T08:00:30").returncode == 0
+    assert sorted(m["Subject"][-5:] for m in env.messages()) == [f" [#{task}]", f" [#{other}]"]
