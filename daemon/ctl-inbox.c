@@ -312,7 +312,9 @@ int cmd_reject(struct ctl *c, int argc, char **argv) {
                 _cleanup_(task_done) struct task t = {};
                 r = store_task_get(c->store, m.task_id, &t);
                 if (r >= 0 && t.status == TASK_OPEN && t.due_at != NO_TIME)
-                        r = store_task_set_schedule(c->store, t.id, c->now, MIN(t.fired_through, m.received_at));
+                        r = store_task_set_schedule(c->store, t.id,
+                                                    t.next_fire_at != NO_TIME ? MIN(t.next_fire_at, c->now) : c->now,
+                                                    MIN(t.fired_through, m.received_at));
                 if (r < 0 && r != -ENOENT) {
                         store_rollback(c->store);
                         return ctl_store_fail(c, r, "cannot resume the task's reminders");
