@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "compose.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,18 +137,45 @@ int compose_collect_tasks(const struct config *c, const struct job *j, const str
         return 0;
 }
 
+int compose_subject_tag(char **subject, int64_t task_id) {
+        char *t;
+
+        if (asprintf(&t, "%s [#%" PRId64 "]", strempty(*subject), task_id) < 0)
+                return -ENOMEM;
+        free(*subject);
+        *subject = t;
+        return 0;
+}
+
+/* Where an agency's answer goes: the inbox's address when one is
+ * configured (the daemon reads it), else smtp.reply_to, else nowhere
+ * (NULL). */
+static const struct mail_address *answer_address(const struct config *c, struct mail_address *buf) {
+        if (c->has_inbox && c->inbox.address)
+                *buf = (struct mail_address) { c->from_name, c->inbox.address };
+        else if (c->reply_address)
+                *buf = (struct mail_address) { c->reply_name, c->reply_address };
+        else
+                return NULL;
+        return buf;
+}
+
 /* What names a message (its Message-ID and X-Deadlined-Delivery): the same
  * on every retry, so that a receiver who sees it twice can tell. A per-task
  * message is the task and its slot, whichever of its recipients a retry is
  * for: "42-before-7d.1747760399". A digest is named by its first delivery.
  * The Message-ID puts the database's instance id before it, which makes it
  * unique across databases. */
-static int message_token(const struct job *j, bool digest, char **ret) {
+static int message_token(const struct job *j, bool digest, int64_t now, char **ret) {
         const char *slot = j->rows[0].slot;
         char *t;
 
-        if (digest)
-                return asprintf(ret, "%lld", (long long) j->rows[0].delivery_id) < 0 ? -ENOMEM : 0;
+        if (digest) {
+                int32_t day;
+                int64_t sec;
+                instant_to_local(now, &day, &sec);
+                return mail_digest_token(j->rows[0].agency, day, j->rows[0].delivery_id, ret);
+        }
         /* About no one task: the key, which names the agency. */
         if (j->rows[0].task_id == 0 ? asprintf(&t, "%s", slot) < 0
                                     : asprintf(&t, "%lld-%s", (long long) j->rows[0].task_id, slot) < 0)
@@ -195,7 +223,7 @@ static void drop_delivered(struct job *j) {
 }
 
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
-        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL;
+        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *thread = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
         _cleanup_free_ struct render_recipient *recipients = NULL;
         _cleanup_free_ bool *in_row = NULL;
@@ -206,7 +234,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         size_t n_to = 0, n_cc = 0, size;
         int r;
 
-        struct mail_address reply_to = { c->reply_name, c->reply_address };
+        struct mail_address reply_to;
         from_addr = strdup(strempty(c->from_address));
         if (!from_addr)
                 return -ENOMEM;
@@ -269,6 +297,11 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         r = render_message(c->render, &in, &out);
         if (r < 0)
                 goto finish;
+        if (parts.n == 1) {
+                r = compose_subject_tag(&out.subject, parts.tasks[0].id);
+                if (r < 0)
+                        goto finish;
+        }
 
         task_ids = calloc(parts.n, sizeof *task_ids);
         if (!task_ids) {
@@ -277,16 +310,26 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         }
         for (size_t i = 0; i < parts.n; i++)
                 task_ids[i] = parts.tasks[i].id;
-        r = message_token(j, digest, &token);
+        r = message_token(j, digest, now, &token);
         if (r < 0)
                 goto finish;
+        if (digest) {
+                /* Every digest to the agency on one day threads together,
+                 * and a reply to one names the agency. */
+                int32_t day;
+                int64_t sec;
+                instant_to_local(now, &day, &sec);
+                r = mail_digest_thread_id(j->rows[0].agency, day, j->instance, c->from_address, &thread);
+                if (r < 0)
+                        goto finish;
+        }
         struct mail_message m = {
                 .from = { c->from_name, c->from_address },
                 .to = to,
                 .n_to = n_to,
                 .cc = cc,
                 .n_cc = n_cc,
-                .reply_to = c->reply_address ? &reply_to : NULL,
+                .reply_to = answer_address(c, &reply_to),
                 .subject = out.subject,
                 .text = out.text,
                 .html = out.html,
@@ -295,6 +338,7 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
                 .instance = j->instance,
                 .tasks = task_ids,
                 .n_tasks = parts.n,
+                .thread = thread,
         };
         r = mail_message_format(&m, &data, &size);
         if (r < 0)
@@ -438,7 +482,7 @@ static int compose_report(const struct config *c, struct job *j, const struct re
                 return r;
         snprintf(filename, sizeof filename, "%s-%s.csv", c->language == LANGUAGE_VI ? "bao-cao" : "report", period);
 
-        r = message_token(j, false, &token);
+        r = message_token(j, false, now, &token);
         if (r < 0)
                 return r;
         struct mail_address reply_to = { c->reply_name, c->reply_address };
@@ -491,6 +535,148 @@ static int compose_report(const struct config *c, struct job *j, const struct re
         j->data = TAKE_PTR(data);
         j->size = size;
         return 0;
+}
+
+/* The subject of a reply without its "Re:", "RE:", "Fwd:", "AW:", "TR:"
+ * prefixes, so that the answer says "Re: " once. */
+static const char *strip_reply_prefixes(const char *s) {
+        static const char *const prefixes[] = { "re:", "aw:", "sv:", "tr:", "fw:", "fwd:", "vs:" };
+        bool more = true;
+
+        while (more) {
+                more = false;
+                s += strspn(s, " \t");
+                for (size_t i = 0; i < ELEMENTSOF(prefixes) && !more; i++)
+                        if (strncasecmp(s, prefixes[i], strlen(prefixes[i])) == 0) {
+                                s += strlen(prefixes[i]);
+                                more = true;
+                        }
+        }
+        return s;
+}
+
+int compose_reply_answer(const struct config *c, struct job *j, const struct inbox_message *reply,
+                         const struct task *task, int64_t now) {
+        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *subject = NULL, *thread = NULL;
+        _cleanup_free_ bool *in_row = NULL;
+        _cleanup_strv_free_ char **rcpt = NULL;
+        _cleanup_(render_output_done) struct render_output out = {};
+        struct compose_parts parts = {};
+        const struct agency *a = config_find_agency(c, j->agency);
+        bool reject = strncmp(j->rows[0].slot, "reject:", 7) == 0;
+        struct due asked = {};
+        size_t size;
+        int r;
+
+        if (j->channel != CHANNEL_EMAIL)
+                return -EOPNOTSUPP;
+        if (j->n_rows != 1 || !reply || !mail_address_is_valid(reply->sender))
+                return -EINVAL;
+
+        /* The task the reply names, as a one-task message would show it. */
+        if (task) {
+                r = compose_collect_tasks(c, j, &task, now, &parts);
+                if (r < 0)
+                        goto finish;
+                parts.n = 1;
+        }
+        subject = strdup(strip_reply_prefixes(strempty(reply->subject)));
+        if (!subject) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        if (task) {
+                char tag[32];
+                snprintf(tag, sizeof tag, "[#%" PRId64 "]", task->id);
+                if (!strstr(subject, tag)) {
+                        r = compose_subject_tag(&subject, task->id);
+                        if (r < 0)
+                                goto finish;
+                }
+        }
+        if (reply->asked_day != INT32_MIN)
+                asked = (struct due) { reply->asked_day, -1 };
+        struct render_recipient recipient = { .name = a ? a->name : reply->sender, .role = _ROLE_INVALID };
+        struct render_input in = {
+                .kind = reject ? RENDER_REJECT : RENDER_ACK,
+                .now = now,
+                .recipients = &recipient,
+                .n_recipients = 1,
+                .tasks = parts.n > 0 ? parts.tasks : NULL,
+                .n_tasks = parts.n,
+                .base_url = c->base_url,
+                .reply_subject = subject,
+                .reply_from = reply->sender,
+                .reply_date = reply->sent_at != NO_TIME ? reply->sent_at : reply->received_at,
+                .reply_done = reply->intent == INBOX_INTENT_DONE,
+                .reply_asked = reply->intent == INBOX_INTENT_EXTENSION && reply->asked_day != INT32_MIN ? &asked
+                                                                                                       : NULL,
+                .reason = reject ? strempty(reply->reason) : NULL,
+        };
+        r = render_message(c->render, &in, &out);
+        if (r < 0)
+                goto finish;
+
+        /* The reply's own id, when it is one a header may carry. */
+        if (reply->message_id && asprintf(&thread, "<%s>", reply->message_id) < 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        if (thread && !mail_id_is_valid(thread))
+                thread = mfree(thread);
+        r = message_token(j, false, now, &token);
+        if (r < 0)
+                goto finish;
+        struct mail_address to = { a ? a->name : NULL, reply->sender };
+        struct mail_address reply_to;
+        struct mail_message m = {
+                .from = { c->from_name, c->from_address },
+                .to = &to,
+                .n_to = 1,
+                .reply_to = answer_address(c, &reply_to),
+                .subject = out.subject,
+                .text = out.text,
+                .html = out.html,
+                .date = now,
+                .delivery = token,
+                .instance = j->instance,
+                .tasks = task ? &task->id : NULL,
+                .n_tasks = task ? 1 : 0,
+                .thread = thread,
+        };
+        r = mail_message_format(&m, &data, &size);
+        if (r >= 0)
+                r = mail_message_recipients(&m, &rcpt);
+        if (r < 0)
+                goto finish;
+        from_addr = strdup(strempty(c->from_address));
+        free(j->subject);
+        j->subject = strdup(strempty(out.subject));
+        if (!from_addr || !j->subject) {
+                r = -ENOMEM;
+                goto finish;
+        }
+
+        size_t n_rcpt = strv_length(rcpt);
+        in_row = calloc(n_rcpt * j->n_rows + 1, sizeof *in_row);
+        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
+        if (!in_row || !j->rcpt_refused) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t k = 0; k < n_rcpt * j->n_rows; k++)
+                in_row[k] = true;
+        j->mail_from = TAKE_PTR(from_addr);
+        j->rcpt = TAKE_PTR(rcpt);
+        j->rcpt_in_row = TAKE_PTR(in_row);
+        j->n_rcpt = n_rcpt;
+        drop_delivered(j);
+        j->data = TAKE_PTR(data);
+        j->size = size;
+        r = 0;
+finish:
+        compose_parts_done(&parts);
+        return r;
 }
 
 int compose_untasked(const struct config *c, struct job *j, const struct report *report, int64_t now) {

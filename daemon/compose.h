@@ -21,7 +21,7 @@ int compose_test_email(const struct config *c, const struct agency *a, int64_t n
                        struct job *j);
 int compose_webhook(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now);
 /* The message of a delivery about no one task (outbox_enqueue()), by the
- * kind its key begins with, filling in j's envelope and data for
+ * kind its key begins with (an answer to a reply: compose_reply_answer()), filling in j's envelope and data for
  * j->agency. -EOPNOTSUPP for a kind (or a channel) that has none.
  *
  * "report:<agency>:<period>": the compliance report of the period, which
@@ -32,6 +32,24 @@ int compose_webhook(const struct config *c, struct job *j, const struct task *co
  * mark (so that spreadsheet programs read it as UTF-8), named
  * "bao-cao-<period>.csv" ("report-<period>.csv" in English). */
 int compose_untasked(const struct config *c, struct job *j, const struct report *report, int64_t now);
+/* "ack:<inbox id>" and "reject:<inbox id>": the answer to an agency's
+ * reply (`reply`, from the store's inbox; `task` the task it names, or
+ * NULL), by e-mail only, to the reply's sender alone, in the reply's own
+ * thread (In-Reply-To and References its Message-ID, the subject its own
+ * after "Re: ", with the task tag added when the reply lost it). An
+ * acknowledgement says what was received (a report of completion awaiting
+ * confirmation, or an extension asked for, awaiting a decision); a refusal
+ * gives the officer's reason (reply->reason). The templates are
+ * ack-*.{txt,html} and reject-*. -EOPNOTSUPP for another channel, -EINVAL
+ * for a reply without a valid sender address. */
+int compose_reply_answer(const struct config *c, struct job *j, const struct inbox_message *reply,
+                         const struct task *task, int64_t now);
+
+/* Appends the task tag " [#ID]" to a message's subject, which a reply
+ * keeps ("Re: …") and the inbox reader finds the task by. Every e-mail
+ * about one task carries it; a digest, about several, carries none (each
+ * of its task lines shows its "#ID" instead). */
+int compose_subject_tag(char **subject, int64_t task_id);
 
 /* What the two composers share. */
 

@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "json-util.h"
+#include "outbox.h"
 #include "strbuf.h"
 #include "table.h"
 #include "timeutil.h"
@@ -286,6 +287,9 @@ int cmd_reject(struct ctl *c, int argc, char **argv) {
                 return r;
         if (!*reason)
                 return ctl_fail(c, EX_USAGE, "--reason: empty (say what the agency is told)");
+        r = ctl_load_config(c);
+        if (r != 0)
+                return r;
         r = get_open(c, id, &m);
         if (r != 0)
                 return r;
@@ -299,6 +303,36 @@ int cmd_reject(struct ctl *c, int argc, char **argv) {
                 store_rollback(c->store);
                 return r;
         }
+        /* A refused report of completion no longer holds the task's
+         * reminders to the agency (outbox.c): the schedule winds back to
+         * when the report came, and the next pass sends the latest slot
+         * held meanwhile, as after downtime (slots others had are not
+         * made twice). */
+        if (m.state == INBOX_PENDING && m.intent == INBOX_INTENT_DONE && m.task_id > 0) {
+                _cleanup_(task_done) struct task t = {};
+                r = store_task_get(c->store, m.task_id, &t);
+                if (r >= 0 && t.status == TASK_OPEN && t.due_at != NO_TIME)
+                        r = store_task_set_schedule(c->store, t.id,
+                                                    t.next_fire_at != NO_TIME ? MIN(t.next_fire_at, c->now) : c->now,
+                                                    MIN(t.fired_through, m.received_at));
+                if (r < 0 && r != -ENOENT) {
+                        store_rollback(c->store);
+                        return ctl_store_fail(c, r, "cannot resume the task's reminders");
+                }
+        }
+        /* The agency hears why, in its reply's thread, with the decision
+         * or not at all. A reply whose sender is no configured agency's
+         * is refused without an answer. */
+        bool answered = m.agency && m.sender && config_find_agency(c->config, m.agency);
+        if (answered) {
+                char key[64];
+                snprintf(key, sizeof key, "reject:%lld", (long long) id);
+                r = outbox_enqueue(c->store, c->config, key, m.agency, c->now, c->now);
+                if (r < 0) {
+                        store_rollback(c->store);
+                        return ctl_store_fail(c, r, "cannot queue the answer to the agency");
+                }
+        }
         r = store_commit(c->store);
         if (r < 0) {
                 store_rollback(c->store);
@@ -309,6 +343,11 @@ int cmd_reject(struct ctl *c, int argc, char **argv) {
                 r = store_inbox_get(c->store, id, &m);
                 return r < 0 ? ctl_store_fail(c, r, "cannot read the message back") : ctl_print_json(c, inbox_json(&m));
         }
-        printf("Inbox message %lld rejected.\n", (long long) id);
+        if (answered)
+                printf("Inbox message %lld rejected; %s is told why in its reply's thread.\n", (long long) id,
+                       m.sender);
+        else
+                printf("Inbox message %lld rejected; no answer is sent (its sender is no configured agency's).\n",
+                       (long long) id);
         return 0;
 }

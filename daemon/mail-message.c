@@ -9,6 +9,7 @@
 
 #include "mail-message.h"
 #include "strbuf.h"
+#include "timeutil.h"
 
 #define LINE_MAX_SOFT 78        /* RFC 5322 2.1.1: SHOULD */
 #define QP_LINE_MAX 76          /* RFC 2045 6.7 (5) */
@@ -151,6 +152,48 @@ int mail_thread_id(int64_t task_id, const char *instance, const char *from_addre
                         task_id, address_domain(from_address)) < 0 ? -ENOMEM : 0;
 }
 
+static bool agency_id_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+                        return false;
+        return true;
+}
+
+int mail_digest_token(const char *agency, int32_t day, int64_t first_delivery, char **ret) {
+        char d[11];
+
+        if (!agency_id_valid(agency) || first_delivery <= 0)
+                return -EINVAL;
+        format_iso_date(day, d);
+        return asprintf(ret, "digest.%s.%s.%" PRId64, agency, d, first_delivery) < 0 ? -ENOMEM : 0;
+}
+
+int mail_digest_thread_id(const char *agency, int32_t day, const char *instance, const char *from_address,
+                          char **ret) {
+        char d[11];
+
+        if (!agency_id_valid(agency) || (instance && !token_valid(instance)) || !mail_address_is_valid(from_address))
+                return -EINVAL;
+        format_iso_date(day, d);
+        return asprintf(ret, "<deadlined.%s%sdigest.%s.%s@%s>", strempty(instance), instance ? "." : "", agency, d,
+                        address_domain(from_address)) < 0 ? -ENOMEM : 0;
+}
+
+bool mail_id_is_valid(const char *id) {
+        size_t n = id ? strlen(id) : 0;
+
+        if (n < 3 || n > 250 || id[0] != '<' || id[n - 1] != '>')
+                return false;
+        for (size_t i = 1; i + 1 < n; i++)
+                if (id[i] <= ' ' || id[i] >= 0x7f || id[i] == '<' || id[i] == '>')
+                        return false;
+        return true;
+}
+
 /* A positive decimal task id at the start of s, ending at `end` (one of
  * its characters, or NUL): 0 when there is none. */
 static int64_t leading_id(const char *s, const char *end) {
@@ -167,26 +210,74 @@ static int64_t leading_id(const char *s, const char *end) {
         return v;
 }
 
-enum mail_reference mail_reference_parse(const char *id, const char *instance, int64_t *ret_task) {
+/* The local part of an id of ours after "deadlined.INSTANCE.", up to its
+ * "@" (*ret_at); NULL when the id is not ours. */
+static const char *our_local_part(const char *id, const char *instance, const char **ret_at) {
         const char *p, *at;
         size_t n;
-        int64_t task;
 
         if (!id)
-                return MAIL_REFERENCE_FOREIGN;
+                return NULL;
         id += strspn(id, " \t<");
         if (strncmp(id, "deadlined.", 10) != 0)
-                return MAIL_REFERENCE_FOREIGN;
+                return NULL;
         p = id + 10;
         if (instance) {
                 n = strlen(instance);
                 if (strncmp(p, instance, n) != 0 || p[n] != '.')
-                        return MAIL_REFERENCE_FOREIGN;
+                        return NULL;
                 p += n + 1;
         }
         at = strchr(p, '@');
         if (!at || at == p)
+                return NULL;
+        *ret_at = at;
+        return p;
+}
+
+int mail_reference_digest(const char *id, const char *instance, char **ret_agency, int32_t *ret_day) {
+        const char *p, *at, *dot;
+        char agency[65], d[11];
+        int32_t day;
+
+        p = our_local_part(id, instance, &at);
+        if (!p || strncmp(p, "digest.", 7) != 0)
+                return -ENOENT;
+        p += 7;
+        dot = memchr(p, '.', (size_t) (at - p));
+        if (!dot || dot == p || (size_t) (dot - p) >= sizeof agency || at - dot < 11)
+                return -ENOENT;
+        memcpy(agency, p, (size_t) (dot - p));
+        agency[dot - p] = 0;
+        memcpy(d, dot + 1, 10);
+        d[10] = 0;
+        /* The day, then the end of the thread root or ".ROW". */
+        if (!agency_id_valid(agency) || parse_iso_date(d, &day) < 0 || !(dot[11] == '@' || dot[11] == '.'))
+                return -ENOENT;
+        if (dot[11] == '.' && leading_id(dot + 12, "@") <= 0)
+                return -ENOENT;
+        char *a = strdup(agency);
+        if (!a)
+                return -ENOMEM;
+        *ret_agency = a;
+        *ret_day = day;
+        return 0;
+}
+
+enum mail_reference mail_reference_parse(const char *id, const char *instance, int64_t *ret_task) {
+        const char *p, *at;
+        int64_t task;
+
+        p = our_local_part(id, instance, &at);
+        if (!p)
                 return MAIL_REFERENCE_FOREIGN;
+        if (strncmp(p, "digest.", 7) == 0) {
+                _cleanup_free_ char *agency = NULL;
+                int32_t day;
+                if (mail_reference_digest(id, instance, &agency, &day) == 0)
+                        return MAIL_REFERENCE_DIGEST;
+                return MAIL_REFERENCE_OTHER;
+        }
         if (strncmp(p, "task-", 5) == 0 && (task = leading_id(p + 5, "@")) > 0) {
                 *ret_task = task;
                 return MAIL_REFERENCE_TASK;
@@ -632,7 +723,13 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
         r = mail_message_id(m->delivery, m->instance, m->from.address, &message_id);
         if (r < 0)
                 return r;
-        if (m->n_tasks == 1) {
+        if (m->thread) {
+                if (!mail_id_is_valid(m->thread))
+                        return -EINVAL;
+                thread = strdup(m->thread);
+                if (!thread)
+                        return -ENOMEM;
+        } else if (m->n_tasks == 1) {
                 r = mail_thread_id(m->tasks[0], m->instance, m->from.address, &thread);
                 if (r < 0)
                         return r;

@@ -76,6 +76,10 @@ struct mail_message {
          * thread root, so every reminder about it threads together. */
         const int64_t *tasks;
         size_t n_tasks;
+        /* The id ("<…>") that In-Reply-To and References name instead of
+         * a task's thread root: a digest's (mail_digest_thread_id()), or
+         * the message this one answers. NULL: as above. */
+        const char *thread;
         /* With attachments the message is multipart/mixed: the body (text,
          * or text and HTML as multipart/alternative) first, then each
          * attachment. */
@@ -99,11 +103,24 @@ int mail_message_id(const char *token, const char *instance, const char *from_ad
  * about one task refers to. */
 int mail_thread_id(int64_t task_id, const char *instance, const char *from_address, char **ret);
 
+/* A digest's delivery token, "digest.AGENCY.YYYY-MM-DD.ROW" (the agency's
+ * config id, the local day it is sent, its first delivery's row), and the
+ * thread root every digest to that agency on that day refers to,
+ * "<deadlined.INSTANCE.digest.AGENCY.YYYY-MM-DD@DOMAIN>". */
+int mail_digest_token(const char *agency, int32_t day, int64_t first_delivery, char **ret);
+int mail_digest_thread_id(const char *agency, int32_t day, const char *instance, const char *from_address,
+                          char **ret);
+/* Whether `id` is a message id deadlined may write into In-Reply-To and
+ * References: "<…>", at most 250 bytes, printable ASCII without blanks or
+ * further angle brackets. */
+bool mail_id_is_valid(const char *id);
+
 /* What an id deadlined wrote names, read back from a reply's In-Reply-To or
  * References (with or without the angle brackets; any domain, since a
  * reply keeps the id as it was): a task (its thread root, or a message
  * about it alone: "deadlined.INSTANCE.42-before-7d.1747760399"), a digest
- * (named by its first delivery's row, digits alone), or another message
+ * ("digest.AGENCY.DAY…", or, as older versions wrote, its first
+ * delivery's row, digits alone), or another message
  * of ours (a report, an acknowledgement). Only ids of this `instance`
  * (NULL: ids without one) are ours. */
 enum mail_reference {
@@ -113,6 +130,9 @@ enum mail_reference {
         MAIL_REFERENCE_OTHER,
 };
 enum mail_reference mail_reference_parse(const char *id, const char *instance, int64_t *ret_task);
+/* The agency (its config id) and local day of a digest an id names (its
+ * Message-ID or its thread root). -ENOENT for any other id. */
+int mail_reference_digest(const char *id, const char *instance, char **ret_agency, int32_t *ret_day);
 /* The first task the ids name, in order (In-Reply-To first, then
  * References); when none does, DIGEST if one names a digest. */
 enum mail_reference mail_references_task(char *const *ids, const char *instance, int64_t *ret_task);

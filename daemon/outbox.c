@@ -169,7 +169,36 @@ static int decide_notices(struct store *s, const struct config *c, struct task *
         return 0;
 }
 
-static int decide_task(struct store *s, const struct config *c, struct task *t, int64_t now, int *created,
+/* Whether `agency` waits for the officer on its report that task `task`
+ * is done: its reminders of the task are held meanwhile. */
+static bool held(const struct inbox_wait_list *w, int64_t task, const char *agency) {
+        for (size_t i = 0; w && i < w->n; i++)
+                if (w->items[i].task_id == task && streq(w->items[i].agency, agency))
+                        return true;
+        return false;
+}
+
+/* Leaves out of a reminder the agencies whose report of completion waits:
+ * the slot is skipped for them, not dropped, since a refused report
+ * (deadlinectl reject) winds the task's schedule back to when it came,
+ * and the latest slot missed meanwhile then goes, as after downtime. */
+static size_t drop_held(const struct inbox_wait_list *w, const struct task *t, const struct slot *slot,
+                        struct recipient *rcpt, size_t nr) {
+        size_t kept = 0;
+
+        for (size_t k = 0; k < nr; k++) {
+                if (held(w, t->id, rcpt[k].agency)) {
+                        log_info("Reminder for task %lld to %s held (%s): its report of completion waits for "
+                                 "the officer", (long long) t->id, rcpt[k].agency, slot->key);
+                        continue;
+                }
+                rcpt[kept++] = rcpt[k];
+        }
+        return kept;
+}
+
+static int decide_task(struct store *s, const struct config *c, struct task *t, const struct inbox_wait_list *w,
+                       int64_t now, int *created,
                        size_t *rolled) {
         const struct policy *p = &c->policy;
         _cleanup_free_ struct slot *slots = calloc(SCHEDULE_DUE_MAX(p), sizeof *slots);
@@ -217,10 +246,12 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
                                 rcpt[kept++] = rcpt[k];
                         }
                         nr = kept;
-                } else
+                } else {
                         for (size_t k = 0; k < t->n_agencies; k++)
                                 add_recipient(c, rcpt, &nr, ELEMENTSOF(rcpt), t->agencies[k].agency,
                                               t->agencies[k].role);
+                        nr = drop_held(w, t, &slots[i], rcpt, nr);
+                }
                 r = insert_deliveries(s, c, t, &slots[i], rcpt, nr, false, now, created);
                 if (r < 0)
                         return r;
@@ -234,6 +265,22 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
         }
         int64_t next_at = schedule_next(p, t->due_at, task_date_only(t), now, &next) ? next.at : NO_TIME;
         return store_task_set_schedule(s, t->id, next_at, now);
+}
+
+/* The inbox message an answer to a reply is about ("ack:<id>",
+ * "reject:<id>"); 0 for any other key. */
+static int64_t reply_answer_id(const char *key) {
+        const char *p = strncmp(key, "ack:", 4) == 0 ? key + 4 : strncmp(key, "reject:", 7) == 0 ? key + 7 : NULL;
+        int64_t v = 0;
+
+        if (!p || *p < '1' || *p > '9')
+                return 0;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (INT64_MAX - 9) / 10)
+                        return 0;
+                v = v * 10 + (*p - '0');
+        }
+        return *p ? 0 : v;
 }
 
 int outbox_enqueue(struct store *s, const struct config *c, const char *key, const char *agency, int64_t at,
@@ -254,7 +301,7 @@ int outbox_enqueue(struct store *s, const struct config *c, const char *key, con
         const struct task none = { .id = 0 };
         /* A report is an HTML page with a file attached: nothing a
          * webhook's chat message could carry. */
-        bool email_only = strncmp(key, "report:", 7) == 0;
+        bool email_only = strncmp(key, "report:", 7) == 0 || reply_answer_id(key) > 0;
         int k = insert_deliveries(s, c, &none, &slot, &r, 1, email_only, now, &created);
         return k < 0 ? k : created;
 }
@@ -314,15 +361,21 @@ int outbox_decide_some(struct store *s, const struct config *c, int64_t now, siz
                 }
                 struct task_list l = {};
                 size_t rolled = 0;
+                struct inbox_wait_list w = {};
                 r = store_begin(s);
                 if (r < 0)
                         return r;
                 r = store_tasks_due(s, now, DECIDE_BATCH, &l);
+                /* The reports of completion that hold reminders, read once
+                 * per batch, only when some task is due. */
+                if (r >= 0 && l.n > 0 && c->has_inbox && c->inbox.pause_reminders)
+                        r = store_inbox_reports_waiting(s, &w);
                 for (size_t i = 0; r >= 0 && i < l.n; i++)
-                        r = decide_task(s, c, &l.tasks[i], now, &created, &rolled);
+                        r = decide_task(s, c, &l.tasks[i], &w, now, &created, &rolled);
                 size_t n = l.n;
                 done += n;
                 task_list_done(&l);
+                inbox_wait_list_done(&w);
                 if (r >= 0)
                         r = store_commit(s);
                 if (r < 0) {
@@ -509,6 +562,22 @@ static int compose_untasked_job(struct store *s, const struct config *c, struct 
         int32_t from_day, to_day;
         int r;
 
+        int64_t reply_id = reply_answer_id(slot);
+        if (reply_id > 0) {
+                /* An answer to an agency's reply: the reply, and the task it
+                 * names, from the store (compose is pure). */
+                _cleanup_(inbox_message_done) struct inbox_message reply = {};
+                _cleanup_(task_done) struct task t = {};
+                r = store_inbox_get(s, reply_id, &reply);
+                if (r < 0)
+                        return r;
+                if (reply.task_id > 0) {
+                        r = store_task_get(s, reply.task_id, &t);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                }
+                return compose_reply_answer(c, j, &reply, t.id > 0 ? &t : NULL, now);
+        }
         if (strncmp(slot, "report:", 7) != 0)
                 return compose_untasked(c, j, NULL, now);
         if (report_period_parse(period + 1, &from_day, &to_day) < 0)

@@ -77,6 +77,7 @@ enum {
         MV_TODAY, MV_ESCALATION_AFTER, MV_SIGNATURE, MV_WEBHOOK,
         MV_PERIOD, MV_PERIOD_FROM, MV_PERIOD_TO, MV_REPORT_TOTAL, MV_REPORT_ON_TIME, MV_REPORT_LATE,
         MV_REPORT_OPEN, MV_REPORT_OVERDUE,
+        MV_REPLY_SUBJECT, MV_REPLY_FROM, MV_REPLY_DATE, MV_REPLY_DONE, MV_REPLY_ASKED, MV_REASON,
         _MV_MAX,
 };
 
@@ -102,6 +103,12 @@ static const struct tvar_def message_vars[_MV_MAX] = {
         [MV_REPORT_LATE]      = { .name = "report_late" },
         [MV_REPORT_OPEN]      = { .name = "report_open" },
         [MV_REPORT_OVERDUE]   = { .name = "report_overdue" },
+        [MV_REPLY_SUBJECT]    = { .name = "reply_subject" },
+        [MV_REPLY_FROM]       = { .name = "reply_from" },
+        [MV_REPLY_DATE]       = { .name = "reply_date" },
+        [MV_REPLY_DONE]       = { .name = "reply_done" },
+        [MV_REPLY_ASKED]      = { .name = "reply_asked" },
+        [MV_REASON]           = { .name = "reason" },
 };
 static const struct tscope_def message_scope = { message_vars, _MV_MAX };
 
@@ -127,7 +134,7 @@ static const struct tscope_def *const body_root_defs[] = { &body_scope, &message
 
 /* One group of three files per kind of message. */
 enum {
-        TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_ASSIGN, TPL_TEST, TPL_REPORT,
+        TPL_TASK, TPL_DIGEST, TPL_ESCALATION, TPL_ASSIGN, TPL_TEST, TPL_REPORT, TPL_ACK, TPL_REJECT,
         _TPL_GROUP_MAX,
 };
 enum { PART_SUBJECT, PART_TEXT, PART_HTML, _PART_MAX };
@@ -140,6 +147,8 @@ const char *const render_template_names[N_TEMPLATES + 1] = {
         "assign-subject.txt",     "assign.txt",     "assign.html",
         "test-subject.txt",       "test.txt",       "test.html",
         "report-subject.txt",     "report.txt",     "report.html",
+        "ack-subject.txt",        "ack.txt",        "ack.html",
+        "reject-subject.txt",     "reject.txt",     "reject.html",
         NULL,
 };
 
@@ -181,6 +190,8 @@ const char *render_kind_to_string(enum render_kind k) {
                 [RENDER_ASSIGNMENT] = "assignment",
                 [RENDER_TEST] = "test",
                 [RENDER_REPORT] = "report",
+                [RENDER_ACK] = "ack",
+                [RENDER_REJECT] = "reject",
         };
         return k >= 0 && k < _RENDER_KIND_MAX ? table[k] : NULL;
 }
@@ -665,6 +676,40 @@ static int report_values(struct message_values *m, const struct render_input *in
         return m->pool.error;
 }
 
+/* The reply an acknowledgement or a refusal answers. */
+static int reply_values(struct message_values *m, const struct render_input *in) {
+        const char *s;
+        char buf[24];
+        int32_t day;
+        int64_t sec;
+        int y, mo, d, r;
+
+        r = pool_clean(&m->pool, strempty(in->reply_subject), true, &s);
+        if (r < 0)
+                return r;
+        m->msg[MV_REPLY_SUBJECT] = text_value(s);
+        r = pool_clean(&m->pool, strempty(in->reply_from), true, &s);
+        if (r < 0)
+                return r;
+        m->msg[MV_REPLY_FROM] = text_value(s);
+        instant_to_local(in->reply_date, &day, &sec);
+        civil_from_days(day, &y, &mo, &d);
+        snprintf(buf, sizeof buf, "%d/%d/%d", d, mo, y);
+        m->msg[MV_REPLY_DATE] = text_value(pool_keep(&m->pool, strdup(buf)));
+        m->msg[MV_REPLY_DONE] = flag_value(in->reply_done);
+        if (in->reply_asked) {
+                format_due_vn(in->reply_asked, buf);
+                m->msg[MV_REPLY_ASKED] = text_value(pool_keep(&m->pool, strdup(buf)));
+        }
+        if (in->reason) {
+                r = pool_clean(&m->pool, in->reason, false, &s);
+                if (r < 0)
+                        return r;
+                m->msg[MV_REASON] = text_value(s);
+        }
+        return m->pool.error;
+}
+
 static int message_values_build(struct message_values *m, const struct render_input *in, enum language lang) {
         const struct words *w = &words_table[lang];
         _cleanup_free_ const char **names = NULL, **all_leads = NULL;
@@ -746,6 +791,11 @@ static int message_values_build(struct message_values *m, const struct render_in
         }
         if (in->kind == RENDER_REPORT) {
                 r = report_values(m, in, lang);
+                if (r < 0)
+                        return r;
+        }
+        if (in->kind == RENDER_ACK || in->kind == RENDER_REJECT) {
+                r = reply_values(m, in);
                 if (r < 0)
                         return r;
         }
@@ -847,6 +897,12 @@ int render_message(const struct render_templates *t, const struct render_input *
                 break;
         case RENDER_REPORT:
                 group = TPL_REPORT;
+                break;
+        case RENDER_ACK:
+                group = TPL_ACK;
+                break;
+        case RENDER_REJECT:
+                group = TPL_REJECT;
                 break;
         default:
                 group = TPL_TEST;

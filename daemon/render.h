@@ -41,12 +41,14 @@ enum render_kind {
         RENDER_ASSIGNMENT,  /* a notice of new tasks to the agencies now responsible */
         RENDER_TEST,        /* send-test: checks the set-up, about no task */
         RENDER_REPORT,      /* the periodic compliance report's letter, about no one task */
+        RENDER_ACK,         /* an agency's reply received: what it reported or asked, now awaiting the officer */
+        RENDER_REJECT,      /* the officer's refusal of a reply, with the reason */
         _RENDER_KIND_MAX,
         _RENDER_KIND_INVALID = -1,
 };
 
-/* "reminder", "overdue", "escalation", "assignment", "test", "report": the webhook
- * event types. */
+/* "reminder", "overdue", "escalation", "assignment", "test", "report",
+ * "ack", "reject": the webhook event types. */
 const char *render_kind_to_string(enum render_kind k) _pure_;
 
 struct render_recipient {
@@ -105,6 +107,17 @@ struct render_input {
         const struct template *body;
         size_t body_text_max;
         const char *event_id;        /* {{event_id}}: the webhook-id */
+        /* RENDER_ACK, RENDER_REJECT: the agency's reply answered, about
+         * tasks[0] (n_tasks 0 when it names none): its subject without
+         * "Re:", sender, date, what it says (reply_done: completion;
+         * reply_asked: the extension's deadline asked for, or NULL) and
+         * the officer's reason (REJECT). */
+        const char *reply_subject;
+        const char *reply_from;
+        int64_t reply_date;
+        bool reply_done;
+        const struct due *reply_asked;
+        const char *reason;
 };
 
 struct render_output {
@@ -116,7 +129,7 @@ struct render_output {
 void render_output_done(struct render_output *o);
 
 /* The file names of a template set, NULL-terminated: "task-subject.txt",
- * "task.txt", "task.html", "digest-…", "escalation-…", "assign-…", "test-…", "report-…". A folder
+ * "task.txt", "task.html", "digest-…", "escalation-…", "assign-…", "test-…", "report-…", "ack-…", "reject-…". A folder
  * overriding them holds LANGUAGE/NAME, e.g. "vi/task.txt". */
 extern const char *const render_template_names[];
 /* The built-in templates: conf/templates as compiled into the program by

@@ -221,3 +221,27 @@ int store_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int6
                 return r;
         return r > 0 ? 0 : -EALREADY;
 }
+
+static int wait_from_row(sqlite3_stmt *st, void *item) {
+        struct inbox_wait *w = item;
+
+        *w = (struct inbox_wait) {
+                .task_id = sqlite3_column_int64(st, 0),
+                .since = store_column_time(st, 2),
+        };
+        return store_column_strdup(st, 1, &w->agency) < 0 ? -ENOMEM : 0;
+}
+
+int store_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        *ret = (struct inbox_wait_list) {};
+        r = store_statement(s, STMT_INBOX_REPORTS_WAITING, &st);
+        if (r < 0)
+                return r;
+        r = store_read_rows(s, st, (void **) &ret->items, &ret->n, sizeof *ret->items, wait_from_row);
+        return r < 0 ? r : 0;
+}

@@ -315,6 +315,10 @@ static const char *const store_sql[_STMT_MAX] = {
                 "UPDATE inbox_messages SET state = ?2, task_id = coalesce(?3, task_id), decided_by = ?4, "
                 "decided_at = ?5, reason = ?6 WHERE id = ?1 AND state IN ('pending', 'unassigned') "
                 "RETURNING id",
+        [STMT_INBOX_REPORTS_WAITING] =
+                "SELECT task_id, agency, received_at FROM inbox_messages "
+                "WHERE state = 'pending' AND intent = 'done' AND task_id IS NOT NULL AND agency IS NOT NULL "
+                "ORDER BY task_id, agency",
 };
 
 /* store_open() has no store to keep its message in when it fails. */

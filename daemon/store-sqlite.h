@@ -127,6 +127,7 @@ enum store_statement {
         STMT_INBOX_TASK,
         STMT_INBOX_AGENCY_WAITING,
         STMT_INBOX_DECIDE,
+        STMT_INBOX_REPORTS_WAITING,
         _STMT_MAX,
 };
 

@@ -419,6 +419,15 @@ void inbox_message_done(struct inbox_message *m) {
         *m = (struct inbox_message) {};
 }
 
+void inbox_wait_list_done(struct inbox_wait_list *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                free(l->items[i].agency);
+        free(l->items);
+        *l = (struct inbox_wait_list) {};
+}
+
 void inbox_message_list_done(struct inbox_message_list *l) {
         if (!l)
                 return;

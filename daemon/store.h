@@ -608,6 +608,21 @@ int store_inbox_list(struct store *s, int64_t task_id, struct inbox_message_list
 /* Whether `agency` has a pending report (any task) waiting: its reminders
  * pause meanwhile. Loop. */
 int store_inbox_agency_waiting(struct store *s, const char *agency, bool *ret);
+/* The reports of completion that wait for the officer (PENDING, intent
+ * DONE, with a task and an agency): while one does, the task's reminders
+ * to that agency are held (inbox.pause_reminders). Its cost grows with the
+ * reports waiting, not with the tasks. Loop. */
+struct inbox_wait {
+        int64_t task_id;
+        char *agency;
+        int64_t since;             /* when the report was read */
+};
+struct inbox_wait_list {
+        struct inbox_wait *items;
+        size_t n;
+};
+int store_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret);
+void inbox_wait_list_done(struct inbox_wait_list *l);
 /* CONFIRMED or REJECTED, from PENDING or UNASSIGNED only (-EALREADY
  * otherwise); a message confirmed while unassigned is given task_id. */
 int store_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by,

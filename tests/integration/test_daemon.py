@@ -348,7 +348,7 @@ def test_template_override_is_used_and_checked(env):
             "--due", "2025-05-20", check=True)
     p = run_once(env, "--now", "2025-05-06T08:00:30")
     assert p.returncode == 0, p.stderr
-    assert [m["Subject"] for m in env.messages()] == ["Nhắc 5.c: Việc A"]
+    assert [m["Subject"] for m in env.messages()] == ["Nhắc 5.c: Việc A [#1]"]
     # A placeholder the template language does not know is a configuration error.
     (tpl / "task-subject.txt").write_text("Nhắc {{bogus}}\n", encoding="utf-8")
     p = env.ctl("check-config")

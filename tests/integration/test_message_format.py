@@ -128,14 +128,16 @@ def test_every_reminder_about_a_task_threads_together(samples):
     assert later["Subject"] == "[Nhắc việc] Còn 1 ngày: 5.c — Báo cáo đánh giá nguồn lực (hạn 30/4/2024)"
 
 
-def test_digest_lists_tasks_and_does_not_thread(samples):
+def test_digest_lists_tasks_with_their_numbers(samples):
     _, msg = load(samples, "digest")
     assert msg["Subject"] == "[Nhắc việc] 2 nhiệm vụ cần xử lý, 1 quá hạn — Sở Tài chính"
+    # Several tasks name no task's thread (compose gives a digest its own:
+    # test_outgoing.py).
     assert msg["In-Reply-To"] is None and msg["References"] is None
     assert msg["X-Deadlined-Task"] == "42, 43"
     assert msg["Cc"] is None
     text = content(parts(msg)[0])
-    assert "1. Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực\n" in text
+    assert "1. [#42] Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực\n" in text
     assert "   - Vai trò của Quý cơ quan: chủ trì\n" in text
     assert "   - Vai trò của Quý cơ quan: phối hợp\n" in text
     assert "- Thời hạn hoàn thành: 17:00 thứ Sáu, ngày 26/4/2024 (quá hạn 1 ngày)\n" in text

@@ -120,7 +120,7 @@ def test_import_notifies_each_agency(env, tmp_path):
     once(env, "2025-05-05T09:01")
     msgs = env.messages()
     assert sorted(m["Subject"] for m in msgs) == [
-        "[Giao nhiệm vụ] 1 — Lập kế hoạch (hạn 30/6/2025)", "[Giao nhiệm vụ] 2 — Kiểm tra (hạn 30/6/2025)"]
+        "[Giao nhiệm vụ] 1 — Lập kế hoạch (hạn 30/6/2025) [#1]", "[Giao nhiệm vụ] 2 — Kiểm tra (hạn 30/6/2025) [#2]"]
     kh = next(m for m in msgs if "Lập kế hoạch" in m["Subject"])
     assert "stc@sonha.gov.vn" in kh["To"] and "skhdt@sonha.gov.vn" in kh["Cc"]
     assert "Văn bản giao nhiệm vụ: số 12/KH" in body(kh)

@@ -121,7 +121,7 @@ def test_reminder_through_starttls_and_auth_arrives_decoded(env, smtp_server, te
 
     msg = r.message
     assert msg.defects == []
-    assert msg["Subject"] == SUBJECT
+    assert msg["Subject"] == f"{SUBJECT} [#{task}]"
     assert unicodedata.is_normalized("NFC", msg["Subject"])
     text = text_of(msg)
     for line in ("Kính gửi:", "- Sở Tài chính (chủ trì);", "- Sở Kế hoạch và Đầu tư (phối hợp);",

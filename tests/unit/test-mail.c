@@ -364,6 +364,96 @@ static void test_references_task_takes_the_first_task_named(void **state) {
         assert_int_equal(mail_references_task(NULL, "k5", &task), MAIL_REFERENCE_FOREIGN);
 }
 
+/* A digest's Message-ID and thread root both read back as a digest of
+ * its agency and day; an id of ours that only looks like one does not. */
+static void test_digest_ids_round_trip(void **state) {
+        _cleanup_free_ char *token = NULL, *id = NULL, *root = NULL, *agency = NULL;
+        int32_t day = days_from_civil(2025, 5, 19), got_day = 0;
+        int64_t task = 0;
+
+        assert_int_equal(mail_digest_token("h-an_lac2", day, 1004, &token), 0);
+        assert_string_equal(token, "digest.h-an_lac2.2025-05-19.1004");
+        assert_int_equal(mail_message_id(token, "k5ayrf3x", "nhacviec@sonha.gov.vn", &id), 0);
+        assert_string_equal(id, "<deadlined.k5ayrf3x.digest.h-an_lac2.2025-05-19.1004@sonha.gov.vn>");
+        assert_int_equal(mail_digest_thread_id("h-an_lac2", day, "k5ayrf3x", "nhacviec@sonha.gov.vn", &root), 0);
+        assert_string_equal(root, "<deadlined.k5ayrf3x.digest.h-an_lac2.2025-05-19@sonha.gov.vn>");
+
+        const char *ids[] = { id, root };
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                assert_int_equal(mail_reference_parse(ids[i], "k5ayrf3x", &task), MAIL_REFERENCE_DIGEST);
+                assert_int_equal(mail_reference_digest(ids[i], "k5ayrf3x", &agency, &got_day), 0);
+                assert_string_equal(agency, "h-an_lac2");
+                assert_int_equal(got_day, day);
+                agency = mfree(agency);
+                /* Another database's digest is not ours. */
+                assert_int_equal(mail_reference_parse(ids[i], "zzzzzzzz", &task), MAIL_REFERENCE_FOREIGN);
+                assert_int_equal(mail_reference_digest(ids[i], "zzzzzzzz", &agency, &got_day), -ENOENT);
+        }
+        /* Without an instance, as with a test message. */
+        free(root);
+        assert_int_equal(mail_digest_thread_id("stc", day, NULL, "n@x.vn", &root), 0);
+        assert_string_equal(root, "<deadlined.digest.stc.2025-05-19@x.vn>");
+        assert_int_equal(mail_reference_digest(root, NULL, &agency, &got_day), 0);
+        assert_string_equal(agency, "stc");
+        agency = mfree(agency);
+
+        const char *not_digests[] = {
+                "<deadlined.k5.digest.stc.2025-13-01@x.vn>",    /* no such day */
+                "<deadlined.k5.digest.stc.2025-05-19x@x.vn>",
+                "<deadlined.k5.digest.stc.2025-05-19.@x.vn>",   /* no row */
+                "<deadlined.k5.digest.stc.2025-05-19.0@x.vn>",
+                "<deadlined.k5.digest..2025-05-19@x.vn>",       /* no agency */
+                "<deadlined.k5.digest.STC.2025-05-19@x.vn>",
+                "<deadlined.k5.digest.stc@x.vn>",
+                "<deadlined.k5.digest.stc.2025-05@x.vn>",
+                "<deadlined.k5.task-42@x.vn>",
+                "<deadlined.k5.991@x.vn>",                      /* an older digest: no agency */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(not_digests); i++) {
+                assert_int_equal(mail_reference_digest(not_digests[i], "k5", &agency, &got_day), -ENOENT);
+                assert_null(agency);
+        }
+        assert_int_equal(mail_reference_parse("<deadlined.k5.digest.stc@x.vn>", "k5", &task), MAIL_REFERENCE_OTHER);
+        assert_int_equal(mail_reference_parse("<deadlined.k5.991@x.vn>", "k5", &task), MAIL_REFERENCE_DIGEST);
+
+        assert_int_equal(mail_digest_token("Bad.Id", day, 1, &id), -EINVAL);
+        assert_int_equal(mail_digest_token("stc", day, 0, &id), -EINVAL);
+        assert_int_equal(mail_digest_thread_id("a b", day, NULL, "n@x.vn", &id), -EINVAL);
+        assert_int_equal(mail_digest_thread_id("stc", day, NULL, "no address", &id), -EINVAL);
+}
+
+/* A message that names another one's id (a digest's thread root, or the
+ * reply it answers) threads under it; an id that could add a header or
+ * break the line is refused. */
+static void test_thread_names_the_given_id(void **state) {
+        const int64_t several[] = { 7, 8 };
+        struct mail_message m = sample();
+        struct parsed p;
+        char *msg;
+
+        m.tasks = several, m.n_tasks = ELEMENTSOF(several);
+        m.thread = "<CAF=abc+1@mail.gmail.com>";
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_string_equal(header(&p, "In-Reply-To"), "<CAF=abc+1@mail.gmail.com>");
+        assert_string_equal(header(&p, "References"), "<CAF=abc+1@mail.gmail.com>");
+        parsed_done(&p);
+        free(msg);
+
+        const char *bad[] = { "CAF@x", "<a b@x>", "<a@x>\r\nBcc: e@x", "<a<b@x>", "<>", "<ä@x>", "" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                m.thread = bad[i];
+                assert_int_equal(mail_message_format(&m, &msg, NULL), -EINVAL);
+                assert_false(mail_id_is_valid(bad[i]));
+        }
+        char long_id[260];
+        memset(long_id, 'x', sizeof long_id);
+        long_id[0] = '<', long_id[251] = '>', long_id[252] = 0;
+        assert_false(mail_id_is_valid(long_id));
+        long_id[249] = '>', long_id[250] = 0;
+        assert_true(mail_id_is_valid(long_id));
+}
+
 static void test_message_and_thread_ids(void **state) {
         char *id;
 
@@ -1157,6 +1247,8 @@ int main(void) {
                 cmocka_unit_test(test_address_validation),
                 cmocka_unit_test(test_address_parse),
                 cmocka_unit_test(test_message_and_thread_ids),
+                cmocka_unit_test(test_digest_ids_round_trip),
+                cmocka_unit_test(test_thread_names_the_given_id),
                 cmocka_unit_test(test_headers_are_exactly_these),
                 cmocka_unit_test(test_reply_to_is_optional),
                 cmocka_unit_test(test_subject_is_encoded_words_that_decode_exactly),

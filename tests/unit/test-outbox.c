@@ -3,6 +3,7 @@
  * become delivery rows once, rows become jobs once, results are written
  * back with backoff. */
 
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
 
@@ -38,10 +40,11 @@ static const char *const CONFIG_TEXT =
         "  { id = \"kbnn\"; name = \"Kho bạc Nhà nước tỉnh\"; email = [\"kbnn@sonha.gov.vn\"]; },\n"
         "  { id = \"sxd\"; name = \"Sở Xây dựng\"; email = [\"sxd@sonha.gov.vn\"]; }\n"
         ");\n"
-        "groups = ( { id = \"cacso\"; name = \"Các sở\"; members = [\"stc\", \"sxd\"]; } );\n";
+        "groups = ( { id = \"cacso\"; name = \"Các sở\"; members = [\"stc\", \"sxd\"]; } );\n%s";
 
-static int setup_with(void **state, const char *digest) {
+static int setup_config(void **state, const char *digest, const char *extra) {
         struct fx *f = calloc(1, sizeof *f);
+        int r;
         char path[256];
         _cleanup_free_ char *errors = NULL;
 
@@ -50,13 +53,44 @@ static int setup_with(void **state, const char *digest) {
         snprintf(path, sizeof path, "%s/deadlined.conf", f->dir);
         FILE *fp = fopen(path, "w");
         assert_non_null(fp);
-        fprintf(fp, CONFIG_TEXT, digest);
+        fprintf(fp, CONFIG_TEXT, digest, extra);
         fclose(fp);
-        assert_int_equal(config_load(path, &f->c, &errors), 0);
+        r = config_load(path, &f->c, &errors);
+        if (r < 0)
+                fprintf(stderr, "%s\n", strempty(errors));
+        assert_int_equal(r, 0);
         assert_int_equal(config_apply_timezone(f->c), 0);
         assert_int_equal(store_open(f->c->database, STORE_CREATE, &f->s), 0);
         *state = f;
         return 0;
+}
+
+static int setup_with(void **state, const char *digest) {
+        return setup_config(state, digest, "");
+}
+
+static int setup_en(void **state) {
+        return setup_config(state, "false", "language = \"en\";\n");
+}
+
+static int setup_inbox(void **state) {
+        char path[256];
+        int r;
+
+        /* The password file sits in a folder of its own, made first. */
+        snprintf(path, sizeof path, "/tmp/test-outbox-imap.%d", (int) getpid());
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("secret\n", fp);
+        fclose(fp);
+        assert_int_equal(chmod(path, 0600), 0);
+        _cleanup_free_ char *extra = NULL;
+        assert_true(asprintf(&extra, "inbox = { url = \"imaps://127.0.0.1:1/INBOX\"; username = \"u\"; "
+                                     "password_file = \"%s\"; address = \"theodoi@sonha.gov.vn\"; };\n",
+                             path) > 0);
+        r = setup_config(state, "false", extra);
+        unlink(path);
+        return r;
 }
 
 static int setup(void **state) {
@@ -593,7 +627,7 @@ static void test_untasked_delivery_without_a_composer_fails_with_its_reason(void
         int64_t now = at(2025, 6, 1, 8, 0);
         struct job_list jobs = {}, again = {};
 
-        assert_int_equal(outbox_enqueue(f->s, f->c, "ack:42", "stc", now, now), 1);
+        assert_int_equal(outbox_enqueue(f->s, f->c, "note:42", "stc", now, now), 1);
         assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
         assert_int_equal(jobs.jobs[0]->rows[0].task_id, 0);
         assert_int_equal(jobs.jobs[0]->rows[0].result, RESULT_FAIL);
@@ -605,6 +639,157 @@ static void test_untasked_delivery_without_a_composer_fails_with_its_reason(void
         assert_string_equal(l.items[0].last_error, "no message is made for this kind of delivery");
         assert_int_equal(outbox_claim(f->s, f->c, now + 3600, 100, NULL, &again), 0);
         job_list_done(&again);
+}
+
+/* Quoted-printable bodies decoded in place, for looking at the words. */
+static void qp_decode(char *s) {
+        char *w = s;
+
+        for (const char *r = s; *r;) {
+                if (r[0] == '=' && r[1] == '\r' && r[2] == '\n')
+                        r += 3;
+                else if (r[0] == '=' && isxdigit((unsigned char) r[1]) && isxdigit((unsigned char) r[2])) {
+                        char hex[3] = { r[1], r[2], 0 };
+                        *w++ = (char) strtol(hex, NULL, 16);
+                        r += 3;
+                } else
+                        *w++ = *r++;
+        }
+        *w = 0;
+}
+
+/* An agency's reply as the inbox reader records it. */
+static int64_t add_reply(struct fx *f, int64_t task, enum inbox_intent intent, int32_t asked_day,
+                         const char *subject) {
+        struct inbox_message m = {
+                .uidvalidity = 1,
+                .uid = 7,
+                .message_id = (char *) "CAF+r7=x@mail.stc.sonha.gov.vn",
+                .sender = (char *) "vanthu@stc.sonha.gov.vn",
+                .subject = (char *) subject,
+                .received_at = at(2025, 5, 12, 9, 31),
+                .sent_at = at(2025, 5, 12, 9, 30),
+                .task_id = task,
+                .agency = (char *) "stc",
+                .intent = intent,
+                .asked_day = asked_day,
+                .text = (char *) "Đã hoàn thành.",
+                .state = INBOX_PENDING,
+        };
+        assert_int_equal(store_inbox_add(f->s, &m), 1);
+        return m.id;
+}
+
+/* The acknowledgement of a reply, made when claimed from the reply in the
+ * store: to its sender alone, in its thread, saying what was received. */
+static struct job *claim_ack(struct fx *f, int64_t reply, int64_t now, struct job_list *jobs) {
+        char key[32];
+
+        snprintf(key, sizeof key, "ack:%lld", (long long) reply);
+        assert_int_equal(outbox_enqueue(f->s, f->c, key, "stc", now, now), 1);
+        /* E-mail only, once. */
+        assert_int_equal(outbox_enqueue(f->s, f->c, key, "stc", now, now), 0);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, jobs), 1);
+        struct job *j = jobs->jobs[0];
+        assert_int_equal(j->rows[0].result, RESULT_NONE);
+        assert_non_null(j->data);
+        assert_non_null(j->rcpt);
+        assert_string_equal(j->rcpt[0], "vanthu@stc.sonha.gov.vn");
+        assert_null(j->rcpt[1]);
+        assert_non_null(strstr(j->data, "\r\nIn-Reply-To: <CAF+r7=x@mail.stc.sonha.gov.vn>\r\n"));
+        assert_non_null(strstr(j->data, "\r\nReferences: <CAF+r7=x@mail.stc.sonha.gov.vn>\r\n"));
+        assert_non_null(strstr(j->data, "<vanthu@stc.sonha.gov.vn>\r\n"));
+        assert_null(strstr(j->data, "\r\nCc:"));
+        qp_decode(j->data);
+        return j;
+}
+
+static void test_ack_of_a_report_of_completion(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        int64_t task = add_task(f, "Báo cáo quý", "2025-05-20", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t reply = add_reply(f, task, INBOX_INTENT_DONE, INT32_MIN, "Re: [Nhắc việc] Báo cáo quý [#1]");
+
+        struct job *j = claim_ack(f, reply, at(2025, 5, 12, 9, 35), &jobs);
+        assert_string_equal(j->subject, "Re: [Nhắc việc] Báo cáo quý [#1]");
+        assert_non_null(strstr(j->data, "Đã nhận báo cáo hoàn thành nhiệm vụ, đang chờ xác nhận."));
+        assert_non_null(strstr(j->data, "nhiệm vụ [#1] Báo cáo quý"));
+        assert_non_null(strstr(j->data, "gửi ngày 12/5/2025 (vanthu@stc.sonha.gov.vn)"));
+        assert_null(strstr(j->data, "gia hạn"));
+        job_list_done(&jobs);
+}
+
+static void test_ack_of_an_extension_request(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        int64_t task = add_task(f, "Báo cáo quý", "2025-05-20", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t reply = add_reply(f, task, INBOX_INTENT_EXTENSION, days_from_civil(2025, 6, 15),
+                                  "RE: Báo cáo quý");
+
+        struct job *j = claim_ack(f, reply, at(2025, 5, 12, 9, 35), &jobs);
+        /* One "Re: ", and the task tag the reply lost. */
+        assert_string_equal(j->subject, "Re: Báo cáo quý [#1]");
+        assert_non_null(strstr(j->data, "Đã nhận đề nghị gia hạn đến 15/6/2025, đang chờ xem xét."));
+        assert_null(strstr(j->data, "báo cáo hoàn thành"));
+        job_list_done(&jobs);
+}
+
+static void test_ack_in_english(void **state) {
+        struct fx *f = *state;
+        struct job_list jobs = {};
+        int64_t task = add_task(f, "Quarterly report", "2025-05-20", "stc", NULL, at(2025, 5, 1, 9, 0));
+        int64_t reply = add_reply(f, task, INBOX_INTENT_DONE, INT32_MIN, "Re: [Reminder] Quarterly report [#1]");
+
+        struct job *j = claim_ack(f, reply, at(2025, 5, 12, 9, 35), &jobs);
+        assert_string_equal(j->subject, "Re: [Reminder] Quarterly report [#1]");
+        assert_non_null(strstr(j->data, "Your report that the task is completed has been received and is awaiting "
+                                        "confirmation."));
+        assert_non_null(strstr(j->data, "Dear Sở Tài chính,"));
+        job_list_done(&jobs);
+}
+
+/* An acknowledgement of a reply the store does not have fails, with its
+ * reason, and is not tried again. */
+static void test_ack_of_a_missing_reply_fails(void **state) {
+        struct fx *f = *state;
+        int64_t now = at(2025, 6, 1, 8, 0);
+        struct job_list jobs = {};
+
+        assert_int_equal(outbox_enqueue(f->s, f->c, "ack:99", "stc", now, now), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
+        assert_int_equal(jobs.jobs[0]->rows[0].result, RESULT_FAIL);
+        assert_int_equal(outbox_settle(f->s, f->c, now, jobs.jobs, jobs.n), 0);
+        job_list_done(&jobs);
+        assert_int_equal(count_state(f, DELIVERY_FAILED), 1);
+}
+
+/* With an inbox, what goes to an agency says Reply-To: the inbox's
+ * address; without one, nothing (or smtp.reply_to, when set). */
+static void reply_to_of_claimed(struct fx *f, const char *want) {
+        struct job_list jobs = {};
+        int64_t now = at(2025, 5, 8, 8, 0);
+
+        add_task(f, "Báo cáo", "2025-05-15", "stc", NULL, at(2025, 5, 1, 9, 0));
+        assert_int_equal(outbox_decide(f->s, f->c, now), 1);
+        assert_int_equal(outbox_claim(f->s, f->c, now, 100, NULL, &jobs), 1);
+        assert_non_null(jobs.jobs[0]->data);
+        const char *h = strstr(jobs.jobs[0]->data, "\r\nReply-To:");
+        if (!want)
+                assert_null(h);
+        else {
+                assert_non_null(h);
+                assert_non_null(strstr(h, want));
+                assert_true(strstr(h, want) < strstr(h + 2, "\r\n"));
+        }
+        job_list_done(&jobs);
+}
+
+static void test_reply_to_is_the_inbox(void **state) {
+        reply_to_of_claimed(*state, "<theodoi@sonha.gov.vn>");
+}
+
+static void test_no_reply_to_without_an_inbox(void **state) {
+        reply_to_of_claimed(*state, NULL);
 }
 
 /* Idle without a report configured: nothing to wake for. With one, the
@@ -672,6 +857,12 @@ int main(void) {
                                                 setup_report, teardown),
                 cmocka_unit_test_setup_teardown(test_untasked_delivery_without_a_composer_fails_with_its_reason, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_ack_of_a_report_of_completion, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ack_of_an_extension_request, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ack_in_english, setup_en, teardown),
+                cmocka_unit_test_setup_teardown(test_ack_of_a_missing_reply_fails, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reply_to_is_the_inbox, setup_inbox, teardown),
+                cmocka_unit_test_setup_teardown(test_no_reply_to_without_an_inbox, setup, teardown),
                 cmocka_unit_test(test_row_delivered_matches_whole_addresses),
                 cmocka_unit_test(test_backoff_doubles_to_the_cap),
         };

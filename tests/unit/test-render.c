@@ -166,7 +166,7 @@ static void test_builtins_are_complete_nfc_utf8(void **state) {
                         free(nfc);
                 }
         assert_null(render_builtin_template(LANGUAGE_VI, "nosuch.txt"));
-        assert_int_equal(render_builtins_count, 2 * 18);
+        assert_int_equal(render_builtins_count, 2 * 24);
 }
 
 static void test_report_letter_names_the_period_and_totals(void **state) {
@@ -713,8 +713,8 @@ static void test_digest_subject_and_one_section_per_task(void **state) {
         assert_string_equal(o.subject, "[Nhắc việc] 4 nhiệm vụ sắp đến hạn — Sở Tài chính");
         assert_true(strncmp(o.text, "Kính gửi: Sở Tài chính.\n", 25) == 0);
         for (int i = 1; i <= 4; i++) {
-                char line[64];
-                snprintf(line, sizeof line, "\n%d. Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực\n", i);
+                char line[96];
+                snprintf(line, sizeof line, "\n%d. [#%d] Nhiệm vụ 5.c: Báo cáo đánh giá nguồn lực\n", i, 99 + i);
                 assert_non_null(strstr(o.text, line));
         }
         assert_non_null(strstr(o.text, "   - Vai trò của Quý cơ quan: chủ trì\n"));
@@ -956,7 +956,7 @@ static void test_digest_of_many_tasks_stays_in_bounds(void **state) {
         }
         o = render_ok(LANGUAGE_VI, &in);
         assert_string_equal(o.subject, "[Nhắc việc] 1000 nhiệm vụ sắp đến hạn — Sở Tài chính");
-        assert_non_null(strstr(o.text, "\n1000. Nhiệm vụ 5.c"));
+        assert_non_null(strstr(o.text, "\n1000. [#1000] Nhiệm vụ 5.c"));
         assert_true(strlen(o.text) < RENDER_OUTPUT_MAX);
         render_output_done(&o);
         free(tasks);
