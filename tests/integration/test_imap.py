@@ -127,8 +127,7 @@ def test_corpus_replies_are_recognised_or_refused(env, dovecot, test_ca):
     before = tasks_table(env)
     p = run_once(env, "--now", "2025-06-10T09:00")
     rows = inbox_rows(env)
-    # Until acknowledgements are composed, their deliveries fail (69), one line each; nothing crashes.
-    assert p.returncode in (0, 69), p.stderr
+    assert p.returncode == 0, p.stderr
     assert len(rows) == 9, (rows, p.stderr)
     by = lambda needle: next(v for k, v in rows.items() if k and needle in k)
 
@@ -153,8 +152,21 @@ def test_corpus_replies_are_recognised_or_refused(env, dovecot, test_ca):
     # Nothing changed a task; each pending reply is acknowledged through the outbox.
     assert tasks_table(env) == before
     pending = [r for r in env.query("SELECT id FROM inbox_messages WHERE state = 'pending'")]
-    acks = env.query("SELECT slot, agency FROM deliveries WHERE slot LIKE 'ack:%'")
+    acks = env.query("SELECT slot, agency, state FROM deliveries WHERE slot LIKE 'ack:%'")
     assert sorted(a[0] for a in acks) == sorted(f"ack:{i}" for (i,) in pending)
+    assert {a[2] for a in acks} == {"sent"}
+    # Each went to the reply's sender alone, in the reply's thread.
+    replies = {r[0]: r[1:] for r in env.query(
+        "SELECT message_id, sender, subject FROM inbox_messages WHERE state = 'pending'")}
+    answered = [m for m in env.messages() if m["In-Reply-To"] and m["In-Reply-To"].strip("<>") in replies]
+    assert len(answered) == len(pending), [m["Subject"] for m in env.messages()]
+    for m in answered:
+        sender, subject = replies[m["In-Reply-To"].strip("<>")]
+        assert m["To"].addresses[0].addr_spec.lower() in sender.lower()
+        assert m["Subject"].startswith("Re: ") and not m["Subject"].startswith("Re: Re:")
+        assert m["In-Reply-To"].strip("<>") in m["References"]
+    done_ack = next(m for m in answered if "6a2b1c40$3e8154c0$@syt" in m["In-Reply-To"])
+    assert "Đã nhận báo cáo hoàn thành nhiệm vụ, đang chờ xác nhận." in done_ack.get_body(("plain",)).get_content()
     # The messages keep their flags: none was marked \Seen.
     flags = dovecot.flags()
     assert len(flags) == 9 and all("\\Seen" not in f for f in flags.values()), flags
