@@ -171,6 +171,16 @@ def test_corpus_replies_are_recognised_or_refused(env, dovecot, test_ca):
     flags = dovecot.flags()
     assert len(flags) == 9 and all("\\Seen" not in f for f in flags.values()), flags
 
+    # The officer confirms the report with its attachment: the task is done
+    # on the reply's date, the attachment its evidence, in its history.
+    n = env.query("SELECT id FROM inbox_messages WHERE message_id LIKE '%b7e2c1d0%'")[0][0]
+    assert env.ctl("--now", "2025-06-13T09:30", "confirm", n).returncode == 0
+    [(status,)] = env.query("SELECT status FROM tasks WHERE id = ?", t[128])
+    [(done_on, note)] = env.query("SELECT done_on, note FROM completions WHERE task_id = ?", t[128])
+    assert status == "done" and done_on == "2025-06-12"  # its Date: 12 Jun 2025
+    assert all(name in note for name in attach[5].split("\n"))
+    assert any(e.get("field") == "status" for e in env.ctl_json("history", t[128])["changes"])
+
     # A second pass reads nothing again.
     dump = env.query("SELECT * FROM inbox_messages ORDER BY id")
     p = run_once(env, "--now", "2025-06-10T10:00")
