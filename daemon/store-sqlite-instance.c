@@ -53,7 +53,7 @@ static int instance_id_load(struct store *s) {
         _cleanup_free_ char *v = NULL;
         int r;
 
-        r = store_meta_get(s, INSTANCE_KEY, &v);
+        r = sqlite_meta_get(s, INSTANCE_KEY, &v);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -77,32 +77,32 @@ int store_instance_setup(struct store *s) {
 
         /* Made in a transaction, and looked for again inside it: two
          * processes opening a new database at once agree on one id. */
-        r = store_begin(s);
+        r = sqlite_begin(s);
         if (r < 0)
                 return r;
         r = instance_id_load(s);
         if (r == 0) {
                 r = instance_id_make(id);
                 if (r >= 0)
-                        r = store_meta_set(s, INSTANCE_KEY, id);
+                        r = sqlite_meta_set(s, INSTANCE_KEY, id);
                 if (r >= 0)
-                        r = store_commit(s);
+                        r = sqlite_commit(s);
                 if (r >= 0)
                         snprintf(s->instance_id, sizeof s->instance_id, "%s", id);
         } else if (r > 0)
-                r = store_commit(s);
+                r = sqlite_commit(s);
         if (r < 0) {
-                (void) store_rollback(s);
+                (void) sqlite_rollback(s);
                 s->instance_id[0] = 0;
         }
         return r < 0 ? r : 0;
 }
 
-const char *store_instance_id(const struct store *s) {
+const char *sqlite_instance_id(const struct store *s) {
         return s->instance_id[0] ? s->instance_id : NULL;
 }
 
-int store_instance_id_renew(struct store *s) {
+int sqlite_instance_id_renew(struct store *s) {
         char id[STORE_INSTANCE_ID_MAX];
         int r;
 
@@ -111,14 +111,14 @@ int store_instance_id_renew(struct store *s) {
         r = instance_id_make(id);
         if (r < 0)
                 return r;
-        r = store_begin(s);
+        r = sqlite_begin(s);
         if (r < 0)
                 return r;
-        r = store_meta_set(s, INSTANCE_KEY, id);
+        r = sqlite_meta_set(s, INSTANCE_KEY, id);
         if (r >= 0)
-                r = store_commit(s);
+                r = sqlite_commit(s);
         if (r < 0) {
-                (void) store_rollback(s);
+                (void) sqlite_rollback(s);
                 return r;
         }
         snprintf(s->instance_id, sizeof s->instance_id, "%s", id);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What the store is whatever holds the data: the names of its enums, the
- * destructors of its types, its errors in words, and the change log's
- * comparison of a task before and after. The backend (store-sqlite*.c)
- * implements the rest of store.h; a second one adds its own files and
- * shares these. */
+/* What the store is whatever holds the data: the choice of backend at
+ * open and the calls through its table (store-backend.h), the names of its
+ * enums, the destructors of its types, its errors in words, and the change
+ * log's comparison of a task before and after. A backend (store-sqlite*.c)
+ * implements the rest of store.h behind its struct store_ops. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,227 @@
 #include <sysexits.h>
 
 #include "store.h"
+#include "store-backend.h"
 #include "strbuf.h"
+
+/* store_open() has no store to keep its message in when it fails. */
+static _Thread_local char open_error[512];
+
+void store_open_error_set(const char *message) {
+        snprintf(open_error, sizeof open_error, "%s", message ?: "");
+}
+
+bool store_database_is_postgresql(const char *database) {
+        return database && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0);
+}
+
+int store_open(const char *database, int flags, struct store **ret) {
+        if (!database || !ret)
+                return -EINVAL;
+        open_error[0] = 0;
+        return sqlite_open(database, flags, ret);
+}
+
+struct store *store_close(struct store *s) {
+        return s ? store_ops(s)->close(s) : NULL;
+}
+
+const char *store_last_error(const struct store *s) {
+        return s ? store_ops(s)->last_error(s) : open_error;
+}
+
+int store_schema_version(struct store *s) {
+        return store_ops(s)->schema_version(s);
+}
+
+int store_set_busy_timeout(struct store *s, int ms) {
+        return store_ops(s)->set_busy_timeout(s, ms);
+}
+
+int store_begin(struct store *s) {
+        return store_ops(s)->begin(s);
+}
+
+int store_commit(struct store *s) {
+        return store_ops(s)->commit(s);
+}
+
+int store_rollback(struct store *s) {
+        return store_ops(s)->rollback(s);
+}
+
+int store_document_upsert(struct store *s, struct document *d) {
+        return store_ops(s)->document_upsert(s, d);
+}
+
+int store_document_get(struct store *s, const char *number, struct document *ret) {
+        return store_ops(s)->document_get(s, number, ret);
+}
+
+int store_task_add(struct store *s, struct task *t, int64_t now) {
+        return store_ops(s)->task_add(s, t, now);
+}
+
+int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id) {
+        return store_ops(s)->task_find_ref(s, document_id, ref, ret_id);
+}
+
+int store_task_update(struct store *s, const struct task *t, int64_t now) {
+        return store_ops(s)->task_update(s, t, now);
+}
+
+int store_task_get(struct store *s, int64_t id, struct task *ret) {
+        return store_ops(s)->task_get(s, id, ret);
+}
+
+int store_task_notices_clear(struct store *s, int64_t task_id) {
+        return store_ops(s)->task_notices_clear(s, task_id);
+}
+
+int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret) {
+        return store_ops(s)->tasks_get(s, ids, n, ret);
+}
+
+int store_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now) {
+        return store_ops(s)->task_set_status(s, id, status, now);
+}
+
+int store_task_change_add(struct store *s, struct task_change *c) {
+        return store_ops(s)->task_change_add(s, c);
+}
+
+int store_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret) {
+        return store_ops(s)->task_changes(s, task_id, ret);
+}
+
+int store_task_change_last(struct store *s, int64_t task_id, enum task_field field, int source, struct task_change *ret) {
+        return store_ops(s)->task_change_last(s, task_id, field, source, ret);
+}
+
+int store_task_completion_add(struct store *s, struct task_completion *c) {
+        return store_ops(s)->task_completion_add(s, c);
+}
+
+int store_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret) {
+        return store_ops(s)->task_completions(s, task_id, ret);
+}
+
+int store_task_completion_reopened(struct store *s, int64_t task_id, int64_t now) {
+        return store_ops(s)->task_completion_reopened(s, task_id, now);
+}
+
+int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret) {
+        return store_ops(s)->task_list(s, f, ret);
+}
+
+int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through) {
+        return store_ops(s)->task_set_schedule(s, id, next_fire_at, fired_through);
+}
+
+int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
+        return store_ops(s)->tasks_reschedule(s, now, after_id, limit, ret_last_id);
+}
+
+int store_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret) {
+        return store_ops(s)->task_occurrences(s, f, ret);
+}
+
+int store_agency_ids(struct store *s, char ***ret) {
+        return store_ops(s)->agency_ids(s, ret);
+}
+
+int store_meta_get(struct store *s, const char *key, char **ret) {
+        return store_ops(s)->meta_get(s, key, ret);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value) {
+        return store_ops(s)->meta_set(s, key, value);
+}
+
+const char *store_instance_id(const struct store *s) {
+        return store_ops(s)->instance_id(s);
+}
+
+int store_instance_id_renew(struct store *s) {
+        return store_ops(s)->instance_id_renew(s);
+}
+
+int store_data_version(struct store *s, uint64_t *ret) {
+        return store_ops(s)->data_version(s, ret);
+}
+
+int store_next_fire(struct store *s, int64_t *ret) {
+        return store_ops(s)->next_fire(s, ret);
+}
+
+int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret) {
+        return store_ops(s)->tasks_due(s, now, limit, ret);
+}
+
+int store_delivery_insert(struct store *s, struct delivery *d) {
+        return store_ops(s)->delivery_insert(s, d);
+}
+
+int store_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f, struct delivery_list *ret) {
+        return store_ops(s)->deliveries_due(s, now, f, ret);
+}
+
+int store_next_delivery(struct store *s, int64_t *ret) {
+        return store_ops(s)->next_delivery(s, ret);
+}
+
+int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state state, int64_t next_attempt_at, const char *error, int64_t now) {
+        return store_ops(s)->delivery_set_state(s, id, state, next_attempt_at, error, now);
+}
+
+int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state, int64_t now) {
+        return store_ops(s)->deliveries_set_state(s, ids, n, state, now);
+}
+
+int store_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at) {
+        return store_ops(s)->delivery_put_back(s, id, next_attempt_at);
+}
+
+int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses) {
+        return store_ops(s)->delivery_set_delivered_to(s, id, addresses);
+}
+
+int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now) {
+        return store_ops(s)->deliveries_clock_stepped(s, step, now);
+}
+
+int store_deliveries_reset_attempting(struct store *s, int64_t now) {
+        return store_ops(s)->deliveries_reset_attempting(s, now);
+}
+
+int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret) {
+        return store_ops(s)->delivery_list_for_task(s, task_id, ret);
+}
+
+int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret) {
+        return store_ops(s)->deliveries_trouble(s, limit, ret);
+}
+
+int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret) {
+        return store_ops(s)->deliveries_recent(s, limit, ret);
+}
+
+int store_delivery_get(struct store *s, int64_t id, struct delivery *ret) {
+        return store_ops(s)->delivery_get(s, id, ret);
+}
+
+int store_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor, int64_t now, int64_t **ret_ids) {
+        return store_ops(s)->deliveries_retry(s, f, actor, now, ret_ids);
+}
+
+int store_task_delete(struct store *s, int64_t id) {
+        return store_ops(s)->task_delete(s, id);
+}
+
+int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]) {
+        return store_ops(s)->delivery_counts(s, counts);
+}
+
 
 const char *store_strerror(int r) {
         switch (r) {

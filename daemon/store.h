@@ -7,8 +7,10 @@
  * Callers speak of these in C values, never of statements: a backend sits
  * behind this header and is the only code that speaks to the database.
  * store.c holds what every backend shares (names, destructors, the change
- * log's comparison); the SQLite backend is store-sqlite*.c, chosen at link
- * time, and a second backend adds its own files. SQLite's database is opened
+ * log's comparison) and chooses the backend at store_open() by the
+ * database's name: a libpq URI ("postgresql://…", "postgres://…") is
+ * PostgreSQL (store-pg*.c), anything else an SQLite file (store-sqlite*.c).
+ * SQLite's database is opened
  * in WAL mode with foreign keys on, a busy timeout and synchronous=FULL; its
  * schema is versioned and migrated forward on open, one transaction per
  * step; a database newer than this program is refused.
