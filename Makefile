@@ -12,7 +12,7 @@ VERSION    := 0.3.0
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl libical
+PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl libical libpq
 
 # SANITIZE=1 builds everything with AddressSanitizer and UBSan into its own
 # directory, so the two builds never mix objects.

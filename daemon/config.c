@@ -525,12 +525,19 @@ static void split_sender(struct parser *p, const config_setting_t *root, const c
 
 static void parse_toplevel(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const http[] = { "http", "https", NULL };
-        _cleanup_free_ char *language = NULL, *transport = NULL, *from = NULL;
+        _cleanup_free_ char *language = NULL, *transport = NULL, *from = NULL, *database = NULL;
         const config_setting_t *s;
         struct stat st;
         int r;
 
-        if (parser_get_path(p, root, "", "database", &c->database) == 0 && !(c->database = strdup(DEFAULT_DATABASE)))
+        /* A libpq URI names a PostgreSQL database and is kept as it is
+         * (store.h); anything else is an SQLite file, relative to the
+         * configuration's folder. */
+        r = parser_get_string(p, root, "", "database", PATH_MAX - 1, NULL, &database);
+        if (r > 0 && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0))
+                c->database = TAKE_PTR(database);
+        else if (parser_get_path(p, root, "", "database", &c->database) == 0 &&
+                 !(c->database = strdup(DEFAULT_DATABASE)))
                 p->oom = true;
         if (parser_get_string(p, root, "", "timezone", 255, timezone_check, &c->timezone) == 0 &&
             !(c->timezone = strdup(DEFAULT_TIMEZONE)))
@@ -556,7 +563,13 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
                 c->transport = TRANSPORT_SMTP;
         else
                 c->transport = TRANSPORT_MAILDIR;
-        if (c->transport == TRANSPORT_MAILDIR && !c->maildir && c->database) {
+        if (c->transport == TRANSPORT_MAILDIR && !c->maildir && c->database && c->database[0] != '/') {
+                /* A PostgreSQL database has no folder: the configuration's. */
+                if (asprintf(&c->maildir, "%s/maildir", c->dir) < 0) {
+                        c->maildir = NULL;
+                        p->oom = true;
+                }
+        } else if (c->transport == TRANSPORT_MAILDIR && !c->maildir && c->database) {
                 _cleanup_free_ char *dir = NULL;
                 if (path_dirname(c->database, &dir) < 0 ||
                     asprintf(&c->maildir, "%s/maildir", streq(dir, "/") ? "" : dir) < 0) {

@@ -86,3 +86,8 @@ int pg_open(const char *conninfo, int flags, struct store **ret);
 /* The message store_last_error(NULL) gives after a failed open (this
  * thread's). */
 void store_open_error_set(const char *message);
+
+/* A database's instance id (store.h): made of 16 random bytes, 26
+ * letters a-z and digits; valid: what may be kept as one. */
+int store_instance_id_make(char buf[static STORE_INSTANCE_ID_MAX]);
+bool store_instance_id_valid(const char *id);

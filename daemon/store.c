@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sysexits.h>
 
 #include "store.h"
@@ -29,7 +30,47 @@ int store_open(const char *database, int flags, struct store **ret) {
         if (!database || !ret)
                 return -EINVAL;
         open_error[0] = 0;
+        if (store_database_is_postgresql(database))
+                return pg_open(database, flags, ret);
         return sqlite_open(database, flags, ret);
+}
+
+/* 16 random bytes in lower-case base32 (RFC 4648's alphabet, no padding):
+ * 26 characters that are letters and digits only, so that they fit a
+ * Message-ID's dot-atom and a webhook-id unquoted. */
+int store_instance_id_make(char buf[static STORE_INSTANCE_ID_MAX]) {
+        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+        uint8_t b[16];
+        unsigned acc = 0, bits = 0;
+        size_t n = 0;
+
+        if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
+                return -EIO;
+        for (size_t i = 0; i < sizeof b; i++) {
+                acc = (acc << 8) | b[i];
+                bits += 8;
+                while (bits >= 5) {
+                        bits -= 5;
+                        buf[n++] = alphabet[(acc >> bits) & 31];
+                }
+        }
+        if (bits > 0)
+                buf[n++] = alphabet[(acc << (5 - bits)) & 31];
+        buf[n] = 0;
+        return 0;
+}
+
+/* What may be kept under the key: a made id, or one a person put there by
+ * hand that still fits where ids go. */
+bool store_instance_id_valid(const char *id) {
+        size_t n = strlen(id);
+
+        if (n < 8 || n >= STORE_INSTANCE_ID_MAX)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+                        return false;
+        return true;
 }
 
 struct store *store_close(struct store *s) {
@@ -244,6 +285,11 @@ const char *store_strerror(int r) {
         case -EPROTONOSUPPORT: return "the database was made by a newer deadlined";
         case -ENOENT:          return "no such file or folder";
         case -EIO:             return "input/output error";
+        case -EADDRNOTAVAIL:   return "the database's address is not valid";
+        case -ECONNREFUSED:
+        case -ECONNRESET:      return "the database server cannot be reached";
+        case -EKEYREJECTED:    return "the database server's certificate did not verify";
+        case -EOPNOTSUPP:      return "this database backend cannot do that yet";
         default:               return strerror(-r);
         }
 }
@@ -262,6 +308,13 @@ int store_exit_status(int r) {
         case -ENOSPC:
         case -EIO:
                 return EX_IOERR;
+        case -EADDRNOTAVAIL:
+                return EX_CONFIG;
+        case -ECONNREFUSED:
+        case -ECONNRESET:
+        case -EKEYREJECTED:
+        case -EOPNOTSUPP:
+                return EX_UNAVAILABLE;
         default:
                 return EX_CANTCREAT;
         }

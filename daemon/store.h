@@ -30,7 +30,11 @@
  * -EACCES when the file or its folder may not be written; -ENOMEM;
  * -EBADMSG when the file is not a database, is corrupt, or is some other
  * program's database; -EPROTONOSUPPORT when its schema is newer than
- * STORE_SCHEMA_VERSION. List functions return the number of items.
+ * STORE_SCHEMA_VERSION. A database server (PostgreSQL) adds -EADDRNOTAVAIL
+ * for an address it cannot read, -ECONNREFUSED when it cannot be reached
+ * (-ECONNRESET when the connection was lost), -EKEYREJECTED when its
+ * certificate does not verify, and -EOPNOTSUPP for a call that backend
+ * does not have yet. List functions return the number of items.
  *
  * The daemon's event loop never waits (STORE_NOWAIT): it makes only the
  * calls marked "Loop:" below, short transactions on indexed rows whose cost
@@ -302,8 +306,9 @@ const char *store_last_error(const struct store *s);
 const char *store_strerror(int r);
 /* The sysexits(3) status for a store error when the database cannot be
  * opened, locked or written: 65 newer or not a database, 75 locked, 77
- * permission, 74 a full disk or an I/O error, 73 otherwise (deadlined(8),
- * EXIT STATUS). */
+ * permission, 74 a full disk or an I/O error, 78 an address that is not
+ * valid, 69 a server that cannot be reached or whose certificate does not
+ * verify, 73 otherwise (deadlined(8), EXIT STATUS). */
 int store_exit_status(int r);
 int store_schema_version(struct store *s);
 /* How long a statement waits for another process's lock before -EBUSY
