@@ -130,7 +130,7 @@ check-unit: $(UNIT_BINS)
 
 check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser" tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser and not pg" tests/integration $(PYTEST_ARGS)
 
 # The slow fault scenarios (tests marked `faults`): two senders, a locked
 # database under the watchdog, SMTP and webhook fault matrices, a full disk,
@@ -152,7 +152,8 @@ install: $(PROGRAMS) install-data
 # installed; otherwise the exact command is printed.
 DEB_BUILD_DEPS := build-essential pkg-config libcurl4-openssl-dev libconfig-dev \
                   libsqlite3-dev libsystemd-dev libjansson-dev libssl-dev libutf8proc-dev \
-                  libpoppler-glib-dev libcairo2-dev libtesseract-dev libleptonica-dev libical-dev
+                  libpoppler-glib-dev libcairo2-dev libtesseract-dev libleptonica-dev libical-dev \
+                  libpq-dev
 # What deadlined-ocr needs to read a scan: the Vietnamese model and the
 # orientation model.
 DEB_RUN_DEPS   := tesseract-ocr-vie tesseract-ocr-osd

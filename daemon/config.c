@@ -534,8 +534,18 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
          * (store.h); anything else is an SQLite file, relative to the
          * configuration's folder. */
         r = parser_get_string(p, root, "", "database", PATH_MAX - 1, NULL, &database);
-        if (r > 0 && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0))
+        if (r > 0 && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0)) {
+                /* Secrets come from files or credentials, never from a
+                 * setting that is shown in messages. */
+                const char *authority = strstr(database, "://") + 3;
+                size_t n = strcspn(authority, "/?");
+                const char *at = memchr(authority, '@', n);
+
+                if ((at && memchr(authority, ':', at - authority)) || strstr(database, "password="))
+                        parser_error(p, config_setting_get_member(root, "database"), "database",
+                                     "must not hold a password: put it in ~/.pgpass (or PGPASSFILE)");
                 c->database = TAKE_PTR(database);
+        }
         else if (parser_get_path(p, root, "", "database", &c->database) == 0 &&
                  !(c->database = strdup(DEFAULT_DATABASE)))
                 p->oom = true;

@@ -2,6 +2,7 @@
 /* The PostgreSQL backend's change log and completions, finding a task by
  * its reference and clearing the notices a task owes. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "store-pg.h"
@@ -189,4 +190,39 @@ int pg_task_completion_reopened(struct store *s, int64_t task_id, int64_t now) {
         pg_arg_int(&a, task_id);
         pg_arg_int(&a, now);
         return pg_run(s, PG_COMPLETION_REOPENED, &a);
+}
+
+int pg_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
+        struct pg_args a = {};
+        int r, n;
+
+        if (!f || !ret || f->due_from == NO_TIME || f->due_to == NO_TIME)
+                return -EINVAL;
+        pg_arg_int(&a, f->due_from);
+        pg_arg_int(&a, f->due_to);
+        pg_arg_id(&a, f->document_id);
+        pg_arg_text(&a, f->agency);
+        r = pg_query(s, PG_TASK_OCCURRENCES, &a, &res);
+        if (r < 0)
+                return r;
+        n = PQntuples(res);
+        if (n > 0 && !(l.items = calloc(n, sizeof *l.items)))
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                struct task_occurrence *o = &l.items[i];
+
+                l.n++;
+                o->task_id = pg_get_int(res, i, 0);
+                o->completion_id = pg_get_int(res, i, 1);
+                o->due_at = pg_get_time(res, i, 4);
+                o->done_at = pg_get_time(res, i, 5);
+                o->extensions = (unsigned) MIN(pg_get_int(res, i, 6), (int64_t) UINT_MAX);
+                if (pg_get_strdup(res, i, 2, &o->document_number) < 0 || pg_get_strdup(res, i, 3, &o->agency) < 0)
+                        return -ENOMEM;
+        }
+        *ret = l;
+        l = (struct task_occurrence_list) {};
+        return n;
 }

@@ -13,11 +13,6 @@
 #include "store-pg.h"
 #include "strbuf.h"
 
-static int unsupported(struct store *s, const char *what) {
-        pg_set_error(s, "%s is not implemented on PostgreSQL yet", what);
-        return -EOPNOTSUPP;
-}
-
 /* A text[] literal: {"a","b"}, each element quoted and escaped. Bound as a
  * parameter, never put into SQL. */
 static int text_array(char *const *v, size_t n, char **ret) {
@@ -231,9 +226,21 @@ static int pg_task_get(struct store *s, int64_t id, struct task *ret) {
         return 0;
 }
 
+/* Reminders not sent yet that no longer have a reason: all of a closed
+ * task's (due_at NO_TIME), or those of a deadline since changed. */
+static int drop_stale(struct store *s, int64_t task_id, int64_t due_at) {
+        struct pg_args a = {};
+        int r;
+
+        pg_arg_int(&a, task_id);
+        pg_arg_time(&a, due_at);
+        r = pg_run(s, PG_DELIVERIES_DROP_STALE, &a);
+        return r < 0 ? r : 0;
+}
+
 static int pg_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now) {
         _cleanup_pgresult_ PGresult *res = NULL;
-        struct pg_args a = {}, d = {};
+        struct pg_args a = {};
         int r;
 
         if (!task_status_to_string(status))
@@ -259,10 +266,90 @@ static int pg_task_set_status(struct store *s, int64_t id, enum task_status stat
         r = pg_run(s, PG_TASK_CLOSE, &a);
         if (r < 0)
                 return r;
-        pg_arg_int(&d, id);
-        pg_arg_text(&d, NULL);
-        r = pg_run(s, PG_DELIVERIES_DROP_STALE, &d);
-        return r < 0 ? r : 0;
+        return drop_stale(s, id, NO_TIME);
+}
+
+static int pg_task_update(struct store *s, const struct task *t, int64_t now) {
+        struct pg_args a = {};
+        int r;
+
+        if (t && t->n_agencies > TASK_AGENCIES_MAX)
+                return -E2BIG;
+        if (!task_valid(t))
+                return -EINVAL;
+        pg_arg_int(&a, t->id);
+        pg_arg_text(&a, t->ref);
+        pg_arg_text(&a, t->title);
+        pg_arg_text(&a, t->detail);
+        pg_arg_text(&a, t->due);
+        pg_arg_time(&a, t->due_at);
+        pg_arg_text(&a, t->recurrence);
+        pg_arg_int(&a, now);
+        pg_arg_text(&a, t->original_due);
+        pg_arg_id(&a, t->due_rule_days);
+        pg_arg_text(&a, t->due_rule_days > 0 ? t->due_rule_from : NULL);
+        r = pg_run(s, PG_TASK_UPDATE, &a);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        r = drop_stale(s, t->id, t->due_at);
+        if (r < 0)
+                return r;
+        a = (struct pg_args) {};
+        pg_arg_int(&a, t->id);
+        r = pg_run(s, PG_TASK_AGENCIES_DELETE, &a);
+        if (r < 0)
+                return r;
+        return insert_agencies(s, t->id, t->agencies, t->n_agencies);
+}
+
+static int pg_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret) {
+        _cleanup_free_ char *array = NULL;
+        struct pg_args a = {};
+        int r;
+
+        if (!ret || (n > 0 && !ids))
+                return -EINVAL;
+        r = ids_array(ids, n, &array);
+        if (r < 0)
+                return r;
+        pg_arg_text(&a, array);
+        return tasks_read(s, PG_TASKS_GET, &a, ret);
+}
+
+static int pg_task_delete(struct store *s, int64_t id) {
+        struct pg_args a = {};
+        int r;
+
+        pg_arg_int(&a, id);
+        r = pg_run(s, PG_TASK_DELETE, &a);
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
+}
+
+static int pg_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        struct pg_args a = {};
+        int64_t last = after_id;
+        int r, n;
+
+        pg_arg_time(&a, now);
+        pg_arg_int(&a, after_id);
+        if (limit > 0)
+                pg_arg_int(&a, (int64_t) MIN(limit, (size_t) INT64_MAX));
+        else
+                pg_arg_text(&a, NULL);
+        r = pg_query(s, PG_TASKS_RESCHEDULE, &a, &res);
+        if (r < 0)
+                return r;
+        n = PQntuples(res);
+        for (int i = 0; i < n; i++)
+                last = MAX(last, pg_get_int(res, i, 0));
+        if (ret_last_id)
+                *ret_last_id = last;
+        return n;
 }
 
 static int pg_task_list(struct store *s, const struct task_filter *f, struct task_list *ret) {
@@ -273,6 +360,8 @@ static int pg_task_list(struct store *s, const struct task_filter *f, struct tas
 
         if (!f)
                 f = &all;
+        if (f->status != -1 && !task_status_to_string(f->status))
+                return -EINVAL;
         if (f->agencies) {
                 if (strv_length(f->agencies) > TASK_FILTER_AGENCIES_MAX)
                         return -E2BIG;
@@ -636,6 +725,39 @@ static int pg_deliveries_clock_stepped(struct store *s, int64_t step, int64_t no
         return pg_run(s, PG_DELIVERIES_CLOCK_STEP, &a);
 }
 
+static int pg_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor,
+                               int64_t now, int64_t **ret_ids) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        _cleanup_free_ char *agencies = NULL;
+        _cleanup_free_ int64_t *ids = NULL;
+        struct pg_args a = {};
+        int r, n;
+
+        if (!f)
+                return -EINVAL;
+        if (f->agencies) {
+                r = text_array(f->agencies, strv_length(f->agencies), &agencies);
+                if (r < 0)
+                        return r;
+        }
+        pg_arg_id(&a, f->id);
+        pg_arg_id(&a, f->task_id);
+        pg_arg_text(&a, agencies);
+        pg_arg_int(&a, now);
+        pg_arg_text(&a, actor);
+        r = pg_query(s, PG_DELIVERIES_RETRY, &a, &res);
+        if (r < 0)
+                return r;
+        n = PQntuples(res);
+        if (n > 0 && !(ids = calloc(n, sizeof *ids)))
+                return -ENOMEM;
+        for (int i = 0; i < n; i++)
+                ids[i] = pg_get_int(res, i, 0);
+        if (ret_ids)
+                *ret_ids = TAKE_PTR(ids);
+        return n;
+}
+
 static int pg_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]) {
         _cleanup_pgresult_ PGresult *res = NULL;
         int r;
@@ -654,20 +776,6 @@ static int pg_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_S
         return 0;
 }
 
-/* What this backend does not have yet: each says so in one line. */
-#define UNSUPPORTED(name, what, ...)                                            \
-        static int pg_##name(struct store *s, __VA_ARGS__) {                   \
-                return unsupported(s, what);                                    \
-        }
-
-UNSUPPORTED(task_update, "changing a task", const struct task *t, int64_t now)
-UNSUPPORTED(tasks_get, "reading tasks by id", const int64_t *ids, size_t n, struct task_list *ret)
-UNSUPPORTED(tasks_reschedule, "rescheduling", int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id)
-UNSUPPORTED(task_occurrences, "the compliance report", const struct occurrence_filter *f,
-            struct task_occurrence_list *ret)
-UNSUPPORTED(deliveries_retry, "retrying deliveries", const struct delivery_retry_filter *f, const char *actor,
-            int64_t now, int64_t **ret_ids)
-UNSUPPORTED(task_delete, "deleting a task", int64_t id)
 
 const struct store_ops pg_ops = {
         .name = "postgresql",

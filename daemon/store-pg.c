@@ -5,9 +5,7 @@
  * outbox are in store-pg-task.c, the schema in store-pg-schema.c.
  *
  * Calls are blocking, bounded by the timeouts in store-pg.h; the daemon's
- * loop is to reach them through a store thread (doc/architecture.md). The
- * calls this backend does not have yet return -EOPNOTSUPP, with a message
- * that says so. */
+ * loop is to reach them through a store thread (doc/architecture.md). */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -176,6 +174,64 @@ static const char *const pg_sql[_PG_STATEMENT_MAX] = {
                 "UPDATE deliveries SET next_attempt_at = greatest(next_attempt_at + $1, $2) "
                 "WHERE state = 'pending' AND next_attempt_at > $2 AND attempts > 0",
 
+        [PG_TASK_UPDATE] =
+                "UPDATE tasks SET ref = $2, title = $3, detail = $4, due = $5, due_at = $6, "
+                "recurrence = $7, updated_at = $8, original_due = $9, due_rule_days = $10, due_rule_from = $11, "
+                "revision = revision + 1, "
+                "next_fire_at = CASE WHEN status = 'open' THEN $8::bigint ELSE next_fire_at END, "
+                "fired_through = CASE WHEN status = 'open' THEN $8::bigint ELSE fired_through END "
+                "WHERE id = $1",
+        [PG_TASK_AGENCIES_DELETE] = "DELETE FROM task_agencies WHERE task_id = $1",
+        [PG_TASKS_GET] =
+                "SELECT " SQL_TASK_COLUMNS " FROM tasks AS t "
+                "LEFT JOIN documents AS d ON d.id = t.document_id "
+                "WHERE t.id = ANY ($1::bigint[]) ORDER BY t.id",
+        /* Its agencies, deliveries, changes and completions go with it (ON
+         * DELETE CASCADE); identity columns never give its ids again. */
+        [PG_TASK_DELETE] = "DELETE FROM tasks WHERE id = $1",
+        [PG_TASKS_RESCHEDULE] =
+                "UPDATE tasks SET next_fire_at = $1 WHERE id IN "
+                "(SELECT id FROM tasks WHERE status = 'open' AND id > $2 ORDER BY id LIMIT $3) "
+                "RETURNING id",
+        /* As SQLite's (store-sqlite.c, STMT_TASK_OCCURRENCES): completions
+         * that stand, then open tasks, each with the approved deadline
+         * changes made to that occurrence. */
+        [PG_TASK_OCCURRENCES] =
+                "SELECT k.task_id, k.id, d.number, a.agency, k.due_at, k.done_at, "
+                "(SELECT count(*) FROM task_changes AS c WHERE c.task_id = k.task_id AND c.field = 'due' "
+                "AND c.approved_by IS NOT NULL AND c.at <= k.recorded_at AND c.at > coalesce("
+                "(SELECT max(p.recorded_at) FROM completions AS p WHERE p.task_id = k.task_id "
+                "AND p.id < k.id AND p.reopened_at IS NULL), -9223372036854775807)) "
+                "FROM completions AS k "
+                "JOIN tasks AS t ON t.id = k.task_id "
+                "JOIN task_agencies AS a ON a.task_id = k.task_id AND a.role = 'lead' "
+                "LEFT JOIN documents AS d ON d.id = t.document_id "
+                "WHERE k.reopened_at IS NULL AND k.due_at BETWEEN $1 AND $2 AND t.status <> 'cancelled' "
+                "AND ($3::bigint IS NULL OR t.document_id = $3::bigint) AND ($4::text IS NULL OR a.agency = $4::text) "
+                "UNION ALL "
+                "SELECT t.id, 0, d.number, a.agency, t.due_at, NULL, "
+                "(SELECT count(*) FROM task_changes AS c WHERE c.task_id = t.id AND c.field = 'due' "
+                "AND c.approved_by IS NOT NULL AND c.at > coalesce("
+                "(SELECT max(p.recorded_at) FROM completions AS p WHERE p.task_id = t.id "
+                "AND p.reopened_at IS NULL), -9223372036854775807)) "
+                "FROM tasks AS t "
+                "JOIN task_agencies AS a ON a.task_id = t.id AND a.role = 'lead' "
+                "LEFT JOIN documents AS d ON d.id = t.document_id "
+                "WHERE t.status = 'open' AND t.due_at BETWEEN $1 AND $2 "
+                "AND ($3::bigint IS NULL OR t.document_id = $3::bigint) AND ($4::text IS NULL OR a.agency = $4::text)",
+        /* As SQLite's (STMT_DELIVERIES_RETRY); $3 a text[] of agencies. */
+        [PG_DELIVERIES_RETRY] =
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = $4, attempts = 0, "
+                "first_attempt_at = NULL, retried_at = $4, retried_by = $5, retries = retries + 1 "
+                "WHERE state = 'failed' AND ($1::bigint IS NULL OR id = $1::bigint) "
+                "AND ($2::bigint IS NULL OR task_id = $2::bigint) "
+                "AND ($3::text[] IS NULL OR agency = ANY ($3::text[])) "
+                "AND (deliveries.task_id IS NULL OR EXISTS (SELECT 1 FROM tasks AS t "
+                "WHERE t.id = deliveries.task_id AND t.status = 'open' "
+                "AND (deliveries.slot LIKE 'notice:%' OR (t.due_at IS NOT NULL "
+                "AND (deliveries.slot LIKE '%@' || t.due_at "
+                "OR (deliveries.slot LIKE 'overdue:%' AND deliveries.slot_at > t.due_at)))))) "
+                "RETURNING id",
         [PG_TASK_FIND_REF] =
                 "SELECT id FROM tasks WHERE document_id IS NOT DISTINCT FROM $1::bigint AND ref = $2",
         [PG_TASK_NOTICES_CLEAR] =

@@ -78,6 +78,13 @@ enum pg_statement {
         PG_COMPLETION_INSERT,
         PG_COMPLETIONS,
         PG_COMPLETION_REOPENED,
+        PG_TASK_UPDATE,
+        PG_TASK_AGENCIES_DELETE,
+        PG_TASKS_GET,
+        PG_TASK_DELETE,
+        PG_TASKS_RESCHEDULE,
+        PG_TASK_OCCURRENCES,
+        PG_DELIVERIES_RETRY,
         _PG_STATEMENT_MAX,
 };
 
@@ -159,3 +166,4 @@ int pg_task_change_last(struct store *s, int64_t task_id, enum task_field field,
 int pg_task_completion_add(struct store *s, struct task_completion *c);
 int pg_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret);
 int pg_task_completion_reopened(struct store *s, int64_t task_id, int64_t now);
+int pg_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret);

@@ -289,7 +289,6 @@ const char *store_strerror(int r) {
         case -ECONNREFUSED:
         case -ECONNRESET:      return "the database server cannot be reached";
         case -EKEYREJECTED:    return "the database server's certificate did not verify";
-        case -EOPNOTSUPP:      return "this database backend cannot do that yet";
         default:               return strerror(-r);
         }
 }
@@ -313,7 +312,6 @@ int store_exit_status(int r) {
         case -ECONNREFUSED:
         case -ECONNRESET:
         case -EKEYREJECTED:
-        case -EOPNOTSUPP:
                 return EX_UNAVAILABLE;
         default:
                 return EX_CANTCREAT;

@@ -33,8 +33,7 @@
  * STORE_SCHEMA_VERSION. A database server (PostgreSQL) adds -EADDRNOTAVAIL
  * for an address it cannot read, -ECONNREFUSED when it cannot be reached
  * (-ECONNRESET when the connection was lost), -EKEYREJECTED when its
- * certificate does not verify, and -EOPNOTSUPP for a call that backend
- * does not have yet. List functions return the number of items.
+ * certificate does not verify. List functions return the number of items.
  *
  * The daemon's event loop never waits (STORE_NOWAIT): it makes only the
  * calls marked "Loop:" below, short transactions on indexed rows whose cost

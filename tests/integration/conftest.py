@@ -126,6 +126,8 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "browser: prints the HTML report with headless Chromium, run by `make check-browser` and not "
         "by `make check`")
+    config.addinivalue_line(
+        "markers", "pg: runs against a throw-away PostgreSQL cluster, run by `make check-pg` and not by `make check`")
 
 
 @pytest.fixture(autouse=True)

@@ -115,6 +115,7 @@ static void assert_uses_index(sqlite3 *db, const char *sql, const char *index, b
 }
 
 static void test_scheduler_queries_use_the_partial_indexes(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         sqlite3 *db;
 
@@ -523,6 +524,7 @@ static void test_delivery_list_for_task_by_slot_time(void **state) {
 }
 
 static void test_deleting_a_task_deletes_its_deliveries(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         int64_t task = add_task(f->s, "x", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD, 0 } }, 1);

@@ -52,6 +52,7 @@ static bool exists(const char *dir, const char *name) {
 }
 
 static void test_create_makes_current_schema_in_wal_mode(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         char buf[32];
         sqlite3 *db;
@@ -75,10 +76,11 @@ static void test_create_enforces_foreign_keys(void **state) {
 
         assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);
         assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
-        assert_non_null(strstr(store_last_error(f->s), "FOREIGN KEY"));
+        assert_non_null(strcasestr(store_last_error(f->s), "foreign key"));
 }
 
 static void test_open_missing_file_without_create_is_enoent(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         struct store *s = NULL;
 
@@ -89,6 +91,7 @@ static void test_open_missing_file_without_create_is_enoent(void **state) {
 }
 
 static void test_open_garbage_is_ebadmsg_and_leaves_it_alone(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_free_ char *before = NULL, *after = NULL;
         size_t n_before, n_after;
@@ -114,6 +117,7 @@ static void test_open_garbage_is_ebadmsg_and_leaves_it_alone(void **state) {
 }
 
 static void test_open_newer_schema_is_refused_unchanged(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_free_ char *before = NULL, *after = NULL;
         size_t n_before, n_after;
@@ -137,6 +141,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
 }
 
 static void test_open_unversioned_foreign_database_is_refused(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         struct store *s = NULL;
         sqlite3 *db;
@@ -194,6 +199,7 @@ static int64_t realtime_s(void) {
 }
 
 static void test_migrate_from_version_1(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task open = {}, done = {};
         /* SQLite's 'now' reads the clock gettimeofday() reads; time() reads a
@@ -239,6 +245,7 @@ static void test_migrate_from_version_1(void **state) {
 
 /* Version 2 to 3 adds deliveries.delivered_to; the outbox is kept. */
 static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         int64_t task = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
@@ -268,6 +275,7 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
 /* Version 3 to 4 adds the change log, empty: where the values of tasks
  * that exist came from is not known. */
 static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_change_list_done) struct task_change_list l = {};
         struct task_agency a[] = { { "stc", ROLE_LEAD, 0 } };
@@ -291,6 +299,7 @@ static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
  * gets its creation time (where its age was counted from until then), an
  * untried one none. */
 static void test_migrate_from_version_4_dates_first_attempts(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         int64_t task = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
@@ -324,6 +333,7 @@ static void test_migrate_from_version_4_dates_first_attempts(void **state) {
  * deadline), the log's old entries no user or document, and a task done
  * already one completion, from when it was closed. */
 static void test_migrate_from_version_5_keeps_the_data_and_dates_the_history(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_completion_list_done) struct task_completion_list done_l = {}, open_l = {};
         _cleanup_(task_change_list_done) struct task_change_list log = {};
@@ -378,6 +388,7 @@ static void test_migrate_from_version_5_keeps_the_data_and_dates_the_history(voi
 /* Version 11 adds the due rule: a version 10 database keeps its tasks,
  * which have none. */
 static void test_migrate_from_version_10(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task got = {};
         struct task t = { .title = "Báo cáo", .due = "2025-05-15", .due_at = NOW + 100 };
@@ -435,6 +446,7 @@ static void test_task_completions(void **state) {
 /* The change log keeps, per field, the value before and after and who
  * changed it; a task's entries come oldest first and go with it. */
 static void test_task_change_log(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_change_list_done) struct task_change_list l = {};
         _cleanup_(task_change_done) struct task_change last = {};
@@ -563,6 +575,7 @@ static void test_reschedule_in_slices(void **state) {
 }
 
 static void test_readonly_open_reads_but_does_not_write(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task t = {};
         struct task n = { .title = "new", .due_at = NO_TIME };
@@ -578,6 +591,7 @@ static void test_readonly_open_reads_but_does_not_write(void **state) {
 }
 
 static void test_readonly_open_of_old_schema_is_erofs(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         struct store *s = NULL;
         sqlite3 *db;
@@ -591,6 +605,7 @@ static void test_readonly_open_of_old_schema_is_erofs(void **state) {
 }
 
 static void test_begin_is_ebusy_while_another_process_holds_the_lock(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         sqlite3 *db = raw_open(f->path);
 
@@ -630,6 +645,7 @@ static void test_rollback_without_transaction_is_harmless(void **state) {
 }
 
 static void test_commit_keeps_the_work(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         sqlite3 *db;
 
@@ -719,6 +735,7 @@ static void test_task_add_and_get_round_trip(void **state) {
 }
 
 static void test_task_without_deadline_or_document_stores_null(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task got = {};
         int64_t id = add_task(f->s, "Thường xuyên", NO_TIME, NULL, 0);
@@ -907,7 +924,7 @@ static void test_task_ref_is_unique_within_a_document(void **state) {
         t.document_id = d.id;
         assert_int_equal(store_task_add(f->s, &t, NOW), 0);
         assert_int_equal(store_task_add(f->s, &t, NOW), -EEXIST);
-        assert_non_null(strstr(store_last_error(f->s), "UNIQUE"));
+        assert_non_null(strcasestr(store_last_error(f->s), "unique"));
         t.document_id = e.id;
         assert_int_equal(store_task_add(f->s, &t, NOW), 0);
 }
@@ -1063,6 +1080,7 @@ static int occurrences(struct store *s, int64_t from, int64_t to, const char *ag
 }
 
 static void test_task_occurrences_and_migration_from_version_6(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
         const struct task_agency two[] = { { "stc", ROLE_LEAD, 0 }, { "skhdt", ROLE_LEAD, 0 }, { "kbnn", ROLE_SUPPORT, 0 } };
@@ -1144,6 +1162,7 @@ static void test_task_occurrences_and_migration_from_version_6(void **state) {
  * notice owed), the outbox is kept, and a delivery about no one task can
  * be stored. */
 static void test_migrate_from_version_6_takes_assignments_as_notified(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         _cleanup_(task_done) struct task back = {};
