@@ -224,7 +224,9 @@ int main(int argc, char **argv) {
                 return store_exit_status(r);
         }
 
-        if (!dry_run) {
+        /* A database on a server is shared by several daemons: each claim
+         * has its lease instead of one sender holding a lock. */
+        if (!dry_run && !store_database_is_server(config->database)) {
                 lock = take_sender_lock(config->database);
                 if (lock < 0)
                         return -lock;

@@ -1020,7 +1020,10 @@ int manager_start(struct manager *m) {
          * one is alive: under the lock, which a dry run does not take (it
          * leaves another sender's deliveries under way as they are: they
          * are not due, and not shown). */
-        r = m->sender_lock >= 0 ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
+        /* On a server's database, only this daemon's own claims and those
+         * whose lease ran out go back (store-pg.h). */
+        r = m->sender_lock >= 0 || store_database_is_server(m->config->database)
+                    ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
         if (r < 0)
                 return log_error_errno(r, "Failed to recover deliveries: %s (%s)", store_strerror(r),
                                        store_last_error(m->store));
@@ -1044,7 +1047,9 @@ int manager_start(struct manager *m) {
                 return log_error_errno(r, "Failed to check the reminder policy against the database: %s (%s)",
                                        store_strerror(r), store_last_error(m->store));
 
-        if (!m->once) {
+        /* A server's database has no folder to watch: until LISTEN/NOTIFY
+         * tells of changes, the daemon wakes at its timers only. */
+        if (!m->once && !store_database_is_server(m->config->database)) {
                 r = manager_watch_database(m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to watch the database's folder: %m");

@@ -3,8 +3,8 @@
 
 /* What a backend of store.h provides, seen by store.c and the backends
  * only. store.c chooses the backend when the store is opened (by the
- * database's name: store_database_is_postgresql()) and its public store_*
- * functions call through the table the backend put in its store.
+ * database's name: store_database_is_server(), store.h) and its public
+ * store_* functions call through the table the backend put in its store.
  *
  * Each backend defines struct store as it needs it, with the table as its
  * first member: store.c never sees a backend's struct, only that first
@@ -72,11 +72,6 @@ struct store_ops {
 static inline const struct store_ops *store_ops(const struct store *s) {
         return *(const struct store_ops *const *) (const void *) s;
 }
-
-/* Whether a database setting names a PostgreSQL database rather than an
- * SQLite file: a libpq URI ("postgresql://…", "postgres://…"). Anything
- * else is a path. */
-bool store_database_is_postgresql(const char *database);
 
 /* The backends' store_open(): set *ret's table, or return a negative errno
  * with the message kept by store_open_error_set(). */

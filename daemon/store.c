@@ -22,7 +22,7 @@ void store_open_error_set(const char *message) {
         snprintf(open_error, sizeof open_error, "%s", message ?: "");
 }
 
-bool store_database_is_postgresql(const char *database) {
+bool store_database_is_server(const char *database) {
         return database && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0);
 }
 
@@ -30,7 +30,7 @@ int store_open(const char *database, int flags, struct store **ret) {
         if (!database || !ret)
                 return -EINVAL;
         open_error[0] = 0;
-        if (store_database_is_postgresql(database))
+        if (store_database_is_server(database))
                 return pg_open(database, flags, ret);
         return sqlite_open(database, flags, ret);
 }

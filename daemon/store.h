@@ -293,6 +293,11 @@ struct delivery_filter {
  * -EROFS. Slow: a migration may rewrite every table (the daemon opens at
  * start and when a reload names another database). */
 int store_open(const char *path, int flags, struct store **ret);
+/* Whether a database setting names a database on a server (PostgreSQL: a
+ * "postgresql://" or "postgres://" URI) rather than a file. Such a
+ * database has no folder to watch and no sender lock: several daemons may
+ * share it, each claim of a delivery held under a lease. */
+bool store_database_is_server(const char *database);
 struct store *store_close(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close);
 /* The message behind the last failure on s, "" if none. With s == NULL, the

@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from conftest import AGENCIES, SCHEDULE, SOURCE
+from conftest import AGENCIES, DEADLINED, SCHEDULE, SOURCE
 
 pytestmark = pytest.mark.pg
 
@@ -144,3 +144,29 @@ def test_a_foreign_database_is_refused(env, cluster):
     assert p.returncode == EX_DATAERR, p.stderr
     assert "not a deadlined database" in p.stderr
     assert psql(uri, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1"
+
+
+def test_deadlined_once_delivers_a_reminder_from_postgresql(env, cluster):
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    env.ctl("--now", "2025-05-01T09:00", "add", "Việc A", "--agency", "stc", "--support", "kbnn",
+            "--due", "2025-05-20", check=True)
+    # 14 days before 20/5 is Tue 6/5 08:00.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:00:30"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    [m] = env.messages()
+    assert m["To"].addresses[0].addr_spec == "stc@sonha.gov.vn"
+    assert "kbnn" in str(m["Cc"])
+    assert "Việc A" in m.get_body(("plain",)).get_content()
+    assert psql(uri, "SELECT state || ' ' || agency || ' ' || slot FROM deliveries ORDER BY agency") == \
+        "sent kbnn before:14d@1747760399\nsent stc before:14d@1747760399"
+    # The claim named its daemon; sent, its lease is over.
+    assert psql(uri, "SELECT count(*) FROM deliveries WHERE claimed_by IS NOT NULL AND claimed_until IS NULL") == "2"
+    # Nothing is due again: a second pass at the same moment sends nothing.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:01"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(env.messages()) == 1
+    # No lock file or SQLite file was made.
+    assert not any(f.name.endswith(".lock") or f.name.endswith(".db") for f in env.path.iterdir())
