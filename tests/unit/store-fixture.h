@@ -39,6 +39,27 @@ static _unused_ const char *test_database(void) {
                         skip();                                                 \
         } while (0)
 
+#define PG_ONLY()                                                               \
+        do {                                                                    \
+                if (!test_database())                                           \
+                        skip();                                                 \
+        } while (0)
+
+/* Runs SQL on the PostgreSQL database behind the store's back (another
+ * daemon's doing). */
+static _unused_ void pg_raw_exec(const char *sql) {
+        PGconn *c = PQconnectdb(test_database());
+        PGresult *res;
+
+        if (PQstatus(c) != CONNECTION_OK)
+                fail_msg("%s", PQerrorMessage(c));
+        res = PQexec(c, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+        PQclear(res);
+        PQfinish(c);
+}
+
 /* Empties the PostgreSQL database: every table of ours goes. */
 static _unused_ void pg_reset(const char *uri) {
         PGconn *c = PQconnectdb(uri);
