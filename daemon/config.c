@@ -17,6 +17,7 @@
 #define DEFAULT_TIMEZONE "Asia/Ho_Chi_Minh"
 #define DEFAULT_FROM "deadlined@localhost"
 #define CREDENTIAL_SMTP_PASSWORD "smtp-password"
+#define CREDENTIAL_DATABASE_PASSWORD "database-password"
 
 #define REMIND_BEFORE_MAX 32
 #define ESCALATION_MAX 32
@@ -88,6 +89,10 @@ struct config *config_free(struct config *c) {
         free(c->workdays_added);
         free(c->smtp.url);
         free(c->smtp.username);
+        if (c->database_password) {
+                explicit_bzero(c->database_password, strlen(c->database_password));
+                free(c->database_password);
+        }
         if (c->smtp.password) {
                 explicit_bzero(c->smtp.password, strlen(c->smtp.password));
                 free(c->smtp.password);
@@ -386,6 +391,40 @@ static void parse_delivery(struct parser *p, const config_setting_t *root, struc
         }
 }
 
+/* A PostgreSQL database's password: database_password_file, or the
+ * credential "database-password" (LoadCredential=database-password in the
+ * service; systemd's credential store outside it, when this user may read
+ * it). Neither: libpq's own ~/.pgpass or PGPASSFILE. */
+static void parse_database_password(struct parser *p, const config_setting_t *root, struct config *c) {
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+        _cleanup_free_ char *file = NULL;
+        bool server = c->database && c->database[0] != '/';
+        int r;
+
+        r = parser_get_secret_file(p, root, "", "database_password_file", &c->database_password);
+        if (r > 0 && !server) {
+                parser_error(p, config_setting_get_member(root, "database_password_file"), "database_password_file",
+                             "is for a PostgreSQL database; database is a file");
+                return;
+        }
+        if (r != 0 || !server)
+                return;
+        if (creds && *creds) {
+                if (asprintf(&file, "%s/%s", creds, CREDENTIAL_DATABASE_PASSWORD) < 0) {
+                        p->oom = true;
+                        return;
+                }
+        } else {
+                static const char *const stores[] = { "/run/credstore/" CREDENTIAL_DATABASE_PASSWORD,
+                                                      "/etc/credstore/" CREDENTIAL_DATABASE_PASSWORD };
+                for (size_t i = 0; i < ELEMENTSOF(stores) && !file; i++)
+                        if (access(stores[i], R_OK) >= 0 && !(file = strdup(stores[i])))
+                                p->oom = true;
+        }
+        if (file && access(file, F_OK) >= 0)
+                (void) parser_read_secret(p, root, "database", file, false, &c->database_password);
+}
+
 static void parse_smtp_password(struct parser *p, const config_setting_t *g, struct smtp *smtp) {
         const char *creds = getenv("CREDENTIALS_DIRECTORY");
         _cleanup_free_ char *file = NULL;
@@ -543,12 +582,14 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
 
                 if ((at && memchr(authority, ':', at - authority)) || strstr(database, "password="))
                         parser_error(p, config_setting_get_member(root, "database"), "database",
-                                     "must not hold a password: put it in ~/.pgpass (or PGPASSFILE)");
+                                     "must not hold a password: set database_password_file, the credential "
+                                     CREDENTIAL_DATABASE_PASSWORD ", or ~/.pgpass");
                 c->database = TAKE_PTR(database);
         }
         else if (parser_get_path(p, root, "", "database", &c->database) == 0 &&
                  !(c->database = strdup(DEFAULT_DATABASE)))
                 p->oom = true;
+        parse_database_password(p, root, c);
         if (parser_get_string(p, root, "", "timezone", 255, timezone_check, &c->timezone) == 0 &&
             !(c->timezone = strdup(DEFAULT_TIMEZONE)))
                 p->oom = true;
@@ -708,7 +749,7 @@ static int invalid(struct parser *p, char **ret_errors) {
 }
 
 int config_load(const char *path, struct config **ret, char **ret_errors) {
-        static const char *const keys[] = { "database", "timezone", "language", "transport", "from",
+        static const char *const keys[] = { "database", "database_password_file", "timezone", "language", "transport", "from",
                                             "base_url", "templates", "calendar", "schedule", "delivery",
                                             "smtp", "agencies", "groups", "calendar_dir", NULL };
         _cleanup_(config_freep) struct config *c = NULL;

@@ -175,7 +175,7 @@ int ctl_open_store(struct ctl *c) {
         r = ctl_load_config(c);
         if (r != 0)
                 return r;
-        r = store_open(c->config->database, STORE_CREATE, &c->store);
+        r = store_open_password(c->config->database, c->config->database_password, STORE_CREATE, &c->store);
         if (r < 0) {
                 /* The same words and exit statuses as deadlined's. */
                 if (r != -EBUSY && r != -EPROTONOSUPPORT && r != -EBADMSG && r != -EACCES && r != -EPERM &&

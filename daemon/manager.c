@@ -662,8 +662,8 @@ static int manager_watch_database(struct manager *m) {
 /* A reload that names another database: it opens that one and, for a
  * sender, takes its sender lock, or says why not. Deliveries under way
  * belong to the current database, so the switch waits until none are. */
-static int manager_open_other_database(struct manager *m, const char *database, struct store **ret,
-                                       int *ret_lock) {
+static int manager_open_other_database(struct manager *m, const char *database, const char *password,
+                                       struct store **ret, int *ret_lock) {
         _cleanup_(store_closep) struct store *st = NULL;
         struct lock_holder h = {};
         int r;
@@ -673,7 +673,7 @@ static int manager_open_other_database(struct manager *m, const char *database, 
                           "again in a moment", database, m->in_flight + m->n_finished, m->config->database);
                 return -EBUSY;
         }
-        r = store_open(database, STORE_CREATE | STORE_NOWAIT, &st);
+        r = store_open_password(database, password, STORE_CREATE | STORE_NOWAIT, &st);
         if (r < 0) {
                 log_error("Failed to open the new database %s: %s (%s)%s", database, store_strerror(r),
                           store_last_error(NULL), r == -EBUSY ? "; reload again later" : "");
@@ -717,7 +717,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         }
         if (!streq(c->database, m->config->database)) {
-                r = manager_open_other_database(m, c->database, &st, &lock);
+                r = manager_open_other_database(m, c->database, c->database_password, &st, &lock);
                 if (r < 0) {
                         log_error("Reload failed; running on with the previous configuration and database %s",
                                   m->config->database);

@@ -76,7 +76,7 @@ static inline const struct store_ops *store_ops(const struct store *s) {
 /* The backends' store_open(): set *ret's table, or return a negative errno
  * with the message kept by store_open_error_set(). */
 int sqlite_open(const char *path, int flags, struct store **ret);
-int pg_open(const char *conninfo, int flags, struct store **ret);
+int pg_open(const char *conninfo, const char *password, int flags, struct store **ret);
 
 /* The message store_last_error(NULL) gives after a failed open (this
  * thread's). */

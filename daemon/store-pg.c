@@ -661,7 +661,7 @@ static int connect_error(struct store *s) {
         return -ECONNREFUSED;
 }
 
-int pg_open(const char *conninfo, int flags, struct store **ret) {
+int pg_open(const char *conninfo, const char *password, int flags, struct store **ret) {
         _cleanup_(pg_closep) struct store *s = NULL;
         _cleanup_free_ char *opts = NULL;
         char *errmsg = NULL;
@@ -693,11 +693,11 @@ int pg_open(const char *conninfo, int flags, struct store **ret) {
          * it there), so verify-full concerns TCP connections only. */
         const char *const keys[] = {
                 "connect_timeout", "tcp_user_timeout", "sslmode", "application_name", "options",
-                "dbname", NULL,
+                "dbname", password ? "password" : NULL, NULL,
         };
         const char *const values[] = {
                 PG_CONNECT_TIMEOUT_S, PG_TCP_USER_TIMEOUT_MS, "verify-full", "deadlined", opts,
-                conninfo, NULL,
+                conninfo, password, NULL,
         };
         s->conn = PQconnectdbParams(keys, values, 1);
         if (!s->conn)

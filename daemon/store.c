@@ -26,13 +26,19 @@ bool store_database_is_server(const char *database) {
         return database && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0);
 }
 
-int store_open(const char *database, int flags, struct store **ret) {
+int store_open_password(const char *database, const char *password, int flags, struct store **ret) {
         if (!database || !ret)
                 return -EINVAL;
         open_error[0] = 0;
         if (store_database_is_server(database))
-                return pg_open(database, flags, ret);
+                return pg_open(database, password, flags, ret);
+        if (password)
+                return -EINVAL;
         return sqlite_open(database, flags, ret);
+}
+
+int store_open(const char *database, int flags, struct store **ret) {
+        return store_open_password(database, NULL, flags, ret);
 }
 
 /* 16 random bytes in lower-case base32 (RFC 4648's alphabet, no padding):

@@ -293,6 +293,9 @@ struct delivery_filter {
  * -EROFS. Slow: a migration may rewrite every table (the daemon opens at
  * start and when a reload names another database). */
 int store_open(const char *path, int flags, struct store **ret);
+/* The same, with the password of a database on a server (NULL: none, or
+ * what libpq finds in ~/.pgpass); a file database takes none. */
+int store_open_password(const char *database, const char *password, int flags, struct store **ret);
 /* Whether a database setting names a database on a server (PostgreSQL: a
  * "postgresql://" or "postgres://" URI) rather than a file. Such a
  * database has no folder to watch and no sender lock: several daemons may

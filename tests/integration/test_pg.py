@@ -170,3 +170,62 @@ def test_deadlined_once_delivers_a_reminder_from_postgresql(env, cluster):
     assert len(env.messages()) == 1
     # No lock file or SQLite file was made.
     assert not any(f.name.endswith(".lock") or f.name.endswith(".db") for f in env.path.iterdir())
+
+
+def test_the_password_comes_from_database_password_file(env, cluster):
+    d, _ = cluster
+    uri = fresh_database(cluster)
+    name = uri.split("///")[1].split("?")[0]
+    psql(uri, "CREATE ROLE pwuser LOGIN PASSWORD 'Corr3ct-horse'; "
+              f"GRANT ALL ON DATABASE {name} TO pwuser; ALTER DATABASE {name} OWNER TO pwuser")
+    hba = os.path.join(d, "data", "pg_hba.conf")
+    with open(hba) as f:
+        rules = f.read()
+    if "pwuser" not in rules:
+        with open(hba, "w") as f:
+            f.write("local all pwuser scram-sha-256\n" + rules)
+        psql(uri, "SELECT pg_reload_conf()")
+    pw_uri = uri.replace("user=deadlined", "user=pwuser")
+    secret = env.path / "db.password"
+
+    # No password anywhere: refused by the server, 77, one line.
+    pg_config(env, pw_uri)
+    p = env.ctl("list")
+    assert p.returncode == 77, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "password" in p.stderr
+
+    # A wrong one: refused, and never shown.
+    secret.write_text("Wr0ng-horse\n")
+    secret.chmod(0o600)
+    env.write_config(f'database = "{pw_uri}";\ndatabase_password_file = "{secret}";\ntimezone = "Asia/Ho_Chi_Minh";\n'
+                     f'transport = "maildir:maildir";\n{SCHEDULE}\n{AGENCIES}\n')
+    p = env.ctl("list")
+    assert p.returncode == 77, p.stderr
+    assert "Wr0ng-horse" not in p.stderr
+
+    # The right one.
+    secret.write_text("Corr3ct-horse\n")
+    env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+    assert psql(uri, "SELECT count(*) FROM tasks") == "1"
+
+
+def test_database_password_file_is_for_postgresql_only(env, tmp_path):
+    secret = tmp_path / "db.password"
+    secret.write_text("x\n")
+    secret.chmod(0o600)
+    env.write_config(f'database = "deadlined.db";\ndatabase_password_file = "{secret}";\n'
+                     f'timezone = "Asia/Ho_Chi_Minh";\ntransport = "maildir:maildir";\n{SCHEDULE}\n{AGENCIES}\n')
+    p = env.ctl("list")
+    assert p.returncode == EX_CONFIG, p.stderr
+    assert "database_password_file" in p.stderr
+
+
+def test_deadlined_with_the_server_down_is_one_line_and_69(env, tmp_path):
+    (tmp_path / "nosocket").mkdir()
+    pg_config(env, f"postgresql://deadlined@/deadlined?host={tmp_path}/nosocket")
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once"], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == EX_UNAVAILABLE, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "cannot be reached" in p.stderr
