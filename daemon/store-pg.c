@@ -651,11 +651,11 @@ static int connect_error(struct store *s) {
         set_error_line(s->error, sizeof s->error, msg);
         /* libpq writes "connection to server at … failed: " before the
          * reason; the reason is what a person needs. */
-        if (strstr(msg, "certificate") || strstr(msg, "SSL"))
-                return -EKEYREJECTED;
         if (strstr(msg, "password authentication failed") || strstr(msg, "no password supplied") ||
-            strstr(msg, "permission denied"))
+            strstr(msg, "permission denied") || strstr(msg, "pg_hba.conf"))
                 return -EACCES;
+        if (strstr(msg, "certificate") || strstr(msg, "SSL error") || strstr(msg, "does not support SSL"))
+                return -EKEYREJECTED;
         if (strstr(msg, "does not exist"))
                 return -ENOENT;
         return -ECONNREFUSED;

@@ -13,7 +13,9 @@
 #   tests/pg-cluster.sh createdb DIR NAME   another database; prints its URI
 #
 # PGBIN (default /usr/lib/postgresql/15/bin) holds initdb and pg_ctl;
-# PGUSER_OS (default nobody) runs them when started as root.
+# PGUSER_OS (default nobody) runs them when started as root. PG_TCP_PORT,
+# when set, makes the server listen on 127.0.0.1 at that port too (without
+# TLS), for the tests of what a TCP connection requires.
 set -eu
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -29,7 +31,7 @@ as_owner() {
 
 uri() {
         # The socket's folder as the host: a path, given as a parameter.
-        echo "postgresql:///$2?host=$1/socket&user=deadlined"
+        echo "postgresql:///$2?host=$1/socket&user=deadlined${PG_TCP_PORT:+&port=$PG_TCP_PORT}"
 }
 
 start() {
@@ -39,10 +41,12 @@ start() {
         as_owner mkdir -p "$dir/socket"
         as_owner "$PGBIN/initdb" -D "$dir/data" -U deadlined --auth=trust -E UTF8 --locale=C.UTF-8 \
                 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+        listen=
+        [ -n "${PG_TCP_PORT:-}" ] && listen="127.0.0.1"
         as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-                -o "-c listen_addresses='' -c unix_socket_directories='$dir/socket' -c fsync=off" \
+                -o "-c listen_addresses='$listen' -c port=${PG_TCP_PORT:-5432} -c unix_socket_directories='$dir/socket' -c fsync=off" \
                 start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
-        as_owner "$PGBIN/createdb" -h "$dir/socket" -U deadlined deadlined
+        as_owner "$PGBIN/createdb" -h "$dir/socket" -p "${PG_TCP_PORT:-5432}" -U deadlined deadlined
         uri "$dir" deadlined
 }
 

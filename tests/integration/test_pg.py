@@ -229,3 +229,29 @@ def test_deadlined_with_the_server_down_is_one_line_and_69(env, tmp_path):
     assert p.returncode == EX_UNAVAILABLE, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert "cannot be reached" in p.stderr
+
+
+def test_tls_is_required_over_tcp_unless_the_address_says_otherwise(env):
+    """A server reached over TCP must offer TLS with a certificate that
+    verifies (sslmode=verify-full by default): this one offers none, so the
+    connection is refused in one line, 69; the address may lower it."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    d = tempfile.mkdtemp(prefix="deadlined-pg.")
+    os.chmod(d, 0o755)
+    e = dict(os.environ, PG_TCP_PORT=str(port))
+    try:
+        subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
+                       timeout=120, env=e)
+        pg_config(env, f"postgresql://deadlined@127.0.0.1:{port}/deadlined")
+        p = env.ctl("list")
+        assert p.returncode == EX_UNAVAILABLE, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert "certificate did not verify" in p.stderr and "SSL" in p.stderr
+        pg_config(env, f"postgresql://deadlined@127.0.0.1:{port}/deadlined?sslmode=disable")
+        env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+    finally:
+        subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60, env=e)
+        shutil.rmtree(d, ignore_errors=True)
