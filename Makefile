@@ -177,6 +177,7 @@ help:
 	@echo "make check-faults    the slow fault scenarios (two senders, locks, full disk, valgrind)"
 	@echo "make check-ocr       import real scans (PDF, images) through the OCR helper"
 	@echo "make check-browser   print the HTML compliance report with headless Chromium and check it"
+	@echo "make check-pg        the store's unit tests and test_pg.py against a throw-away PostgreSQL cluster"
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
