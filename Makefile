@@ -12,7 +12,7 @@ VERSION    := 0.3.0
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl libical
+PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl libical libpq
 
 # SANITIZE=1 builds everything with AddressSanitizer and UBSan into its own
 # directory, so the two builds never mix objects.
@@ -130,7 +130,7 @@ check-unit: $(UNIT_BINS)
 
 check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser and not imap" tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser and not imap and not pg" tests/integration $(PYTEST_ARGS)
 
 # The slow fault scenarios (tests marked `faults`): two senders, a locked
 # database under the watchdog, SMTP and webhook fault matrices, a full disk,
@@ -152,7 +152,8 @@ install: $(PROGRAMS) install-data
 # installed; otherwise the exact command is printed.
 DEB_BUILD_DEPS := build-essential pkg-config libcurl4-openssl-dev libconfig-dev \
                   libsqlite3-dev libsystemd-dev libjansson-dev libssl-dev libutf8proc-dev \
-                  libpoppler-glib-dev libcairo2-dev libtesseract-dev libleptonica-dev libical-dev
+                  libpoppler-glib-dev libcairo2-dev libtesseract-dev libleptonica-dev libical-dev \
+                  libpq-dev
 # What deadlined-ocr needs to read a scan: the Vietnamese model and the
 # orientation model.
 DEB_RUN_DEPS   := tesseract-ocr-vie tesseract-ocr-osd
@@ -177,6 +178,7 @@ help:
 	@echo "make check-ocr       import real scans (PDF, images) through the OCR helper"
 	@echo "make check-browser   print the HTML compliance report with headless Chromium and check it"
 	@echo "make check-imap      read agencies' replies from a real IMAP server (dovecot) and check them"
+	@echo "make check-pg        the store's unit tests and test_pg.py against a throw-away PostgreSQL cluster"
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 

@@ -17,6 +17,7 @@
 #define DEFAULT_TIMEZONE "Asia/Ho_Chi_Minh"
 #define DEFAULT_FROM "deadlined@localhost"
 #define CREDENTIAL_SMTP_PASSWORD "smtp-password"
+#define CREDENTIAL_DATABASE_PASSWORD "database-password"
 
 #define REMIND_BEFORE_MAX 32
 #define ESCALATION_MAX 32
@@ -89,6 +90,10 @@ struct config *config_free(struct config *c) {
         free(c->workdays_added);
         free(c->smtp.url);
         free(c->smtp.username);
+        if (c->database_password) {
+                explicit_bzero(c->database_password, strlen(c->database_password));
+                free(c->database_password);
+        }
         if (c->smtp.password) {
                 explicit_bzero(c->smtp.password, strlen(c->smtp.password));
                 free(c->smtp.password);
@@ -395,6 +400,40 @@ static void parse_delivery(struct parser *p, const config_setting_t *root, struc
         }
 }
 
+/* A PostgreSQL database's password: database_password_file, or the
+ * credential "database-password" (LoadCredential=database-password in the
+ * service; systemd's credential store outside it, when this user may read
+ * it). Neither: libpq's own ~/.pgpass or PGPASSFILE. */
+static void parse_database_password(struct parser *p, const config_setting_t *root, struct config *c) {
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+        _cleanup_free_ char *file = NULL;
+        bool server = c->database && c->database[0] != '/';
+        int r;
+
+        r = parser_get_secret_file(p, root, "", "database_password_file", &c->database_password);
+        if (r > 0 && !server) {
+                parser_error(p, config_setting_get_member(root, "database_password_file"), "database_password_file",
+                             "is for a PostgreSQL database; database is a file");
+                return;
+        }
+        if (r != 0 || !server)
+                return;
+        if (creds && *creds) {
+                if (asprintf(&file, "%s/%s", creds, CREDENTIAL_DATABASE_PASSWORD) < 0) {
+                        p->oom = true;
+                        return;
+                }
+        } else {
+                static const char *const stores[] = { "/run/credstore/" CREDENTIAL_DATABASE_PASSWORD,
+                                                      "/etc/credstore/" CREDENTIAL_DATABASE_PASSWORD };
+                for (size_t i = 0; i < ELEMENTSOF(stores) && !file; i++)
+                        if (access(stores[i], R_OK) >= 0 && !(file = strdup(stores[i])))
+                                p->oom = true;
+        }
+        if (file && access(file, F_OK) >= 0)
+                (void) parser_read_secret(p, root, "database", file, false, &c->database_password);
+}
+
 int config_read_password(struct parser *p, const config_setting_t *g, const char *path, const char *credential,
                          char **password, bool *unreadable) {
         const char *creds = getenv("CREDENTIALS_DIRECTORY");
@@ -549,13 +588,32 @@ static void split_sender(struct parser *p, const config_setting_t *root, const c
 
 static void parse_toplevel(struct parser *p, const config_setting_t *root, struct config *c) {
         static const char *const http[] = { "http", "https", NULL };
-        _cleanup_free_ char *language = NULL, *transport = NULL, *from = NULL;
+        _cleanup_free_ char *language = NULL, *transport = NULL, *from = NULL, *database = NULL;
         const config_setting_t *s;
         struct stat st;
         int r;
 
-        if (parser_get_path(p, root, "", "database", &c->database) == 0 && !(c->database = strdup(DEFAULT_DATABASE)))
+        /* A libpq URI names a PostgreSQL database and is kept as it is
+         * (store.h); anything else is an SQLite file, relative to the
+         * configuration's folder. */
+        r = parser_get_string(p, root, "", "database", PATH_MAX - 1, NULL, &database);
+        if (r > 0 && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0)) {
+                /* Secrets come from files or credentials, never from a
+                 * setting that is shown in messages. */
+                const char *authority = strstr(database, "://") + 3;
+                size_t n = strcspn(authority, "/?");
+                const char *at = memchr(authority, '@', n);
+
+                if ((at && memchr(authority, ':', at - authority)) || strstr(database, "password="))
+                        parser_error(p, config_setting_get_member(root, "database"), "database",
+                                     "must not hold a password: set database_password_file, the credential "
+                                     CREDENTIAL_DATABASE_PASSWORD ", or ~/.pgpass");
+                c->database = TAKE_PTR(database);
+        }
+        else if (parser_get_path(p, root, "", "database", &c->database) == 0 &&
+                 !(c->database = strdup(DEFAULT_DATABASE)))
                 p->oom = true;
+        parse_database_password(p, root, c);
         if (parser_get_string(p, root, "", "timezone", 255, timezone_check, &c->timezone) == 0 &&
             !(c->timezone = strdup(DEFAULT_TIMEZONE)))
                 p->oom = true;
@@ -580,7 +638,13 @@ static void parse_toplevel(struct parser *p, const config_setting_t *root, struc
                 c->transport = TRANSPORT_SMTP;
         else
                 c->transport = TRANSPORT_MAILDIR;
-        if (c->transport == TRANSPORT_MAILDIR && !c->maildir && c->database) {
+        if (c->transport == TRANSPORT_MAILDIR && !c->maildir && c->database && c->database[0] != '/') {
+                /* A PostgreSQL database has no folder: the configuration's. */
+                if (asprintf(&c->maildir, "%s/maildir", c->dir) < 0) {
+                        c->maildir = NULL;
+                        p->oom = true;
+                }
+        } else if (c->transport == TRANSPORT_MAILDIR && !c->maildir && c->database) {
                 _cleanup_free_ char *dir = NULL;
                 if (path_dirname(c->database, &dir) < 0 ||
                     asprintf(&c->maildir, "%s/maildir", streq(dir, "/") ? "" : dir) < 0) {
@@ -709,7 +773,7 @@ static int invalid(struct parser *p, char **ret_errors) {
 }
 
 int config_load(const char *path, struct config **ret, char **ret_errors) {
-        static const char *const keys[] = { "database", "timezone", "language", "transport", "from",
+        static const char *const keys[] = { "database", "database_password_file", "timezone", "language", "transport", "from",
                                             "base_url", "templates", "calendar", "schedule", "delivery",
                                             "smtp", "agencies", "groups", "calendar_dir",
                                             "inbox", NULL };

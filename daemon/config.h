@@ -188,7 +188,10 @@ struct render_templates;
 struct config {
         char *path;               /* absolute path of the file read */
         char *dir;                /* its folder: relative paths resolve against it */
-        char *database;           /* absolute */
+        char *database;           /* absolute, or a PostgreSQL URI */
+        /* A PostgreSQL database's password, from database_password_file or
+         * the credential "database-password"; NULL: libpq's ~/.pgpass. */
+        char *database_password;
         char *timezone;           /* IANA name, default "Asia/Ho_Chi_Minh" */
         enum language language;   /* default vi */
         enum transport transport;

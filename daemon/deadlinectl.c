@@ -154,6 +154,14 @@ int ctl_store_fail(const struct ctl *c, int r, const char *what) {
         case -EBADMSG:
                 code = EX_DATAERR;
                 break;
+        case -EADDRNOTAVAIL:            /* a database server's address */
+                code = EX_CONFIG;
+                break;
+        case -ECONNREFUSED:             /* the server, down or lost, or its certificate */
+        case -ECONNRESET:
+        case -EKEYREJECTED:
+                code = EX_UNAVAILABLE;
+                break;
         default:
                 code = EX_SOFTWARE;
         }
@@ -170,11 +178,12 @@ int ctl_open_store(struct ctl *c) {
         r = ctl_load_config(c);
         if (r != 0)
                 return r;
-        r = store_open(c->config->database, STORE_CREATE, &c->store);
+        r = store_open_password(c->config->database, c->config->database_password, STORE_CREATE, &c->store);
         if (r < 0) {
                 /* The same words and exit statuses as deadlined's. */
                 if (r != -EBUSY && r != -EPROTONOSUPPORT && r != -EBADMSG && r != -EACCES && r != -EPERM &&
-                    r != -EROFS && r != -ENOSPC && r != -EIO)
+                    r != -EROFS && r != -ENOSPC && r != -EIO && r != -EADDRNOTAVAIL && r != -ECONNREFUSED &&
+                    r != -ECONNRESET && r != -EKEYREJECTED)
                         return ctl_fail(c, EX_CANTCREAT, "%s: %s", c->config->database, store_strerror(r));
                 return ctl_store_fail(c, r, c->config->database);
         }

@@ -214,7 +214,8 @@ int main(int argc, char **argv) {
         /* A dry run works on the real database inside one transaction
          * that is rolled back at the end (STORE_DRY): it holds the write
          * lock from here to manager_free(), and needs no sender lock. */
-        r = store_open(config->database, dry_run ? STORE_DRY : STORE_CREATE, &store);
+        r = store_open_password(config->database, config->database_password, dry_run ? STORE_DRY : STORE_CREATE,
+                                &store);
         if (r < 0 && dry_run)
                 return dry_run_open_failed(config->database, r);
         if (r < 0) {
@@ -224,7 +225,9 @@ int main(int argc, char **argv) {
                 return store_exit_status(r);
         }
 
-        if (!dry_run) {
+        /* A database on a server is shared by several daemons: each claim
+         * has its lease instead of one sender holding a lock. */
+        if (!dry_run && !store_database_is_server(config->database)) {
                 lock = take_sender_lock(config->database);
                 if (lock < 0)
                         return -lock;

@@ -672,8 +672,8 @@ static int manager_watch_database(struct manager *m) {
 /* A reload that names another database: it opens that one and, for a
  * sender, takes its sender lock, or says why not. Deliveries under way
  * belong to the current database, so the switch waits until none are. */
-static int manager_open_other_database(struct manager *m, const char *database, struct store **ret,
-                                       int *ret_lock) {
+static int manager_open_other_database(struct manager *m, const char *database, const char *password,
+                                       struct store **ret, int *ret_lock) {
         _cleanup_(store_closep) struct store *st = NULL;
         struct lock_holder h = {};
         int r;
@@ -683,7 +683,7 @@ static int manager_open_other_database(struct manager *m, const char *database, 
                           "again in a moment", database, m->in_flight + m->n_finished, m->config->database);
                 return -EBUSY;
         }
-        r = store_open(database, STORE_CREATE | STORE_NOWAIT, &st);
+        r = store_open_password(database, password, STORE_CREATE | STORE_NOWAIT, &st);
         if (r < 0) {
                 log_error("Failed to open the new database %s: %s (%s)%s", database, store_strerror(r),
                           store_last_error(NULL), r == -EBUSY ? "; reload again later" : "");
@@ -727,7 +727,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         }
         if (!streq(c->database, m->config->database)) {
-                r = manager_open_other_database(m, c->database, &st, &lock);
+                r = manager_open_other_database(m, c->database, c->database_password, &st, &lock);
                 if (r < 0) {
                         log_error("Reload failed; running on with the previous configuration and database %s",
                                   m->config->database);
@@ -1130,7 +1130,10 @@ int manager_start(struct manager *m) {
          * one is alive: under the lock, which a dry run does not take (it
          * leaves another sender's deliveries under way as they are: they
          * are not due, and not shown). */
-        r = m->sender_lock >= 0 ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
+        /* On a server's database, only this daemon's own claims and those
+         * whose lease ran out go back (store-pg.h). */
+        r = m->sender_lock >= 0 || store_database_is_server(m->config->database)
+                    ? store_deliveries_reset_attempting(m->store, manager_now(m)) : 0;
         if (r < 0)
                 return log_error_errno(r, "Failed to recover deliveries: %s (%s)", store_strerror(r),
                                        store_last_error(m->store));
@@ -1154,7 +1157,9 @@ int manager_start(struct manager *m) {
                 return log_error_errno(r, "Failed to check the reminder policy against the database: %s (%s)",
                                        store_strerror(r), store_last_error(m->store));
 
-        if (!m->once) {
+        /* A server's database has no folder to watch: until LISTEN/NOTIFY
+         * tells of changes, the daemon wakes at its timers only. */
+        if (!m->once && !store_database_is_server(m->config->database)) {
                 r = manager_watch_database(m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to watch the database's folder: %m");

@@ -8,7 +8,7 @@
 
 #include "store-sqlite.h"
 
-int store_task_change_add(struct store *s, struct task_change *c) {
+int sqlite_task_change_add(struct store *s, struct task_change *c) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -58,7 +58,7 @@ static int change_from_row(sqlite3_stmt *st, void *item) {
         return 0;
 }
 
-int store_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret) {
+int sqlite_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret) {
         _cleanup_(task_change_list_done) struct task_change_list l = {};
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         void *items = NULL;
@@ -80,7 +80,7 @@ int store_task_changes(struct store *s, int64_t task_id, struct task_change_list
         return (int) MIN(ret->n, (size_t) INT32_MAX);
 }
 
-int store_task_change_last(struct store *s, int64_t task_id, enum task_field field, int source,
+int sqlite_task_change_last(struct store *s, int64_t task_id, enum task_field field, int source,
                            struct task_change *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
@@ -102,7 +102,7 @@ int store_task_change_last(struct store *s, int64_t task_id, enum task_field fie
         return change_from_row(st, ret);
 }
 
-int store_task_completion_add(struct store *s, struct task_completion *c) {
+int sqlite_task_completion_add(struct store *s, struct task_completion *c) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -148,7 +148,7 @@ static int completion_from_row(sqlite3_stmt *st, void *item) {
         return 0;
 }
 
-int store_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret) {
+int sqlite_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret) {
         _cleanup_(task_completion_list_done) struct task_completion_list l = {};
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         void *items = NULL;
@@ -170,7 +170,7 @@ int store_task_completions(struct store *s, int64_t task_id, struct task_complet
         return (int) MIN(ret->n, (size_t) INT32_MAX);
 }
 
-int store_task_completion_reopened(struct store *s, int64_t task_id, int64_t now) {
+int sqlite_task_completion_reopened(struct store *s, int64_t task_id, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -203,7 +203,7 @@ static int occurrence_from_row(sqlite3_stmt *st, void *item) {
         return 0;
 }
 
-int store_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret) {
+int sqlite_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret) {
         _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         void *items = NULL;

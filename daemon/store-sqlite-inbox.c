@@ -8,42 +8,6 @@
 #include <string.h>
 
 #include "store-sqlite.h"
-#include "strbuf.h"
-
-static int evidence_join(char *const *names, char **ret) {
-        struct strbuf b = STRBUF_INIT(SIZE_MAX);
-
-        *ret = NULL;
-        if (!names || !*names)
-                return 0;
-        for (char *const *n = names; *n; n++) {
-                if (strpbrk(*n, "\r\n"))
-                        return -EINVAL;
-                if (n != names)
-                        strbuf_putc(&b, '\n');
-                strbuf_puts(&b, *n);
-        }
-        return strbuf_steal(&b, ret, NULL);
-}
-
-static int evidence_split(const char *s, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-
-        *ret = NULL;
-        if (!s || !*s)
-                return 0;
-        for (const char *p = s;;) {
-                const char *e = strchrnul(p, '\n');
-                _cleanup_free_ char *one = strndup(p, e - p);
-                if (!one || strv_push(&l, one) < 0)
-                        return -ENOMEM;
-                if (!*e)
-                        break;
-                p = e + 1;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
 
 static int inbox_from_row(sqlite3_stmt *st, void *item) {
         _cleanup_(inbox_message_done) struct inbox_message m = {};
@@ -65,7 +29,7 @@ static int inbox_from_row(sqlite3_stmt *st, void *item) {
             store_column_strdup(st, 4, &m.sender) < 0 ||
             store_column_strdup(st, 5, &m.subject) < 0 ||
             store_column_strdup(st, 9, &m.agency) < 0 ||
-            evidence_split((const char *) sqlite3_column_text(st, 12), &m.evidence) < 0 ||
+            store_evidence_split((const char *) sqlite3_column_text(st, 12), &m.evidence) < 0 ||
             store_column_strdup(st, 13, &m.text) < 0 ||
             store_column_strdup(st, 15, &m.note) < 0 ||
             store_column_strdup(st, 16, &m.decided_by) < 0 ||
@@ -76,7 +40,7 @@ static int inbox_from_row(sqlite3_stmt *st, void *item) {
         return 0;
 }
 
-int store_inbox_add(struct store *s, struct inbox_message *m) {
+int sqlite_inbox_add(struct store *s, struct inbox_message *m) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *evidence = NULL;
         const char *state = inbox_state_to_string(m ? m->state : -1);
@@ -85,7 +49,7 @@ int store_inbox_add(struct store *s, struct inbox_message *m) {
 
         if (!m || !state || !intent || m->uid <= 0 || m->task_id < 0)
                 return -EINVAL;
-        r = evidence_join(m->evidence, &evidence);
+        r = store_evidence_join(m->evidence, &evidence);
         if (r < 0)
                 return r;
         r = store_statement(s, STMT_INBOX_ADD, &st);
@@ -115,7 +79,7 @@ int store_inbox_add(struct store *s, struct inbox_message *m) {
         return 1;
 }
 
-int store_inbox_last_uid(struct store *s, int64_t uidvalidity, int64_t *ret) {
+int sqlite_inbox_last_uid(struct store *s, int64_t uidvalidity, int64_t *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -145,7 +109,7 @@ static int inbox_read(struct store *s, sqlite3_stmt *st, struct inbox_message_li
         return (int) ret->n;
 }
 
-int store_inbox_get(struct store *s, int64_t id, struct inbox_message *ret) {
+int sqlite_inbox_get(struct store *s, int64_t id, struct inbox_message *ret) {
         _cleanup_(inbox_message_list_done) struct inbox_message_list l = {};
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
@@ -167,7 +131,7 @@ int store_inbox_get(struct store *s, int64_t id, struct inbox_message *ret) {
         return 0;
 }
 
-int store_inbox_list(struct store *s, int64_t task_id, struct inbox_message_list *ret) {
+int sqlite_inbox_list(struct store *s, int64_t task_id, struct inbox_message_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -181,7 +145,7 @@ int store_inbox_list(struct store *s, int64_t task_id, struct inbox_message_list
         return inbox_read(s, st, ret);
 }
 
-int store_inbox_agency_waiting(struct store *s, const char *agency, bool *ret) {
+int sqlite_inbox_agency_waiting(struct store *s, const char *agency, bool *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -199,7 +163,7 @@ int store_inbox_agency_waiting(struct store *s, const char *agency, bool *ret) {
         return 0;
 }
 
-int store_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by,
+int sqlite_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by,
                        int64_t at, const char *reason) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
@@ -232,7 +196,7 @@ static int wait_from_row(sqlite3_stmt *st, void *item) {
         return store_column_strdup(st, 1, &w->agency) < 0 ? -ENOMEM : 0;
 }
 
-int store_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret) {
+int sqlite_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 

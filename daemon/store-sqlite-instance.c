@@ -4,61 +4,22 @@
  * carries, so that two databases never send the same one. */
 
 #include <stdio.h>
-#include <sys/random.h>
 
 #include "store-sqlite.h"
 
 #define INSTANCE_KEY "instance_id"
-
-/* 16 random bytes in lower-case base32 (RFC 4648's alphabet, no padding):
- * 26 characters that are letters and digits only, so that they fit a
- * Message-ID's dot-atom and a webhook-id unquoted. */
-static int instance_id_make(char buf[static STORE_INSTANCE_ID_MAX]) {
-        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-        uint8_t b[16];
-        unsigned acc = 0, bits = 0;
-        size_t n = 0;
-
-        if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
-                return -EIO;
-        for (size_t i = 0; i < sizeof b; i++) {
-                acc = (acc << 8) | b[i];
-                bits += 8;
-                while (bits >= 5) {
-                        bits -= 5;
-                        buf[n++] = alphabet[(acc >> bits) & 31];
-                }
-        }
-        if (bits > 0)
-                buf[n++] = alphabet[(acc << (5 - bits)) & 31];
-        buf[n] = 0;
-        return 0;
-}
-
-/* What may be kept under the key: a made id, or one a person put there by
- * hand that still fits where ids go. */
-static bool instance_id_valid(const char *id) {
-        size_t n = strlen(id);
-
-        if (n < 8 || n >= STORE_INSTANCE_ID_MAX)
-                return false;
-        for (const char *p = id; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-                        return false;
-        return true;
-}
 
 /* Reads the id into s->instance_id: 1 if there is one, 0 if not. */
 static int instance_id_load(struct store *s) {
         _cleanup_free_ char *v = NULL;
         int r;
 
-        r = store_meta_get(s, INSTANCE_KEY, &v);
+        r = sqlite_meta_get(s, INSTANCE_KEY, &v);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
-        if (!instance_id_valid(v)) {
+        if (!store_instance_id_valid(v)) {
                 store_set_error(s, "meta %s \"%.64s\" is not an instance id (8 to %d letters a-z and digits)",
                                 INSTANCE_KEY, v, STORE_INSTANCE_ID_MAX - 1);
                 return -EBADMSG;
@@ -77,48 +38,48 @@ int store_instance_setup(struct store *s) {
 
         /* Made in a transaction, and looked for again inside it: two
          * processes opening a new database at once agree on one id. */
-        r = store_begin(s);
+        r = sqlite_begin(s);
         if (r < 0)
                 return r;
         r = instance_id_load(s);
         if (r == 0) {
-                r = instance_id_make(id);
+                r = store_instance_id_make(id);
                 if (r >= 0)
-                        r = store_meta_set(s, INSTANCE_KEY, id);
+                        r = sqlite_meta_set(s, INSTANCE_KEY, id);
                 if (r >= 0)
-                        r = store_commit(s);
+                        r = sqlite_commit(s);
                 if (r >= 0)
                         snprintf(s->instance_id, sizeof s->instance_id, "%s", id);
         } else if (r > 0)
-                r = store_commit(s);
+                r = sqlite_commit(s);
         if (r < 0) {
-                (void) store_rollback(s);
+                (void) sqlite_rollback(s);
                 s->instance_id[0] = 0;
         }
         return r < 0 ? r : 0;
 }
 
-const char *store_instance_id(const struct store *s) {
+const char *sqlite_instance_id(const struct store *s) {
         return s->instance_id[0] ? s->instance_id : NULL;
 }
 
-int store_instance_id_renew(struct store *s) {
+int sqlite_instance_id_renew(struct store *s) {
         char id[STORE_INSTANCE_ID_MAX];
         int r;
 
         if (s->flags & STORE_READONLY)
                 return -EROFS;
-        r = instance_id_make(id);
+        r = store_instance_id_make(id);
         if (r < 0)
                 return r;
-        r = store_begin(s);
+        r = sqlite_begin(s);
         if (r < 0)
                 return r;
-        r = store_meta_set(s, INSTANCE_KEY, id);
+        r = sqlite_meta_set(s, INSTANCE_KEY, id);
         if (r >= 0)
-                r = store_commit(s);
+                r = sqlite_commit(s);
         if (r < 0) {
-                (void) store_rollback(s);
+                (void) sqlite_rollback(s);
                 return r;
         }
         snprintf(s->instance_id, sizeof s->instance_id, "%s", id);

@@ -3,7 +3,7 @@
  * ones (a claim's read), state changes one at a time or in a batch. */
 #include "store-sqlite.h"
 
-int store_delivery_insert(struct store *s, struct delivery *d) {
+int sqlite_delivery_insert(struct store *s, struct delivery *d) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -126,7 +126,7 @@ static int receivers_to_json(const struct delivery_receiver *r, size_t n, char *
         return strbuf_steal(&b, ret, NULL);
 }
 
-int store_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f,
+int sqlite_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f,
                          struct delivery_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *skip = NULL;
@@ -151,7 +151,7 @@ int store_deliveries_due(struct store *s, int64_t now, const struct delivery_fil
         return deliveries_read(s, st, ret);
 }
 
-int store_next_delivery(struct store *s, int64_t *ret) {
+int sqlite_next_delivery(struct store *s, int64_t *ret) {
         /* min() gives one row, NULL when there is nothing. */
         return ret ? store_query_value(s, STMT_NEXT_DELIVERY, ret) : -EINVAL;
 }
@@ -173,7 +173,7 @@ static int delivery_unchanged(struct store *s, int64_t id) {
         return r > 0 ? -EALREADY : -ENOENT;
 }
 
-int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state state,
+int sqlite_delivery_set_state(struct store *s, int64_t id, enum delivery_state state,
                              int64_t next_attempt_at, const char *error, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int rc, r;
@@ -223,7 +223,7 @@ int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state st
         return 0;
 }
 
-int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state,
+int sqlite_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state,
                                int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *list = NULL;
@@ -265,7 +265,7 @@ int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, en
         return 0;
 }
 
-int store_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at) {
+int sqlite_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r = store_statement(s, STMT_DELIVERY_PUT_BACK, &st);
 
@@ -276,7 +276,7 @@ int store_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at
         return store_run(s, st);
 }
 
-int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses) {
+int sqlite_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r = store_statement(s, STMT_DELIVERY_DELIVERED_TO, &st);
 
@@ -287,7 +287,7 @@ int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *add
         return store_run(s, st);
 }
 
-int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now) {
+int sqlite_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -304,7 +304,7 @@ int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now) {
         return sqlite3_changes(s->db);
 }
 
-int store_deliveries_reset_attempting(struct store *s, int64_t now) {
+int sqlite_deliveries_reset_attempting(struct store *s, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -319,7 +319,7 @@ int store_deliveries_reset_attempting(struct store *s, int64_t now) {
         return sqlite3_changes(s->db);
 }
 
-int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret) {
+int sqlite_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -334,7 +334,7 @@ int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delive
         return deliveries_read(s, st, ret);
 }
 
-int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret) {
+int sqlite_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -349,7 +349,7 @@ int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list
         return deliveries_read(s, st, ret);
 }
 
-int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret) {
+int sqlite_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -364,7 +364,7 @@ int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list 
         return deliveries_read(s, st, ret);
 }
 
-int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]) {
+int sqlite_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int64_t c[_DELIVERY_STATE_MAX] = {};
         int r;
@@ -389,7 +389,7 @@ int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE
         return 0;
 }
 
-int store_delivery_get(struct store *s, int64_t id, struct delivery *ret) {
+int sqlite_delivery_get(struct store *s, int64_t id, struct delivery *ret) {
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
@@ -428,7 +428,7 @@ static int agencies_to_json(char *const *agencies, char **ret) {
         return strbuf_steal(&b, ret, NULL);
 }
 
-int store_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor, int64_t now,
+int sqlite_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor, int64_t now,
                            int64_t **ret_ids) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *agencies = NULL;

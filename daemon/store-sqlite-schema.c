@@ -289,19 +289,19 @@ static int migrate_step(struct store *s, const struct migration *m) {
         char sql[64], failed[sizeof s->error];
         int version, r;
 
-        /* store_begin(): inside a dry run's transaction, a savepoint. */
-        r = store_begin(s);
+        /* sqlite_begin(): inside a dry run's transaction, a savepoint. */
+        r = sqlite_begin(s);
         if (r < 0)
                 return r;
 
         /* Another process may have migrated while we waited for the lock. */
-        version = store_schema_version(s);
+        version = sqlite_schema_version(s);
         if (version < 0) {
                 r = version;
                 goto fail;
         }
         if (version >= m->version)
-                return store_commit(s);
+                return sqlite_commit(s);
         if (version == 0) {
                 r = check_empty(s);
                 if (r < 0)
@@ -321,7 +321,7 @@ static int migrate_step(struct store *s, const struct migration *m) {
         r = exec(s, sql);
         if (r < 0)
                 goto fail;
-        r = store_commit(s);
+        r = sqlite_commit(s);
         if (r < 0)
                 goto fail;
         return 0;
@@ -329,7 +329,7 @@ static int migrate_step(struct store *s, const struct migration *m) {
 fail:
         /* Keep the message of what failed, not of the rollback. */
         snprintf(failed, sizeof failed, "%s", s->error);
-        (void) store_rollback(s);
+        (void) sqlite_rollback(s);
         snprintf(s->error, sizeof s->error, "%s", failed);
         return r;
 }
@@ -337,7 +337,7 @@ fail:
 int store_migrate(struct store *s) {
         int version, r;
 
-        version = store_schema_version(s);
+        version = sqlite_schema_version(s);
         if (version < 0)
                 return version;
         if (version >= STORE_SCHEMA_VERSION)

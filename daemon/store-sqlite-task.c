@@ -53,7 +53,7 @@ static int bind_rule(sqlite3_stmt *st, int i, const struct task *t) {
         return rc != SQLITE_OK ? rc : store_bind_text(st, i + 1, t->due_rule_days > 0 ? t->due_rule_from : NULL);
 }
 
-int store_task_add(struct store *s, struct task *t, int64_t now) {
+int sqlite_task_add(struct store *s, struct task *t, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         bool open;
         int64_t id;
@@ -99,7 +99,7 @@ int store_task_add(struct store *s, struct task *t, int64_t now) {
         return 0;
 }
 
-int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id) {
+int sqlite_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -136,7 +136,7 @@ static int drop_stale_deliveries(struct store *s, int64_t task_id, int64_t due_a
         return store_run(s, st);
 }
 
-int store_task_update(struct store *s, const struct task *t, int64_t now) {
+int sqlite_task_update(struct store *s, const struct task *t, int64_t now) {
         int r;
 
         if (t && t->n_agencies > TASK_AGENCIES_MAX)
@@ -362,7 +362,7 @@ static int tasks_fetch(struct store *s, sqlite3_stmt *st, int (*order)(const voi
         return (int) MIN(ret->n, (size_t) INT32_MAX);
 }
 
-int store_task_get(struct store *s, int64_t id, struct task *ret) {
+int sqlite_task_get(struct store *s, int64_t id, struct task *ret) {
         _cleanup_(task_list_done) struct task_list l = {};
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
@@ -384,7 +384,7 @@ int store_task_get(struct store *s, int64_t id, struct task *ret) {
         return 0;
 }
 
-int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret) {
+int sqlite_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *list = NULL;
         int r;
@@ -402,7 +402,7 @@ int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_l
         return tasks_fetch(s, st, NULL, ret);
 }
 
-int store_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now) {
+int sqlite_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         enum task_status current;
         int r;
@@ -484,7 +484,7 @@ static int bind_filter(struct store *s, sqlite3_stmt *st, const struct task_filt
         return 0;
 }
 
-int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret) {
+int sqlite_task_list(struct store *s, const struct task_filter *f, struct task_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *json = NULL;
         struct task_filter any = TASK_FILTER_INIT;
@@ -517,7 +517,7 @@ int store_task_list(struct store *s, const struct task_filter *f, struct task_li
         return tasks_fetch(s, st, task_due_compare, ret);
 }
 
-int store_task_notices_clear(struct store *s, int64_t task_id) {
+int sqlite_task_notices_clear(struct store *s, int64_t task_id) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -529,7 +529,7 @@ int store_task_notices_clear(struct store *s, int64_t task_id) {
         return store_run(s, st);
 }
 
-int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through) {
+int sqlite_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -546,7 +546,7 @@ int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, i
         return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
-int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
+int sqlite_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int64_t last = after_id;
         int n = 0, r;
@@ -568,12 +568,12 @@ int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_
         return n;
 }
 
-int store_next_fire(struct store *s, int64_t *ret) {
+int sqlite_next_fire(struct store *s, int64_t *ret) {
         /* min() gives one row, NULL when there is nothing. */
         return ret ? store_query_value(s, STMT_NEXT_FIRE, ret) : -EINVAL;
 }
 
-int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret) {
+int sqlite_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -588,7 +588,7 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
         return tasks_fetch(s, st, NULL, ret);
 }
 
-int store_task_delete(struct store *s, int64_t id) {
+int sqlite_task_delete(struct store *s, int64_t id) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 

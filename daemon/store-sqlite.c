@@ -15,7 +15,7 @@
 #include "store-sqlite.h"
 #include "strbuf.h"
 
-/* The filter of store_task_list(): ?1 status, ?2 due at or before, ?3
+/* The filter of sqlite_task_list(): ?1 status, ?2 due at or before, ?3
  * document, ?4 a JSON array of agency ids, ?5 the limit; NULL lets
  * everything through. Tasks without a deadline sort last. */
 #define SQL_CHANGE_COLUMNS                                                      \
@@ -31,7 +31,7 @@
 
 /* A new row's id: above every id the table has had. SQLite would give a
  * deleted task's or delivery's id to the next row (max(id) + 1), and ids
- * make Message-IDs; store_task_delete() keeps the highest in meta. */
+ * make Message-IDs; sqlite_task_delete() keeps the highest in meta. */
 #define SQL_NEXT_ID(table, key)                                                 \
         "(SELECT max(coalesce((SELECT max(id) FROM " table "), 0), "            \
         "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" key "'), 0)) + 1)"
@@ -321,9 +321,6 @@ static const char *const store_sql[_STMT_MAX] = {
                 "ORDER BY task_id, agency",
 };
 
-/* store_open() has no store to keep its message in when it fails. */
-static _Thread_local char open_error[512];
-
 int store_error(struct store *s, int rc) {
         snprintf(s->error, sizeof s->error, "%s", sqlite3_errmsg(s->db));
 
@@ -381,8 +378,8 @@ void store_set_error(struct store *s, const char *format, ...) {
         va_end(ap);
 }
 
-const char *store_last_error(const struct store *s) {
-        return s ? s->error : open_error;
+const char *sqlite_last_error(const struct store *s) {
+        return s->error;
 }
 
 int store_statement(struct store *s, enum store_statement id, sqlite3_stmt **ret) {
@@ -530,14 +527,14 @@ int store_query_value(struct store *s, enum store_statement id, int64_t *ret) {
         return 0;
 }
 
-int store_schema_version(struct store *s) {
+int sqlite_schema_version(struct store *s) {
         int64_t v;
         int r = store_query_value(s, STMT_USER_VERSION, &v);
 
         return r < 0 ? r : (int) v;
 }
 
-int store_data_version(struct store *s, uint64_t *ret) {
+int sqlite_data_version(struct store *s, uint64_t *ret) {
         int64_t v;
         int r = store_query_value(s, STMT_DATA_VERSION, &v);
 
@@ -547,7 +544,7 @@ int store_data_version(struct store *s, uint64_t *ret) {
         return 0;
 }
 
-int store_agency_ids(struct store *s, char ***ret) {
+int sqlite_agency_ids(struct store *s, char ***ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         char **l = calloc(1, sizeof *l);
         int r;
@@ -568,7 +565,7 @@ int store_agency_ids(struct store *s, char ***ret) {
         return (int) strv_length(l);
 }
 
-int store_meta_get(struct store *s, const char *key, char **ret) {
+int sqlite_meta_get(struct store *s, const char *key, char **ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -585,7 +582,7 @@ int store_meta_get(struct store *s, const char *key, char **ret) {
         return store_column_strdup(st, 0, ret);
 }
 
-int store_meta_set(struct store *s, const char *key, const char *value) {
+int sqlite_meta_set(struct store *s, const char *key, const char *value) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -597,7 +594,7 @@ int store_meta_set(struct store *s, const char *key, const char *value) {
         return store_run(s, st);
 }
 
-int store_set_busy_timeout(struct store *s, int ms) {
+int sqlite_set_busy_timeout(struct store *s, int ms) {
         int rc = sqlite3_busy_timeout(s->db, ms);
         return rc == SQLITE_OK ? 0 : store_error(s, rc);
 }
@@ -644,11 +641,11 @@ static int store_setup(struct store *s) {
         int r, version;
 
         (void) sqlite3_extended_result_codes(s->db, 1);
-        r = store_set_busy_timeout(s, s->flags & STORE_NOWAIT ? STORE_NOWAIT_BUSY_MS : STORE_BUSY_MS);
+        r = sqlite_set_busy_timeout(s, s->flags & STORE_NOWAIT ? STORE_NOWAIT_BUSY_MS : STORE_BUSY_MS);
         if (r < 0)
                 return r;
 
-        version = store_schema_version(s);
+        version = sqlite_schema_version(s);
         if (version < 0)
                 return version;
         if (version > STORE_SCHEMA_VERSION) {
@@ -705,17 +702,16 @@ static int create_shared(const char *path) {
         return fchmod(fd, 0660) < 0 ? -errno : 0;
 }
 
-int store_open(const char *path, int flags, struct store **ret) {
+int sqlite_open(const char *path, int flags, struct store **ret) {
         _cleanup_(store_closep) struct store *s = NULL;
         int oflags, rc, r;
 
         if (!path || !ret)
                 return -EINVAL;
-        open_error[0] = 0;
-
         s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
+        s->ops = &sqlite_ops;
         s->flags = flags;
 
         if (flags & STORE_CREATE) {
@@ -739,7 +735,7 @@ int store_open(const char *path, int flags, struct store **ret) {
         else
                 r = store_setup(s);
         if (r < 0) {
-                snprintf(open_error, sizeof open_error, "%s", s->error);
+                store_open_error_set(s->error);
                 return r;
         }
 
@@ -747,7 +743,7 @@ int store_open(const char *path, int flags, struct store **ret) {
         return 0;
 }
 
-struct store *store_close(struct store *s) {
+struct store *sqlite_close(struct store *s) {
         if (!s)
                 return NULL;
         for (size_t i = 0; i < _STMT_MAX; i++)
@@ -759,7 +755,7 @@ struct store *store_close(struct store *s) {
         return NULL;
 }
 
-int store_begin(struct store *s) {
+int sqlite_begin(struct store *s) {
         int r;
 
         if (!s->dry_open)
@@ -772,7 +768,7 @@ int store_begin(struct store *s) {
         return r;
 }
 
-int store_commit(struct store *s) {
+int sqlite_commit(struct store *s) {
         int r;
 
         if (!s->dry_open)
@@ -787,7 +783,7 @@ int store_commit(struct store *s) {
         return r;
 }
 
-int store_rollback(struct store *s) {
+int sqlite_rollback(struct store *s) {
         int r;
 
         if (!s->dry_open) {
@@ -806,7 +802,7 @@ int store_rollback(struct store *s) {
         return r;
 }
 
-int store_document_upsert(struct store *s, struct document *d) {
+int sqlite_document_upsert(struct store *s, struct document *d) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -831,7 +827,7 @@ int store_document_upsert(struct store *s, struct document *d) {
         return store_run(s, st);
 }
 
-int store_document_get(struct store *s, const char *number, struct document *ret) {
+int sqlite_document_get(struct store *s, const char *number, struct document *ret) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         _cleanup_(document_done) struct document d = {};
         int r;
@@ -882,3 +878,64 @@ void store_json_escape(struct strbuf *b, const char *s) {
                 else
                         strbuf_putc(b, (char) *p);
 }
+
+const struct store_ops sqlite_ops = {
+        .name = "sqlite",
+        .close = sqlite_close,
+        .last_error = sqlite_last_error,
+        .schema_version = sqlite_schema_version,
+        .set_busy_timeout = sqlite_set_busy_timeout,
+        .begin = sqlite_begin,
+        .commit = sqlite_commit,
+        .rollback = sqlite_rollback,
+        .document_upsert = sqlite_document_upsert,
+        .document_get = sqlite_document_get,
+        .task_add = sqlite_task_add,
+        .task_find_ref = sqlite_task_find_ref,
+        .task_update = sqlite_task_update,
+        .task_get = sqlite_task_get,
+        .task_notices_clear = sqlite_task_notices_clear,
+        .tasks_get = sqlite_tasks_get,
+        .task_set_status = sqlite_task_set_status,
+        .task_change_add = sqlite_task_change_add,
+        .task_changes = sqlite_task_changes,
+        .task_change_last = sqlite_task_change_last,
+        .task_completion_add = sqlite_task_completion_add,
+        .task_completions = sqlite_task_completions,
+        .task_completion_reopened = sqlite_task_completion_reopened,
+        .task_list = sqlite_task_list,
+        .task_set_schedule = sqlite_task_set_schedule,
+        .tasks_reschedule = sqlite_tasks_reschedule,
+        .task_occurrences = sqlite_task_occurrences,
+        .agency_ids = sqlite_agency_ids,
+        .meta_get = sqlite_meta_get,
+        .meta_set = sqlite_meta_set,
+        .instance_id = sqlite_instance_id,
+        .instance_id_renew = sqlite_instance_id_renew,
+        .data_version = sqlite_data_version,
+        .next_fire = sqlite_next_fire,
+        .tasks_due = sqlite_tasks_due,
+        .delivery_insert = sqlite_delivery_insert,
+        .deliveries_due = sqlite_deliveries_due,
+        .next_delivery = sqlite_next_delivery,
+        .delivery_set_state = sqlite_delivery_set_state,
+        .deliveries_set_state = sqlite_deliveries_set_state,
+        .delivery_put_back = sqlite_delivery_put_back,
+        .delivery_set_delivered_to = sqlite_delivery_set_delivered_to,
+        .deliveries_clock_stepped = sqlite_deliveries_clock_stepped,
+        .deliveries_reset_attempting = sqlite_deliveries_reset_attempting,
+        .delivery_list_for_task = sqlite_delivery_list_for_task,
+        .deliveries_trouble = sqlite_deliveries_trouble,
+        .deliveries_recent = sqlite_deliveries_recent,
+        .delivery_get = sqlite_delivery_get,
+        .deliveries_retry = sqlite_deliveries_retry,
+        .task_delete = sqlite_task_delete,
+        .delivery_counts = sqlite_delivery_counts,
+        .inbox_add = sqlite_inbox_add,
+        .inbox_last_uid = sqlite_inbox_last_uid,
+        .inbox_get = sqlite_inbox_get,
+        .inbox_list = sqlite_inbox_list,
+        .inbox_agency_waiting = sqlite_inbox_agency_waiting,
+        .inbox_decide = sqlite_inbox_decide,
+        .inbox_reports_waiting = sqlite_inbox_reports_waiting,
+};

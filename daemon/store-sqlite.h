@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store-backend.h"
 #include "strbuf.h"
 
 /* The scheduler's queries must stay indexed whatever the planner guesses
@@ -132,6 +133,7 @@ enum store_statement {
 };
 
 struct store {
+        const struct store_ops *ops;  /* first: store-backend.h */
         sqlite3 *db;
         int flags;
         sqlite3_stmt *stmts[_STMT_MAX];
@@ -199,3 +201,64 @@ int store_column_strdup(sqlite3_stmt *st, int i, char **ret);
  * to b, escaped to go between a JSON string's quotes. */
 int store_ids_json(const int64_t *ids, size_t n, char **ret);
 void store_json_escape(struct strbuf *b, const char *s);
+
+/* The backend's side of store.h, in sqlite_ops (store-sqlite.c): each as
+ * the store_* function of the same name. */
+extern const struct store_ops sqlite_ops;
+struct store *sqlite_close(struct store *s);
+const char *sqlite_last_error(const struct store *s);
+int sqlite_schema_version(struct store *s);
+int sqlite_set_busy_timeout(struct store *s, int ms);
+int sqlite_begin(struct store *s);
+int sqlite_commit(struct store *s);
+int sqlite_rollback(struct store *s);
+int sqlite_document_upsert(struct store *s, struct document *d);
+int sqlite_document_get(struct store *s, const char *number, struct document *ret);
+int sqlite_task_add(struct store *s, struct task *t, int64_t now);
+int sqlite_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id);
+int sqlite_task_update(struct store *s, const struct task *t, int64_t now);
+int sqlite_task_get(struct store *s, int64_t id, struct task *ret);
+int sqlite_task_notices_clear(struct store *s, int64_t task_id);
+int sqlite_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret);
+int sqlite_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now);
+int sqlite_task_change_add(struct store *s, struct task_change *c);
+int sqlite_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret);
+int sqlite_task_change_last(struct store *s, int64_t task_id, enum task_field field, int source, struct task_change *ret);
+int sqlite_task_completion_add(struct store *s, struct task_completion *c);
+int sqlite_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret);
+int sqlite_task_completion_reopened(struct store *s, int64_t task_id, int64_t now);
+int sqlite_task_list(struct store *s, const struct task_filter *f, struct task_list *ret);
+int sqlite_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
+int sqlite_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id);
+int sqlite_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret);
+int sqlite_agency_ids(struct store *s, char ***ret);
+int sqlite_meta_get(struct store *s, const char *key, char **ret);
+int sqlite_meta_set(struct store *s, const char *key, const char *value);
+const char *sqlite_instance_id(const struct store *s);
+int sqlite_instance_id_renew(struct store *s);
+int sqlite_data_version(struct store *s, uint64_t *ret);
+int sqlite_next_fire(struct store *s, int64_t *ret);
+int sqlite_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret);
+int sqlite_delivery_insert(struct store *s, struct delivery *d);
+int sqlite_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f, struct delivery_list *ret);
+int sqlite_next_delivery(struct store *s, int64_t *ret);
+int sqlite_delivery_set_state(struct store *s, int64_t id, enum delivery_state state, int64_t next_attempt_at, const char *error, int64_t now);
+int sqlite_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state, int64_t now);
+int sqlite_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at);
+int sqlite_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses);
+int sqlite_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now);
+int sqlite_deliveries_reset_attempting(struct store *s, int64_t now);
+int sqlite_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret);
+int sqlite_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret);
+int sqlite_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret);
+int sqlite_delivery_get(struct store *s, int64_t id, struct delivery *ret);
+int sqlite_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor, int64_t now, int64_t **ret_ids);
+int sqlite_task_delete(struct store *s, int64_t id);
+int sqlite_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]);
+int sqlite_inbox_add(struct store *s, struct inbox_message *m);
+int sqlite_inbox_last_uid(struct store *s, int64_t uidvalidity, int64_t *ret);
+int sqlite_inbox_get(struct store *s, int64_t id, struct inbox_message *ret);
+int sqlite_inbox_list(struct store *s, int64_t task_id, struct inbox_message_list *ret);
+int sqlite_inbox_agency_waiting(struct store *s, const char *agency, bool *ret);
+int sqlite_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by, int64_t at, const char *reason);
+int sqlite_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret);

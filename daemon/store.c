@@ -1,17 +1,312 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What the store is whatever holds the data: the names of its enums, the
- * destructors of its types, its errors in words, and the change log's
- * comparison of a task before and after. The backend (store-sqlite*.c)
- * implements the rest of store.h; a second one adds its own files and
- * shares these. */
+/* What the store is whatever holds the data: the choice of backend at
+ * open and the calls through its table (store-backend.h), the names of its
+ * enums, the destructors of its types, its errors in words, and the change
+ * log's comparison of a task before and after. A backend (store-sqlite*.c)
+ * implements the rest of store.h behind its struct store_ops. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sysexits.h>
 
 #include "store.h"
+#include "store-backend.h"
 #include "strbuf.h"
+
+/* store_open() has no store to keep its message in when it fails. */
+static _Thread_local char open_error[512];
+
+void store_open_error_set(const char *message) {
+        snprintf(open_error, sizeof open_error, "%s", message ?: "");
+}
+
+bool store_database_is_server(const char *database) {
+        return database && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0);
+}
+
+int store_open_password(const char *database, const char *password, int flags, struct store **ret) {
+        if (!database || !ret)
+                return -EINVAL;
+        open_error[0] = 0;
+        if (store_database_is_server(database))
+                return pg_open(database, password, flags, ret);
+        if (password)
+                return -EINVAL;
+        return sqlite_open(database, flags, ret);
+}
+
+int store_open(const char *database, int flags, struct store **ret) {
+        return store_open_password(database, NULL, flags, ret);
+}
+
+/* 16 random bytes in lower-case base32 (RFC 4648's alphabet, no padding):
+ * 26 characters that are letters and digits only, so that they fit a
+ * Message-ID's dot-atom and a webhook-id unquoted. */
+int store_instance_id_make(char buf[static STORE_INSTANCE_ID_MAX]) {
+        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+        uint8_t b[16];
+        unsigned acc = 0, bits = 0;
+        size_t n = 0;
+
+        if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
+                return -EIO;
+        for (size_t i = 0; i < sizeof b; i++) {
+                acc = (acc << 8) | b[i];
+                bits += 8;
+                while (bits >= 5) {
+                        bits -= 5;
+                        buf[n++] = alphabet[(acc >> bits) & 31];
+                }
+        }
+        if (bits > 0)
+                buf[n++] = alphabet[(acc << (5 - bits)) & 31];
+        buf[n] = 0;
+        return 0;
+}
+
+/* What may be kept under the key: a made id, or one a person put there by
+ * hand that still fits where ids go. */
+bool store_instance_id_valid(const char *id) {
+        size_t n = strlen(id);
+
+        if (n < 8 || n >= STORE_INSTANCE_ID_MAX)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+                        return false;
+        return true;
+}
+
+struct store *store_close(struct store *s) {
+        return s ? store_ops(s)->close(s) : NULL;
+}
+
+const char *store_last_error(const struct store *s) {
+        return s ? store_ops(s)->last_error(s) : open_error;
+}
+
+int store_schema_version(struct store *s) {
+        return store_ops(s)->schema_version(s);
+}
+
+int store_set_busy_timeout(struct store *s, int ms) {
+        return store_ops(s)->set_busy_timeout(s, ms);
+}
+
+int store_begin(struct store *s) {
+        return store_ops(s)->begin(s);
+}
+
+int store_commit(struct store *s) {
+        return store_ops(s)->commit(s);
+}
+
+int store_rollback(struct store *s) {
+        return store_ops(s)->rollback(s);
+}
+
+int store_document_upsert(struct store *s, struct document *d) {
+        return store_ops(s)->document_upsert(s, d);
+}
+
+int store_document_get(struct store *s, const char *number, struct document *ret) {
+        return store_ops(s)->document_get(s, number, ret);
+}
+
+int store_task_add(struct store *s, struct task *t, int64_t now) {
+        return store_ops(s)->task_add(s, t, now);
+}
+
+int store_task_find_ref(struct store *s, int64_t document_id, const char *ref, int64_t *ret_id) {
+        return store_ops(s)->task_find_ref(s, document_id, ref, ret_id);
+}
+
+int store_task_update(struct store *s, const struct task *t, int64_t now) {
+        return store_ops(s)->task_update(s, t, now);
+}
+
+int store_task_get(struct store *s, int64_t id, struct task *ret) {
+        return store_ops(s)->task_get(s, id, ret);
+}
+
+int store_task_notices_clear(struct store *s, int64_t task_id) {
+        return store_ops(s)->task_notices_clear(s, task_id);
+}
+
+int store_tasks_get(struct store *s, const int64_t *ids, size_t n, struct task_list *ret) {
+        return store_ops(s)->tasks_get(s, ids, n, ret);
+}
+
+int store_task_set_status(struct store *s, int64_t id, enum task_status status, int64_t now) {
+        return store_ops(s)->task_set_status(s, id, status, now);
+}
+
+int store_task_change_add(struct store *s, struct task_change *c) {
+        return store_ops(s)->task_change_add(s, c);
+}
+
+int store_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret) {
+        return store_ops(s)->task_changes(s, task_id, ret);
+}
+
+int store_task_change_last(struct store *s, int64_t task_id, enum task_field field, int source, struct task_change *ret) {
+        return store_ops(s)->task_change_last(s, task_id, field, source, ret);
+}
+
+int store_task_completion_add(struct store *s, struct task_completion *c) {
+        return store_ops(s)->task_completion_add(s, c);
+}
+
+int store_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret) {
+        return store_ops(s)->task_completions(s, task_id, ret);
+}
+
+int store_task_completion_reopened(struct store *s, int64_t task_id, int64_t now) {
+        return store_ops(s)->task_completion_reopened(s, task_id, now);
+}
+
+int store_task_list(struct store *s, const struct task_filter *f, struct task_list *ret) {
+        return store_ops(s)->task_list(s, f, ret);
+}
+
+int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through) {
+        return store_ops(s)->task_set_schedule(s, id, next_fire_at, fired_through);
+}
+
+int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
+        return store_ops(s)->tasks_reschedule(s, now, after_id, limit, ret_last_id);
+}
+
+int store_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret) {
+        return store_ops(s)->task_occurrences(s, f, ret);
+}
+
+int store_agency_ids(struct store *s, char ***ret) {
+        return store_ops(s)->agency_ids(s, ret);
+}
+
+int store_meta_get(struct store *s, const char *key, char **ret) {
+        return store_ops(s)->meta_get(s, key, ret);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value) {
+        return store_ops(s)->meta_set(s, key, value);
+}
+
+const char *store_instance_id(const struct store *s) {
+        return store_ops(s)->instance_id(s);
+}
+
+int store_instance_id_renew(struct store *s) {
+        return store_ops(s)->instance_id_renew(s);
+}
+
+int store_data_version(struct store *s, uint64_t *ret) {
+        return store_ops(s)->data_version(s, ret);
+}
+
+int store_next_fire(struct store *s, int64_t *ret) {
+        return store_ops(s)->next_fire(s, ret);
+}
+
+int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret) {
+        return store_ops(s)->tasks_due(s, now, limit, ret);
+}
+
+int store_delivery_insert(struct store *s, struct delivery *d) {
+        return store_ops(s)->delivery_insert(s, d);
+}
+
+int store_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f, struct delivery_list *ret) {
+        return store_ops(s)->deliveries_due(s, now, f, ret);
+}
+
+int store_next_delivery(struct store *s, int64_t *ret) {
+        return store_ops(s)->next_delivery(s, ret);
+}
+
+int store_delivery_set_state(struct store *s, int64_t id, enum delivery_state state, int64_t next_attempt_at, const char *error, int64_t now) {
+        return store_ops(s)->delivery_set_state(s, id, state, next_attempt_at, error, now);
+}
+
+int store_deliveries_set_state(struct store *s, const int64_t *ids, size_t n, enum delivery_state state, int64_t now) {
+        return store_ops(s)->deliveries_set_state(s, ids, n, state, now);
+}
+
+int store_delivery_put_back(struct store *s, int64_t id, int64_t next_attempt_at) {
+        return store_ops(s)->delivery_put_back(s, id, next_attempt_at);
+}
+
+int store_delivery_set_delivered_to(struct store *s, int64_t id, const char *addresses) {
+        return store_ops(s)->delivery_set_delivered_to(s, id, addresses);
+}
+
+int store_deliveries_clock_stepped(struct store *s, int64_t step, int64_t now) {
+        return store_ops(s)->deliveries_clock_stepped(s, step, now);
+}
+
+int store_deliveries_reset_attempting(struct store *s, int64_t now) {
+        return store_ops(s)->deliveries_reset_attempting(s, now);
+}
+
+int store_delivery_list_for_task(struct store *s, int64_t task_id, struct delivery_list *ret) {
+        return store_ops(s)->delivery_list_for_task(s, task_id, ret);
+}
+
+int store_deliveries_trouble(struct store *s, size_t limit, struct delivery_list *ret) {
+        return store_ops(s)->deliveries_trouble(s, limit, ret);
+}
+
+int store_deliveries_recent(struct store *s, size_t limit, struct delivery_list *ret) {
+        return store_ops(s)->deliveries_recent(s, limit, ret);
+}
+
+int store_delivery_get(struct store *s, int64_t id, struct delivery *ret) {
+        return store_ops(s)->delivery_get(s, id, ret);
+}
+
+int store_deliveries_retry(struct store *s, const struct delivery_retry_filter *f, const char *actor, int64_t now, int64_t **ret_ids) {
+        return store_ops(s)->deliveries_retry(s, f, actor, now, ret_ids);
+}
+
+int store_task_delete(struct store *s, int64_t id) {
+        return store_ops(s)->task_delete(s, id);
+}
+
+int store_delivery_counts(struct store *s, int64_t counts[static _DELIVERY_STATE_MAX]) {
+        return store_ops(s)->delivery_counts(s, counts);
+}
+
+int store_inbox_add(struct store *s, struct inbox_message *m) {
+        return store_ops(s)->inbox_add(s, m);
+}
+
+int store_inbox_last_uid(struct store *s, int64_t uidvalidity, int64_t *ret) {
+        return store_ops(s)->inbox_last_uid(s, uidvalidity, ret);
+}
+
+int store_inbox_get(struct store *s, int64_t id, struct inbox_message *ret) {
+        return store_ops(s)->inbox_get(s, id, ret);
+}
+
+int store_inbox_list(struct store *s, int64_t task_id, struct inbox_message_list *ret) {
+        return store_ops(s)->inbox_list(s, task_id, ret);
+}
+
+int store_inbox_agency_waiting(struct store *s, const char *agency, bool *ret) {
+        return store_ops(s)->inbox_agency_waiting(s, agency, ret);
+}
+
+int store_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by, int64_t at, const char *reason) {
+        return store_ops(s)->inbox_decide(s, id, state, task_id, by, at, reason);
+}
+
+int store_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret) {
+        return store_ops(s)->inbox_reports_waiting(s, ret);
+}
+
 
 const char *store_strerror(int r) {
         switch (r) {
@@ -24,6 +319,10 @@ const char *store_strerror(int r) {
         case -EPROTONOSUPPORT: return "the database was made by a newer deadlined";
         case -ENOENT:          return "no such file or folder";
         case -EIO:             return "input/output error";
+        case -EADDRNOTAVAIL:   return "the database's address is not valid";
+        case -ECONNREFUSED:
+        case -ECONNRESET:      return "the database server cannot be reached";
+        case -EKEYREJECTED:    return "the database server's certificate did not verify";
         default:               return strerror(-r);
         }
 }
@@ -42,6 +341,12 @@ int store_exit_status(int r) {
         case -ENOSPC:
         case -EIO:
                 return EX_IOERR;
+        case -EADDRNOTAVAIL:
+                return EX_CONFIG;
+        case -ECONNREFUSED:
+        case -ECONNRESET:
+        case -EKEYREJECTED:
+                return EX_UNAVAILABLE;
         default:
                 return EX_CANTCREAT;
         }
@@ -435,4 +740,39 @@ void inbox_message_list_done(struct inbox_message_list *l) {
                 inbox_message_done(&l->items[i]);
         free(l->items);
         *l = (struct inbox_message_list) {};
+}
+
+int store_evidence_join(char *const *names, char **ret) {
+        struct strbuf b = STRBUF_INIT(SIZE_MAX);
+
+        *ret = NULL;
+        if (!names || !*names)
+                return 0;
+        for (char *const *n = names; *n; n++) {
+                if (strpbrk(*n, "\r\n"))
+                        return -EINVAL;
+                if (n != names)
+                        strbuf_putc(&b, '\n');
+                strbuf_puts(&b, *n);
+        }
+        return strbuf_steal(&b, ret, NULL);
+}
+
+int store_evidence_split(const char *s, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        *ret = NULL;
+        if (!s || !*s)
+                return 0;
+        for (const char *p = s;;) {
+                const char *e = strchrnul(p, '\n');
+                _cleanup_free_ char *one = strndup(p, e - p);
+                if (!one || strv_push(&l, one) < 0)
+                        return -ENOMEM;
+                if (!*e)
+                        break;
+                p = e + 1;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
 }

@@ -7,8 +7,10 @@
  * Callers speak of these in C values, never of statements: a backend sits
  * behind this header and is the only code that speaks to the database.
  * store.c holds what every backend shares (names, destructors, the change
- * log's comparison); the SQLite backend is store-sqlite*.c, chosen at link
- * time, and a second backend adds its own files. SQLite's database is opened
+ * log's comparison) and chooses the backend at store_open() by the
+ * database's name: a libpq URI ("postgresql://…", "postgres://…") is
+ * PostgreSQL (store-pg*.c), anything else an SQLite file (store-sqlite*.c).
+ * SQLite's database is opened
  * in WAL mode with foreign keys on, a busy timeout and synchronous=FULL; its
  * schema is versioned and migrated forward on open, one transaction per
  * step; a database newer than this program is refused.
@@ -28,7 +30,10 @@
  * -EACCES when the file or its folder may not be written; -ENOMEM;
  * -EBADMSG when the file is not a database, is corrupt, or is some other
  * program's database; -EPROTONOSUPPORT when its schema is newer than
- * STORE_SCHEMA_VERSION. List functions return the number of items.
+ * STORE_SCHEMA_VERSION. A database server (PostgreSQL) adds -EADDRNOTAVAIL
+ * for an address it cannot read, -ECONNREFUSED when it cannot be reached
+ * (-ECONNRESET when the connection was lost), -EKEYREJECTED when its
+ * certificate does not verify. List functions return the number of items.
  *
  * The daemon's event loop never waits (STORE_NOWAIT): it makes only the
  * calls marked "Loop:" below, short transactions on indexed rows whose cost
@@ -288,6 +293,14 @@ struct delivery_filter {
  * -EROFS. Slow: a migration may rewrite every table (the daemon opens at
  * start and when a reload names another database). */
 int store_open(const char *path, int flags, struct store **ret);
+/* The same, with the password of a database on a server (NULL: none, or
+ * what libpq finds in ~/.pgpass); a file database takes none. */
+int store_open_password(const char *database, const char *password, int flags, struct store **ret);
+/* Whether a database setting names a database on a server (PostgreSQL: a
+ * "postgresql://" or "postgres://" URI) rather than a file. Such a
+ * database has no folder to watch and no sender lock: several daemons may
+ * share it, each claim of a delivery held under a lease. */
+bool store_database_is_server(const char *database);
 struct store *store_close(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close);
 /* The message behind the last failure on s, "" if none. With s == NULL, the
@@ -300,8 +313,9 @@ const char *store_last_error(const struct store *s);
 const char *store_strerror(int r);
 /* The sysexits(3) status for a store error when the database cannot be
  * opened, locked or written: 65 newer or not a database, 75 locked, 77
- * permission, 74 a full disk or an I/O error, 73 otherwise (deadlined(8),
- * EXIT STATUS). */
+ * permission, 74 a full disk or an I/O error, 78 an address that is not
+ * valid, 69 a server that cannot be reached or whose certificate does not
+ * verify, 73 otherwise (deadlined(8), EXIT STATUS). */
 int store_exit_status(int r);
 int store_schema_version(struct store *s);
 /* How long a statement waits for another process's lock before -EBUSY

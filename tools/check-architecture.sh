@@ -55,6 +55,13 @@ for f in $(grep -l '^#include <\(poppler\|tesseract/\|leptonica/\|cairo\)\|^#inc
         *) fail "$f includes an OCR header: only deadlined-ocr and its ocr-* parts may" ;;
         esac
 done
+# A backend's headers and libraries are the store's alone.
+for f in $(grep -l '^#include "store-backend.h"\|^#include "store-sqlite.h"\|^#include "store-pg.h"\|^#include <libpq-fe.h>\|^#include <sqlite3.h>' daemon/*.c daemon/*.h); do
+        case $f in
+        daemon/store.c | daemon/store-*) ;;
+        *) fail "$f includes a store backend's header: only the store may" ;;
+        esac
+done
 if grep -qi 'sqlite3\|json' daemon/store.h; then
         fail "daemon/store.h speaks of SQLite or JSON: the store's interface is backend-neutral"
 fi

@@ -129,6 +129,8 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "imap: reads replies from a real IMAP server (dovecot), run by `make check-imap` and not by "
         "`make check`")
+    config.addinivalue_line(
+        "markers", "pg: runs against a throw-away PostgreSQL cluster, run by `make check-pg` and not by `make check`")
 
 
 @pytest.fixture(autouse=True)

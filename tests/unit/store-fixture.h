@@ -4,7 +4,12 @@
 /* What the store's tests share: a fresh directory per test, removed with all
  * it holds afterwards, and a second, plain SQLite connection to look at the
  * file behind the store's back. Header-only: each test program is one
- * translation unit. */
+ * translation unit.
+ *
+ * With DEADLINED_TEST_DATABASE set to a PostgreSQL URI (make check-pg,
+ * tests/pg-cluster.sh), the store is opened there instead, emptied before
+ * each test; the tests that look at an SQLite file behind the store's back
+ * say SQLITE_ONLY() and are skipped. */
 
 #include <dirent.h>
 #include <limits.h>
@@ -18,7 +23,56 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "store-sqlite.h"
+
+/* The PostgreSQL database the tests use, or NULL for SQLite files. */
+static _unused_ const char *test_database(void) {
+        const char *v = getenv("DEADLINED_TEST_DATABASE");
+        return v && *v ? v : NULL;
+}
+
+#define SQLITE_ONLY()                                                           \
+        do {                                                                    \
+                if (test_database())                                            \
+                        skip();                                                 \
+        } while (0)
+
+#define PG_ONLY()                                                               \
+        do {                                                                    \
+                if (!test_database())                                           \
+                        skip();                                                 \
+        } while (0)
+
+/* Runs SQL on the PostgreSQL database behind the store's back (another
+ * daemon's doing). */
+static _unused_ void pg_raw_exec(const char *sql) {
+        PGconn *c = PQconnectdb(test_database());
+        PGresult *res;
+
+        if (PQstatus(c) != CONNECTION_OK)
+                fail_msg("%s", PQerrorMessage(c));
+        res = PQexec(c, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+        PQclear(res);
+        PQfinish(c);
+}
+
+/* Empties the PostgreSQL database: every table of ours goes. */
+static _unused_ void pg_reset(const char *uri) {
+        PGconn *c = PQconnectdb(uri);
+        PGresult *res;
+
+        if (PQstatus(c) != CONNECTION_OK)
+                fail_msg("%s", PQerrorMessage(c));
+        res = PQexec(c, "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                fail_msg("%s", PQresultErrorMessage(res));
+        PQclear(res);
+        PQfinish(c);
+}
 
 #define NOW INT64_C(1745000000) /* 2025-04-18 18:13:20 UTC */
 
@@ -46,6 +100,12 @@ static _unused_ int fixture_setup(void **state) {
 
         fixture_dir_setup(state);
         f = *state;
+        if (test_database()) {
+                pg_reset(test_database());
+                if (store_open(test_database(), STORE_CREATE, &f->s) < 0)
+                        fail_msg("%s", store_last_error(NULL));
+                return 0;
+        }
         assert_int_equal(store_open(f->path, STORE_CREATE, &f->s), 0);
         return 0;
 }

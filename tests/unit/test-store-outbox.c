@@ -115,6 +115,7 @@ static void assert_uses_index(sqlite3 *db, const char *sql, const char *index, b
 }
 
 static void test_scheduler_queries_use_the_partial_indexes(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         sqlite3 *db;
 
@@ -431,6 +432,46 @@ static void test_reset_attempting_makes_them_pending_again(void **state) {
         assert_int_equal(store_deliveries_due(f->s, NOW + 500, NULL, &l), 2);
 }
 
+/* PostgreSQL: several daemons share the outbox, each claim under a lease
+ * of PG_LEASE_SECONDS. Another daemon's live claim is neither due, nor
+ * claimable, nor put back by our start; an expired one is all three. */
+static void test_pg_claims_have_leases(void **state) {
+        PG_ONLY();
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {};
+        char sql[256];
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t ours = insert(f->s, delivery(task, "a", "sxd", "email", NOW));
+        int64_t live = insert(f->s, delivery(task, "b", "sxd", "email", NOW));
+        int64_t expired = insert(f->s, delivery(task, "c", "sxd", "email", NOW));
+
+        assert_int_equal(store_delivery_set_state(f->s, ours, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW), 0);
+        snprintf(sql, sizeof sql, "UPDATE deliveries SET state = 'attempting', attempts = 1, "
+                 "claimed_by = 'other:1', claimed_until = %lld WHERE id = %lld",
+                 (long long) (NOW + 300), (long long) live);
+        pg_raw_exec(sql);
+        snprintf(sql, sizeof sql, "UPDATE deliveries SET state = 'attempting', attempts = 1, "
+                 "claimed_by = 'other:2', claimed_until = %lld WHERE id = %lld",
+                 (long long) (NOW - 1), (long long) expired);
+        pg_raw_exec(sql);
+
+        /* Only the expired claim is due again, and may be claimed. */
+        assert_int_equal(store_deliveries_due(f->s, NOW + 100, NULL, &l), 1);
+        assert_int_equal(l.items[0].id, expired);
+        assert_int_equal(store_delivery_set_state(f->s, live, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW + 100),
+                         -EALREADY);
+        assert_int_equal(store_deliveries_set_state(f->s, (int64_t[]) { live }, 1, DELIVERY_ATTEMPTING,
+                                                    NOW + 100), -EALREADY);
+        /* At start, our own claim and the expired one go back; the other
+         * daemon's live claim stays its own. */
+        assert_int_equal(store_deliveries_reset_attempting(f->s, NOW + 100), 2);
+        assert_delivery(f->s, task, ours, DELIVERY_PENDING, 1, NOW + 100, NULL, NO_TIME);
+        assert_delivery(f->s, task, live, DELIVERY_ATTEMPTING, 1, NOW, NULL, NO_TIME);
+        /* Its lease runs out: anyone may claim it. */
+        assert_int_equal(store_delivery_set_state(f->s, live, DELIVERY_ATTEMPTING, NO_TIME, NULL, NOW + 301), 0);
+        assert_delivery(f->s, task, live, DELIVERY_ATTEMPTING, 2, NOW, NULL, NO_TIME);
+}
+
 /* Retry back-offs are stored as the wall clock's now plus the back-off: a
  * clock set back an hour moves those still ahead back an hour, and nothing
  * else. */
@@ -523,6 +564,7 @@ static void test_delivery_list_for_task_by_slot_time(void **state) {
 }
 
 static void test_deleting_a_task_deletes_its_deliveries(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         int64_t task = add_task(f->s, "x", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD, 0 } }, 1);
@@ -641,6 +683,7 @@ int main(void) {
                 T(test_delivery_state_transitions),
                 T(test_batch_state_changes),
                 T(test_reset_attempting_makes_them_pending_again),
+                T(test_pg_claims_have_leases),
                 T(test_clock_set_back_moves_retry_times_by_the_step),
                 T(test_delivery_counts_by_state),
                 T(test_delivery_list_for_task_by_slot_time),

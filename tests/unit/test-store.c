@@ -52,6 +52,7 @@ static bool exists(const char *dir, const char *name) {
 }
 
 static void test_create_makes_current_schema_in_wal_mode(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         char buf[32];
         sqlite3 *db;
@@ -75,10 +76,11 @@ static void test_create_enforces_foreign_keys(void **state) {
 
         assert_int_equal(store_task_add(f->s, &t, NOW), -EINVAL);
         assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
-        assert_non_null(strstr(store_last_error(f->s), "FOREIGN KEY"));
+        assert_non_null(strcasestr(store_last_error(f->s), "foreign key"));
 }
 
 static void test_open_missing_file_without_create_is_enoent(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         struct store *s = NULL;
 
@@ -89,6 +91,7 @@ static void test_open_missing_file_without_create_is_enoent(void **state) {
 }
 
 static void test_open_garbage_is_ebadmsg_and_leaves_it_alone(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_free_ char *before = NULL, *after = NULL;
         size_t n_before, n_after;
@@ -114,6 +117,7 @@ static void test_open_garbage_is_ebadmsg_and_leaves_it_alone(void **state) {
 }
 
 static void test_open_newer_schema_is_refused_unchanged(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_free_ char *before = NULL, *after = NULL;
         size_t n_before, n_after;
@@ -137,6 +141,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
 }
 
 static void test_open_unversioned_foreign_database_is_refused(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         struct store *s = NULL;
         sqlite3 *db;
@@ -195,6 +200,7 @@ static int64_t realtime_s(void) {
 }
 
 static void test_migrate_from_version_1(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task open = {}, done = {};
         /* SQLite's 'now' reads the clock gettimeofday() reads; time() reads a
@@ -240,6 +246,7 @@ static void test_migrate_from_version_1(void **state) {
 
 /* Version 2 to 3 adds deliveries.delivered_to; the outbox is kept. */
 static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         int64_t task = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
@@ -269,6 +276,7 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
 /* Version 3 to 4 adds the change log, empty: where the values of tasks
  * that exist came from is not known. */
 static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_change_list_done) struct task_change_list l = {};
         struct task_agency a[] = { { "stc", ROLE_LEAD, 0 } };
@@ -292,6 +300,7 @@ static void test_migrate_from_version_3_adds_an_empty_change_log(void **state) {
  * gets its creation time (where its age was counted from until then), an
  * untried one none. */
 static void test_migrate_from_version_4_dates_first_attempts(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         int64_t task = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
@@ -325,6 +334,7 @@ static void test_migrate_from_version_4_dates_first_attempts(void **state) {
  * deadline), the log's old entries no user or document, and a task done
  * already one completion, from when it was closed. */
 static void test_migrate_from_version_5_keeps_the_data_and_dates_the_history(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_completion_list_done) struct task_completion_list done_l = {}, open_l = {};
         _cleanup_(task_change_list_done) struct task_change_list log = {};
@@ -379,6 +389,7 @@ static void test_migrate_from_version_5_keeps_the_data_and_dates_the_history(voi
 /* Version 11 adds the due rule: a version 10 database keeps its tasks,
  * which have none. */
 static void test_migrate_from_version_10(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task got = {};
         struct task t = { .title = "Báo cáo", .due = "2025-05-15", .due_at = NOW + 100 };
@@ -436,6 +447,7 @@ static void test_task_completions(void **state) {
 /* The change log keeps, per field, the value before and after and who
  * changed it; a task's entries come oldest first and go with it. */
 static void test_task_change_log(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_change_list_done) struct task_change_list l = {};
         _cleanup_(task_change_done) struct task_change last = {};
@@ -564,6 +576,7 @@ static void test_reschedule_in_slices(void **state) {
 }
 
 static void test_readonly_open_reads_but_does_not_write(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task t = {};
         struct task n = { .title = "new", .due_at = NO_TIME };
@@ -579,6 +592,7 @@ static void test_readonly_open_reads_but_does_not_write(void **state) {
 }
 
 static void test_readonly_open_of_old_schema_is_erofs(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         struct store *s = NULL;
         sqlite3 *db;
@@ -592,6 +606,7 @@ static void test_readonly_open_of_old_schema_is_erofs(void **state) {
 }
 
 static void test_begin_is_ebusy_while_another_process_holds_the_lock(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         sqlite3 *db = raw_open(f->path);
 
@@ -631,6 +646,7 @@ static void test_rollback_without_transaction_is_harmless(void **state) {
 }
 
 static void test_commit_keeps_the_work(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         sqlite3 *db;
 
@@ -720,6 +736,7 @@ static void test_task_add_and_get_round_trip(void **state) {
 }
 
 static void test_task_without_deadline_or_document_stores_null(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_done) struct task got = {};
         int64_t id = add_task(f->s, "Thường xuyên", NO_TIME, NULL, 0);
@@ -908,7 +925,7 @@ static void test_task_ref_is_unique_within_a_document(void **state) {
         t.document_id = d.id;
         assert_int_equal(store_task_add(f->s, &t, NOW), 0);
         assert_int_equal(store_task_add(f->s, &t, NOW), -EEXIST);
-        assert_non_null(strstr(store_last_error(f->s), "UNIQUE"));
+        assert_non_null(strcasestr(store_last_error(f->s), "unique"));
         t.document_id = e.id;
         assert_int_equal(store_task_add(f->s, &t, NOW), 0);
 }
@@ -1131,8 +1148,9 @@ static void test_inbox_records_each_message_once(void **state) {
 }
 
 /* A database of schema 9 takes the inbox and keeps its tasks. */
-static void test_migration_from_version_9_keeps_tasks(void **state) {
+static void test_migration_from_version_11_keeps_tasks(void **state) {
         struct fixture *f = *state;
+        SQLITE_ONLY();
         const struct task_agency one[] = { { "stc", ROLE_LEAD, 0 } };
         int64_t task = add_task(f->s, "Báo cáo", NOW + 1000, one, 1);
         _cleanup_(task_done) struct task t = {};
@@ -1152,6 +1170,7 @@ static void test_migration_from_version_9_keeps_tasks(void **state) {
 }
 
 static void test_task_occurrences_and_migration_from_version_6(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
         const struct task_agency two[] = { { "stc", ROLE_LEAD, 0 }, { "skhdt", ROLE_LEAD, 0 }, { "kbnn", ROLE_SUPPORT, 0 } };
@@ -1233,6 +1252,7 @@ static void test_task_occurrences_and_migration_from_version_6(void **state) {
  * notice owed), the outbox is kept, and a delivery about no one task can
  * be stored. */
 static void test_migrate_from_version_6_takes_assignments_as_notified(void **state) {
+        SQLITE_ONLY();
         struct fixture *f = *state;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
         _cleanup_(task_done) struct task back = {};
@@ -1334,7 +1354,7 @@ int main(void) {
                 T(test_task_completions),
                 T(test_task_occurrences_and_migration_from_version_6),
                 T(test_inbox_records_each_message_once),
-                T(test_migration_from_version_9_keeps_tasks),
+                T(test_migration_from_version_11_keeps_tasks),
                 T(test_tasks_get_reads_many_at_once),
                 T(test_reschedule_in_slices),
                 T(test_readonly_open_reads_but_does_not_write),

@@ -1,0 +1,32 @@
+# The PostgreSQL backend against a real server.
+#
+#   make check-pg        the store's unit tests against a throw-away
+#                        cluster (tests/pg-cluster.sh: initdb and pg_ctl in a
+#                        temporary folder, a Unix socket only, run as an
+#                        unprivileged user), then the integration tests
+#                        marked `pg` (tests/integration/test_pg.py)
+#   make pg-test-deps    the Debian packages only these tests need (as root)
+#
+# libpq-dev, which the build needs, comes with `make deps`.
+
+PG_TEST_DEPS := postgresql-15 libpq-dev
+PG_UNIT_TESTS := $(BUILD)/tests/test-store $(BUILD)/tests/test-store-outbox
+
+.PHONY: check-pg pg-test-deps
+
+pg-test-deps:
+	@missing=$$(for p in $(PG_TEST_DEPS); do \
+		dpkg-query -W -f '$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "Run as root: apt-get install --no-install-recommends" $$missing; exit 1; \
+	fi
+
+check-pg: pg-test-deps $(PROGRAMS) $(PG_UNIT_TESTS)
+	sh tests/pg-cluster.sh run sh -c 'set -e; for t in $(PG_UNIT_TESTS); do echo "== $$t (PostgreSQL)"; \
+		TZ=Asia/Ho_Chi_Minh DEADLINED_TEST_DATA=$(CURDIR)/tests/data DEADLINED_SOURCE=$(CURDIR) $$t; done'
+	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m pg tests/integration $(PYTEST_ARGS)

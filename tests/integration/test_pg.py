@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""deadlinectl on a PostgreSQL database (`database = "postgresql://…"`),
+against a throw-away cluster started by tests/pg-cluster.sh: the commands
+work, and a wrong address, a server that is down and a database of a newer
+schema are each one line and a sysexits code, with nothing changed. Run by
+`make check-pg`."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import AGENCIES, DEADLINED, SCHEDULE, SOURCE
+
+pytestmark = pytest.mark.pg
+
+CLUSTER = SOURCE / "tests" / "pg-cluster.sh"
+EX_DATAERR, EX_UNAVAILABLE, EX_CONFIG = 65, 69, 78
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    d = tempfile.mkdtemp(prefix="deadlined-pg.")
+    os.chmod(d, 0o755)
+    try:
+        uri = subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True,
+                             text=True, timeout=120).stdout.strip()
+        yield d, uri
+    finally:
+        subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+_count = [0]
+
+
+def fresh_database(cluster):
+    """A new, empty database in the cluster; its URI."""
+    d, _ = cluster
+    _count[0] += 1
+    return subprocess.run(["sh", str(CLUSTER), "createdb", d, f"t{os.getpid()}_{_count[0]}"], check=True,
+                          capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+def psql(uri, sql):
+    return subprocess.run(["psql", "-X", "-A", "-t", "-q", uri, "-c", sql], check=True, capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+
+
+def pg_config(env, uri):
+    return env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                            f'transport = "maildir:maildir";\n{SCHEDULE}\n{AGENCIES}\n')
+
+
+def test_add_list_done_on_postgresql(env, cluster):
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    env.ctl("add", "Báo cáo quyết toán ngân sách", "--agency", "stc", "--support", "kbnn",
+            "--due", "30/4/2099", check=True)
+    [task] = env.ctl_json("list")
+    assert task["title"] == "Báo cáo quyết toán ngân sách"
+    assert task["status"] == "open"
+    env.ctl("done", str(task["id"]), check=True)
+    assert env.ctl_json("list") == []
+    [done] = env.ctl_json("list", "--all")
+    assert done["status"] == "done"
+    # What the commands wrote is in PostgreSQL's tables, at the current schema.
+    assert psql(uri, "SELECT status FROM tasks") == "done"
+    assert psql(uri, "SELECT agency || ':' || role FROM task_agencies ORDER BY position") == "stc:lead\nkbnn:support"
+    assert psql(uri, "SELECT count(*) FROM completions") == "1"
+    assert psql(uri, "SELECT version FROM deadlined_schema") == "12"
+    assert len(psql(uri, "SELECT value FROM meta WHERE key = 'instance_id'")) == 26
+    # No SQLite file was made beside the configuration.
+    assert not env.database.exists()
+
+
+def test_a_wrong_address_is_one_line_and_ex_config(env):
+    pg_config(env, "postgresql://deadlined@[::1/deadlined")
+    p = env.ctl("list")
+    assert p.returncode == EX_CONFIG, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "address" in p.stderr
+
+
+def test_a_server_that_is_down_is_one_line_and_ex_unavailable(env, tmp_path):
+    # A socket folder with no server in it.
+    (tmp_path / "nosocket").mkdir()
+    pg_config(env, f"postgresql://deadlined@/deadlined?host={tmp_path}/nosocket")
+    p = env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099")
+    assert p.returncode == EX_UNAVAILABLE, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "cannot be reached" in p.stderr
+    assert "No such file or directory" in p.stderr  # libpq's reason
+
+
+@pytest.mark.parametrize("uri", ["postgresql://deadlined:s3cretpw@db.example/deadlined",
+                                 "postgres://db.example/deadlined?password=s3cretpw"])
+def test_a_password_in_the_address_is_refused_and_never_shown(env, uri):
+    pg_config(env, uri)
+    p = env.ctl("list")
+    assert p.returncode == EX_CONFIG, p.stderr
+    assert "must not hold a password" in p.stderr
+    assert "s3cretpw" not in p.stderr
+
+
+def test_a_stopped_server_is_ex_unavailable(env):
+    d = tempfile.mkdtemp(prefix="deadlined-pg.")
+    os.chmod(d, 0o755)
+    uri = subprocess.run(["sh", str(CLUSTER), "start", str(d)], check=True, capture_output=True, text=True,
+                         timeout=120).stdout.strip()
+    pg_config(env, uri)
+    try:
+        env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+        subprocess.run(["sh", str(CLUSTER), "stop", str(d)], timeout=60)
+        p = env.ctl("list")
+        assert p.returncode == EX_UNAVAILABLE, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    finally:
+        subprocess.run(["sh", str(CLUSTER), "stop", str(d)], timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_newer_schema_is_refused_unchanged(env, cluster):
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+    psql(uri, "UPDATE deadlined_schema SET version = 99")
+    before = psql(uri, "SELECT string_agg(id || title || status, ',') FROM tasks")
+    p = env.ctl("add", "y", "--agency", "stc", "--due", "30/4/2099")
+    assert p.returncode == EX_DATAERR, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "schema 99" in p.stderr
+    assert psql(uri, "SELECT string_agg(id || title || status, ',') FROM tasks") == before
+    assert psql(uri, "SELECT version FROM deadlined_schema") == "99"
+
+
+def test_a_foreign_database_is_refused(env, cluster):
+    uri = fresh_database(cluster)
+    psql(uri, "CREATE TABLE theirs (x int)")
+    pg_config(env, uri)
+    p = env.ctl("list")
+    assert p.returncode == EX_DATAERR, p.stderr
+    assert "not a deadlined database" in p.stderr
+    assert psql(uri, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1"
+
+
+def test_deadlined_once_delivers_a_reminder_from_postgresql(env, cluster):
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    env.ctl("--now", "2025-05-01T09:00", "add", "Việc A", "--agency", "stc", "--support", "kbnn",
+            "--due", "2025-05-20", check=True)
+    # 14 days before 20/5 is Tue 6/5 08:00.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:00:30"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    [m] = env.messages()
+    assert m["To"].addresses[0].addr_spec == "stc@sonha.gov.vn"
+    assert "kbnn" in str(m["Cc"])
+    assert "Việc A" in m.get_body(("plain",)).get_content()
+    assert psql(uri, "SELECT state || ' ' || agency || ' ' || slot FROM deliveries ORDER BY agency") == \
+        "sent kbnn before:14d@1747760399\nsent stc before:14d@1747760399"
+    # The claim named its daemon; sent, its lease is over.
+    assert psql(uri, "SELECT count(*) FROM deliveries WHERE claimed_by IS NOT NULL AND claimed_until IS NULL") == "2"
+    # Nothing is due again: a second pass at the same moment sends nothing.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:01"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(env.messages()) == 1
+    # No lock file or SQLite file was made.
+    assert not any(f.name.endswith(".lock") or f.name.endswith(".db") for f in env.path.iterdir())
+
+
+def test_the_password_comes_from_database_password_file(env, cluster):
+    d, _ = cluster
+    uri = fresh_database(cluster)
+    name = uri.split("///")[1].split("?")[0]
+    psql(uri, "CREATE ROLE pwuser LOGIN PASSWORD 'Corr3ct-horse'; "
+              f"GRANT ALL ON DATABASE {name} TO pwuser; ALTER DATABASE {name} OWNER TO pwuser")
+    hba = os.path.join(d, "data", "pg_hba.conf")
+    with open(hba) as f:
+        rules = f.read()
+    if "pwuser" not in rules:
+        with open(hba, "w") as f:
+            f.write("local all pwuser scram-sha-256\n" + rules)
+        psql(uri, "SELECT pg_reload_conf()")
+    pw_uri = uri.replace("user=deadlined", "user=pwuser")
+    secret = env.path / "db.password"
+
+    # No password anywhere: refused by the server, 77, one line.
+    pg_config(env, pw_uri)
+    p = env.ctl("list")
+    assert p.returncode == 77, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "password" in p.stderr
+
+    # A wrong one: refused, and never shown.
+    secret.write_text("Wr0ng-horse\n")
+    secret.chmod(0o600)
+    env.write_config(f'database = "{pw_uri}";\ndatabase_password_file = "{secret}";\ntimezone = "Asia/Ho_Chi_Minh";\n'
+                     f'transport = "maildir:maildir";\n{SCHEDULE}\n{AGENCIES}\n')
+    p = env.ctl("list")
+    assert p.returncode == 77, p.stderr
+    assert "Wr0ng-horse" not in p.stderr
+
+    # The right one.
+    secret.write_text("Corr3ct-horse\n")
+    env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+    assert psql(uri, "SELECT count(*) FROM tasks") == "1"
+
+
+def test_database_password_file_is_for_postgresql_only(env, tmp_path):
+    secret = tmp_path / "db.password"
+    secret.write_text("x\n")
+    secret.chmod(0o600)
+    env.write_config(f'database = "deadlined.db";\ndatabase_password_file = "{secret}";\n'
+                     f'timezone = "Asia/Ho_Chi_Minh";\ntransport = "maildir:maildir";\n{SCHEDULE}\n{AGENCIES}\n')
+    p = env.ctl("list")
+    assert p.returncode == EX_CONFIG, p.stderr
+    assert "database_password_file" in p.stderr
+
+
+def test_deadlined_with_the_server_down_is_one_line_and_69(env, tmp_path):
+    (tmp_path / "nosocket").mkdir()
+    pg_config(env, f"postgresql://deadlined@/deadlined?host={tmp_path}/nosocket")
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once"], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == EX_UNAVAILABLE, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "cannot be reached" in p.stderr
+
+
+def test_tls_is_required_over_tcp_unless_the_address_says_otherwise(env):
+    """A server reached over TCP must offer TLS with a certificate that
+    verifies (sslmode=verify-full by default): this one offers none, so the
+    connection is refused in one line, 69; the address may lower it."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    d = tempfile.mkdtemp(prefix="deadlined-pg.")
+    os.chmod(d, 0o755)
+    e = dict(os.environ, PG_TCP_PORT=str(port))
+    try:
+        subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
+                       timeout=120, env=e)
+        pg_config(env, f"postgresql://deadlined@127.0.0.1:{port}/deadlined")
+        p = env.ctl("list")
+        assert p.returncode == EX_UNAVAILABLE, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert "certificate did not verify" in p.stderr and "SSL" in p.stderr
+        pg_config(env, f"postgresql://deadlined@127.0.0.1:{port}/deadlined?sslmode=disable")
+        env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+    finally:
+        subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60, env=e)
+        shutil.rmtree(d, ignore_errors=True)
