@@ -25,7 +25,7 @@ enum {
         ARG_REASON,
 };
 
-static json_t *inbox_json(const struct inbox_message *m) {
+json_t *ctl_inbox_json(const struct inbox_message *m) {
         char day[17];
         json_t *j = json_object();
 
@@ -55,7 +55,7 @@ static json_t *inbox_json(const struct inbox_message *m) {
 }
 
 /* "done", "extension to 15/6/2025", "unassigned", for the listing. */
-static void what_words(const struct inbox_message *m, char buf[static 48]) {
+void ctl_inbox_words(const struct inbox_message *m, char buf[static 48]) {
         char day[24];
 
         if (m->state == INBOX_UNASSIGNED)
@@ -86,7 +86,7 @@ int cmd_inbox(struct ctl *c, int argc, char **argv) {
         if (c->json) {
                 json_t *a = json_array();
                 for (size_t i = 0; a && i < l.n; i++)
-                        json_array_append_new(a, inbox_json(&l.items[i]));
+                        json_array_append_new(a, ctl_inbox_json(&l.items[i]));
                 return ctl_print_json(c, a);
         }
         if (l.n == 0) {
@@ -112,7 +112,7 @@ int cmd_inbox(struct ctl *c, int argc, char **argv) {
                 else
                         format_local(m->received_at, when);
                 when[10] = 0;
-                what_words(m, what);
+                ctl_inbox_words(m, what);
                 table_add(t, id);
                 table_add(t, task);
                 table_add(t, m->agency ? m->agency : "-");
@@ -341,7 +341,7 @@ int cmd_reject(struct ctl *c, int argc, char **argv) {
         if (c->json) {
                 inbox_message_done(&m);
                 r = store_inbox_get(c->store, id, &m);
-                return r < 0 ? ctl_store_fail(c, r, "cannot read the message back") : ctl_print_json(c, inbox_json(&m));
+                return r < 0 ? ctl_store_fail(c, r, "cannot read the message back") : ctl_print_json(c, ctl_inbox_json(&m));
         }
         if (answered)
                 printf("Inbox message %lld rejected; %s is told why in its reply's thread.\n", (long long) id,
@@ -349,5 +349,39 @@ int cmd_reject(struct ctl *c, int argc, char **argv) {
         else
                 printf("Inbox message %lld rejected; no answer is sent (its sender is no configured agency's).\n",
                        (long long) id);
+        return 0;
+}
+
+int ctl_inbox_events(const struct inbox_message_list *l, struct ctl_event **events, size_t *n) {
+        for (size_t i = 0; i < l->n; i++) {
+                const struct inbox_message *m = &l->items[i];
+                bool decided = m->decided_at != NO_TIME;
+                struct ctl_event *e = reallocarray(*events, *n + 1 + decided, sizeof **events);
+                char words[48];
+
+                if (!e)
+                        return -ENOMEM;
+                *events = e;
+                ctl_inbox_words(m, words);
+                e[*n] = (struct ctl_event) { .at = m->received_at };
+                snprintf(e[*n].what, sizeof e[*n].what, "reply %lld: %s", (long long) m->id, words);
+                if (asprintf(&e[*n].detail, "from %s%s%s%s, %s", strempty(m->sender), m->agency ? " (" : "",
+                             strempty(m->agency), m->agency ? ")" : "", inbox_state_to_string(m->state)) < 0) {
+                        e[*n].detail = NULL;
+                        return -ENOMEM;
+                }
+                (*n)++;
+                if (!decided)
+                        continue;
+                e[*n] = (struct ctl_event) { .at = m->decided_at };
+                snprintf(e[*n].what, sizeof e[*n].what, "reply %lld %s", (long long) m->id,
+                         inbox_state_to_string(m->state));
+                if (asprintf(&e[*n].detail, "by %s%s%s", strempty(m->decided_by), m->reason ? ": " : "",
+                             strempty(m->reason)) < 0) {
+                        e[*n].detail = NULL;
+                        return -ENOMEM;
+                }
+                (*n)++;
+        }
         return 0;
 }

@@ -281,13 +281,15 @@ static int delivery_event(const struct delivery *d, struct ctl_event **events, s
  * deliveries are asked for) and deliveries (unless only the changes are),
  * by time. */
 static int print_timeline(struct ctl *c, const struct task *task, const struct ctl_record *rec,
-                          const struct delivery_list *l, int only) {
+                          const struct delivery_list *l, const struct inbox_message_list *replies, int only) {
         struct ctl_event *events = NULL;
         size_t n = 0;
         int r = 0;
 
         if (only != ARG_DELIVERIES)
                 r = ctl_record_events(rec, &events, &n);
+        if (r >= 0 && only != ARG_DELIVERIES)
+                r = ctl_inbox_events(replies, &events, &n);
         for (size_t i = 0; r >= 0 && only != ARG_CHANGES && i < l->n; i++)
                 r = delivery_event(&l->items[i], &events, &n);
         if (r < 0) {
@@ -332,6 +334,7 @@ int cmd_history(struct ctl *c, int argc, char **argv) {
                 {},
         };
         _cleanup_(delivery_list_done) struct delivery_list l = {};
+        _cleanup_(inbox_message_list_done) struct inbox_message_list replies = {};
         _cleanup_(ctl_record_done) struct ctl_record rec = {};
         _cleanup_(task_done) struct task task = {};
         size_t limit = HISTORY_LIMIT_DEFAULT;
@@ -360,6 +363,11 @@ int cmd_history(struct ctl *c, int argc, char **argv) {
                         r = ctl_record_read(c, id, &rec);
                         if (r != 0)
                                 return r;
+                        /* The agencies' replies about it, and what the
+                         * officer decided. */
+                        r = store_inbox_list(c->store, id, &replies);
+                        if (r < 0)
+                                return ctl_store_fail(c, r, "cannot read the task's replies");
                 }
                 r = only == ARG_CHANGES ? 0 : store_delivery_list_for_task(c->store, id, &l);
         } else
@@ -379,13 +387,17 @@ int cmd_history(struct ctl *c, int argc, char **argv) {
                 if (j && only != ARG_DELIVERIES) {
                         json_object_set_new(j, "changes", ctl_changes_json(&rec.changes));
                         json_object_set_new(j, "completions", ctl_completions_json(&rec.completions));
+                        json_t *ra = json_array();
+                        for (size_t i = 0; ra && i < replies.n; i++)
+                                json_array_append_new(ra, ctl_inbox_json(&replies.items[i]));
+                        json_object_set_new(j, "replies", ra);
                 }
                 json_decref(a);
                 return ctl_print_json(c, j);
         }
 
         if (id > 0 && only != ARG_DELIVERIES)
-                return print_timeline(c, &task, &rec, &l, only);
+                return print_timeline(c, &task, &rec, &l, &replies, only);
         if (id > 0)
                 printf("Task %lld: %s\n", (long long) id, task.title);
         if (l.n == 0) {

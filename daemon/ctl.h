@@ -130,6 +130,12 @@ int cmd_report(struct ctl *c, int argc, char **argv);
 int cmd_retry(struct ctl *c, int argc, char **argv);
 int cmd_delete(struct ctl *c, int argc, char **argv);
 int cmd_inbox(struct ctl *c, int argc, char **argv);
+/* An inbox message for --json, and in words ("reported done",
+ * "extension to 15/6/2025"); a task's replies as timeline events (when
+ * each came, and when it was decided). */
+json_t *ctl_inbox_json(const struct inbox_message *m);
+void ctl_inbox_words(const struct inbox_message *m, char buf[static 48]);
+int ctl_inbox_events(const struct inbox_message_list *l, struct ctl_event **events, size_t *n);
 int cmd_confirm(struct ctl *c, int argc, char **argv);
 int cmd_reject(struct ctl *c, int argc, char **argv);
 

@@ -115,3 +115,25 @@ def test_a_task_closed_meanwhile_keeps_the_reply_waiting(env):
     p = env.ctl("confirm", n)
     assert p.returncode == 65 and "already done" in p.stderr
     assert env.dump() == before
+
+
+def test_the_tasks_history_shows_each_reply_and_the_officers_decision(env):
+    task = add(env)
+    done = record(env, 1, task, "done", evidence="bao-cao-45.pdf")
+    ask = record(env, 2, task, "extension", asked="2025-06-15")
+    assert env.ctl("--now", "2025-05-13T08:00", "reject", done, "--reason", "Chưa kèm báo cáo").returncode == 0
+    assert env.ctl("--now", "2025-05-13T09:00", "confirm", ask).returncode == 0
+
+    text = env.ctl("history", task, check=True).stdout
+    assert f"reply {done}: reported done" in text and "from vanthu@stc.sonha.gov.vn (stc), rejected" in text
+    assert f"reply {done} rejected" in text and ": Chưa kèm báo cáo" in text
+    assert f"reply {ask}: extension to 15/6/2025" in text and f"reply {ask} confirmed" in text
+    # In time order: the replies came on 12/5, the decisions on 13/5.
+    lines = [line for line in text.splitlines() if "reply " in line]
+    assert [line.split()[0] for line in lines] == sorted(line.split()[0] for line in lines)
+
+    replies = env.ctl_json("history", task)["replies"]
+    assert [(r["id"], r["state"]) for r in replies] == [(done, "rejected"), (ask, "confirmed")]
+    assert replies[0]["reason"] == "Chưa kèm báo cáo" and replies[1]["asked_for"] == "2025-06-15"
+    # --deliveries leaves them out, as it leaves out the changes.
+    assert "reply " not in env.ctl("history", task, "--deliveries", check=True).stdout
