@@ -186,4 +186,17 @@ help:
          $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/%.d)
 
 # Further targets (benchmarks, fuzzing, packaging) live in mk/*.mk.
+# A recipe line that installs those of the Debian packages $(1) that are
+# missing (as root; otherwise it says what to run and fails): what a test
+# suite of its own needs beyond `make deps`.
+install-missing-debs = missing=$$(for p in $(1); do \
+		dpkg-query -W -f '$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "Run as root: apt-get install --no-install-recommends" $$missing; exit 1; \
+	fi
+
 -include $(sort $(wildcard mk/*.mk))

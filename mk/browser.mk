@@ -12,15 +12,7 @@ BROWSER_TEST_DEPS := chromium poppler-utils fonts-dejavu-core
 .PHONY: check-browser browser-test-deps
 
 browser-test-deps:
-	@missing=$$(for p in $(BROWSER_TEST_DEPS); do \
-		dpkg-query -W -f '$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-		echo "Run as root: apt-get install --no-install-recommends" $$missing; exit 1; \
-	fi
+	@$(call install-missing-debs,$(BROWSER_TEST_DEPS))
 
 check-browser: $(PROGRAMS) browser-test-deps
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \

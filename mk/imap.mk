@@ -10,15 +10,7 @@ IMAP_TEST_DEPS := dovecot-imapd openssl
 .PHONY: check-imap imap-test-deps
 
 imap-test-deps:
-	@missing=$$(for p in $(IMAP_TEST_DEPS); do \
-		dpkg-query -W -f '$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-		echo "Run as root: apt-get install --no-install-recommends" $$missing; exit 1; \
-	fi
+	@$(call install-missing-debs,$(IMAP_TEST_DEPS))
 
 check-imap: $(PROGRAMS) imap-test-deps
 	@if [ "$$(id -u)" != 0 ]; then echo "check-imap runs dovecot, which starts as root: run it as root"; exit 1; fi

@@ -15,15 +15,7 @@ OCR_TEST_DEPS := tesseract-ocr tesseract-ocr-eng imagemagick img2pdf qpdf python
 .PHONY: check-ocr ocr-test-deps bench-ocr
 
 ocr-test-deps:
-	@missing=$$(for p in $(OCR_TEST_DEPS); do \
-		dpkg-query -W -f '$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-		echo "Run as root: apt-get install --no-install-recommends" $$missing; exit 1; \
-	fi
+	@$(call install-missing-debs,$(OCR_TEST_DEPS))
 
 check-ocr: $(PROGRAMS) ocr-test-deps
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \

@@ -15,15 +15,7 @@ PG_UNIT_TESTS := $(BUILD)/tests/test-store $(BUILD)/tests/test-store-outbox
 .PHONY: check-pg pg-test-deps
 
 pg-test-deps:
-	@missing=$$(for p in $(PG_TEST_DEPS); do \
-		dpkg-query -W -f '$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-		echo "Run as root: apt-get install --no-install-recommends" $$missing; exit 1; \
-	fi
+	@$(call install-missing-debs,$(PG_TEST_DEPS))
 
 check-pg: pg-test-deps $(PROGRAMS) $(PG_UNIT_TESTS)
 	sh tests/pg-cluster.sh run sh -c 'set -e; for t in $(PG_UNIT_TESTS); do echo "== $$t (PostgreSQL)"; \
