@@ -222,6 +222,34 @@ static void drop_delivered(struct job *j) {
         }
 }
 
+/* Hands a message about no one task (a report, an answer to a reply) to
+ * its job, with its subject: one row, which every address settles. Takes
+ * *rcpt and *data. */
+static int job_take_untasked(const struct config *c, struct job *j, const char *subject, char ***rcpt,
+                             char **data, size_t size) {
+        _cleanup_free_ char *from_addr = strdup(strempty(c->from_address));
+        _cleanup_free_ bool *in_row = NULL;
+        size_t n_rcpt = strv_length(*rcpt);
+
+        free(j->subject);
+        j->subject = strdup(strempty(subject));
+        in_row = calloc(n_rcpt * j->n_rows + 1, sizeof *in_row);
+        free(j->rcpt_refused);
+        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
+        if (!from_addr || !j->subject || !in_row || !j->rcpt_refused)
+                return -ENOMEM;
+        for (size_t k = 0; k < n_rcpt * j->n_rows; k++)
+                in_row[k] = true;
+        j->mail_from = TAKE_PTR(from_addr);
+        j->rcpt = TAKE_PTR(*rcpt);
+        j->rcpt_in_row = TAKE_PTR(in_row);
+        j->n_rcpt = n_rcpt;
+        drop_delivered(j);
+        j->data = TAKE_PTR(*data);
+        j->size = size;
+        return 0;
+}
+
 int compose_email(const struct config *c, struct job *j, const struct task *const *tasks, int64_t now) {
         _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *thread = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
@@ -430,9 +458,8 @@ static int agency_addresses(const struct agency *a, struct mail_address **ret_to
 }
 
 static int compose_report(const struct config *c, struct job *j, const struct report *rep, int64_t now) {
-        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *html = NULL, *csv = NULL;
+        _cleanup_free_ char *data = NULL, *token = NULL, *html = NULL, *csv = NULL;
         _cleanup_free_ struct mail_address *to = NULL, *cc = NULL;
-        _cleanup_free_ bool *in_row = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
         _cleanup_(render_output_done) struct render_output out = {};
         _cleanup_(strbuf_done) struct strbuf cb = STRBUF_INIT(MAIL_ATTACHMENT_MAX);
@@ -513,28 +540,7 @@ static int compose_report(const struct config *c, struct job *j, const struct re
                 r = mail_message_recipients(&m, &rcpt);
         if (r < 0)
                 return r;
-        from_addr = strdup(strempty(c->from_address));
-        free(j->subject);
-        j->subject = strdup(strempty(out.subject));
-        if (!from_addr || !j->subject)
-                return -ENOMEM;
-
-        /* One row: every address settles it. */
-        size_t n_rcpt = strv_length(rcpt);
-        in_row = calloc(n_rcpt * j->n_rows + 1, sizeof *in_row);
-        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
-        if (!in_row || !j->rcpt_refused)
-                return -ENOMEM;
-        for (size_t k = 0; k < n_rcpt * j->n_rows; k++)
-                in_row[k] = true;
-        j->mail_from = TAKE_PTR(from_addr);
-        j->rcpt = TAKE_PTR(rcpt);
-        j->rcpt_in_row = TAKE_PTR(in_row);
-        j->n_rcpt = n_rcpt;
-        drop_delivered(j);
-        j->data = TAKE_PTR(data);
-        j->size = size;
-        return 0;
+        return job_take_untasked(c, j, out.subject, &rcpt, &data, size);
 }
 
 /* The subject of a reply without its "Re:", "RE:", "Fwd:", "AW:", "TR:"
@@ -557,8 +563,7 @@ static const char *strip_reply_prefixes(const char *s) {
 
 int compose_reply_answer(const struct config *c, struct job *j, const struct inbox_message *reply,
                          const struct task *task, int64_t now) {
-        _cleanup_free_ char *from_addr = NULL, *data = NULL, *token = NULL, *subject = NULL, *thread = NULL;
-        _cleanup_free_ bool *in_row = NULL;
+        _cleanup_free_ char *data = NULL, *token = NULL, *subject = NULL, *thread = NULL;
         _cleanup_strv_free_ char **rcpt = NULL;
         _cleanup_(render_output_done) struct render_output out = {};
         struct compose_parts parts = {};
@@ -649,31 +654,7 @@ int compose_reply_answer(const struct config *c, struct job *j, const struct inb
                 r = mail_message_recipients(&m, &rcpt);
         if (r < 0)
                 goto finish;
-        from_addr = strdup(strempty(c->from_address));
-        free(j->subject);
-        j->subject = strdup(strempty(out.subject));
-        if (!from_addr || !j->subject) {
-                r = -ENOMEM;
-                goto finish;
-        }
-
-        size_t n_rcpt = strv_length(rcpt);
-        in_row = calloc(n_rcpt * j->n_rows + 1, sizeof *in_row);
-        j->rcpt_refused = calloc(n_rcpt + 1, sizeof *j->rcpt_refused);
-        if (!in_row || !j->rcpt_refused) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        for (size_t k = 0; k < n_rcpt * j->n_rows; k++)
-                in_row[k] = true;
-        j->mail_from = TAKE_PTR(from_addr);
-        j->rcpt = TAKE_PTR(rcpt);
-        j->rcpt_in_row = TAKE_PTR(in_row);
-        j->n_rcpt = n_rcpt;
-        drop_delivered(j);
-        j->data = TAKE_PTR(data);
-        j->size = size;
-        r = 0;
+        r = job_take_untasked(c, j, out.subject, &rcpt, &data, size);
 finish:
         compose_parts_done(&parts);
         return r;
