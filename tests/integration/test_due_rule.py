@@ -9,6 +9,7 @@ import csv
 import io
 
 from conftest import AGENCIES
+from test_workdays import DIRECTIVE  # 77/UBND-KTTH: 15 working days, and 15 days, from its signing
 
 SCHEDULE = """
 schedule = {
@@ -142,27 +143,6 @@ def test_import_of_a_bad_rule_is_refused_and_changes_nothing(env, tmp_path):
     assert env.dump() == before
 
 
-DIRECTIVE = """ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-  TỈNH SƠN HÀ                          Độc lập - Tự do - Hạnh phúc
-
-Số: 77/UBND-KTTH                   Sơn Hà, ngày 10 tháng 02 năm 2026
-V/v rà soát hồ sơ đầu tư
-
-Kính gửi: Sở Tài chính.
-
-Chủ tịch UBND tỉnh yêu cầu:
-
-1. Sở Tài chính rà soát hồ sơ, báo cáo UBND tỉnh trong thời hạn 15 ngày
-làm việc kể từ ngày ký văn bản này.
-
-2. Sở Tài chính tổng hợp số liệu trong thời hạn 15 ngày kể từ ngày ký.
-
-Nơi nhận:                                      KT. CHỦ TỊCH
-- Như trên;                                    PHÓ CHỦ TỊCH
-- Lưu: VT.
-
-                                               Lê Văn Nam
-"""
 
 
 def test_import_of_a_directive_keeps_the_rule(env, tmp_path):
