@@ -200,7 +200,7 @@ def test_history_merges_changes_and_deliveries_by_time_or_filters(env):
     assert "extended" not in only_deliveries and "SLOT TIME" in only_deliveries
     j = env.ctl_json("history", task)
     assert len(j["deliveries"]) == 2 and j["changes"][-1]["approved_by"] == DOC and j["completions"] == []
-    assert set(env.ctl_json("history", task, "--changes")) == {"task", "title", "changes", "completions"}
+    assert set(env.ctl_json("history", task, "--changes")) == {"task", "title", "changes", "completions", "replies"}
     assert set(env.ctl_json("history", task, "--deliveries")) == {"task", "title", "deliveries"}
 
 
