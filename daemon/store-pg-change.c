@@ -58,7 +58,8 @@ int pg_task_change_add(struct store *s, struct task_change *c) {
         return 0;
 }
 
-static int change_from_row(const PGresult *res, int i, struct task_change *ret) {
+static int change_from_row(const PGresult *res, int i, void *item) {
+        struct task_change *ret = item;
         _cleanup_(task_change_done) struct task_change c = {};
 
         c.id = pg_get_int(res, i, 0);
@@ -81,26 +82,16 @@ static int change_from_row(const PGresult *res, int i, struct task_change *ret) 
 }
 
 int pg_task_changes(struct store *s, int64_t task_id, struct task_change_list *ret) {
-        _cleanup_pgresult_ PGresult *res = NULL;
         _cleanup_(task_change_list_done) struct task_change_list l = {};
         struct pg_args a = {};
-        int r, n;
+        int n;
 
         if (!ret)
                 return -EINVAL;
         pg_arg_int(&a, task_id);
-        r = pg_query(s, PG_TASK_CHANGES, &a, &res);
-        if (r < 0)
-                return r;
-        n = PQntuples(res);
-        if (n > 0 && !(l.items = calloc(n, sizeof *l.items)))
-                return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                r = change_from_row(res, i, &l.items[i]);
-                if (r < 0)
-                        return r;
-                l.n++;
-        }
+        n = pg_read_rows(s, PG_TASK_CHANGES, &a, (void **) &l.items, &l.n, sizeof *l.items, change_from_row);
+        if (n < 0)
+                return n;
         *ret = l;
         l = (struct task_change_list) {};
         return n;
@@ -148,37 +139,34 @@ int pg_task_completion_add(struct store *s, struct task_completion *c) {
         return 0;
 }
 
+static int completion_from_row(const PGresult *res, int i, void *item) {
+        struct task_completion *c = item;
+
+        c->id = pg_get_int(res, i, 0);
+        c->task_id = pg_get_int(res, i, 1);
+        c->due_at = pg_get_time(res, i, 3);
+        c->done_at = pg_get_time(res, i, 5);
+        c->recorded_at = pg_get_time(res, i, 7);
+        c->reopened_at = pg_get_time(res, i, 9);
+        if (pg_get_strdup(res, i, 2, &c->due) < 0 ||
+            pg_get_strdup(res, i, 4, &c->done_on) < 0 ||
+            pg_get_strdup(res, i, 6, &c->note) < 0 ||
+            pg_get_strdup(res, i, 8, &c->actor) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int pg_task_completions(struct store *s, int64_t task_id, struct task_completion_list *ret) {
-        _cleanup_pgresult_ PGresult *res = NULL;
         _cleanup_(task_completion_list_done) struct task_completion_list l = {};
         struct pg_args a = {};
-        int r, n;
+        int n;
 
         if (!ret)
                 return -EINVAL;
         pg_arg_int(&a, task_id);
-        r = pg_query(s, PG_COMPLETIONS, &a, &res);
-        if (r < 0)
-                return r;
-        n = PQntuples(res);
-        if (n > 0 && !(l.items = calloc(n, sizeof *l.items)))
-                return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                struct task_completion *c = &l.items[i];
-
-                l.n++;
-                c->id = pg_get_int(res, i, 0);
-                c->task_id = pg_get_int(res, i, 1);
-                c->due_at = pg_get_time(res, i, 3);
-                c->done_at = pg_get_time(res, i, 5);
-                c->recorded_at = pg_get_time(res, i, 7);
-                c->reopened_at = pg_get_time(res, i, 9);
-                if (pg_get_strdup(res, i, 2, &c->due) < 0 ||
-                    pg_get_strdup(res, i, 4, &c->done_on) < 0 ||
-                    pg_get_strdup(res, i, 6, &c->note) < 0 ||
-                    pg_get_strdup(res, i, 8, &c->actor) < 0)
-                        return -ENOMEM;
-        }
+        n = pg_read_rows(s, PG_COMPLETIONS, &a, (void **) &l.items, &l.n, sizeof *l.items, completion_from_row);
+        if (n < 0)
+                return n;
         *ret = l;
         l = (struct task_completion_list) {};
         return n;
@@ -192,11 +180,23 @@ int pg_task_completion_reopened(struct store *s, int64_t task_id, int64_t now) {
         return pg_run(s, PG_COMPLETION_REOPENED, &a);
 }
 
+static int occurrence_from_row(const PGresult *res, int i, void *item) {
+        struct task_occurrence *o = item;
+
+        o->task_id = pg_get_int(res, i, 0);
+        o->completion_id = pg_get_int(res, i, 1);
+        o->due_at = pg_get_time(res, i, 4);
+        o->done_at = pg_get_time(res, i, 5);
+        o->extensions = (unsigned) MIN(pg_get_int(res, i, 6), (int64_t) UINT_MAX);
+        if (pg_get_strdup(res, i, 2, &o->document_number) < 0 || pg_get_strdup(res, i, 3, &o->agency) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int pg_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret) {
-        _cleanup_pgresult_ PGresult *res = NULL;
         _cleanup_(task_occurrence_list_done) struct task_occurrence_list l = {};
         struct pg_args a = {};
-        int r, n;
+        int n;
 
         if (!f || !ret || f->due_from == NO_TIME || f->due_to == NO_TIME)
                 return -EINVAL;
@@ -204,24 +204,10 @@ int pg_task_occurrences(struct store *s, const struct occurrence_filter *f, stru
         pg_arg_int(&a, f->due_to);
         pg_arg_id(&a, f->document_id);
         pg_arg_text(&a, f->agency);
-        r = pg_query(s, PG_TASK_OCCURRENCES, &a, &res);
-        if (r < 0)
-                return r;
-        n = PQntuples(res);
-        if (n > 0 && !(l.items = calloc(n, sizeof *l.items)))
-                return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                struct task_occurrence *o = &l.items[i];
-
-                l.n++;
-                o->task_id = pg_get_int(res, i, 0);
-                o->completion_id = pg_get_int(res, i, 1);
-                o->due_at = pg_get_time(res, i, 4);
-                o->done_at = pg_get_time(res, i, 5);
-                o->extensions = (unsigned) MIN(pg_get_int(res, i, 6), (int64_t) UINT_MAX);
-                if (pg_get_strdup(res, i, 2, &o->document_number) < 0 || pg_get_strdup(res, i, 3, &o->agency) < 0)
-                        return -ENOMEM;
-        }
+        n = pg_read_rows(s, PG_TASK_OCCURRENCES, &a, (void **) &l.items, &l.n, sizeof *l.items,
+                         occurrence_from_row);
+        if (n < 0)
+                return n;
         *ret = l;
         l = (struct task_occurrence_list) {};
         return n;

@@ -8,7 +8,8 @@
 
 #include "store-pg.h"
 
-static int inbox_from_row(const PGresult *res, int i, struct inbox_message *ret) {
+static int inbox_from_row(const PGresult *res, int i, void *item) {
+        struct inbox_message *ret = item;
         _cleanup_(inbox_message_done) struct inbox_message m = {};
 
         m.id = pg_get_int(res, i, 0);
@@ -41,21 +42,11 @@ static int inbox_from_row(const PGresult *res, int i, struct inbox_message *ret)
 static int inbox_read(struct store *s, enum pg_statement id, const struct pg_args *a,
                       struct inbox_message_list *ret) {
         _cleanup_(inbox_message_list_done) struct inbox_message_list l = {};
-        _cleanup_pgresult_ PGresult *res = NULL;
-        int r, n;
+        int n;
 
-        r = pg_query(s, id, a, &res);
-        if (r < 0)
-                return r;
-        n = PQntuples(res);
-        if (n > 0 && !(l.items = calloc(n, sizeof *l.items)))
-                return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                r = inbox_from_row(res, i, &l.items[i]);
-                if (r < 0)
-                        return r;
-                l.n++;
-        }
+        n = pg_read_rows(s, id, a, (void **) &l.items, &l.n, sizeof *l.items, inbox_from_row);
+        if (n < 0)
+                return n;
         *ret = l;
         l = (struct inbox_message_list) {};
         return n;
@@ -178,29 +169,24 @@ int pg_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t
         return PQntuples(res) > 0 ? 0 : -EALREADY;
 }
 
+static int wait_from_row(const PGresult *res, int i, void *item) {
+        struct inbox_wait *w = item;
+
+        *w = (struct inbox_wait) { .task_id = pg_get_int(res, i, 0), .since = pg_get_time(res, i, 2) };
+        return pg_get_strdup(res, i, 1, &w->agency) < 0 ? -ENOMEM : 0;
+}
+
 int pg_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret) {
-        _cleanup_pgresult_ PGresult *res = NULL;
-        struct pg_args a = {};
-        int r, n;
+        _cleanup_(inbox_wait_list_done) struct inbox_wait_list l = {};
+        int n;
 
         if (!ret)
                 return -EINVAL;
-        *ret = (struct inbox_wait_list) {};
-        r = pg_query(s, PG_INBOX_REPORTS_WAITING, &a, &res);
-        if (r < 0)
-                return r;
-        n = PQntuples(res);
-        if (n > 0 && !(ret->items = calloc(n, sizeof *ret->items)))
-                return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                struct inbox_wait *w = &ret->items[i];
-
-                *w = (struct inbox_wait) { .task_id = pg_get_int(res, i, 0), .since = pg_get_time(res, i, 2) };
-                ret->n++;
-                if (pg_get_strdup(res, i, 1, &w->agency) < 0) {
-                        inbox_wait_list_done(ret);
-                        return -ENOMEM;
-                }
-        }
+        n = pg_read_rows(s, PG_INBOX_REPORTS_WAITING, NULL, (void **) &l.items, &l.n, sizeof *l.items,
+                         wait_from_row);
+        if (n < 0)
+                return n;
+        *ret = l;
+        l = (struct inbox_wait_list) {};
         return 0;
 }

@@ -124,7 +124,8 @@ static int pg_task_add(struct store *s, struct task *t, int64_t now) {
         return 0;
 }
 
-static int task_from_row(const PGresult *res, int i, struct task *ret) {
+static int task_from_row(const PGresult *res, int i, void *item) {
+        struct task *ret = item;
         _cleanup_(task_done) struct task t = {};
 
         t.id = pg_get_int(res, i, 0);
@@ -183,24 +184,13 @@ static int task_read_agencies(struct store *s, struct task *t) {
 
 /* The tasks a statement gives, each with its agencies. */
 static int tasks_read(struct store *s, enum pg_statement id, const struct pg_args *a, struct task_list *ret) {
-        _cleanup_pgresult_ PGresult *res = NULL;
         _cleanup_(task_list_done) struct task_list l = {};
         int r, n;
 
-        r = pg_query(s, id, a, &res);
-        if (r < 0)
-                return r;
-        n = PQntuples(res);
-        if (n > 0) {
-                l.tasks = calloc(n, sizeof *l.tasks);
-                if (!l.tasks)
-                        return -ENOMEM;
-        }
-        for (int i = 0; i < n; i++) {
-                r = task_from_row(res, i, &l.tasks[i]);
-                if (r < 0)
-                        return r;
-                l.n++;
+        n = pg_read_rows(s, id, a, (void **) &l.tasks, &l.n, sizeof *l.tasks, task_from_row);
+        if (n < 0)
+                return n;
+        for (size_t i = 0; i < l.n; i++) {
                 r = task_read_agencies(s, &l.tasks[i]);
                 if (r < 0)
                         return r;
@@ -479,7 +469,8 @@ static int pg_delivery_insert(struct store *s, struct delivery *d) {
         return 0;
 }
 
-static int delivery_from_row(const PGresult *res, int i, struct delivery *ret) {
+static int delivery_from_row(const PGresult *res, int i, void *item) {
+        struct delivery *ret = item;
         _cleanup_(delivery_done) struct delivery d = {};
 
         d.id = pg_get_int(res, i, 0);
@@ -510,25 +501,12 @@ static int delivery_from_row(const PGresult *res, int i, struct delivery *ret) {
 
 static int deliveries_read(struct store *s, enum pg_statement id, const struct pg_args *a,
                            struct delivery_list *ret) {
-        _cleanup_pgresult_ PGresult *res = NULL;
         _cleanup_(delivery_list_done) struct delivery_list l = {};
-        int r, n;
+        int n;
 
-        r = pg_query(s, id, a, &res);
-        if (r < 0)
-                return r;
-        n = PQntuples(res);
-        if (n > 0) {
-                l.items = calloc(n, sizeof *l.items);
-                if (!l.items)
-                        return -ENOMEM;
-        }
-        for (int i = 0; i < n; i++) {
-                r = delivery_from_row(res, i, &l.items[i]);
-                if (r < 0)
-                        return r;
-                l.n++;
-        }
+        n = pg_read_rows(s, id, a, (void **) &l.items, &l.n, sizeof *l.items, delivery_from_row);
+        if (n < 0)
+                return n;
         *ret = l;
         l = (struct delivery_list) {};
         return n;

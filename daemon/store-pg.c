@@ -387,6 +387,26 @@ int pg_exec(struct store *s, const char *sql) {
         return result_ok(res) ? 0 : result_error(s, res);
 }
 
+int pg_read_rows(struct store *s, enum pg_statement id, const struct pg_args *a, void **items, size_t *n,
+                 size_t size, int (*from_row)(const PGresult *res, int i, void *item)) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        int r, rows;
+
+        r = pg_query(s, id, a, &res);
+        if (r < 0)
+                return r;
+        rows = PQntuples(res);
+        if (rows > 0 && !(*items = calloc(rows, size)))
+                return -ENOMEM;
+        for (int i = 0; i < rows; i++) {
+                (*n)++;
+                r = from_row(res, i, (char *) *items + (size_t) i * size);
+                if (r < 0)
+                        return r;
+        }
+        return rows;
+}
+
 int pg_query(struct store *s, enum pg_statement id, const struct pg_args *a, PGresult **ret) {
         char name[16];
         PGresult *res;

@@ -129,6 +129,13 @@ void pg_arg_id(struct pg_args *a, int64_t v);    /* 0: NULL */
 /* Runs statement `id` (prepared on its first use on this connection) and
  * gives its result, or a negative errno with the server's message kept. */
 int pg_query(struct store *s, enum pg_statement id, const struct pg_args *a, PGresult **ret);
+/* Runs statement `id` and reads its rows into *items, an array of
+ * elements of `size` bytes, zeroed, which from_row() fills from row i. An
+ * element counts in *n before it is filled, so the list's destructor
+ * frees what a failing from_row() left. Returns the number of rows. The
+ * twin of store-sqlite.c's store_read_rows(). */
+int pg_read_rows(struct store *s, enum pg_statement id, const struct pg_args *a, void **items, size_t *n,
+                 size_t size, int (*from_row)(const PGresult *res, int i, void *item));
 /* Runs a statement that returns no rows; the number of rows it changed. */
 int pg_run(struct store *s, enum pg_statement id, const struct pg_args *a);
 /* Runs SQL without parameters (schema steps, SET). */
