@@ -75,6 +75,10 @@ struct store_ops {
         int (*inbox_reports_waiting)(struct store *s, struct inbox_wait_list *ret);
 };
 
+/* Whether a task may be written: a title, a known status, a due rule
+ * with both its parts or neither, each agency named with a known role. */
+bool store_task_valid(const struct task *t);
+
 /* An inbox message's attachment names (struct inbox_message.evidence) as
  * the backends keep them, one a line (-EINVAL for a name with a line
  * break), and back; NULL for none. */

@@ -42,21 +42,6 @@ static int ids_array(const int64_t *ids, size_t n, char **ret) {
         return strbuf_steal(&b, ret, NULL);
 }
 
-static bool task_valid(const struct task *t) {
-        if (!t || !t->title || t->document_id < 0)
-                return false;
-        if (!task_status_to_string(t->status))
-                return false;
-        if (t->due_rule_days < 0 || (t->due_rule_days > 0) != !!t->due_rule_from)
-                return false;
-        if (t->n_agencies > 0 && !t->agencies)
-                return false;
-        for (size_t i = 0; i < t->n_agencies; i++)
-                if (!t->agencies[i].agency || !role_to_string(t->agencies[i].role))
-                        return false;
-        return true;
-}
-
 /* Leads first, then supports, each in the order given. */
 static int insert_agencies(struct store *s, int64_t id, const struct task_agency *a, size_t n) {
         static const enum role order[] = { ROLE_LEAD, ROLE_SUPPORT };
@@ -90,7 +75,7 @@ static int pg_task_add(struct store *s, struct task *t, int64_t now) {
 
         if (t && t->n_agencies > TASK_AGENCIES_MAX)
                 return -E2BIG;
-        if (!task_valid(t))
+        if (!store_task_valid(t))
                 return -EINVAL;
         open = t->status == TASK_OPEN;
 
@@ -265,7 +250,7 @@ static int pg_task_update(struct store *s, const struct task *t, int64_t now) {
 
         if (t && t->n_agencies > TASK_AGENCIES_MAX)
                 return -E2BIG;
-        if (!task_valid(t))
+        if (!store_task_valid(t))
                 return -EINVAL;
         pg_arg_int(&a, t->id);
         pg_arg_text(&a, t->ref);

@@ -2,21 +2,6 @@
 /* Tasks and their agencies in SQLite, and the scheduler's questions. */
 #include "store-sqlite.h"
 
-static bool task_valid(const struct task *t) {
-        if (!t || !t->title || t->document_id < 0)
-                return false;
-        if (!task_status_to_string(t->status))
-                return false;
-        if (t->due_rule_days < 0 || (t->due_rule_days > 0) != !!t->due_rule_from)
-                return false;
-        if (t->n_agencies > 0 && !t->agencies)
-                return false;
-        for (size_t i = 0; i < t->n_agencies; i++)
-                if (!t->agencies[i].agency || !role_to_string(t->agencies[i].role))
-                        return false;
-        return true;
-}
-
 /* Leads first, then supports, each in the order given: the order in which
  * a directive names them and in which a letter addresses them. */
 static int task_insert_agencies(struct store *s, int64_t id, const struct task_agency *a, size_t n) {
@@ -61,7 +46,7 @@ int sqlite_task_add(struct store *s, struct task *t, int64_t now) {
 
         if (t && t->n_agencies > TASK_AGENCIES_MAX)
                 return -E2BIG;
-        if (!task_valid(t))
+        if (!store_task_valid(t))
                 return -EINVAL;
         open = t->status == TASK_OPEN;
 
@@ -141,7 +126,7 @@ int sqlite_task_update(struct store *s, const struct task *t, int64_t now) {
 
         if (t && t->n_agencies > TASK_AGENCIES_MAX)
                 return -E2BIG;
-        if (!task_valid(t))
+        if (!store_task_valid(t))
                 return -EINVAL;
 
         {

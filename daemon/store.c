@@ -776,3 +776,18 @@ int store_evidence_split(const char *s, char ***ret) {
         *ret = TAKE_PTR(l);
         return 0;
 }
+
+bool store_task_valid(const struct task *t) {
+        if (!t || !t->title || t->document_id < 0)
+                return false;
+        if (!task_status_to_string(t->status))
+                return false;
+        if (t->due_rule_days < 0 || (t->due_rule_days > 0) != !!t->due_rule_from)
+                return false;
+        if (t->n_agencies > 0 && !t->agencies)
+                return false;
+        for (size_t i = 0; i < t->n_agencies; i++)
+                if (!t->agencies[i].agency || !role_to_string(t->agencies[i].role))
+                        return false;
+        return true;
+}
