@@ -200,8 +200,9 @@ static void manager_rearm(struct manager *m) {
                 manager_defer(m);
         /* Deliveries due but not claimed (no room, or their receiver holds
          * its share) go when transfers finish and make room; until then a
-         * look a second, not a busy loop. */
-        if (m->in_flight > 0 && next != NO_TIME && next <= manager_now(m))
+         * look a second, not a busy loop. So too for tasks due that
+         * another daemon is deciding (its commit notifies us sooner). */
+        if ((m->in_flight > 0 || m->decide_skipped) && next != NO_TIME && next <= manager_now(m))
                 next = manager_now(m) + 1;
         manager_arm(m, next);
         manager_notify_status(m);
@@ -404,6 +405,9 @@ static int manager_pass(struct manager *m, bool *ret_more) {
         struct outbox_decided decided;
         r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, &decided);
         *ret_more = decided.more || m->rescheduling;
+        if (decided.skipped && !m->decide_skipped)
+                log_debug("Another deadlined is deciding; sending only");
+        m->decide_skipped = decided.skipped;
         if (r < 0)
                 return manager_db_failed(m, r, "decide due reminders");
         /* A recurring task that moved on has a new calendar entry. */

@@ -73,6 +73,8 @@ struct store_ops {
         int (*inbox_agency_waiting)(struct store *s, const char *agency, bool *ret);
         int (*inbox_decide)(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by, int64_t at, const char *reason);
         int (*inbox_reports_waiting)(struct store *s, struct inbox_wait_list *ret);
+        /* Optional (NULL: what a file database does, store.c). */
+        int (*decide_lock)(struct store *s);
 };
 
 /* An inbox message's attachment names (struct inbox_message.evidence) as

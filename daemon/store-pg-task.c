@@ -836,4 +836,5 @@ const struct store_ops pg_ops = {
         .inbox_agency_waiting = pg_inbox_agency_waiting,
         .inbox_decide = pg_inbox_decide,
         .inbox_reports_waiting = pg_inbox_reports_waiting,
+        .decide_lock = pg_decide_lock,
 };

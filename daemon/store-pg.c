@@ -257,6 +257,9 @@ static const char *const pg_sql[_PG_STATEMENT_MAX] = {
                 "UPDATE inbox_messages SET state = $2, task_id = coalesce($3::bigint, task_id), decided_by = $4, "
                 "decided_at = $5, reason = $6 WHERE id = $1 AND state IN ('pending', 'unassigned') "
                 "RETURNING id",
+        /* The decide lock (store_decide_lock()): one key for every
+         * deadlined, held until the transaction ends. */
+        [PG_DECIDE_LOCK] = "SELECT pg_try_advisory_xact_lock(" PG_DECIDE_LOCK_KEY ")",
         [PG_INBOX_REPORTS_WAITING] =
                 "SELECT task_id, agency, received_at FROM inbox_messages "
                 "WHERE state = 'pending' AND intent = 'done' AND task_id IS NOT NULL AND agency IS NOT NULL "

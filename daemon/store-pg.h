@@ -23,6 +23,10 @@
 #define PG_STATEMENT_TIMEOUT_MS 5000
 #define PG_TCP_USER_TIMEOUT_MS "5000"
 
+/* The advisory lock keys of deadlined (the migration's is 7432001, in
+ * store-pg-schema.c): who decides. */
+#define PG_DECIDE_LOCK_KEY "7432002"
+
 enum pg_statement {
         PG_BEGIN,
         PG_COMMIT,
@@ -94,6 +98,8 @@ enum pg_statement {
         PG_INBOX_AGENCY_WAITING,
         PG_INBOX_DECIDE,
         PG_INBOX_REPORTS_WAITING,
+
+        PG_DECIDE_LOCK,
         _PG_STATEMENT_MAX,
 };
 
@@ -186,3 +192,7 @@ int pg_inbox_agency_waiting(struct store *s, const char *agency, bool *ret);
 int pg_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by,
                     int64_t at, const char *reason);
 int pg_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret);
+
+/* store-pg-cluster.c: several daemons on one database. */
+int pg_decide_lock(struct store *s);
+

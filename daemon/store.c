@@ -307,6 +307,10 @@ int store_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret) {
         return store_ops(s)->inbox_reports_waiting(s, ret);
 }
 
+int store_decide_lock(struct store *s) {
+        return store_ops(s)->decide_lock ? store_ops(s)->decide_lock(s) : 1;
+}
+
 
 const char *store_strerror(int r) {
         switch (r) {

@@ -460,6 +460,13 @@ int store_instance_id_renew(struct store *s);
  * Loop. */
 int store_data_version(struct store *s, uint64_t *ret);
 
+/* Several daemons on one database (PostgreSQL). decide_lock, inside a
+ * transaction: 1 when this connection may turn due tasks into deliveries
+ * until the transaction ends, 0 when another daemon is deciding (skip
+ * deciding this pass; claim and send as usual). A file database has one
+ * sender (its sender lock), so always 1 there. Loop. */
+int store_decide_lock(struct store *s);
+
 /* The scheduler's two indexed questions: the earliest next_fire_at among
  * open tasks (NO_TIME if none), and the open tasks whose next_fire_at is at
  * or before `now`, earliest first, at most `limit` (0: no limit), with
