@@ -75,6 +75,8 @@ struct store_ops {
         int (*inbox_reports_waiting)(struct store *s, struct inbox_wait_list *ret);
         /* Optional (NULL: what a file database does, store.c). */
         int (*decide_lock)(struct store *s);
+        int (*change_fd)(struct store *s);
+        int (*change_consume)(struct store *s);
 };
 
 /* An inbox message's attachment names (struct inbox_message.evidence) as

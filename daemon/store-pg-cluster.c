@@ -19,3 +19,49 @@ int pg_decide_lock(struct store *s) {
                 return r;
         return streq(PQgetvalue(res, 0, 0), "t") ? 1 : 0;
 }
+
+int pg_changed(struct store *s) {
+        if (s->dry_open)
+                return 0;
+        if (PQtransactionStatus(s->conn) == PQTRANS_INTRANS) {
+                s->notify = true;
+                return 0;
+        }
+        return pg_exec(s, "NOTIFY " PG_CHANNEL);
+}
+
+int pg_change_fd(struct store *s) {
+        int r, fd;
+
+        if (!s->listening) {
+                r = pg_exec(s, "LISTEN " PG_CHANNEL);
+                if (r < 0)
+                        return r;
+                s->listening = true;
+        }
+        fd = PQsocket(s->conn);
+        if (fd < 0) {
+                pg_set_error(s, "no connection to the server");
+                return -ECONNRESET;
+        }
+        return fd;
+}
+
+/* Our own notices come back to us too: only another backend's count. */
+int pg_change_consume(struct store *s) {
+        int own = PQbackendPID(s->conn), changed = 0;
+        PGnotify *n;
+
+        if (!s->listening)
+                return 0;
+        if (!PQconsumeInput(s->conn)) {
+                pg_set_error(s, "%s", PQerrorMessage(s->conn));
+                return -ECONNRESET;
+        }
+        while ((n = PQnotifies(s->conn))) {
+                if (n->be_pid != own)
+                        changed = 1;
+                PQfreemem(n);
+        }
+        return changed;
+}

@@ -837,4 +837,6 @@ const struct store_ops pg_ops = {
         .inbox_decide = pg_inbox_decide,
         .inbox_reports_waiting = pg_inbox_reports_waiting,
         .decide_lock = pg_decide_lock,
+        .change_fd = pg_change_fd,
+        .change_consume = pg_change_consume,
 };

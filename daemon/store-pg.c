@@ -379,6 +379,21 @@ static int result_error(struct store *s, PGresult *res) {
         return res ? errno_from_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE)) : -EIO;
 }
 
+/* The statements whose changes another daemon acts on (a task to decide,
+ * a delivery to send): a commit after them notifies (pg_changed()). The
+ * daemon's own bookkeeping (schedules, claims, results) does not. */
+static const bool pg_notifies[_PG_STATEMENT_MAX] = {
+        [PG_TASK_INSERT] = true,
+        [PG_TASK_UPDATE] = true,
+        [PG_TASK_CLOSE] = true,
+        [PG_TASK_REOPEN] = true,
+        [PG_TASK_DELETE] = true,
+        [PG_TASK_NOTICES_CLEAR] = true,
+        [PG_DELIVERY_INSERT] = true,
+        [PG_DELIVERIES_RETRY] = true,
+        [PG_INBOX_DECIDE] = true,
+};
+
 static bool result_ok(const PGresult *res) {
         ExecStatusType st = PQresultStatus(res);
         return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
@@ -410,6 +425,13 @@ int pg_query(struct store *s, enum pg_statement id, const struct pg_args *a, PGr
                 int r = result_error(s, res);
                 PQclear(res);
                 return r;
+        }
+        if (pg_notifies[id] && atoi(PQcmdTuples(res)) > 0) {
+                int r = pg_changed(s);
+                if (r < 0) {
+                        PQclear(res);
+                        return r;
+                }
         }
         *ret = res;
         return 0;
@@ -497,13 +519,23 @@ int pg_commit(struct store *s) {
                         s->steps--;
                 return r;
         }
+        if (s->notify) {
+                /* Delivered with the commit, dropped with a rollback. */
+                r = pg_exec(s, "NOTIFY " PG_CHANNEL);
+                if (r < 0)
+                        return r;
+        }
         r = pg_run(s, PG_COMMIT, NULL);
+        if (r >= 0)
+                s->notify = false;
         return r < 0 ? r : 0;
 }
 
 int pg_rollback(struct store *s) {
         int r;
 
+        if (!s->dry_open)
+                s->notify = false;
         if (PQtransactionStatus(s->conn) == PQTRANS_IDLE)
                 return 0;
         if (!s->dry_open)

@@ -26,6 +26,8 @@
 /* The advisory lock keys of deadlined (the migration's is 7432001, in
  * store-pg-schema.c): who decides. */
 #define PG_DECIDE_LOCK_KEY "7432002"
+/* The LISTEN/NOTIFY channel of changes. */
+#define PG_CHANNEL "deadlined"
 
 enum pg_statement {
         PG_BEGIN,
@@ -116,6 +118,10 @@ struct store {
          * store_begin()s inside it as savepoints. */
         bool dry_open;
         unsigned steps;
+        /* This transaction changed tasks or the outbox: store_commit()
+         * notifies the listeners (store-pg-cluster.c). */
+        bool notify;
+        bool listening;
 };
 
 #define PG_ARGS_MAX 16
@@ -195,4 +201,9 @@ int pg_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret);
 
 /* store-pg-cluster.c: several daemons on one database. */
 int pg_decide_lock(struct store *s);
+int pg_change_fd(struct store *s);
+int pg_change_consume(struct store *s);
+/* A statement changed what another daemon acts on: NOTIFY at the commit
+ * (at once outside a transaction). */
+int pg_changed(struct store *s);
 

@@ -466,6 +466,15 @@ int store_data_version(struct store *s, uint64_t *ret);
  * deciding this pass; claim and send as usual). A file database has one
  * sender (its sender lock), so always 1 there. Loop. */
 int store_decide_lock(struct store *s);
+/* Changes made by other processes, on a server's database (PostgreSQL:
+ * LISTEN/NOTIFY; a commit that changed tasks or the outbox notifies). The
+ * first change_fd() starts listening and gives the descriptor to watch for
+ * reading (-EOPNOTSUPP for a file database: watch its folder and
+ * store_data_version()); change_consume() reads what came, also what the
+ * store read while a statement ran: 1 when another connection told of a
+ * change since the last call, 0 if not. Loop. */
+int store_change_fd(struct store *s);
+int store_change_consume(struct store *s);
 
 /* The scheduler's two indexed questions: the earliest next_fire_at among
  * open tasks (NO_TIME if none), and the open tasks whose next_fire_at is at

@@ -255,3 +255,39 @@ def test_tls_is_required_over_tcp_unless_the_address_says_otherwise(env):
     finally:
         subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60, env=e)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_running_daemon_hears_of_a_new_task_by_notify(env, cluster):
+    """Started on an empty database, the daemon has no timer armed: only
+    the change notice deadlinectl's commit sends (LISTEN/NOTIFY) makes it
+    look, decide the new task and send its reminder when due."""
+    import datetime
+    import time
+    from zoneinfo import ZoneInfo
+    from daemon_helpers import maildir_count, start_daemon, stop, wait_until
+
+    uri = fresh_database(cluster)
+    due = int(time.time()) + 60
+    due += 60 - due % 60
+    due_text = datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
+    p = None
+    try:
+        env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                         f'transport = "maildir:maildir";\n'
+                         f'schedule = {{ remind_before = ["{due - int(time.time()) - 4}s"]; overdue_every = "0s"; '
+                         f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+        env.ctl("list", check=True)  # the schema, before the daemon
+        p = start_daemon(env)
+        time.sleep(1.0)
+        assert p.poll() is None, (env.path / "daemon.log").read_text()
+        env.ctl("add", "Việc mới", "--agency", "stc", "--due", due_text, check=True)
+        slot = int(time.time()) + 3  # about when the reminder falls due
+        assert wait_until(lambda: maildir_count(env) >= 1, timeout=20), (env.path / "daemon.log").read_text()
+        assert time.time() - slot < 6
+        [m] = env.messages()
+        assert "stc@" in m["To"]
+        # Decided once, sent once.
+        assert psql(uri, "SELECT state FROM deliveries") == "sent"
+    finally:
+        if p:
+            assert stop(p) == 0
