@@ -132,6 +132,7 @@ int cmd_delete(struct ctl *c, int argc, char **argv);
 int cmd_inbox(struct ctl *c, int argc, char **argv);
 int cmd_confirm(struct ctl *c, int argc, char **argv);
 int cmd_reject(struct ctl *c, int argc, char **argv);
+int cmd_migrate_to(struct ctl *c, int argc, char **argv);
 
 /* What extend and done do once their options are read, shared with
  * confirm: one transaction, in which `inside` (when given) runs last, on

@@ -14,6 +14,8 @@
 
 #include "store.h"
 
+typedef int (*store_row_cb)(void *userdata, size_t n, const char *const *names, const char *const *values);
+
 struct store_ops {
         const char *name;                 /* "sqlite", "postgresql" */
         struct store *(*close)(struct store *s);
@@ -77,6 +79,14 @@ struct store_ops {
         int (*decide_lock)(struct store *s);
         int (*change_fd)(struct store *s);
         int (*change_consume)(struct store *s);
+        /* The bulk copy of store_copy() (store-copy.c), optional: a
+         * table's rows with their column names, every value as text (NULL:
+         * SQL NULL), read from one backend and written to another. */
+        int (*rows_read)(struct store *s, const char *table, store_row_cb cb, void *userdata);
+        int (*copy_begin)(struct store *s);
+        int (*rows_insert)(struct store *s, const char *table, size_t n, const char *const *names,
+                           const char *const *values);
+        int (*copy_finish)(struct store *s);
 };
 
 /* An inbox message's attachment names (struct inbox_message.evidence) as

@@ -839,4 +839,7 @@ const struct store_ops pg_ops = {
         .decide_lock = pg_decide_lock,
         .change_fd = pg_change_fd,
         .change_consume = pg_change_consume,
+        .copy_begin = pg_copy_begin,
+        .rows_insert = pg_rows_insert,
+        .copy_finish = pg_copy_finish,
 };

@@ -122,6 +122,8 @@ struct store {
          * notifies the listeners (store-pg-cluster.c). */
         bool notify;
         bool listening;
+        /* store_copy(): the table whose insert is prepared (unnamed). */
+        char copy_table[64];
 };
 
 #define PG_ARGS_MAX 16
@@ -206,4 +208,10 @@ int pg_change_consume(struct store *s);
 /* A statement changed what another daemon acts on: NOTIFY at the commit
  * (at once outside a transaction). */
 int pg_changed(struct store *s);
+
+/* store-pg-copy.c: the receiving side of store_copy(). */
+int pg_copy_begin(struct store *s);
+int pg_rows_insert(struct store *s, const char *table, size_t n, const char *const *names,
+                   const char *const *values);
+int pg_copy_finish(struct store *s);
 

@@ -476,6 +476,16 @@ int store_decide_lock(struct store *s);
 int store_change_fd(struct store *s);
 int store_change_consume(struct store *s);
 
+/* Moving a database to another backend (deadlinectl migrate-to): every
+ * row of `from` (documents, tasks and their agencies, changes, completions,
+ * deliveries with their states and attempts, the inbox, meta with the
+ * instance id and the highest ids used) into `to`, ids kept, in one
+ * transaction of `to`, whose ids then continue past the highest copied.
+ * `to` must hold no data (-ENOTEMPTY, nothing written) and be at the same
+ * schema version (-EPROTO); -EOPNOTSUPP when one backend cannot (from must
+ * be a file, to a server's database). `to` is to be closed after. Slow. */
+int store_copy(struct store *from, struct store *to);
+
 /* The scheduler's two indexed questions: the earliest next_fire_at among
  * open tasks (NO_TIME if none), and the open tasks whose next_fire_at is at
  * or before `now`, earliest first, at most `limit` (0: no limit), with

@@ -291,3 +291,97 @@ def test_a_running_daemon_hears_of_a_new_task_by_notify(env, cluster):
     finally:
         if p:
             assert stop(p) == 0
+
+
+def sqlite_world(env):
+    """An SQLite database made by the real binaries: tasks added, one done,
+    one extended, a reminder sent by deadlined --once, a reply in the inbox."""
+    import sqlite3
+    env.write_config()
+    now = ("--now", "2025-05-01T09:00")
+    env.ctl(*now, "add", "Việc A", "--agency", "stc", "--support", "kbnn", "--due", "2025-05-20", check=True)
+    env.ctl(*now, "add", "Việc B", "--agency", "sxd", "--due", "2025-06-30", check=True)
+    env.ctl(*now, "add", "Việc C", "--agency", "kbnn", "--due", "2025-07-31", check=True)
+    env.ctl(*now, "done", "2", check=True)
+    env.ctl(*now, "extend", "3", "--to", "2025-08-31", "--by", "123/UBND-VP", "--reason", "chờ số liệu",
+            check=True)
+    env.ctl(*now, "delete", "3", "--force", check=True)
+    env.ctl(*now, "add", "Việc D", "--agency", "kbnn", "--due", "2025-07-31", check=True)
+    env.ctl(*now, "extend", "4", "--to", "2025-08-31", "--by", "124/UBND-VP", check=True)
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:00:30"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(env.messages()) == 1
+    con = sqlite3.connect(env.database)
+    with con:
+        con.execute("INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, "
+                    "task_id, agency, intent, text, state) VALUES (7, 42, '<r1@stc.sonha.gov.vn>', "
+                    "'stc@sonha.gov.vn', 'Re: Việc A', 1746500000, 1, 'stc', 'done', 'Đã xong', 'pending')")
+    con.close()
+
+
+def views(env, now="2025-05-06T09:00"):
+    """What people see of a database: every command's JSON."""
+    out = {"list": env.ctl_json("--now", now, "list", "--all"),
+           "history": env.ctl_json("--now", now, "history", "--limit", "100"),
+           "inbox": env.ctl_json("--now", now, "inbox")}
+    for t in out["list"]:
+        out[f"show {t['id']}"] = env.ctl_json("--now", now, "show", str(t["id"]))
+        out[f"history {t['id']}"] = env.ctl_json("--now", now, "history", str(t["id"]))
+    return out
+
+
+def test_migrate_to_copies_everything_and_sends_nothing_twice(env, cluster):
+    sqlite_world(env)
+    before = views(env)
+    instance = env.query("SELECT value FROM meta WHERE key = 'instance_id'")[0][0]
+    uri = fresh_database(cluster)
+    p = env.ctl("migrate-to", uri)
+    assert p.returncode == 0, p.stderr
+    assert instance in p.stdout
+    sqlite_config = env.config.read_text()
+    pg_config(env, uri)
+    assert views(env) == before
+    assert psql(uri, "SELECT value FROM meta WHERE key = 'instance_id'") == instance
+    assert psql(uri, "SELECT state, count(*) FROM deliveries GROUP BY state ORDER BY 1") == "sent|2"
+    # The same moment again, now on PostgreSQL: nothing is due, nothing goes.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:01"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(env.messages()) == 1
+    # New rows continue past the ids used, a deleted task's id included.
+    env.ctl("--now", "2025-05-06T09:00", "add", "Việc E", "--agency", "stc", "--due", "2025-09-30", check=True)
+    assert psql(uri, "SELECT max(id) FROM tasks") == "5"
+    # The next reminder goes once, from PostgreSQL, in the same thread.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-13T08:00:30"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    msgs = env.messages()
+    assert len(msgs) == 2
+    assert instance in msgs[1]["Message-ID"]
+    env.config.write_text(sqlite_config)
+
+
+def test_migrate_to_refuses_a_database_that_is_not_empty(env, cluster):
+    sqlite_world(env)
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    env.ctl("add", "Việc có sẵn", "--agency", "stc", "--due", "30/4/2099", check=True)
+    dump = psql(uri, "SELECT * FROM tasks") + psql(uri, "SELECT * FROM meta ORDER BY key")
+    env.write_config()
+    p = env.ctl("migrate-to", uri)
+    assert p.returncode == 73, p.stderr
+    assert p.stderr.count("\n") == 1 and "not empty" in p.stderr
+    assert psql(uri, "SELECT * FROM tasks") + psql(uri, "SELECT * FROM meta ORDER BY key") == dump
+    assert psql(uri, "SELECT count(*) FROM deliveries") == "0"
+
+
+def test_migrate_to_needs_an_sqlite_source_and_a_postgresql_uri(env, cluster):
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    p = env.ctl("migrate-to", fresh_database(cluster))
+    assert p.returncode == 64 and "not an SQLite file" in p.stderr and p.stderr.count("\n") == 1
+    env.write_config()
+    env.ctl("list", check=True)
+    p = env.ctl("migrate-to", "/tmp/other.db")
+    assert p.returncode == 64 and "not a PostgreSQL URI" in p.stderr and p.stderr.count("\n") == 1
