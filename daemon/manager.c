@@ -64,6 +64,7 @@ static int manager_reschedule_some(struct manager *m);
 static void manager_check_agencies(struct manager *m);
 static int manager_on_due(struct manager *m);
 static void manager_check_changes(struct manager *m);
+static int manager_watch_database(struct manager *m);
 static void manager_inbox_stop(struct manager *m);
 static void manager_inbox_start(struct manager *m);
 
@@ -585,15 +586,34 @@ static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *us
  * store and never makes the socket readable: each pass ends by asking
  * (manager_check_changes()). */
 static void manager_check_changes(struct manager *m) {
+        bool server = store_database_is_server(m->config->database);
         int r;
 
-        if (!m->watch || m->stopping)
+        if (m->stopping || m->once || (!m->watch && !server))
                 return;
+        if (server && !m->watch) {
+                /* Listening failed on a connection made again: again. */
+                if (manager_watch_database(m) >= 0)
+                        manager_database_changed(m);
+                return;
+        }
         r = store_change_consume(m->store);
-        if (r < 0) {
-                /* Cannot tell: look, as if it had changed. */
+        if (r == -ESTALE) {
+                /* A new connection: listen there; what changed while there
+                 * was none was not told, so look. */
+                r = manager_watch_database(m);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to listen on the new connection: %s",
+                                        store_last_error(m->store));
+                manager_database_changed(m);
+        } else if (r < 0) {
+                /* The connection is lost: its socket would wake us until
+                 * the next store call connects again. A pass finds out (the
+                 * back-off retries it while the server is away). */
                 log_debug_errno(r, "Failed to read change notices: %s", store_last_error(m->store));
-                manager_arm_soon(m);
+                m->watch = sd_event_source_disable_unref(m->watch);
+                if (m->backoff_usec == 0)
+                        manager_arm_soon(m);
         } else if (r > 0)
                 manager_database_changed(m);
 }

@@ -39,6 +39,7 @@ int pg_change_fd(struct store *s) {
                         return r;
                 s->listening = true;
         }
+        s->reconnected = false;
         fd = PQsocket(s->conn);
         if (fd < 0) {
                 pg_set_error(s, "no connection to the server");
@@ -52,8 +53,18 @@ int pg_change_consume(struct store *s) {
         int own = PQbackendPID(s->conn), changed = 0;
         PGnotify *n;
 
+        if (s->reconnected) {
+                /* Another connection, another socket; what was said while
+                 * there was none is lost. */
+                s->reconnected = false;
+                return -ESTALE;
+        }
         if (!s->listening)
                 return 0;
+        if (PQstatus(s->conn) == CONNECTION_BAD) {
+                pg_set_error(s, "the connection to the server was lost");
+                return -ECONNRESET;
+        }
         if (!PQconsumeInput(s->conn)) {
                 pg_set_error(s, "%s", PQerrorMessage(s->conn));
                 return -ECONNRESET;

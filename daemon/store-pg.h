@@ -124,6 +124,10 @@ struct store {
         bool listening;
         /* store_copy(): the table whose insert is prepared (unnamed). */
         char copy_table[64];
+        /* A lost connection is made again at the next call (pg_reconnect()),
+         * with these settings; change_consume() then says -ESTALE once. */
+        int busy_ms;
+        bool reconnected;
 };
 
 #define PG_ARGS_MAX 16

@@ -472,7 +472,10 @@ int store_decide_lock(struct store *s);
  * reading (-EOPNOTSUPP for a file database: watch its folder and
  * store_data_version()); change_consume() reads what came, also what the
  * store read while a statement ran: 1 when another connection told of a
- * change since the last call, 0 if not. Loop. */
+ * change since the last call, 0 if not, -ECONNRESET when the connection is
+ * lost (the next store call makes it again; stop watching the descriptor
+ * until then), -ESTALE once after it was made again (ask change_fd()
+ * anew; what changed meanwhile was not told). Loop. */
 int store_change_fd(struct store *s);
 int store_change_consume(struct store *s);
 

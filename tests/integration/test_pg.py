@@ -385,3 +385,57 @@ def test_migrate_to_needs_an_sqlite_source_and_a_postgresql_uri(env, cluster):
     env.ctl("list", check=True)
     p = env.ctl("migrate-to", "/tmp/other.db")
     assert p.returncode == 64 and "not a PostgreSQL URI" in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_a_server_restarted_under_a_running_daemon_is_reconnected_to(env, tmp_path):
+    """The server stops (immediate shutdown: connections cut) and comes
+    back under a running daemon: its calls fail meanwhile and are retried
+    with back-off while the watchdog keeps beating; then it connects again,
+    listens again, and a task added after the restart is reminded."""
+    import datetime
+    import time
+    from zoneinfo import ZoneInfo
+    from daemon_helpers import NotifySocket, maildir_count, start_daemon, stop, wait_until
+
+    d = tempfile.mkdtemp(prefix="deadlined-pg-restart.")
+    os.chmod(d, 0o755)
+    n = NotifySocket(tmp_path / "notify")
+    p = None
+    try:
+        uri = subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
+                             timeout=120).stdout.strip()
+        due = int(time.time()) + 120
+        due += 60 - due % 60
+        due_text = datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
+        offset = due - int(time.time()) - 12
+        env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                         f'transport = "maildir:maildir";\n'
+                         f'schedule = {{ remind_before = ["{offset}s"]; overdue_every = "0s"; '
+                         f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+        env.ctl("list", check=True)
+        p = start_daemon(env, notify=n, watchdog_usec=2_000_000)
+        n.wait_for("READY=1", timeout=20)
+        subprocess.run(["sh", str(CLUSTER), "stop", d], check=True, timeout=60)
+        t_down = time.monotonic()
+        time.sleep(2.5)
+        assert p.poll() is None, (env.path / "daemon.log").read_text()
+        subprocess.run(["sh", str(CLUSTER), "restart", d], check=True, timeout=60)
+        env.ctl("add", "Việc sau khi khởi động lại", "--agency", "stc", "--due", due_text, check=True)
+        # Reminded about 12 s after it was added, by the same daemon.
+        assert wait_until(lambda: maildir_count(env) >= 1, timeout=40), (env.path / "daemon.log").read_text()
+        assert p.poll() is None
+        [m] = env.messages()
+        assert "stc@" in m["To"]
+        log = (env.path / "daemon.log").read_text()
+        assert "answers again" in log, log
+        # The watchdog was fed while the server was away.
+        beats = [t for t, line in n.fields() if line == "WATCHDOG=1" and t > t_down]
+        assert beats and min(beats) < t_down + 2, beats
+        assert stop(p) == 0
+        p = None
+    finally:
+        if p:
+            p.kill()
+        n.close()
+        subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
