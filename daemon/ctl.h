@@ -138,6 +138,7 @@ void ctl_inbox_words(const struct inbox_message *m, char buf[static 48]);
 int ctl_inbox_events(const struct inbox_message_list *l, struct ctl_event **events, size_t *n);
 int cmd_confirm(struct ctl *c, int argc, char **argv);
 int cmd_reject(struct ctl *c, int argc, char **argv);
+int cmd_migrate_to(struct ctl *c, int argc, char **argv);
 
 /* What extend and done do once their options are read, shared with
  * confirm: one transaction, in which `inside` (when given) runs last, on

@@ -49,6 +49,7 @@ static const struct command {
         { "inbox", cmd_inbox, "inbox" },
         { "confirm", cmd_confirm, "confirm N [--by DOCUMENT]" },
         { "reject", cmd_reject, "reject N --reason TEXT" },
+        { "migrate-to", cmd_migrate_to, "migrate-to postgresql://..." },
 };
 
 static void help(FILE *f) {

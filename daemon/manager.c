@@ -63,6 +63,8 @@ static int manager_sync_policy(struct manager *m);
 static int manager_reschedule_some(struct manager *m);
 static void manager_check_agencies(struct manager *m);
 static int manager_on_due(struct manager *m);
+static void manager_check_changes(struct manager *m);
+static int manager_watch_database(struct manager *m);
 static void manager_inbox_stop(struct manager *m);
 static void manager_inbox_start(struct manager *m);
 
@@ -200,8 +202,9 @@ static void manager_rearm(struct manager *m) {
                 manager_defer(m);
         /* Deliveries due but not claimed (no room, or their receiver holds
          * its share) go when transfers finish and make room; until then a
-         * look a second, not a busy loop. */
-        if (m->in_flight > 0 && next != NO_TIME && next <= manager_now(m))
+         * look a second, not a busy loop. So too for tasks due that
+         * another daemon is deciding (its commit notifies us sooner). */
+        if ((m->in_flight > 0 || m->decide_skipped) && next != NO_TIME && next <= manager_now(m))
                 next = manager_now(m) + 1;
         manager_arm(m, next);
         manager_notify_status(m);
@@ -404,6 +407,9 @@ static int manager_pass(struct manager *m, bool *ret_more) {
         struct outbox_decided decided;
         r = outbox_decide_some(m->store, m->config, now, DECIDE_SLICE, &decided);
         *ret_more = decided.more || m->rescheduling;
+        if (decided.skipped && !m->decide_skipped)
+                log_debug("Another deadlined is deciding; sending only");
+        m->decide_skipped = decided.skipped;
         if (r < 0)
                 return manager_db_failed(m, r, "decide due reminders");
         /* A recurring task that moved on has a new calendar entry. */
@@ -462,6 +468,7 @@ static int manager_on_due(struct manager *m) {
                 manager_write_calendars(m);
 
         m->pass_error = MIN(r, 0);
+        manager_check_changes(m);
         if (r >= 0 && more) {
                 /* A backlog: the rest in the next iteration, after the
                  * watchdog and signals had their turn. */
@@ -545,6 +552,14 @@ static const struct dispatch_ops dispatch_ops = {
         .now = on_dispatch_now,
 };
 
+/* Another process changed the database: a pass, and the calendars. */
+static void manager_database_changed(struct manager *m) {
+        m->calendars_stale = true;
+        manager_forget_dry(m);
+        log_debug("The database changed, looking again");
+        manager_arm_soon(m);
+}
+
 /* deadlinectl wrote to the database's folder. Our own writes land here
  * too; SQLite's data_version tells whether another connection committed,
  * so only real changes from outside cause a pass. */
@@ -562,10 +577,49 @@ static int on_watch(sd_event_source *s, const struct inotify_event *ev, void *us
         if (v == m->data_version)
                 return 0;
         m->data_version = v;
-        m->calendars_stale = true;
-        manager_forget_dry(m);
-        log_debug("The database changed, looking again");
-        manager_arm_soon(m);
+        manager_database_changed(m);
+        return 0;
+}
+
+/* A server's database: the change notices other processes sent
+ * (store_change_fd()). A notice read while a statement ran is held by the
+ * store and never makes the socket readable: each pass ends by asking
+ * (manager_check_changes()). */
+static void manager_check_changes(struct manager *m) {
+        bool server = store_database_is_server(m->config->database);
+        int r;
+
+        if (m->stopping || m->once || (!m->watch && !server))
+                return;
+        if (server && !m->watch) {
+                /* Listening failed on a connection made again: again. */
+                if (manager_watch_database(m) >= 0)
+                        manager_database_changed(m);
+                return;
+        }
+        r = store_change_consume(m->store);
+        if (r == -ESTALE) {
+                /* A new connection: listen there; what changed while there
+                 * was none was not told, so look. */
+                r = manager_watch_database(m);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to listen on the new connection: %s",
+                                        store_last_error(m->store));
+                manager_database_changed(m);
+        } else if (r < 0) {
+                /* The connection is lost: its socket would wake us until
+                 * the next store call connects again. A pass finds out (the
+                 * back-off retries it while the server is away). */
+                log_debug_errno(r, "Failed to read change notices: %s", store_last_error(m->store));
+                m->watch = sd_event_source_disable_unref(m->watch);
+                if (m->backoff_usec == 0)
+                        manager_arm_soon(m);
+        } else if (r > 0)
+                manager_database_changed(m);
+}
+
+static int on_change_notice(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        manager_check_changes(userdata);
         return 0;
 }
 
@@ -655,12 +709,25 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 }
 
 static int manager_watch_database(struct manager *m) {
-        _cleanup_free_ char *copy = strdup(m->config->database);
-        int r;
+        _cleanup_free_ char *copy = NULL;
+        int fd, r;
 
+        m->watch = sd_event_source_disable_unref(m->watch);
+        if (store_database_is_server(m->config->database)) {
+                /* No folder: the server's change notices, on the store's
+                 * own connection. */
+                fd = store_change_fd(m->store);
+                if (fd < 0)
+                        return fd;
+                r = sd_event_add_io(m->event, &m->watch, fd, EPOLLIN, on_change_notice, m);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(m->watch, "database-notices");
+                return 0;
+        }
+        copy = strdup(m->config->database);
         if (!copy)
                 return -ENOMEM;
-        m->watch = sd_event_source_disable_unref(m->watch);
         r = sd_event_add_inotify(m->event, &m->watch, dirname(copy),
                                  IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR, on_watch, m);
         if (r < 0)
@@ -1157,10 +1224,13 @@ int manager_start(struct manager *m) {
                 return log_error_errno(r, "Failed to check the reminder policy against the database: %s (%s)",
                                        store_strerror(r), store_last_error(m->store));
 
-        /* A server's database has no folder to watch: until LISTEN/NOTIFY
-         * tells of changes, the daemon wakes at its timers only. */
-        if (!m->once && !store_database_is_server(m->config->database)) {
+        /* A file database's folder is watched; a server's database
+         * notifies (LISTEN/NOTIFY on PostgreSQL). */
+        if (!m->once) {
                 r = manager_watch_database(m);
+                if (r < 0 && store_database_is_server(m->config->database))
+                        return log_error_errno(r, "Failed to listen for changes to the database: %s (%s)",
+                                               store_strerror(r), store_last_error(m->store));
                 if (r < 0)
                         return log_error_errno(r, "Failed to watch the database's folder: %m");
                 r = manager_watch_clock(m);

@@ -77,6 +77,7 @@ struct manager {
          * reset, prepared or written outside the store. */
         struct preview *preview;
         int pass_error;                /* --once: the last pass's failure (negative errno), or 0 */
+        bool decide_skipped;           /* the last pass left deciding to another daemon */
         bool stopping;
         unsigned deferred, failed, sent; /* totals, for --once's exit status and STATUS= */
 };

@@ -314,7 +314,7 @@ int outbox_decide(struct store *s, const struct config *c, int64_t now) {
  * of report_to, keyed "report:<agency>:<period>": inserted once, whatever
  * the passes and restarts. A few keyed inserts that find their row there,
  * per pass; nothing when no report is configured. */
-static int decide_reports(struct store *s, const struct config *c, int64_t now) {
+static int decide_reports(struct store *s, const struct config *c, int64_t now, bool *ret_skipped) {
         struct report_period period;
         int created = 0, r;
 
@@ -324,6 +324,12 @@ static int decide_reports(struct store *s, const struct config *c, int64_t now) 
         r = store_begin(s);
         if (r < 0)
                 return r;
+        r = store_decide_lock(s);
+        if (r <= 0) {
+                (void) store_rollback(s);
+                *ret_skipped = r == 0;
+                return MIN(r, 0);
+        }
         for (char **a = c->policy.report_to; *a; a++) {
                 char key[SLOT_KEY_MAX];
                 snprintf(key, sizeof key, "report:%s:%s", *a, period.name);
@@ -350,7 +356,9 @@ int outbox_decide_some(struct store *s, const struct config *c, int64_t now, siz
         int created = 0, r;
 
         *out = (struct outbox_decided) {};
-        r = decide_reports(s, c, now);
+        r = decide_reports(s, c, now, &out->skipped);
+        if (out->skipped)
+                return 0;
         if (r < 0)
                 return r;
         created = r;
@@ -365,7 +373,16 @@ int outbox_decide_some(struct store *s, const struct config *c, int64_t now, siz
                 r = store_begin(s);
                 if (r < 0)
                         return r;
-                r = store_tasks_due(s, now, DECIDE_BATCH, &l);
+                /* One daemon decides at a time (several on one server
+                 * database); the others send what it decided. */
+                r = store_decide_lock(s);
+                if (r == 0) {
+                        (void) store_rollback(s);
+                        out->skipped = true;
+                        return created;
+                }
+                if (r >= 0)
+                        r = store_tasks_due(s, now, DECIDE_BATCH, &l);
                 /* The reports of completion that hold reminders, read once
                  * per batch, only when some task is due. */
                 if (r >= 0 && l.n > 0 && c->has_inbox && c->inbox.pause_reminders)

@@ -58,6 +58,7 @@ int outbox_decide(struct store *s, const struct config *c, int64_t now);
 struct outbox_decided {
         bool more;              /* due tasks remain */
         size_t rolled;          /* recurring tasks moved to their next deadline */
+        bool skipped;           /* another daemon decides (store_decide_lock()): nothing was */
 };
 /* The same, stopping after about `max_tasks` tasks (whole batches); *ret
  * (optional) tells whether due tasks remain and how many recurring tasks

@@ -14,6 +14,8 @@
 
 #include "store.h"
 
+typedef int (*store_row_cb)(void *userdata, size_t n, const char *const *names, const char *const *values);
+
 struct store_ops {
         const char *name;                 /* "sqlite", "postgresql" */
         struct store *(*close)(struct store *s);
@@ -73,6 +75,18 @@ struct store_ops {
         int (*inbox_agency_waiting)(struct store *s, const char *agency, bool *ret);
         int (*inbox_decide)(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by, int64_t at, const char *reason);
         int (*inbox_reports_waiting)(struct store *s, struct inbox_wait_list *ret);
+        /* Optional (NULL: what a file database does, store.c). */
+        int (*decide_lock)(struct store *s);
+        int (*change_fd)(struct store *s);
+        int (*change_consume)(struct store *s);
+        /* The bulk copy of store_copy() (store-copy.c), optional: a
+         * table's rows with their column names, every value as text (NULL:
+         * SQL NULL), read from one backend and written to another. */
+        int (*rows_read)(struct store *s, const char *table, store_row_cb cb, void *userdata);
+        int (*copy_begin)(struct store *s);
+        int (*rows_insert)(struct store *s, const char *table, size_t n, const char *const *names,
+                           const char *const *values);
+        int (*copy_finish)(struct store *s);
 };
 
 /* Whether a task may be written: a title, a known status, a due rule

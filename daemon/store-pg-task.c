@@ -799,4 +799,10 @@ const struct store_ops pg_ops = {
         .inbox_agency_waiting = pg_inbox_agency_waiting,
         .inbox_decide = pg_inbox_decide,
         .inbox_reports_waiting = pg_inbox_reports_waiting,
+        .decide_lock = pg_decide_lock,
+        .change_fd = pg_change_fd,
+        .change_consume = pg_change_consume,
+        .copy_begin = pg_copy_begin,
+        .rows_insert = pg_rows_insert,
+        .copy_finish = pg_copy_finish,
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "store-pg.h"
 
 #define SQL_TASK_COLUMNS                                                        \
@@ -257,6 +258,9 @@ static const char *const pg_sql[_PG_STATEMENT_MAX] = {
                 "UPDATE inbox_messages SET state = $2, task_id = coalesce($3::bigint, task_id), decided_by = $4, "
                 "decided_at = $5, reason = $6 WHERE id = $1 AND state IN ('pending', 'unassigned') "
                 "RETURNING id",
+        /* The decide lock (store_decide_lock()): one key for every
+         * deadlined, held until the transaction ends. */
+        [PG_DECIDE_LOCK] = "SELECT pg_try_advisory_xact_lock(" PG_DECIDE_LOCK_KEY ")",
         [PG_INBOX_REPORTS_WAITING] =
                 "SELECT task_id, agency, received_at FROM inbox_messages "
                 "WHERE state = 'pending' AND intent = 'done' AND task_id IS NOT NULL AND agency IS NOT NULL "
@@ -376,12 +380,70 @@ static int result_error(struct store *s, PGresult *res) {
         return res ? errno_from_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE)) : -EIO;
 }
 
+/* The statements whose changes another daemon acts on (a task to decide,
+ * a delivery to send): a commit after them notifies (pg_changed()). The
+ * daemon's own bookkeeping (schedules, claims, results) does not. */
+static const bool pg_notifies[_PG_STATEMENT_MAX] = {
+        [PG_TASK_INSERT] = true,
+        [PG_TASK_UPDATE] = true,
+        [PG_TASK_CLOSE] = true,
+        [PG_TASK_REOPEN] = true,
+        [PG_TASK_DELETE] = true,
+        [PG_TASK_NOTICES_CLEAR] = true,
+        [PG_DELIVERY_INSERT] = true,
+        [PG_DELIVERIES_RETRY] = true,
+        [PG_INBOX_DECIDE] = true,
+};
+
 static bool result_ok(const PGresult *res) {
         ExecStatusType st = PQresultStatus(res);
         return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+/* A connection the server closed (restarted, failed over) or lost is made
+ * again, at most once per call: the call that found it lost failed with
+ * -ECONNRESET (its transaction is gone with it), the next one connects.
+ * Statements are prepared again, the session's settings given again; a
+ * listener must listen again (pg_change_consume() says -ESTALE). Blocking,
+ * bounded by connect_timeout. A dry run's one transaction cannot be
+ * resumed. */
+static int pg_reconnect(struct store *s) {
+        char sql[64];
+
+        if (PQstatus(s->conn) != CONNECTION_BAD)
+                return 0;
+        if (s->dry_open) {
+                pg_set_error(s, "the connection to the server was lost during a dry run");
+                return -ECONNRESET;
+        }
+        PQreset(s->conn);
+        if (PQstatus(s->conn) != CONNECTION_OK) {
+                set_error_line(s->error, sizeof s->error, PQerrorMessage(s->conn));
+                return -ECONNRESET;
+        }
+        memset(s->prepared, 0, sizeof s->prepared);
+        s->notify = false;
+        s->copy_table[0] = 0;
+        s->listening = false;
+        s->reconnected = true;
+        snprintf(sql, sizeof sql, "SET lock_timeout = %d", s->busy_ms);
+        _cleanup_pgresult_ PGresult *res = PQexec(s->conn, sql);
+        if (!result_ok(res))
+                return result_error(s, res);
+        if (s->flags & STORE_READONLY) {
+                PQclear(TAKE_PTR(res));
+                res = PQexec(s->conn, "SET default_transaction_read_only = on");
+                if (!result_ok(res))
+                        return result_error(s, res);
+        }
+        return 0;
+}
+
 int pg_exec(struct store *s, const char *sql) {
+        int r = pg_reconnect(s);
+        if (r < 0)
+                return r;
+
         _cleanup_pgresult_ PGresult *res = PQexec(s->conn, sql);
 
         return result_ok(res) ? 0 : result_error(s, res);
@@ -410,12 +472,16 @@ int pg_read_rows(struct store *s, enum pg_statement id, const struct pg_args *a,
 int pg_query(struct store *s, enum pg_statement id, const struct pg_args *a, PGresult **ret) {
         char name[16];
         PGresult *res;
+        int r;
 
+        r = pg_reconnect(s);
+        if (r < 0)
+                return r;
         snprintf(name, sizeof name, "s%d", (int) id);
         if (!s->prepared[id]) {
                 res = PQprepare(s->conn, name, pg_sql[id], 0, NULL);
                 if (!result_ok(res)) {
-                        int r = result_error(s, res);
+                        r = result_error(s, res);
                         PQclear(res);
                         return r;
                 }
@@ -424,9 +490,16 @@ int pg_query(struct store *s, enum pg_statement id, const struct pg_args *a, PGr
         }
         res = PQexecPrepared(s->conn, name, a ? a->n : 0, a ? a->v : NULL, NULL, NULL, 0);
         if (!result_ok(res)) {
-                int r = result_error(s, res);
+                r = result_error(s, res);
                 PQclear(res);
                 return r;
+        }
+        if (pg_notifies[id] && atoi(PQcmdTuples(res)) > 0) {
+                r = pg_changed(s);
+                if (r < 0) {
+                        PQclear(res);
+                        return r;
+                }
         }
         *ret = res;
         return 0;
@@ -485,6 +558,7 @@ int pg_set_busy_timeout(struct store *s, int ms) {
 
         /* A number of ours, not a value from outside. */
         snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms);
+        s->busy_ms = ms;
         return pg_exec(s, sql);
 }
 
@@ -514,14 +588,25 @@ int pg_commit(struct store *s) {
                         s->steps--;
                 return r;
         }
+        if (s->notify) {
+                /* Delivered with the commit, dropped with a rollback. */
+                r = pg_exec(s, "NOTIFY " PG_CHANNEL);
+                if (r < 0)
+                        return r;
+        }
         r = pg_run(s, PG_COMMIT, NULL);
+        if (r >= 0)
+                s->notify = false;
         return r < 0 ? r : 0;
 }
 
 int pg_rollback(struct store *s) {
         int r;
 
-        if (PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+        if (!s->dry_open)
+                s->notify = false;
+        /* A lost connection took its transaction with it. */
+        if (PQtransactionStatus(s->conn) == PQTRANS_IDLE || PQstatus(s->conn) == CONNECTION_BAD)
                 return 0;
         if (!s->dry_open)
                 return pg_exec(s, "ROLLBACK");
@@ -692,6 +777,16 @@ struct store *pg_close(struct store *s) {
         return NULL;
 }
 
+/* The server's notices ("terminating connection due to administrator
+ * command" before a restart) go to the log, one line each, never to
+ * standard error. */
+static void notice_to_log(void *userdata, const char *message) {
+        char line[512];
+
+        set_error_line(line, sizeof line, message);
+        log_debug("PostgreSQL: %s", line);
+}
+
 /* libpq's account of a failed connection, one line, with what it means:
  * a certificate that does not verify, or a server that cannot be reached. */
 static int connect_error(struct store *s) {
@@ -751,6 +846,7 @@ int pg_open(const char *conninfo, const char *password, int flags, struct store 
         s->conn = PQconnectdbParams(keys, values, 1);
         if (!s->conn)
                 return -ENOMEM;
+        PQsetNoticeProcessor(s->conn, notice_to_log, NULL);
         if (PQstatus(s->conn) != CONNECTION_OK) {
                 r = connect_error(s);
                 store_open_error_set(s->error);

@@ -23,6 +23,12 @@
 #define PG_STATEMENT_TIMEOUT_MS 5000
 #define PG_TCP_USER_TIMEOUT_MS "5000"
 
+/* The advisory lock keys of deadlined (the migration's is 7432001, in
+ * store-pg-schema.c): who decides. */
+#define PG_DECIDE_LOCK_KEY "7432002"
+/* The LISTEN/NOTIFY channel of changes. */
+#define PG_CHANNEL "deadlined"
+
 enum pg_statement {
         PG_BEGIN,
         PG_COMMIT,
@@ -94,6 +100,8 @@ enum pg_statement {
         PG_INBOX_AGENCY_WAITING,
         PG_INBOX_DECIDE,
         PG_INBOX_REPORTS_WAITING,
+
+        PG_DECIDE_LOCK,
         _PG_STATEMENT_MAX,
 };
 
@@ -110,6 +118,16 @@ struct store {
          * store_begin()s inside it as savepoints. */
         bool dry_open;
         unsigned steps;
+        /* This transaction changed tasks or the outbox: store_commit()
+         * notifies the listeners (store-pg-cluster.c). */
+        bool notify;
+        bool listening;
+        /* store_copy(): the table whose insert is prepared (unnamed). */
+        char copy_table[64];
+        /* A lost connection is made again at the next call (pg_reconnect()),
+         * with these settings; change_consume() then says -ESTALE once. */
+        int busy_ms;
+        bool reconnected;
 };
 
 #define PG_ARGS_MAX 16
@@ -193,3 +211,18 @@ int pg_inbox_agency_waiting(struct store *s, const char *agency, bool *ret);
 int pg_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by,
                     int64_t at, const char *reason);
 int pg_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret);
+
+/* store-pg-cluster.c: several daemons on one database. */
+int pg_decide_lock(struct store *s);
+int pg_change_fd(struct store *s);
+int pg_change_consume(struct store *s);
+/* A statement changed what another daemon acts on: NOTIFY at the commit
+ * (at once outside a transaction). */
+int pg_changed(struct store *s);
+
+/* store-pg-copy.c: the receiving side of store_copy(). */
+int pg_copy_begin(struct store *s);
+int pg_rows_insert(struct store *s, const char *table, size_t n, const char *const *names,
+                   const char *const *values);
+int pg_copy_finish(struct store *s);
+

@@ -938,4 +938,5 @@ const struct store_ops sqlite_ops = {
         .inbox_agency_waiting = sqlite_inbox_agency_waiting,
         .inbox_decide = sqlite_inbox_decide,
         .inbox_reports_waiting = sqlite_inbox_reports_waiting,
+        .rows_read = sqlite_rows_read,
 };

@@ -262,3 +262,6 @@ int sqlite_inbox_list(struct store *s, int64_t task_id, struct inbox_message_lis
 int sqlite_inbox_agency_waiting(struct store *s, const char *agency, bool *ret);
 int sqlite_inbox_decide(struct store *s, int64_t id, enum inbox_state state, int64_t task_id, const char *by, int64_t at, const char *reason);
 int sqlite_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret);
+
+/* store-sqlite-copy.c: a table's rows for store_copy(). */
+int sqlite_rows_read(struct store *s, const char *table, store_row_cb cb, void *userdata);

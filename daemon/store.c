@@ -307,6 +307,18 @@ int store_inbox_reports_waiting(struct store *s, struct inbox_wait_list *ret) {
         return store_ops(s)->inbox_reports_waiting(s, ret);
 }
 
+int store_decide_lock(struct store *s) {
+        return store_ops(s)->decide_lock ? store_ops(s)->decide_lock(s) : 1;
+}
+
+int store_change_fd(struct store *s) {
+        return store_ops(s)->change_fd ? store_ops(s)->change_fd(s) : -EOPNOTSUPP;
+}
+
+int store_change_consume(struct store *s) {
+        return store_ops(s)->change_consume ? store_ops(s)->change_consume(s) : 0;
+}
+
 
 const char *store_strerror(int r) {
         switch (r) {

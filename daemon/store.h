@@ -460,6 +460,35 @@ int store_instance_id_renew(struct store *s);
  * Loop. */
 int store_data_version(struct store *s, uint64_t *ret);
 
+/* Several daemons on one database (PostgreSQL). decide_lock, inside a
+ * transaction: 1 when this connection may turn due tasks into deliveries
+ * until the transaction ends, 0 when another daemon is deciding (skip
+ * deciding this pass; claim and send as usual). A file database has one
+ * sender (its sender lock), so always 1 there. Loop. */
+int store_decide_lock(struct store *s);
+/* Changes made by other processes, on a server's database (PostgreSQL:
+ * LISTEN/NOTIFY; a commit that changed tasks or the outbox notifies). The
+ * first change_fd() starts listening and gives the descriptor to watch for
+ * reading (-EOPNOTSUPP for a file database: watch its folder and
+ * store_data_version()); change_consume() reads what came, also what the
+ * store read while a statement ran: 1 when another connection told of a
+ * change since the last call, 0 if not, -ECONNRESET when the connection is
+ * lost (the next store call makes it again; stop watching the descriptor
+ * until then), -ESTALE once after it was made again (ask change_fd()
+ * anew; what changed meanwhile was not told). Loop. */
+int store_change_fd(struct store *s);
+int store_change_consume(struct store *s);
+
+/* Moving a database to another backend (deadlinectl migrate-to): every
+ * row of `from` (documents, tasks and their agencies, changes, completions,
+ * deliveries with their states and attempts, the inbox, meta with the
+ * instance id and the highest ids used) into `to`, ids kept, in one
+ * transaction of `to`, whose ids then continue past the highest copied.
+ * `to` must hold no data (-ENOTEMPTY, nothing written) and be at the same
+ * schema version (-EPROTO); -EOPNOTSUPP when one backend cannot (from must
+ * be a file, to a server's database). `to` is to be closed after. Slow. */
+int store_copy(struct store *from, struct store *to);
+
 /* The scheduler's two indexed questions: the earliest next_fire_at among
  * open tasks (NO_TIME if none), and the open tasks whose next_fire_at is at
  * or before `now`, earliest first, at most `limit` (0: no limit), with

@@ -10,6 +10,7 @@
 #   tests/pg-cluster.sh start DIR        start one in DIR (made, empty);
 #                                        prints the URI of its database
 #   tests/pg-cluster.sh stop DIR         stop it (DIR stays)
+#   tests/pg-cluster.sh restart DIR      start a stopped one again
 #   tests/pg-cluster.sh createdb DIR NAME   another database; prints its URI
 #
 # PGBIN (default /usr/lib/postgresql/15/bin) holds initdb and pg_ctl;
@@ -34,6 +35,15 @@ uri() {
         echo "postgresql:///$2?host=$1/socket&user=deadlined${PG_TCP_PORT:+&port=$PG_TCP_PORT}"
 }
 
+# The server of the cluster in $1, started (again).
+serve() {
+        listen=
+        [ -n "${PG_TCP_PORT:-}" ] && listen="127.0.0.1"
+        as_owner "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+                -o "-c listen_addresses='$listen' -c port=${PG_TCP_PORT:-5432} -c unix_socket_directories='$1/socket' -c fsync=off" \
+                start >/dev/null || { cat "$1/server.log" >&2; exit 1; }
+}
+
 start() {
         dir=$1
         mkdir -p "$dir"
@@ -41,11 +51,7 @@ start() {
         as_owner mkdir -p "$dir/socket"
         as_owner "$PGBIN/initdb" -D "$dir/data" -U deadlined --auth=trust -E UTF8 --locale=C.UTF-8 \
                 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-        listen=
-        [ -n "${PG_TCP_PORT:-}" ] && listen="127.0.0.1"
-        as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-                -o "-c listen_addresses='$listen' -c port=${PG_TCP_PORT:-5432} -c unix_socket_directories='$dir/socket' -c fsync=off" \
-                start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+        serve "$dir"
         as_owner "$PGBIN/createdb" -h "$dir/socket" -p "${PG_TCP_PORT:-5432}" -U deadlined deadlined
         uri "$dir" deadlined
 }
@@ -60,6 +66,9 @@ start)
         ;;
 stop)
         stop "$2"
+        ;;
+restart)
+        serve "$2"
         ;;
 createdb)
         as_owner "$PGBIN/createdb" -h "$2/socket" -U deadlined "$3"
@@ -77,7 +86,7 @@ run)
         "$@"
         ;;
 *)
-        echo "usage: $0 run COMMAND... | start DIR | stop DIR | createdb DIR NAME" >&2
+        echo "usage: $0 run COMMAND... | start DIR | stop DIR | restart DIR | createdb DIR NAME" >&2
         exit 64
         ;;
 esac

@@ -255,3 +255,187 @@ def test_tls_is_required_over_tcp_unless_the_address_says_otherwise(env):
     finally:
         subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60, env=e)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_running_daemon_hears_of_a_new_task_by_notify(env, cluster):
+    """Started on an empty database, the daemon has no timer armed: only
+    the change notice deadlinectl's commit sends (LISTEN/NOTIFY) makes it
+    look, decide the new task and send its reminder when due."""
+    import datetime
+    import time
+    from zoneinfo import ZoneInfo
+    from daemon_helpers import maildir_count, start_daemon, stop, wait_until
+
+    uri = fresh_database(cluster)
+    due = int(time.time()) + 60
+    due += 60 - due % 60
+    due_text = datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
+    p = None
+    try:
+        env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                         f'transport = "maildir:maildir";\n'
+                         f'schedule = {{ remind_before = ["{due - int(time.time()) - 4}s"]; overdue_every = "0s"; '
+                         f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+        env.ctl("list", check=True)  # the schema, before the daemon
+        p = start_daemon(env)
+        time.sleep(1.0)
+        assert p.poll() is None, (env.path / "daemon.log").read_text()
+        env.ctl("add", "Việc mới", "--agency", "stc", "--due", due_text, check=True)
+        slot = int(time.time()) + 3  # about when the reminder falls due
+        assert wait_until(lambda: maildir_count(env) >= 1, timeout=20), (env.path / "daemon.log").read_text()
+        assert time.time() - slot < 6
+        [m] = env.messages()
+        assert "stc@" in m["To"]
+        # Decided once, sent once.
+        assert psql(uri, "SELECT state FROM deliveries") == "sent"
+    finally:
+        if p:
+            assert stop(p) == 0
+
+
+def sqlite_world(env):
+    """An SQLite database made by the real binaries: tasks added, one done,
+    one extended, a reminder sent by deadlined --once, a reply in the inbox."""
+    import sqlite3
+    env.write_config()
+    now = ("--now", "2025-05-01T09:00")
+    env.ctl(*now, "add", "Việc A", "--agency", "stc", "--support", "kbnn", "--due", "2025-05-20", check=True)
+    env.ctl(*now, "add", "Việc B", "--agency", "sxd", "--due", "2025-06-30", check=True)
+    env.ctl(*now, "add", "Việc C", "--agency", "kbnn", "--due", "2025-07-31", check=True)
+    env.ctl(*now, "done", "2", check=True)
+    env.ctl(*now, "extend", "3", "--to", "2025-08-31", "--by", "123/UBND-VP", "--reason", "chờ số liệu",
+            check=True)
+    env.ctl(*now, "delete", "3", "--force", check=True)
+    env.ctl(*now, "add", "Việc D", "--agency", "kbnn", "--due", "2025-07-31", check=True)
+    env.ctl(*now, "extend", "4", "--to", "2025-08-31", "--by", "124/UBND-VP", check=True)
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:00:30"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(env.messages()) == 1
+    con = sqlite3.connect(env.database)
+    with con:
+        con.execute("INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, "
+                    "task_id, agency, intent, text, state) VALUES (7, 42, '<r1@stc.sonha.gov.vn>', "
+                    "'stc@sonha.gov.vn', 'Re: Việc A', 1746500000, 1, 'stc', 'done', 'Đã xong', 'pending')")
+    con.close()
+
+
+def views(env, now="2025-05-06T09:00"):
+    """What people see of a database: every command's JSON."""
+    out = {"list": env.ctl_json("--now", now, "list", "--all"),
+           "history": env.ctl_json("--now", now, "history", "--limit", "100"),
+           "inbox": env.ctl_json("--now", now, "inbox")}
+    for t in out["list"]:
+        out[f"show {t['id']}"] = env.ctl_json("--now", now, "show", str(t["id"]))
+        out[f"history {t['id']}"] = env.ctl_json("--now", now, "history", str(t["id"]))
+    return out
+
+
+def test_migrate_to_copies_everything_and_sends_nothing_twice(env, cluster):
+    sqlite_world(env)
+    before = views(env)
+    instance = env.query("SELECT value FROM meta WHERE key = 'instance_id'")[0][0]
+    uri = fresh_database(cluster)
+    p = env.ctl("migrate-to", uri)
+    assert p.returncode == 0, p.stderr
+    assert instance in p.stdout
+    sqlite_config = env.config.read_text()
+    pg_config(env, uri)
+    assert views(env) == before
+    assert psql(uri, "SELECT value FROM meta WHERE key = 'instance_id'") == instance
+    assert psql(uri, "SELECT state, count(*) FROM deliveries GROUP BY state ORDER BY 1") == "sent|2"
+    # The same moment again, now on PostgreSQL: nothing is due, nothing goes.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-06T08:01"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(env.messages()) == 1
+    # New rows continue past the ids used, a deleted task's id included.
+    env.ctl("--now", "2025-05-06T09:00", "add", "Việc E", "--agency", "stc", "--due", "2025-09-30", check=True)
+    assert psql(uri, "SELECT max(id) FROM tasks") == "5"
+    # The next reminder goes once, from PostgreSQL, in the same thread.
+    p = subprocess.run([str(DEADLINED), "-c", str(env.config), "--once", "--now", "2025-05-13T08:00:30"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    msgs = env.messages()
+    assert len(msgs) == 2
+    assert instance in msgs[1]["Message-ID"]
+    env.config.write_text(sqlite_config)
+
+
+def test_migrate_to_refuses_a_database_that_is_not_empty(env, cluster):
+    sqlite_world(env)
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    env.ctl("add", "Việc có sẵn", "--agency", "stc", "--due", "30/4/2099", check=True)
+    dump = psql(uri, "SELECT * FROM tasks") + psql(uri, "SELECT * FROM meta ORDER BY key")
+    env.write_config()
+    p = env.ctl("migrate-to", uri)
+    assert p.returncode == 73, p.stderr
+    assert p.stderr.count("\n") == 1 and "not empty" in p.stderr
+    assert psql(uri, "SELECT * FROM tasks") + psql(uri, "SELECT * FROM meta ORDER BY key") == dump
+    assert psql(uri, "SELECT count(*) FROM deliveries") == "0"
+
+
+def test_migrate_to_needs_an_sqlite_source_and_a_postgresql_uri(env, cluster):
+    uri = fresh_database(cluster)
+    pg_config(env, uri)
+    p = env.ctl("migrate-to", fresh_database(cluster))
+    assert p.returncode == 64 and "not an SQLite file" in p.stderr and p.stderr.count("\n") == 1
+    env.write_config()
+    env.ctl("list", check=True)
+    p = env.ctl("migrate-to", "/tmp/other.db")
+    assert p.returncode == 64 and "not a PostgreSQL URI" in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_a_server_restarted_under_a_running_daemon_is_reconnected_to(env, tmp_path):
+    """The server stops (immediate shutdown: connections cut) and comes
+    back under a running daemon: its calls fail meanwhile and are retried
+    with back-off while the watchdog keeps beating; then it connects again,
+    listens again, and a task added after the restart is reminded."""
+    import datetime
+    import time
+    from zoneinfo import ZoneInfo
+    from daemon_helpers import NotifySocket, maildir_count, start_daemon, stop, wait_until
+
+    d = tempfile.mkdtemp(prefix="deadlined-pg-restart.")
+    os.chmod(d, 0o755)
+    n = NotifySocket(tmp_path / "notify")
+    p = None
+    try:
+        uri = subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
+                             timeout=120).stdout.strip()
+        due = int(time.time()) + 120
+        due += 60 - due % 60
+        due_text = datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
+        offset = due - int(time.time()) - 12
+        env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                         f'transport = "maildir:maildir";\n'
+                         f'schedule = {{ remind_before = ["{offset}s"]; overdue_every = "0s"; '
+                         f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+        env.ctl("list", check=True)
+        p = start_daemon(env, notify=n, watchdog_usec=2_000_000)
+        n.wait_for("READY=1", timeout=20)
+        subprocess.run(["sh", str(CLUSTER), "stop", d], check=True, timeout=60)
+        t_down = time.monotonic()
+        time.sleep(2.5)
+        assert p.poll() is None, (env.path / "daemon.log").read_text()
+        subprocess.run(["sh", str(CLUSTER), "restart", d], check=True, timeout=60)
+        env.ctl("add", "Việc sau khi khởi động lại", "--agency", "stc", "--due", due_text, check=True)
+        # Reminded about 12 s after it was added, by the same daemon.
+        assert wait_until(lambda: maildir_count(env) >= 1, timeout=40), (env.path / "daemon.log").read_text()
+        assert p.poll() is None
+        [m] = env.messages()
+        assert "stc@" in m["To"]
+        log = (env.path / "daemon.log").read_text()
+        assert "answers again" in log, log
+        # The watchdog was fed while the server was away.
+        beats = [t for t, line in n.fields() if line == "WATCHDOG=1" and t > t_down]
+        assert beats and min(beats) < t_down + 2, beats
+        assert stop(p) == 0
+        p = None
+    finally:
+        if p:
+            p.kill()
+        n.close()
+        subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60)
+        shutil.rmtree(d, ignore_errors=True)

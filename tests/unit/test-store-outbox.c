@@ -472,6 +472,100 @@ static void test_pg_claims_have_leases(void **state) {
         assert_delivery(f->s, task, live, DELIVERY_ATTEMPTING, 2, NOW, NULL, NO_TIME);
 }
 
+/* PostgreSQL: one daemon decides at a time. The decide lock lasts as long
+ * as the transaction that took it: another store (another daemon) is
+ * refused it meanwhile, and gets it once that transaction ended, whether
+ * by a commit or a rollback. A dry run takes none. */
+static void test_pg_decide_lock_one_daemon_at_a_time(void **state) {
+        PG_ONLY();
+        struct fixture *f = *state;
+        _cleanup_(store_closep) struct store *other = NULL, *dry = NULL;
+
+        assert_int_equal(store_open(test_database(), 0, &other), 0);
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_decide_lock(f->s), 1);
+        /* Taken again in the same transaction: still ours. */
+        assert_int_equal(store_decide_lock(f->s), 1);
+
+        assert_int_equal(store_begin(other), 0);
+        assert_int_equal(store_decide_lock(other), 0);
+        assert_int_equal(store_rollback(other), 0);
+
+        /* A dry run writes nothing: it is never held up, nor holds up. */
+        assert_int_equal(store_open(test_database(), STORE_DRY, &dry), 0);
+        assert_int_equal(store_begin(dry), 0);
+        assert_int_equal(store_decide_lock(dry), 1);
+        assert_int_equal(store_commit(dry), 0);
+
+        assert_int_equal(store_commit(f->s), 0);
+        assert_int_equal(store_begin(other), 0);
+        assert_int_equal(store_decide_lock(other), 1);
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_decide_lock(f->s), 0);
+        assert_int_equal(store_rollback(f->s), 0);
+        assert_int_equal(store_rollback(other), 0);
+        /* Released by the rollback too. */
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_decide_lock(f->s), 1);
+        assert_int_equal(store_commit(f->s), 0);
+}
+
+/* PostgreSQL: a commit that changed tasks or the outbox tells the other
+ * connections that listen; its own, a rollback and a read tell nobody. */
+static void test_pg_change_notices(void **state) {
+        PG_ONLY();
+        struct fixture *f = *state;
+        _cleanup_(store_closep) struct store *other = NULL;
+        int64_t due = NO_TIME;
+
+        assert_int_equal(store_open(test_database(), 0, &other), 0);
+        assert_true(store_change_fd(f->s) >= 0);
+        assert_int_equal(store_change_consume(f->s), 0);
+
+        add_task(other, "a", NOW, NULL, 0);           /* outside a transaction */
+        usleep(200 * 1000);
+        assert_int_equal(store_change_consume(f->s), 1);
+        assert_int_equal(store_change_consume(f->s), 0);
+
+        assert_int_equal(store_begin(other), 0);
+        add_task(other, "b", NOW, NULL, 0);
+        assert_int_equal(store_rollback(other), 0);
+        assert_int_equal(store_begin(other), 0);
+        assert_int_equal(store_next_fire(other, &due), 0);
+        assert_int_equal(store_commit(other), 0);
+        add_task(f->s, "ours", NOW, NULL, 0);
+        usleep(200 * 1000);
+        assert_int_equal(store_change_consume(f->s), 0);
+
+        assert_int_equal(store_begin(other), 0);
+        add_task(other, "c", NOW, NULL, 0);
+        assert_int_equal(store_commit(other), 0);
+        usleep(200 * 1000);
+        assert_int_equal(store_change_consume(f->s), 1);
+}
+
+/* A file database has no notices: its folder is watched. */
+static void test_sqlite_has_no_change_notices(void **state) {
+        SQLITE_ONLY();
+        struct fixture *f = *state;
+
+        assert_int_equal(store_change_fd(f->s), -EOPNOTSUPP);
+        assert_int_equal(store_change_consume(f->s), 0);
+}
+
+/* A file database has one sender (its sender lock): always taken. */
+static void test_sqlite_decide_lock_is_always_taken(void **state) {
+        SQLITE_ONLY();
+        struct fixture *f = *state;
+        _cleanup_(store_closep) struct store *other = NULL;
+
+        assert_int_equal(store_open(f->path, 0, &other), 0);
+        assert_int_equal(store_begin(f->s), 0);
+        assert_int_equal(store_decide_lock(f->s), 1);
+        assert_int_equal(store_commit(f->s), 0);
+        assert_int_equal(store_decide_lock(other), 1);
+}
+
 /* Retry back-offs are stored as the wall clock's now plus the back-off: a
  * clock set back an hour moves those still ahead back an hour, and nothing
  * else. */
@@ -684,6 +778,10 @@ int main(void) {
                 T(test_batch_state_changes),
                 T(test_reset_attempting_makes_them_pending_again),
                 T(test_pg_claims_have_leases),
+                T(test_pg_decide_lock_one_daemon_at_a_time),
+                T(test_sqlite_decide_lock_is_always_taken),
+                T(test_pg_change_notices),
+                T(test_sqlite_has_no_change_notices),
                 T(test_clock_set_back_moves_retry_times_by_the_step),
                 T(test_delivery_counts_by_state),
                 T(test_delivery_list_for_task_by_slot_time),
