@@ -112,7 +112,12 @@ class Env:
         if not new.exists():
             return []
         out = []
-        for f in sorted(new.iterdir()):
+        # In delivery order: the name starts "SECONDS.MMICROSECONDS", the
+        # microseconds unpadded, as Maildir writers do, so sort them as numbers.
+        def order(f):
+            sec, _, rest = f.name.partition(".M")
+            return int(sec), int(rest.split("P", 1)[0]), f.name
+        for f in sorted(new.iterdir(), key=order):
             with open(f, "rb") as fh:
                 out.append(email.message_from_binary_file(fh, policy=email.policy.default))
         return out
