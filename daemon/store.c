@@ -334,7 +334,7 @@ const char *store_strerror(int r) {
         case -EADDRNOTAVAIL:   return "the database's address is not valid";
         case -ECONNREFUSED:
         case -ECONNRESET:      return "the database server cannot be reached";
-        case -EKEYREJECTED:    return "the database server's certificate did not verify";
+        case -EKEYREJECTED:    return "TLS with the database server did not verify";
         default:               return strerror(-r);
         }
 }

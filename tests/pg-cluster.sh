@@ -16,7 +16,8 @@
 # PGBIN (default /usr/lib/postgresql/15/bin) holds initdb and pg_ctl;
 # PGUSER_OS (default nobody) runs them when started as root. PG_TCP_PORT,
 # when set, makes the server listen on 127.0.0.1 at that port too (without
-# TLS), for the tests of what a TCP connection requires.
+# TLS), for the tests of what a TCP connection requires; PG_TLS_CERT and
+# PG_TLS_KEY, when set, give it TLS with that certificate and key.
 set -eu
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -37,10 +38,18 @@ uri() {
 
 # The server of the cluster in $1, started (again).
 serve() {
-        listen=
+        listen= tls=
         [ -n "${PG_TCP_PORT:-}" ] && listen="127.0.0.1"
+        if [ -n "${PG_TLS_CERT:-}" ]; then
+                # The server reads its key only if it owns it, mode 0600.
+                cp "$PG_TLS_CERT" "$1/server.crt"
+                cp "$PG_TLS_KEY" "$1/server.key"
+                chmod 600 "$1/server.key"
+                [ "$(id -u)" = 0 ] && chown "$PGUSER_OS" "$1/server.crt" "$1/server.key"
+                tls="-c ssl=on -c ssl_cert_file='$1/server.crt' -c ssl_key_file='$1/server.key'"
+        fi
         as_owner "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
-                -o "-c listen_addresses='$listen' -c port=${PG_TCP_PORT:-5432} -c unix_socket_directories='$1/socket' -c fsync=off" \
+                -o "-c listen_addresses='$listen' -c port=${PG_TCP_PORT:-5432} -c unix_socket_directories='$1/socket' -c fsync=off $tls" \
                 start >/dev/null || { cat "$1/server.log" >&2; exit 1; }
 }
 

@@ -249,9 +249,47 @@ def test_tls_is_required_over_tcp_unless_the_address_says_otherwise(env):
         p = env.ctl("list")
         assert p.returncode == EX_UNAVAILABLE, p.stderr
         assert len(p.stderr.strip().splitlines()) == 1, p.stderr
-        assert "certificate did not verify" in p.stderr and "SSL" in p.stderr
+        assert "TLS with the database server did not verify" in p.stderr and "does not support SSL" in p.stderr
         pg_config(env, f"postgresql://deadlined@127.0.0.1:{port}/deadlined?sslmode=disable")
         env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+    finally:
+        subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60, env=e)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_certificate_that_does_not_verify_is_one_line_and_69(env, test_ca):
+    """A server with TLS whose certificate comes from a CA we were not
+    told to trust, or names another host, is refused in one line, 69, and
+    nothing is written; the right CA and name connect."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    d = tempfile.mkdtemp(prefix="deadlined-pg.")
+    os.chmod(d, 0o755)
+    e = dict(os.environ, PG_TCP_PORT=str(port), PG_TLS_CERT=str(test_ca.cert), PG_TLS_KEY=str(test_ca.key))
+    base = f"postgresql://deadlined@localhost:{port}/deadlined"
+    try:
+        sock = subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
+                              timeout=120, env=e).stdout.strip()
+        for uri, says in [
+                (f"{base}?sslrootcert={test_ca.other_ca_cert}", "certificate verify failed"),
+                (f"postgresql://deadlined@db.sonha.gov.vn:{port}/deadlined?hostaddr=127.0.0.1"
+                 f"&sslrootcert={test_ca.ca_cert}", "does not match host name"),
+                (f"{base}?sslrootcert={d}/nothing-here.pem", "root certificate file"),
+        ]:
+            pg_config(env, uri)
+            for p in (subprocess.run([str(DEADLINED), "-c", str(env.config), "--once"], capture_output=True,
+                                     text=True, timeout=120),
+                      env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099")):
+                assert p.returncode == EX_UNAVAILABLE, (uri, p.stderr)
+                assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+                assert "TLS with the database server did not verify" in p.stderr and says in p.stderr, p.stderr
+        # Nothing was made: the database is as createdb left it.
+        assert psql(sock, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0"
+        pg_config(env, f"{base}?sslrootcert={test_ca.ca_cert}")
+        env.ctl("add", "x", "--agency", "stc", "--due", "30/4/2099", check=True)
+        assert psql(sock, "SELECT title FROM tasks") == "x"
     finally:
         subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60, env=e)
         shutil.rmtree(d, ignore_errors=True)
