@@ -912,7 +912,12 @@ static void manager_check_changes(struct manager *m) {
         if (m->stopping || m->once || (!m->watch && !server))
                 return;
         if (server && !m->watch) {
-                /* Listening failed on a connection made again: again. */
+                /* Listening failed, or its connection was lost: again, once
+                 * a pass found the server answering (with a store thread,
+                 * the loop's own connection is made again here, and only
+                 * then, so the loop does not wait on a server that is away). */
+                if (m->pass_error < 0)
+                        return;
                 if (manager_watch_database(m) >= 0)
                         manager_database_changed(m);
                 return;
