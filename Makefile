@@ -16,9 +16,14 @@ PKGS    := libcurl libconfig sqlite3 libsystemd jansson libutf8proc openssl libi
 
 # SANITIZE=1 builds everything with AddressSanitizer and UBSan into its own
 # directory, so the two builds never mix objects.
+# SANITIZE=thread builds with ThreadSanitizer into build-tsan (for the
+# store thread: `make check-pg SANITIZE=thread`).
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-asan
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+BUILD   ?= build-tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD   ?= build
 SANFLAGS :=

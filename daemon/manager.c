@@ -21,6 +21,7 @@
 #include "inbox.h"
 #include "maildir.h"
 #include "preview.h"
+#include "store-worker.h"
 #include "timeutil.h"
 
 /* Deliveries claimed per batch by a transport that finishes at once
@@ -67,6 +68,8 @@ static void manager_check_changes(struct manager *m);
 static int manager_watch_database(struct manager *m);
 static void manager_inbox_stop(struct manager *m);
 static void manager_inbox_start(struct manager *m);
+static void manager_reload(struct manager *m);
+static int manager_settle_threaded(struct manager *m);
 
 int64_t manager_now(const struct manager *m) {
         struct timespec ts;
@@ -102,15 +105,18 @@ static void manager_arm_soon(struct manager *m) {
 /* A database call failed: locked by another process for longer than the
  * loop's short busy wait, the disk full, or worse. The first failure of an
  * episode is logged; the retries, until one succeeds, only in debug. */
-static int manager_db_failed(struct manager *m, int r, const char *what) {
+static int manager_db_failed_because(struct manager *m, int r, const char *what, const char *detail) {
         if (m->backoff_usec == 0) {
                 log_warning_errno(r, "Failed to %s: %s (%s); trying again until the database answers", what,
-                                  store_strerror(r), store_last_error(m->store));
+                                  store_strerror(r), detail);
                 m->backoff_usec = BACKOFF_MIN_USEC;
         } else
-                log_debug_errno(r, "Failed to %s, again: %s (%s)", what, store_strerror(r),
-                                store_last_error(m->store));
+                log_debug_errno(r, "Failed to %s, again: %s (%s)", what, store_strerror(r), detail);
         return r;
+}
+
+static int manager_db_failed(struct manager *m, int r, const char *what) {
+        return manager_db_failed_because(m, r, what, store_last_error(m->store));
 }
 
 /* The refused work (a pass, results to write) waits on the retry timer,
@@ -173,12 +179,9 @@ static void manager_check_clock(struct manager *m) {
         manager_arm_soon(m);
 }
 
-static void manager_notify_status(struct manager *m) {
-        int64_t next = NO_TIME, counts[_DELIVERY_STATE_MAX] = {};
+static void manager_notify_status_with(struct manager *m, int64_t next, const int64_t *counts) {
         char when[20] = "none";
 
-        (void) outbox_next_wakeup(m->store, m->config, manager_now(m), &next);
-        (void) store_delivery_counts(m->store, counts);
         if (next != NO_TIME)
                 format_local(next, when);
         (void) sd_notifyf(false, "STATUS=Next: %s; %lld pending, %lld failed; %u sent since start", when,
@@ -186,16 +189,17 @@ static void manager_notify_status(struct manager *m) {
                           (long long) counts[DELIVERY_FAILED], m->sent);
 }
 
-/* Arms the timer for whatever comes next, after any change. */
-static void manager_rearm(struct manager *m) {
-        int64_t next;
-        int r = outbox_next_wakeup(m->store, m->config, manager_now(m), &next);
+static void manager_notify_status(struct manager *m) {
+        int64_t next = NO_TIME, counts[_DELIVERY_STATE_MAX] = {};
 
-        if (r < 0) {
-                manager_db_failed(m, r, "tell when to wake up next");
-                manager_defer(m);
-                return;
-        }
+        (void) outbox_next_wakeup(m->store, m->config, manager_now(m), &next);
+        (void) store_delivery_counts(m->store, counts);
+        manager_notify_status_with(m, next, counts);
+}
+
+/* Arms the timer for `next`, what comes next after a pass; `counts` are
+ * the deliveries by state, for STATUS=. */
+static void manager_rearm_to(struct manager *m, int64_t next, const int64_t *counts) {
         if (m->n_finished == 0)
                 manager_db_ok(m);
         else if (m->backoff_usec > 0)
@@ -207,11 +211,25 @@ static void manager_rearm(struct manager *m) {
         if ((m->in_flight > 0 || m->decide_skipped) && next != NO_TIME && next <= manager_now(m))
                 next = manager_now(m) + 1;
         manager_arm(m, next);
-        manager_notify_status(m);
+        manager_notify_status_with(m, next, counts);
+}
+
+/* Arms the timer for whatever comes next, after any change. */
+static void manager_rearm(struct manager *m) {
+        int64_t next, counts[_DELIVERY_STATE_MAX] = {};
+        int r = outbox_next_wakeup(m->store, m->config, manager_now(m), &next);
+
+        if (r < 0) {
+                manager_db_failed(m, r, "tell when to wake up next");
+                manager_defer(m);
+                return;
+        }
+        (void) store_delivery_counts(m->store, counts);
+        manager_rearm_to(m, next, counts);
 }
 
 static void manager_maybe_exit(struct manager *m) {
-        if (m->in_flight > 0 || m->n_finished > 0 || m->inbox_poll)
+        if (m->in_flight > 0 || m->n_finished > 0 || m->inbox_poll || store_worker_busy(m->worker))
                 return;
         if (m->stopping || m->once)
                 (void) sd_event_exit(m->event, 0);
@@ -460,10 +478,102 @@ static void manager_write_calendars(struct manager *m) {
                 log_debug("%d calendars rewritten in %s", r, m->config->calendar_dir);
 }
 
-static int manager_on_due(struct manager *m) {
-        bool more = false;
-        int r = manager_pass(m, &more);
+/* What a pass on a store thread needs and gives back. The loop fills the
+ * first part and does not touch the work again until the thread is done
+ * with it (store-worker.h). */
+enum work_kind { WORK_PASS, WORK_SETTLE };
+struct manager_work {
+        enum work_kind kind;
+        const struct config *config;
+        int64_t now;
 
+        /* A pass: move retries back by clock_step, decide, claim at most
+         * `limit` past `filter` (when `claim`), and tell when to wake up. */
+        int64_t clock_step;
+        bool claim;
+        size_t limit;
+        struct claim_filter filter;
+        int moved;
+        bool stepped;                  /* the retries were moved back */
+        struct outbox_decided decided;
+        int decided_r;
+        struct job_list jobs;
+        int64_t next;
+        int64_t counts[_DELIVERY_STATE_MAX];
+
+        /* A settle: these jobs' results written back. */
+        struct job **settle;
+        size_t n_settle;
+
+        int r;                         /* the first failure, or 0 */
+        const char *what;              /* what failed, for the log */
+        char error[256];               /* the store's words for it */
+};
+
+static void manager_work_free(struct manager_work *w) {
+        if (!w)
+                return;
+        job_list_done(&w->jobs);
+        free(w->filter.busy);
+        for (size_t i = 0; i < w->n_settle; i++)
+                job_free(w->settle[i]);
+        free(w->settle);
+        free(w);
+}
+
+/* On the store thread: the outbox code, unchanged, on the thread's own
+ * connection. */
+static void work_run(struct store *s, void *arg) {
+        struct manager_work *w = arg;
+        int r;
+
+        if (w->kind == WORK_SETTLE) {
+                r = outbox_settle(s, w->config, w->now, w->settle, w->n_settle);
+                if (r < 0) {
+                        w->r = r;
+                        w->what = "record delivery results";
+                }
+                goto out;
+        }
+        if (w->clock_step < 0) {
+                r = store_deliveries_clock_stepped(s, w->clock_step, w->now);
+                if (r < 0) {
+                        w->r = r;
+                        w->what = "move retry times back with the clock";
+                        goto out;
+                }
+                w->moved = r;
+                w->stepped = true;
+        }
+        w->decided_r = outbox_decide_some(s, w->config, w->now, DECIDE_SLICE, &w->decided);
+        if (w->decided_r < 0) {
+                w->r = w->decided_r;
+                w->what = "decide due reminders";
+                goto out;
+        }
+        if (w->claim) {
+                r = outbox_claim(s, w->config, w->now, w->limit, &w->filter, &w->jobs);
+                if (r < 0) {
+                        w->r = r;
+                        w->what = "claim due deliveries";
+                        goto out;
+                }
+        }
+        r = outbox_next_wakeup(s, w->config, w->now, &w->next);
+        if (r < 0) {
+                w->r = r;
+                w->what = "tell when to wake up next";
+                goto out;
+        }
+        (void) store_delivery_counts(s, w->counts);
+out:
+        if (w->r < 0)
+                snprintf(w->error, sizeof w->error, "%s", store_last_error(s));
+}
+
+/* After a pass, on the loop: the calendars, change notices, and the next
+ * wake-up (`w`'s, from the store thread, or asked for here). */
+static void manager_pass_ended(struct manager *m, int r, bool more, const struct manager_work *w) {
         if (r >= 0 && !more)
                 manager_write_calendars(m);
 
@@ -473,18 +583,214 @@ static int manager_on_due(struct manager *m) {
                 /* A backlog: the rest in the next iteration, after the
                  * watchdog and signals had their turn. */
                 manager_arm_soon(m);
-                return 0;
+                return;
         }
         if (m->once) {
                 manager_maybe_exit(m);
-                return 0;
+                return;
         }
         if (r < 0)
                 /* A locked or full database is not a reason to stop: try
                  * again a little later. */
                 manager_defer(m);
+        else if (w)
+                manager_rearm_to(m, w->next, w->counts);
         else
                 manager_rearm(m);
+}
+
+static int manager_submit(struct manager *m, struct manager_work *w) {
+        int r = store_worker_submit(m->worker, work_run, w);
+
+        if (r < 0) {
+                manager_work_free(w);
+                return r;
+        }
+        m->work = w;
+        return 0;
+}
+
+/* A pass on the store thread: what only the loop knows (the clock's step,
+ * the receivers' room) is worked out here and handed over. */
+static int manager_pass_threaded(struct manager *m) {
+        struct manager_work *w;
+        size_t room;
+        int r;
+
+        if (store_worker_busy(m->worker)) {
+                m->want_pass = true;
+                return 0;
+        }
+        if (m->n_finished > 0) {
+                /* Results first, as on the loop. */
+                m->want_pass = true;
+                return manager_settle_threaded(m);
+        }
+        m->want_pass = false;
+        manager_check_clock(m);
+        if (m->rescheduling) {
+                r = manager_reschedule_some(m);
+                if (r < 0) {
+                        manager_db_failed(m, r, "reschedule tasks for the new policy");
+                        manager_pass_ended(m, r, false, NULL);
+                        return 0;
+                }
+        }
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return log_error_errno(-ENOMEM, "Out of memory handing work to the store thread");
+        w->kind = WORK_PASS;
+        w->config = m->config;
+        w->now = manager_now(m);
+        w->clock_step = m->clock_step;
+        m->clock_step = 0;
+        room = ASYNC_IN_FLIGHT_MAX > m->in_flight ? ASYNC_IN_FLIGHT_MAX - m->in_flight : 0;
+        w->limit = m->config->transport == TRANSPORT_MAILDIR ? MIN(room, SYNC_BATCH) : room;
+        if (room > 0 && !m->stopping) {
+                r = dispatch_claim_filter(m->dispatch, &w->filter);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to work out which receivers have room: %m");
+                else
+                        w->claim = !manager_claim_is_dry(m, &w->filter, w->now) &&
+                                   !(w->limit == room && room < ASYNC_CLAIM_MIN && m->in_flight > 0 &&
+                                     !w->filter.busy);
+                if (!w->claim)
+                        dispatch_claim_done(m->dispatch, &w->filter);
+        }
+        r = manager_submit(m, w);
+        if (r < 0) {
+                m->clock_step += w->clock_step;
+                return log_error_errno(r, "Failed to hand a pass to the store thread: %m");
+        }
+        return 0;
+}
+
+/* The pass the store thread ran, back on the loop: send what it claimed. */
+static void manager_pass_done(struct manager *m, struct manager_work *w) {
+        bool more = w->decided.more || m->rescheduling;
+
+        if (w->moved > 0)
+                log_info("%d retries moved %llds earlier, as the clock was set back", w->moved,
+                         (long long) -w->clock_step);
+        if (!w->stepped)
+                m->clock_step += w->clock_step;
+        if (w->decided.skipped && !m->decide_skipped)
+                log_debug("Another deadlined is deciding; sending only");
+        m->decide_skipped = w->decided.skipped;
+        if (w->decided.rolled > 0)
+                m->calendars_stale = true;
+        if (w->decided_r > 0) {
+                log_debug("%d new deliveries", w->decided_r);
+                manager_forget_dry(m);
+        }
+        if (w->claim) {
+                for (size_t i = 0; i < w->jobs.n; i++)
+                        manager_send(m, TAKE_PTR(w->jobs.jobs[i]));
+                if (w->r >= 0 && w->jobs.consumed == 0 && w->filter.busy) {
+                        free(m->dry_busy);
+                        m->dry_busy = TAKE_PTR(w->filter.busy);
+                        m->n_dry_busy = w->filter.n_busy;
+                        m->dry_at = w->now;
+                }
+                dispatch_claim_done(m->dispatch, &w->filter);
+                /* Room left after a claim that took something: the next
+                 * claim at once, as the loop's own pass would. */
+                if (w->jobs.consumed > 0 && m->in_flight < ASYNC_IN_FLIGHT_MAX)
+                        more = true;
+        }
+        if (w->r < 0)
+                manager_db_failed_because(m, w->r, w->what, w->error);
+        manager_pass_ended(m, w->r, more && !m->stopping, w);
+        if (m->stopping)
+                manager_maybe_exit(m);
+}
+
+/* Results written back on the store thread. */
+static int manager_settle_threaded(struct manager *m) {
+        struct manager_work *w;
+        int r;
+
+        if (m->n_finished == 0)
+                return 0;
+        if (store_worker_busy(m->worker)) {
+                m->want_settle = true;
+                return 0;
+        }
+        m->want_settle = false;
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return log_error_errno(-ENOMEM, "Out of memory handing work to the store thread");
+        w->kind = WORK_SETTLE;
+        w->config = m->config;
+        w->now = manager_now(m);
+        w->settle = TAKE_PTR(m->finished);
+        w->n_settle = m->n_finished;
+        m->n_finished = m->allocated_finished = 0;
+        r = manager_submit(m, w);
+        if (r < 0)
+                return log_error_errno(r, "Failed to hand results to the store thread: %m");
+        return 0;
+}
+
+static void manager_settle_done(struct manager *m, struct manager_work *w) {
+        if (w->r < 0) {
+                /* Kept for the next settle, before any that came since. */
+                for (size_t i = 0; i < w->n_settle; i++)
+                        manager_job_finished(m, TAKE_PTR(w->settle[i]));
+                w->n_settle = 0;
+                manager_db_failed_because(m, w->r, w->what, w->error);
+                manager_defer(m);
+                return;
+        }
+        for (size_t i = 0; i < w->n_settle; i++) {
+                struct job *j = w->settle[i];
+                for (size_t k = 0; k < j->n_rows; k++) {
+                        m->sent += j->rows[k].result == RESULT_SENT;
+                        m->deferred += j->rows[k].result == RESULT_RETRY;
+                        m->failed += j->rows[k].result == RESULT_FAIL;
+                }
+        }
+        if (m->stopping) {
+                manager_maybe_exit(m);
+                return;
+        }
+        /* Room for more transfers, or retries now due. */
+        m->want_pass = false;
+        manager_arm_soon(m);
+}
+
+/* The store thread is done with its work: take it back, then whatever
+ * waited for the thread. */
+static void on_work_done(void *userdata) {
+        struct manager *m = userdata;
+        struct manager_work *w = TAKE_PTR(m->work);
+
+        if (w->kind == WORK_PASS)
+                manager_pass_done(m, w);
+        else
+                manager_settle_done(m, w);
+        manager_work_free(w);
+
+        if (m->want_reload) {
+                m->want_reload = false;
+                manager_reload(m);
+        }
+        if (store_worker_busy(m->worker))
+                return;
+        if (m->want_settle && m->n_finished > 0 && m->backoff_usec == 0)
+                (void) manager_settle_threaded(m);
+        else if (m->want_pass && !m->stopping)
+                manager_arm_soon(m);
+}
+
+static int manager_on_due(struct manager *m) {
+        bool more = false;
+        int r;
+
+        if (m->worker)
+                return manager_pass_threaded(m);
+        r = manager_pass(m, &more);
+        manager_pass_ended(m, r, more, NULL);
         return 0;
 }
 
@@ -499,6 +805,20 @@ static int on_soon(sd_event_source *s, void *userdata) {
 /* Writes finished jobs back, then a pass: at once (`pass_now`, the retry
  * of work a busy database refused) or in the next iteration. */
 static int manager_settle_then_pass(struct manager *m, bool pass_now) {
+        if (m->worker && m->n_finished > 0) {
+                /* The pass follows the settle (on_work_done()). */
+                m->want_pass = m->want_pass || pass_now;
+                return manager_settle_threaded(m);
+        }
+        if (m->worker) {
+                if (m->stopping)
+                        manager_maybe_exit(m);
+                else if (pass_now)
+                        return manager_on_due(m);
+                else
+                        manager_arm_soon(m);
+                return 0;
+        }
         if (manager_settle(m) < 0) {
                 manager_defer(m);
                 return 0;
@@ -592,7 +912,12 @@ static void manager_check_changes(struct manager *m) {
         if (m->stopping || m->once || (!m->watch && !server))
                 return;
         if (server && !m->watch) {
-                /* Listening failed on a connection made again: again. */
+                /* Listening failed, or its connection was lost: again, once
+                 * a pass found the server answering (with a store thread,
+                 * the loop's own connection is made again here, and only
+                 * then, so the loop does not wait on a server that is away). */
+                if (m->pass_error < 0)
+                        return;
                 if (manager_watch_database(m) >= 0)
                         manager_database_changed(m);
                 return;
@@ -693,7 +1018,13 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
          * way may finish. */
         dispatch_stop(m->dispatch);
         manager_inbox_stop(m);
-        if (m->in_flight == 0) {
+        if (m->worker) {
+                /* Results go through the store thread; the exit follows
+                 * when it and the transfers are done (manager_maybe_exit()). */
+                if (m->in_flight == 0)
+                        (void) manager_settle_threaded(m);
+                manager_maybe_exit(m);
+        } else if (m->in_flight == 0) {
                 if (manager_settle(m) >= 0) {
                         (void) sd_event_exit(m->event, 0);
                         return 0;
@@ -770,14 +1101,44 @@ static int manager_open_other_database(struct manager *m, const char *database, 
         return 0;
 }
 
+/* A server's database gets a store thread with a connection of its own
+ * for passes and settles; a file database, --once and --dry-run run them
+ * on the loop. */
+static int manager_start_worker(struct manager *m) {
+        struct store *s;
+        int r;
+
+        m->worker = store_worker_free(m->worker);
+        if (m->once || m->preview || !store_database_is_server(m->config->database))
+                return 0;
+        r = store_open_password(m->config->database, m->config->database_password, STORE_NOWAIT, &s);
+        if (r < 0)
+                return r;
+        return store_worker_new(m->event, s, on_work_done, m, &m->worker);
+}
+
 /* SIGHUP: read the configuration again. The new one must be valid as a
  * whole, and its database must open, or the old one stays. */
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
+
+        /* The store thread reads the configuration while it works: the
+         * new one comes in when it is done. */
+        if (store_worker_busy(m->worker)) {
+                (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading %s", m->config_path);
+                m->want_reload = true;
+                return 0;
+        }
+        manager_reload(m);
+        return 0;
+}
+
+static void manager_reload(struct manager *m) {
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(store_closep) struct store *st = NULL;
         _cleanup_close_ int lock = -EBADF;
         _cleanup_free_ char *errors = NULL;
+        bool st_changed;
         int r;
 
         (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading %s", m->config_path);
@@ -791,7 +1152,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 log_error("Reload failed; running on with the previous configuration");
                 (void) sd_notify(false, "READY=1");
                 manager_notify_status(m);
-                return 0;
+                return;
         }
         if (!streq(c->database, m->config->database)) {
                 r = manager_open_other_database(m, c->database, c->database_password, &st, &lock);
@@ -799,7 +1160,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                         log_error("Reload failed; running on with the previous configuration and database %s",
                                   m->config->database);
                         (void) sd_notify(false, "READY=1");
-                        return 0;
+                        return;
                 }
         }
         r = config_apply_timezone(c);
@@ -809,6 +1170,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         manager_inbox_stop(m);
         config_free(m->config);
         m->config = TAKE_PTR(c);
+        st_changed = st;
         if (st) {
                 store_close(m->store);
                 m->store = TAKE_PTR(st);
@@ -822,6 +1184,11 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 }
                 (void) manager_watch_database(m);
         }
+        /* The store thread: on the new database (idle here, see on_reload()),
+         * or none; and the configuration it reads is the new one. */
+        if (st_changed && (r = manager_start_worker(m)) < 0)
+                log_error_errno(r, "Failed to start the store thread for %s: %s; passes run on the loop",
+                                m->config->database, store_strerror(r));
         /* The policy may have changed: every open task's next slot is
          * worked out again; what already went out stays sent. */
         r = manager_sync_policy(m);
@@ -843,7 +1210,6 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_info("Reloaded %s: %zu agencies, %zu groups", m->config_path, m->config->n_agencies, m->config->n_groups);
         (void) sd_notify(false, "READY=1");
         manager_arm_soon(m);
-        return 0;
 }
 
 /* Signals go before any other work: a long backlog is worked through
@@ -1033,6 +1399,11 @@ int manager_new(const char *config_path, struct config *config, struct store *st
 struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
+        /* The store thread ends with the work it has in hand, which the
+         * loop no longer takes back: claimed rows stay "attempting" until
+         * their lease runs out. */
+        m->worker = store_worker_free(m->worker);
+        manager_work_free(TAKE_PTR(m->work));
         /* Transfers first: curl may still call back into the sources. */
         manager_inbox_stop(m);
         m->dispatch = dispatch_free(m->dispatch);
@@ -1252,6 +1623,10 @@ int manager_start(struct manager *m) {
         /* From here on the loop never waits for a lock: it defers the work
          * (--once, with no watchdog, waits as a person would). */
         (void) store_set_busy_timeout(m->store, m->once ? STORE_BUSY_MS : STORE_NOWAIT_BUSY_MS);
+        r = manager_start_worker(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the store thread for %s: %s (%s)", m->config->database,
+                                       store_strerror(r), store_last_error(NULL));
         manager_arm_soon(m);
         return 0;
 }

@@ -78,6 +78,13 @@ struct manager {
         struct preview *preview;
         int pass_error;                /* --once: the last pass's failure (negative errno), or 0 */
         bool decide_skipped;           /* the last pass left deciding to another daemon */
+        /* A server's database: the store thread (store-worker.h) that runs
+         * passes and settles on its own connection, the work it has in
+         * hand, and what waits for it to be free. NULL for a file database,
+         * --once and --dry-run: the same work runs on the loop. */
+        struct store_worker *worker;
+        struct manager_work *work;
+        bool want_pass, want_settle, want_reload;
         bool stopping;
         unsigned deferred, failed, sent; /* totals, for --once's exit status and STATUS= */
 };

@@ -33,6 +33,9 @@ int pg_changed(struct store *s) {
 int pg_change_fd(struct store *s) {
         int r, fd;
 
+        /* A lost connection is made again by the LISTEN. */
+        if (PQstatus(s->conn) == CONNECTION_BAD)
+                s->listening = false;
         if (!s->listening) {
                 r = pg_exec(s, "LISTEN " PG_CHANNEL);
                 if (r < 0)

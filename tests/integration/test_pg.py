@@ -477,3 +477,69 @@ def test_a_server_restarted_under_a_running_daemon_is_reconnected_to(env, tmp_pa
         n.close()
         subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_the_loop_and_its_watchdog_go_on_while_the_server_does_not_answer(env, tmp_path):
+    """The server freezes (SIGSTOP: connections open, nothing answered, as
+    a server swapping or a network that drops packets) just as a reminder
+    falls due: the pass waits on the store thread while the loop goes on
+    feeding the watchdog; when the server answers again the reminder goes,
+    once."""
+    import datetime
+    import signal
+    import time
+    from zoneinfo import ZoneInfo
+    from daemon_helpers import NotifySocket, maildir_count, start_daemon, stop, wait_until, watchdog_pings
+
+    d = tempfile.mkdtemp(prefix="deadlined-pg-freeze.")
+    os.chmod(d, 0o755)
+    n = NotifySocket(tmp_path / "notify")
+    p = None
+    frozen = []
+    try:
+        uri = subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
+                             timeout=120).stdout.strip()
+        due = int(time.time()) + 120
+        due += 60 - due % 60
+        due_text = datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
+        fire = int(time.time()) + 15
+        env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                         f'transport = "maildir:maildir";\n'
+                         f'schedule = {{ remind_before = ["{due - fire}s"]; overdue_every = "0s"; '
+                         f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+        env.ctl("add", "Việc khi máy chủ treo", "--agency", "stc", "--due", due_text, check=True)
+        p = start_daemon(env, notify=n, watchdog_usec=2_000_000)
+        n.wait_for("READY=1", timeout=20)
+        time.sleep(max(0.0, fire - 3 - time.time()))
+        # Every process of this cluster: the postmaster and its children.
+        with open(os.path.join(d, "data", "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+        frozen = [postmaster, *map(int, children)]
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        t_frozen = time.monotonic()
+        time.sleep(9)
+        assert maildir_count(env) == 0
+        assert p.poll() is None, (env.path / "daemon.log").read_text()
+        pings, gap = watchdog_pings(n, after=t_frozen)
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        frozen = []
+        # Fed at its half-interval (1 s) throughout, the due slot included.
+        assert len(pings) >= 6 and gap < 1.6, (len(pings), gap)
+        assert wait_until(lambda: maildir_count(env) >= 1, timeout=40), (env.path / "daemon.log").read_text()
+        time.sleep(3)
+        [m] = env.messages()
+        assert "stc@" in m["To"]
+        assert psql(uri, "SELECT state, count(*) FROM deliveries GROUP BY state") == "sent|1"
+        assert stop(p) == 0
+        p = None
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        if p:
+            p.kill()
+        n.close()
+        subprocess.run(["sh", str(CLUSTER), "stop", d], timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
