@@ -216,6 +216,30 @@ static void test_signature_covers_id_timestamp_and_body(void **state) {
         assert_int_equal(webhook_sign("whsec_abc", "x", 1, body, 1, &a), -EINVAL);
 }
 
+static void test_signature_with_a_key_made_once(void **state) {
+        static const char body[] = "{\"test\": 2432232314}";
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+        struct webhook_key *k = NULL;
+
+        assert_int_equal(webhook_key_new(SPEC_SECRET, &k), 0);
+        /* The same key signs again and again: each signature is the one
+         * made with the secret alone. */
+        assert_int_equal(webhook_key_sign(k, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), &a), 0);
+        assert_int_equal(webhook_key_sign(k, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), &b), 0);
+        assert_int_equal(webhook_sign(SPEC_SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), &c),
+                         0);
+        assert_string_equal(a, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert_string_equal(b, c);
+        free(a);
+        a = NULL;
+        assert_int_equal(webhook_key_sign(k, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), &a), 0);
+        assert_string_equal(a, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        webhook_key_free(k);
+        k = NULL;
+        assert_int_equal(webhook_key_new("whsec_abc", &k), -EINVAL);
+        assert_null(k);
+}
+
 /* --- delivery id --------------------------------------------------------- */
 
 static void test_delivery_id_of_one_row_is_its_instance_and_row_id(void **state) {
@@ -592,6 +616,7 @@ int main(void) {
                 cmocka_unit_test(test_secret_refuses_wrong_lengths_and_characters),
                 cmocka_unit_test(test_signature_matches_the_specification_vector),
                 cmocka_unit_test(test_signature_covers_id_timestamp_and_body),
+                cmocka_unit_test(test_signature_with_a_key_made_once),
                 cmocka_unit_test_setup_teardown(test_delivery_id_of_one_row_is_its_instance_and_row_id, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_compose_without_an_instance_is_refused, setup, teardown),
                 cmocka_unit_test(test_delivery_id_of_a_digest_depends_on_its_rows_not_their_order),
