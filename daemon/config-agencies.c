@@ -32,6 +32,7 @@ static void webhook_done(struct webhook *w) {
                 explicit_bzero(w->token, strlen(w->token));
                 free(w->token);
         }
+        webhook_key_free(w->key);
         if (w->secret) {
                 explicit_bzero(w->secret, strlen(w->secret));
                 free(w->secret);
@@ -339,6 +340,9 @@ static void parse_webhook(struct parser *p, const config_setting_t *s, const cha
                              "does not hold a webhook secret: \"whsec_\" and the base64 of %d to %d random bytes "
                              "(e.g. from: echo whsec_$(head -c 32 /dev/urandom | base64))",
                              WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX);
+        else if (w->secret && webhook_key_new(w->secret, &w->key) < 0)
+                parser_error(p, config_setting_get_member(s, "secret_file"),
+                             parser_path_member(buf, path, "secret_file"), "cannot make an HMAC key: out of memory");
         explicit_bzero(key, sizeof key);
         if (parser_get_path(p, s, path, "ca_file", &w->ca_file) > 0) {
                 parser_path_member(buf, path, "ca_file");

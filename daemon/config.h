@@ -50,6 +50,7 @@ enum webhook_format {
 };
 
 struct template;
+struct webhook_key;
 
 struct header {
         char *name;
@@ -61,6 +62,7 @@ struct webhook {
         char *host;            /* the receiver: "scheme://host:port", for the per-receiver bounds */
         enum webhook_format format;
         char *secret;          /* contents of secret_file ("whsec_…"), or NULL */
+        struct webhook_key *key; /* the secret as an HMAC key made ready once, or NULL */
         char *ca_file;         /* CA certificates for https:// instead of the system's, or NULL */
         struct header *headers;
         size_t n_headers;

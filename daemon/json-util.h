@@ -14,3 +14,8 @@ json_t *json_time(int64_t t);
  * stored; only text that is not valid UTF-8 (which JSON cannot carry) is
  * cleaned first, its bad bytes becoming U+FFFD. NULL when out of memory. */
 json_t *json_text(const char *s);
+
+/* An object or array written as json_dumps(j, JSON_COMPACT) writes it, to
+ * the byte, without its per-character callbacks; size_hint (0: none) is
+ * the size to allocate first. -EINVAL for another type, -ENOMEM. */
+int json_dump_compact(const json_t *j, size_t size_hint, char **ret, size_t *ret_size);

@@ -74,11 +74,45 @@ int text_clean(const char *s, bool one_line, char **ret) {
                 memmove(raw, start, strlen(start) + 1);
         }
 
+        /* Most texts are NFC already, and known to be so without the
+         * decomposition and recomposition utf8proc_NFC() does. */
+        if (text_is_nfc_quick(raw)) {
+                *ret = TAKE_PTR(raw);
+                return 0;
+        }
         nfc = utf8proc_NFC((const uint8_t *) raw);
         if (!nfc)
                 return -ENOMEM;
         *ret = (char *) nfc;
         return 0;
+}
+
+/* Characters that NFC leaves as they are, alone and after any other
+ * (Unicode's NFC_Quick_Check=Yes, combining class 0, never the second half
+ * of a composition): all below the combining marks at U+0300, Vietnamese's
+ * precomposed letters, and the dashes, quotes and dots of U+2010..U+2027.
+ * test-render checks each against utf8proc. */
+bool text_is_nfc_quick_char(uint32_t c) {
+        return c < 0x300 || (c >= 0x1ea0 && c <= 0x1ef9) || (c >= 0x2010 && c <= 0x2027);
+}
+
+bool text_is_nfc_quick(const char *s) {
+        const uint8_t *p = (const uint8_t *) s;
+
+        for (size_t i = 0; p[i];) {
+                utf8proc_int32_t c;
+                utf8proc_ssize_t k;
+
+                if (p[i] < 0x80) {
+                        i++;
+                        continue;
+                }
+                k = utf8proc_iterate(p + i, -1, &c);
+                if (k < 0 || !text_is_nfc_quick_char((uint32_t) c))
+                        return false;
+                i += k;
+        }
+        return true;
 }
 
 int text_normalize(const char *s, char **ret) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "render.h"
 
@@ -14,6 +15,12 @@
  * blanks and breaks made one space and is trimmed; a multi-line text loses
  * leading and trailing blank lines. -E2BIG beyond RENDER_FIELD_MAX bytes. */
 int text_clean(const char *s, bool one_line, char **ret);
+
+/* Whether valid UTF-8 `s` is NFC by a quick check: every character one
+ * that NFC never changes nor joins to the one before (true says NFC; false
+ * says only "perhaps not"). */
+bool text_is_nfc_quick(const char *s);
+bool text_is_nfc_quick_char(uint32_t c);
 
 /* Any text into NFC UTF-8 (invalid bytes become U+FFFD). */
 int text_normalize(const char *s, char **ret);

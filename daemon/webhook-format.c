@@ -148,13 +148,15 @@ static json_t *tasks_json(const struct webhook_event *e) {
 static int dump(json_t *root, struct webhook_body *ret) {
         /* Compact, and UTF-8 as it is: receivers sign-check the exact bytes
          * and most parse them once. */
-        char *s = json_dumps(root, JSON_COMPACT);
+        char *s;
+        size_t n;
+        int r = json_dump_compact(root, 4096, &s, &n);
 
         json_decref(root);
-        if (!s)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         ret->body = s;
-        ret->size = strlen(s);
+        ret->size = n;
         return 0;
 }
 

@@ -47,38 +47,65 @@ int webhook_secret_decode(const char *secret, uint8_t key[static WEBHOOK_SECRET_
         return 0;
 }
 
-int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
-                 char **ret) {
+struct webhook_key {
+        EVP_MAC_CTX *ctx; /* HMAC-SHA256 with the key set: its inner and outer pads are hashed once */
+};
+
+void webhook_key_free(struct webhook_key *k) {
+        if (!k)
+                return;
+        EVP_MAC_CTX_free(k->ctx);
+        free(k);
+}
+
+int webhook_key_new(const char *secret, struct webhook_key **ret) {
         uint8_t key[WEBHOOK_SECRET_MAX];
-        unsigned char mac[EVP_MAX_MD_SIZE];
-        char ts[24], *s;
-        size_t key_size, mac_size = 0;
-        EVP_MAC *hmac = NULL;
-        EVP_MAC_CTX *ctx = NULL;
+        size_t key_size;
+        EVP_MAC *hmac;
+        struct webhook_key *k;
         int r;
 
         r = webhook_secret_decode(secret, key, &key_size);
         if (r < 0)
                 return r;
-        snprintf(ts, sizeof ts, "%lld", (long long) timestamp);
         OSSL_PARAM params[] = {
                 OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0),
                 OSSL_PARAM_construct_end(),
         };
+        k = calloc(1, sizeof *k);
+        hmac = k ? EVP_MAC_fetch(NULL, "HMAC", NULL) : NULL;
+        if (k && hmac)
+                k->ctx = EVP_MAC_CTX_new(hmac);
+        EVP_MAC_free(hmac);
+        if (!k || !k->ctx || !EVP_MAC_init(k->ctx, key, key_size, params)) {
+                explicit_bzero(key, sizeof key);
+                webhook_key_free(k);
+                return -ENOMEM;
+        }
+        explicit_bzero(key, sizeof key);
+        *ret = k;
+        return 0;
+}
+
+int webhook_key_sign(const struct webhook_key *k, const char *id, int64_t timestamp, const void *body, size_t size,
+                     char **ret) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        char ts[24], *s;
+        size_t mac_size = 0;
+        EVP_MAC_CTX *ctx;
+        int r = 0;
+
+        snprintf(ts, sizeof ts, "%lld", (long long) timestamp);
         /* What is signed is "ID.TIMESTAMP.BODY", fed in pieces so that a
-         * large body is not copied. */
-        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-        if (!ctx || !EVP_MAC_init(ctx, key, key_size, params) ||
-            !EVP_MAC_update(ctx, (const unsigned char *) id, strlen(id)) ||
+         * large body is not copied, into a copy of the keyed context. */
+        ctx = EVP_MAC_CTX_dup(k->ctx);
+        if (!ctx || !EVP_MAC_update(ctx, (const unsigned char *) id, strlen(id)) ||
             !EVP_MAC_update(ctx, (const unsigned char *) ".", 1) ||
             !EVP_MAC_update(ctx, (const unsigned char *) ts, strlen(ts)) ||
             !EVP_MAC_update(ctx, (const unsigned char *) ".", 1) || !EVP_MAC_update(ctx, body, size) ||
             !EVP_MAC_final(ctx, mac, &mac_size, sizeof mac))
                 r = -ENOMEM;
         EVP_MAC_CTX_free(ctx);
-        EVP_MAC_free(hmac);
-        explicit_bzero(key, sizeof key);
         if (r < 0)
                 return r;
 
@@ -89,4 +116,17 @@ int webhook_sign(const char *secret, const char *id, int64_t timestamp, const vo
         EVP_EncodeBlock((unsigned char *) s + 3, mac, (int) mac_size);
         *ret = s;
         return 0;
+}
+
+int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
+                 char **ret) {
+        struct webhook_key *k = NULL;
+        int r;
+
+        r = webhook_key_new(secret, &k);
+        if (r < 0)
+                return r;
+        r = webhook_key_sign(k, id, timestamp, body, size, ret);
+        webhook_key_free(k);
+        return r;
 }

@@ -21,3 +21,13 @@ int webhook_secret_decode(const char *secret, uint8_t key[static WEBHOOK_SECRET_
 /* "v1,<base64 HMAC-SHA256 of ID.TIMESTAMP.BODY>" with the decoded secret. */
 int webhook_sign(const char *secret, const char *id, int64_t timestamp, const void *body, size_t size,
                  char **ret);
+
+/* The HMAC key made ready once (a receiver's, at configuration load), so
+ * that a signature hashes only what it signs. */
+struct webhook_key;
+int webhook_key_new(const char *secret, struct webhook_key **ret);
+void webhook_key_free(struct webhook_key *k);
+/* As webhook_sign(), with a key from webhook_key_new(); the key is not
+ * changed, so one serves any number of signatures. */
+int webhook_key_sign(const struct webhook_key *k, const char *id, int64_t timestamp, const void *body, size_t size,
+                     char **ret);

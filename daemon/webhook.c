@@ -96,7 +96,8 @@ static int build_headers(const struct webhook *w, const struct webhook_body *b, 
         if (r >= 0)
                 r = push_header(l, &n, "webhook-timestamp", ts);
         if (r >= 0 && w->secret) {
-                r = webhook_sign(w->secret, id, now, body, size, &signature);
+                r = w->key ? webhook_key_sign(w->key, id, now, body, size, &signature)
+                           : webhook_sign(w->secret, id, now, body, size, &signature);
                 if (r >= 0)
                         r = push_header(l, &n, "webhook-signature", signature);
         }
@@ -291,8 +292,9 @@ int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
                  * the new timestamp, so the request cannot go. */
                 if (!w || !w->secret)
                         return -ENOKEY;
-                r = webhook_sign(w->secret, j->headers[id] + strlen("webhook-id: "), now, j->body, j->body_size,
-                                 &signature);
+                const char *sid = j->headers[id] + strlen("webhook-id: ");
+                r = w->key ? webhook_key_sign(w->key, sid, now, j->body, j->body_size, &signature)
+                           : webhook_sign(w->secret, sid, now, j->body, j->body_size, &signature);
                 if (r < 0)
                         return r;
                 line = header_line("webhook-signature", signature);

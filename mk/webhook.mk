@@ -44,3 +44,25 @@ check-webhook-reference: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) \
 		DEADLINED_STANDARDWEBHOOKS=$(abspath $(BUILD))/npm/node_modules \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_webhook.py -k reference_library
+
+# `make profile-webhook [PROFILE_N1=200 PROFILE_N2=2000]`: instructions per
+# webhook delivery, whole and by part, from callgrind on the bench-webhook
+# workload (load-insensitive, unlike the throughput figures). As root the
+# missing Debian packages are installed first.
+PROFILE_N1 ?= 200
+PROFILE_N2 ?= 2000
+PROFILE_WEBHOOK_DEBS := nginx-light valgrind
+
+.PHONY: profile-webhook
+profile-webhook: $(PROGRAMS)
+	@missing=""; for p in $(PROFILE_WEBHOOK_DEBS); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "profile-webhook needs:$$missing (run as root: apt-get install$$missing)"; exit 1; \
+		fi; \
+	fi
+	PATH="$$PATH:/usr/sbin" $(PYTHON) tests/bench/profile-webhook.py $(BUILD) $(PROFILE_N1) $(PROFILE_N2)

@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
         const int rounds = 2000;
         double t0 = now_ms();
         for (int i = 0; i < rounds; i++)
-                if (outbox_next_wakeup(s, &next) < 0)
+                if (outbox_next_wakeup(s, c, start, &next) < 0)
                         return 70;
         printf("next_due_us=%.2f\n", (now_ms() - t0) * 1000.0 / rounds);
         if (next == NO_TIME)

@@ -18,7 +18,9 @@ import os
 import pathlib
 import shutil
 import socket
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,8 @@ BUILD = pathlib.Path(sys.argv[1])
 MESSAGES = int(os.environ.get("BENCH_SMTP_MESSAGES", "2000"))
 CURL_MESSAGES = int(os.environ.get("BENCH_SMTP_CURL_MESSAGES", "300"))
 CONNECTIONS = int(os.environ.get("BENCH_SMTP_CONNECTIONS", "4"))
+SOURCE_MESSAGES = int(os.environ.get("BENCH_SMTP_SOURCE_MESSAGES", "20000"))
+RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
 N_AGENCIES = 50
 HANOI = datetime.timezone(datetime.timedelta(hours=7))
 NOW = "2025-05-13T09:00"
@@ -150,19 +154,27 @@ def main():
                                    f'from = "Nhắc việc <nhacviec@sonha.gov.vn>"; '
                                    f'max_connections = {CONNECTIONS}; }};')
             make_db(conf, MESSAGES)
-            elapsed, rss_kb, rc, err = run_daemon(conf)
-            con = sqlite3.connect(d / "bench.db")
-            sent = dict(con.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
-            con.close()
-            if rc != 0 or sent.get("sent") != 2 * MESSAGES:
-                print(err[-2000:], file=sys.stderr)
-                raise SystemExit(f"deadlined exited {rc}; deliveries: {sent}")
+            shutil.copy(d / "bench.db", d / "pristine.db")
+            rates = []
+            for _ in range(RUNS):
+                for suffix in ("", "-wal", "-shm"):
+                    (d / f"bench.db{suffix}").unlink(missing_ok=True)
+                shutil.copy(d / "pristine.db", d / "bench.db")
+                elapsed, rss_kb, rc, err = run_daemon(conf)
+                con = sqlite3.connect(d / "bench.db")
+                sent = dict(con.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+                con.close()
+                if rc != 0 or sent.get("sent") != 2 * MESSAGES:
+                    print(err[-2000:], file=sys.stderr)
+                    raise SystemExit(f"deadlined exited {rc}; deliveries: {sent}")
+                rates.append(MESSAGES / elapsed)
             summary = [line for line in err.splitlines() if "messages sent over" in line]
-            daemon_rate = MESSAGES / elapsed
+            daemon_rate = statistics.median(rates)
 
-            source_same = smtp_source(port, message, 20000, CONNECTIONS)
-            source_20 = smtp_source(port, message, 20000, 20)
-            curl_rate = curl_loop(port, message, CURL_MESSAGES)
+            source_same = statistics.median(smtp_source(port, message, SOURCE_MESSAGES, CONNECTIONS)
+                                            for _ in range(RUNS))
+            source_20 = statistics.median(smtp_source(port, message, SOURCE_MESSAGES, 20) for _ in range(RUNS))
+            curl_rate = statistics.median(curl_loop(port, message, CURL_MESSAGES) for _ in range(RUNS))
         finally:
             sink.terminate()
             sink.wait()
@@ -178,7 +190,8 @@ def main():
     print(f"  {'one curl process per message (' + str(CURL_MESSAGES) + ' messages)':56} {curl_rate:9.0f}")
     print()
     print(f"  deadlined / curl loop:   {daemon_rate / curl_rate:6.1f}x   (target >= 20x)")
-    print(f"  deadlined / smtp-source: {100 * daemon_rate / ceiling:6.1f}%   (target >= 30%, of the better ceiling)")
+    print(f"  deadlined / smtp-source: {100 * daemon_rate / ceiling:6.1f}%   (target >= 80%, of the better ceiling)")
+    print(f"  (medians of {RUNS} runs each)")
     for line in summary:
         print("  " + line.lstrip("<0123456789>"))
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <utf8proc.h>
 
+#include "render-text.h"
 #include "render.h"
 #include "template.h"
 
@@ -962,6 +963,45 @@ static void test_digest_of_many_tasks_stays_in_bounds(void **state) {
         free(tasks);
 }
 
+/* The quick NFC check's characters: each one NFC leaves alone, a starter
+ * never joined to what precedes it; a text that passes is its own NFC. */
+static void test_nfc_quick_check_characters(void **state) {
+        static const char *const texts[] = {
+                "Báo cáo “tiến độ” — Sở Kế hoạch và Đầu tư…",   /* NFC: quick */
+                "Vie\xcc\x82\xcc\xa3t Nam",                    /* e + marks: not quick */
+                "Ơn Ưu ă â ê ô ơ ư đ ỹ ự ặ",
+                "\xe1\x84\x80\xe1\x85\xa1",                    /* Hangul jamo: not quick */
+                "A\xe2\x80\x80" "B",                           /* U+2000 becomes U+2002 */
+        };
+        size_t n_quick = 0;
+
+        for (uint32_t c = 1; c < 0x30000; c++) {
+                uint8_t z[5] = {};
+                _cleanup_free_ uint8_t *nfc = NULL;
+                const utf8proc_property_t *prop;
+
+                if (!text_is_nfc_quick_char(c))
+                        continue;
+                n_quick++;
+                prop = utf8proc_get_property((utf8proc_int32_t) c);
+                (void) utf8proc_encode_char((utf8proc_int32_t) c, z);
+                nfc = utf8proc_NFC(z);
+                assert_non_null(nfc);
+                if (strcmp((const char *) nfc, (const char *) z) != 0 || prop->combining_class != 0 ||
+                    prop->comp_exclusion || text_may_compose((const char *) z))
+                        fail_msg("U+%04X is not a character NFC leaves alone", c);
+        }
+        assert_true(n_quick > 0x300);
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+                _cleanup_free_ char *clean = NULL;
+                _cleanup_free_ uint8_t *nfc = utf8proc_NFC((const uint8_t *) texts[i]);
+
+                assert_int_equal(text_clean(texts[i], true, &clean), 0);
+                assert_string_equal(clean, (const char *) nfc);
+                assert_int_equal(text_is_nfc_quick(texts[i]), strcmp((const char *) nfc, texts[i]) == 0);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_builtins_match_conf_templates),
@@ -1000,6 +1040,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_input_is_refused),
                 cmocka_unit_test(test_digest_of_many_tasks_stays_in_bounds),
                 cmocka_unit_test(test_assignment_notice),
+                cmocka_unit_test(test_nfc_quick_check_characters),
         };
 
         return cmocka_run_group_tests(tests, setup, NULL);

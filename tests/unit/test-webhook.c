@@ -22,6 +22,7 @@
 #include "outbox.h"
 #include "timeutil.h"
 #include "webhook-format.h"
+#include "json-util.h"
 #include "webhook.h"
 
 /* The specification's test vector. */
@@ -214,6 +215,83 @@ static void test_signature_covers_id_timestamp_and_body(void **state) {
         assert_string_not_equal(b, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
         assert_string_not_equal(c, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
         assert_int_equal(webhook_sign("whsec_abc", "x", 1, body, 1, &a), -EINVAL);
+}
+
+static void test_signature_with_a_key_made_once(void **state) {
+        static const char body[] = "{\"test\": 2432232314}";
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+        struct webhook_key *k = NULL;
+
+        assert_int_equal(webhook_key_new(SPEC_SECRET, &k), 0);
+        /* The same key signs again and again: each signature is the one
+         * made with the secret alone. */
+        assert_int_equal(webhook_key_sign(k, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), &a), 0);
+        assert_int_equal(webhook_key_sign(k, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), &b), 0);
+        assert_int_equal(webhook_sign(SPEC_SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), &c),
+                         0);
+        assert_string_equal(a, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert_string_equal(b, c);
+        free(a);
+        a = NULL;
+        assert_int_equal(webhook_key_sign(k, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), &a), 0);
+        assert_string_equal(a, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        webhook_key_free(k);
+        k = NULL;
+        assert_int_equal(webhook_key_new("whsec_abc", &k), -EINVAL);
+        assert_null(k);
+}
+
+/* The payload's serialiser writes what json_dumps(JSON_COMPACT) writes. */
+static void assert_dump_matches_jansson(json_t *j) {
+        _cleanup_free_ char *want = json_dumps(j, JSON_COMPACT), *got = NULL;
+        size_t n = 0;
+
+        assert_non_null(j);
+        assert_non_null(want);
+        assert_int_equal(json_dump_compact(j, 0, &got, &n), 0);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+        free(got);
+        got = NULL;
+        assert_int_equal(json_dump_compact(j, 4096, &got, &n), 0);
+        assert_string_equal(got, want);
+        json_decref(j);
+}
+
+static void test_compact_dump_is_jansson_to_the_byte(void **state) {
+        char controls[0x21 + 8];
+        json_t *o = json_object(), *a = json_array();
+        _cleanup_free_ char *s = NULL;
+        size_t n;
+
+        for (int i = 1; i < 0x20; i++)
+                controls[i - 1] = (char) i;
+        memcpy(controls + 0x1f, "\"\\/\x7f", 5);
+        assert_dump_matches_jansson(json_pack("{s:s}", "c", controls));
+        assert_dump_matches_jansson(json_pack("[s,s,s]", "Báo cáo tiến độ “quý” — hạn 30/06", "🙂 U+1F642",
+                                              ""));
+        assert_dump_matches_jansson(json_pack("{s:s%}", "nul", "a\0b", (size_t) 3));
+        assert_dump_matches_jansson(json_pack("{s:I,s:I,s:i,s:b,s:b,s:n}", "min", (json_int_t) INT64_MIN, "max",
+                                              (json_int_t) INT64_MAX, "zero", 0, "t", 1, "f", 0, "null"));
+        assert_dump_matches_jansson(json_pack("[f,f,f,f,f]", 1.0, 0.1, 1e300, -0.0, 123456.789));
+        assert_dump_matches_jansson(json_pack("{s:{},s:[],s:[{}],s:{s:[i,{s:s}]}}", "e", "a", "ae", "deep", "k",
+                                              1, "k\n\"y\"", "x"));
+        /* Keys in the order they were set, as jansson writes them. */
+        for (int i = 0; i < 40; i++) {
+                char k[8];
+                snprintf(k, sizeof k, "k%d", (i * 17) % 40);
+                json_object_set_new(o, k, json_integer(i));
+        }
+        json_object_set_new(o, "k3", json_string("set again"));
+        json_object_del(o, "k5");
+        assert_dump_matches_jansson(o);
+        assert_dump_matches_jansson(json_pack("{s:s}", "\t\"key\"", "v"));
+        assert_int_equal(json_dump_compact(a, 0, &s, &n), 0);
+        assert_string_equal(s, "[]");
+        json_decref(a);
+        json_t *str = json_string("x");
+        assert_int_equal(json_dump_compact(str, 0, &s, &n), -EINVAL);
+        json_decref(str);
 }
 
 /* --- delivery id --------------------------------------------------------- */
@@ -592,6 +670,8 @@ int main(void) {
                 cmocka_unit_test(test_secret_refuses_wrong_lengths_and_characters),
                 cmocka_unit_test(test_signature_matches_the_specification_vector),
                 cmocka_unit_test(test_signature_covers_id_timestamp_and_body),
+                cmocka_unit_test(test_signature_with_a_key_made_once),
+                cmocka_unit_test(test_compact_dump_is_jansson_to_the_byte),
                 cmocka_unit_test_setup_teardown(test_delivery_id_of_one_row_is_its_instance_and_row_id, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_compose_without_an_instance_is_refused, setup, teardown),
                 cmocka_unit_test(test_delivery_id_of_a_digest_depends_on_its_rows_not_their_order),
