@@ -750,7 +750,7 @@ static void test_retry_puts_back_failed_deliveries_that_have_a_reason_to_go(void
 static void test_task_delete_never_gives_its_ids_again(void **state) {
         struct fixture *f = *state;
         int64_t keep = add_task(f->s, "keep", NOW, NULL, 0);
-        int64_t gone = add_task(f->s, "gone", NOW, (struct task_agency[]) { { "sxd", ROLE_LEAD } }, 1);
+        int64_t gone = add_task(f->s, "gone", NOW, (struct task_agency[]) { { .agency = "sxd", .role = ROLE_LEAD } }, 1);
         int64_t d = insert(f->s, delivery(gone, "s", "sxd", "email", NOW));
         _cleanup_(task_done) struct task t = {};
 
