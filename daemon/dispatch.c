@@ -460,7 +460,77 @@ int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret) {
         return 0;
 }
 
+/* The room each receiver's host had when the filter was made, for a
+ * claim on another thread (the store thread), which must not touch the
+ * host queues the loop keeps: its admissions count down this copy. */
+struct host_room {
+        const char *host;
+        size_t room;
+};
+
+struct room_snapshot {
+        const struct config *config;
+        size_t n;
+        struct host_room hosts[];
+};
+
+static bool admit_snapshot(void *userdata, const char *agency, const char *channel) {
+        struct room_snapshot *s = userdata;
+        const struct webhook *w = channel_webhook(s->config, agency, channel);
+
+        if (!w || !w->host)
+                return true;
+        for (size_t i = 0; i < s->n; i++)
+                if (streq(s->hosts[i].host, w->host)) {
+                        if (s->hosts[i].room == 0)
+                                return false;
+                        s->hosts[i].room--;
+                        return true;
+                }
+        return true;
+}
+
+int dispatch_claim_filter_detached(struct dispatch *d, struct claim_filter *ret) {
+        struct room_snapshot *s;
+        size_t n_webhooks = 0;
+        int r;
+
+        r = dispatch_claim_filter(d, ret);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < d->config->n_agencies; i++)
+                n_webhooks += d->config->agencies[i].n_webhooks;
+        s = calloc(1, sizeof *s + n_webhooks * sizeof s->hosts[0]);
+        if (!s) {
+                dispatch_claim_done(d, ret);
+                return -ENOMEM;
+        }
+        s->config = d->config;
+        for (size_t i = 0; i < d->config->n_agencies; i++)
+                for (size_t k = 0; k < d->config->agencies[i].n_webhooks; k++) {
+                        const char *host = d->config->agencies[i].webhooks[k].host;
+                        size_t j, share, load;
+
+                        if (!host)
+                                continue;
+                        for (j = 0; j < s->n && !streq(s->hosts[j].host, host); j++)
+                                ;
+                        if (j < s->n)
+                                continue;
+                        share = host_share(d, host);
+                        load = hostqueue_load(d->hosts, host);
+                        s->hosts[s->n++] = (struct host_room) { host, share > load ? share - load : 0 };
+                }
+        ret->admit = admit_snapshot;
+        ret->userdata = s;
+        return 0;
+}
+
 void dispatch_claim_done(struct dispatch *d, struct claim_filter *f) {
+        if (f->admit == admit_snapshot) {
+                f->userdata = mfree(f->userdata);
+                f->admit = NULL;
+        }
         hostqueue_unreserve(d->hosts);
         f->busy = mfree(f->busy);
         f->n_busy = 0;

@@ -58,6 +58,10 @@ size_t dispatch_in_flight(const struct dispatch *d);
  * submitted; filter.busy is NULL when no receiver is at its share. */
 #define DISPATCH_HOST_CLAIMED 192
 int dispatch_claim_filter(struct dispatch *d, struct claim_filter *ret);
+/* The same filter for a claim on another thread: it reads only a copy of
+ * each receiver's room (and the configuration, which must outlive it),
+ * never the dispatcher. */
+int dispatch_claim_filter_detached(struct dispatch *d, struct claim_filter *ret);
 void dispatch_claim_done(struct dispatch *d, struct claim_filter *f);
 
 /* Classifies an HTTP status for a webhook: 2xx sent; 408, 429 and 5xx retry;

@@ -515,6 +515,8 @@ static void manager_work_free(struct manager_work *w) {
                 return;
         job_list_done(&w->jobs);
         free(w->filter.busy);
+        if (w->claim)
+                free(w->filter.userdata);       /* the room snapshot, never handed back */
         for (size_t i = 0; i < w->n_settle; i++)
                 job_free(w->settle[i]);
         free(w->settle);
@@ -647,7 +649,7 @@ static int manager_pass_threaded(struct manager *m) {
         room = ASYNC_IN_FLIGHT_MAX > m->in_flight ? ASYNC_IN_FLIGHT_MAX - m->in_flight : 0;
         w->limit = m->config->transport == TRANSPORT_MAILDIR ? MIN(room, SYNC_BATCH) : room;
         if (room > 0 && !m->stopping) {
-                r = dispatch_claim_filter(m->dispatch, &w->filter);
+                r = dispatch_claim_filter_detached(m->dispatch, &w->filter);
                 if (r < 0)
                         log_warning_errno(r, "Failed to work out which receivers have room: %m");
                 else

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Several daemons on one PostgreSQL database: the decide lock. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "store-pg.h"
 
@@ -27,7 +29,20 @@ int pg_changed(struct store *s) {
                 s->notify = true;
                 return 0;
         }
-        return pg_exec(s, "NOTIFY " PG_CHANNEL);
+        return pg_notify(s);
+}
+
+int pg_notify(struct store *s) {
+        char *who = PQescapeLiteral(s->conn, s->claimer, strlen(s->claimer));
+        char sql[256];
+
+        if (!who) {
+                pg_set_error(s, "%s", PQerrorMessage(s->conn));
+                return -ENOMEM;
+        }
+        snprintf(sql, sizeof sql, "NOTIFY " PG_CHANNEL ", %s", who);
+        PQfreemem(who);
+        return pg_exec(s, sql);
 }
 
 int pg_change_fd(struct store *s) {
@@ -73,7 +88,8 @@ int pg_change_consume(struct store *s) {
                 return -ECONNRESET;
         }
         while ((n = PQnotifies(s->conn))) {
-                if (n->be_pid != own)
+                /* Ours, or another connection of this process's. */
+                if (n->be_pid != own && !streq(n->extra, s->claimer))
                         changed = 1;
                 PQfreemem(n);
         }

@@ -590,7 +590,7 @@ int pg_commit(struct store *s) {
         }
         if (s->notify) {
                 /* Delivered with the commit, dropped with a rollback. */
-                r = pg_exec(s, "NOTIFY " PG_CHANNEL);
+                r = pg_notify(s);
                 if (r < 0)
                         return r;
         }

@@ -219,6 +219,10 @@ int pg_change_consume(struct store *s);
 /* A statement changed what another daemon acts on: NOTIFY at the commit
  * (at once outside a transaction). */
 int pg_changed(struct store *s);
+/* NOTIFY now (in a transaction: at its commit), naming this process
+ * (`claimer`), whose own listeners leave it out: a daemon's store thread
+ * and its loop have a connection each. */
+int pg_notify(struct store *s);
 
 /* store-pg-copy.c: the receiving side of store_copy(). */
 int pg_copy_begin(struct store *s);

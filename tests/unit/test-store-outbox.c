@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The store's scheduler queries and the outbox, including how SQLite runs
  * them: finding what is due must be an index search, never a scan. */
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "store-fixture.h"
 
 static struct delivery delivery(int64_t task_id, const char *slot, const char *agency,
@@ -510,8 +513,30 @@ static void test_pg_decide_lock_one_daemon_at_a_time(void **state) {
         assert_int_equal(store_commit(f->s), 0);
 }
 
+/* A task added by another process (as deadlinectl would), with a
+ * connection of its own, committed at once or in a transaction. */
+static void add_task_elsewhere(const char *title, bool in_transaction) {
+        int status;
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct store *s = NULL;
+                if (store_open(test_database(), 0, &s) < 0 || (in_transaction && store_begin(s) < 0))
+                        _exit(1);
+                add_task(s, title, NOW, NULL, 0);
+                if (in_transaction && store_commit(s) < 0)
+                        _exit(1);
+                store_close(s);
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* PostgreSQL: a commit that changed tasks or the outbox tells the other
- * connections that listen; its own, a rollback and a read tell nobody. */
+ * processes that listen; this process's own connections (a daemon's loop
+ * and its store thread), a rollback and a read tell nobody. */
 static void test_pg_change_notices(void **state) {
         PG_ONLY();
         struct fixture *f = *state;
@@ -522,7 +547,7 @@ static void test_pg_change_notices(void **state) {
         assert_true(store_change_fd(f->s) >= 0);
         assert_int_equal(store_change_consume(f->s), 0);
 
-        add_task(other, "a", NOW, NULL, 0);           /* outside a transaction */
+        add_task_elsewhere("a", false);               /* outside a transaction */
         usleep(200 * 1000);
         assert_int_equal(store_change_consume(f->s), 1);
         assert_int_equal(store_change_consume(f->s), 0);
@@ -534,12 +559,11 @@ static void test_pg_change_notices(void **state) {
         assert_int_equal(store_next_fire(other, &due), 0);
         assert_int_equal(store_commit(other), 0);
         add_task(f->s, "ours", NOW, NULL, 0);
+        add_task(other, "this process's other connection", NOW, NULL, 0);
         usleep(200 * 1000);
         assert_int_equal(store_change_consume(f->s), 0);
 
-        assert_int_equal(store_begin(other), 0);
-        add_task(other, "c", NOW, NULL, 0);
-        assert_int_equal(store_commit(other), 0);
+        add_task_elsewhere("c", true);
         usleep(200 * 1000);
         assert_int_equal(store_change_consume(f->s), 1);
 }
