@@ -4,7 +4,9 @@
 #                        cluster (tests/pg-cluster.sh: initdb and pg_ctl in a
 #                        temporary folder, a Unix socket only, run as an
 #                        unprivileged user), then the integration tests
-#                        marked `pg` (tests/integration/test_pg.py)
+#                        marked `pg` (tests/integration/test_pg.py, and
+#                        test_pg_kill.py: several daemons, one kill -9ed
+#                        about every second; about 40 s)
 #   make pg-test-deps    the Debian packages only these tests need (as root)
 #
 # libpq-dev, which the build needs, comes with `make deps`.
