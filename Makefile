@@ -128,9 +128,12 @@ check-unit: $(UNIT_BINS)
 		DEADLINED_SOURCE=$(CURDIR) $$t; \
 	done
 
+# The integration tests `make check` runs (make check-pg-integration runs
+# the same on PostgreSQL).
+INTEGRATION_MARKS := not faults and not ocr and not browser and not imap and not pg
 check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser and not imap and not pg" tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "$(INTEGRATION_MARKS)" tests/integration $(PYTEST_ARGS)
 
 # The slow fault scenarios (tests marked `faults`): two senders, a locked
 # database under the watchdog, SMTP and webhook fault matrices, a full disk,

@@ -142,12 +142,8 @@ def test_delete_removes_the_task_and_all_it_has(env, recurrence):
     if not recurrence:
         env.ctl("--now", "2025-05-03T09:00", "reopen", t["id"], check=True)
     # A reminder decided and not sent yet.
-    env.query("SELECT 1")
-    con = sqlite3.connect(env.database)
-    with con:
-        con.execute("INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, created_at, next_attempt_at) "
-                    "VALUES (?, 'before:14d@1', 1, 'stc', 'email', 1, 1)", (t["id"],))
-    con.close()
+    env.execute("INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, created_at, next_attempt_at) "
+                "VALUES (?, 'before:14d@1', 1, 'stc', 'email', 1, 1)", t["id"])
     assert all(counts(env, t["id"]).values())
     keep_before = counts(env, keep["id"])
 
@@ -174,6 +170,7 @@ def test_delete_is_refused_for_sent_reminders_unless_forced(env):
     assert env.query("SELECT count(*) FROM deliveries") == [(0,)]
 
 
+@pytest.mark.sqlite_only("a sender's lock file beside the database")
 def test_delete_refuses_a_reminder_being_sent(env):
     task = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")["id"]
     con = sqlite3.connect(env.database)
@@ -224,6 +221,7 @@ def test_delete_frees_the_reference_and_cancel_does_not(env, tmp_path):
 # --- the schema ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("SQLite's migrations from an old schema")
 def test_a_schema_6_database_migrates_with_its_deliveries(env):
     task = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")["id"]
     assert run_once(env, "--now", FIRST).returncode == 0
@@ -241,6 +239,7 @@ def test_a_schema_6_database_migrates_with_its_deliveries(env):
 # --- --json everywhere --------------------------------------------------------------------------------
 
 
+@pytest.mark.pg_differs("new-instance-id: \"no database at postgresql://...\" (access() on the URI)")
 def test_every_printing_command_speaks_json(env, tmp_path):
     j = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")
     task = j["id"]
