@@ -182,6 +182,7 @@ help:
 	@echo "make check-browser   print the HTML compliance report with headless Chromium and check it"
 	@echo "make check-imap      read agencies' replies from a real IMAP server (dovecot) and check them"
 	@echo "make check-pg        the store's unit tests and test_pg.py against a throw-away PostgreSQL cluster"
+	@echo "make check-pg-integration  the integration tests of make check, on a throw-away PostgreSQL cluster"
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 
