@@ -223,13 +223,14 @@ class Env:
         for extra in ("", "-wal", "-shm"):
             pathlib.Path(str(self.database) + extra).unlink(missing_ok=True)
 
-    def copy_database_to(self, other):
+    def copy_database_to(self, other, config=True):
         """Makes other's database a copy of this one, with what is in
-        SQLite's WAL; other's configuration text read from this one's."""
-        text = self.config.read_text(encoding="utf-8")
-        if self.pg_uri:
-            text = text.replace(f'database = "{self.pg_uri}"', 'database = "deadlined.db"')
-        other.config.write_text(text, encoding="utf-8")
+        SQLite's WAL; and other's configuration this one's (config)."""
+        if config:
+            text = self.config.read_text(encoding="utf-8")
+            if self.pg_uri:
+                text = text.replace(f'database = "{self.pg_uri}"', 'database = "deadlined.db"')
+            other.config.write_text(text, encoding="utf-8")
         if self.pg_uri:
             con = pg_connect(PG)
             try:

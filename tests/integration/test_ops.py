@@ -191,6 +191,22 @@ def test_delete_refuses_a_reminder_being_sent(env):
     assert env.query("SELECT count(*) FROM deliveries") == [(0,)]
 
 
+@pytest.mark.pg_differs("delete asks the sender lock file beside the database, not the claim's lease: a live claim "
+                        "counts as sent and delete --force removes the row its daemon is sending")
+def test_delete_refuses_a_reminder_a_daemon_holds_under_lease(env):
+    """PostgreSQL: a delivery claimed by a daemon (on another machine) whose
+    lease has not run out is being sent now."""
+    if not env.pg_uri:
+        pytest.skip("claims with a lease are PostgreSQL's")
+    task = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")["id"]
+    env.execute("INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, state, attempts, created_at, "
+                "claimed_by, claimed_until) VALUES (?, 'before:14d@1', 1, 'stc', 'email', 'attempting', 1, 1, "
+                "'db2.sonha.gov.vn:4242', 4102444800)", task)
+    before = env.dump()
+    one_line_error(env.ctl("delete", task, "--force"), 75, "has a reminder being sent now")
+    assert env.dump() == before
+
+
 def test_delete_bad_input(env):
     env.ctl("add", "Báo cáo", "--agency", "stc", check=True)
     before = env.dump()

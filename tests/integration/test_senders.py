@@ -6,7 +6,6 @@ instance id in every Message-ID, thread root and webhook-id, and
 deadlinectl new-instance-id for a copy of a database."""
 
 import re
-import shutil
 import threading
 import time
 
@@ -165,14 +164,14 @@ def test_new_instance_id_gives_a_copy_ids_of_its_own(tmp_path):
         a, b = two_databases(tmp_path, server.url())
         add_task(a)
         # The backup restored elsewhere: the same database, the same id.
-        shutil.copy(a.database, b.database)
+        a.copy_database_to(b, config=False)
         assert b.instance_id() == a.instance_id()
         old = a.instance_id()
         p = b.ctl("new-instance-id")
         assert p.returncode == 0, p.stderr
         new = b.instance_id()
         assert new != old and re.fullmatch(r"[a-z2-7]{26}", new)
-        assert p.stdout == f"{b.database}: instance id {new} (was {old})\n"
+        assert p.stdout == f"{b.pg_uri or b.database}: instance id {new} (was {old})\n"
         assert a.instance_id() == old
         hooks_a, mails_a = ids_sent(a, server)
         hooks_b, mails_b = ids_sent(b, server)
