@@ -133,9 +133,12 @@ check-unit: $(UNIT_BINS)
 		DEADLINED_SOURCE=$(CURDIR) $$t; \
 	done
 
+# The integration tests `make check` runs (make check-pg-integration runs
+# the same on PostgreSQL).
+INTEGRATION_MARKS := not faults and not ocr and not browser and not imap and not pg
 check-integration: $(PROGRAMS)
 	DEADLINED_BUILD=$(abspath $(BUILD)) DEADLINED_SOURCE=$(CURDIR) DEADLINED_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not faults and not ocr and not browser and not imap and not pg" tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "$(INTEGRATION_MARKS)" tests/integration $(PYTEST_ARGS)
 
 # The slow fault scenarios (tests marked `faults`): two senders, a locked
 # database under the watchdog, SMTP and webhook fault matrices, a full disk,
@@ -184,6 +187,7 @@ help:
 	@echo "make check-browser   print the HTML compliance report with headless Chromium and check it"
 	@echo "make check-imap      read agencies' replies from a real IMAP server (dovecot) and check them"
 	@echo "make check-pg        the store's unit tests and test_pg.py against a throw-away PostgreSQL cluster"
+	@echo "make check-pg-integration  the integration tests of make check, on a throw-away PostgreSQL cluster"
 	@echo "make deps            install the Debian packages the build and tests need"
 	@echo "make install         install under PREFIX (default /usr/local), DESTDIR for staging"
 

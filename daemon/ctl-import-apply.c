@@ -184,12 +184,23 @@ int import_preview_conflicts(struct ctl *c, struct import *im) {
         size_t added, updated;
         int r;
 
-        if (access(c->config->database, F_OK) < 0)
-                return 0;
-        if (access(c->config->database, R_OK | W_OK) < 0) {
-                fprintf(stderr, "deadlinectl: import: %s: %s; what a re-import would keep of people's changes "
-                        "is not shown\n", c->config->database, strerror(errno));
-                return 0;
+        /* A server's database is always there, and the server decides
+         * who may write it; one with no tables yet (its schema is made at
+         * the first open that may write) has nothing to compare with, and
+         * a dry run makes none. */
+        if (store_database_is_server(c->config->database)) {
+                _cleanup_(store_closep) struct store *probe = NULL;
+                if (store_open_password(c->config->database, c->config->database_password, STORE_READONLY,
+                                        &probe) == -EROFS)
+                        return 0;
+        } else {
+                if (access(c->config->database, F_OK) < 0)
+                        return 0;
+                if (access(c->config->database, R_OK | W_OK) < 0) {
+                        fprintf(stderr, "deadlinectl: import: %s: %s; what a re-import would keep of people's "
+                                "changes is not shown\n", c->config->database, strerror(errno));
+                        return 0;
+                }
         }
         /* Only the items the import would apply. */
         if (import_with_lead(im, &sub) < 0)

@@ -406,8 +406,9 @@ int cmd_check_config(struct ctl *c, int argc, char **argv) {
         if (r != 0)
                 return r;
         /* Tasks name agencies by id: an id the configuration lost would
-         * silently stop their reminders. */
-        if (access(c->config->database, F_OK) >= 0) {
+         * silently stop their reminders. A server's database is always
+         * there to ask. */
+        if (store_database_is_server(c->config->database) || access(c->config->database, F_OK) >= 0) {
                 _cleanup_strv_free_ char **ids = NULL;
                 size_t missing = 0;
                 r = ctl_open_store(c);

@@ -118,16 +118,35 @@ def wait_until(predicate, timeout=10, interval=0.05):
 def bulk_add(env, tasks, now):
     """Adds many tasks at once, as deadlinectl add would (created and first
     looked at `now`). Used only where a thousand processes would be slow."""
+    insert_tasks(env, [(title, due, due_at, now, [(lead, "lead")]) for title, lead, due, due_at in tasks])
+
+
+def insert_tasks(env, tasks):
+    """Writes open tasks straight into the database (made and migrated
+    first), on either backend, in one transaction: (title, due, due_at,
+    created_at, [(agency, role), ...]) each."""
     env.ctl("list", check=True)  # creates and migrates the database
-    con = sqlite3.connect(env.database)
-    with con:
-        for title, lead, due, due_at in tasks:
-            cur = con.execute(
-                "INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at, fired_through)"
-                " VALUES (?, ?, ?, 'open', ?, ?, ?, ?)", (title, due, due_at, now, now, now, now))
-            con.execute("INSERT INTO task_agencies (task_id, agency, role, position) VALUES (?, ?, 'lead', 0)",
-                        (cur.lastrowid, lead))
-    con.close()
+    if env.pg_uri:
+        from conftest import pg_connect, pg_sql
+        con = pg_connect(env.pg_uri)
+        con.autocommit = False
+        fix = pg_sql
+    else:
+        con = sqlite3.connect(env.database)
+        fix = str
+    try:
+        with con:
+            cur = con.cursor()
+            for title, due, due_at, created, agencies in tasks:
+                cur.execute(fix("INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at,"
+                                " fired_through) VALUES (?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id"),
+                            (title, due, due_at, created, created, created, created))
+                [(task_id,)] = cur.fetchall()
+                for position, (agency, role) in enumerate(agencies):
+                    cur.execute(fix("INSERT INTO task_agencies (task_id, agency, role, position) VALUES (?, ?, ?, ?)"),
+                                (task_id, agency, role, position))
+    finally:
+        con.close()
 
 
 def maildir_count(env):

@@ -193,6 +193,7 @@ def test_missing_config(env):
     assert p.returncode == 78 and "nope.conf" in p.stderr
 
 
+@pytest.mark.sqlite_only("sets PRAGMA user_version; test_pg.py refuses a newer schema on PostgreSQL")
 def test_database_newer_than_program_is_refused(env):
     import sqlite3
     con = sqlite3.connect(env.database)
@@ -202,6 +203,7 @@ def test_database_newer_than_program_is_refused(env):
     assert p.returncode == 65 and "newer" in p.stderr
 
 
+@pytest.mark.sqlite_only("writes garbage into the database file")
 def test_garbage_database_is_refused_and_kept(env):
     env.database.write_bytes(b"this is not a database" * 100)
     p = env.ctl("add", "x", "--agency", "stc")
@@ -209,6 +211,7 @@ def test_garbage_database_is_refused_and_kept(env):
     assert env.database.read_bytes() == b"this is not a database" * 100
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock")
 def test_locked_database_is_a_temporary_failure(env):
     import sqlite3
     env.ctl("add", "x", "--agency", "stc", check=True)
@@ -240,6 +243,7 @@ agencies = (
 """
 
 
+@pytest.mark.sqlite_only("the modes of the database file")
 def test_database_in_setgid_folder_is_group_writable(env):
     """The service's state folder is setgid and shared with the group that
     runs deadlinectl: whoever creates the database, the other can write it."""
@@ -261,6 +265,7 @@ def test_database_in_setgid_folder_is_group_writable(env):
             assert stat.S_IMODE(f.stat().st_mode) & 0o060 == 0o060, (name, oct(f.stat().st_mode))
 
 
+@pytest.mark.sqlite_only("the modes of the database file")
 def test_database_elsewhere_follows_the_umask(env):
     import os
     import stat

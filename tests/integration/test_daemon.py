@@ -53,6 +53,7 @@ def test_notify_ready_status_watchdog_and_stop(env, tmp_path):
         n.close()
 
 
+@pytest.mark.sqlite_only("a database file in a folder that does not exist")
 def test_ready_only_after_database_opens(env, tmp_path):
     env.write_config(extra='database = "/nonexistent/dir/x.db";')
     env.config.write_text(env.config.read_text().replace('database = "deadlined.db";\n', ""))
@@ -128,7 +129,12 @@ def test_kill_9_loses_nothing_and_doubles_at_most_the_batch(env):
     p.send_signal(signal.SIGKILL)
     p.wait(10)
     in_flight = env.query("SELECT count(*) FROM deliveries WHERE state = 'attempting'")[0][0]
-    assert env.query("PRAGMA integrity_check") == [("ok",)]
+    if env.pg_uri:
+        # On PostgreSQL a dead daemon's claims go to another when their
+        # lease runs out (PG_LEASE_SECONDS): let it run out now.
+        env.execute("UPDATE deliveries SET claimed_until = 0 WHERE state = 'attempting'")
+    if not env.pg_uri:
+        assert env.query("PRAGMA integrity_check") == [("ok",)]
     p = start_daemon(env)
     try:
         assert wait_until(lambda: env.query("SELECT count(*) FROM deliveries WHERE state = 'sent'")[0][0] == 1000,
@@ -214,11 +220,7 @@ def test_a_reschedule_of_many_tasks_survives_a_kill_in_the_middle(env):
     now = int(datetime.datetime(2025, 5, 2, 9, 0, tzinfo=HANOI).timestamp())
     due_at = int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())
     bulk_add(env, [(f"Việc {i}", "stc", "2025-05-20", due_at) for i in range(45000)], now - 86400)
-    import sqlite3
-    con = sqlite3.connect(env.database)
-    with con:
-        con.execute("UPDATE tasks SET next_fire_at = ?", (now + 365 * 86400,))
-    con.close()
+    env.execute("UPDATE tasks SET next_fire_at = ?", now + 365 * 86400)
 
     notify = NotifySocket(env.path / "notify")
     try:

@@ -6,7 +6,6 @@ history, export and the messages tell them."""
 import csv
 import io
 import json
-import pathlib
 import pwd
 import os
 
@@ -227,9 +226,7 @@ def test_export_carries_the_original_and_the_current_deadline_and_reads_back(env
     for fmt, text in (("csv", out), ("json", env.ctl("export", "--format", "json", check=True).stdout)):
         f = tmp_path / f"t.{fmt}"
         f.write_text(text, encoding="utf-8")
-        env.database.unlink()
-        for extra in ("-wal", "-shm"):
-            pathlib.Path(str(env.database) + extra).unlink(missing_ok=True)
+        env.remove_database()
         env.ctl("import", f, check=True)
         assert env.ctl("export", "--format", fmt, check=True).stdout == text, fmt
         assert env.ctl_json("show", "1")["original_due"] == "2025-04-30"

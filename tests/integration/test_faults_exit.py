@@ -33,6 +33,7 @@ def check(results, status, words):
         assert not any(raw in err for raw in RAW), err
 
 
+@pytest.mark.sqlite_only("sets PRAGMA user_version; test_pg.py refuses a newer schema on PostgreSQL")
 def test_a_newer_schema_is_65_with_both_versions(env):
     env.ctl("list", check=True)
     con = sqlite3.connect(env.database)
@@ -43,12 +44,14 @@ def test_a_newer_schema_is_65_with_both_versions(env):
     assert env.dump() == before
 
 
+@pytest.mark.sqlite_only("writes garbage into the database file")
 def test_a_file_that_is_not_sqlite_is_65(env):
     env.database.write_bytes(b"name,title\n" * 1000)
     check(both(env), 65, "not an SQLite database")
     assert env.database.read_bytes() == b"name,title\n" * 1000
 
 
+@pytest.mark.sqlite_only("the modes of the database file")
 def test_a_folder_without_write_permission_is_77(tmp_path):
     if os.getuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root to run the programs as another user")

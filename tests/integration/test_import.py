@@ -4,7 +4,6 @@ CSV/JSON, applied whole or not at all."""
 
 import json
 import os
-import pathlib
 
 import pytest
 
@@ -111,9 +110,7 @@ def test_export_import_round_trip_csv_and_json(sonha, tmp_path):
         f = tmp_path / f"tasks.{fmt}"
         f.write_text(out, encoding="utf-8")
         before = sonha.ctl_json("list", "--all")
-        sonha.database.unlink()
-        for extra in ("-wal", "-shm"):
-            pathlib.Path(str(sonha.database) + extra).unlink(missing_ok=True)
+        sonha.remove_database()
         p = sonha.ctl("import", f)
         assert p.returncode == 0, p.stderr
         after = sonha.ctl_json("list", "--all")

@@ -8,7 +8,6 @@ them (table inbox_messages, schema 12)."""
 
 import calendar
 import datetime
-import sqlite3
 
 
 def one_line_error(p, code, words):
@@ -23,15 +22,12 @@ def record(env, uid, task, intent, state="pending", asked=None, evidence=None, s
     asked_day = None
     if asked:
         asked_day = calendar.timegm(datetime.date.fromisoformat(asked).timetuple()) // 86400
-    con = sqlite3.connect(env.database)
-    with con:
-        cur = con.execute(
-            "INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, sent_at, task_id,"
-            " agency, intent, asked_day, evidence, text, state) VALUES (1, ?, ?, ?, 'Re: [#1] Nhắc', ?, ?, ?, 'stc',"
-            " ?, ?, ?, 'Đã hoàn thành.', ?)",
-            (uid, f"r{uid}@stc.sonha.gov.vn", sender, sent_at + 60, sent_at, task, intent, asked_day, evidence, state))
-    con.close()
-    return cur.lastrowid
+    [(row_id,)] = env.execute(
+        "INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, sent_at, task_id,"
+        " agency, intent, asked_day, evidence, text, state) VALUES (1, ?, ?, ?, 'Re: [#1] Nhắc', ?, ?, ?, 'stc',"
+        " ?, ?, ?, 'Đã hoàn thành.', ?) RETURNING id",
+        uid, f"r{uid}@stc.sonha.gov.vn", sender, sent_at + 60, sent_at, task, intent, asked_day, evidence, state)
+    return row_id
 
 
 def add(env):

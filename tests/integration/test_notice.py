@@ -7,6 +7,8 @@ one message at the morning briefing."""
 import json
 import sqlite3
 
+import pytest
+
 from conftest import SCHEDULE
 from daemon_helpers import run_once
 
@@ -215,6 +217,7 @@ def test_check_config_rejects_a_non_boolean_notify_on_assign(env):
     assert "notify_on_assign" in p.stderr
 
 
+@pytest.mark.sqlite_only("SQLite's migrations from an old schema")
 def test_a_schema_6_database_migrates_with_its_tasks_notified_and_sends_nothing(env):
     configure(env)
     task = add(env)

@@ -142,12 +142,8 @@ def test_delete_removes_the_task_and_all_it_has(env, recurrence):
     if not recurrence:
         env.ctl("--now", "2025-05-03T09:00", "reopen", t["id"], check=True)
     # A reminder decided and not sent yet.
-    env.query("SELECT 1")
-    con = sqlite3.connect(env.database)
-    with con:
-        con.execute("INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, created_at, next_attempt_at) "
-                    "VALUES (?, 'before:14d@1', 1, 'stc', 'email', 1, 1)", (t["id"],))
-    con.close()
+    env.execute("INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, created_at, next_attempt_at) "
+                "VALUES (?, 'before:14d@1', 1, 'stc', 'email', 1, 1)", t["id"])
     assert all(counts(env, t["id"]).values())
     keep_before = counts(env, keep["id"])
 
@@ -174,6 +170,7 @@ def test_delete_is_refused_for_sent_reminders_unless_forced(env):
     assert env.query("SELECT count(*) FROM deliveries") == [(0,)]
 
 
+@pytest.mark.sqlite_only("a sender's lock file beside the database")
 def test_delete_refuses_a_reminder_being_sent(env):
     task = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")["id"]
     con = sqlite3.connect(env.database)
@@ -192,6 +189,22 @@ def test_delete_refuses_a_reminder_being_sent(env):
     one_line_error(env.ctl("delete", task), 65, "1 sent reminder")
     env.ctl("delete", task, "--force", check=True)
     assert env.query("SELECT count(*) FROM deliveries") == [(0,)]
+
+
+@pytest.mark.pg_differs("delete asks the sender lock file beside the database, not the claim's lease: a live claim "
+                        "counts as sent and delete --force removes the row its daemon is sending")
+def test_delete_refuses_a_reminder_a_daemon_holds_under_lease(env):
+    """PostgreSQL: a delivery claimed by a daemon (on another machine) whose
+    lease has not run out is being sent now."""
+    if not env.pg_uri:
+        pytest.skip("claims with a lease are PostgreSQL's")
+    task = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")["id"]
+    env.execute("INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, state, attempts, created_at, "
+                "claimed_by, claimed_until) VALUES (?, 'before:14d@1', 1, 'stc', 'email', 'attempting', 1, 1, "
+                "'db2.sonha.gov.vn:4242', 4102444800)", task)
+    before = env.dump()
+    one_line_error(env.ctl("delete", task, "--force"), 75, "has a reminder being sent now")
+    assert env.dump() == before
 
 
 def test_delete_bad_input(env):
@@ -224,6 +237,7 @@ def test_delete_frees_the_reference_and_cancel_does_not(env, tmp_path):
 # --- the schema ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("SQLite's migrations from an old schema")
 def test_a_schema_6_database_migrates_with_its_deliveries(env):
     task = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")["id"]
     assert run_once(env, "--now", FIRST).returncode == 0
@@ -241,6 +255,7 @@ def test_a_schema_6_database_migrates_with_its_deliveries(env):
 # --- --json everywhere --------------------------------------------------------------------------------
 
 
+@pytest.mark.pg_differs("new-instance-id: \"no database at postgresql://...\" (access() on the URI)")
 def test_every_printing_command_speaks_json(env, tmp_path):
     j = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")
     task = j["id"]

@@ -76,17 +76,13 @@ def test_digests_of_an_agency_on_one_day_thread_together_and_name_it(env):
 def record_reply(env, task, intent, *, uid=1, asked_day=None, subject=None, sender="vanthu@stc.sonha.gov.vn",
                  agency="stc", state="pending"):
     """An agency's reply, as the daemon's inbox reader records it."""
-    import sqlite3
     subject = subject if subject is not None else f"Re: [Nhắc việc] Báo cáo quý [#{task}]"
-    con = sqlite3.connect(env.database)
-    with con:
-        cur = con.execute(
-            "INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, sent_at, task_id,"
-            " agency, intent, asked_day, evidence, text, state) VALUES (1, ?, ?, ?, ?, 1747017060, 1747017000, ?, ?,"
-            " ?, ?, NULL, 'Đã hoàn thành.', ?)",
-            (uid, f"CAF+r{uid}=x@mail.stc.sonha.gov.vn", sender, subject, task, agency, intent, asked_day, state))
-    con.close()
-    return cur.lastrowid
+    [(row_id,)] = env.execute(
+        "INSERT INTO inbox_messages (uidvalidity, uid, message_id, sender, subject, received_at, sent_at, task_id,"
+        " agency, intent, asked_day, evidence, text, state) VALUES (1, ?, ?, ?, ?, 1747017060, 1747017000, ?, ?,"
+        " ?, ?, NULL, 'Đã hoàn thành.', ?) RETURNING id",
+        uid, f"CAF+r{uid}=x@mail.stc.sonha.gov.vn", sender, subject, task, agency, intent, asked_day, state)
+    return row_id
 
 
 def answers(env, kind):

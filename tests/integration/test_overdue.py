@@ -3,6 +3,8 @@
 JSON), the messages the daemon sends and the escalation ladder agree; and a
 message To the lead and Cc the cooperating agencies names each one's role."""
 
+import datetime
+
 from conftest import SCHEDULE
 from daemon_helpers import run_once
 
@@ -98,7 +100,7 @@ def test_escalation_by_days_across_the_clock_change(env):
     assert "(quá hạn 3 ngày)" in text_of(escalation)
     assert left_column(env, "2025-10-27T00:31") == ["3 days overdue"]
     [(slot_at,)] = env.query("SELECT slot_at FROM deliveries WHERE slot LIKE 'escalate:%'")
-    [(at,)] = env.query("SELECT strftime('%s', '2025-10-26T23:30:00Z')")
+    at = datetime.datetime(2025, 10, 26, 23, 30, tzinfo=datetime.timezone.utc).timestamp()
     assert slot_at == int(at)  # 00:30 CET on 27/10
 
 

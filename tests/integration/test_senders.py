@@ -6,9 +6,10 @@ instance id in every Message-ID, thread root and webhook-id, and
 deadlinectl new-instance-id for a copy of a database."""
 
 import re
-import shutil
 import threading
 import time
+
+import pytest
 
 from conftest import Env
 from daemon_helpers import NotifySocket, run_once, start_daemon, stop, wait_until
@@ -30,6 +31,7 @@ def all_sent(env, n):
     return wait_until(lambda: [r[1] for r in webhook_rows(env)] == ["sent"] * n, timeout=20)
 
 
+@pytest.mark.sqlite_only("one sender per SQLite file (its lock); on PostgreSQL several send, by design")
 def test_second_once_while_a_daemon_sends_exits_75_and_changes_nothing(env):
     release = threading.Event()
     with Server(stalling(release)) as server:
@@ -57,6 +59,7 @@ def test_second_once_while_a_daemon_sends_exits_75_and_changes_nothing(env):
     assert len(ids) == 3 and len(set(ids)) == 3
 
 
+@pytest.mark.sqlite_only("a sender's lock file beside the database")
 def test_a_killed_daemons_lock_does_not_block_the_next(env):
     release = threading.Event()
     with Server(stalling(release)) as server:
@@ -79,6 +82,7 @@ def test_a_killed_daemons_lock_does_not_block_the_next(env):
         assert len(server.received()) == 4
 
 
+@pytest.mark.pg_differs("status reads the sender lock file: \"no deadlined is sending\" while daemons send from PostgreSQL")
 def test_status_names_the_sender_and_none_after_it_stops(env, tmp_path):
     env.ctl("list", check=True)
     assert env.ctl("status", check=True).stdout.startswith(NO_SENDER)
@@ -154,19 +158,20 @@ def test_the_id_is_the_same_on_a_retry_after_a_restart(env):
     assert first.header("webhook-id") == second.header("webhook-id") == f"deadlined-{env.instance_id()}-1"
 
 
+@pytest.mark.pg_differs("new-instance-id: \"no database at postgresql://...\" (access() on the URI)")
 def test_new_instance_id_gives_a_copy_ids_of_its_own(tmp_path):
     with Server() as server:
         a, b = two_databases(tmp_path, server.url())
         add_task(a)
         # The backup restored elsewhere: the same database, the same id.
-        shutil.copy(a.database, b.database)
+        a.copy_database_to(b, config=False)
         assert b.instance_id() == a.instance_id()
         old = a.instance_id()
         p = b.ctl("new-instance-id")
         assert p.returncode == 0, p.stderr
         new = b.instance_id()
         assert new != old and re.fullmatch(r"[a-z2-7]{26}", new)
-        assert p.stdout == f"{b.database}: instance id {new} (was {old})\n"
+        assert p.stdout == f"{b.pg_uri or b.database}: instance id {new} (was {old})\n"
         assert a.instance_id() == old
         hooks_a, mails_a = ids_sent(a, server)
         hooks_b, mails_b = ids_sent(b, server)
@@ -174,6 +179,7 @@ def test_new_instance_id_gives_a_copy_ids_of_its_own(tmp_path):
     assert mails_a != mails_b and new in mails_b[0]
 
 
+@pytest.mark.pg_differs("new-instance-id: \"no database at postgresql://...\" (access() on the URI)")
 def test_new_instance_id_refuses_while_a_deadlined_sends(env, tmp_path):
     env.ctl("list", check=True)
     old = env.instance_id()
@@ -193,6 +199,7 @@ def test_new_instance_id_refuses_while_a_deadlined_sends(env, tmp_path):
     assert env.instance_id() != old
 
 
+@pytest.mark.sqlite_only("a missing database file")
 def test_new_instance_id_bad_usage(env):
     before = env.dump()
     r = env.ctl("new-instance-id", "now")
@@ -205,6 +212,7 @@ def test_new_instance_id_bad_usage(env):
     assert not env.database.exists()
 
 
+@pytest.mark.sqlite_only("a sender's lock file beside the database")
 def test_a_reload_to_another_database_moves_the_lock_or_keeps_the_old(env):
     """A reload that names another database takes that one's lock and lets
     the old one go; when another deadlined sends from the new one, the

@@ -10,7 +10,6 @@ import email.policy
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 import unicodedata
@@ -18,7 +17,7 @@ import unicodedata
 import pytest
 
 from conftest import AGENCIES, DEADLINED, SCHEDULE
-from daemon_helpers import start_daemon, stop
+from daemon_helpers import insert_tasks, start_daemon, stop
 from smtpserver import Script, smtp_server, wait_for  # noqa: F401 (fixture)
 
 HANOI = datetime.timezone(datetime.timedelta(hours=7))
@@ -141,7 +140,9 @@ def test_reminder_through_starttls_and_auth_arrives_decoded(env, smtp_server, te
     # The envelope is exactly To and Cc: no one else, no one left out.
     assert r.mail_from == "nhacviec@sonha.gov.vn"
     assert r.rcpt_tos == addresses(msg, "To") + addresses(msg, "Cc")
-    assert msg["Date"].datetime == datetime.datetime(2025, 5, 6, 8, 0, 30, tzinfo=HANOI)
+    # --now's clock runs on from the start, past the second on a loaded machine.
+    sent = datetime.datetime(2025, 5, 6, 8, 0, 30, tzinfo=HANOI)
+    assert datetime.timedelta(0) <= msg["Date"].datetime - sent < datetime.timedelta(seconds=5), msg["Date"]
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Deadlined-Task"] == str(task)
     # Named by the task and the reminder slot: the same on every retry.
@@ -242,10 +243,7 @@ def test_task_text_cannot_inject_a_header_or_end_the_message(env, smtp_server):
     # deadlinectl refuses control characters in a title; a database
     # written by something else must still be harmless.
     evil = "Báo cáo\r\nBcc: x@evil.test\r\n\r\nthân giả\r\n.\r\nMAIL FROM:<x@evil.test>"
-    con = sqlite3.connect(env.database)
-    with con:
-        con.execute("UPDATE tasks SET title = ? WHERE id = ?", (evil, task))
-    con.close()
+    env.execute("UPDATE tasks SET title = ? WHERE id = ?", evil, task)
     assert env.query("SELECT title FROM tasks WHERE id = ?", task)[0][0] == evil
     p = run_once(env, FIRST)
     assert p.returncode == 0, p.stderr
@@ -627,10 +625,7 @@ def test_max_retry_age_counts_from_the_first_attempt_not_the_rows_creation(env, 
     smtp_config(env, server, delivery='retry_min = "5m"; retry_max = "1h"; max_retry_age = "30m";')
     task = add_task(env, support=None)
     assert run_once(env, FIRST).returncode == 75
-    con = sqlite3.connect(env.database)
-    with con:
-        con.execute("UPDATE deliveries SET created_at = created_at - 3 * 86400")
-    con.close()
+    env.execute("UPDATE deliveries SET created_at = created_at - 3 * 86400")
     p = run_once(env, later(FIRST, minutes=6))
     assert p.returncode == 75, p.stderr
     assert states(env) == {"stc": "pending"}
@@ -646,17 +641,10 @@ def test_many_reminders_each_arrive_once_and_whole(env, smtp_server, pipelining)
     server = smtp_server(pipelining=pipelining)
     smtp_config(env, server, smtp_extra="max_connections = 3;")
     bulk = [(f"Việc số {i}", ["stc", "sxd", "kbnn", "stttt"][i % 4], ["skhdt", "h-anlac"][i % 2]) for i in range(400)]
-    env.ctl("list", check=True)
-    con = sqlite3.connect(env.database)
     created = int(datetime.datetime(2025, 5, 1, 9, 0, tzinfo=HANOI).timestamp())
     due_at = int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())
-    with con:
-        for title, lead, support in bulk:
-            cur = con.execute("INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at,"
-                              " fired_through) VALUES (?, ?, ?, 'open', ?4, ?4, ?4, ?4)", (title, DUE, due_at, created))
-            con.executemany("INSERT INTO task_agencies (task_id, agency, role, position) VALUES (?, ?, ?, ?)",
-                            [(cur.lastrowid, lead, "lead", 0), (cur.lastrowid, support, "support", 1)])
-    con.close()
+    insert_tasks(env, [(title, DUE, due_at, created, [(lead, "lead"), (support, "support")])
+                       for title, lead, support in bulk])
     p = run_once(env, FIRST)
     assert p.returncode == 0, p.stderr
     assert len(server.received) == 400
@@ -668,18 +656,10 @@ def test_many_reminders_each_arrive_once_and_whole(env, smtp_server, pipelining)
 
 
 def add_many(env, n):
-    env.ctl("list", check=True)
-    con = sqlite3.connect(env.database)
     created = int(datetime.datetime(2025, 5, 1, 9, 0, tzinfo=HANOI).timestamp())
     due_at = int(datetime.datetime(2025, 5, 20, 23, 59, 59, tzinfo=HANOI).timestamp())
-    with con:
-        for i in range(n):
-            cur = con.execute("INSERT INTO tasks (title, due, due_at, status, created_at, updated_at, next_fire_at,"
-                              " fired_through) VALUES (?, ?, ?, 'open', ?4, ?4, ?4, ?4)",
-                              (f"Việc số {i}", DUE, due_at, created))
-            con.execute("INSERT INTO task_agencies (task_id, agency, role, position) VALUES (?, ?, 'lead', 0)",
-                        (cur.lastrowid, ["stc", "sxd", "kbnn", "stttt"][i % 4]))
-    con.close()
+    insert_tasks(env, [(f"Việc số {i}", DUE, due_at, created, [(["stc", "sxd", "kbnn", "stttt"][i % 4], "lead")])
+                       for i in range(n)])
 
 
 def test_sigterm_during_sends_loses_nothing_and_doubles_nothing(env, smtp_server):

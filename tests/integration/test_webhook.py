@@ -49,11 +49,7 @@ DUE_AT = at("2025-05-10 23:59:59")
 
 def sql(env, statement, *params):
     """Writes to the database behind deadlinectl's back."""
-    import sqlite3
-    con = sqlite3.connect(env.database)
-    with con:
-        con.execute(statement, params)
-    con.close()
+    env.execute(statement, *params)
 
 
 def make_secret(env, name="secret"):
@@ -561,8 +557,8 @@ def test_reminders_that_lost_their_reason_do_not_hold_up_the_others(env):
         assert slow_server.wait_for(1, timeout=10), (env.path / "daemon.log").read_text()
         sql(env, "INSERT INTO deliveries (task_id, slot, slot_at, agency, channel, state, attempts, "
                  "next_attempt_at, created_at) WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
-                 "WHERE x < 2000) SELECT 1, 'before:3d@' || x, ?1, 'stc', 'webhook:0', 'pending', 0, ?1 - 60, ?1 "
-                 "FROM n", REMIND)
+                 "WHERE x < 2000) SELECT 1, 'before:3d@' || x, ?, 'stc', 'webhook:0', 'pending', 0, ?, ? "
+                 "FROM n", REMIND, REMIND - 60, REMIND)
         t0 = time.monotonic()
         env.ctl("--now", ADDED, "add", "Việc mới", "--agency", "vpubnd", "--due", DUE, "--ref", "2", check=True)
         assert fast_server.wait_for(1, timeout=20)
