@@ -255,7 +255,6 @@ def test_a_schema_6_database_migrates_with_its_deliveries(env):
 # --- --json everywhere --------------------------------------------------------------------------------
 
 
-@pytest.mark.pg_differs("new-instance-id: \"no database at postgresql://...\" (access() on the URI)")
 def test_every_printing_command_speaks_json(env, tmp_path):
     j = env.ctl_json("--now", "2025-05-01T09:00", "add", "Báo cáo", "--agency", "stc", "--due", "2025-05-20")
     task = j["id"]
