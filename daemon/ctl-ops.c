@@ -257,7 +257,18 @@ int cmd_delete(struct ctl *c, int argc, char **argv) {
                  * settles it when the server answers: its row must be
                  * there then. With no sender running it was left by one
                  * that stopped, and may have gone out: it counts as sent. */
-                int held = lockfile_query(c->config->database, NULL);
+                int held = 0;
+                if (store_database_is_server(c->config->database)) {
+                        /* Several daemons, no lock file: a claim whose
+                         * lease has not run out is being sent. */
+                        for (size_t i = 0; i < l.n; i++)
+                                if (l.items[i].state == DELIVERY_ATTEMPTING &&
+                                    l.items[i].claimed_until != NO_TIME && l.items[i].claimed_until > c->now) {
+                                        held = 1;
+                                        flying = l.items[i].id;
+                                }
+                } else
+                        held = lockfile_query(c->config->database, NULL);
                 if (held != 0) {
                         store_rollback(c->store);
                         return ctl_fail(c, EX_TEMPFAIL, "task %lld has a reminder being sent now (delivery %lld); "

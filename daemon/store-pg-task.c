@@ -468,6 +468,7 @@ static int delivery_from_row(const PGresult *res, int i, void *item) {
         d.first_attempt_at = pg_get_time(res, i, 14);
         d.retried_at = pg_get_time(res, i, 15);
         d.retries = (int) pg_get_int(res, i, 17);
+        d.claimed_until = pg_get_time(res, i, 18);
         if (pg_get_strdup(res, i, 2, &d.slot) < 0 ||
             pg_get_strdup(res, i, 4, &d.agency) < 0 ||
             pg_get_strdup(res, i, 6, &d.channel) < 0 ||

@@ -27,7 +27,7 @@
 #define SQL_DELIVERY_COLUMNS                                                    \
         "id, task_id, slot, slot_at, agency, role, channel, state, attempts, "  \
         "next_attempt_at, last_error, created_at, sent_at, delivered_to, "     \
-        "first_attempt_at, retried_at, retried_by, retries"
+        "first_attempt_at, retried_at, retried_by, retries, claimed_until"
 
 #define PG_INBOX_COLUMNS \
         "id, uidvalidity, uid, message_id, sender, subject, received_at, sent_at, task_id, agency, intent, " \

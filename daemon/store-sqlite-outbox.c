@@ -70,6 +70,7 @@ static int delivery_from_row(sqlite3_stmt *st, void *item) {
         d.first_attempt_at = store_column_time(st, 14);
         d.retried_at = store_column_time(st, 15);
         d.retries = sqlite3_column_int(st, 17);
+        d.claimed_until = NO_TIME;
         if (store_column_strdup(st, 2, &d.slot) < 0 ||
             store_column_strdup(st, 4, &d.agency) < 0 ||
             store_column_strdup(st, 6, &d.channel) < 0 ||

@@ -267,6 +267,10 @@ struct delivery {
         int64_t retried_at;
         char *retried_by;
         int retries;
+        /* A server's database: when the lease of the daemon's claim on it
+         * runs out (NO_TIME: not claimed). A file database has none
+         * (NO_TIME): its sender lock tells whether a daemon sends. */
+        int64_t claimed_until;
 };
 
 struct delivery_list {
