@@ -180,7 +180,7 @@ def scale(cluster, d, now):
         pconf = d / f"scale{n}-pg.conf"
         pconf.write_text(SCALE_CONFIG.format(db=uri, agencies=SCALE_AGENCIES))
         subprocess.run([BUILD / "deadlinectl", "-c", pconf, "list"], check=True, capture_output=True)
-        psql(uri, "BEGIN; " + SCALE_TASKS.format(now=now, series=f"generate_series(0, {n - 1}) AS i") +
+        psql(uri, "BEGIN; " + SCALE_TASKS.format(now=now, series=f"generate_series(0::bigint, {n - 1}) AS i") +
              " COMMIT; ANALYZE;")
         for backend, c in (("SQLite", conf), ("PostgreSQL", pconf)):
             v = [scale_one(c, now) for _ in range(RUNS)]
