@@ -20,16 +20,7 @@ $(BUILD)/obj/tests/bench-curl-multi.o: tests/bench/bench-curl-multi.c
 
 .PHONY: bench-webhook
 bench-webhook: $(PROGRAMS) $(BUILD)/tests/bench-curl-multi
-	@missing=""; for p in $(BENCH_WEBHOOK_DEBS); do \
-		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-		else \
-			echo "bench-webhook needs:$$missing (run as root: apt-get install$$missing)"; exit 1; \
-		fi; \
-	fi
+	@$(call install-missing-debs,$(BENCH_WEBHOOK_DEBS))
 	PATH="$$PATH:/usr/sbin" $(PYTHON) tests/bench/bench-webhook.py $(BUILD) $(BENCH_WEBHOOK_N)
 
 # `make check-webhook-reference`: also checks our signatures with the
@@ -55,14 +46,5 @@ PROFILE_WEBHOOK_DEBS := nginx-light valgrind
 
 .PHONY: profile-webhook
 profile-webhook: $(PROGRAMS)
-	@missing=""; for p in $(PROFILE_WEBHOOK_DEBS); do \
-		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-		else \
-			echo "profile-webhook needs:$$missing (run as root: apt-get install$$missing)"; exit 1; \
-		fi; \
-	fi
+	@$(call install-missing-debs,$(PROFILE_WEBHOOK_DEBS))
 	PATH="$$PATH:/usr/sbin" $(PYTHON) tests/bench/profile-webhook.py $(BUILD) $(PROFILE_N1) $(PROFILE_N2)

@@ -425,14 +425,29 @@ def test_migrate_to_needs_an_sqlite_source_and_a_postgresql_uri(env, cluster):
     assert p.returncode == 64 and "not a PostgreSQL URI" in p.stderr and p.stderr.count("\n") == 1
 
 
+def reminder_in(env, uri, seconds):
+    """A configuration on `uri` whose one reminder falls `seconds` from now
+    for a task due (as the text returned) in a few minutes."""
+    import datetime
+    import time
+    from zoneinfo import ZoneInfo
+
+    due = int(time.time()) + 120
+    due += 60 - due % 60
+    fire = int(time.time()) + seconds
+    env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
+                     f'transport = "maildir:maildir";\n'
+                     f'schedule = {{ remind_before = ["{due - fire}s"]; overdue_every = "0s"; '
+                     f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+    return datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
+
+
 def test_a_server_restarted_under_a_running_daemon_is_reconnected_to(env, tmp_path):
     """The server stops (immediate shutdown: connections cut) and comes
     back under a running daemon: its calls fail meanwhile and are retried
     with back-off while the watchdog keeps beating; then it connects again,
     listens again, and a task added after the restart is reminded."""
-    import datetime
     import time
-    from zoneinfo import ZoneInfo
     from daemon_helpers import NotifySocket, maildir_count, start_daemon, stop, wait_until
 
     d = tempfile.mkdtemp(prefix="deadlined-pg-restart.")
@@ -442,14 +457,7 @@ def test_a_server_restarted_under_a_running_daemon_is_reconnected_to(env, tmp_pa
     try:
         uri = subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
                              timeout=120).stdout.strip()
-        due = int(time.time()) + 120
-        due += 60 - due % 60
-        due_text = datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
-        offset = due - int(time.time()) - 12
-        env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
-                         f'transport = "maildir:maildir";\n'
-                         f'schedule = {{ remind_before = ["{offset}s"]; overdue_every = "0s"; '
-                         f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+        due_text = reminder_in(env, uri, 12)
         env.ctl("list", check=True)
         p = start_daemon(env, notify=n, watchdog_usec=2_000_000)
         n.wait_for("READY=1", timeout=20)
@@ -485,10 +493,8 @@ def test_the_loop_and_its_watchdog_go_on_while_the_server_does_not_answer(env, t
     falls due: the pass waits on the store thread while the loop goes on
     feeding the watchdog; when the server answers again the reminder goes,
     once."""
-    import datetime
     import signal
     import time
-    from zoneinfo import ZoneInfo
     from daemon_helpers import NotifySocket, maildir_count, start_daemon, stop, wait_until, watchdog_pings
 
     d = tempfile.mkdtemp(prefix="deadlined-pg-freeze.")
@@ -499,14 +505,8 @@ def test_the_loop_and_its_watchdog_go_on_while_the_server_does_not_answer(env, t
     try:
         uri = subprocess.run(["sh", str(CLUSTER), "start", d], check=True, capture_output=True, text=True,
                              timeout=120).stdout.strip()
-        due = int(time.time()) + 120
-        due += 60 - due % 60
-        due_text = datetime.datetime.fromtimestamp(due, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
-        fire = int(time.time()) + 15
-        env.write_config(f'database = "{uri}";\ntimezone = "Asia/Ho_Chi_Minh";\nlanguage = "vi";\n'
-                         f'transport = "maildir:maildir";\n'
-                         f'schedule = {{ remind_before = ["{due - fire}s"]; overdue_every = "0s"; '
-                         f'send_at = "08:00"; notify_on_assign = false; }};\n{AGENCIES}\n')
+        fire = time.time() + 15
+        due_text = reminder_in(env, uri, 15)
         env.ctl("add", "Việc khi máy chủ treo", "--agency", "stc", "--due", due_text, check=True)
         p = start_daemon(env, notify=n, watchdog_usec=2_000_000)
         n.wait_for("READY=1", timeout=20)
