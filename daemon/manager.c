@@ -330,8 +330,14 @@ static void manager_send(struct manager *m, struct job *j) {
                 job_free(j);
                 return;
         }
-        for (size_t i = 0; i < j->n_rows; i++)
+        for (size_t i = 0; i < j->n_rows; i++) {
+                if (m->stopping && j->rows[i].result == RESULT_NONE)
+                        /* Claimed by a pass on the store thread that was
+                         * under way when the stop began: it has not
+                         * started, so it waits for the next start. */
+                        job_set_row_result(j, i, RESULT_UNSENT, NULL);
                 done = done && j->rows[i].result != RESULT_NONE;
+        }
         if (done) {
                 /* Settled before it left: it could not be composed, or
                  * every address has it already. */

@@ -128,7 +128,7 @@ def assert_in_order(got, expected):
     late = sum(d > 8 for d in off)
     assert late <= len(got) // 20 and max(off) <= 60, \
         f"{late} of {len(got)} deliveries more than 8 places from their turn, one {max(off)}; " \
-        f"first ten {got[:10]}, expected {expected[:10]}"
+        f"(task, expected place, place): {[(t, place[t], i) for i, t in enumerate(got) if off[i] > 8]}"
 
 
 @pytest.mark.faults
