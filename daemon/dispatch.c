@@ -71,29 +71,26 @@ static void transfer_unlink(struct transfer *t) {
 
 static void transfer_finish(struct transfer *t);
 
-/* Hands a webhook transfer to curl. */
+/* Hands a webhook transfer to curl, timestamped and signed for the second
+ * it leaves: a transfer that waited for its receiver, perhaps for minutes,
+ * is not refused by one that checks the timestamp's age. */
 static void transfer_start(struct transfer *t) {
         struct dispatch *d = t->dispatch;
         int r;
 
-        if (t->host_state == HOST_WAITING) {
-                /* It waited for its receiver, perhaps for minutes: the
-                 * attempt's timestamp and signature are made anew, or a
-                 * receiver that checks the timestamp's age would refuse it. */
-                r = webhook_restamp(d->config, t->job, d->ops->now(d->userdata));
-                if (r > 0) {
-                        curl_slist_free_all(t->headers);
-                        t->headers = NULL;
-                        r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
-                }
-                if (r < 0) {
-                        job_set_result(t->job, RESULT_RETRY, "cannot prepare the request");
-                        t->host_state = HOST_ACTIVE;
-                        transfer_finish(t);
-                        return;
-                }
-        }
+        /* Admitted, or handed its receiver's place by the one before it. */
         t->host_state = t->host ? HOST_ACTIVE : HOST_NONE;
+        r = webhook_stamp(d->config, t->job, d->ops->now(d->userdata));
+        if (r >= 0 && (r > 0 || !t->headers)) {
+                curl_slist_free_all(t->headers);
+                t->headers = NULL;
+                r = webhook_setup_easy(t->easy, webhook_find(d->config, t->job), t->job, &t->headers);
+        }
+        if (r < 0) {
+                job_set_result(t->job, RESULT_RETRY, r == -ENOMEM ? "out of memory" : "cannot prepare the request");
+                transfer_finish(t);
+                return;
+        }
         r = curl_event_add(d->webhooks, t->easy);
         if (r < 0) {
                 job_set_result(t->job, RESULT_RETRY, r == -ENOMEM ? "out of memory" : "cannot start a transfer");
@@ -199,13 +196,12 @@ static const struct smtp_client_ops mail_ops = {
         .done = on_mail_done,
 };
 
+/* The receiver a webhook transfer waits for; its request is set up when
+ * it starts (transfer_start()). */
 static int setup_webhook(struct dispatch *d, struct transfer *t) {
         const struct webhook *w = webhook_find(d->config, t->job);
         char host[URL_HOST_KEY_MAX];
-        int r = webhook_setup_easy(t->easy, w, t->job, &t->headers);
 
-        if (r < 0)
-                return r;
         /* The configuration knows its receivers; a job whose webhook a
          * reload removed or changed still has its URL. */
         const char *key = w && streq(w->url, t->job->url) ? w->host : NULL;

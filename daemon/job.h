@@ -74,6 +74,7 @@ struct job {
         char **headers;          /* "Name: value", NULL-terminated */
         char *body;
         size_t body_size;
+        bool sign_pending;       /* to be signed when it leaves (webhook_stamp()) */
 };
 
 struct job_list {

@@ -70,9 +70,10 @@ static int push_header(char **l, size_t *n, const char *name, const char *value)
 }
 
 /* The request's headers: the format's, the configured ones, then the
- * Standard Webhooks three. */
+ * Standard Webhooks id and timestamp; the signature only if `sign` (a
+ * delivery's is made when it leaves, by webhook_stamp()). */
 static int build_headers(const struct webhook *w, const struct webhook_body *b, const char *id, int64_t now,
-                         const char *body, size_t size, char ***ret) {
+                         bool sign, const char *body, size_t size, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(WEBHOOK_FORMAT_HEADERS_MAX + w->n_headers + 5, sizeof *l);
         _cleanup_free_ char *signature = NULL;
         char ts[24];
@@ -95,7 +96,7 @@ static int build_headers(const struct webhook *w, const struct webhook_body *b, 
                 r = push_header(l, &n, "webhook-id", id);
         if (r >= 0)
                 r = push_header(l, &n, "webhook-timestamp", ts);
-        if (r >= 0 && w->secret) {
+        if (r >= 0 && sign && w->secret) {
                 r = w->key ? webhook_key_sign(w->key, id, now, body, size, &signature)
                            : webhook_sign(w->secret, id, now, body, size, &signature);
                 if (r >= 0)
@@ -166,7 +167,10 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
         if (r >= 0 && b.size > WEBHOOK_BODY_MAX)
                 r = -E2BIG;
         if (r >= 0)
-                r = build_headers(e->webhook, &b, e->id, e->now, b.body, b.size, &headers);
+                /* A delivery may wait for its receiver, and its
+                 * timestamp and signature are then made for the second it
+                 * leaves: signed once, there. send-test's goes at once. */
+                r = build_headers(e->webhook, &b, e->id, e->now, e->kind == RENDER_TEST, b.body, b.size, &headers);
         /* The subject for a dry run's listing; send-test's message is
          * never listed (and its job lives on the caller's stack). */
         if (r >= 0 && e->kind != RENDER_TEST) {
@@ -189,6 +193,7 @@ static int compose(const struct config *c, struct job *j, struct webhook_event *
         free(j->body);
         j->body = TAKE_PTR(b.body);
         j->body_size = b.size;
+        j->sign_pending = e->kind != RENDER_TEST && e->webhook->secret;
         return 0;
 }
 
@@ -269,7 +274,7 @@ static ssize_t header_index(char *const *headers, const char *name) {
         return -1;
 }
 
-int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
+int webhook_stamp(const struct config *c, struct job *j, int64_t now) {
         const struct webhook *w = webhook_find(c, j);
         ssize_t id = header_index(j->headers, "webhook-id"), ts = header_index(j->headers, "webhook-timestamp"),
                 sig = header_index(j->headers, "webhook-signature");
@@ -281,15 +286,15 @@ int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
                 return -EINVAL;
         snprintf(buf, sizeof buf, "%lld", (long long) now);
         /* Within the same second nothing would change. */
-        if (streq(j->headers[ts] + strlen("webhook-timestamp: "), buf))
+        if (!j->sign_pending && streq(j->headers[ts] + strlen("webhook-timestamp: "), buf))
                 return 0;
         stamp = header_line("webhook-timestamp", buf);
         if (!stamp)
                 return -ENOMEM;
-        if (sig >= 0) {
+        if (sig >= 0 || j->sign_pending) {
                 /* A configuration reloaded without the secret leaves
-                 * nothing to sign with: the old signature would not match
-                 * the new timestamp, so the request cannot go. */
+                 * nothing to sign with: the request cannot go unsigned to
+                 * a receiver that was promised a signature. */
                 if (!w || !w->secret)
                         return -ENOKEY;
                 const char *sid = j->headers[id] + strlen("webhook-id: ");
@@ -300,8 +305,18 @@ int webhook_restamp(const struct config *c, struct job *j, int64_t now) {
                 line = header_line("webhook-signature", signature);
                 if (!line)
                         return -ENOMEM;
-                free(j->headers[sig]);
+                if (sig < 0) {
+                        size_t n = strv_length(j->headers);
+                        char **l = reallocarray(j->headers, n + 2, sizeof *l);
+                        if (!l)
+                                return -ENOMEM;
+                        j->headers = l;
+                        l[n + 1] = NULL;
+                        sig = n;
+                } else
+                        free(j->headers[sig]);
                 j->headers[sig] = TAKE_PTR(line);
+                j->sign_pending = false;
         }
         free(j->headers[ts]);
         j->headers[ts] = TAKE_PTR(stamp);

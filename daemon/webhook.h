@@ -82,7 +82,10 @@ int64_t webhook_reply_retry_after(const struct webhook *w, const char *reply);
  * some byte count, perhaps inside a character, and may be anything). */
 void webhook_reply_sanitize(char *s);
 
-/* A composed job's webhook-timestamp and webhook-signature made anew for
- * an attempt at `now` (the body and webhook-id stay as they are). Returns 1
- * if they changed, 0 if they were already for that second. */
-int webhook_restamp(const struct config *c, struct job *j, int64_t now);
+/* A composed job made ready to leave at `now`: its webhook-timestamp that
+ * second, and its webhook-signature made for it if the receiver has a
+ * secret (compose_webhook() leaves that to here, as a job may wait for its
+ * receiver). The body and webhook-id stay as they are. Returns 1 if the
+ * headers changed, 0 if they were already for that second; -ENOKEY if the
+ * job must be signed and the configuration has no secret for it now. */
+int webhook_stamp(const struct config *c, struct job *j, int64_t now);

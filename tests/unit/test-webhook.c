@@ -404,6 +404,10 @@ static void test_json_payload_carries_the_task_exactly(void **state) {
         assert_string_equal(header(j, "Authorization"), "Bearer t0k");
         assert_string_equal(header(j, "webhook-id"), "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-42");
         assert_int_equal(strtoll(header(j, "webhook-timestamp"), NULL, 10), now);
+        /* Signed when it leaves, not before. */
+        assert_null(header(j, "webhook-signature"));
+        assert_int_equal(webhook_stamp(f->c, j, now), 1);
+        assert_int_equal(strtoll(header(j, "webhook-timestamp"), NULL, 10), now);
         assert_int_equal(webhook_sign(SPEC_SECRET, "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-42", now, j->body, j->body_size, &sig), 0);
         assert_string_equal(header(j, "webhook-signature"), sig);
         assert_int_equal(strlen(j->body), j->body_size);
@@ -434,7 +438,7 @@ static void test_json_payload_carries_the_task_exactly(void **state) {
         job_free(j);
 }
 
-static void test_restamp_signs_the_same_body_for_a_later_attempt(void **state) {
+static void test_stamp_signs_the_same_body_for_a_later_attempt(void **state) {
         struct fx *f = *state;
         const struct task *tasks[] = { &f->task };
         struct job *j = make_job(f, 0, "stc", "before:3d", 49);
@@ -443,8 +447,9 @@ static void test_restamp_signs_the_same_body_for_a_later_attempt(void **state) {
 
         assert_int_equal(compose_webhook(f->c, j, tasks, now), 0);
         body = strndup(j->body, j->body_size);
-        assert_int_equal(webhook_restamp(f->c, j, now), 0);
-        assert_int_equal(webhook_restamp(f->c, j, now + 600), 1);
+        assert_int_equal(webhook_stamp(f->c, j, now), 1);
+        assert_int_equal(webhook_stamp(f->c, j, now), 0);
+        assert_int_equal(webhook_stamp(f->c, j, now + 600), 1);
         assert_string_equal(j->body, body);
         assert_string_equal(header(j, "webhook-id"), "deadlined-k5ayrf3xq2mhzd7c6pwvbn4eju-49");
         assert_int_equal(strtoll(header(j, "webhook-timestamp"), NULL, 10), now + 600);
@@ -452,6 +457,28 @@ static void test_restamp_signs_the_same_body_for_a_later_attempt(void **state) {
         assert_string_equal(header(j, "webhook-signature"), sig);
         assert_int_equal(header_count(j, "webhook-signature"), 1);
         assert_int_equal(header_count(j, "webhook-timestamp"), 1);
+        job_free(j);
+}
+
+static void test_stamp_without_the_secret_refuses(void **state) {
+        struct fx *f = *state;
+        const struct task *tasks[] = { &f->task };
+        struct job *j = make_job(f, 0, "stc", "before:3d", 50);
+        int64_t now = f->due_at - 3 * 86400;
+        struct webhook *w;
+        char *secret;
+
+        assert_int_equal(compose_webhook(f->c, j, tasks, now), 0);
+        /* A reload took the receiver's secret away before it left: it
+         * cannot go unsigned to a receiver that was promised a signature. */
+        w = (struct webhook *) webhook_find(f->c, j);
+        assert_non_null(w);
+        secret = TAKE_PTR(w->secret);
+        assert_int_equal(webhook_stamp(f->c, j, now), -ENOKEY);
+        assert_null(header(j, "webhook-signature"));
+        w->secret = secret;
+        assert_int_equal(webhook_stamp(f->c, j, now), 1);
+        assert_non_null(header(j, "webhook-signature"));
         job_free(j);
 }
 
@@ -680,7 +707,8 @@ int main(void) {
                 cmocka_unit_test(test_header_value_with_unicode_becomes_encoded_words),
                 cmocka_unit_test(test_header_value_that_looks_encoded_is_encoded),
                 cmocka_unit_test_setup_teardown(test_json_payload_carries_the_task_exactly, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_restamp_signs_the_same_body_for_a_later_attempt, setup,
+                cmocka_unit_test_setup_teardown(test_stamp_without_the_secret_refuses, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stamp_signs_the_same_body_for_a_later_attempt, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_json_escalation_names_its_level_and_no_role, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_test_message_has_no_tasks, setup, teardown),
