@@ -2,6 +2,7 @@
 #include "json-util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +34,9 @@ json_t *json_text(const char *s) {
         return json_string(clean);
 }
 
-/* The compact serialiser: a growable buffer with a sticky failure. */
-struct jbuf {
-        char *data;
-        size_t len, cap;
-        bool failed;
-};
+/* The compact serialiser and the writer share a growable buffer with a
+ * sticky failure (struct json_writer). */
+#define jbuf json_writer
 
 static bool jbuf_reserve(struct jbuf *b, size_t n) {
         if (b->failed)
@@ -184,5 +182,157 @@ int json_dump_compact(const json_t *j, size_t size_hint, char **ret, size_t *ret
         b.data[b.len] = 0;
         *ret = b.data;
         *ret_size = b.len;
+        return 0;
+}
+
+/* UTF-8 as jansson accepts it in a string: no overlong form, no surrogate,
+ * nothing above U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t n) {
+        size_t i = 0;
+
+        while (i < n) {
+                unsigned char c = s[i];
+                uint32_t cp;
+                size_t k;
+
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf)
+                        k = 1, cp = c & 0x1f;
+                else if (c >= 0xe0 && c <= 0xef)
+                        k = 2, cp = c & 0x0f;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        k = 3, cp = c & 0x07;
+                else
+                        return false;
+                if (n - i <= k)
+                        return false;
+                for (size_t m = 1; m <= k; m++) {
+                        if ((s[i + m] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (s[i + m] & 0x3f);
+                }
+                if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+                    cp > 0x10ffff)
+                        return false;
+                i += k + 1;
+        }
+        return true;
+}
+
+void json_writer_init(struct json_writer *w, size_t size_hint) {
+        *w = (struct json_writer) {};
+        if (size_hint > 0)
+                (void) jbuf_reserve(w, size_hint);
+}
+
+void json_writer_done(struct json_writer *w) {
+        free(w->data);
+        *w = (struct json_writer) {};
+}
+
+/* The comma before a value or key, unless it is the first of its object
+ * or array, or the value of the key just written. */
+static void json_write_separator(struct json_writer *w) {
+        uint64_t bit = UINT64_C(1) << w->depth;
+
+        if (w->keyed) {
+                w->keyed = false;
+                return;
+        }
+        if (w->written & bit)
+                jbuf_putc(w, ',');
+        w->written |= bit;
+}
+
+void json_write_open(struct json_writer *w, char brace) {
+        json_write_separator(w);
+        jbuf_putc(w, brace);
+        if (w->depth >= 63) {
+                w->failed = true;
+                return;
+        }
+        w->depth++;
+        w->written &= ~(UINT64_C(1) << w->depth);
+}
+
+void json_write_close(struct json_writer *w, char brace) {
+        jbuf_putc(w, brace);
+        if (w->depth > 0)
+                w->depth--;
+}
+
+void json_write_key(struct json_writer *w, const char *key) {
+        json_write_separator(w);
+        dump_string(w, key, strlen(key));
+        jbuf_putc(w, ':');
+        w->keyed = true;
+}
+
+void json_write_text(struct json_writer *w, const char *s) {
+        _cleanup_free_ char *clean = NULL;
+        size_t n;
+
+        if (!s) {
+                json_write_null(w);
+                return;
+        }
+        n = strlen(s);
+        if (!utf8_valid((const unsigned char *) s, n)) {
+                if (text_clean(s, false, &clean) < 0) {
+                        w->failed = true;
+                        return;
+                }
+                s = clean;
+                n = strlen(s);
+        }
+        json_write_separator(w);
+        dump_string(w, s, n);
+}
+
+void json_write_int(struct json_writer *w, int64_t v) {
+        char buf[24];
+        int n = snprintf(buf, sizeof buf, "%" PRId64, v);
+
+        json_write_separator(w);
+        jbuf_putn(w, buf, (size_t) n);
+}
+
+void json_write_bool(struct json_writer *w, bool v) {
+        json_write_separator(w);
+        if (v)
+                jbuf_putn(w, "true", 4);
+        else
+                jbuf_putn(w, "false", 5);
+}
+
+void json_write_null(struct json_writer *w) {
+        json_write_separator(w);
+        jbuf_putn(w, "null", 4);
+}
+
+void json_write_time(struct json_writer *w, int64_t t) {
+        char buf[26];
+
+        if (t == NO_TIME) {
+                json_write_null(w);
+                return;
+        }
+        format_rfc3339(t, buf);
+        json_write_text(w, buf);
+}
+
+int json_writer_finish(struct json_writer *w, char **ret, size_t *ret_size) {
+        if (w->depth != 0 || !jbuf_reserve(w, 0)) {
+                int r = w->failed ? -ENOMEM : -EINVAL;
+                json_writer_done(w);
+                return r;
+        }
+        w->data[w->len] = 0;
+        *ret = w->data;
+        *ret_size = w->len;
+        *w = (struct json_writer) {};
         return 0;
 }

@@ -52,97 +52,102 @@ static void append(json_t *a, json_t *value, bool *ok) {
                 *ok = false;
 }
 
-static json_t *json_role(enum role r) {
-        return r >= 0 && r < _ROLE_MAX ? json_string(role_to_string(r)) : json_null();
+/* The JSON payload is written straight into its buffer (json_writer):
+ * one per delivery, so no tree is built and freed for it. */
+static void write_role(struct json_writer *w, enum role r) {
+        if (r >= 0 && r < _ROLE_MAX)
+                json_write_text(w, role_to_string(r));
+        else
+                json_write_null(w);
 }
 
-static json_t *task_agencies_json(const struct config *c, const struct task *t) {
-        json_t *a = json_array();
-        bool ok = a != NULL;
-
-        for (size_t i = 0; ok && i < t->n_agencies; i++) {
+static void write_task_agencies(struct json_writer *w, const struct config *c, const struct task *t) {
+        json_write_open(w, '[');
+        for (size_t i = 0; i < t->n_agencies; i++) {
                 const char *id = t->agencies[i].agency;
                 const struct agency *ag = config_find_agency(c, id);
                 const struct group *g = ag ? NULL : config_find_group(c, id);
-                json_t *o = json_object();
 
-                ok = o != NULL;
-                if (ok) {
-                        set(o, "id", json_text(id), &ok);
-                        set(o, "name", json_text(ag ? ag->name : g ? g->name : NULL), &ok);
-                        set(o, "role", json_role(t->agencies[i].role), &ok);
-                }
-                append(a, o, &ok);
+                json_write_open(w, '{');
+                json_write_key(w, "id");
+                json_write_text(w, id);
+                json_write_key(w, "name");
+                json_write_text(w, ag ? ag->name : g ? g->name : NULL);
+                json_write_key(w, "role");
+                write_role(w, t->agencies[i].role);
+                json_write_close(w, '}');
         }
-        if (!ok)
-                json_decref(a);
-        return ok ? a : NULL;
+        json_write_close(w, ']');
 }
 
-static json_t *task_json(const struct webhook_event *e, const struct task *t, const struct render_task *rt,
-                         enum role role) {
+static void write_task(struct json_writer *w, const struct webhook_event *e, const struct task *t,
+                       const struct render_task *rt, enum role role) {
         const struct config *c = e->config;
-        json_t *o = json_object();
-        bool ok = o != NULL;
 
-        if (!ok)
-                return NULL;
-        set(o, "id", json_integer(t->id), &ok);
-        set(o, "document", json_text(t->document_number), &ok);
-        set(o, "ref", json_text(t->ref), &ok);
-        set(o, "title", json_text(t->title), &ok);
-        set(o, "detail", json_text(t->detail), &ok);
-        set(o, "due", json_text(t->due), &ok);
-        set(o, "due_at", json_time(t->due_at), &ok);
-        set(o, "status", json_string(task_status_to_string(t->status)), &ok);
+        json_write_open(w, '{');
+        json_write_key(w, "id");
+        json_write_int(w, t->id);
+        json_write_key(w, "document");
+        json_write_text(w, t->document_number);
+        json_write_key(w, "ref");
+        json_write_text(w, t->ref);
+        json_write_key(w, "title");
+        json_write_text(w, t->title);
+        json_write_key(w, "detail");
+        json_write_text(w, t->detail);
+        json_write_key(w, "due");
+        json_write_text(w, t->due);
+        json_write_key(w, "due_at");
+        json_write_time(w, t->due_at);
+        json_write_key(w, "status");
+        json_write_text(w, task_status_to_string(t->status));
         if (c->base_url) {
                 char *url;
+                json_write_key(w, "url");
                 if (asprintf(&url, "%s/tasks/%lld", c->base_url, (long long) t->id) < 0)
-                        ok = false;
+                        w->failed = true;
                 else {
-                        set(o, "url", json_text(url), &ok);
+                        json_write_text(w, url);
                         free(url);
                 }
         }
+        json_write_key(w, "time_left");
         if (rt->due && t->due_at != NO_TIME) {
                 char words[RENDER_TIME_LEFT_MAX];
-                json_t *left = json_object();
 
                 render_time_left(rt->due, e->now, c->language, RENDER_TIME_PHRASE, words);
-                if (left) {
-                        set(left, "seconds", json_integer(t->due_at - e->now), &ok);
-                        set(left, "text", json_text(words), &ok);
-                }
-                set(o, "time_left", left, &ok);
+                json_write_open(w, '{');
+                json_write_key(w, "seconds");
+                json_write_int(w, t->due_at - e->now);
+                json_write_key(w, "text");
+                json_write_text(w, words);
+                json_write_close(w, '}');
         } else
-                set(o, "time_left", json_null(), &ok);
-        set(o, "role", json_role(role), &ok);
-        set(o, "agencies", task_agencies_json(c, t), &ok);
-        if (!ok)
-                json_decref(o);
-        return ok ? o : NULL;
+                json_write_null(w);
+        json_write_key(w, "role");
+        write_role(w, role);
+        json_write_key(w, "agencies");
+        write_task_agencies(w, c, t);
+        json_write_close(w, '}');
 }
 
 /* The distinct tasks of the event, in row order, as compose_collect_tasks()
  * numbered them. */
-static json_t *tasks_json(const struct webhook_event *e) {
+static void write_tasks(struct json_writer *w, const struct webhook_event *e) {
         const struct job *j = e->job;
-        json_t *a = json_array();
-        bool ok = a != NULL;
         size_t k = 0;
 
-        for (size_t i = 0; ok && e->parts && i < j->n_rows; i++) {
+        json_write_open(w, '[');
+        for (size_t i = 0; e->parts && i < j->n_rows; i++) {
                 bool seen = false;
                 for (size_t p = 0; p < i && !seen; p++)
                         seen = e->tasks[p]->id == e->tasks[i]->id;
                 if (seen || k >= e->parts->n)
                         continue;
                 enum role role = e->kind == RENDER_ESCALATION ? _ROLE_INVALID : j->rows[i].role;
-                append(a, task_json(e, e->tasks[i], &e->parts->tasks[k++], role), &ok);
+                write_task(w, e, e->tasks[i], &e->parts->tasks[k++], role);
         }
-        if (!ok)
-                json_decref(a);
-        return ok ? a : NULL;
+        json_write_close(w, ']');
 }
 
 static int dump(json_t *root, struct webhook_body *ret) {
@@ -162,42 +167,54 @@ static int dump(json_t *root, struct webhook_body *ret) {
 
 int webhook_format_json(const struct webhook_event *e, struct webhook_body *ret) {
         const struct config *c = e->config;
-        json_t *root = json_object(), *agency = json_object(), *esc = NULL;
-        bool ok = root && agency;
+        struct json_writer w;
+        int r;
 
-        if (!ok) {
-                json_decref(root);
-                json_decref(agency);
-                return -ENOMEM;
-        }
-        set(root, "version", json_integer(WEBHOOK_PAYLOAD_VERSION), &ok);
-        set(root, "type", json_string(render_kind_to_string(e->kind)), &ok);
-        set(root, "id", json_text(e->id), &ok);
-        set(root, "timestamp", json_time(e->occurred), &ok);
-        set(root, "language", json_string(language_to_string(c->language)), &ok);
-        set(root, "digest", json_boolean(e->digest), &ok);
-        set(agency, "id", json_text(e->agency->id), &ok);
-        set(agency, "name", json_text(e->agency->name), &ok);
-        set(agency, "role", json_role(e->role), &ok);
-        set(root, "agency", agency, &ok);
+        json_writer_init(&w, 4096);
+        json_write_open(&w, '{');
+        json_write_key(&w, "version");
+        json_write_int(&w, WEBHOOK_PAYLOAD_VERSION);
+        json_write_key(&w, "type");
+        json_write_text(&w, render_kind_to_string(e->kind));
+        json_write_key(&w, "id");
+        json_write_text(&w, e->id);
+        json_write_key(&w, "timestamp");
+        json_write_time(&w, e->occurred);
+        json_write_key(&w, "language");
+        json_write_text(&w, language_to_string(c->language));
+        json_write_key(&w, "digest");
+        json_write_bool(&w, e->digest);
+        json_write_key(&w, "agency");
+        json_write_open(&w, '{');
+        json_write_key(&w, "id");
+        json_write_text(&w, e->agency->id);
+        json_write_key(&w, "name");
+        json_write_text(&w, e->agency->name);
+        json_write_key(&w, "role");
+        write_role(&w, e->role);
+        json_write_close(&w, '}');
+        json_write_key(&w, "escalation");
         if (e->kind == RENDER_ESCALATION) {
-                esc = json_object();
-                if (esc) {
-                        set(esc, "level", json_integer(e->escalation_level), &ok);
-                        set(esc, "after", json_integer(e->escalation_after), &ok);
-                }
-                set(root, "escalation", esc, &ok);
+                json_write_open(&w, '{');
+                json_write_key(&w, "level");
+                json_write_int(&w, e->escalation_level);
+                json_write_key(&w, "after");
+                json_write_int(&w, e->escalation_after);
+                json_write_close(&w, '}');
         } else
-                set(root, "escalation", json_null(), &ok);
-        set(root, "subject", json_text(e->subject), &ok);
-        set(root, "text", json_text(e->text), &ok);
-        set(root, "tasks", tasks_json(e), &ok);
-        if (!ok) {
-                json_decref(root);
-                return -ENOMEM;
-        }
+                json_write_null(&w);
+        json_write_key(&w, "subject");
+        json_write_text(&w, e->subject);
+        json_write_key(&w, "text");
+        json_write_text(&w, e->text);
+        json_write_key(&w, "tasks");
+        write_tasks(&w, e);
+        json_write_close(&w, '}');
+        r = json_writer_finish(&w, &ret->body, &ret->size);
+        if (r < 0)
+                return r;
         ret->content_type = "application/json";
-        return dump(root, ret);
+        return 0;
 }
 
 /* Slack's mrkdwn gives meaning to "&", "<" and ">": "<!channel>" would

@@ -294,6 +294,83 @@ static void test_compact_dump_is_jansson_to_the_byte(void **state) {
         json_decref(str);
 }
 
+static void test_writer_writes_what_jansson_writes_for_the_same_tree(void **state) {
+        /* Bytes that are not UTF-8, an overlong '/', a surrogate, and one
+         * above U+10FFFF: each cleaned as json_text() cleans it. */
+        static const char *const bad[] = { "T\xe1\xbb ng", "a\xc0\xaf" "b", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff" };
+        json_t *want_tree = json_object(), *list = json_array();
+        _cleanup_free_ char *want = NULL, *got = NULL;
+        struct json_writer w;
+        size_t n;
+
+        json_object_set_new(want_tree, "version", json_integer(1));
+        json_object_set_new(want_tree, "title", json_text("Báo cáo “quý” — \"hạn\"\n30/06 🙂"));
+        json_object_set_new(want_tree, "none", json_text(NULL));
+        json_object_set_new(want_tree, "at", json_time(1746896399));
+        json_object_set_new(want_tree, "never", json_time(NO_TIME));
+        json_object_set_new(want_tree, "t", json_true());
+        json_object_set_new(want_tree, "f", json_false());
+        json_object_set_new(want_tree, "empty", json_object());
+        json_object_set_new(want_tree, "nothing", json_array());
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                json_t *o = json_object();
+                json_object_set_new(o, "i", json_integer(i == 0 ? INT64_MIN : i == 1 ? INT64_MAX : (json_int_t) i));
+                json_object_set_new(o, "s", json_text(bad[i]));
+                json_array_append_new(list, o);
+        }
+        json_object_set_new(want_tree, "list", list);
+        want = json_dumps(want_tree, JSON_COMPACT);
+        json_decref(want_tree);
+
+        json_writer_init(&w, 0);
+        json_write_open(&w, '{');
+        json_write_key(&w, "version");
+        json_write_int(&w, 1);
+        json_write_key(&w, "title");
+        json_write_text(&w, "Báo cáo “quý” — \"hạn\"\n30/06 🙂");
+        json_write_key(&w, "none");
+        json_write_text(&w, NULL);
+        json_write_key(&w, "at");
+        json_write_time(&w, 1746896399);
+        json_write_key(&w, "never");
+        json_write_time(&w, NO_TIME);
+        json_write_key(&w, "t");
+        json_write_bool(&w, true);
+        json_write_key(&w, "f");
+        json_write_bool(&w, false);
+        json_write_key(&w, "empty");
+        json_write_open(&w, '{');
+        json_write_close(&w, '}');
+        json_write_key(&w, "nothing");
+        json_write_open(&w, '[');
+        json_write_close(&w, ']');
+        json_write_key(&w, "list");
+        json_write_open(&w, '[');
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                json_write_open(&w, '{');
+                json_write_key(&w, "i");
+                json_write_int(&w, i == 0 ? INT64_MIN : i == 1 ? INT64_MAX : (int64_t) i);
+                json_write_key(&w, "s");
+                json_write_text(&w, bad[i]);
+                json_write_close(&w, '}');
+        }
+        json_write_close(&w, ']');
+        json_write_close(&w, '}');
+        assert_int_equal(json_writer_finish(&w, &got, &n), 0);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+        assert_non_null(strstr(got, "\xef\xbf\xbd"));
+
+        /* An object left open is refused, and nothing is kept. */
+        json_writer_init(&w, 16);
+        json_write_open(&w, '{');
+        json_write_key(&w, "k");
+        json_write_open(&w, '[');
+        json_write_close(&w, ']');
+        assert_int_equal(json_writer_finish(&w, &got, &n), -EINVAL);
+        assert_null(w.data);
+}
+
 /* --- delivery id --------------------------------------------------------- */
 
 static void test_delivery_id_of_one_row_is_its_instance_and_row_id(void **state) {
@@ -699,6 +776,7 @@ int main(void) {
                 cmocka_unit_test(test_signature_covers_id_timestamp_and_body),
                 cmocka_unit_test(test_signature_with_a_key_made_once),
                 cmocka_unit_test(test_compact_dump_is_jansson_to_the_byte),
+                cmocka_unit_test(test_writer_writes_what_jansson_writes_for_the_same_tree),
                 cmocka_unit_test_setup_teardown(test_delivery_id_of_one_row_is_its_instance_and_row_id, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_compose_without_an_instance_is_refused, setup, teardown),
                 cmocka_unit_test(test_delivery_id_of_a_digest_depends_on_its_rows_not_their_order),
