@@ -523,14 +523,17 @@ struct task_cache {
         struct task_list l;
 };
 
-static int task_cache_load(struct store *s, const struct delivery_list *dl, struct task_cache *tc) {
+/* The tasks of the rows whose message is to go (`take[i]`). */
+static int task_cache_load(struct store *s, const struct delivery_list *dl, const bool *take, struct task_cache *tc) {
         _cleanup_free_ int64_t *ids = calloc(dl->n + 1, sizeof *ids);
+        size_t n = 0;
 
         if (!ids)
                 return -ENOMEM;
         for (size_t i = 0; i < dl->n; i++)
-                ids[i] = dl->items[i].task_id;
-        return store_tasks_get(s, ids, dl->n, &tc->l);
+                if (take[i] && dl->items[i].task_id != 0)
+                        ids[n++] = dl->items[i].task_id;
+        return store_tasks_get(s, ids, n, &tc->l);
 }
 
 static const struct task *task_cache_get(const struct task_cache *tc, int64_t id) {
@@ -628,7 +631,8 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
         struct job_list jobs = {};
         char **keys = NULL;
         _cleanup_free_ int64_t *ids = NULL;
-        _cleanup_free_ bool *refused = NULL;
+        _cleanup_free_ bool *refused = NULL, *take = NULL;
+        _cleanup_free_ size_t *job_of = NULL;
         size_t n_ids = 0;
         int r;
 
@@ -644,13 +648,12 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                                  &dl);
         if (r < 0)
                 goto fail;
-        r = task_cache_load(s, &dl, &tc);
-        if (r < 0)
-                goto fail;
         keys = calloc(dl.n + 1, sizeof *keys);
         jobs.jobs = calloc(dl.n + 1, sizeof *jobs.jobs);
         refused = calloc(dl.n + 1, sizeof *refused);
-        if (!keys || !jobs.jobs || !refused) {
+        job_of = calloc(dl.n + 1, sizeof *job_of);
+        take = calloc(dl.n + 1, sizeof *take);
+        if (!keys || !jobs.jobs || !refused || !job_of || !take) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -671,14 +674,46 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         last_key[0] = 0;
         }
 
+        /* The rows grouped into messages, the receiver of each asked once
+         * for room. A message without room stays pending, all of it, for a
+         * later claim, and its tasks are not read now. */
         for (size_t i = 0; i < dl.n; i++) {
                 const struct delivery *d = &dl.items[i];
-                if (last_key[0]) {
-                        char key[512];
-                        job_key(c, d, key, sizeof key);
-                        if (streq(key, last_key))
-                                continue;
+                char key[512];
+                size_t k;
+
+                job_key(c, d, key, sizeof key);
+                if (last_key[0] && streq(key, last_key))
+                        continue;
+                for (k = 0; k < jobs.n; k++)
+                        if (streq(keys[k], key))
+                                break;
+                if (k == jobs.n) {
+                        struct job *j = calloc(1, sizeof *j);
+                        keys[k] = strdup(key);
+                        if (!j || !keys[k]) {
+                                free(j);
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        j->channel = streq(d->channel, "email") ? CHANNEL_EMAIL : CHANNEL_WEBHOOK;
+                        j->webhook_index = j->channel == CHANNEL_WEBHOOK ? strtoul(d->channel + 8, NULL, 10) : 0;
+                        j->agency = strdup(d->agency);
+                        snprintf(j->instance, sizeof j->instance, "%s", strempty(store_instance_id(s)));
+                        jobs.jobs[jobs.n++] = j;
+                        refused[k] = f && f->admit && !f->admit(f->userdata, d->agency, d->channel);
                 }
+                job_of[i] = k;
+                take[i] = !refused[k];
+        }
+        r = task_cache_load(s, &dl, take, &tc);
+        if (r < 0)
+                goto fail;
+
+        for (size_t i = 0; i < dl.n; i++) {
+                const struct delivery *d = &dl.items[i];
+                if (!take[i])
+                        continue;
                 const struct task *t = task_cache_get(&tc, d->task_id);
                 const char *why = NULL;
 
@@ -702,37 +737,14 @@ int outbox_claim(struct store *s, const struct config *c, int64_t now, size_t li
                         jobs.consumed++;
                         continue;
                 }
-
-                char key[512];
-                job_key(c, d, key, sizeof key);
-                size_t k;
-                for (k = 0; k < jobs.n; k++)
-                        if (streq(keys[k], key))
-                                break;
-                if (k == jobs.n) {
-                        struct job *j = calloc(1, sizeof *j);
-                        keys[k] = strdup(key);
-                        if (!j || !keys[k]) {
-                                free(j);
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        j->channel = streq(d->channel, "email") ? CHANNEL_EMAIL : CHANNEL_WEBHOOK;
-                        j->webhook_index = j->channel == CHANNEL_WEBHOOK ? strtoul(d->channel + 8, NULL, 10) : 0;
-                        j->agency = strdup(d->agency);
-                        snprintf(j->instance, sizeof j->instance, "%s", strempty(store_instance_id(s)));
-                        jobs.jobs[jobs.n++] = j;
-                        /* No room for its receiver now: the message stays
-                         * pending, all of it, for a later claim. */
-                        refused[k] = f && f->admit && !f->admit(f->userdata, d->agency, d->channel);
-                }
-                r = job_add_row(jobs.jobs[k], d, now);
+                r = job_add_row(jobs.jobs[job_of[i]], d, now);
                 if (r < 0)
                         goto fail;
         }
         size_t kept = 0;
         for (size_t k = 0; k < jobs.n; k++)
-                if (refused[k])
+                /* Refused, or every row of it lost its reason. */
+                if (refused[k] || jobs.jobs[k]->n_rows == 0)
                         job_free(jobs.jobs[k]);
                 else {
                         jobs.consumed += jobs.jobs[k]->n_rows;
