@@ -227,11 +227,11 @@ def test_a_schema_6_database_migrates_with_its_tasks_notified_and_sends_nothing(
     con.executescript("ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; ALTER TABLE tasks DROP COLUMN revision; DROP INDEX deliveries_untasked; ALTER TABLE task_agencies DROP COLUMN notice_at; "
                       "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "
                       "ALTER TABLE deliveries DROP COLUMN retries; "
-                      "DROP INDEX completions_due; DROP TABLE inbox_messages; PRAGMA user_version = 6;")
+                      "DROP INDEX completions_due; DROP TABLE inbox_messages; CREATE INDEX deliveries_task ON deliveries(task_id); PRAGMA user_version = 6;")
     con.close()
     before = env.query("SELECT id, title, due, status FROM tasks ORDER BY id")
     once(env, "2025-05-05T09:00:30")
-    assert env.query("PRAGMA user_version") == [(12,)]
+    assert env.query("PRAGMA user_version") == [(13,)]
     assert env.query("SELECT id, title, due, status FROM tasks ORDER BY id") == before
     assert env.query("SELECT agency, role FROM task_agencies WHERE task_id = ? ORDER BY position", task) == [
         ("stc", "lead"), ("kbnn", "support")]

@@ -250,10 +250,10 @@ def test_a_schema_6_database_migrates_with_its_deliveries(env):
     con.executescript("ALTER TABLE tasks DROP COLUMN due_rule_days; ALTER TABLE tasks DROP COLUMN due_rule_from; ALTER TABLE tasks DROP COLUMN revision; ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by;"
                       "ALTER TABLE deliveries DROP COLUMN retries; DROP INDEX deliveries_untasked; "
                       "ALTER TABLE task_agencies DROP COLUMN notice_at; DROP INDEX completions_due; "
-                      "DROP TABLE inbox_messages; PRAGMA user_version = 6;")
+                      "DROP TABLE inbox_messages; CREATE INDEX deliveries_task ON deliveries(task_id); PRAGMA user_version = 6;")
     con.close()
     (d,) = env.ctl_json("history", task)["deliveries"]
-    assert env.query("PRAGMA user_version") == [(12,)]
+    assert env.query("PRAGMA user_version") == [(13,)]
     assert d["state"] == "sent" and d["retries"] == 0 and d["retried_by"] is None
 
 

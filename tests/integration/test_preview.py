@@ -259,7 +259,7 @@ def test_preview_of_a_database_that_needs_migrating_leaves_it_at_its_version(env
                       "DROP TABLE completions; ALTER TABLE tasks DROP COLUMN original_due; "
                       "DROP TABLE task_changes; ALTER TABLE deliveries DROP COLUMN first_attempt_at; "
                       "ALTER TABLE deliveries DROP COLUMN retried_at; ALTER TABLE deliveries DROP COLUMN retried_by; "
-                      "ALTER TABLE deliveries DROP COLUMN retries; DROP TABLE inbox_messages; PRAGMA user_version = 3;")
+                      "ALTER TABLE deliveries DROP COLUMN retries; DROP TABLE inbox_messages; CREATE INDEX deliveries_task ON deliveries(task_id); PRAGMA user_version = 3;")
     con.close()
     before = env.dump()
 
