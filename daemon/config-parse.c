@@ -13,6 +13,7 @@
 #include "config-parse.h"
 #include "timeutil.h"
 #include "url.h"
+#include "utf8.h"
 
 static void parser_verror(struct parser *p, unsigned line, const char *path, const char *format, va_list ap) {
         _cleanup_free_ char *msg = NULL;
@@ -124,16 +125,7 @@ const char *parser_path_elem(char buf[static SETTING_PATH_MAX], const char *pare
 }
 
 static bool utf8_valid(const char *s) {
-        const utf8proc_uint8_t *c = (const utf8proc_uint8_t *) s;
-        utf8proc_int32_t cp;
-
-        while (*c) {
-                utf8proc_ssize_t n = utf8proc_iterate(c, -1, &cp);
-                if (n <= 0)
-                        return false;
-                c += n;
-        }
-        return true;
+        return utf8_is_valid(s, strlen(s));
 }
 
 const char *parser_quote(const char *s, char *buf, size_t size) {

@@ -12,6 +12,7 @@
 #include "render-text.h"
 #include "store.h"
 #include "timeutil.h"
+#include "utf8.h"
 
 json_t *json_time(int64_t t) {
         char buf[26];
@@ -185,43 +186,6 @@ int json_dump_compact(const json_t *j, size_t size_hint, char **ret, size_t *ret
         return 0;
 }
 
-/* UTF-8 as jansson accepts it in a string: no overlong form, no surrogate,
- * nothing above U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t n) {
-        size_t i = 0;
-
-        while (i < n) {
-                unsigned char c = s[i];
-                uint32_t cp;
-                size_t k;
-
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf)
-                        k = 1, cp = c & 0x1f;
-                else if (c >= 0xe0 && c <= 0xef)
-                        k = 2, cp = c & 0x0f;
-                else if (c >= 0xf0 && c <= 0xf4)
-                        k = 3, cp = c & 0x07;
-                else
-                        return false;
-                if (n - i <= k)
-                        return false;
-                for (size_t m = 1; m <= k; m++) {
-                        if ((s[i + m] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (s[i + m] & 0x3f);
-                }
-                if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
-                    cp > 0x10ffff)
-                        return false;
-                i += k + 1;
-        }
-        return true;
-}
-
 void json_writer_init(struct json_writer *w, size_t size_hint) {
         *w = (struct json_writer) {};
         if (size_hint > 0)
@@ -280,7 +244,7 @@ void json_write_text(struct json_writer *w, const char *s) {
                 return;
         }
         n = strlen(s);
-        if (!utf8_valid((const unsigned char *) s, n)) {
+        if (!utf8_is_valid(s, n)) {
                 if (text_clean(s, false, &clean) < 0) {
                         w->failed = true;
                         return;

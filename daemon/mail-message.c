@@ -10,6 +10,7 @@
 #include "mail-message.h"
 #include "strbuf.h"
 #include "timeutil.h"
+#include "utf8.h"
 
 #define LINE_MAX_SOFT 78        /* RFC 5322 2.1.1: SHOULD */
 #define QP_LINE_MAX 76          /* RFC 2045 6.7 (5) */
@@ -94,10 +95,7 @@ static size_t utf8_char(const char *p) {
 }
 
 static bool utf8_valid(const char *s) {
-        for (size_t k; *s; s += k)
-                if ((k = utf8_char(s)) == 0)
-                        return false;
-        return true;
+        return utf8_is_valid(s, strlen(s));
 }
 
 static bool is_ascii(const char *s) {
@@ -580,6 +578,20 @@ static bool line_start_needs_escape(const char *p) {
         return *p == '.' || strncmp(p, "From ", 5) == 0;
 }
 
+/* What quoted-printable does with a byte: written as it is, encoded, a
+ * blank (encoded only at the end of a line), or a line end. */
+enum { QP_PLAIN, QP_ENCODE, QP_BLANK, QP_EOL };
+
+static const uint8_t qp_class[256] = {
+        [0 ... 8] = QP_ENCODE,    ['\t'] = QP_BLANK,     ['\n'] = QP_EOL,      [11 ... 12] = QP_ENCODE,
+        ['\r'] = QP_EOL,          [14 ... 31] = QP_ENCODE, [' '] = QP_BLANK,     [33 ... 60] = QP_PLAIN,
+        ['='] = QP_ENCODE,        [62 ... 126] = QP_PLAIN, [127 ... 255] = QP_ENCODE,
+};
+
+static bool qp_ends_line(const char *p) {
+        return !*p || *p == '\n' || *p == '\r';
+}
+
 static void quoted_printable(struct strbuf *b, const char *s) {
         static const char hex[] = "0123456789ABCDEF";
         char line[QP_LINE_MAX + 3];  /* one output line, then its line end */
@@ -587,30 +599,27 @@ static void quoted_printable(struct strbuf *b, const char *s) {
 
         for (const char *p = s; *p; p++) {
                 unsigned char c = *p;
-                bool eol, enc;
+                unsigned k = qp_class[c];
+                bool enc;
                 size_t w;
 
-                if (c == '\r' && p[1] == '\n')
-                        continue;
-                if (c == '\n' || c == '\r') {
+                if (k == QP_EOL) {
+                        if (c == '\r' && p[1] == '\n')
+                                continue;
                         memcpy(line + col, "\r\n", 2);
                         strbuf_putn(b, line, col + 2);
                         col = 0;
                         continue;
                 }
-
-                eol = !p[1] || p[1] == '\n' || p[1] == '\r';
-                if (c == ' ' || c == '\t')
-                        enc = eol;      /* trailing blanks would be lost in transit */
-                else
-                        enc = c < 33 || c > 126 || c == '=';
-                if (col == 0 && line_start_needs_escape(p))
+                /* Trailing blanks would be lost in transit. */
+                enc = k == QP_ENCODE || (k == QP_BLANK && qp_ends_line(p + 1));
+                if (col == 0 && !enc && line_start_needs_escape(p))
                         enc = true;
                 w = enc ? 3 : 1;
 
                 /* A soft break "=" needs a column of its own unless this
                  * character ends the line. */
-                if (col + w > (eol ? QP_LINE_MAX : QP_LINE_MAX - 1)) {
+                if (col + w > QP_LINE_MAX - 1 && (col + w > QP_LINE_MAX || !qp_ends_line(p + 1))) {
                         memcpy(line + col, "=\r\n", 3);
                         strbuf_putn(b, line, col + 3);
                         col = 0;

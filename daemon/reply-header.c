@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "reply-internal.h"
 #include "timeutil.h"
+#include "utf8.h"
 
 #define HEADER_VALUE_MAX (64u << 10)
 
@@ -45,48 +46,11 @@ void reply_put_codepoint(struct strbuf *out, uint32_t cp) {
         }
 }
 
-/* The length of the valid UTF-8 sequence at s (1..4), or 0. */
-static size_t utf8_valid_at(const unsigned char *s, size_t n) {
-        uint32_t cp;
-        size_t len;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xC2 && s[0] <= 0xDF)
-                len = 2, cp = s[0] & 0x1F;
-        else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-                len = 3, cp = s[0] & 0x0F;
-        else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-                len = 4, cp = s[0] & 0x07;
-        else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-                return 0;
-        return len;
-}
-
-static bool utf8_valid(const char *s, size_t n) {
-        for (size_t i = 0; i < n;) {
-                size_t k = utf8_valid_at((const unsigned char *) s + i, n - i);
-                if (k == 0)
-                        return false;
-                i += k;
-        }
-        return true;
-}
-
 /* Copies valid UTF-8, U+FFFD for what is not, controls dropped. */
 static void put_utf8_clean(struct strbuf *out, const char *s, size_t n) {
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char) s[i];
-                size_t k = utf8_valid_at((const unsigned char *) s + i, n - i);
+                size_t k = utf8_char_length((const unsigned char *) s + i, n - i);
 
                 if (k == 0) {
                         reply_put_codepoint(out, 0xFFFD);
@@ -109,7 +73,7 @@ void reply_put_charset(struct strbuf *out, const char *charset, const char *s, s
         iconv_t cd;
 
         if (!charset || !*charset) {
-                if (utf8_valid(s, n))
+                if (utf8_is_valid(s, n))
                         return put_utf8_clean(out, s, n);
                 from = "WINDOWS-1252";
         } else if (charset_is(charset, "utf-8") || charset_is(charset, "utf8") || charset_is(charset, "us-ascii") ||

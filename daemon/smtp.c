@@ -100,10 +100,13 @@ void smtp_data_append(struct strbuf *out, const char *data, size_t size) {
         size_t i = 0;
 
         while (i < size) {
-                /* Copy up to the next line end in one piece. */
-                size_t k = i;
-                while (k < size && data[k] != '\r' && data[k] != '\n')
-                        k++;
+                /* Copy up to the next line end in one piece: the first CR
+                 * or LF, found by memchr() rather than byte by byte. */
+                const char *lf = memchr(data + i, '\n', size - i);
+                size_t k = lf ? (size_t) (lf - data) : size;
+                const char *cr = memchr(data + i, '\r', k - i);
+                if (cr)
+                        k = (size_t) (cr - data);
                 if (line_start && k > i && data[i] == '.')
                         strbuf_putc(out, '.');
                 strbuf_putn(out, data + i, k - i);

@@ -56,7 +56,7 @@ fuzz-scan: $(FUZZ_DIR)/fuzz-scan
 #
 #   make fuzz-reply                 build, then run for FUZZ_SECONDS
 REPLY_FUZZ_SRCS := tests/fuzz/fuzz-reply.c $(sort $(wildcard daemon/reply*.c daemon/textnorm*.c)) \
-                   daemon/strbuf.c daemon/timeutil.c
+                   daemon/strbuf.c daemon/timeutil.c daemon/utf8.c
 REPLY_FUZZ_ARGS ?= -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
 .PHONY: fuzz-reply

@@ -11,6 +11,9 @@
 #include "macro.h"
 #include "sonha-candidates.h"
 #include "textnorm.h"
+#include "utf8.h"
+
+#include <utf8proc.h>
 
 static void test_nfc_composes_decomposed_text(void **state) {
         /* "Sở" with the horn and the hook above as combining marks. */
@@ -265,8 +268,57 @@ static void test_find_groups_before_members(void **state) {
         assert_string_equal(m[1].match.id, "cachuyen");
 }
 
+/* utf8_is_valid() against utf8proc's own reading, on the cases that
+ * matter and on random bytes (a bad byte at every place of the eight-byte
+ * ASCII step). */
+static bool utf8proc_valid(const unsigned char *s, size_t n) {
+        for (size_t i = 0; i < n;) {
+                utf8proc_int32_t c;
+                utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t) (n - i), &c);
+                if (k <= 0)
+                        return false;
+                i += (size_t) k;
+        }
+        return true;
+}
+
+static void test_utf8_is_valid_reads_as_utf8proc_does(void **state) {
+        static const char *const good[] = { "", "Sở Tài chính", "hạn 30/06 🙂", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf" };
+        static const char *const bad[] = { "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                          "\xf8\x88\x80\x80\x80", "\x80", "S\xe1\xbb", "\xff" };
+        unsigned char buf[40];
+        unsigned seed = 1;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_true(utf8_is_valid(good[i], strlen(good[i])));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_false(utf8_is_valid(bad[i], strlen(bad[i])));
+        /* A NUL is a character; the length, not a terminator, ends it. */
+        assert_true(utf8_is_valid("a\0b", 3));
+        assert_true(utf8_is_valid("\xe1\xbb\x9f", 3));
+        assert_false(utf8_is_valid("\xe1\xbb\x9f", 2));
+        for (size_t at = 0; at < 24; at++) {
+                memset(buf, 'a', 24);
+                buf[at] = 0xbf;
+                assert_false(utf8_is_valid((const char *) buf, 24));
+                assert_true(utf8_is_valid((const char *) buf, at));
+        }
+        for (int round = 0; round < 200000; round++) {
+                size_t n = (size_t) (rand_r(&seed) % sizeof buf);
+                for (size_t i = 0; i < n; i++) {
+                        /* Mostly ASCII and the lead and continuation bytes
+                         * near the edges of what is allowed. */
+                        static const unsigned char pick[] = { 'a', 'a', 'a', 0x80, 0xbf, 0xc2, 0xc1, 0xdf, 0xe0,
+                                                              0xed, 0xef, 0xf0, 0xf4, 0xf5, 0x9f, 0xa0, 0x8f, 0x90 };
+                        buf[i] = rand_r(&seed) % 4 ? pick[rand_r(&seed) % sizeof pick] : (unsigned char) rand_r(&seed);
+                }
+                assert_int_equal(utf8_is_valid((const char *) buf, n), utf8proc_valid(buf, n));
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_utf8_is_valid_reads_as_utf8proc_does),
                 cmocka_unit_test(test_nfc_composes_decomposed_text),
                 cmocka_unit_test(test_nfc_refuses_invalid_utf8_nul_and_size),
                 cmocka_unit_test(test_fold_strips_diacritics_and_case),
