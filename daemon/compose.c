@@ -269,8 +269,16 @@ int compose_email(const struct config *c, struct job *j, const struct task *cons
         enum render_kind kind = compose_slot_kind(j->rows[0].slot);
         bool digest = c->policy.digest;
 
-        to = calloc(MAIL_RECIPIENTS_MAX, sizeof *to);
-        cc = calloc(MAIL_RECIPIENTS_MAX, sizeof *cc);
+        /* As many places as the agencies have addresses, not the most a
+         * message may carry: the lists are made for every message. */
+        size_t places = 0;
+        for (size_t i = 0; i < j->n_rows; i++) {
+                const struct agency *a = config_find_agency(c, j->rows[i].agency);
+                places += strv_length(a->email) + strv_length(a->cc);
+        }
+        places = MIN(places, (size_t) MAIL_RECIPIENTS_MAX);
+        to = calloc(places + 1, sizeof *to);
+        cc = calloc(places + 1, sizeof *cc);
         recipients = calloc(j->n_rows, sizeof *recipients);
         if (!to || !cc || !recipients)
                 return -ENOMEM;
