@@ -34,6 +34,20 @@ int text_clean(const char *s, bool one_line, char **ret) {
                 return -E2BIG;
 
         while (i < n) {
+                /* A run of printable ASCII (and of blanks, when lines are
+                 * kept) stays as it is: copied in one piece. */
+                if ((p[i] > ' ' && p[i] < 0x7f) || (!one_line && p[i] == ' ')) {
+                        size_t j = i + 1;
+                        while (j < n && ((p[j] > ' ' && p[j] < 0x7f) || (!one_line && p[j] == ' ')))
+                                j++;
+                        if (pending_space)
+                                strbuf_putc(&b, ' ');
+                        pending_space = false;
+                        strbuf_putn(&b, (const char *) p + i, j - i);
+                        i = j;
+                        continue;
+                }
+
                 utf8proc_int32_t c;
                 utf8proc_ssize_t k = utf8proc_iterate(p + i, n - i, &c);
                 uint8_t enc[4];
