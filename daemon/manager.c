@@ -55,6 +55,11 @@
  * off, yet far from time_t's end, so that adding an offset cannot wrap. */
 #define CLOCK_WATCH_FAR ((time_t) (INT64_MAX / 4))
 #define TIMER_ACCURACY_USEC (100 * 1000ULL)
+/* The due timer's: a reminder leaves within a millisecond of its time, not
+ * up to 100 ms later where sd-event would line timers up for the system
+ * (0 would mean sd-event's default, 250 ms). It wakes once per slot; the
+ * finer window costs no wake-up. */
+#define DUE_TIMER_ACCURACY_USEC (1000ULL)
 /* Tasks decided per pass before the loop gets its turn again. */
 #define DECIDE_SLICE 5000
 /* Open tasks rescheduled per pass after a policy change. */
@@ -1371,7 +1376,7 @@ int manager_new(const char *config_path, struct config *config, struct store *st
         /* Deadlines are wall-clock times: the scheduler timer runs on
          * CLOCK_REALTIME, so a clock set forward (or a suspend) fires it at
          * the right moment rather than after so many seconds of uptime. */
-        r = sd_event_add_time(m->event, &m->timer, CLOCK_REALTIME, 0, TIMER_ACCURACY_USEC, on_timer, m);
+        r = sd_event_add_time(m->event, &m->timer, CLOCK_REALTIME, 0, DUE_TIMER_ACCURACY_USEC, on_timer, m);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
