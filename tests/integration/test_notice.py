@@ -231,7 +231,7 @@ def test_a_schema_6_database_migrates_with_its_tasks_notified_and_sends_nothing(
     con.close()
     before = env.query("SELECT id, title, due, status FROM tasks ORDER BY id")
     once(env, "2025-05-05T09:00:30")
-    assert env.query("PRAGMA user_version") == [(13,)]
+    assert env.query("PRAGMA user_version") == [(14,)]
     assert env.query("SELECT id, title, due, status FROM tasks ORDER BY id") == before
     assert env.query("SELECT agency, role FROM task_agencies WHERE task_id = ? ORDER BY position", task) == [
         ("stc", "lead"), ("kbnn", "support")]

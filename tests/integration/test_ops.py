@@ -253,7 +253,7 @@ def test_a_schema_6_database_migrates_with_its_deliveries(env):
                       "DROP TABLE inbox_messages; CREATE INDEX deliveries_task ON deliveries(task_id); PRAGMA user_version = 6;")
     con.close()
     (d,) = env.ctl_json("history", task)["deliveries"]
-    assert env.query("PRAGMA user_version") == [(13,)]
+    assert env.query("PRAGMA user_version") == [(14,)]
     assert d["state"] == "sent" and d["retries"] == 0 and d["retried_by"] is None
 
 

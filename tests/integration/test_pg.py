@@ -70,7 +70,7 @@ def test_add_list_done_on_postgresql(env, cluster):
     assert psql(uri, "SELECT status FROM tasks") == "done"
     assert psql(uri, "SELECT agency || ':' || role FROM task_agencies ORDER BY position") == "stc:lead\nkbnn:support"
     assert psql(uri, "SELECT count(*) FROM completions") == "1"
-    assert psql(uri, "SELECT version FROM deadlined_schema") == "13"
+    assert psql(uri, "SELECT version FROM deadlined_schema") == "14"
     assert len(psql(uri, "SELECT value FROM meta WHERE key = 'instance_id'")) == 26
     # No SQLite file was made beside the configuration.
     assert not env.database.exists()

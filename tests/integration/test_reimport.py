@@ -264,7 +264,7 @@ def test_tasks_from_before_the_change_log_are_kept_as_they_are(sonha, tmp_path):
     con.close()
     f = changed_text(tmp_path, "hoàn thành trước ngày 15/5/2025", "hoàn thành trước ngày 31/5/2025")
     p = reimport(sonha, f)
-    assert sonha.query("PRAGMA user_version") == [(13,)]
+    assert sonha.query("PRAGMA user_version") == [(14,)]
     assert task(sonha, "1")["status"] == "done"
     assert task(sonha, "1")["due"] == "2025-05-15"
     assert task(sonha, "2")["due"] == "2025-06-30"

@@ -58,7 +58,7 @@ static void test_create_makes_current_schema_in_wal_mode(void **state) {
         sqlite3 *db;
 
         assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-        assert_int_equal(STORE_SCHEMA_VERSION, 13);
+        assert_int_equal(STORE_SCHEMA_VERSION, 14);
 
         db = raw_open(f->path);
         assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -132,7 +132,7 @@ static void test_open_newer_schema_is_refused_unchanged(void **state) {
         assert_int_equal(store_open(f->path, 0, &s), -EPROTONOSUPPORT);
         assert_null(s);
         assert_string_equal(store_last_error(NULL),
-                            "schema 99, this one knows 13");
+                            "schema 99, this one knows 14");
         assert_int_equal(store_open(f->path, STORE_READONLY, &s), -EPROTONOSUPPORT);
 
         after = read_file(f->path, &n_after);
@@ -275,6 +275,72 @@ static void test_migrate_from_version_2_keeps_the_outbox(void **state) {
         delivery_list_done(&l);
         assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 1);
         assert_string_equal(l.items[0].delivered_to, "stc@sonha.gov.vn");
+}
+
+/* Version 13 to 14 makes the deliveries table again with its state's CHECK
+ * written as comparisons: every row kept with its id and values, the rule
+ * still refusing a state it does not know. */
+static void test_migrate_from_version_13_keeps_the_deliveries(void **state) {
+        SQLITE_ONLY();
+        struct fixture *f = *state;
+        const enum delivery_state states[] = { DELIVERY_PENDING, DELIVERY_ATTEMPTING, DELIVERY_SENT,
+                                               DELIVERY_FAILED };
+        int64_t task = add_task(f->s, "Báo cáo", NOW + 100, NULL, 0);
+        struct delivery d[ELEMENTSOF(states)];
+        sqlite3 *db;
+
+        for (size_t i = 0; i < ELEMENTSOF(states); i++) {
+                static char *const slots[] = { "before:3d@1", "before:2d@1", "before:1d@1", "before:0d@1" };
+                d[i] = (struct delivery) { .task_id = task, .slot = slots[i], .agency = "stc", .channel = "email",
+                                           .state = states[i], .attempts = (int) i, .next_attempt_at = NOW + i,
+                                           .last_error = i == 3 ? "550 no such user" : NULL,
+                                           .created_at = NOW, .sent_at = NO_TIME };
+                assert_int_equal(store_delivery_insert(f->s, &d[i]), 1);
+        }
+        f->s = store_close(f->s);
+        db = raw_open(f->path);
+        raw_exec(db, "CREATE TABLE v13 (id INTEGER PRIMARY KEY, task_id INTEGER REFERENCES tasks(id) "
+                     "ON DELETE CASCADE, slot TEXT NOT NULL, slot_at INTEGER NOT NULL, agency TEXT NOT NULL, "
+                     "role TEXT, channel TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending' "
+                     "CHECK (state IN ('pending', 'attempting', 'sent', 'failed')), "
+                     "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, last_error TEXT, "
+                     "created_at INTEGER NOT NULL, sent_at INTEGER, delivered_to TEXT, first_attempt_at INTEGER, "
+                     "retried_at INTEGER, retried_by TEXT, retries INTEGER NOT NULL DEFAULT 0, "
+                     "UNIQUE (task_id, slot, agency, channel)); "
+                     "INSERT INTO v13 SELECT * FROM deliveries; DROP TABLE deliveries; "
+                     "ALTER TABLE v13 RENAME TO deliveries; "
+                     "CREATE UNIQUE INDEX deliveries_untasked ON deliveries(slot, agency, channel) "
+                     "WHERE task_id IS NULL; "
+                     "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending'; "
+                     "PRAGMA user_version = 13");
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'deliveries' "
+                                     "AND sql LIKE '%state IN (%'"), 1);
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(f->path, 0, &f->s), 0);
+        assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+        for (size_t i = 0; i < ELEMENTSOF(states); i++) {
+                _cleanup_(delivery_done) struct delivery got = {};
+
+                assert_int_equal(store_delivery_get(f->s, d[i].id, &got), 0);
+                assert_int_equal(got.state, states[i]);
+                assert_string_equal(got.slot, d[i].slot);
+                assert_int_equal(got.attempts, (int) i);
+                assert_int_equal(got.next_attempt_at, NOW + (int64_t) i);
+                if (i == 3)
+                        assert_string_equal(got.last_error, "550 no such user");
+        }
+        f->s = store_close(f->s);
+
+        db = raw_open(f->path);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'deliveries' "
+                                     "AND sql LIKE '%state IN (%'"), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'deliveries' "
+                                     "AND name IN ('deliveries_untasked', 'deliveries_due')"), 2);
+        assert_int_equal(sqlite3_exec(db, "UPDATE deliveries SET state = 'lost'", NULL, NULL, NULL),
+                         SQLITE_CONSTRAINT);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM deliveries WHERE state = 'lost'"), 0);
+        sqlite3_close(db);
 }
 
 /* Version 3 to 4 adds the change log, empty: where the values of tasks
@@ -1350,6 +1416,7 @@ int main(void) {
                 T(test_migrate_from_version_2_keeps_the_outbox),
                 T(test_migrate_from_version_3_adds_an_empty_change_log),
                 T(test_migrate_from_version_4_dates_first_attempts),
+                T(test_migrate_from_version_13_keeps_the_deliveries),
                 T(test_task_change_log),
                 T(test_migrate_from_version_5_keeps_the_data_and_dates_the_history),
                 T(test_migrate_from_version_6_takes_assignments_as_notified),
