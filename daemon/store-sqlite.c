@@ -6,6 +6,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -702,12 +703,21 @@ static int create_shared(const char *path) {
         return fchmod(fd, 0660) < 0 ? -errno : 0;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation, a
+ * few dozen per statement; nothing here reads them. Set before SQLite
+ * starts (the first open), and left alone if something started it first. */
+static void sqlite_configure(void) {
+        (void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int sqlite_open(const char *path, int flags, struct store **ret) {
+        static pthread_once_t configured = PTHREAD_ONCE_INIT;
         _cleanup_(store_closep) struct store *s = NULL;
         int oflags, rc, r;
 
         if (!path || !ret)
                 return -EINVAL;
+        (void) pthread_once(&configured, sqlite_configure);
         s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
@@ -725,7 +735,10 @@ int sqlite_open(const char *path, int flags, struct store **ret) {
                 oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         else
                 oflags = SQLITE_OPEN_READWRITE;
-        oflags |= SQLITE_OPEN_EXRESCODE;
+        /* A connection is used by one thread at a time (the loop's, or a
+         * store thread's own), so it needs no mutex of its own around every
+         * call. */
+        oflags |= SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX;
 
         rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
         if (!s->db)
