@@ -7,7 +7,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <threads.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -305,7 +307,26 @@ static long gmtoff_at(int64_t t) {
         return tm.tm_gmtoff;
 }
 
-int64_t local_to_instant(int32_t day, int64_t sec_of_day) {
+/* local_to_instant() asks the zone four times (about 5,000 instructions),
+ * and deciding asks it for the same few days and times over and over: the
+ * tasks due at one wake-up share their deadlines' days, and every slot is
+ * at send_at. So the last answers are kept, per thread, for as long as TZ
+ * names the same zone (tzset() reads the zone again only when TZ changes;
+ * the tests change it between cases without going through
+ * timezone_set()). */
+#define LOCAL_MEMO_SIZE 256
+struct local_memo {
+        char tz[64];
+        bool valid;
+        struct {
+                int64_t sec_of_day, instant;
+                int32_t day;
+                bool set;
+        } e[LOCAL_MEMO_SIZE];
+};
+static thread_local struct local_memo local_memo;
+
+static int64_t local_to_instant_uncached(int32_t day, int64_t sec_of_day) {
         /* The wall-clock time as if it were UTC; the instant is that minus
          * the offset in force at the instant. Offsets change at most once in
          * two days, so the offsets a day before and a day after are the only
@@ -323,6 +344,28 @@ int64_t local_to_instant(int32_t day, int64_t sec_of_day) {
         if (best == INT64_MAX)
                 best = naive - before;
         return best;
+}
+
+int64_t local_to_instant(int32_t day, int64_t sec_of_day) {
+        struct local_memo *m = &local_memo;
+        const char *tz = getenv("TZ") ?: "";
+
+        if (!m->valid || !streq(m->tz, tz)) {
+                if (strlen(tz) >= sizeof m->tz)
+                        return local_to_instant_uncached(day, sec_of_day);
+                memset(m, 0, sizeof *m);
+                strcpy(m->tz, tz);
+                m->valid = true;
+        }
+        uint32_t h = ((uint32_t) day * 2654435761u) ^ (uint32_t) ((uint64_t) sec_of_day * 40503u);
+        __typeof__(m->e[0]) *e = &m->e[(h >> 8) % LOCAL_MEMO_SIZE];
+        if (e->set && e->day == day && e->sec_of_day == sec_of_day)
+                return e->instant;
+        e->instant = local_to_instant_uncached(day, sec_of_day);
+        e->day = day;
+        e->sec_of_day = sec_of_day;
+        e->set = true;
+        return e->instant;
 }
 
 void instant_to_local(int64_t t, int32_t *ret_day, int64_t *ret_sec_of_day) {

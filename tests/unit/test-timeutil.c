@@ -203,6 +203,41 @@ static void test_local_time_in_dst_zone(void **state) {
         reset_tz(NULL);
 }
 
+/* local_to_instant() keeps its last answers: a time asked again after TZ
+ * names another zone is read in that zone, and answers evicted and made
+ * again (more keys than it keeps, in another order) are the same. */
+static void test_local_to_instant_follows_tz(void **state) {
+        int32_t d = days_from_civil(2025, 7, 1);
+        static int64_t first[366][3];
+        const int64_t secs[3] = { 8 * 3600, 2 * 3600 + 1800, 86399 };
+
+        use_tz("Asia/Ho_Chi_Minh");
+        assert_int_equal(local_to_instant(d, 8 * 3600), (int64_t) d * 86400 + 3600);
+        use_tz("Europe/Berlin");
+        assert_int_equal(local_to_instant(d, 8 * 3600), (int64_t) d * 86400 + 6 * 3600);
+        use_tz("Asia/Ho_Chi_Minh");
+        assert_int_equal(local_to_instant(d, 8 * 3600), (int64_t) d * 86400 + 3600);
+
+        use_tz("Europe/Berlin");
+        int32_t jan1 = days_from_civil(2025, 1, 1), gap = days_from_civil(2025, 3, 30);
+        for (int i = 0; i < 365; i++)
+                for (int k = 0; k < 3; k++) {
+                        int32_t day;
+                        int64_t sec;
+
+                        first[i][k] = local_to_instant(jan1 + i, secs[k]);
+                        instant_to_local(first[i][k], &day, &sec);
+                        if (jan1 + i == gap && k == 1)
+                                continue;       /* 02:30 that day does not exist */
+                        assert_int_equal(day, jan1 + i);
+                        assert_int_equal(sec, secs[k]);
+                }
+        for (int i = 364; i >= 0; i--)
+                for (int k = 2; k >= 0; k--)
+                        assert_int_equal(local_to_instant(jan1 + i, secs[k]), first[i][k]);
+        reset_tz(NULL);
+}
+
 static void test_parse_instant(void **state) {
         int64_t t;
         char buf[26];
@@ -247,6 +282,7 @@ int main(void) {
                 cmocka_unit_test(test_due_instant_end_of_day),
                 cmocka_unit_test(test_format_due_vn),
                 cmocka_unit_test(test_local_time_in_dst_zone),
+                cmocka_unit_test(test_local_to_instant_follows_tz),
                 cmocka_unit_test(test_parse_instant),
                 cmocka_unit_test(test_timezone_exists),
         };
