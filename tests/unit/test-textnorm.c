@@ -309,7 +309,8 @@ static void test_utf8_is_valid_reads_as_utf8proc_does(void **state) {
                         /* Mostly ASCII and the lead and continuation bytes
                          * near the edges of what is allowed. */
                         static const unsigned char pick[] = { 'a', 'a', 'a', 0x80, 0xbf, 0xc2, 0xc1, 0xdf, 0xe0,
-                                                              0xed, 0xef, 0xf0, 0xf4, 0xf5, 0x9f, 0xa0, 0x8f, 0x90 };
+                                                              0xed, 0xef, 0xf0, 0xf4, 0xf5, 0x9f, 0xa0, 0x8f, 0x90,
+                                                              0xe1, 0xec, 0xee, 0xbb };
                         buf[i] = rand_r(&seed) % 4 ? pick[rand_r(&seed) % sizeof pick] : (unsigned char) rand_r(&seed);
                 }
                 assert_int_equal(utf8_is_valid((const char *) buf, n), utf8proc_valid(buf, n));
