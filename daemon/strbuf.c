@@ -52,18 +52,32 @@ void strbuf_printf(struct strbuf *b, const char *format, ...) {
 
         if (b->error < 0)
                 return;
+        /* Written straight into the room there is; formatted a second
+         * time only when it did not fit. */
+        size_t room = b->data ? b->cap - b->len : 0;
         va_start(ap, format);
-        n = vsnprintf(NULL, 0, format, ap);
+        n = vsnprintf(room ? b->data + b->len : NULL, room, format, ap);
         va_end(ap);
         if (n < 0) {
+                if (room)
+                        b->data[b->len] = 0;
                 b->error = -EINVAL;
                 return;
         }
-        if (!strbuf_reserve(b, (size_t) n))
+        if ((size_t) n >= room) {
+                if (room)
+                        b->data[b->len] = 0;
+                if (!strbuf_reserve(b, (size_t) n))
+                        return;
+                va_start(ap, format);
+                vsnprintf(b->data + b->len, (size_t) n + 1, format, ap);
+                va_end(ap);
+        } else if ((size_t) n > b->max || b->len > b->max - (size_t) n) {
+                /* Beyond the bound, as strbuf_reserve() has it. */
+                b->data[b->len] = 0;
+                b->error = -E2BIG;
                 return;
-        va_start(ap, format);
-        vsnprintf(b->data + b->len, (size_t) n + 1, format, ap);
-        va_end(ap);
+        }
         b->len += (size_t) n;
 }
 
