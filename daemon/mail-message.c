@@ -603,6 +603,19 @@ static void quoted_printable(struct strbuf *b, const char *s) {
                 bool enc;
                 size_t w;
 
+                /* Most bytes: away from a line's start (where "." and
+                 * "From " are escaped) and with room before a soft break. */
+                if (k == QP_PLAIN && col != 0 && col < QP_LINE_MAX - 1) {
+                        line[col++] = (char) c;
+                        continue;
+                }
+                if (k == QP_ENCODE && col + 3 <= QP_LINE_MAX - 1) {
+                        line[col] = '=';
+                        line[col + 1] = hex[c >> 4];
+                        line[col + 2] = hex[c & 15];
+                        col += 3;
+                        continue;
+                }
                 if (k == QP_EOL) {
                         if (c == '\r' && p[1] == '\n')
                                 continue;
