@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,17 +159,17 @@ int text_normalize(const char *s, char **ret) {
 
 bool text_may_compose(const char *s) {
         const uint8_t *p = (const uint8_t *) s;
-        size_t n = strlen(s);
 
-        for (size_t i = 0; i < n;) {
+        for (size_t i = 0; p[i];) {
                 utf8proc_int32_t c;
                 utf8proc_ssize_t k;
                 const utf8proc_property_t *prop;
+
                 if (p[i] < 0x80) {
                         i++;
                         continue;
                 }
-                k = utf8proc_iterate(p + i, (utf8proc_ssize_t) (n - i), &c);
+                k = utf8proc_iterate(p + i, -1, &c);
                 if (k < 0)
                         return true;
                 i += k;
