@@ -58,27 +58,20 @@ void strbuf_printf(struct strbuf *b, const char *format, ...) {
         va_start(ap, format);
         n = vsnprintf(room ? b->data + b->len : NULL, room, format, ap);
         va_end(ap);
-        if (n < 0) {
-                if (room)
-                        b->data[b->len] = 0;
+        if (n < 0)
                 b->error = -EINVAL;
+        else if (strbuf_reserve(b, (size_t) n)) {
+                if ((size_t) n >= room) {
+                        va_start(ap, format);
+                        vsnprintf(b->data + b->len, (size_t) n + 1, format, ap);
+                        va_end(ap);
+                }
+                b->len += (size_t) n;
                 return;
         }
-        if ((size_t) n >= room) {
-                if (room)
-                        b->data[b->len] = 0;
-                if (!strbuf_reserve(b, (size_t) n))
-                        return;
-                va_start(ap, format);
-                vsnprintf(b->data + b->len, (size_t) n + 1, format, ap);
-                va_end(ap);
-        } else if ((size_t) n > b->max || b->len > b->max - (size_t) n) {
-                /* Beyond the bound, as strbuf_reserve() has it. */
+        /* Refused: what the first try wrote past the end is cut off. */
+        if (room)
                 b->data[b->len] = 0;
-                b->error = -E2BIG;
-                return;
-        }
-        b->len += (size_t) n;
 }
 
 int strbuf_steal(struct strbuf *b, char **ret, size_t *ret_len) {
