@@ -315,14 +315,18 @@ static long gmtoff_at(int64_t t) {
  * the tests change it between cases without going through
  * timezone_set()). */
 #define LOCAL_MEMO_SIZE 256
+struct local_answer {
+        int64_t sec_of_day, instant;
+        int32_t day;
+        bool set;
+};
 struct local_memo {
+        /* TZ as it was, and whether it was set at all: unset is the
+         * system's zone, "" is UTC. Zeroed, the memo is an empty one for
+         * an unset TZ. */
         char tz[64];
-        bool valid;
-        struct {
-                int64_t sec_of_day, instant;
-                int32_t day;
-                bool set;
-        } e[LOCAL_MEMO_SIZE];
+        bool tz_set;
+        struct local_answer e[LOCAL_MEMO_SIZE];
 };
 static thread_local struct local_memo local_memo;
 
@@ -348,17 +352,17 @@ static int64_t local_to_instant_uncached(int32_t day, int64_t sec_of_day) {
 
 int64_t local_to_instant(int32_t day, int64_t sec_of_day) {
         struct local_memo *m = &local_memo;
-        const char *tz = getenv("TZ") ?: "";
+        const char *tz = getenv("TZ");
 
-        if (!m->valid || !streq(m->tz, tz)) {
-                if (strlen(tz) >= sizeof m->tz)
+        if (m->tz_set != !!tz || !streq(m->tz, strempty(tz))) {
+                if (tz && strlen(tz) >= sizeof m->tz)
                         return local_to_instant_uncached(day, sec_of_day);
                 memset(m, 0, sizeof *m);
-                strcpy(m->tz, tz);
-                m->valid = true;
+                strcpy(m->tz, strempty(tz));
+                m->tz_set = tz;
         }
         uint32_t h = ((uint32_t) day * 2654435761u) ^ (uint32_t) ((uint64_t) sec_of_day * 40503u);
-        __typeof__(m->e[0]) *e = &m->e[(h >> 8) % LOCAL_MEMO_SIZE];
+        struct local_answer *e = &m->e[(h >> 8) % LOCAL_MEMO_SIZE];
         if (e->set && e->day == day && e->sec_of_day == sec_of_day)
                 return e->instant;
         e->instant = local_to_instant_uncached(day, sec_of_day);
