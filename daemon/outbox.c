@@ -50,38 +50,113 @@ static void add_recipient(const struct config *c, struct recipient *r, size_t *n
                 r[(*n)++] = (struct recipient) { a->id, role };
 }
 
-/* Inserts one delivery per channel of each recipient, due when its slot
- * is (at once for a slot already past). */
-static int insert_deliveries(struct store *s, const struct config *c, const struct task *t, const struct slot *slot,
-                             const struct recipient *r, size_t n, bool email_only, int64_t now, int *created) {
+/* What a batch of tasks decided, written at its end: the new deliveries
+ * in one statement, the tasks' next schedules in another (on PostgreSQL,
+ * two round trips where there were a few per task). */
+struct decided_row {
+        struct delivery d;
+        char slot[SLOT_KEY_MAX];
+        char channel[32];
+};
+
+struct decided {
+        struct decided_row *rows;
+        size_t n_rows, size_rows;
+        int64_t *tasks, *next_fire;
+        size_t n_tasks, size_tasks;
+};
+
+static void decided_done(struct decided *b) {
+        free(b->rows);
+        free(b->tasks);
+        free(b->next_fire);
+        *b = (struct decided) {};
+}
+
+static int decided_schedule(struct decided *b, int64_t task, int64_t next_fire_at) {
+        if (b->n_tasks == b->size_tasks) {
+                size_t size = MAX(b->size_tasks * 2, (size_t) 64);
+                int64_t *t = reallocarray(b->tasks, size, sizeof *t);
+                if (!t)
+                        return -ENOMEM;
+                b->tasks = t;
+                int64_t *n = reallocarray(b->next_fire, size, sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                b->next_fire = n;
+                b->size_tasks = size;
+        }
+        b->tasks[b->n_tasks] = task;
+        b->next_fire[b->n_tasks++] = next_fire_at;
+        return 0;
+}
+
+/* Writes what the batch decided; `*created` counts the deliveries that
+ * were new (a key already there is left as it is). */
+static int decided_flush(struct store *s, struct decided *b, int64_t now, int *created) {
+        _cleanup_free_ struct delivery *d = NULL;
+        int r;
+
+        if (b->n_rows > 0) {
+                d = calloc(b->n_rows, sizeof *d);
+                if (!d)
+                        return -ENOMEM;
+                for (size_t i = 0; i < b->n_rows; i++) {
+                        d[i] = b->rows[i].d;
+                        d[i].slot = b->rows[i].slot;
+                        d[i].channel = b->rows[i].channel;
+                }
+                r = store_deliveries_insert(s, d, b->n_rows);
+                if (r < 0)
+                        return r;
+                *created += r;
+                b->n_rows = 0;
+        }
+        if (b->n_tasks > 0) {
+                r = store_tasks_set_schedule(s, b->tasks, b->next_fire, b->n_tasks, now);
+                if (r < 0)
+                        return r;
+                b->n_tasks = 0;
+        }
+        return 0;
+}
+
+/* One delivery per channel of each recipient, due when its slot is (at
+ * once for a slot already past), added to the batch. */
+static int insert_deliveries(struct decided *b, const struct config *c, const struct task *t,
+                             const struct slot *slot, const struct recipient *r, size_t n, bool email_only,
+                             int64_t now) {
         for (size_t i = 0; i < n; i++) {
                 const struct agency *a = config_find_agency(c, r[i].agency);
                 size_t channels = 0;
 
                 for (size_t ch = 0; ch <= (email_only ? 0 : a->n_webhooks); ch++) {
-                        char channel[32];
-                        if (ch == 0) {
-                                if (strv_length(a->email) + strv_length(a->cc) == 0)
-                                        continue;
-                                snprintf(channel, sizeof channel, "email");
-                        } else
-                                snprintf(channel, sizeof channel, "webhook:%zu", ch - 1);
-                        struct delivery d = {
+                        if (ch == 0 && strv_length(a->email) + strv_length(a->cc) == 0)
+                                continue;
+                        if (b->n_rows == b->size_rows) {
+                                size_t size = MAX(b->size_rows * 2, (size_t) 64);
+                                struct decided_row *rows = reallocarray(b->rows, size, sizeof *rows);
+                                if (!rows)
+                                        return -ENOMEM;
+                                b->rows = rows;
+                                b->size_rows = size;
+                        }
+                        struct decided_row *row = &b->rows[b->n_rows++];
+                        if (ch == 0)
+                                snprintf(row->channel, sizeof row->channel, "email");
+                        else
+                                snprintf(row->channel, sizeof row->channel, "webhook:%zu", ch - 1);
+                        snprintf(row->slot, sizeof row->slot, "%s", slot->key);
+                        row->d = (struct delivery) {
                                 .task_id = t->id,
-                                .slot = (char *) slot->key,
                                 .slot_at = slot->at,
                                 .agency = a->id,
                                 .role = r[i].role,
-                                .channel = channel,
                                 .state = DELIVERY_PENDING,
                                 .next_attempt_at = MAX(slot->at, now),
                                 .created_at = now,
                                 .sent_at = NO_TIME,
                         };
-                        int k = store_delivery_insert(s, &d);
-                        if (k < 0)
-                                return k;
-                        *created += k;
                         channels++;
                 }
                 if (channels == 0)
@@ -139,7 +214,8 @@ static int roll_recurrence(struct store *s, struct task *t, int64_t now, const s
  * nothing: the notices are cleared unsent. The task in memory is cleared
  * too, so that writing it back (a recurring task moving on) owes nothing
  * again. */
-static int decide_notices(struct store *s, const struct config *c, struct task *t, int64_t now, int *created) {
+static int decide_notices(struct store *s, const struct config *c, struct task *t, int64_t now,
+                          struct decided *b) {
         bool owed = false, send = c->policy.notify_on_assign && t->due_at != NO_TIME;
         int r;
 
@@ -157,7 +233,7 @@ static int decide_notices(struct store *s, const struct config *c, struct task *
                 add_recipient(c, rcpt, &nr, ELEMENTSOF(rcpt), a->agency, a->role);
                 struct slot slot = { .at = schedule_notice_at(&c->policy, t->due_at, a->notice_at) };
                 snprintf(slot.key, sizeof slot.key, "notice:%lld", (long long) a->notice_at);
-                r = insert_deliveries(s, c, t, &slot, rcpt, nr, false, now, created);
+                r = insert_deliveries(b, c, t, &slot, rcpt, nr, false, now);
                 if (r < 0)
                         return r;
         }
@@ -198,8 +274,7 @@ static size_t drop_held(const struct inbox_wait_list *w, const struct task *t, c
 }
 
 static int decide_task(struct store *s, const struct config *c, struct task *t, const struct inbox_wait_list *w,
-                       int64_t now, int *created,
-                       size_t *rolled) {
+                       int64_t now, struct decided *b, size_t *rolled) {
         const struct policy *p = &c->policy;
         _cleanup_free_ struct slot *slots = calloc(SCHEDULE_DUE_MAX(p), sizeof *slots);
         struct slot next;
@@ -207,11 +282,11 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
 
         if (!slots)
                 return -ENOMEM;
-        r = decide_notices(s, c, t, now, created);
+        r = decide_notices(s, c, t, now, b);
         if (r < 0)
                 return r;
         if (t->due_at == NO_TIME)
-                return store_task_set_schedule(s, t->id, NO_TIME, now);
+                return decided_schedule(b, t->id, NO_TIME);
 
         warn_unknown_agencies(c, t);
         /* A recurring task past its deadline moves on (below): the
@@ -252,7 +327,7 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
                                               t->agencies[k].role);
                         nr = drop_held(w, t, &slots[i], rcpt, nr);
                 }
-                r = insert_deliveries(s, c, t, &slots[i], rcpt, nr, false, now, created);
+                r = insert_deliveries(b, c, t, &slots[i], rcpt, nr, false, now);
                 if (r < 0)
                         return r;
         }
@@ -264,7 +339,7 @@ static int decide_task(struct store *s, const struct config *c, struct task *t, 
                 (*rolled)++;
         }
         int64_t next_at = schedule_next(p, t->due_at, task_date_only(t), now, &next) ? next.at : NO_TIME;
-        return store_task_set_schedule(s, t->id, next_at, now);
+        return decided_schedule(b, t->id, next_at);
 }
 
 /* The inbox message an answer to a reply is about ("ack:<id>",
@@ -302,7 +377,10 @@ int outbox_enqueue(struct store *s, const struct config *c, const char *key, con
         /* A report is an HTML page with a file attached: nothing a
          * webhook's chat message could carry. */
         bool email_only = strncmp(key, "report:", 7) == 0 || reply_answer_id(key) > 0;
-        int k = insert_deliveries(s, c, &none, &slot, &r, 1, email_only, now, &created);
+        _cleanup_(decided_done) struct decided b = {};
+        int k = insert_deliveries(&b, c, &none, &slot, &r, 1, email_only, now);
+        if (k >= 0)
+                k = decided_flush(s, &b, now, &created);
         return k < 0 ? k : created;
 }
 
@@ -352,6 +430,7 @@ static int decide_reports(struct store *s, const struct config *c, int64_t now, 
 int outbox_decide_some(struct store *s, const struct config *c, int64_t now, size_t max_tasks,
                        struct outbox_decided *ret) {
         struct outbox_decided unused, *out = ret ?: &unused;
+        _cleanup_(decided_done) struct decided b = {};
         size_t done = 0;
         int created = 0, r;
 
@@ -388,7 +467,9 @@ int outbox_decide_some(struct store *s, const struct config *c, int64_t now, siz
                 if (r >= 0 && l.n > 0 && c->has_inbox && c->inbox.pause_reminders)
                         r = store_inbox_reports_waiting(s, &w);
                 for (size_t i = 0; r >= 0 && i < l.n; i++)
-                        r = decide_task(s, c, &l.tasks[i], &w, now, &created, &rolled);
+                        r = decide_task(s, c, &l.tasks[i], &w, now, &b, &rolled);
+                if (r >= 0)
+                        r = decided_flush(s, &b, now, &created);
                 size_t n = l.n;
                 done += n;
                 task_list_done(&l);

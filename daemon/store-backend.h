@@ -42,6 +42,7 @@ struct store_ops {
         int (*task_completion_reopened)(struct store *s, int64_t task_id, int64_t now);
         int (*task_list)(struct store *s, const struct task_filter *f, struct task_list *ret);
         int (*task_set_schedule)(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
+        int (*tasks_set_schedule)(struct store *s, const int64_t *ids, const int64_t *next_fire_at, size_t n, int64_t fired_through);
         int (*tasks_reschedule)(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id);
         int (*task_occurrences)(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret);
         int (*agency_ids)(struct store *s, char ***ret);
@@ -53,6 +54,7 @@ struct store_ops {
         int (*next_fire)(struct store *s, int64_t *ret);
         int (*tasks_due)(struct store *s, int64_t now, size_t limit, struct task_list *ret);
         int (*delivery_insert)(struct store *s, struct delivery *d);
+        int (*deliveries_insert)(struct store *s, const struct delivery *d, size_t n);
         int (*deliveries_due)(struct store *s, int64_t now, const struct delivery_filter *f, struct delivery_list *ret);
         int (*next_delivery)(struct store *s, int64_t *ret);
         int (*delivery_set_state)(struct store *s, int64_t id, enum delivery_state state, int64_t next_attempt_at, const char *error, int64_t now);

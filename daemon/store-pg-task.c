@@ -13,23 +13,46 @@
 #include "store-pg.h"
 #include "strbuf.h"
 
-/* A text[] literal: {"a","b"}, each element quoted and escaped. Bound as a
- * parameter, never put into SQL. */
+/* Array literals, {"a","b"} and {1,NULL}, built an element at a time
+ * (`first`: no comma before it); a text element quoted and escaped, a
+ * NULL text element NULL. Bound as parameters, never put into SQL. */
+static void array_text(struct strbuf *b, bool first, const char *v) {
+        if (!first)
+                strbuf_putc(b, ',');
+        if (!v) {
+                strbuf_puts(b, "NULL");
+                return;
+        }
+        strbuf_putc(b, '"');
+        for (const char *p = v; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        strbuf_putc(b, '\\');
+                strbuf_putc(b, *p);
+        }
+        strbuf_putc(b, '"');
+}
+
+static void array_int(struct strbuf *b, bool first, int64_t v, bool null) {
+        if (!first)
+                strbuf_putc(b, ',');
+        if (null)
+                strbuf_puts(b, "NULL");
+        else
+                strbuf_printf(b, "%lld", (long long) v);
+}
+
+static int array_steal(struct strbuf *b, char **ret) {
+        strbuf_putc(b, '}');
+        return strbuf_steal(b, ret, NULL);
+}
+
 static int text_array(char *const *v, size_t n, char **ret) {
         struct strbuf b = STRBUF_INIT(SIZE_MAX);
 
         strbuf_putc(&b, '{');
-        for (size_t i = 0; i < n; i++) {
-                strbuf_puts(&b, i ? ",\"" : "\"");
-                for (const char *p = v[i]; *p; p++) {
-                        if (*p == '"' || *p == '\\')
-                                strbuf_putc(&b, '\\');
-                        strbuf_putc(&b, *p);
-                }
-                strbuf_putc(&b, '"');
-        }
-        strbuf_putc(&b, '}');
-        return strbuf_steal(&b, ret, NULL);
+        for (size_t i = 0; i < n; i++)
+                array_text(&b, i == 0, v[i]);
+        return array_steal(&b, ret);
 }
 
 static int ids_array(const int64_t *ids, size_t n, char **ret) {
@@ -37,9 +60,8 @@ static int ids_array(const int64_t *ids, size_t n, char **ret) {
 
         strbuf_putc(&b, '{');
         for (size_t i = 0; i < n; i++)
-                strbuf_printf(&b, i ? ",%lld" : "%lld", (long long) ids[i]);
-        strbuf_putc(&b, '}');
-        return strbuf_steal(&b, ret, NULL);
+                array_int(&b, i == 0, ids[i], false);
+        return array_steal(&b, ret);
 }
 
 /* Leads first, then supports, each in the order given. */
@@ -368,6 +390,35 @@ static int pg_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_a
         return r == 0 ? -ENOENT : 0;
 }
 
+static int pg_tasks_set_schedule(struct store *s, const int64_t *ids, const int64_t *next_fire_at, size_t n,
+                                 int64_t fired_through) {
+        struct strbuf b_ids = STRBUF_INIT(SIZE_MAX), b_next = STRBUF_INIT(SIZE_MAX);
+        _cleanup_free_ char *a_ids = NULL, *a_next = NULL;
+        struct pg_args a = {};
+        int r;
+
+        strbuf_putc(&b_ids, '{');
+        strbuf_putc(&b_next, '{');
+        for (size_t i = 0; i < n; i++) {
+                array_int(&b_ids, i == 0, ids[i], false);
+                array_int(&b_next, i == 0, next_fire_at[i], next_fire_at[i] == NO_TIME);
+        }
+        r = array_steal(&b_ids, &a_ids);
+        if (r >= 0)
+                r = array_steal(&b_next, &a_next);
+        else
+                strbuf_done(&b_next);
+        if (r < 0)
+                return r;
+        pg_arg_text(&a, a_ids);
+        pg_arg_text(&a, a_next);
+        pg_arg_time(&a, fired_through);
+        r = pg_run(s, PG_TASKS_SET_SCHEDULE, &a);
+        if (r < 0)
+                return r;
+        return (size_t) r == n ? 0 : -ENOENT;
+}
+
 static int query_time(struct store *s, enum pg_statement id, int64_t *ret) {
         _cleanup_pgresult_ PGresult *res = NULL;
         int r = pg_query(s, id, NULL, &res);
@@ -452,6 +503,42 @@ static int pg_delivery_insert(struct store *s, struct delivery *d) {
                 return -EIO;
         d->id = pg_get_int(res, 0, 0);
         return 0;
+}
+
+/* The deliveries as seven arrays, one statement. */
+static int pg_deliveries_insert(struct store *s, const struct delivery *d, size_t n) {
+        enum { TASK, SLOT, SLOT_AT, AGENCY, ROLE, CHANNEL, NEXT, _COLUMNS };
+        struct strbuf b[_COLUMNS];
+        char *v[_COLUMNS] = {};
+        struct pg_args a = {};
+        int r = 0;
+
+        for (size_t k = 0; k < _COLUMNS; k++) {
+                b[k] = STRBUF_INIT(SIZE_MAX);
+                strbuf_putc(&b[k], '{');
+        }
+        for (size_t i = 0; i < n; i++) {
+                array_int(&b[TASK], i == 0, d[i].task_id, d[i].task_id == 0);
+                array_text(&b[SLOT], i == 0, d[i].slot);
+                array_int(&b[SLOT_AT], i == 0, d[i].slot_at, false);
+                array_text(&b[AGENCY], i == 0, d[i].agency);
+                array_text(&b[ROLE], i == 0, d[i].role >= 0 ? role_to_string(d[i].role) : NULL);
+                array_text(&b[CHANNEL], i == 0, d[i].channel);
+                array_int(&b[NEXT], i == 0, d[i].next_attempt_at, d[i].next_attempt_at == NO_TIME);
+        }
+        for (size_t k = 0; k < _COLUMNS; k++) {
+                int q = array_steal(&b[k], &v[k]);
+                if (q < 0 && r >= 0)
+                        r = q;
+                pg_arg_text(&a, v[k]);
+        }
+        /* One created_at for the lot: they were decided together. */
+        pg_arg_time(&a, d[0].created_at);
+        if (r >= 0)
+                r = pg_run(s, PG_DELIVERIES_INSERT, &a);
+        for (size_t k = 0; k < _COLUMNS; k++)
+                free(v[k]);
+        return r;
 }
 
 static int delivery_from_row(const PGresult *res, int i, void *item) {
@@ -767,6 +854,7 @@ const struct store_ops pg_ops = {
         .task_completion_reopened = pg_task_completion_reopened,
         .task_list = pg_task_list,
         .task_set_schedule = pg_task_set_schedule,
+        .tasks_set_schedule = pg_tasks_set_schedule,
         .tasks_reschedule = pg_tasks_reschedule,
         .task_occurrences = pg_task_occurrences,
         .agency_ids = pg_agency_ids,
@@ -778,6 +866,7 @@ const struct store_ops pg_ops = {
         .next_fire = pg_next_fire,
         .tasks_due = pg_tasks_due,
         .delivery_insert = pg_delivery_insert,
+        .deliveries_insert = pg_deliveries_insert,
         .deliveries_due = pg_deliveries_due,
         .next_delivery = pg_next_delivery,
         .delivery_set_state = pg_delivery_set_state,

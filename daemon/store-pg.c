@@ -97,6 +97,9 @@ static const char *const pg_sql[_PG_STATEMENT_MAX] = {
         [PG_TASK_SET_SCHEDULE] =
                 "UPDATE tasks SET next_fire_at = CASE WHEN status = 'open' THEN $2::bigint END, "
                 "fired_through = $3 WHERE id = $1",
+        [PG_TASKS_SET_SCHEDULE] =
+                "UPDATE tasks AS t SET next_fire_at = CASE WHEN t.status = 'open' THEN u.next END, "
+                "fired_through = $3 FROM unnest($1::bigint[], $2::bigint[]) AS u(id, next) WHERE t.id = u.id",
         [PG_NEXT_FIRE] =
                 "SELECT min(next_fire_at) FROM tasks WHERE status = 'open' AND next_fire_at IS NOT NULL",
         [PG_TASKS_DUE] =
@@ -115,6 +118,15 @@ static const char *const pg_sql[_PG_STATEMENT_MAX] = {
                 "coalesce($9::bigint, CASE WHEN $7::text = 'pending' THEN coalesce($11::bigint, " SQL_NOW ") END), "
                 "$10, coalesce($11::bigint, " SQL_NOW ")) "
                 "ON CONFLICT DO NOTHING RETURNING id",
+        /* New pending deliveries, a column an array. */
+        [PG_DELIVERIES_INSERT] =
+                "INSERT INTO deliveries (task_id, slot, slot_at, agency, role, channel, state, "
+                "attempts, next_attempt_at, created_at) "
+                "SELECT u.task_id, u.slot, u.slot_at, u.agency, u.role, u.channel, 'pending', 0, "
+                "coalesce(u.next, coalesce($8::bigint, " SQL_NOW ")), coalesce($8::bigint, " SQL_NOW ") "
+                "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
+                "$7::bigint[]) AS u(task_id, slot, slot_at, agency, role, channel, next) "
+                "ON CONFLICT DO NOTHING",
         [PG_DELIVERY_FIND] =
                 "SELECT id FROM deliveries WHERE task_id IS NOT DISTINCT FROM $1::bigint "
                 "AND slot = $2 AND agency = $3 AND channel = $4",
@@ -391,6 +403,7 @@ static const bool pg_notifies[_PG_STATEMENT_MAX] = {
         [PG_TASK_DELETE] = true,
         [PG_TASK_NOTICES_CLEAR] = true,
         [PG_DELIVERY_INSERT] = true,
+        [PG_DELIVERIES_INSERT] = true,
         [PG_DELIVERIES_RETRY] = true,
         [PG_INBOX_DECIDE] = true,
 };

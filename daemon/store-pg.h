@@ -51,11 +51,13 @@ enum pg_statement {
         PG_DELIVERIES_DROP_STALE,
         PG_TASK_LIST,
         PG_TASK_SET_SCHEDULE,
+        PG_TASKS_SET_SCHEDULE,
         PG_NEXT_FIRE,
         PG_TASKS_DUE,
         PG_AGENCY_IDS,
 
         PG_DELIVERY_INSERT,
+        PG_DELIVERIES_INSERT,
         PG_DELIVERY_FIND,
         PG_DELIVERIES_DUE,
         PG_NEXT_DELIVERY,

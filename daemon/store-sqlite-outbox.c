@@ -3,16 +3,10 @@
  * ones (a claim's read), state changes one at a time or in a batch. */
 #include "store-sqlite.h"
 
-int sqlite_delivery_insert(struct store *s, struct delivery *d) {
+/* 1 if it inserted the row, 0 if its key was there. */
+static int insert_one(struct store *s, const struct delivery *d) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int r;
-
-        if (!d || d->task_id < 0 || !d->slot || !d->agency || !d->channel || d->attempts < 0)
-                return -EINVAL;
-        if (!delivery_state_to_string(d->state))
-                return -EINVAL;
-        if (d->role != _ROLE_INVALID && !role_to_string(d->role))
-                return -EINVAL;
 
         r = store_statement(s, STMT_DELIVERY_INSERT, &st);
         if (r < 0)
@@ -32,11 +26,38 @@ int sqlite_delivery_insert(struct store *s, struct delivery *d) {
         r = store_run(s, st);
         if (r < 0)
                 return r;
-        if (sqlite3_changes(s->db) > 0) {
-                d->id = sqlite3_last_insert_rowid(s->db);
-                return 1;
+        return sqlite3_changes(s->db) > 0;
+}
+
+int sqlite_deliveries_insert(struct store *s, const struct delivery *d, size_t n) {
+        int created = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                int r = insert_one(s, &d[i]);
+                if (r < 0)
+                        return r;
+                created += r;
         }
-        (void) sqlite3_reset(st);
+        return created;
+}
+
+int sqlite_delivery_insert(struct store *s, struct delivery *d) {
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (!d || d->task_id < 0 || !d->slot || !d->agency || !d->channel || d->attempts < 0)
+                return -EINVAL;
+        if (!delivery_state_to_string(d->state))
+                return -EINVAL;
+        if (d->role != _ROLE_INVALID && !role_to_string(d->role))
+                return -EINVAL;
+
+        r = insert_one(s, d);
+        if (r != 0) {
+                if (r > 0)
+                        d->id = sqlite3_last_insert_rowid(s->db);
+                return r;
+        }
 
         /* The key exists: hand back the row that holds it. */
         r = store_statement(s, STMT_DELIVERY_FIND, &st);

@@ -531,6 +531,16 @@ int sqlite_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, 
         return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
+int sqlite_tasks_set_schedule(struct store *s, const int64_t *ids, const int64_t *next_fire_at, size_t n,
+                              int64_t fired_through) {
+        for (size_t i = 0; i < n; i++) {
+                int r = sqlite_task_set_schedule(s, ids[i], next_fire_at[i], fired_through);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int sqlite_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         int64_t last = after_id;

@@ -229,6 +229,8 @@ int sqlite_task_completions(struct store *s, int64_t task_id, struct task_comple
 int sqlite_task_completion_reopened(struct store *s, int64_t task_id, int64_t now);
 int sqlite_task_list(struct store *s, const struct task_filter *f, struct task_list *ret);
 int sqlite_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
+int sqlite_tasks_set_schedule(struct store *s, const int64_t *ids, const int64_t *next_fire_at, size_t n,
+                              int64_t fired_through);
 int sqlite_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id);
 int sqlite_task_occurrences(struct store *s, const struct occurrence_filter *f, struct task_occurrence_list *ret);
 int sqlite_agency_ids(struct store *s, char ***ret);
@@ -240,6 +242,7 @@ int sqlite_data_version(struct store *s, uint64_t *ret);
 int sqlite_next_fire(struct store *s, int64_t *ret);
 int sqlite_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list *ret);
 int sqlite_delivery_insert(struct store *s, struct delivery *d);
+int sqlite_deliveries_insert(struct store *s, const struct delivery *d, size_t n);
 int sqlite_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f, struct delivery_list *ret);
 int sqlite_next_delivery(struct store *s, int64_t *ret);
 int sqlite_delivery_set_state(struct store *s, int64_t id, enum delivery_state state, int64_t next_attempt_at, const char *error, int64_t now);

@@ -175,6 +175,15 @@ int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, i
         return store_ops(s)->task_set_schedule(s, id, next_fire_at, fired_through);
 }
 
+int store_tasks_set_schedule(struct store *s, const int64_t *ids, const int64_t *next_fire_at, size_t n,
+                             int64_t fired_through) {
+        if (n == 0)
+                return 0;
+        if (!ids || !next_fire_at)
+                return -EINVAL;
+        return store_ops(s)->tasks_set_schedule(s, ids, next_fire_at, n, fired_through);
+}
+
 int store_tasks_reschedule(struct store *s, int64_t now, int64_t after_id, size_t limit, int64_t *ret_last_id) {
         return store_ops(s)->tasks_reschedule(s, now, after_id, limit, ret_last_id);
 }
@@ -217,6 +226,20 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
 
 int store_delivery_insert(struct store *s, struct delivery *d) {
         return store_ops(s)->delivery_insert(s, d);
+}
+
+int store_deliveries_insert(struct store *s, const struct delivery *d, size_t n) {
+        if (n == 0)
+                return 0;
+        if (!d)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (d[i].task_id < 0 || !d[i].slot || !d[i].agency || !d[i].channel ||
+                    d[i].state != DELIVERY_PENDING || d[i].attempts != 0 || d[i].last_error ||
+                    d[i].created_at != d[0].created_at ||
+                    (d[i].role != _ROLE_INVALID && !role_to_string(d[i].role)))
+                        return -EINVAL;
+        return store_ops(s)->deliveries_insert(s, d, n);
 }
 
 int store_deliveries_due(struct store *s, int64_t now, const struct delivery_filter *f, struct delivery_list *ret) {

@@ -398,6 +398,10 @@ int store_task_list(struct store *s, const struct task_filter *f, struct task_li
 /* The daemon's bookkeeping after deciding a task's slots. A closed task
  * keeps no next_fire_at. Loop. */
 int store_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_at, int64_t fired_through);
+/* The same for n tasks in one statement, each its own next_fire_at, all
+ * the same fired_through; -ENOENT if any of them is missing. */
+int store_tasks_set_schedule(struct store *s, const int64_t *ids, const int64_t *next_fire_at, size_t n,
+                             int64_t fired_through);
 
 /* Open tasks are looked at again at `now` (after the reminder policy
  * changed); what was already decided stays. A slice at a time: the first
@@ -507,6 +511,12 @@ int store_tasks_due(struct store *s, int64_t now, size_t limit, struct task_list
  * the current time); a pending delivery without next_attempt_at is due at
  * created_at. A role of _ROLE_INVALID is stored as none. Loop. */
 int store_delivery_insert(struct store *s, struct delivery *d);
+/* n new pending deliveries (state PENDING, no attempts, no error, one
+ * created_at for all), each as store_delivery_insert() would insert it, in
+ * one statement (one round trip on PostgreSQL); their ids are not given
+ * back. Returns how many were
+ * inserted: a row whose key exists is left as it is. Loop. */
+int store_deliveries_insert(struct store *s, const struct delivery *d, size_t n);
 /* Pending deliveries with next_attempt_at <= now, earliest first, those
  * the filter lets through (NULL: all). The limit counts the deliveries
  * read, not those left out. Loop (with a limit): indexed by due time, it

@@ -45,6 +45,31 @@ static void test_next_fire_is_the_earliest_open_task(void **state) {
         assert_int_equal(store_task_set_schedule(f->s, 999, NOW, NOW), -ENOENT);
 }
 
+/* Schedules set together: each its own time, a closed task left without
+ * one, and a missing task refused. */
+static void test_tasks_set_schedule_sets_several(void **state) {
+        struct fixture *f = *state;
+        int64_t a = add_task(f->s, "a", NOW + 900, NULL, 0);
+        int64_t b = add_task(f->s, "b", NOW + 900, NULL, 0);
+        int64_t c = add_task(f->s, "c", NOW + 900, NULL, 0);
+        int64_t next = 0;
+
+        assert_int_equal(store_task_set_status(f->s, a, TASK_DONE, NOW), 0);
+        assert_int_equal(store_tasks_set_schedule(f->s, (int64_t[]) { a, b, c },
+                                                  (int64_t[]) { NOW + 10, NOW + 300, NO_TIME }, 3, NOW),
+                         0);
+        assert_int_equal(store_next_fire(f->s, &next), 0);
+        assert_int_equal(next, NOW + 300);
+        assert_int_equal(store_tasks_set_schedule(f->s, (int64_t[]) { c, b }, (int64_t[]) { NOW + 20, NO_TIME },
+                                                  2, NOW + 1),
+                         0);
+        assert_int_equal(store_next_fire(f->s, &next), 0);
+        assert_int_equal(next, NOW + 20);
+        assert_int_equal(store_tasks_set_schedule(f->s, (int64_t[]) { c, 999 }, (int64_t[]) { NOW, NOW }, 2, NOW),
+                         -ENOENT);
+        assert_int_equal(store_tasks_set_schedule(f->s, NULL, NULL, 0, NOW), 0);
+}
+
 static void test_tasks_due_are_open_tasks_at_or_before_now_earliest_first(void **state) {
         struct fixture *f = *state;
         _cleanup_(task_list_done) struct task_list l = {}, one = {}, none = {};
@@ -188,6 +213,85 @@ static void test_untasked_delivery_insert_is_idempotent(void **state) {
         assert_string_equal(l.items[0].slot, "report:sxd:2025-05");
         d.task_id = -1;
         assert_int_equal(store_delivery_insert(f->s, &d), -EINVAL);
+}
+
+/* Several inserted in one call: a key already there, or twice in the
+ * call, is inserted once; the rows are as store_delivery_insert() makes
+ * them. */
+static void test_deliveries_insert_several_at_once(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(delivery_list_done) struct delivery_list l = {}, due = {};
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t counts[_DELIVERY_STATE_MAX];
+        int64_t old = insert(f->s, delivery(task, "before:1d", "sxd", "email", NOW));
+        struct delivery d[] = {
+                delivery(task, "before:1d", "sxd", "email", NOW + 5),      /* there already */
+                delivery(task, "before:1d", "sxd", "webhook:0", NOW + 7),
+                delivery(task, "before:1d", "stc", "email", NO_TIME),
+                delivery(task, "before:1d", "sxd", "webhook:0", NOW + 9),  /* twice in the call */
+                delivery(0, "report:sxd:2025-05", "sxd", "email", NOW + 1),
+                delivery(0, "report:sxd:2025-05", "sxd", "email", NOW + 2),
+        };
+
+        d[2].role = _ROLE_INVALID;
+        d[2].slot_at = NOW - 60;
+        assert_int_equal(store_deliveries_insert(f->s, d, ELEMENTSOF(d)), 3);
+        assert_int_equal(store_deliveries_insert(f->s, d, ELEMENTSOF(d)), 0);
+        assert_int_equal(store_delivery_counts(f->s, counts), 0);
+        assert_int_equal(counts[DELIVERY_PENDING], 4);
+
+        assert_int_equal(store_delivery_list_for_task(f->s, task, &l), 3);
+        for (size_t i = 0; i < l.n; i++) {
+                const struct delivery *x = &l.items[i];
+                assert_int_equal(x->state, DELIVERY_PENDING);
+                assert_int_equal(x->attempts, 0);
+                assert_null(x->last_error);
+                assert_int_equal(x->created_at, NOW);
+                if (x->id == old)
+                        assert_int_equal(x->next_attempt_at, NOW);
+                else if (streq(x->agency, "stc")) {
+                        assert_string_equal(x->channel, "email");
+                        assert_int_equal(x->role, _ROLE_INVALID);
+                        assert_int_equal(x->slot_at, NOW - 60);
+                        /* Pending without a time: due when created. */
+                        assert_int_equal(x->next_attempt_at, NOW);
+                } else {
+                        assert_string_equal(x->channel, "webhook:0");
+                        assert_int_equal(x->role, ROLE_LEAD);
+                        assert_int_equal(x->slot_at, NOW - 3600);
+                        assert_int_equal(x->next_attempt_at, NOW + 7);
+                }
+        }
+        assert_int_equal(store_deliveries_due(f->s, NOW + 1, NULL, &due), 3);
+        assert_int_equal(due.items[2].task_id, 0);
+        assert_string_equal(due.items[2].slot, "report:sxd:2025-05");
+}
+
+/* Only fresh pending rows, all created at once; a bad one refuses the
+ * call before anything is written. */
+static void test_deliveries_insert_refuses_bad_input(void **state) {
+        struct fixture *f = *state;
+        int64_t task = add_task(f->s, "x", NOW, NULL, 0);
+        int64_t counts[_DELIVERY_STATE_MAX] = {};
+        struct delivery d[2];
+
+        for (int k = 0; k < 6; k++) {
+                d[0] = delivery(task, "s", "sxd", "email", NOW);
+                d[1] = delivery(task, "s", "stc", "email", NOW);
+                switch (k) {
+                case 0: d[1].state = DELIVERY_SENT; break;
+                case 1: d[1].attempts = 1; break;
+                case 2: d[1].last_error = (char *) "x"; break;
+                case 3: d[1].created_at = NOW + 1; break;
+                case 4: d[1].channel = NULL; break;
+                case 5: d[1].task_id = -1; break;
+                }
+                assert_int_equal(store_deliveries_insert(f->s, d, 2), -EINVAL);
+        }
+        assert_int_equal(store_deliveries_insert(f->s, NULL, 1), -EINVAL);
+        assert_int_equal(store_deliveries_insert(f->s, NULL, 0), 0);
+        assert_int_equal(store_delivery_counts(f->s, counts), 0);
+        assert_int_equal(counts[DELIVERY_PENDING], 0);
 }
 
 static void test_delivery_insert_refuses_bad_input(void **state) {
@@ -793,6 +897,9 @@ int main(void) {
                 T(test_scheduler_queries_use_the_partial_indexes),
                 T(test_delivery_insert_is_idempotent),
                 T(test_delivery_insert_refuses_bad_input),
+                T(test_deliveries_insert_several_at_once),
+                T(test_deliveries_insert_refuses_bad_input),
+                T(test_tasks_set_schedule_sets_several),
                 T(test_untasked_delivery_insert_is_idempotent),
                 T(test_delivery_round_trip_and_defaults),
                 T(test_deliveries_due_pending_earliest_first_with_limit),
