@@ -11,8 +11,12 @@ BENCH_RUNS runs (3 by default). Then the latency from a slot's time to the
 request reaching the receiver (nginx logs each arrival's time), p50 and
 p99, with 100 and with BENCH_LATENCY_N (10,000) reminders due at the same
 second, the daemon running on the real clock (p50 and p99 each the median
-of BENCH_RUNS runs). Prints the figures side by
-side; a benchmark, not a test: nothing here fails on a slow machine."""
+of BENCH_RUNS runs). Also where the cores go while the daemon and the
+libcurl multi client send: each one's CPU time (user + system) over its
+wall time, nginx's, and how busy the machine was (/proc/stat), which says
+whether a second core is there for transfers on a thread of their own.
+Prints the figures side by side; a benchmark, not a test: nothing here
+fails on a slow machine."""
 
 import base64
 import datetime
@@ -126,6 +130,11 @@ def make_db(d, conf, n, now):
     con.close()
 
 
+def median_cores(runs):
+    """Each of (own, receiver, machine) the median over the runs."""
+    return tuple(statistics.median(r[k] for r in runs) for k in range(3))
+
+
 def median(f, runs=RUNS):
     return statistics.median(f() for _ in range(runs))
 
@@ -172,14 +181,58 @@ def run_latency(d, nginx_dir, port, secret, n):
     return percentile(lat, 0.5), percentile(lat, 0.99)
 
 
-def run_daemon(d, conf, now):
-    t0 = time.monotonic()
-    p = subprocess.Popen([BUILD / "deadlined", "-c", conf, "--once", "--now", f"@{now}"],
-                         stdout=subprocess.DEVNULL, stderr=open(d / "daemon.log", "wb"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks():
+    """All CPU ticks since boot, and the idle ones (idle + iowait)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+
+
+def process_cpu(pids):
+    """Seconds of CPU (user + system) the processes used so far."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def nginx_pids(master):
+    """The nginx master and its workers."""
+    pids = [master]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                        pids.append(int(entry))
+            except (OSError, ValueError):
+                pass
+    return pids
+
+
+def run_counted(argv, receiver, **kw):
+    """Runs argv to its end; its wall time, maxrss, exit code and cores:
+    its own CPU / wall, the receiver's, and the machine's busy share of its
+    cores."""
+    receiver_pids = nginx_pids(receiver)
+    n0, (m0, i0), t0 = process_cpu(receiver_pids), machine_ticks(), time.monotonic()
+    p = subprocess.Popen(argv, **kw)
     _, status, usage = os.wait4(p.pid, 0)
     elapsed = time.monotonic() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss, p.returncode
+    n1, (m1, i1) = process_cpu(receiver_pids), machine_ticks()
+    cores = (os.cpu_count() or 1) * (1 - (i1 - i0) / max(1, m1 - m0))
+    own = (usage.ru_utime + usage.ru_stime) / elapsed
+    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), (own, (n1 - n0) / elapsed, cores)
+
+
+def run_daemon(d, conf, now, receiver):
+    return run_counted([BUILD / "deadlined", "-c", conf, "--once", "--now", f"@{now}"], receiver,
+                       stdout=subprocess.DEVNULL, stderr=open(d / "daemon.log", "wb"))
 
 
 def sample_request(d, secret_file, now):
@@ -244,15 +297,20 @@ def run_curl_loop(d, url, headers, body, n):
     return n / (time.monotonic() - t0)
 
 
-def run_curl_multi(d, url, headers, body, n, conns):
+def run_curl_multi(d, url, headers, body, n, conns, receiver):
     """The daemon's HTTP path alone: its curl_event driving libcurl's
-    multi interface, the same request prebuilt, `conns` connections."""
+    multi interface, the same request prebuilt, `conns` connections. Its
+    rate, and its cores as run_counted() gives them."""
     (d / "multi-body").write_bytes(body)
     (d / "multi-headers").write_text("".join(f"{k}: {v}\n" for k, v in headers))
-    p = subprocess.run([BUILD / "tests" / "bench-curl-multi", url, d / "multi-body", d / "multi-headers", str(n),
-                        str(conns)], capture_output=True, text=True, check=True)
-    v = dict(kv.split("=") for kv in p.stdout.split())
-    return int(v["requests"]) / float(v["seconds"])
+    out = d / "multi-out"
+    with open(out, "w") as f:
+        _, _, code, cores = run_counted([BUILD / "tests" / "bench-curl-multi", url, d / "multi-body",
+                                         d / "multi-headers", str(n), str(conns)], receiver, stdout=f)
+    if code != 0:
+        raise SystemExit(f"bench-curl-multi exited {code}")
+    v = dict(kv.split("=") for kv in out.read_text().split())
+    return int(v["requests"]) / float(v["seconds"]), cores
 
 
 def main():
@@ -275,18 +333,21 @@ def main():
             runs = []
             for _ in range(RUNS):
                 fresh_db(d)
-                elapsed, rss_kb, code = run_daemon(d, conf, now)
+                elapsed, rss_kb, code, cores = run_daemon(d, conf, now, nginx.pid)
                 con = sqlite3.connect(d / "bench.db")
                 sent = con.execute("SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
                 con.close()
                 if code != 0 or sent != N:
                     sys.stderr.write((d / "daemon.log").read_text()[-2000:])
                     raise SystemExit(f"deadlined exited {code} with {sent} of {N} deliveries sent")
-                runs.append((elapsed, rss_kb))
-            elapsed = statistics.median(e for e, _ in runs)
-            rss_kb = max(r for _, r in runs)
+                runs.append((elapsed, rss_kb, cores))
+            elapsed = statistics.median(e for e, _, _ in runs)
+            rss_kb = max(r for _, r, _ in runs)
+            daemon_cores = median_cores([c for _, _, c in runs])
             wrk = median(lambda: run_wrk(d, url, headers, body))
-            multi = median(lambda: run_curl_multi(d, url, headers, body, N, 4))
+            multis = [run_curl_multi(d, url, headers, body, N, 4, nginx.pid) for _ in range(RUNS)]
+            multi = statistics.median(m for m, _ in multis)
+            multi_cores = median_cores([c for _, c in multis])
             curl = median(lambda: run_curl_loop(d, url, headers, body, CURL_LOOP))
             # Each of p50 and p99 the median of RUNS runs.
             latency = []
@@ -309,6 +370,13 @@ def main():
     print(f"deadlined / libcurl multi alone: {rate / multi:.2f}x (target >= 0.5x: {'yes' if rate >= multi / 2 else 'NO'})")
     print(f"deadlined / (wrk / 4): {rate / (wrk / 4):.2f}x (target >= 1: {'yes' if rate >= wrk / 4 else 'NO'}, "
           f"{wrk / 4:.0f}/s); >= 100x the curl loop ({100 * curl:.0f}/s): {'yes' if rate >= 100 * curl else 'NO'}")
+    ncpu = os.cpu_count() or 1
+    print(f"\ncores in use while sending (CPU time / wall time; medians of {RUNS} runs; the machine has {ncpu}):")
+    print(f"{'':<28} {'itself':>7} {'nginx':>7} {'machine':>8}")
+    for name, (own, receiver, machine) in (("deadlined --once", daemon_cores),
+                                           ("libcurl multi alone", multi_cores)):
+        print(f"{name:<28} {own:>7.2f} {receiver:>7.2f} {machine:>8.2f}")
+    print(f"idle while deadlined sends: {ncpu - daemon_cores[2]:.2f} of {ncpu} cores")
     print(f"\nlatency from the slot's time to the request at the receiver (deadlined on the real clock; "
           f"medians of {RUNS} runs):")
     for n, (p50, p99) in latency:
