@@ -47,6 +47,15 @@ int log_get_max_level(void) {
         return log_max_level;
 }
 
+/* Copies s into a buffer of `size` bytes, cut to fit; returns its length. */
+static size_t copy_cut(char *buf, size_t size, const char *s) {
+        size_t n = strnlen(s, size - 1);
+
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        return n;
+}
+
 void log_set_field(const char *key, const char *value) {
         size_t free_slot = LOG_FIELDS_MAX;
 
@@ -64,8 +73,8 @@ void log_set_field(const char *key, const char *value) {
                 log_fields[free_slot].key[0] = 0;
                 return;
         }
-        snprintf(log_fields[free_slot].key, sizeof log_fields[free_slot].key, "%s", key);
-        snprintf(log_fields[free_slot].value, sizeof log_fields[free_slot].value, "%s", value);
+        (void) copy_cut(log_fields[free_slot].key, sizeof log_fields[free_slot].key, key);
+        (void) copy_cut(log_fields[free_slot].value, sizeof log_fields[free_slot].value, value);
 }
 
 void log_clear_fields(void) {
@@ -117,12 +126,17 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 /* Fall through to stderr if the journal is gone. */
         }
 
-        char extra[LOG_FIELDS_MAX * 170] = "";
+        /* " KEY=value" for each field: each fits (32 + 128 bytes). */
+        char extra[LOG_FIELDS_MAX * 170];
         size_t len = 0;
         for (size_t i = 0; i < LOG_FIELDS_MAX; i++)
-                if (log_fields[i].key[0] && len < sizeof extra)
-                        len += (size_t) snprintf(extra + len, sizeof extra - len, " %s=%s",
-                                                 log_fields[i].key, log_fields[i].value);
+                if (log_fields[i].key[0]) {
+                        extra[len++] = ' ';
+                        len += copy_cut(extra + len, sizeof extra - len, log_fields[i].key);
+                        extra[len++] = '=';
+                        len += copy_cut(extra + len, sizeof extra - len, log_fields[i].value);
+                }
+        extra[len] = 0;
 
         if (log_target == LOG_TARGET_CONSOLE)
                 fprintf(stderr, "%s%s\n", msg, extra);
