@@ -398,18 +398,53 @@ static void header_end(struct header *h) {
         strbuf_puts(h->b, "\r\n");
 }
 
-static void base64(struct strbuf *b, const uint8_t *p, size_t n) {
-        static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/* Input bytes of one line of base64. */
+#define BASE64_CHUNK (BASE64_LINE / 4 * 3)
 
-        for (size_t i = 0; i < n; i += 3) {
-                uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) |
-                        (i + 2 < n ? p[i + 2] : 0);
-                char out[4] = {
-                        digits[v >> 18 & 63], digits[v >> 12 & 63],
-                        i + 1 < n ? digits[v >> 6 & 63] : '=', i + 2 < n ? digits[v & 63] : '=',
-                };
-                strbuf_putn(b, out, 4);
+/* The base64 digit of x (0 to 63), and every pair of digits that 12 bits
+ * make, built by the compiler: three bytes are two lookups. */
+#define B64_DIGIT(x) \
+        ((x) < 26 ? 'A' + (x) : (x) < 52 ? 'a' + (x) - 26 : (x) < 62 ? '0' + (x) - 52 : (x) == 62 ? '+' : '/')
+#define B64_PAIR(i) { (char) B64_DIGIT((i) >> 6), (char) B64_DIGIT((i) & 63) }
+#define B64_PAIRS4(i) B64_PAIR(i), B64_PAIR((i) + 1), B64_PAIR((i) + 2), B64_PAIR((i) + 3)
+#define B64_PAIRS16(i) B64_PAIRS4(i), B64_PAIRS4((i) + 4), B64_PAIRS4((i) + 8), B64_PAIRS4((i) + 12)
+#define B64_PAIRS64(i) B64_PAIRS16(i), B64_PAIRS16((i) + 16), B64_PAIRS16((i) + 32), B64_PAIRS16((i) + 48)
+#define B64_PAIRS256(i) B64_PAIRS64(i), B64_PAIRS64((i) + 64), B64_PAIRS64((i) + 128), B64_PAIRS64((i) + 192)
+#define B64_PAIRS1024(i) \
+        B64_PAIRS256(i), B64_PAIRS256((i) + 256), B64_PAIRS256((i) + 512), B64_PAIRS256((i) + 768)
+static const char base64_pairs[4096][2] = {
+        B64_PAIRS1024(0), B64_PAIRS1024(1024), B64_PAIRS1024(2048), B64_PAIRS1024(3072),
+};
+
+/* The base64 of n bytes into `out`, which has room for 4 * ceil(n / 3)
+ * characters; returns how many it wrote. */
+static size_t base64_encode(char *out, const uint8_t *p, size_t n) {
+        static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        char *o = out;
+        size_t i = 0;
+
+        for (; i + 3 <= n; i += 3) {
+                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
+                memcpy(o, base64_pairs[v >> 12], 2);
+                memcpy(o + 2, base64_pairs[v & 4095], 2);
+                o += 4;
         }
+        if (i < n) {
+                uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0);
+                o[0] = digits[v >> 18 & 63];
+                o[1] = digits[v >> 12 & 63];
+                o[2] = i + 1 < n ? digits[v >> 6 & 63] : '=';
+                o[3] = '=';
+                o += 4;
+        }
+        return (size_t) (o - out);
+}
+
+static void base64(struct strbuf *b, const uint8_t *p, size_t n) {
+        char out[BASE64_LINE];
+
+        for (size_t i = 0; i < n; i += BASE64_CHUNK)
+                strbuf_putn(b, out, base64_encode(out, p + i, MIN(BASE64_CHUNK, n - i)));
 }
 
 /* Writes `s` as RFC 2047 encoded-words, each holding whole characters and
@@ -655,19 +690,141 @@ static bool ends_with_newline(const char *s) {
         return n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r');
 }
 
-static void body_part(struct strbuf *b, const char *type) {
+/* Checks a body (its size, UTF-8) and says whether it goes as base64
+ * rather than quoted-printable: when that is shorter, which it is once
+ * more than one byte in six needs an "=XX" (about 1.37 bytes written per
+ * byte against 1 + 2 per encoded one). Most of a Vietnamese text's letters
+ * do, hardly any of an English one's; a text that is mostly plain ASCII
+ * stays quoted-printable and readable. One pass, a character at a time
+ * (a word at a time gains nothing on text where most words hold a
+ * Vietnamese letter): the check and the count together. */
+static int check_body(const char *s, bool *ret_base64) {
+        const uint8_t *p = (const uint8_t *) s;
+        size_t n = strlen(s), encoded = 0, i = 0;
+
+        if (n > MAIL_BODY_MAX)
+                return -E2BIG;
+        while (i < n) {
+                uint8_t c = p[i];
+                if (c < 0x80) {
+                        encoded += qp_class[c] == QP_ENCODE;
+                        i++;
+                        continue;
+                }
+                /* A character of several bytes, every one of them encoded.
+                 * Inline, the forms Vietnamese is written in (as
+                 * utf8_is_valid() has them). */
+                size_t k;
+                if (c >= 0xc2 && c <= 0xdf && n - i >= 2 && (p[i + 1] & 0xc0) == 0x80)
+                        k = 2;
+                else if (c >= 0xe1 && c <= 0xef && c != 0xed && n - i >= 3 && (p[i + 1] & 0xc0) == 0x80 &&
+                         (p[i + 2] & 0xc0) == 0x80)
+                        k = 3;
+                else
+                        k = utf8_char_length(p + i, n - i);
+                if (k == 0)
+                        return -EILSEQ;
+                encoded += k;
+                i += k;
+        }
+        *ret_base64 = encoded * 6 > n;
+        return 0;
+}
+
+static void body_part(struct strbuf *b, const char *type, bool base64) {
         strbuf_printf(b, "Content-Type: %s; charset=utf-8\r\n"
-                      "Content-Transfer-Encoding: quoted-printable\r\n", type);
+                      "Content-Transfer-Encoding: %s\r\n", type, base64 ? "base64" : "quoted-printable");
+}
+
+/* A text body as base64 of its canonical form, its line breaks (LF, CR or
+ * CRLF) made CRLF (RFC 2045 6.8), in lines of BASE64_LINE characters
+ * (every one but the last from a whole BASE64_CHUNK bytes, so padding
+ * comes only at the end) joined by CRLF; no line break after the last. */
+struct base64_writer {
+        struct strbuf *b;
+        uint8_t in[BASE64_CHUNK];
+        size_t n;
+        bool started;
+};
+
+/* One line of the base64 of n bytes (at most BASE64_CHUNK), after a line
+ * break unless it is the first. */
+static void base64_writer_line(struct base64_writer *w, const uint8_t *p, size_t n) {
+        char out[2 + BASE64_LINE];
+        size_t len = 0;
+
+        if (w->started) {
+                out[0] = '\r';
+                out[1] = '\n';
+                len = 2;
+        }
+        len += base64_encode(out + len, p, n);
+        strbuf_putn(w->b, out, len);
+        w->started = true;
+}
+
+static void base64_writer_flush(struct base64_writer *w) {
+        base64_writer_line(w, w->in, w->n);
+        w->n = 0;
+}
+
+static void base64_writer_put(struct base64_writer *w, uint8_t c) {
+        w->in[w->n++] = c;
+        if (w->n == BASE64_CHUNK)
+                base64_writer_flush(w);
+}
+
+static void base64_text(struct strbuf *b, const char *s) {
+        struct base64_writer w = { .b = b };
+
+        for (const char *p = s; *p;) {
+                /* A run without line breaks, a line's worth at a time. */
+                size_t run = strcspn(p, "\r\n");
+                /* Whole lines straight from the text, when none is begun. */
+                while (w.n == 0 && run >= BASE64_CHUNK) {
+                        base64_writer_line(&w, (const uint8_t *) p, BASE64_CHUNK);
+                        p += BASE64_CHUNK;
+                        run -= BASE64_CHUNK;
+                }
+                while (run > 0) {
+                        size_t k = MIN(run, BASE64_CHUNK - w.n);
+                        memcpy(w.in + w.n, p, k);
+                        w.n += k;
+                        p += k;
+                        run -= k;
+                        if (w.n == BASE64_CHUNK)
+                                base64_writer_flush(&w);
+                }
+                if (!*p)
+                        break;
+                if (*p == '\r' && p[1] == '\n')
+                        p++;
+                p++;
+                base64_writer_put(&w, '\r');
+                base64_writer_put(&w, '\n');
+        }
+        if (w.n > 0)
+                base64_writer_flush(&w);
+}
+
+/* A text body in the encoding check_body() chose for it. */
+static void body_text(struct strbuf *b, const char *s, bool base64) {
+        if (base64)
+                base64_text(b, s);
+        else
+                quoted_printable(b, s);
 }
 
 /* Base64 in lines of BASE64_LINE characters (57 input bytes each), each
  * ended by CRLF. */
 static void base64_lines(struct strbuf *b, const uint8_t *p, size_t n) {
-        const size_t chunk = BASE64_LINE / 4 * 3;
+        char out[BASE64_LINE + 2];
 
-        for (size_t i = 0; i < n; i += chunk) {
-                base64(b, p + i, MIN(chunk, n - i));
-                strbuf_puts(b, "\r\n");
+        for (size_t i = 0; i < n; i += BASE64_CHUNK) {
+                size_t len = base64_encode(out, p + i, MIN(BASE64_CHUNK, n - i));
+                out[len] = '\r';
+                out[len + 1] = '\n';
+                strbuf_putn(b, out, len + 2);
         }
 }
 
@@ -718,12 +875,6 @@ static void attachment_part(struct strbuf *b, const struct mail_attachment *a) {
 
 /* ---- the message -------------------------------------------------------- */
 
-static int check_body(const char *s) {
-        if (strlen(s) > MAIL_BODY_MAX)
-                return -E2BIG;
-        return utf8_valid(s) ? 0 : -EILSEQ;
-}
-
 int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_size) {
         _cleanup_free_ char *subject = NULL, *message_id = NULL, *thread = NULL;
         struct strbuf b = STRBUF_INIT(MESSAGE_MAX);
@@ -759,11 +910,12 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
         r = header_text(m->subject, MAIL_SUBJECT_MAX, &subject);
         if (r < 0)
                 return r;
-        r = check_body(m->text);
+        bool text_base64 = false, html_base64 = false;
+        r = check_body(m->text, &text_base64);
         if (r < 0)
                 return r;
         if (m->html) {
-                r = check_body(m->html);
+                r = check_body(m->html, &html_base64);
                 if (r < 0)
                         return r;
         }
@@ -800,7 +952,7 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
         else if (m->html)
                 strbuf_puts(&b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n");
         else
-                body_part(&b, "text/plain");
+                body_part(&b, "text/plain", text_base64);
         strbuf_puts(&b, "Auto-Submitted: auto-generated\r\n"
                     "X-Auto-Response-Suppress: All\r\n");
         if (m->n_tasks > 0) {
@@ -822,24 +974,24 @@ int mail_message_format(const struct mail_message *m, char **ret, size_t *ret_si
                 if (m->html)
                         strbuf_puts(&b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n");
                 else
-                        body_part(&b, "text/plain");
+                        body_part(&b, "text/plain", text_base64);
                 strbuf_puts(&b, "\r\n");
         }
         if (!m->html) {
-                quoted_printable(&b, m->text);
-                if (!ends_with_newline(m->text))
+                body_text(&b, m->text, text_base64);
+                if (text_base64 || !ends_with_newline(m->text))
                         strbuf_puts(&b, "\r\n");
         } else {
                 /* The CRLF before each delimiter belongs to the delimiter,
                  * so a body keeps its own final line break, or its lack. */
                 strbuf_puts(&b, "--" BOUNDARY "\r\n");
-                body_part(&b, "text/plain");
+                body_part(&b, "text/plain", text_base64);
                 strbuf_puts(&b, "\r\n");
-                quoted_printable(&b, m->text);
+                body_text(&b, m->text, text_base64);
                 strbuf_puts(&b, "\r\n--" BOUNDARY "\r\n");
-                body_part(&b, "text/html");
+                body_part(&b, "text/html", html_base64);
                 strbuf_puts(&b, "\r\n");
-                quoted_printable(&b, m->html);
+                body_text(&b, m->html, html_base64);
                 strbuf_puts(&b, "\r\n--" BOUNDARY "--\r\n");
         }
         for (size_t i = 0; i < m->n_attachments; i++) {

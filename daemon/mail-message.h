@@ -8,9 +8,11 @@
  * characters where the syntax allows and can never exceed 998. Subject and
  * display names that are not plain ASCII become RFC 2047 encoded-words
  * (UTF-8, base64, each at most 75 characters, split between characters).
- * Both bodies are quoted-printable, which keeps every line short, encodes a
+ * Each body is quoted-printable, which keeps every line short, encodes a
  * line's leading "." (so no line is ever a lone "." for SMTP) and a leading
- * "From " (for mbox readers).
+ * "From " (for mbox readers); or base64 of its CRLF form where that is
+ * shorter (more than one byte in six would be "=XX", as in most Vietnamese
+ * text), whose lines never start with "." or "From ".
  *
  * Nothing the caller passes can add a header: line breaks and other
  * control characters in the subject and display names become spaces, and

@@ -171,6 +171,54 @@ static char *qp_decode(const char *s, const char *end) {
         return out;
 }
 
+/* Decodes a base64 text part up to `end`: lines of 76 characters but the
+ * last, padding only at the end; CRLF comes back as "\n", and a lone CR
+ * or LF, which the canonical form cannot hold, fails. */
+static char *b64_text_decode(const char *s, const char *end) {
+        char *compact = malloc(end - s + 1), *raw = malloc(end - s + 1), *out;
+        size_t n = 0, k = 0, len;
+
+        for (const char *l = s; l < end;) {
+                const char *eol = strstr(l, "\r\n");
+                if (!eol || eol > end)
+                        eol = end;
+                assert_true(eol - l == 76 || eol == end);
+                assert_true(memchr(l, '=', eol - l) == NULL || eol == end);
+                memcpy(compact + n, l, eol - l);
+                n += eol - l;
+                l = eol + 2;
+        }
+        len = b64_decode(compact, n, raw);
+        out = malloc(len + 1);
+        for (size_t i = 0; i < len; i++) {
+                if (raw[i] == '\r') {
+                        assert_true(i + 1 < len && raw[i + 1] == '\n');
+                        continue;
+                }
+                assert_true(raw[i] != '\n' || (i > 0 && raw[i - 1] == '\r'));
+                out[k++] = raw[i];
+        }
+        out[k] = 0;
+        free(compact);
+        free(raw);
+        return out;
+}
+
+/* The transfer encoding of the part with the given content type. */
+static const char *part_encoding(const char *msg, const char *type) {
+        char needle[64];
+        const char *start;
+
+        snprintf(needle, sizeof needle, "Content-Type: %s; charset=utf-8\r\n", type);
+        start = strstr(msg, needle);
+        assert_non_null(start);
+        start += strlen(needle);
+        if (strncmp(start, "Content-Transfer-Encoding: base64\r\n", 35) == 0)
+                return "base64";
+        assert_true(strncmp(start, "Content-Transfer-Encoding: quoted-printable\r\n", 45) == 0);
+        return "quoted-printable";
+}
+
 /* The decoded text of the part with the given content type. */
 static char *part_text(const char *msg, const char *type) {
         char needle[64];
@@ -182,9 +230,15 @@ static char *part_text(const char *msg, const char *type) {
         body = strstr(start, "\r\n\r\n");
         assert_non_null(body);
         body += 4;
-        end = strstr(body, "\r\n--=_deadlined_alternative");
+        end = strstr(body, "\r\n--=_deadlined_");
         if (!end)
                 end = body + strlen(body);
+        if (streq(part_encoding(msg, type), "base64")) {
+                /* A body of its own ends with the message's last CRLF. */
+                if (end == body + strlen(body) && end - body >= 2 && end[-1] == '\n')
+                        end -= 2;
+                return b64_text_decode(body, end);
+        }
         return qp_decode(body, end);
 }
 
@@ -751,9 +805,14 @@ static void test_bodies_round_trip_through_quoted_printable(void **state) {
                 "\ttab first\n"
                 "Một dòng rất dài để kiểm tra việc ngắt dòng mềm của quoted-printable, vượt quá bảy mươi sáu ký tự "
                 "và còn dài hơn nữa...........................................................................\n"
+                "Mostly plain ASCII, as an English template's text is, so that this body stays quoted-printable "
+                "and readable; one byte in six or fewer needs an escape. A Vietnamese text has more than that "
+                "and goes as base64 (test_vietnamese_bodies_go_as_base64), which would not show the escapes that "
+                "this test is about: a leading dot, a leading From, trailing blanks and soft line breaks.\n"
                 "no final newline";
         msg = format_ok(&m);
         assert_lines_wellformed(msg);
+        assert_string_equal(part_encoding(msg, "text/plain"), "quoted-printable");
         text = part_text(msg, "text/plain");
         assert_string_equal(text, m.text);
         html = part_text(msg, "text/html");
@@ -799,13 +858,63 @@ static void test_text_only_message(void **state) {
         msg = format_ok(&m);
         parse_message(msg, &p);
         assert_string_equal(header(&p, "Content-Type"), "text/plain; charset=utf-8");
-        assert_string_equal(header(&p, "Content-Transfer-Encoding"), "quoted-printable");
+        /* Vietnamese: base64, shorter than quoted-printable would be. */
+        assert_string_equal(header(&p, "Content-Transfer-Encoding"), "base64");
         assert_null(strstr(msg, "multipart"));
         text = part_text(msg, "text/plain");
         assert_string_equal(text, m.text);
         free(text);
         parsed_done(&p);
         free(msg);
+
+        m.text = "Dear Department of Finance,\n\nTask 5.c is due in 3 days.\n";
+        msg = format_ok(&m);
+        parse_message(msg, &p);
+        assert_string_equal(header(&p, "Content-Transfer-Encoding"), "quoted-printable");
+        assert_non_null(strstr(msg, "\r\n\r\nDear Department of Finance,\r\n"));
+        text = part_text(msg, "text/plain");
+        assert_string_equal(text, m.text);
+        free(text);
+        parsed_done(&p);
+        free(msg);
+}
+
+/* A body of which more than one byte in six would be "=XX" goes as base64
+ * of its CRLF form: lines of 76 characters but the last, padding only at
+ * the end, wherever its line breaks (LF, CRLF, a lone CR) fall against the
+ * 57 bytes a line holds; the text part and the HTML part each choose. */
+static void test_vietnamese_bodies_go_as_base64(void **state) {
+        struct mail_message m = sample();
+        char body[512], expected[512];
+        char *msg, *text, *html;
+
+        m.html = "<p>Dear <b>Department of Finance</b>, task 5.c is due in three days.</p>\n";
+        for (size_t shift = 0; shift < 64; shift++) {
+                size_t n = 0, k = 0;
+                for (size_t i = 0; i < shift; i++)
+                        n += (size_t) sprintf(body + n, "%s", i % 3 ? "ữ" : "a");
+                const char *tail[] = { "\n", "Sở Tài chính\r\n", "Kho bạc\r", "Nội dung.", "\n" };
+                for (size_t i = 0; i < ELEMENTSOF(tail); i++)
+                        n += (size_t) sprintf(body + n, "%s", tail[i]);
+                for (size_t i = 0; body[i]; i++) {
+                        if (body[i] == '\r' && body[i + 1] == '\n')
+                                continue;
+                        expected[k++] = body[i] == '\r' ? '\n' : body[i];
+                }
+                expected[k] = 0;
+                m.text = body;
+                msg = format_ok(&m);
+                assert_lines_wellformed(msg);
+                assert_string_equal(part_encoding(msg, "text/plain"), "base64");
+                assert_string_equal(part_encoding(msg, "text/html"), "quoted-printable");
+                text = part_text(msg, "text/plain");
+                assert_string_equal(text, expected);
+                html = part_text(msg, "text/html");
+                assert_string_equal(html, m.html);
+                free(text);
+                free(html);
+                free(msg);
+        }
 }
 
 /* Random subjects and bodies from a mix of ASCII, Vietnamese letters,
@@ -824,9 +933,16 @@ static void test_random_texts_round_trip(void **state) {
 
                 for (size_t i = 0; i < n; i++)
                         strcat(subject, pieces[rand_r(&seed) % ELEMENTSOF(pieces)]);
+                /* Bodies of every mix: any piece; the first ten only
+                 * (ASCII, "=" among them); or those with one piece in
+                 * eight from the rest, near where base64 becomes shorter. */
                 n = (size_t) (rand_r(&seed) % 1500);
-                for (size_t i = 0; i < n; i++)
-                        strcat(body, pieces[rand_r(&seed) % ELEMENTSOF(pieces)]);
+                for (size_t i = 0; i < n; i++) {
+                        size_t pick = (size_t) rand_r(&seed) % ELEMENTSOF(pieces);
+                        if (round % 3 == 1 || (round % 3 == 2 && rand_r(&seed) % 8 != 0))
+                                pick %= 10;
+                        strcat(body, pieces[pick]);
+                }
                 m.subject = subject;
                 m.text = body;
                 msg = format_ok(&m);
@@ -850,6 +966,15 @@ static void test_random_texts_round_trip(void **state) {
                 expected[w] = 0;
                 assert_string_equal(decoded, expected);
 
+                /* base64 exactly where more than one byte in six would
+                 * be "=XX" in quoted-printable. */
+                size_t escaped = 0, len = strlen(body);
+                for (size_t r = 0; r < len; r++) {
+                        unsigned char c = (unsigned char) body[r];
+                        escaped += c >= 127 || c == '=' || (c < 32 && c != '\t' && c != '\n' && c != '\r');
+                }
+                assert_string_equal(part_encoding(msg, "text/plain"),
+                                    escaped * 6 > len ? "base64" : "quoted-printable");
                 text = part_text(msg, "text/plain");
                 /* Line breaks of any kind come back as "\n". */
                 size_t k = 0;
@@ -1027,7 +1152,7 @@ static void test_text_only_body_with_attachment(void **state) {
         const char *end, *part = mixed_part(msg, 0, &end);
 
         assert_true(strncmp(part, "Content-Type: text/plain; charset=utf-8\r\n"
-                                  "Content-Transfer-Encoding: quoted-printable\r\n\r\n", 88) == 0);
+                                  "Content-Transfer-Encoding: base64\r\n\r\n", 78) == 0);
         assert_null(strstr(msg, "multipart/alternative"));
 }
 
@@ -1260,6 +1385,7 @@ int main(void) {
                 cmocka_unit_test(test_threading_headers),
                 cmocka_unit_test(test_date_uses_process_zone),
                 cmocka_unit_test(test_bodies_round_trip_through_quoted_printable),
+                cmocka_unit_test(test_vietnamese_bodies_go_as_base64),
                 cmocka_unit_test(test_no_line_is_a_lone_dot_even_after_soft_breaks),
                 cmocka_unit_test(test_text_only_message),
                 cmocka_unit_test(test_random_texts_round_trip),

@@ -658,6 +658,36 @@ static void qp_decode(char *s) {
         *w = 0;
 }
 
+/* Bodies decoded in place, for looking at the words: base64 ones (a
+ * Vietnamese text goes so), then quoted-printable ones. */
+static void bodies_decode(char *s) {
+        static const char marker[] = "Content-Transfer-Encoding: base64\r\n\r\n";
+        static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+        for (char *p = s; (p = strstr(p, marker));) {
+                char *body = p + strlen(marker), *end = strstr(body, "\r\n--"), *w = body;
+                uint32_t acc = 0;
+                int bits = 0;
+
+                if (!end)
+                        end = body + strlen(body);
+                for (const char *r = body; r < end; r++) {
+                        const char *d = *r ? strchr(digits, *r) : NULL;
+                        if (!d)
+                                continue;       /* line breaks, padding */
+                        acc = acc << 6 | (uint32_t) (d - digits);
+                        bits += 6;
+                        if (bits >= 8) {
+                                bits -= 8;
+                                *w++ = (char) (acc >> bits & 255);
+                        }
+                }
+                memmove(w, end, strlen(end) + 1);
+                p = w;
+        }
+        qp_decode(s);
+}
+
 /* An agency's reply as the inbox reader records it. */
 static int64_t add_reply(struct fx *f, int64_t task, enum inbox_intent intent, int32_t asked_day,
                          const char *subject) {
@@ -700,7 +730,7 @@ static struct job *claim_ack(struct fx *f, int64_t reply, int64_t now, struct jo
         assert_non_null(strstr(j->data, "\r\nReferences: <CAF+r7=x@mail.stc.sonha.gov.vn>\r\n"));
         assert_non_null(strstr(j->data, "<vanthu@stc.sonha.gov.vn>\r\n"));
         assert_null(strstr(j->data, "\r\nCc:"));
-        qp_decode(j->data);
+        bodies_decode(j->data);
         return j;
 }
 
