@@ -711,17 +711,8 @@ static int check_body(const char *s, bool *ret_base64) {
                         i++;
                         continue;
                 }
-                /* A character of several bytes, every one of them encoded.
-                 * Inline, the forms Vietnamese is written in (as
-                 * utf8_is_valid() has them). */
-                size_t k;
-                if (c >= 0xc2 && c <= 0xdf && n - i >= 2 && (p[i + 1] & 0xc0) == 0x80)
-                        k = 2;
-                else if (c >= 0xe1 && c <= 0xef && c != 0xed && n - i >= 3 && (p[i + 1] & 0xc0) == 0x80 &&
-                         (p[i + 2] & 0xc0) == 0x80)
-                        k = 3;
-                else
-                        k = utf8_char_length(p + i, n - i);
+                /* A character of several bytes, every one of them encoded. */
+                size_t k = utf8_char_length_quick(p + i, n - i);
                 if (k == 0)
                         return -EILSEQ;
                 encoded += k;

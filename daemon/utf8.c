@@ -52,22 +52,7 @@ bool utf8_is_valid(const char *s, size_t n) {
                         i++;
                         continue;
                 }
-                /* Inline, the forms Vietnamese is written in: two bytes
-                 * from C2 (U+0080..U+07FF), and three from E1..EC, EE, EF,
-                 * which can be neither overlong nor a surrogate. */
-                if (c >= 0xc2 && c <= 0xdf) {
-                        if (n - i < 2 || (p[i + 1] & 0xc0) != 0x80)
-                                return false;
-                        i += 2;
-                        continue;
-                }
-                if (c >= 0xe1 && c <= 0xef && c != 0xed) {
-                        if (n - i < 3 || (p[i + 1] & 0xc0) != 0x80 || (p[i + 2] & 0xc0) != 0x80)
-                                return false;
-                        i += 3;
-                        continue;
-                }
-                size_t k = utf8_char_length(p + i, n - i);
+                size_t k = utf8_char_length_quick(p + i, n - i);
                 if (k == 0)
                         return false;
                 i += k;
