@@ -419,7 +419,6 @@ static const char base64_pairs[4096][2] = {
 /* The base64 of n bytes into `out`, which has room for 4 * ceil(n / 3)
  * characters; returns how many it wrote. */
 static size_t base64_encode(char *out, const uint8_t *p, size_t n) {
-        static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         char *o = out;
         size_t i = 0;
 
@@ -431,9 +430,8 @@ static size_t base64_encode(char *out, const uint8_t *p, size_t n) {
         }
         if (i < n) {
                 uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0);
-                o[0] = digits[v >> 18 & 63];
-                o[1] = digits[v >> 12 & 63];
-                o[2] = i + 1 < n ? digits[v >> 6 & 63] : '=';
+                memcpy(o, base64_pairs[v >> 12], 2);
+                o[2] = i + 1 < n ? (char) B64_DIGIT(v >> 6 & 63) : '=';
                 o[3] = '=';
                 o += 4;
         }
@@ -809,14 +807,12 @@ static void body_text(struct strbuf *b, const char *s, bool base64) {
 /* Base64 in lines of BASE64_LINE characters (57 input bytes each), each
  * ended by CRLF. */
 static void base64_lines(struct strbuf *b, const uint8_t *p, size_t n) {
-        char out[BASE64_LINE + 2];
+        struct base64_writer w = { .b = b };
 
-        for (size_t i = 0; i < n; i += BASE64_CHUNK) {
-                size_t len = base64_encode(out, p + i, MIN(BASE64_CHUNK, n - i));
-                out[len] = '\r';
-                out[len + 1] = '\n';
-                strbuf_putn(b, out, len + 2);
-        }
+        for (size_t i = 0; i < n; i += BASE64_CHUNK)
+                base64_writer_line(&w, p + i, MIN(BASE64_CHUNK, n - i));
+        if (n > 0)
+                strbuf_puts(b, "\r\n");
 }
 
 static bool filename_is_plain(const char *s) {
