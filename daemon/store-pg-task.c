@@ -46,6 +46,32 @@ static int array_steal(struct strbuf *b, char **ret) {
         return strbuf_steal(b, ret, NULL);
 }
 
+/* n array literals built side by side, a column each: begun, then bound
+ * to `a` in order (the first failure returned), then freed. */
+static void arrays_begin(struct strbuf *b, size_t n) {
+        for (size_t k = 0; k < n; k++) {
+                b[k] = STRBUF_INIT(SIZE_MAX);
+                strbuf_putc(&b[k], '{');
+        }
+}
+
+static int arrays_bind(struct strbuf *b, char **v, size_t n, struct pg_args *a) {
+        int r = 0;
+
+        for (size_t k = 0; k < n; k++) {
+                int q = array_steal(&b[k], &v[k]);
+                if (q < 0 && r >= 0)
+                        r = q;
+                pg_arg_text(a, v[k]);
+        }
+        return r;
+}
+
+static void arrays_free(char **v, size_t n) {
+        for (size_t k = 0; k < n; k++)
+                free(v[k]);
+}
+
 static int text_array(char *const *v, size_t n, char **ret) {
         struct strbuf b = STRBUF_INIT(SIZE_MAX);
 
@@ -392,28 +418,22 @@ static int pg_task_set_schedule(struct store *s, int64_t id, int64_t next_fire_a
 
 static int pg_tasks_set_schedule(struct store *s, const int64_t *ids, const int64_t *next_fire_at, size_t n,
                                  int64_t fired_through) {
-        struct strbuf b_ids = STRBUF_INIT(SIZE_MAX), b_next = STRBUF_INIT(SIZE_MAX);
-        _cleanup_free_ char *a_ids = NULL, *a_next = NULL;
+        enum { ID, NEXT, _COLUMNS };
+        struct strbuf b[_COLUMNS];
+        char *v[_COLUMNS] = {};
         struct pg_args a = {};
         int r;
 
-        strbuf_putc(&b_ids, '{');
-        strbuf_putc(&b_next, '{');
+        arrays_begin(b, _COLUMNS);
         for (size_t i = 0; i < n; i++) {
-                array_int(&b_ids, i == 0, ids[i], false);
-                array_int(&b_next, i == 0, next_fire_at[i], next_fire_at[i] == NO_TIME);
+                array_int(&b[ID], i == 0, ids[i], false);
+                array_int(&b[NEXT], i == 0, next_fire_at[i], next_fire_at[i] == NO_TIME);
         }
-        r = array_steal(&b_ids, &a_ids);
-        if (r >= 0)
-                r = array_steal(&b_next, &a_next);
-        else
-                strbuf_done(&b_next);
-        if (r < 0)
-                return r;
-        pg_arg_text(&a, a_ids);
-        pg_arg_text(&a, a_next);
+        r = arrays_bind(b, v, _COLUMNS, &a);
         pg_arg_time(&a, fired_through);
-        r = pg_run(s, PG_TASKS_SET_SCHEDULE, &a);
+        if (r >= 0)
+                r = pg_run(s, PG_TASKS_SET_SCHEDULE, &a);
+        arrays_free(v, _COLUMNS);
         if (r < 0)
                 return r;
         return (size_t) r == n ? 0 : -ENOENT;
@@ -511,12 +531,9 @@ static int pg_deliveries_insert(struct store *s, const struct delivery *d, size_
         struct strbuf b[_COLUMNS];
         char *v[_COLUMNS] = {};
         struct pg_args a = {};
-        int r = 0;
+        int r;
 
-        for (size_t k = 0; k < _COLUMNS; k++) {
-                b[k] = STRBUF_INIT(SIZE_MAX);
-                strbuf_putc(&b[k], '{');
-        }
+        arrays_begin(b, _COLUMNS);
         for (size_t i = 0; i < n; i++) {
                 array_int(&b[TASK], i == 0, d[i].task_id, d[i].task_id == 0);
                 array_text(&b[SLOT], i == 0, d[i].slot);
@@ -526,18 +543,12 @@ static int pg_deliveries_insert(struct store *s, const struct delivery *d, size_
                 array_text(&b[CHANNEL], i == 0, d[i].channel);
                 array_int(&b[NEXT], i == 0, d[i].next_attempt_at, d[i].next_attempt_at == NO_TIME);
         }
-        for (size_t k = 0; k < _COLUMNS; k++) {
-                int q = array_steal(&b[k], &v[k]);
-                if (q < 0 && r >= 0)
-                        r = q;
-                pg_arg_text(&a, v[k]);
-        }
+        r = arrays_bind(b, v, _COLUMNS, &a);
         /* One created_at for the lot: they were decided together. */
         pg_arg_time(&a, d[0].created_at);
         if (r >= 0)
                 r = pg_run(s, PG_DELIVERIES_INSERT, &a);
-        for (size_t k = 0; k < _COLUMNS; k++)
-                free(v[k]);
+        arrays_free(v, _COLUMNS);
         return r;
 }
 
