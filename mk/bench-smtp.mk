@@ -1,6 +1,7 @@
 # make bench-smtp: the daemon's SMTP throughput against Postfix's smtp-sink,
 # with smtp-source (the ceiling) and a curl-per-message loop (the baseline)
-# beside it. See tests/bench/bench-smtp.py. Postfix is needed only for its
+# beside it; BENCH_BASE=DIR adds another build's daemon to each round (a
+# baseline). See tests/bench/bench-smtp.py. Postfix is needed only for its
 # two test programs; as root it is installed ("No configuration": no mail
 # system is set up and no postfix daemon runs).
 

@@ -10,7 +10,8 @@ BENCH_WEBHOOK_DEBS := nginx-light wrk curl
 # `deadlined --once` to a local nginx, against wrk, a curl loop, and the
 # daemon's own libcurl multi path with none of the daemon's work; the
 # latency at 100 and 10,000 due at once; the cores each sender, nginx and
-# the machine use meanwhile. As root the missing Debian packages are
+# the machine use meanwhile. BENCH_BASE=DIR adds another build's daemon
+# to each round (a baseline). As root the missing Debian packages are
 # installed first.
 $(BUILD)/tests/bench-curl-multi: $(BUILD)/obj/tests/bench-curl-multi.o $(BUILD)/libcore.a
 	@mkdir -p $(@D)

@@ -10,15 +10,19 @@ among 50, so two recipients per message) are all due in one database.
 runs from its start to its exit, which follows the last delivery recorded
 in the database. In the same run: the ceiling (smtp-source into the same
 sink, the same message, as many sessions as deadlined has connections, and
-20) and the baseline (a loop of one curl process per message). A figure,
-not a pass/fail test."""
+20) and the baseline (a loop of one curl process per message). The
+daemon's and smtp-source's runs take turns, round by round, and the share
+of the ceiling is also given per round (its median and range): on a shared
+machine the speed drifts, and a ratio of runs side by side drifts less.
+BENCH_BASE=DIR also runs the deadlined of another build (a baseline, in a
+database made by its own deadlinectl) in each round, for a before-and-after
+in one run. A figure, not a pass/fail test."""
 
 import datetime
 import os
 import pathlib
 import shutil
 import socket
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -32,6 +36,7 @@ CURL_MESSAGES = int(os.environ.get("BENCH_SMTP_CURL_MESSAGES", "300"))
 CONNECTIONS = int(os.environ.get("BENCH_SMTP_CONNECTIONS", "4"))
 SOURCE_MESSAGES = int(os.environ.get("BENCH_SMTP_SOURCE_MESSAGES", "20000"))
 RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
+BASE = pathlib.Path(os.environ["BENCH_BASE"]).resolve() if os.environ.get("BENCH_BASE") else None
 N_AGENCIES = 50
 HANOI = datetime.timezone(datetime.timedelta(hours=7))
 NOW = "2025-05-13T09:00"
@@ -74,8 +79,8 @@ def write_config(d, transport):
     return d / "bench.conf"
 
 
-def make_db(conf, n):
-    subprocess.run([BUILD / "deadlinectl", "-c", conf, "list"], check=True, capture_output=True)
+def make_db(conf, n, build=BUILD):
+    subprocess.run([build / "deadlinectl", "-c", conf, "list"], check=True, capture_output=True)
     created = int(CREATED.timestamp())
     due_at = int(datetime.datetime.combine(DUE, datetime.time(23, 59, 59), HANOI).timestamp())
     con = sqlite3.connect(conf.parent / "bench.db")
@@ -94,9 +99,9 @@ def make_db(conf, n):
     con.close()
 
 
-def run_daemon(conf):
+def run_daemon(conf, build=BUILD):
     t0 = time.monotonic()
-    p = subprocess.Popen([BUILD / "deadlined", "-c", conf, "--once", "--now", NOW], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([build / "deadlined", "-c", conf, "--once", "--now", NOW], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     err = p.stderr.read()
     _, status, usage = os.wait4(p.pid, 0)
@@ -116,6 +121,31 @@ def sample_message(work):
         raise SystemExit(f"sample run failed: {err}")
     (f,) = (d / "maildir" / "new").iterdir()
     return f
+
+
+def daemon_round(conf, build=BUILD):
+    """One `deadlined --once` from the pristine database: (msg/s, elapsed,
+    maxrss, stderr); every reminder must have gone to both recipients."""
+    d = conf.parent
+    for suffix in ("", "-wal", "-shm"):
+        (d / f"bench.db{suffix}").unlink(missing_ok=True)
+    shutil.copy(d / "pristine.db", d / "bench.db")
+    elapsed, rss_kb, rc, err = run_daemon(conf, build)
+    con = sqlite3.connect(d / "bench.db")
+    sent = dict(con.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+    con.close()
+    if rc != 0 or sent.get("sent") != 2 * MESSAGES:
+        print(err[-2000:], file=sys.stderr)
+        raise SystemExit(f"{build}/deadlined exited {rc}; deliveries: {sent}")
+    return MESSAGES / elapsed, elapsed, rss_kb, err
+
+
+def spread(values, unit="%"):
+    """The median and range of per-round figures, as text: shares in per
+    cent, ratios ("x") as they are."""
+    scale, digits = (100, 1) if unit == "%" else (1, 2)
+    return (f"{scale * statistics.median(values):.{digits}f}{unit} "
+            f"(rounds {scale * min(values):.{digits}f}-{scale * max(values):.{digits}f})")
 
 
 def smtp_source(port, message, count, sessions):
@@ -150,30 +180,33 @@ def main():
 
             d = work / "daemon"
             d.mkdir()
-            conf = write_config(d, f'smtp = {{ url = "smtp://127.0.0.1:{port}"; allow_plaintext = true; '
-                                   f'from = "Nhắc việc <nhacviec@sonha.gov.vn>"; '
-                                   f'max_connections = {CONNECTIONS}; }};')
+            smtp = (f'smtp = {{ url = "smtp://127.0.0.1:{port}"; allow_plaintext = true; '
+                    f'from = "Nhắc việc <nhacviec@sonha.gov.vn>"; max_connections = {CONNECTIONS}; }};')
+            conf = write_config(d, smtp)
             make_db(conf, MESSAGES)
             shutil.copy(d / "bench.db", d / "pristine.db")
-            rates = []
+            if BASE:
+                bd = work / "base"
+                bd.mkdir()
+                base_conf = write_config(bd, smtp)
+                make_db(base_conf, MESSAGES, BASE)
+                shutil.copy(bd / "bench.db", bd / "pristine.db")
+            # Round by round: this build, the baseline, the two ceilings.
+            rates, base_rates, sames, twenties = [], [], [], []
             for _ in range(RUNS):
-                for suffix in ("", "-wal", "-shm"):
-                    (d / f"bench.db{suffix}").unlink(missing_ok=True)
-                shutil.copy(d / "pristine.db", d / "bench.db")
-                elapsed, rss_kb, rc, err = run_daemon(conf)
-                con = sqlite3.connect(d / "bench.db")
-                sent = dict(con.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
-                con.close()
-                if rc != 0 or sent.get("sent") != 2 * MESSAGES:
-                    print(err[-2000:], file=sys.stderr)
-                    raise SystemExit(f"deadlined exited {rc}; deliveries: {sent}")
-                rates.append(MESSAGES / elapsed)
+                rate, elapsed, rss_kb, err = daemon_round(conf)
+                rates.append(rate)
+                if BASE:
+                    base_rates.append(daemon_round(base_conf, BASE)[0])
+                sames.append(smtp_source(port, message, SOURCE_MESSAGES, CONNECTIONS))
+                twenties.append(smtp_source(port, message, SOURCE_MESSAGES, 20))
             summary = [line for line in err.splitlines() if "messages sent over" in line]
             daemon_rate = statistics.median(rates)
-
-            source_same = statistics.median(smtp_source(port, message, SOURCE_MESSAGES, CONNECTIONS)
-                                            for _ in range(RUNS))
-            source_20 = statistics.median(smtp_source(port, message, SOURCE_MESSAGES, 20) for _ in range(RUNS))
+            source_same = statistics.median(sames)
+            source_20 = statistics.median(twenties)
+            round_shares = [r / max(a, b) for r, a, b in zip(rates, sames, twenties)]
+            base_shares = [r / max(a, b) for r, a, b in zip(base_rates, sames, twenties)]
+            new_over_base = [r / b for r, b in zip(rates, base_rates)]
             curl_rate = statistics.median(curl_loop(port, message, CURL_MESSAGES) for _ in range(RUNS))
         finally:
             sink.terminate()
@@ -188,9 +221,15 @@ def main():
     print(f"  {'smtp-source -s ' + str(CONNECTIONS) + ' -d (ceiling, same sessions)':56} {source_same:9.0f}")
     print(f"  {'smtp-source -s 20 -d (ceiling)':56} {source_20:9.0f}")
     print(f"  {'one curl process per message (' + str(CURL_MESSAGES) + ' messages)':56} {curl_rate:9.0f}")
+    if BASE:
+        print(f"  {'deadlined --once, BENCH_BASE build':56} {statistics.median(base_rates):9.0f}")
     print()
     print(f"  deadlined / curl loop:   {daemon_rate / curl_rate:6.1f}x   (target >= 20x)")
-    print(f"  deadlined / smtp-source: {100 * daemon_rate / ceiling:6.1f}%   (target >= 80%, of the better ceiling)")
+    print(f"  deadlined / smtp-source: {100 * daemon_rate / ceiling:6.1f}%   (target >= 80%, of the better ceiling); "
+          f"per round: {spread(round_shares)}")
+    if BASE:
+        print(f"  BENCH_BASE's deadlined / smtp-source, per round: {spread(base_shares)}")
+        print(f"  this build / BENCH_BASE, per round: {spread(new_over_base, 'x')} ({BASE})")
     print(f"  (medians of {RUNS} runs each)")
     for line in summary:
         print("  " + line.lstrip("<0123456789>"))

@@ -15,6 +15,12 @@ of BENCH_RUNS runs). Also where the cores go while the daemon and the
 libcurl multi client send: each one's CPU time (user + system) over its
 wall time, nginx's, and how busy the machine was (/proc/stat), which says
 whether a second core is there for transfers on a thread of their own.
+The daemon's and libcurl multi's runs take turns, round by round, and the
+ratio is also given per round (its median and range): on a shared machine
+the speed drifts from one second to the next, and a ratio of two runs side
+by side drifts far less than the rates. BENCH_BASE=DIR also runs the
+deadlined of another build (a baseline, in its own database made by its
+own deadlinectl) in each round, for a before-and-after in one run.
 Prints the figures side by side; a benchmark, not a test: nothing here
 fails on a slow machine."""
 
@@ -37,6 +43,7 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
 CURL_LOOP = int(os.environ.get("BENCH_CURL_REQUESTS", "300"))
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
+BASE = pathlib.Path(os.environ["BENCH_BASE"]).resolve() if os.environ.get("BENCH_BASE") else None
 LATENCY_N = [100, int(os.environ.get("BENCH_LATENCY_N", "10000"))]
 AGENCIES = [f"a{i:02d}" for i in range(10)]
 HANOI = datetime.timezone(datetime.timedelta(hours=7))
@@ -112,9 +119,10 @@ agencies = (
     return d / "bench.conf"
 
 
-def make_db(d, conf, n, now):
-    """n open tasks whose "1 hour before" reminder falls due at `now`."""
-    subprocess.run([BUILD / "deadlinectl", "-c", conf, "list"], check=True, capture_output=True)
+def make_db(d, conf, n, now, build=BUILD):
+    """n open tasks whose "1 hour before" reminder falls due at `now`, in
+    the schema of `build`'s deadlinectl."""
+    subprocess.run([build / "deadlinectl", "-c", conf, "list"], check=True, capture_output=True)
     due_at = now + 3600
     due = datetime.datetime.fromtimestamp(due_at, HANOI).strftime("%Y-%m-%dT%H:%M")
     created = now - 86400
@@ -230,9 +238,28 @@ def run_counted(argv, receiver, **kw):
     return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), (own, (n1 - n0) / elapsed, cores)
 
 
-def run_daemon(d, conf, now, receiver):
-    return run_counted([BUILD / "deadlined", "-c", conf, "--once", "--now", f"@{now}"], receiver,
+def run_daemon(d, conf, now, receiver, build=BUILD):
+    return run_counted([build / "deadlined", "-c", conf, "--once", "--now", f"@{now}"], receiver,
                        stdout=subprocess.DEVNULL, stderr=open(d / "daemon.log", "wb"))
+
+
+def daemon_round(d, conf, now, receiver, build=BUILD):
+    """One `deadlined --once` from the pristine database: (elapsed, maxrss,
+    cores); every reminder must have gone."""
+    fresh_db(d)
+    elapsed, rss_kb, code, cores = run_daemon(d, conf, now, receiver, build)
+    con = sqlite3.connect(d / "bench.db")
+    sent = con.execute("SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
+    con.close()
+    if code != 0 or sent != N:
+        sys.stderr.write((d / "daemon.log").read_text()[-2000:])
+        raise SystemExit(f"{build}/deadlined exited {code} with {sent} of {N} deliveries sent")
+    return elapsed, rss_kb, cores
+
+
+def spread(values):
+    """The median and range of per-round figures, as text."""
+    return f"{statistics.median(values):.2f}x (rounds {min(values):.2f}-{max(values):.2f})"
 
 
 def sample_request(d, secret_file, now):
@@ -330,23 +357,27 @@ def main():
             headers, body = sample_request(d, secret, now)
             make_db(d, conf, N, now)
             shutil.copy(d / "bench.db", d / "pristine.db")
-            runs = []
+            if BASE:
+                bd = d / "base"
+                bd.mkdir()
+                base_conf = write_config(bd, url, secret)
+                make_db(bd, base_conf, N, now, BASE)
+                shutil.copy(bd / "bench.db", bd / "pristine.db")
+            # Round by round: this build, the baseline, libcurl multi.
+            runs, base_runs, multis = [], [], []
             for _ in range(RUNS):
-                fresh_db(d)
-                elapsed, rss_kb, code, cores = run_daemon(d, conf, now, nginx.pid)
-                con = sqlite3.connect(d / "bench.db")
-                sent = con.execute("SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
-                con.close()
-                if code != 0 or sent != N:
-                    sys.stderr.write((d / "daemon.log").read_text()[-2000:])
-                    raise SystemExit(f"deadlined exited {code} with {sent} of {N} deliveries sent")
-                runs.append((elapsed, rss_kb, cores))
+                runs.append(daemon_round(d, conf, now, nginx.pid))
+                if BASE:
+                    base_runs.append(daemon_round(bd, base_conf, now, nginx.pid, BASE))
+                multis.append(run_curl_multi(d, url, headers, body, N, 4, nginx.pid))
             elapsed = statistics.median(e for e, _, _ in runs)
             rss_kb = max(r for _, r, _ in runs)
             daemon_cores = median_cores([c for _, _, c in runs])
-            wrk = median(lambda: run_wrk(d, url, headers, body))
-            multis = [run_curl_multi(d, url, headers, body, N, 4, nginx.pid) for _ in range(RUNS)]
             multi = statistics.median(m for m, _ in multis)
+            round_ratios = [(N / e) / m for (e, _, _), (m, _) in zip(runs, multis)]
+            base_ratios = [(N / e) / m for (e, _, _), (m, _) in zip(base_runs, multis)]
+            new_over_base = [b / e for (e, _, _), (b, _, _) in zip(runs, base_runs)]
+            wrk = median(lambda: run_wrk(d, url, headers, body))
             multi_cores = median_cores([c for _, c in multis])
             curl = median(lambda: run_curl_loop(d, url, headers, body, CURL_LOOP))
             # Each of p50 and p99 the median of RUNS runs.
@@ -366,8 +397,15 @@ def main():
     print(f"{'wrk -t1 -c50 (ceiling)':<44} {wrk:>10.0f} {rate / wrk:>12.2f}x")
     print(f"{'libcurl multi alone, 4 connections':<44} {multi:>10.0f} {rate / multi:>12.2f}x")
     print(f"{f'curl process per request, {CURL_LOOP} (baseline)':<44} {curl:>10.0f} {rate / curl:>12.0f}x")
+    if BASE:
+        base_rate = N / statistics.median(e for e, _, _ in base_runs)
+        print(f"{'deadlined --once, BENCH_BASE build':<44} {base_rate:>10.0f} {rate / base_rate:>12.2f}x")
     print(f"\ndeadlined: {elapsed:.2f} s from start to exit, peak RSS {rss_kb / 1024:.1f} MB")
-    print(f"deadlined / libcurl multi alone: {rate / multi:.2f}x (target >= 0.5x: {'yes' if rate >= multi / 2 else 'NO'})")
+    print(f"deadlined / libcurl multi alone: {rate / multi:.2f}x (target >= 0.5x: {'yes' if rate >= multi / 2 else 'NO'}); "
+          f"per round: {spread(round_ratios)}")
+    if BASE:
+        print(f"BENCH_BASE's deadlined / libcurl multi alone, per round: {spread(base_ratios)}")
+        print(f"this build / BENCH_BASE, per round: {spread(new_over_base)} ({BASE})")
     print(f"deadlined / (wrk / 4): {rate / (wrk / 4):.2f}x (target >= 1: {'yes' if rate >= wrk / 4 else 'NO'}, "
           f"{wrk / 4:.0f}/s); >= 100x the curl loop ({100 * curl:.0f}/s): {'yes' if rate >= 100 * curl else 'NO'}")
     ncpu = os.cpu_count() or 1
